@@ -1,0 +1,117 @@
+// Package cli implements the xinyong subcommands. Each command parses its
+// own flags, prints one-line errors (never a stack trace) and returns an exit
+// code: 0 success, 1 failure or a negative finding (e.g. an invalid code),
+// 2 misuse.
+package cli
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"runtime/debug"
+	"sort"
+	"strings"
+)
+
+// Version is set at build time with -ldflags "-X .../internal/cli.Version=...".
+var Version = "dev"
+
+type command struct {
+	name    string
+	summary string
+	run     func(args []string, stdout, stderr io.Writer) int
+}
+
+func commands() []command {
+	return []command{
+		{"serve", "run the portal and the API", runServe},
+		{"migrate", "apply database migrations and show their status", runMigrate},
+		{"code", "check unified social credit codes and resident ID numbers", runCode},
+		{"version", "print the version", runVersion},
+	}
+}
+
+// Main runs the command line and returns the exit code.
+func Main(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(stdout)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	for _, c := range commands() {
+		if c.name == args[0] {
+			return c.run(args[1:], stdout, stderr)
+		}
+	}
+	fmt.Fprintf(stderr, "xinyong: unknown command %q; run `xinyong help` for the list\n", args[0])
+	return 2
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "xinyong — public credit information sharing and service platform (公共信用信息共享服务平台)")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Usage: xinyong <command> [flags]")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Commands:")
+	cmds := commands()
+	sort.Slice(cmds, func(i, j int) bool { return cmds[i].name < cmds[j].name })
+	for _, c := range cmds {
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Run `xinyong <command> --help` for a command's flags. Every flag can also be set")
+	fmt.Fprintln(w, "through an XINYONG_* environment variable, named in the flag's help.")
+}
+
+// newFlagSet returns a flag set whose --help prints the command's usage to
+// stdout and whose errors are one line.
+func newFlagSet(name, synopsis string, stdout io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stdout)
+	fs.Usage = func() {
+		fmt.Fprintf(stdout, "Usage: xinyong %s\n\n", synopsis)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parse parses flags; it returns (exit code, done) where done means the
+// caller should return the code now (help was shown or the flags were bad).
+func parse(fs *flag.FlagSet, args []string, stderr io.Writer) (int, bool) {
+	out := fs.Output()
+	fs.SetOutput(io.Discard) // the flag package's own error text is replaced by ours
+	err := fs.Parse(args)
+	fs.SetOutput(out)
+	if errors.Is(err, flag.ErrHelp) {
+		fs.Usage()
+		return 0, true
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "xinyong %s: %v (see `xinyong %s --help`)\n", fs.Name(), err, fs.Name())
+		return 2, true
+	}
+	return 0, false
+}
+
+// fail prints err as one line and returns exit code 1.
+func fail(stderr io.Writer, cmd string, err error) int {
+	msg := strings.ReplaceAll(err.Error(), "\n", "; ")
+	fmt.Fprintf(stderr, "xinyong %s: %s\n", cmd, msg)
+	return 1
+}
+
+func runVersion(args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("version", "version", stdout)
+	if code, done := parse(fs, args, stderr); done {
+		return code
+	}
+	v := Version
+	if bi, ok := debug.ReadBuildInfo(); ok && v == "dev" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		v = bi.Main.Version
+	}
+	fmt.Fprintf(stdout, "xinyong %s\n", v)
+	return 0
+}

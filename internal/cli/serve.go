@@ -1,0 +1,73 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/xinyong/xinyong/internal/config"
+	"github.com/xinyong/xinyong/internal/demo"
+	"github.com/xinyong/xinyong/internal/records"
+	"github.com/xinyong/xinyong/internal/server"
+)
+
+func runServe(args []string, stdout, stderr io.Writer) int {
+	var cfg config.Config
+	var demoData bool
+	fs := newFlagSet("serve", "serve [--demo] [flags]", stdout)
+	cfg.Register(fs)
+	cfg.RegisterServe(fs)
+	fs.BoolVar(&demoData, "demo", false, "load demo subjects, records and accounts into an empty store (prints the demo logins)")
+	if code, done := parse(fs, args, stderr); done {
+		return code
+	}
+	if err := cfg.Validate(); err != nil {
+		return fail(stderr, "serve", err)
+	}
+	logger := cfg.Logger()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	cat, err := loadCatalog(&cfg)
+	if err != nil {
+		return fail(stderr, "serve", err)
+	}
+	seal, note, err := sealer(&cfg)
+	if err != nil {
+		return fail(stderr, "serve", err)
+	}
+	if note != "" {
+		logger.Warn(note)
+	}
+	st, err := openStore(ctx, &cfg)
+	if err != nil {
+		return fail(stderr, "serve", err)
+	}
+	defer st.Close()
+	logger.Info("store ready", "backend", st.Backend(), "db", cfg.Redacted(), "catalog", cat.Version)
+
+	svc := &records.Service{Store: st, Catalog: cat, Sealer: seal, Now: time.Now}
+	if demoData {
+		logins, err := demo.Seed(ctx, svc, demo.Options{})
+		if err != nil {
+			return fail(stderr, "serve", err)
+		}
+		demo.PrintLogins(stdout, logins)
+	}
+	h, err := server.New(server.Deps{
+		Store: st, Catalog: cat, Records: svc, Sealer: seal,
+		Logger: logger, Now: time.Now, Version: Version,
+	})
+	if err != nil {
+		return fail(stderr, "serve", err)
+	}
+	logger.Info("listening", "addr", "http://"+cfg.Addr)
+	if err := server.Run(ctx, cfg.Addr, h, logger); err != nil && !errors.Is(err, context.Canceled) {
+		return fail(stderr, "serve", err)
+	}
+	return 0
+}

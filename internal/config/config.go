@@ -1,0 +1,133 @@
+// Package config reads the platform's configuration from flags and
+// XINYONG_* environment variables. A flag given on the command line wins
+// over the environment, which wins over the default.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Config is the configuration shared by the subcommands.
+type Config struct {
+	// DB is where the data lives: a SQLite file path (the default,
+	// ./data/xinyong.db) or a postgres:// URL.
+	DB string
+	// Addr is the HTTP listen address.
+	Addr string
+	// DataKey is the master key for natural persons' ID numbers (base64 or
+	// hex, at least 32 bytes).
+	DataKey string
+	// CatalogDir overrides the embedded catalogue file by file.
+	CatalogDir string
+	// LogLevel is debug, info, warn or error.
+	LogLevel string
+	// LogFormat is text or json.
+	LogFormat string
+}
+
+// DefaultDB is the embedded store's file.
+const DefaultDB = "data/xinyong.db"
+
+// Register declares the shared flags on fs, with defaults taken from the
+// environment.
+func (c *Config) Register(fs *flag.FlagSet) {
+	fs.StringVar(&c.DB, "db", env("XINYONG_DB", DefaultDB), "SQLite file path or postgres:// URL (env XINYONG_DB)")
+	fs.StringVar(&c.DataKey, "data-key", env("XINYONG_DATA_KEY", ""), "master key for ID numbers, base64 or hex, ≥32 bytes; with SQLite a key file beside the database is created if unset (env XINYONG_DATA_KEY)")
+	fs.StringVar(&c.CatalogDir, "catalog-dir", env("XINYONG_CATALOG_DIR", ""), "directory whose catalogue files override the embedded ones (env XINYONG_CATALOG_DIR)")
+	fs.StringVar(&c.LogLevel, "log-level", env("XINYONG_LOG_LEVEL", "info"), "log level: debug, info, warn, error (env XINYONG_LOG_LEVEL)")
+	fs.StringVar(&c.LogFormat, "log-format", env("XINYONG_LOG_FORMAT", "text"), "log format: text or json (env XINYONG_LOG_FORMAT)")
+}
+
+// RegisterServe declares the flags only serve needs.
+func (c *Config) RegisterServe(fs *flag.FlagSet) {
+	fs.StringVar(&c.Addr, "addr", env("XINYONG_ADDR", "127.0.0.1:8080"), "HTTP listen address (env XINYONG_ADDR)")
+}
+
+func env(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok {
+		return v
+	}
+	return def
+}
+
+// Postgres reports whether DB names a PostgreSQL server.
+func (c *Config) Postgres() bool {
+	return strings.HasPrefix(c.DB, "postgres://") || strings.HasPrefix(c.DB, "postgresql://")
+}
+
+// Validate checks the values and returns one error that says what to fix.
+func (c *Config) Validate() error {
+	var errs []error
+	if strings.TrimSpace(c.DB) == "" {
+		errs = append(errs, errors.New("--db is empty: give a SQLite file path or a postgres:// URL"))
+	} else if strings.Contains(c.DB, "://") && !c.Postgres() {
+		errs = append(errs, fmt.Errorf("--db %q: unsupported scheme; use a file path for SQLite or postgres://user@host:port/db", redact(c.DB)))
+	}
+	if _, err := c.Level(); err != nil {
+		errs = append(errs, err)
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		errs = append(errs, fmt.Errorf("--log-format %q: use text or json", c.LogFormat))
+	}
+	if c.CatalogDir != "" {
+		if st, err := os.Stat(c.CatalogDir); err != nil || !st.IsDir() {
+			errs = append(errs, fmt.Errorf("--catalog-dir %q is not a directory", c.CatalogDir))
+		}
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	msgs := make([]string, len(errs))
+	for i, e := range errs {
+		msgs[i] = e.Error()
+	}
+	return errors.New("bad configuration: " + strings.Join(msgs, "; "))
+}
+
+// Level parses LogLevel.
+func (c *Config) Level() (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(c.LogLevel)); err != nil {
+		return 0, fmt.Errorf("--log-level %q: use debug, info, warn or error", c.LogLevel)
+	}
+	return l, nil
+}
+
+// Logger builds the slog logger the configuration asks for, writing to stderr.
+func (c *Config) Logger() *slog.Logger {
+	lvl, _ := c.Level()
+	opts := &slog.HandlerOptions{Level: lvl}
+	if c.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}
+
+// KeyFile is where the embedded store keeps its generated data key: beside
+// the database, so that copying the data directory keeps the data readable.
+func (c *Config) KeyFile() string {
+	return filepath.Join(filepath.Dir(c.DB), "xinyong.key")
+}
+
+// redact hides a password in a URL for error messages.
+func redact(dsn string) string {
+	at := strings.LastIndex(dsn, "@")
+	scheme := strings.Index(dsn, "://")
+	if at < 0 || scheme < 0 || at < scheme {
+		return dsn
+	}
+	userinfo := dsn[scheme+3 : at]
+	if i := strings.Index(userinfo, ":"); i >= 0 {
+		return dsn[:scheme+3] + userinfo[:i] + ":***" + dsn[at:]
+	}
+	return dsn
+}
+
+// Redacted returns DB with any password hidden, for logs.
+func (c *Config) Redacted() string { return redact(c.DB) }

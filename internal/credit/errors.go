@@ -1,0 +1,105 @@
+package credit
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Kind classifies an error so callers (HTTP handlers, the CLI, peers) can
+// react to it without parsing messages. The values are stable: they appear in
+// API responses and must not be renumbered or renamed.
+type Kind uint8
+
+const (
+	Other           Kind = iota // unclassified
+	Invalid                     // the caller sent something malformed or unlawful
+	NotFound                    // the thing asked for does not exist
+	Exists                      // the thing being created already exists
+	Permission                  // the caller is known but not allowed
+	Unauthenticated             // the caller is not known
+	Conflict                    // the request clashes with current state
+	Unavailable                 // a dependency (database, peer) cannot be reached
+	Internal                    // a bug or an unexpected failure inside the platform
+)
+
+var kindNames = [...]string{
+	Other:           "other",
+	Invalid:         "invalid",
+	NotFound:        "not_found",
+	Exists:          "exists",
+	Permission:      "permission",
+	Unauthenticated: "unauthenticated",
+	Conflict:        "conflict",
+	Unavailable:     "unavailable",
+	Internal:        "internal",
+}
+
+func (k Kind) String() string {
+	if int(k) < len(kindNames) {
+		return kindNames[k]
+	}
+	return fmt.Sprintf("kind(%d)", k)
+}
+
+// Error is the platform's error type: the operation that failed, a stable
+// kind, and the underlying cause.
+type Error struct {
+	Op   string // e.g. "records.Append"
+	Kind Kind
+	Err  error
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	if e.Op != "" {
+		b.WriteString(e.Op)
+		b.WriteString(": ")
+	}
+	if e.Err != nil {
+		b.WriteString(e.Err.Error())
+	} else {
+		b.WriteString(e.Kind.String())
+	}
+	return b.String()
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// E builds an *Error. msg is formatted with args when args are given; if the
+// last arg is an error it is wrapped so errors.Is/As keep working.
+func E(op string, kind Kind, format string, args ...any) error {
+	return &Error{Op: op, Kind: kind, Err: fmt.Errorf(format, args...)}
+}
+
+// Wrap attaches op and kind to err. It returns nil for a nil err. If err
+// already carries a kind other than Other and kind is Other, the inner kind is
+// kept.
+func Wrap(op string, kind Kind, err error) error {
+	if err == nil {
+		return nil
+	}
+	if kind == Other {
+		kind = KindOf(err)
+	}
+	return &Error{Op: op, Kind: kind, Err: err}
+}
+
+// KindOf reports the kind of the outermost *Error in err's chain that has a
+// kind other than Other.
+func KindOf(err error) Kind {
+	for err != nil {
+		var e *Error
+		if !errors.As(err, &e) {
+			return Other
+		}
+		if e.Kind != Other {
+			return e.Kind
+		}
+		err = e.Err
+	}
+	return Other
+}
+
+// Is reports whether err has the given kind.
+func Is(kind Kind, err error) bool { return KindOf(err) == kind }

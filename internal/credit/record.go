@@ -1,0 +1,110 @@
+package credit
+
+import (
+	"sort"
+	"time"
+)
+
+// FactKind says what a record fact does to the history of a record.
+type FactKind string
+
+const (
+	// Original is the first report of a fact by a department.
+	Original FactKind = "original"
+	// Correction replaces the content of the fact it points at.
+	Correction FactKind = "correction"
+	// Revocation withdraws the fact it points at (a revoked decision).
+	Revocation FactKind = "revocation"
+)
+
+// Severity is the classification of a record under 《信用修复管理办法》.
+type Severity string
+
+const (
+	SeverityNone    Severity = ""     // not a 失信 record (licences, honours, registration)
+	SeverityMinor   Severity = "轻微" // not published in principle
+	SeverityGeneral Severity = "一般" // 3 months to 1 year
+	SeveritySerious Severity = "严重" // 1 to 3 years
+)
+
+// Record is one append-only fact in a subject's credit file: a licence, a
+// penalty, an honour, a judgment... or a correction or revocation of an
+// earlier fact. Records are never updated in place.
+type Record struct {
+	ID        string      `json:"id"` // time-ordered (UUIDv7)
+	SubjectID string      `json:"subject_id"`
+	Item      string      `json:"item"`            // catalogue item code
+	Catalog   string      `json:"catalog_version"` // catalogue version it was validated against
+	Fact      FactKind    `json:"fact"`
+	Supersedes string     `json:"supersedes,omitempty"` // record ID this correction/revocation points at
+	Dept      string      `json:"dept"`                 // reporting department code
+	BatchID   string      `json:"batch_id,omitempty"`
+	DocNo     string      `json:"doc_no"` // decision document number
+	DecidedOn time.Time   `json:"decided_on"`
+	Received  time.Time   `json:"received_at"`
+	Severity  Severity    `json:"severity,omitempty"`
+	Fields    Fields      `json:"fields"`
+	Reason    string      `json:"reason,omitempty"` // why a correction or revocation was made
+	Hash      string      `json:"hash"`             // content hash (sha256 hex) of Fields and key data
+	Kind      SubjectKind `json:"subject_kind,omitempty"`
+}
+
+// Fields holds a record's catalogue fields by field code.
+type Fields map[string]string
+
+// State is the current state of one record chain, derived from its facts.
+type State struct {
+	// Current is the newest content: the original, or its latest correction.
+	Current Record `json:"current"`
+	// Origin is the ID of the original fact of the chain.
+	Origin string `json:"origin"`
+	// Revoked is true when the chain ends in a revocation.
+	Revoked bool `json:"revoked"`
+	// RevokedBy is the revocation fact, when Revoked.
+	RevokedBy *Record `json:"revoked_by,omitempty"`
+	// History lists every fact of the chain, oldest first.
+	History []Record `json:"history"`
+}
+
+// Derive folds a subject's facts into the current state of each record
+// chain. Facts may arrive in any order; they are applied in ID order, which
+// is time order because IDs are UUIDv7. A fact pointing at an unknown record
+// is ignored (the store refuses to write one, so this only guards against a
+// partial read). The result is ordered by the original facts' IDs.
+func Derive(facts []Record) []State {
+	sorted := make([]Record, len(facts))
+	copy(sorted, facts)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].ID < sorted[j].ID })
+
+	origin := make(map[string]string) // fact ID -> origin ID
+	states := make(map[string]*State)
+	var order []string
+	for _, f := range sorted {
+		switch f.Fact {
+		case Original, "":
+			origin[f.ID] = f.ID
+			states[f.ID] = &State{Current: f, Origin: f.ID, History: []Record{f}}
+			order = append(order, f.ID)
+		case Correction, Revocation:
+			o, ok := origin[f.Supersedes]
+			if !ok {
+				continue
+			}
+			origin[f.ID] = o
+			st := states[o]
+			st.History = append(st.History, f)
+			if f.Fact == Revocation {
+				st.Revoked = true
+				rf := f
+				st.RevokedBy = &rf
+			} else {
+				st.Current = f
+			}
+		}
+	}
+	out := make([]State, 0, len(order))
+	for _, id := range order {
+		out = append(out, *states[id])
+	}
+	return out
+}

@@ -1,0 +1,78 @@
+package credit
+
+import (
+	"context"
+	"time"
+)
+
+// Store is the platform's storage. Implementations live in
+// internal/store/sqlite and internal/store/postgres, and both must pass the
+// conformance suite in internal/store/storetest.
+//
+// Records and audit entries are append-only: there are no methods to update
+// or delete them.
+type Store interface {
+	// Ping checks that the database answers.
+	Ping(ctx context.Context) error
+	// Close releases the connections.
+	Close() error
+	// Backend names the implementation ("sqlite", "postgres").
+	Backend() string
+
+	// PutSubject creates or replaces a subject (registration data changes).
+	PutSubject(ctx context.Context, s *Subject) error
+	// Subject returns one subject by ID; NotFound if absent.
+	Subject(ctx context.Context, id string) (*Subject, error)
+	// SubjectByIDHash finds a natural person by the keyed hash of the ID number.
+	SubjectByIDHash(ctx context.Context, hash string) (*Subject, error)
+	// SubjectsByName returns up to limit subjects whose current or former name
+	// contains q, ordered by name. It is a plain scan; the search index of
+	// the portal replaces it for large data sets.
+	SubjectsByName(ctx context.Context, q string, limit int) ([]Subject, error)
+	// CountSubjects returns how many subjects are stored.
+	CountSubjects(ctx context.Context) (int, error)
+
+	// AppendRecords writes facts atomically: all or none. A correction or
+	// revocation must point at a record of the same subject; Conflict if not.
+	AppendRecords(ctx context.Context, recs []Record) error
+	// Record returns one fact by ID.
+	Record(ctx context.Context, id string) (*Record, error)
+	// RecordsBySubject returns every fact of a subject, oldest first.
+	RecordsBySubject(ctx context.Context, subjectID string) ([]Record, error)
+	// LatestByDoc returns the newest fact of the chain that department dept
+	// reported for item with document number docNo; NotFound if none.
+	LatestByDoc(ctx context.Context, dept, item, docNo string) (*Record, error)
+	// CountRecords returns how many facts are stored.
+	CountRecords(ctx context.Context) (int, error)
+
+	// PutAccount creates or replaces an account (unique by Name).
+	PutAccount(ctx context.Context, a *Account) error
+	// Account returns an account by login name.
+	Account(ctx context.Context, name string) (*Account, error)
+	// AccountByID returns an account by ID.
+	AccountByID(ctx context.Context, id string) (*Account, error)
+	// PutAPIKey stores a key.
+	PutAPIKey(ctx context.Context, k *APIKey) error
+	// APIKeyByHash returns an unrevoked key by the hash of its secret.
+	APIKeyByHash(ctx context.Context, hash string) (*APIKey, error)
+	// PutSession stores a session.
+	PutSession(ctx context.Context, s *Session) error
+	// SessionByHash returns an unexpired session as of now.
+	SessionByHash(ctx context.Context, hash string, now time.Time) (*Session, error)
+	// DeleteSession ends a session.
+	DeleteSession(ctx context.Context, hash string) error
+
+	// AppendAudit writes an audit entry.
+	AppendAudit(ctx context.Context, e *AuditEntry) error
+	// Audit returns the newest entries first, filtered by actor and target
+	// when non-empty.
+	Audit(ctx context.Context, f AuditFilter) ([]AuditEntry, error)
+}
+
+// AuditFilter narrows an audit read.
+type AuditFilter struct {
+	Actor  string
+	Target string
+	Since  time.Time
+	Limit  int
+}

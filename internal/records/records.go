@@ -1,0 +1,309 @@
+// Package records keeps subjects' credit files: it is the one way facts
+// enter storage. It checks every fact against the catalogue (an item that is
+// not in the catalogue cannot enter a credit file), validates codes, seals
+// natural persons' ID numbers, and turns a resent document into nothing (same
+// content) or a new version (changed content) instead of a duplicate.
+package records
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/xinyong/xinyong/internal/catalog"
+	"github.com/xinyong/xinyong/internal/credit"
+	"github.com/xinyong/xinyong/internal/pii"
+	"github.com/xinyong/xinyong/internal/uscc"
+)
+
+// Service is the credit-file service.
+type Service struct {
+	Store   credit.Store
+	Catalog *catalog.Catalog
+	Sealer  *pii.Sealer
+	// Now is the clock; tests move it.
+	Now func() time.Time
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+// Organisation is what a department or the registry reports about an
+// organisation or an individual business.
+type Organisation struct {
+	Code         string
+	Name         string
+	FormerNames  []string
+	LegalRep     string
+	Status       string
+	RegisteredOn time.Time
+}
+
+// PutOrganisation validates the USCC and stores (or replaces) the
+// organisation. A code that fails its check but is a known legacy code is
+// kept with a data-quality flag; an invalid code is refused with the reason.
+func (s *Service) PutOrganisation(ctx context.Context, o Organisation) (*credit.Subject, error) {
+	const op = "records.PutOrganisation"
+	res := uscc.CheckUSCC(o.Code)
+	if res.Status == uscc.Invalid {
+		return nil, credit.E(op, credit.Invalid, "invalid unified social credit code %s: %s", res.Code, res.Reason())
+	}
+	if strings.TrimSpace(o.Name) == "" {
+		return nil, credit.E(op, credit.Invalid, "subject %s has no name", res.Code)
+	}
+	kind := credit.Organisation
+	if res.Authority == "9" && res.EntityType == "2" {
+		kind = credit.IndividualBusiness
+	}
+	now := s.now()
+	sub := &credit.Subject{
+		ID: res.Code, Kind: kind, Code: res.Code, Name: strings.TrimSpace(o.Name),
+		FormerNames: o.FormerNames, OrgType: res.Authority + res.EntityType, Region: res.Region,
+		LegalRep: o.LegalRep, Status: o.Status, RegisteredOn: o.RegisteredOn,
+		CreatedAt: now, UpdatedAt: now,
+	}
+	if res.Status == uscc.Flagged {
+		sub.CodeFlag = res.Reason()
+	}
+	if old, err := s.Store.Subject(ctx, sub.ID); err == nil {
+		sub.CreatedAt = old.CreatedAt
+		sub.FormerNames = mergeNames(old, sub)
+	} else if !credit.Is(credit.NotFound, err) {
+		return nil, credit.Wrap(op, credit.Other, err)
+	}
+	if err := s.Store.PutSubject(ctx, sub); err != nil {
+		return nil, credit.Wrap(op, credit.Other, err)
+	}
+	return sub, nil
+}
+
+// mergeNames keeps every name a subject has borne: a renamed subject must
+// still be found by its former name.
+func mergeNames(old, cur *credit.Subject) []string {
+	seen := map[string]bool{cur.Name: true}
+	var out []string
+	for _, n := range append(append([]string{old.Name}, old.FormerNames...), cur.FormerNames...) {
+		if n != "" && !seen[n] {
+			seen[n] = true
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// PutPerson stores a natural person keyed by the keyed hash of the ID
+// number; the number itself is sealed and only a masked form is kept clear.
+func (s *Service) PutPerson(ctx context.Context, name, idno string) (*credit.Subject, error) {
+	const op = "records.PutPerson"
+	res := uscc.CheckResidentID(idno)
+	if res.Status == uscc.Invalid {
+		return nil, credit.E(op, credit.Invalid, "invalid resident ID number: %s", res.Reason())
+	}
+	if s.Sealer == nil {
+		return nil, credit.E(op, credit.Internal, "no data key configured: natural persons cannot be stored")
+	}
+	hash := s.Sealer.Hash(res.Code)
+	if old, err := s.Store.SubjectByIDHash(ctx, hash); err == nil {
+		return old, nil
+	} else if !credit.Is(credit.NotFound, err) {
+		return nil, credit.Wrap(op, credit.Other, err)
+	}
+	sealed, err := s.Sealer.Seal(res.Code)
+	if err != nil {
+		return nil, credit.Wrap(op, credit.Internal, err)
+	}
+	now := s.now()
+	sub := &credit.Subject{
+		ID: "P" + hash[:32], Kind: credit.Person, Name: strings.TrimSpace(name),
+		Region: res.Region, IDCipher: sealed, IDHash: hash, IDMasked: uscc.MaskResidentID(res.Code),
+		CreatedAt: now, UpdatedAt: now,
+	}
+	if err := s.Store.PutSubject(ctx, sub); err != nil {
+		return nil, credit.Wrap(op, credit.Other, err)
+	}
+	return sub, nil
+}
+
+// Report is one fact a department reports.
+type Report struct {
+	Item      string
+	Dept      string
+	BatchID   string
+	SubjectID string
+	Fields    credit.Fields
+	Domain    string // publication-rule domain; "" for the default
+}
+
+// Outcome says what Append did with a report.
+type Outcome string
+
+const (
+	Created   Outcome = "created"   // a new record chain
+	Versioned Outcome = "versioned" // a new version (correction) of a resent document
+	Unchanged Outcome = "unchanged" // the same document with the same content: nothing written
+)
+
+// Prepare validates a report against the catalogue and builds the fact
+// that Append would write, without writing it. latest is the newest fact of
+// the same document, if any (nil otherwise). Bulk import uses Prepare and
+// writes many facts in one transaction.
+func (s *Service) Prepare(rep Report, latest *credit.Record) (*credit.Record, Outcome, error) {
+	const op = "records.Prepare"
+	it, err := s.Catalog.Item(rep.Item)
+	if err != nil {
+		return nil, "", credit.Wrap(op, credit.Invalid, err)
+	}
+	if rep.Dept == "" {
+		return nil, "", credit.E(op, credit.Invalid, "no reporting department")
+	}
+	now := s.now()
+	if errs := it.Validate(rep.Fields, now); len(errs) > 0 {
+		msgs := make([]string, len(errs))
+		for i, e := range errs {
+			msgs[i] = e.Error()
+		}
+		return nil, "", credit.E(op, credit.Invalid, "item %s: %s", it.Code, strings.Join(msgs, "; "))
+	}
+	docNo := strings.TrimSpace(rep.Fields[it.Keys.DocNo])
+	if docNo == "" {
+		return nil, "", credit.E(op, credit.Invalid, "item %s: field %s: document number is required", it.Code, it.Keys.DocNo)
+	}
+	var decided time.Time
+	if it.Keys.DecidedOn != "" && rep.Fields[it.Keys.DecidedOn] != "" {
+		decided, err = catalog.ParseDate(rep.Fields[it.Keys.DecidedOn])
+		if err != nil {
+			return nil, "", credit.E(op, credit.Invalid, "item %s: field %s: %v", it.Code, it.Keys.DecidedOn, err)
+		}
+	}
+	rec := &credit.Record{
+		ID: credit.NewID(), SubjectID: rep.SubjectID, Item: it.Code, Catalog: s.Catalog.Version,
+		Fact: credit.Original, Dept: rep.Dept, BatchID: rep.BatchID, DocNo: docNo,
+		DecidedOn: decided, Received: now, Severity: it.Severity(rep.Fields, rep.Domain),
+		Fields: rep.Fields,
+	}
+	rec.Hash = ContentHash(rec)
+	if latest != nil {
+		if latest.SubjectID != rec.SubjectID {
+			return nil, "", credit.E(op, credit.Conflict, "document %s of %s was reported for subject %s, not %s: revoke it and report it again", docNo, rep.Dept, latest.SubjectID, rec.SubjectID)
+		}
+		if latest.Fact != credit.Revocation && latest.Hash == rec.Hash {
+			return latest, Unchanged, nil
+		}
+		rec.Fact = credit.Correction
+		rec.Supersedes = latest.ID
+		rec.Reason = "resent with changed content"
+		return rec, Versioned, nil
+	}
+	return rec, Created, nil
+}
+
+// Append validates and writes one report.
+func (s *Service) Append(ctx context.Context, rep Report) (*credit.Record, Outcome, error) {
+	const op = "records.Append"
+	if _, err := s.Store.Subject(ctx, rep.SubjectID); err != nil {
+		return nil, "", credit.Wrap(op, credit.Other, err)
+	}
+	it, err := s.Catalog.Item(rep.Item)
+	if err != nil {
+		return nil, "", credit.Wrap(op, credit.Invalid, err)
+	}
+	var latest *credit.Record
+	if doc := strings.TrimSpace(rep.Fields[it.Keys.DocNo]); doc != "" {
+		latest, err = s.Store.LatestByDoc(ctx, rep.Dept, it.Code, doc)
+		if err != nil && !credit.Is(credit.NotFound, err) {
+			return nil, "", credit.Wrap(op, credit.Other, err)
+		}
+	}
+	rec, outcome, err := s.Prepare(rep, latest)
+	if err != nil || outcome == Unchanged {
+		return rec, outcome, err
+	}
+	if err := s.Store.AppendRecords(ctx, []credit.Record{*rec}); err != nil {
+		return nil, "", credit.Wrap(op, credit.Other, err)
+	}
+	return rec, outcome, nil
+}
+
+// Revoke appends a revocation of the chain that recordID belongs to.
+func (s *Service) Revoke(ctx context.Context, recordID, dept, reason string) (*credit.Record, error) {
+	const op = "records.Revoke"
+	if strings.TrimSpace(reason) == "" {
+		return nil, credit.E(op, credit.Invalid, "a revocation must state its reason")
+	}
+	old, err := s.Store.Record(ctx, recordID)
+	if err != nil {
+		return nil, credit.Wrap(op, credit.Other, err)
+	}
+	rec := *old
+	rec.ID = credit.NewID()
+	rec.Fact = credit.Revocation
+	rec.Supersedes = old.ID
+	rec.Dept = dept
+	rec.BatchID = ""
+	rec.Reason = reason
+	rec.Received = s.now()
+	rec.Hash = ContentHash(&rec)
+	if err := s.Store.AppendRecords(ctx, []credit.Record{rec}); err != nil {
+		return nil, credit.Wrap(op, credit.Other, err)
+	}
+	return &rec, nil
+}
+
+// Correct appends a correction with new field values for the record.
+func (s *Service) Correct(ctx context.Context, recordID, dept, reason string, fields credit.Fields) (*credit.Record, error) {
+	const op = "records.Correct"
+	if strings.TrimSpace(reason) == "" {
+		return nil, credit.E(op, credit.Invalid, "a correction must state its reason")
+	}
+	old, err := s.Store.Record(ctx, recordID)
+	if err != nil {
+		return nil, credit.Wrap(op, credit.Other, err)
+	}
+	rec, _, err := s.Prepare(Report{Item: old.Item, Dept: dept, SubjectID: old.SubjectID, Fields: fields}, nil)
+	if err != nil {
+		return nil, credit.Wrap(op, credit.Other, err)
+	}
+	rec.Fact = credit.Correction
+	rec.Supersedes = old.ID
+	rec.Reason = reason
+	rec.Hash = ContentHash(rec)
+	if err := s.Store.AppendRecords(ctx, []credit.Record{*rec}); err != nil {
+		return nil, credit.Wrap(op, credit.Other, err)
+	}
+	return rec, nil
+}
+
+// File returns the derived current state of every record chain of a subject.
+func (s *Service) File(ctx context.Context, subjectID string) ([]credit.State, error) {
+	facts, err := s.Store.RecordsBySubject(ctx, subjectID)
+	if err != nil {
+		return nil, credit.Wrap("records.File", credit.Other, err)
+	}
+	return credit.Derive(facts), nil
+}
+
+// ContentHash is the hash of what a fact says: subject, item, document,
+// and fields in a canonical order. Provenance (batch, time received) and the
+// fact kind are left out so that a resent unchanged document hashes equal to
+// its latest version, whether that is the original or a correction.
+func ContentHash(r *credit.Record) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%s\x00%s\x00", r.SubjectID, r.Item, r.DocNo)
+	keys := make([]string, 0, len(r.Fields))
+	for k := range r.Fields {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Fprintf(h, "%s=%s\x00", k, strings.TrimSpace(r.Fields[k]))
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}

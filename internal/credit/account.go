@@ -36,14 +36,14 @@ func (r Role) SeesClearIDs() bool { return r == RoleAdmin || r == RoleReviewer }
 
 // Account is a person or a system that can sign in or call the API.
 type Account struct {
-	ID       string `json:"id"`
-	Name     string `json:"name"` // login name, unique
-	Display  string `json:"display,omitempty"`
-	Role     Role   `json:"role"`
-	Dept     string `json:"dept,omitempty"`    // department code for dept/business roles
-	Subject  string `json:"subject,omitempty"` // subject ID for the subject role
-	PassHash string `json:"-"`                 // argon2id PHC string; empty for key-only accounts
-	Disabled bool   `json:"disabled,omitempty"`
+	ID       string    `json:"id"`
+	Name     string    `json:"name"` // login name, unique
+	Display  string    `json:"display,omitempty"`
+	Role     Role      `json:"role"`
+	Dept     string    `json:"dept,omitempty"`    // department code for dept/business roles
+	Subject  string    `json:"subject,omitempty"` // subject ID for the subject role
+	PassHash string    `json:"-"`                 // argon2id PHC string; empty for key-only accounts
+	Disabled bool      `json:"disabled,omitempty"`
 	Created  time.Time `json:"created_at"`
 }
 

@@ -21,7 +21,7 @@ const (
 type Severity string
 
 const (
-	SeverityNone    Severity = ""     // not a 失信 record (licences, honours, registration)
+	SeverityNone    Severity = ""   // not a 失信 record (licences, honours, registration)
 	SeverityMinor   Severity = "轻微" // not published in principle
 	SeverityGeneral Severity = "一般" // 3 months to 1 year
 	SeveritySerious Severity = "严重" // 1 to 3 years
@@ -31,22 +31,22 @@ const (
 // penalty, an honour, a judgment... or a correction or revocation of an
 // earlier fact. Records are never updated in place.
 type Record struct {
-	ID        string      `json:"id"` // time-ordered (UUIDv7)
-	SubjectID string      `json:"subject_id"`
-	Item      string      `json:"item"`            // catalogue item code
-	Catalog   string      `json:"catalog_version"` // catalogue version it was validated against
-	Fact      FactKind    `json:"fact"`
-	Supersedes string     `json:"supersedes,omitempty"` // record ID this correction/revocation points at
-	Dept      string      `json:"dept"`                 // reporting department code
-	BatchID   string      `json:"batch_id,omitempty"`
-	DocNo     string      `json:"doc_no"` // decision document number
-	DecidedOn time.Time   `json:"decided_on"`
-	Received  time.Time   `json:"received_at"`
-	Severity  Severity    `json:"severity,omitempty"`
-	Fields    Fields      `json:"fields"`
-	Reason    string      `json:"reason,omitempty"` // why a correction or revocation was made
-	Hash      string      `json:"hash"`             // content hash (sha256 hex) of Fields and key data
-	Kind      SubjectKind `json:"subject_kind,omitempty"`
+	ID         string      `json:"id"` // time-ordered (UUIDv7)
+	SubjectID  string      `json:"subject_id"`
+	Item       string      `json:"item"`            // catalogue item code
+	Catalog    string      `json:"catalog_version"` // catalogue version it was validated against
+	Fact       FactKind    `json:"fact"`
+	Supersedes string      `json:"supersedes,omitempty"` // record ID this correction/revocation points at
+	Dept       string      `json:"dept"`                 // reporting department code
+	BatchID    string      `json:"batch_id,omitempty"`
+	DocNo      string      `json:"doc_no"` // decision document number
+	DecidedOn  time.Time   `json:"decided_on"`
+	Received   time.Time   `json:"received_at"`
+	Severity   Severity    `json:"severity,omitempty"`
+	Fields     Fields      `json:"fields"`
+	Reason     string      `json:"reason,omitempty"` // why a correction or revocation was made
+	Hash       string      `json:"hash"`             // content hash (sha256 hex) of Fields and key data
+	Kind       SubjectKind `json:"subject_kind,omitempty"`
 }
 
 // Fields holds a record's catalogue fields by field code.

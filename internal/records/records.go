@@ -172,7 +172,7 @@ func (s *Service) Prepare(rep Report, latest *credit.Record) (*credit.Record, Ou
 		}
 		return nil, "", credit.E(op, credit.Invalid, "item %s: %s", it.Code, strings.Join(msgs, "; "))
 	}
-	docNo := strings.TrimSpace(rep.Fields[it.Keys.DocNo])
+	docNo := docNumber(it, rep)
 	if docNo == "" {
 		return nil, "", credit.E(op, credit.Invalid, "item %s: field %s: document number is required", it.Code, it.Keys.DocNo)
 	}
@@ -205,6 +205,16 @@ func (s *Service) Prepare(rep Report, latest *credit.Record) (*credit.Record, Ou
 	return rec, Created, nil
 }
 
+// docNumber is the identity of a reported document within its department
+// and item. Items without a decision document (registration data) have one
+// current fact per subject, so the subject ID stands in for the number.
+func docNumber(it *catalog.Item, rep Report) string {
+	if it.Keys.DocNo == "" {
+		return rep.SubjectID
+	}
+	return strings.TrimSpace(rep.Fields[it.Keys.DocNo])
+}
+
 // Append validates and writes one report.
 func (s *Service) Append(ctx context.Context, rep Report) (*credit.Record, Outcome, error) {
 	const op = "records.Append"
@@ -216,7 +226,7 @@ func (s *Service) Append(ctx context.Context, rep Report) (*credit.Record, Outco
 		return nil, "", credit.Wrap(op, credit.Invalid, err)
 	}
 	var latest *credit.Record
-	if doc := strings.TrimSpace(rep.Fields[it.Keys.DocNo]); doc != "" {
+	if doc := docNumber(it, rep); doc != "" {
 		latest, err = s.Store.LatestByDoc(ctx, rep.Dept, it.Code, doc)
 		if err != nil && !credit.Is(credit.NotFound, err) {
 			return nil, "", credit.Wrap(op, credit.Other, err)

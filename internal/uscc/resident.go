@@ -44,7 +44,7 @@ func idCharOK(pos int, r rune) bool {
 	return pos == 18 && r == 'X'
 }
 
-func idCharWant(pos int) string {
+func idCharWant(pos int, _ rune) string {
 	if pos == 18 {
 		return "a digit or X"
 	}
@@ -76,8 +76,9 @@ func checkResidentID(id string, now time.Time) Result {
 	if n != 18 {
 		ps = append(ps, lengthProblem(id, n, lengthHintID))
 	}
+	before := len(ps)
 	ps = charProblems(ps, id, idCharOK, idCharWant)
-	if len(ps) > 0 && (n != 18 || ps[len(ps)-1].Kind == ProblemChar) {
+	if n != 18 || len(ps) > before {
 		// Without 17 digits in place neither the date nor the checksum is
 		// defined; the problems so far say what to fix.
 		if len(id) >= 6 && allDigits(id[:6]) {
@@ -147,10 +148,10 @@ func CheckResidentID(id string) Result { return defaultChecker.CheckResidentID(i
 
 // MaskResidentID hides the birth date and sequence of an ID number for
 // display: the first 6 (region) and last 4 characters stay, the 8 between
-// become '*', e.g. 110101********1234. Input of another length keeps its
-// first 6 and last 4 characters only when more than 10 are left to hide
-// nothing else; shorter input is masked entirely, so that malformed data
-// never leaks more than a well-formed number would.
+// become '*', e.g. 110101********1234. Longer or shorter input (an old
+// 15-digit number, a typo) keeps the same first 6 and last 4 and masks the
+// rest; input of 10 characters or fewer is masked entirely, because keeping
+// 6+4 of it would reveal all of it.
 func MaskResidentID(id string) string {
 	rs := []rune(strings.TrimSpace(id))
 	n := len(rs)

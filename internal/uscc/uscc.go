@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -300,35 +301,64 @@ func placeholderProblem(code string) Problem {
 		Kind: ProblemPlaceholder,
 		Got:  code,
 		Msg: fmt.Sprintf("placeholder code %s is not a real code: the reporting department must send the subject's real code "+
-			"(占位代码，请报送单位提供真实代码)", code),
+			"(占位代码，请报送单位提供真实代码)", show(code)),
 	}
 }
 
-// charProblems reports every character of s that is not allowed by ok,
-// with 1-based rune positions so that the message matches what a person
-// counts on screen even when the input holds Chinese characters.
-func charProblems(ps []Problem, s string, ok func(pos int, r rune) bool, what func(pos int) string) []Problem {
-	pos := 0
+// maxCharProblems caps the char problems listed for one input. A code has
+// 18 positions; past that the input is not a code at all (a pasted address,
+// a whole row) and listing every character would cost time and memory for
+// no benefit to the department reading the report.
+const maxCharProblems = 18
+
+// charProblems reports the characters of s that are not allowed by ok, up to
+// maxCharProblems, with 1-based rune positions so that the message matches
+// what a person counts on screen even when the input holds Chinese
+// characters.
+func charProblems(ps []Problem, s string, ok func(pos int, r rune) bool, what func(pos int, r rune) string) []Problem {
+	pos, found := 0, 0
 	for _, r := range s {
 		pos++
 		if !ok(pos, r) {
+			if found++; found > maxCharProblems {
+				break
+			}
 			ps = append(ps, Problem{
 				Kind: ProblemChar,
 				Pos:  pos,
 				Got:  string(r),
-				Msg:  fmt.Sprintf("bad character %q at position %d: want %s", r, pos, what(pos)),
+				Msg:  fmt.Sprintf("bad character %q at position %d: want %s", r, pos, what(pos, r)),
 			})
 		}
 	}
 	return ps
 }
 
+// maxShown bounds how much of the input a message repeats: enough for any
+// code, short enough that a pasted paragraph cannot bloat a report.
+const maxShown = 40
+
+// show returns s for a message: cut to maxShown runes, and quoted when it
+// holds a non-printable rune, so that a message built from input can never
+// break the one-line Reason.
+func show(s string) string {
+	if utf8.RuneCountInString(s) > maxShown {
+		s = string([]rune(s)[:maxShown]) + "…"
+	}
+	for _, r := range s {
+		if !unicode.IsPrint(r) {
+			return strconv.Quote(s)
+		}
+	}
+	return s
+}
+
 func isCodeChar(r rune) bool { return r < utf8.RuneSelf && codeValue[byte(r)] >= 0 }
 
 func usccCharOK(_ int, r rune) bool { return isCodeChar(r) }
 
-func usccCharWant(pos int) string {
-	if pos >= 9 && pos <= 17 {
+func usccCharWant(pos int, r rune) string {
+	if pos >= 9 && pos <= 17 && r >= 'A' && r <= 'Z' {
 		// GB 11714 allows I, O, Z, S, V in an organisation code, but the
 		// GB 32100 check has no value for them, so they cannot appear in a
 		// USCC; say why, as departments do paste old organisation codes.
@@ -363,17 +393,19 @@ func checkUSCC(code string) Result {
 	a, t := code[0], code[1]
 	r.Authority, r.EntityType = code[0:1], code[1:2]
 	r.Region, r.OrgCode = code[2:8], code[8:17]
+	// An authority or type outside the code set already has a char
+	// problem; saying it is also unknown would only repeat it.
 	if auth, ok := authorities[a]; ok {
 		r.AuthorityName = auth.name
 		if name, ok := auth.types[t]; ok {
 			r.EntityTypeName = name
-		} else {
+		} else if codeValue[t] >= 0 {
 			ps = append(ps, Problem{
 				Kind: ProblemType, Pos: 2, Got: string(t),
 				Msg: fmt.Sprintf("unknown entity type %q at position 2 for registration authority %c (%s)", t, a, auth.name),
 			})
 		}
-	} else {
+	} else if codeValue[a] >= 0 {
 		ps = append(ps, Problem{
 			Kind: ProblemAuthority, Pos: 1, Got: string(a),
 			Msg: fmt.Sprintf("unknown registration authority %q at position 1", a),
@@ -383,21 +415,21 @@ func checkUSCC(code string) Result {
 	if !allDigits(r.Region) {
 		ps = append(ps, Problem{
 			Kind: ProblemRegion, Pos: 3, Got: r.Region,
-			Msg: fmt.Sprintf("region code at positions 3-8 must be 6 digits, got %s", r.Region),
+			Msg: fmt.Sprintf("region code at positions 3-8 must be 6 digits, got %s", show(r.Region)),
 		})
 	}
 
 	if want, ok := orgCheckChar(code[8:16]); ok && code[16] != want {
 		ps = append(ps, Problem{
 			Kind: ProblemOrgCodeCheck, Pos: 17, Got: code[16:17], Want: string(want),
-			Msg: fmt.Sprintf("wrong organisation code check digit at position 17: got %c, want %c", code[16], want),
+			Msg: fmt.Sprintf("wrong organisation code check digit at position 17: got %s, want %c", show(code[16:17]), want),
 		})
 	}
 
 	if want, ok := usccCheckChar(code); ok && code[17] != want {
 		ps = append(ps, Problem{
 			Kind: ProblemCheck, Pos: 18, Got: code[17:18], Want: string(want),
-			Msg: fmt.Sprintf("wrong check character at position 18: got %c, want %c", code[17], want),
+			Msg: fmt.Sprintf("wrong check character at position 18: got %s, want %c", show(code[17:18]), want),
 		})
 	}
 

@@ -1,0 +1,471 @@
+package catalog
+
+import (
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/xinyong/xinyong/internal/credit"
+)
+
+// The catalogue files, in load order. An override directory may hold any
+// subset of them; a file it does not hold is taken from the embedded data.
+var fileNames = []string{
+	"domains.json",
+	"departments.json",
+	"matters.json",
+	"items.json",
+	"lists.json",
+	"measures.json",
+}
+
+//go:embed data/*.json
+var embedded embed.FS
+
+// Basis is one legal basis (依据): a law, regulation or normative document
+// and, where it matters, the article. Everything in the catalogue must cite
+// at least one, because information, lists and measures without a basis are
+// unlawful (国办发〔2020〕49号).
+type Basis struct {
+	Title string `json:"title"`          // e.g. 《中华人民共和国行政处罚法》 or 国发〔2014〕21号
+	Ref   string `json:"ref,omitempty"`  // article, e.g. 第四十八条
+	Note  string `json:"note,omitempty"` // e.g. why the citation is uncertain
+}
+
+func (b Basis) String() string { return b.Title + b.Ref }
+
+// Sharing is the sharing attribute (共享属性) of an item between departments.
+type Sharing string
+
+const (
+	ShareUnconditional Sharing = "unconditional" // 无条件共享
+	ShareConditional   Sharing = "conditional"   // 有条件共享
+	ShareNone          Sharing = "none"          // 不予共享
+)
+
+// FieldType is the data type of a field.
+type FieldType string
+
+const (
+	TypeString FieldType = "string"
+	TypeText   FieldType = "text"
+	TypeDate   FieldType = "date"
+	TypeAmount FieldType = "amount" // decimal ≥ 0; money in 万元 unless the label says otherwise
+	TypeInt    FieldType = "int"
+	TypeUSCC   FieldType = "uscc" // shape only here; internal/uscc checks the check character
+	TypeIDNo   FieldType = "idno" // identity document number; checked by internal/uscc by document type
+	TypeEnum   FieldType = "enum"
+)
+
+// Scope is the publication range of a field.
+type Scope string
+
+const (
+	ScopePublic     Scope = "public"     // 社会公开
+	ScopeGov        Scope = "gov"        // 政务共享
+	ScopeAuthorised Scope = "authorised" // 授权查询
+)
+
+// Mask is how a field is masked for audiences that may not see it clear.
+type Mask string
+
+const (
+	MaskNone  Mask = "none"
+	MaskName  Mask = "name"  // a natural person's name (张**); applies only when the subject is a person
+	MaskIDNo  Mask = "idno"  // 110101********1234
+	MaskPhone Mask = "phone" // 138****5678
+	MaskHide  Mask = "hide"  // not shown at all
+)
+
+// Field is one field of an information item.
+type Field struct {
+	Code     string    `json:"code"` // national column code, e.g. cf_wsh
+	Label    string    `json:"label"`
+	LabelEn  string    `json:"label_en"`
+	Type     FieldType `json:"type"`
+	MaxLen   int       `json:"max_len,omitempty"` // in characters (runes); 0 = no limit
+	Required bool      `json:"required,omitempty"`
+	// RequiredFor makes the field required only for these subject kinds,
+	// e.g. the USCC for organisations and the ID number for persons.
+	RequiredFor []credit.SubjectKind `json:"required_for,omitempty"`
+	Enum        []string             `json:"enum,omitempty"`
+	// EnumAliases maps values departments send to the canonical enum value
+	// (e.g. "1" → "有效"), so old systems need no conversion of their own.
+	EnumAliases map[string]string `json:"enum_aliases,omitempty"`
+	Pattern     string            `json:"pattern,omitempty"` // regular expression the whole value must match
+	// NotBefore names a date field this date may not precede (有效期至 ≥ 有效期自).
+	NotBefore string `json:"not_before,omitempty"`
+	Publish   Scope  `json:"publish"`
+	Mask      Mask   `json:"mask"`
+	// Aliases are other headers departments use for this field: Chinese
+	// labels of other editions and legacy column names.
+	Aliases []string `json:"aliases,omitempty"`
+	Note    string   `json:"note,omitempty"`
+
+	re *regexp.Regexp
+}
+
+// Canonical returns the canonical form of an enum value (resolving
+// aliases) and whether it is allowed. For other types it returns v, true.
+func (fd *Field) Canonical(v string) (string, bool) {
+	if fd.Type != TypeEnum {
+		return v, true
+	}
+	v = strings.TrimSpace(v)
+	for _, e := range fd.Enum {
+		if v == e {
+			return e, true
+		}
+	}
+	if c, ok := fd.EnumAliases[v]; ok {
+		return c, true
+	}
+	return v, false
+}
+
+// Keys names the fields that play a generic role, so that ingest, publish
+// and sanction can find the subject, document and date of any item without
+// knowing its field codes. Empty means the item has no such field.
+type Keys struct {
+	SubjectName   string `json:"subject_name"`
+	SubjectCode   string `json:"subject_code,omitempty"`
+	SubjectIDNo   string `json:"subject_idno,omitempty"`
+	SubjectKind   string `json:"subject_kind,omitempty"`
+	DocNo         string `json:"doc_no,omitempty"`
+	DecidedOn     string `json:"decided_on"`
+	Authority     string `json:"authority,omitempty"`
+	AuthorityCode string `json:"authority_code,omitempty"`
+}
+
+// Item is one information item (信息项) of the catalogue.
+type Item struct {
+	Code     string  `json:"code"`
+	Name     string  `json:"name"`
+	NameEn   string  `json:"name_en"`
+	Category string  `json:"category"` // category of the 2024 national catalogue
+	Basis    []Basis `json:"basis"`
+	Sharing  Sharing `json:"sharing"`
+	// SubjectKinds are the kinds of subject a record of this item may concern.
+	SubjectKinds []credit.SubjectKind `json:"subject_kinds"`
+	// ReportWithinWorkdays is the deadline for reporting after the decision
+	// (7 for 双公示); 0 = no deadline.
+	ReportWithinWorkdays int      `json:"report_within_workdays"`
+	Fields               []*Field `json:"fields"`
+	Keys                 Keys     `json:"keys"`
+	// IgnoredHeaders are legacy columns that are recognised but not kept
+	// (地方编码, 数据更新时间戳): keeping them would breach data minimisation,
+	// rejecting the file for them would punish old systems.
+	IgnoredHeaders  []string        `json:"ignored_headers,omitempty"`
+	DefaultSeverity credit.Severity `json:"default_severity"`
+	SeverityRules   []*SeverityRule `json:"severity_rules,omitempty"`
+	Publication     Publication     `json:"publication"`
+	Note            string          `json:"note,omitempty"`
+
+	byCode   map[string]*Field
+	byHeader map[string]*Field
+	ignored  map[string]bool
+}
+
+// ListKind says what a list is for.
+type ListKind string
+
+const (
+	ListBlack    ListKind = "black"    // 严重失信主体名单
+	ListRed      ListKind = "red"      // 诚信典型 / 红名单
+	ListWatch    ListKind = "watch"    // 重点关注名单
+	ListAbnormal ListKind = "abnormal" // 经营异常名录
+)
+
+// Criteria says who may be put on a list: the text of the rule and the
+// machine rule, i.e. which items (and severities) may serve as its basis
+// records.
+type Criteria struct {
+	Text  string   `json:"text"`
+	Items []string `json:"items,omitempty"`
+	// Severities allowed for the basis records; empty = any.
+	Severities []credit.Severity `json:"severities,omitempty"`
+}
+
+// Exit is how a subject leaves a list.
+type Exit struct {
+	Text       string `json:"text"`
+	Repairable bool   `json:"repairable"` // may leave early by 信用修复
+	MinMonths  int    `json:"min_months,omitempty"`
+}
+
+// ListType is one kind of list (名单).
+type ListType struct {
+	Code         string               `json:"code"`
+	Name         string               `json:"name"`
+	NameEn       string               `json:"name_en"`
+	Kind         ListKind             `json:"kind"`
+	Domain       string               `json:"domain"`
+	Basis        []Basis              `json:"basis"`
+	SubjectKinds []credit.SubjectKind `json:"subject_kinds"`
+	Criteria     Criteria             `json:"criteria"`
+	PeriodMonths int                  `json:"period_months"` // 0 = until exit
+	Exit         Exit                 `json:"exit"`
+	// NoticeRequired: the subject must be told the grounds, basis and its
+	// rights before listing (国办发〔2020〕49号); required for black lists.
+	NoticeRequired    bool   `json:"notice_required"`
+	ObjectionWorkdays int    `json:"objection_workdays"`
+	DecidingUnit      string `json:"deciding_unit"` // department kind code
+	Note              string `json:"note,omitempty"`
+}
+
+// MeasureKind is the kind of a measure (措施类型).
+type MeasureKind string
+
+const (
+	MeasureAdministrative MeasureKind = "administrative" // 行政性
+	MeasureMarket         MeasureKind = "market"         // 市场性
+	MeasureIndustry       MeasureKind = "industry"       // 行业性
+	MeasureSocial         MeasureKind = "social"         // 社会性
+)
+
+// Measure is one entry of the measure list (措施清单).
+type Measure struct {
+	Code        string      `json:"code"`
+	Name        string      `json:"name"`
+	NameEn      string      `json:"name_en"`
+	Basis       []Basis     `json:"basis"` // each with its article
+	Kind        MeasureKind `json:"kind"`
+	Mandatory   bool        `json:"mandatory"`    // 强制性; false = 推荐性
+	TriggeredBy []string    `json:"triggered_by"` // list codes
+	Matters     []string    `json:"matters"`      // matter codes
+	Departments []string    `json:"departments"`  // department kind codes
+	Target      string      `json:"target"`       // "subject", "persons" or "both"
+	Incentive   bool        `json:"incentive"`    // a reward for red-list subjects
+	Note        string      `json:"note,omitempty"`
+}
+
+// Matter is a matter (事项) a business system handles and asks about.
+type Matter struct {
+	Code   string `json:"code"`
+	Name   string `json:"name"`
+	NameEn string `json:"name_en"`
+	Note   string `json:"note,omitempty"`
+}
+
+// DeptKind is a kind of department (财政部门, 市场监管部门 ...): measures and
+// lists name kinds, since every level of government has its own.
+type DeptKind struct {
+	Code   string `json:"code"`
+	Name   string `json:"name"`
+	NameEn string `json:"name_en"`
+}
+
+// Department is a concrete department.
+type Department struct {
+	Code   string `json:"code"`
+	Name   string `json:"name"`
+	NameEn string `json:"name_en"`
+	Level  string `json:"level"` // national, provincial, city, county
+	Kind   string `json:"kind"`
+	Region string `json:"region,omitempty"` // GB/T 2260 code
+}
+
+// Domain is a regulatory domain whose rules may differ (market regulation,
+// tax, ecology ...). "default" holds the general rules.
+type Domain struct {
+	Code   string `json:"code"`
+	Name   string `json:"name"`
+	NameEn string `json:"name_en"`
+	Note   string `json:"note,omitempty"`
+}
+
+// DefaultDomain is the domain of the general rules.
+const DefaultDomain = "default"
+
+// Catalog is a loaded, checked catalogue.
+type Catalog struct {
+	Version     string // of items.json
+	Items       []*Item
+	Lists       []*ListType
+	Measures    []*Measure
+	Matters     []*Matter
+	Departments []*Department
+	DeptKinds   []*DeptKind
+	Domains     []*Domain
+	// Versions holds each file's own version; Sources says where each file
+	// was read from ("embedded" or a path), for the admin console.
+	Versions map[string]string
+	Sources  map[string]string
+
+	items    map[string]*Item
+	lists    map[string]*ListType
+	measures map[string]*Measure
+	matters  map[string]*Matter
+	depts    map[string]*Department
+	kinds    map[string]*DeptKind
+	domains  map[string]*Domain
+}
+
+var (
+	defaultOnce sync.Once
+	defaultCat  *Catalog
+	defaultErr  error
+)
+
+// Default returns the embedded catalogue, parsed and checked once.
+func Default() (*Catalog, error) {
+	defaultOnce.Do(func() {
+		sub, err := fs.Sub(embedded, "data")
+		if err != nil {
+			defaultErr = credit.E("", credit.Internal, "catalog: %w", err)
+			return
+		}
+		defaultCat, defaultErr = LoadFS(sub)
+		if defaultCat != nil {
+			for _, n := range fileNames {
+				defaultCat.Sources[n] = "embedded"
+			}
+		}
+	})
+	return defaultCat, defaultErr
+}
+
+// LoadFS loads a complete catalogue from the root of fsys: every file must
+// be there.
+func LoadFS(fsys fs.FS) (*Catalog, error) {
+	return load(func(name string) ([]byte, string, error) {
+		b, err := fs.ReadFile(fsys, name)
+		return b, name, err
+	})
+}
+
+// Load loads the catalogue with the files found in dir replacing the
+// embedded ones, file by file; dir == "" gives Default(). The directory is
+// the catalogue's own: a .json file in it that is not a catalogue file is an
+// error, because a misspelt file name would otherwise be silently ignored.
+func Load(dir string) (*Catalog, error) {
+	if dir == "" {
+		return Default()
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, credit.E("", credit.Invalid, "catalog: %w", err)
+	}
+	present := make(map[string]bool)
+	var unknown []error
+	for _, e := range entries {
+		n := e.Name()
+		if e.IsDir() || !strings.HasSuffix(n, ".json") {
+			continue
+		}
+		if !contains(fileNames, n) {
+			unknown = append(unknown, fmt.Errorf("catalog: %s: not a catalogue file (known: %s)", n, strings.Join(fileNames, ", ")))
+			continue
+		}
+		present[n] = true
+	}
+	if len(unknown) > 0 {
+		return nil, &credit.Error{Kind: credit.Invalid, Err: errors.Join(unknown...)}
+	}
+	sub, err := fs.Sub(embedded, "data")
+	if err != nil {
+		return nil, credit.E("", credit.Internal, "catalog: %w", err)
+	}
+	return load(func(name string) ([]byte, string, error) {
+		if present[name] {
+			p := filepath.Join(dir, name)
+			b, err := os.ReadFile(p)
+			return b, p, err
+		}
+		b, err := fs.ReadFile(sub, name)
+		return b, "embedded", err
+	})
+}
+
+// Item returns the item with the given code.
+func (c *Catalog) Item(code string) (*Item, error) {
+	if it, ok := c.items[code]; ok {
+		return it, nil
+	}
+	return nil, c.notFound("catalogue item", code, keys(c.items))
+}
+
+// List returns the list type with the given code.
+func (c *Catalog) List(code string) (*ListType, error) {
+	if l, ok := c.lists[code]; ok {
+		return l, nil
+	}
+	return nil, c.notFound("list type", code, keys(c.lists))
+}
+
+// Measure returns the measure with the given code.
+func (c *Catalog) Measure(code string) (*Measure, error) {
+	if m, ok := c.measures[code]; ok {
+		return m, nil
+	}
+	return nil, c.notFound("measure", code, keys(c.measures))
+}
+
+// Matter returns the matter with the given code.
+func (c *Catalog) Matter(code string) (*Matter, error) {
+	if m, ok := c.matters[code]; ok {
+		return m, nil
+	}
+	return nil, c.notFound("matter", code, keys(c.matters))
+}
+
+// Department returns the department with the given code.
+func (c *Catalog) Department(code string) (*Department, error) {
+	if d, ok := c.depts[code]; ok {
+		return d, nil
+	}
+	return nil, c.notFound("department", code, keys(c.depts))
+}
+
+// Domain returns the domain with the given code.
+func (c *Catalog) Domain(code string) (*Domain, error) {
+	if d, ok := c.domains[code]; ok {
+		return d, nil
+	}
+	return nil, c.notFound("domain", code, keys(c.domains))
+}
+
+// MeasuresFor returns the measures that membership of list triggers for
+// matter, in catalogue order; matter "" returns them for every matter. Only
+// these may be applied (国办发〔2020〕49号: no measure beyond the list).
+func (c *Catalog) MeasuresFor(list, matter string) []*Measure {
+	var out []*Measure
+	for _, m := range c.Measures {
+		if contains(m.TriggeredBy, list) && (matter == "" || contains(m.Matters, matter)) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// notFound names what is known, so that a caller who misspelt a code sees
+// the right one in the message.
+func (c *Catalog) notFound(what, code string, known []string) error {
+	return credit.E("", credit.NotFound, "unknown %s %q: not in catalogue %s (known: %s)",
+		what, code, c.Version, strings.Join(known, ", "))
+}
+
+func keys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func contains[T comparable](xs []T, x T) bool {
+	for _, y := range xs {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}

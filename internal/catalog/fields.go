@@ -1,0 +1,202 @@
+package catalog
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/xinyong/xinyong/internal/credit"
+)
+
+// Location is China Standard Time. Decision dates are Chinese calendar
+// dates, so they are read and compared in UTC+8 whatever the server's zone.
+var Location = time.FixedZone("CST", 8*60*60)
+
+// Field returns the field with the given code, or nil.
+func (it *Item) Field(code string) *Field { return it.byCode[code] }
+
+// FieldByHeader returns the field a column header names: its code, its
+// Chinese or English label or one of its aliases (legacy names). Matching
+// ignores surrounding space, full-width forms, a template's "*" required
+// marker and ASCII case. Several headers may name one field (处罚类别1 and
+// 处罚类别2 both name cf_cflb): the caller joins their values with ";".
+func (it *Item) FieldByHeader(h string) *Field { return it.byHeader[normHeader(h)] }
+
+// IgnoredHeader reports whether h is a legacy column that is recognised but
+// deliberately not kept (see Item.IgnoredHeaders).
+func (it *Item) IgnoredHeader(h string) bool { return it.ignored[normHeader(h)] }
+
+// normHeader folds the variants department templates produce for one header.
+func normHeader(h string) string {
+	var b strings.Builder
+	for _, r := range h {
+		switch {
+		case r == '\u3000':
+			r = ' '
+		case r >= '\uff01' && r <= '\uff5e': // full-width ASCII
+			r -= 0xfee0
+		case r == '\ufeff': // byte order mark at the start of CSV headers
+			continue
+		}
+		if r < utf8.RuneSelf {
+			r = unicode.ToLower(r)
+		}
+		b.WriteRune(r)
+	}
+	s := strings.Trim(b.String(), " \t\r\n*")
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// FieldError is one problem with one field of a record.
+type FieldError struct {
+	Field  string
+	Reason string
+}
+
+func (e FieldError) Error() string { return "field " + e.Field + ": " + e.Reason }
+
+// Validate checks a record's fields against the item: unknown fields,
+// required fields (also those required for the stated subject kind), types,
+// lengths in characters, enum values, patterns, date order, and a decision
+// date that is not in the future relative to now. It does not check USCC or
+// ID check characters (internal/uscc does). Errors come in the item's field
+// order, then unknown fields by code.
+func (it *Item) Validate(f credit.Fields, now time.Time) []FieldError {
+	var errs []FieldError
+	bad := func(code, format string, args ...any) {
+		errs = append(errs, FieldError{Field: code, Reason: fmt.Sprintf(format, args...)})
+	}
+	kind := it.SubjectKindOf(f)
+	for _, fd := range it.Fields {
+		v := strings.TrimSpace(f[fd.Code])
+		if v == "" {
+			if fd.Required {
+				bad(fd.Code, "required (%s)", fd.Label)
+			} else if kind != "" && contains(fd.RequiredFor, kind) {
+				bad(fd.Code, "required for %s subjects (%s)", kind, fd.Label)
+			}
+			continue
+		}
+		if n := utf8.RuneCountInString(v); fd.MaxLen > 0 && n > fd.MaxLen {
+			bad(fd.Code, "%d characters, at most %d allowed", n, fd.MaxLen)
+		}
+		switch fd.Type {
+		case TypeDate:
+			d, err := ParseDate(v)
+			if err != nil {
+				bad(fd.Code, "%v", err)
+				break
+			}
+			if fd.Code == it.Keys.DecidedOn && d.After(now) {
+				bad(fd.Code, "decision date %s is in the future", d.Format("2006-01-02"))
+			}
+			if fd.NotBefore != "" {
+				if o, err := ParseDate(f[fd.NotBefore]); err == nil && d.Before(o) {
+					bad(fd.Code, "%s is before %s (%s)", d.Format("2006-01-02"), fd.NotBefore, o.Format("2006-01-02"))
+				}
+			}
+		case TypeAmount:
+			if _, ok := parseAmount(v); !ok {
+				bad(fd.Code, "not an amount: %q (a decimal number ≥ 0, e.g. 1.5)", v)
+			}
+		case TypeInt:
+			if _, err := strconv.ParseInt(v, 10, 64); err != nil {
+				bad(fd.Code, "not an integer: %q", v)
+			}
+		case TypeUSCC:
+			if !usccShape(v) {
+				bad(fd.Code, "not a unified social credit code: %q (18 characters 0-9, A-Z)", v)
+			}
+		case TypeEnum:
+			if _, ok := fd.Canonical(v); !ok {
+				bad(fd.Code, "%q is not one of %s", v, strings.Join(fd.Enum, ", "))
+			}
+		}
+		if fd.re != nil && !fd.re.MatchString(v) {
+			bad(fd.Code, "%q does not match the pattern %s", v, fd.Pattern)
+		}
+	}
+	var unknown []string
+	for code := range f {
+		if it.byCode[code] == nil {
+			unknown = append(unknown, code)
+		}
+	}
+	sort.Strings(unknown)
+	for _, code := range unknown {
+		bad(code, "not a field of catalogue item %s", it.Code)
+	}
+	return errs
+}
+
+func usccShape(v string) bool {
+	if len(v) != 18 {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if !(c >= '0' && c <= '9' || c >= 'A' && c <= 'Z') {
+			return false
+		}
+	}
+	return true
+}
+
+// parseAmount reads a non-negative decimal ("0", "12.5"). Exponents,
+// signs, thousands separators, NaN and Inf are refused: they are either
+// ambiguous or spreadsheet accidents.
+func parseAmount(s string) (float64, bool) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, false
+	}
+	dot := false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9':
+		case c == '.' && !dot && i > 0 && i < len(s)-1:
+			dot = true
+		default:
+			return 0, false
+		}
+	}
+	n, err := strconv.ParseFloat(s, 64)
+	return n, err == nil
+}
+
+// dateLayouts are the date forms department systems export. "1" and "2"
+// also accept zero-padded months and days.
+var dateLayouts = []string{"2006-1-2", "2006/1/2", "20060102", "2006年1月2日", "2006.1.2"}
+
+// ParseDate reads a calendar date in the forms departments send
+// (2006-01-02, 2006/01/02, 20060102, 2006年1月2日; unpadded months and days
+// too) and returns midnight of that day in Location. A time of day after the
+// date ("2024-03-01 00:00:00", as spreadsheets export) is accepted and
+// dropped.
+func ParseDate(s string) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	d := s
+	if i := strings.IndexAny(d, " T"); i > 0 {
+		if _, err := time.Parse("15:04:05", strings.TrimSuffix(strings.TrimSpace(d[i+1:]), "Z")); err == nil {
+			d = d[:i]
+		} else if _, err := time.Parse("15:04", strings.TrimSpace(d[i+1:])); err == nil {
+			d = d[:i]
+		}
+	}
+	for _, l := range dateLayouts {
+		if t, err := time.ParseInLocation(l, d, Location); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("not a date: %q (use 2006-01-02, 2006/01/02, 20060102 or 2006年1月2日)", s)
+}
+
+// dateOf returns midnight China time of the day t falls on there.
+func dateOf(t time.Time) time.Time {
+	y, m, d := t.In(Location).Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, Location)
+}

@@ -1,0 +1,96 @@
+package postgres_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/xinyong/xinyong/internal/credit"
+	"github.com/xinyong/xinyong/internal/store/postgres"
+	"github.com/xinyong/xinyong/internal/store/postgres/pgtest"
+	"github.com/xinyong/xinyong/internal/store/storetest"
+)
+
+func open(t testing.TB) *postgres.Store {
+	t.Helper()
+	dsn := pgtest.TestDSN(t)
+	s, err := postgres.Open(t.Context(), dsn)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return s
+}
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) credit.Store { return open(t) })
+}
+
+func TestUnreachable(t *testing.T) {
+	// Port 1 on loopback: nothing listens, the connection is refused at once.
+	_, err := postgres.Open(t.Context(), "postgres://u:s3cret@127.0.0.1:1/db?sslmode=disable")
+	if !credit.Is(credit.Unavailable, err) {
+		t.Fatalf("Open = %v, want Unavailable", err)
+	}
+	msg := err.Error()
+	if !strings.Contains(msg, "cannot reach PostgreSQL at 127.0.0.1:1: connection refused") {
+		t.Errorf("message = %q", msg)
+	}
+	if strings.Contains(msg, "s3cret") || strings.Contains(msg, "\n") {
+		t.Errorf("message leaks the password or spans lines: %q", msg)
+	}
+}
+
+func TestBadDSN(t *testing.T) {
+	_, err := postgres.Open(t.Context(), "postgres://u:s3cret@127.0.0.1:notaport/db")
+	if !credit.Is(credit.Invalid, err) {
+		t.Fatalf("Open = %v, want Invalid", err)
+	}
+	if strings.Contains(err.Error(), "s3cret") {
+		t.Errorf("message leaks the password: %q", err)
+	}
+}
+
+func TestMigrationStatus(t *testing.T) {
+	s := open(t)
+	ms, err := s.MigrationStatus(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ms) == 0 {
+		t.Fatal("no migrations")
+	}
+	for _, m := range ms {
+		if !m.Applied || m.AppliedAt.IsZero() || m.Unknown {
+			t.Errorf("migration %+v not applied", m)
+		}
+	}
+}
+
+func TestConcurrentOpen(t *testing.T) {
+	// Several nodes starting at once against an empty schema all migrate
+	// without error, and the migration is applied once.
+	dsn := pgtest.TestDSN(t)
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() {
+			s, err := postgres.Open(t.Context(), dsn)
+			if err == nil {
+				s.Close()
+			}
+			errs <- err
+		}()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Errorf("concurrent Open: %v", err)
+		}
+	}
+}
+
+func BenchmarkAppendRecords(b *testing.B) {
+	storetest.BenchmarkAppendRecords(b, open(b))
+}

@@ -1,0 +1,217 @@
+// Package sqlite is the embedded storage backend: one SQLite file, so that a
+// county can run the platform on one machine with no database server.
+//
+// It follows the usual recipe for SQLite under concurrent load: WAL journal
+// (readers never block the writer), a pool of read-only connections, and a
+// single write connection so that writers queue in Go instead of failing
+// with SQLITE_BUSY. The SQL itself is shared with PostgreSQL in sqlstore.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/xinyong/xinyong/internal/credit"
+	"github.com/xinyong/xinyong/internal/store/sqlstore"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// Migrations returns the backend's migration files, for tools that list or
+// check them.
+func Migrations() fs.FS {
+	sub, err := fs.Sub(migrationFiles, "migrations")
+	if err != nil {
+		panic(err) // the directory is embedded; this cannot fail
+	}
+	return sub
+}
+
+// Store is a credit.Store over one SQLite file. The embedded sqlstore.Store
+// supplies the credit.Store methods and Migrate / MigrationStatus.
+type Store struct {
+	*sqlstore.Store
+	path string
+}
+
+// Path returns the database file.
+func (s *Store) Path() string { return s.path }
+
+// Close runs PRAGMA optimize, which SQLite recommends before closing a
+// long-lived connection so the query planner has statistics, then closes.
+func (s *Store) Close() error {
+	_, _ = s.WriteDB().Exec(`PRAGMA optimize`) // advisory: failure changes nothing
+	return s.Store.Close()
+}
+
+// Option adjusts Open.
+type Option func(*options)
+
+type options struct {
+	migrate bool
+	readers int
+}
+
+// SkipMigrations opens the file without applying migrations, for tools that
+// inspect a database (MigrationStatus) without changing it.
+func SkipMigrations() Option { return func(o *options) { o.migrate = false } }
+
+// Readers sets the size of the read pool (default GOMAXPROCS*2, at least 4).
+func Readers(n int) Option { return func(o *options) { o.readers = n } }
+
+// busyTimeoutMillis bounds how long a connection waits for a lock held by
+// another process (a backup, a second binary on the same file) before
+// reporting SQLITE_BUSY; within one process the single writer queues in Go.
+const busyTimeoutMillis = 10000
+
+// Open opens (creating if needed) the database file at path, creating its
+// parent directory, and applies migrations. ":memory:" is refused: every
+// pooled connection would get its own empty database.
+func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
+	const op = "sqlite.Open"
+	o := options{migrate: true, readers: max(4, runtime.GOMAXPROCS(0)*2)}
+	for _, f := range opts {
+		f(&o)
+	}
+	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") || strings.Contains(path, "mode=memory") {
+		return nil, credit.E(op, credit.Invalid, "SQLite needs a plain file path, not %q: the store pools connections and each in-memory connection would be a separate database", path)
+	}
+	// The driver reads everything after the first '?' as parameters.
+	if strings.ContainsRune(path, '?') {
+		return nil, credit.E(op, credit.Invalid, "SQLite file path %q must not contain '?'", path)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return nil, credit.E(op, credit.Unavailable, "cannot create directory for SQLite database %s: %v", path, unwrapPathError(err))
+	}
+
+	// Pragmas go in the DSN so that database/sql applies them to every
+	// connection it opens, including ones it opens later to replace
+	// closed ones; a one-off PRAGMA after Open would reach only one.
+	common := url.Values{}
+	common.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeoutMillis))
+	common.Add("_pragma", "foreign_keys(1)")
+	writeQ := url.Values{}
+	for k, v := range common {
+		writeQ[k] = append([]string(nil), v...)
+	}
+	writeQ.Add("_pragma", "journal_mode(WAL)")
+	// NORMAL is durable across application crashes in WAL mode; only a
+	// power loss can drop the last commits, and it never corrupts.
+	writeQ.Add("_pragma", "synchronous(NORMAL)")
+	// A multi-row INSERT in a transaction keeps a statement journal so it
+	// can roll back alone; in memory rather than a temp file, it stops
+	// costing a write per page on bulk import.
+	writeQ.Add("_pragma", "temp_store(MEMORY)")
+	// The writer takes the write lock at BEGIN, so a transaction cannot
+	// fail halfway when another process wrote in between.
+	writeQ.Set("_txlock", "immediate")
+	readQ := common
+	// WAL mode is a property of the file, set by the writer; readers only
+	// need to refuse writes, which guards against a write sneaking onto the
+	// read pool and bypassing the single-writer queue.
+	readQ.Set("_query_only", "1")
+
+	classify := classifier(path)
+	w, err := sql.Open("sqlite", path+"?"+writeQ.Encode())
+	if err != nil {
+		return nil, credit.E(op, credit.Internal, "%v", err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	// Open the writer first: it switches the file to WAL before any reader
+	// connects.
+	if err := w.PingContext(ctx); err != nil {
+		w.Close()
+		return nil, unavailable(op, path, err, classify)
+	}
+	r, err := sql.Open("sqlite", path+"?"+readQ.Encode())
+	if err != nil {
+		w.Close()
+		return nil, credit.E(op, credit.Internal, "%v", err)
+	}
+	r.SetMaxOpenConns(o.readers)
+	r.SetMaxIdleConns(o.readers)
+	r.SetConnMaxLifetime(0)
+	if err := r.PingContext(ctx); err != nil {
+		w.Close()
+		r.Close()
+		return nil, unavailable(op, path, err, classify)
+	}
+
+	s := &Store{
+		Store: sqlstore.New(sqlstore.Dialect{
+			Name:       "sqlite",
+			Migrations: Migrations(),
+			MaxParams:  32766, // SQLITE_MAX_VARIABLE_NUMBER since 3.32
+			Classify:   classify,
+			// See sqlstore.Dialect.Placeholder: plain "?" keeps binding
+			// a multi-row INSERT linear.
+			Placeholder: func(int) string { return "?" },
+		}, r, w),
+		path: path,
+	}
+	if o.migrate {
+		if err := s.Migrate(ctx); err != nil {
+			s.Store.Close()
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+func unavailable(op, path string, err error, classify func(error) (credit.Kind, string)) error {
+	if k, msg := classify(err); k != credit.Other {
+		return credit.E(op, k, "%s", msg)
+	}
+	return credit.E(op, credit.Unavailable, "cannot open SQLite database %s: %v", path, err)
+}
+
+func unwrapPathError(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// classifier maps SQLite result codes to credit kinds. The driver enables
+// extended result codes, so constraint failures can be told apart.
+func classifier(path string) func(error) (credit.Kind, string) {
+	return func(err error) (credit.Kind, string) {
+		var se *sqlite.Error
+		if !errors.As(err, &se) {
+			return credit.Other, ""
+		}
+		code := se.Code()
+		switch code {
+		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+			return credit.Exists, se.Error()
+		case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY, sqlite3.SQLITE_CONSTRAINT_NOTNULL,
+			sqlite3.SQLITE_CONSTRAINT_CHECK:
+			return credit.Invalid, se.Error()
+		}
+		switch code & 0xff {
+		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
+			return credit.Unavailable, fmt.Sprintf("SQLite database %s is locked by another process", path)
+		case sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_PERM, sqlite3.SQLITE_READONLY,
+			sqlite3.SQLITE_IOERR, sqlite3.SQLITE_FULL, sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT:
+			return credit.Unavailable, fmt.Sprintf("cannot use SQLite database %s: %s", path, sqlite.ErrorCodeString[code&0xff])
+		}
+		return credit.Other, ""
+	}
+}

@@ -1,0 +1,118 @@
+package sqlite_test
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/xinyong/xinyong/internal/credit"
+	"github.com/xinyong/xinyong/internal/store/sqlite"
+	"github.com/xinyong/xinyong/internal/store/storetest"
+)
+
+func open(t testing.TB) *sqlite.Store {
+	t.Helper()
+	// A nested path checks that Open creates the parent directory.
+	s, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "data", "xinyong.db"))
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return s
+}
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) credit.Store { return open(t) })
+}
+
+func TestMemoryRefused(t *testing.T) {
+	for _, p := range []string{":memory:", "", "file::memory:?cache=shared"} {
+		_, err := sqlite.Open(t.Context(), p)
+		if !credit.Is(credit.Invalid, err) {
+			t.Errorf("Open(%q) = %v, want Invalid", p, err)
+		}
+	}
+}
+
+func TestUnavailable(t *testing.T) {
+	// A directory where the file should be: SQLite cannot open it.
+	dir := t.TempDir()
+	_, err := sqlite.Open(t.Context(), dir)
+	if !credit.Is(credit.Unavailable, err) {
+		t.Fatalf("Open(directory) = %v, want Unavailable", err)
+	}
+	if strings.Contains(err.Error(), "\n") {
+		t.Errorf("message is not one line: %q", err)
+	}
+}
+
+func TestMigrationStatus(t *testing.T) {
+	s := open(t)
+	ms, err := s.MigrationStatus(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ms) == 0 {
+		t.Fatal("no migrations")
+	}
+	for _, m := range ms {
+		if !m.Applied || m.AppliedAt.IsZero() || m.Unknown {
+			t.Errorf("migration %+v not applied", m)
+		}
+	}
+
+	// A fresh file opened without migrations reports them pending.
+	raw, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "raw.db"), sqlite.SkipMigrations())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	ms, err = raw.MigrationStatus(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms {
+		if m.Applied {
+			t.Errorf("migration %+v applied on a skipped open", m)
+		}
+	}
+}
+
+func TestReopen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.db")
+	s, err := sqlite.Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutSubject(t.Context(), &credit.Subject{ID: "A", Kind: credit.Organisation, Name: "甲"}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s, err = sqlite.Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if n, err := s.CountSubjects(t.Context()); err != nil || n != 1 {
+		t.Fatalf("after reopen: %d, %v", n, err)
+	}
+	var mode string
+	if err := s.WriteDB().QueryRow(`PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
+		t.Errorf("journal_mode = %q, %v", mode, err)
+	}
+	var fk int
+	if err := s.ReadDB().QueryRow(`PRAGMA foreign_keys`).Scan(&fk); err != nil || fk != 1 {
+		t.Errorf("reader foreign_keys = %d, %v", fk, err)
+	}
+	if _, err := s.ReadDB().Exec(`DELETE FROM subjects`); err == nil {
+		t.Error("the read pool accepted a write")
+	}
+}
+
+func BenchmarkAppendRecords(b *testing.B) {
+	storetest.BenchmarkAppendRecords(b, open(b))
+}

@@ -42,6 +42,11 @@ type EntryDetail struct {
 	Grounds      string              `json:"grounds,omitempty"` // 事由
 	// Basis is the legal basis (依据) as text, from the catalogue list type.
 	Basis []string `json:"basis,omitempty"`
+	// The subject's names and kind when proposed, so that the hit check
+	// can match names without reading the subjects table.
+	SubjectName string      `json:"subject_name,omitempty"`
+	FormerNames []string    `json:"former_names,omitempty"`
+	SubjectKind SubjectKind `json:"subject_kind,omitempty"`
 	// Noticed.
 	Rights            string    `json:"rights,omitempty"`
 	ObjectionDeadline time.Time `json:"objection_deadline,omitempty"`

@@ -23,6 +23,7 @@ import (
 	"github.com/xinyong/xinyong/internal/credit"
 	"github.com/xinyong/xinyong/internal/pii"
 	"github.com/xinyong/xinyong/internal/records"
+	"github.com/xinyong/xinyong/internal/sanction"
 	"github.com/xinyong/xinyong/internal/server/middleware"
 )
 
@@ -39,6 +40,9 @@ type Config struct {
 	Sealer *pii.Sealer
 	Logger *slog.Logger
 	Now    func() time.Time
+	// Sanction serves lists, the hit check and feedback; nil answers those
+	// routes with Unavailable.
+	Sanction *sanction.Service
 }
 
 // API serves /api/v1.

@@ -53,6 +53,7 @@ type Service struct {
 	index   *index
 	table   *measureTable
 	log     *checkLog
+	matters mattersCache
 }
 
 // New builds the service and loads the hit-check index from storage. Call

@@ -191,12 +191,12 @@ func (s *Service) checkBasis(ctx context.Context, op string, lt *catalog.ListTyp
 		if len(lt.Criteria.Items) > 0 && !slices.Contains(lt.Criteria.Items, cur.Item) {
 			return nil, credit.E(op, credit.Invalid, "basis record %s is a %s record; %s accepts only %s", id, cur.Item, lt.Code, strings.Join(lt.Criteria.Items, ", "))
 		}
-		if len(lt.Criteria.Severities) > 0 && !slices.Contains(lt.Criteria.Severities, cur.Severity) {
+		if sevs := lt.Criteria.SeveritiesFor(cur.Item); len(sevs) > 0 && !slices.Contains(sevs, cur.Severity) {
 			sev := string(cur.Severity)
 			if sev == "" {
 				sev = "unclassified"
 			}
-			return nil, credit.E(op, credit.Invalid, "basis record %s is of severity %s; %s requires %s", id, sev, lt.Code, severities(lt.Criteria.Severities))
+			return nil, credit.E(op, credit.Invalid, "basis record %s is a %s record of severity %s; %s requires %s", id, cur.Item, sev, lt.Code, severities(sevs))
 		}
 		if !slices.Contains(origins, st.Origin) {
 			origins = append(origins, st.Origin)

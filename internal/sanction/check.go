@@ -229,13 +229,23 @@ func (s *Service) lookup(snap *snapshot, now time.Time, byList map[string][]*cat
 		s.candidates(snap, now, byList, name, r)
 		return
 	}
+	// An 18-character code of digits (and a final X) may be a resident ID
+	// number or a USCC whose organisation code happens to be all digits:
+	// a valid resident ID number is taken as a person.
 	if len(code) == 18 && isResidentID(code) {
-		s.person(snap, now, byList, code, r)
-		return
+		if res := uscc.CheckResidentID(code); res.Status != uscc.Invalid {
+			s.person(snap, now, byList, res.Code, r)
+			return
+		}
 	}
 	code = strings.ToUpper(code)
 	ms := snap.bySubject[code]
 	if len(ms) == 0 {
+		// Not listed. A code that is not a code at all must not pass as
+		// "not listed": a typo would let a listed subject through.
+		if res := uscc.CheckUSCC(code); res.Status == uscc.Invalid {
+			r.Error = "not a valid unified social credit code or resident ID number: " + res.Reason()
+		}
 		return
 	}
 	r.SubjectID = code
@@ -258,18 +268,13 @@ func isResidentID(s string) bool {
 // person answers a query by resident ID number: memberships of the person
 // as a listed subject, and as a responsible person of listed subjects (落实到人).
 func (s *Service) person(snap *snapshot, now time.Time, byList map[string][]*catalog.Measure, idno string, r *Result) {
-	res := uscc.CheckResidentID(idno)
-	if res.Status == uscc.Invalid {
-		r.Error = "invalid resident ID number: " + res.Reason()
-		return
-	}
 	if s.Sealer == nil {
 		r.Error = "natural persons cannot be checked: no data key configured"
 		return
 	}
 	// The query echoes only the masked number.
-	r.Query.Code = uscc.MaskResidentID(res.Code)
-	hash := s.Sealer.Hash(res.Code)
+	r.Query.Code = uscc.MaskResidentID(idno)
+	hash := s.Sealer.Hash(idno)
 	id := "P" + hash[:32]
 	if ms := snap.bySubject[id]; len(ms) > 0 {
 		r.SubjectID = id
@@ -418,4 +423,30 @@ func (s *Service) candidates(snap *snapshot, now time.Time, byList map[string][]
 	if len(r.Candidates) > maxCandidates {
 		r.Candidates = r.Candidates[:maxCandidates]
 	}
+}
+
+// Probe answers a check from the index without logging it and returns only
+// how many subjects are listed. It exists to measure the index alone
+// (`xinyong bench check`, go test -bench); no route calls it.
+func (s *Service) Probe(c Caller, req Request) (int, error) {
+	d, err := s.Catalog.Department(c.Dept)
+	if err != nil {
+		return 0, credit.E("sanction.Probe", credit.Permission, "department %q is not in the catalogue", c.Dept)
+	}
+	if !slices.Contains(c.Matters, req.Matter) {
+		return 0, credit.E("sanction.Probe", credit.Permission, "matter %s is not in the caller's scope", req.Matter)
+	}
+	snap := s.index.load()
+	now := s.now()
+	byList := s.table.byScope[req.Matter+"\x00"+d.Kind]
+	n := 0
+	var r Result
+	for _, q := range req.Subjects {
+		r = Result{}
+		s.lookup(snap, now, byList, q, &r)
+		if r.Listed {
+			n++
+		}
+	}
+	return n, nil
 }

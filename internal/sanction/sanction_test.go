@@ -341,7 +341,7 @@ func TestCheckScope(t *testing.T) {
 		wantKind(t, c.name, err, c.kind, c.says)
 	}
 	r := f.check(procure, "bidding", sanction.Query{}, sanction.Query{Code: "110105194912310021"})
-	if r.Results[0].Error == "" || !strings.Contains(r.Results[1].Error, "invalid resident ID") {
+	if r.Results[0].Error == "" || !strings.Contains(r.Results[1].Error, "not a valid unified social credit code or resident ID") {
 		t.Fatalf("per-query errors: %+v", r.Results)
 	}
 }

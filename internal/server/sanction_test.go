@@ -8,11 +8,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/xinyong/xinyong/internal/api"
 	"github.com/xinyong/xinyong/internal/auth"
 	"github.com/xinyong/xinyong/internal/catalog"
 	"github.com/xinyong/xinyong/internal/credit"
@@ -21,6 +23,7 @@ import (
 	"github.com/xinyong/xinyong/internal/sanction"
 	"github.com/xinyong/xinyong/internal/server"
 	"github.com/xinyong/xinyong/internal/store/sqlite"
+	"github.com/xinyong/xinyong/internal/uscc"
 )
 
 // sanctionEnv is a node with the hit check running, a movable clock and
@@ -203,4 +206,110 @@ func TestSanctionHTTP(t *testing.T) {
 	if strings.Contains(out["_raw"].(string), "candidates") {
 		t.Fatalf("ruled-out candidate still returned: %s", out["_raw"])
 	}
+}
+
+// sanctionFixture is what the role matrix needs for the 联合奖惩 routes: a
+// subject listed on the abnormal-operation list, an entry to read, and a
+// check of the business account that returned a measure.
+type sanctionFixture struct {
+	listed, entry, checkID string
+}
+
+var matrixAdmin = sanction.Actor{Name: "t-admin", Role: credit.RoleAdmin}
+
+// freshOrg registers a new organisation with an abnormal-operation record
+// and returns its code and the record's ID.
+func (e *env) freshOrg() (string, string) {
+	e.t.Helper()
+	ctx := e.t.Context()
+	code := uscc.NewGenerator(int64(1000+e.unique())).USCC('9', '1', "350100")
+	if _, err := e.svc.PutOrganisation(ctx, records.Organisation{Code: code, Name: "福州矩阵" + strconv.Itoa(e.unique()) + "有限公司"}); err != nil {
+		e.t.Fatal(err)
+	}
+	r := credit.Record{ID: credit.NewID(), SubjectID: code, Item: "abnormal_operation", Fact: credit.Original, Dept: deptCode,
+		DocNo: "异" + strconv.Itoa(e.unique()), DecidedOn: time.Now().AddDate(0, -1, 0), Severity: credit.SeverityMinor, Fields: credit.Fields{}, Kind: credit.Organisation}
+	if err := e.st.AppendRecords(ctx, []credit.Record{r}); err != nil {
+		e.t.Fatal(err)
+	}
+	return code, r.ID
+}
+
+// proposed returns a fresh proposed entry on the abnormal-operation list.
+func (e *env) proposed() *sanction.Entry {
+	e.t.Helper()
+	code, rec := e.freshOrg()
+	en, err := e.sanc.Propose(e.t.Context(), matrixAdmin, sanction.Proposal{List: "abnormal_operation_list", SubjectID: code, BasisRecords: []string{rec}, Grounds: "未按期公示年度报告"})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return en
+}
+
+func (e *env) sanctionSetup() *sanctionFixture {
+	e.t.Helper()
+	if e.sfx != nil {
+		return e.sfx
+	}
+	ctx := e.t.Context()
+	acc, err := e.st.Account(ctx, e.names[credit.RoleBusiness])
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if err := e.sanc.SetMatters(ctx, acc, []string{"gov_procurement"}); err != nil {
+		e.t.Fatal(err)
+	}
+	en := e.proposed()
+	if en, err = e.sanc.Decide(ctx, matrixAdmin, en.ID, sanction.DecisionInput{DocNo: "榕市监异〔2026〕1号"}); err != nil {
+		e.t.Fatal(err)
+	}
+	resp, err := e.sanc.Check(ctx, sanction.Caller{Name: acc.Name, Dept: bizDept, Matters: []string{"gov_procurement"}},
+		sanction.Request{Matter: "gov_procurement", Subjects: []sanction.Query{{Code: en.SubjectID}}})
+	if err != nil || len(resp.Results[0].Measures) == 0 {
+		e.t.Fatalf("fixture check: %+v, %v", resp, err)
+	}
+	e.sfx = &sanctionFixture{listed: en.SubjectID, entry: en.ID, checkID: resp.CheckID}
+	return e.sfx
+}
+
+// sanctionScenario fills in the role matrix's request for a 联合奖惩 route.
+func (e *env) sanctionScenario(rt api.Route, q *req, path string) string {
+	if !strings.HasPrefix(rt.Path, "/api/v1/lists/") && !strings.HasPrefix(rt.Path, "/api/v1/checks") &&
+		rt.Path != "/api/v1/name-decisions" && rt.Path != "/api/v1/accounts/{name}/matters" {
+		return path
+	}
+	fx := e.sanctionSetup()
+	path = strings.Replace(path, "{list}", "abnormal_operation_list", 1)
+	switch rt.Path {
+	case "/api/v1/lists/{list}/entries":
+		if rt.Method == "POST" {
+			code, rec := e.freshOrg()
+			q.body = map[string]any{"subject_id": code, "basis_records": []string{rec}, "grounds": "未按期公示年度报告"}
+		}
+	case "/api/v1/lists/{list}/entries/{id}":
+		path = strings.Replace(path, "{id}", fx.entry, 1)
+	case "/api/v1/lists/{list}/entries/{id}/notice":
+		path = strings.Replace(path, "{id}", e.proposed().ID, 1)
+		q.body = map[string]any{"doc_no": "告" + strconv.Itoa(e.unique())}
+	case "/api/v1/lists/{list}/entries/{id}/decision":
+		path = strings.Replace(path, "{id}", e.proposed().ID, 1)
+		q.body = map[string]any{"doc_no": "决" + strconv.Itoa(e.unique())}
+	case "/api/v1/lists/{list}/entries/{id}/removal":
+		path = strings.Replace(path, "{id}", e.proposed().ID, 1)
+		q.body = map[string]any{"reason": "withdrawn"}
+	case "/api/v1/checks":
+		q.body = map[string]any{"matter": "gov_procurement", "subjects": []map[string]string{{"code": fx.listed}}}
+	case "/api/v1/checks/{id}":
+		path = strings.Replace(path, "{id}", fx.checkID, 1)
+	case "/api/v1/checks/{id}/feedback":
+		path = strings.Replace(path, "{id}", fx.checkID, 1)
+		q.body = map[string]any{"items": []map[string]any{{"subject_id": fx.listed, "measure": "abnormal_consideration", "outcome": "已惩戒"}}}
+	case "/api/v1/name-decisions":
+		q.body = map[string]any{"name": orgName, "subject_id": orgCode, "reason": "代码不同"}
+	case "/api/v1/accounts/{name}/matters":
+		path = strings.Replace(path, "{name}", e.names[credit.RoleBusiness], 1)
+		if rt.Method == "PUT" {
+			q.body = map[string]any{"matters": []string{"gov_procurement"}}
+		}
+	}
+	return path
 }

@@ -45,6 +45,10 @@ type Config struct {
 	Sanction *sanction.Service
 }
 
+// keyCacheTTL is how long a node trusts an API key it has checked: a
+// revoked key or a disabled account is refused everywhere within it.
+const keyCacheTTL = time.Second
+
 // API serves /api/v1.
 type API struct {
 	cfg      Config
@@ -114,7 +118,7 @@ func New(cfg Config) (*API, error) {
 	}
 	a := &API{
 		cfg:      cfg,
-		auth:     &auth.Authenticator{Store: cfg.Store, Now: cfg.Now},
+		auth:     &auth.Authenticator{Store: cfg.Store, Now: cfg.Now, Keys: &auth.KeyCache{TTL: keyCacheTTL}},
 		accounts: &auth.Accounts{Store: cfg.Store, Now: cfg.Now},
 		audit:    &auth.Auditor{Store: cfg.Store, Logger: cfg.Logger, Now: cfg.Now},
 		log:      cfg.Logger,

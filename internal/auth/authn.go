@@ -38,6 +38,8 @@ type Authenticator struct {
 	Store credit.Store
 	// Now is the clock; tests move it.
 	Now func() time.Time
+	// Keys caches successful API-key authentications; nil disables it.
+	Keys *KeyCache
 }
 
 func (a *Authenticator) now() time.Time {
@@ -64,7 +66,11 @@ func (a *Authenticator) Authenticate(r *http.Request) (Principal, error) {
 		return Anonymous(), err
 	}
 	if present {
-		k, err := a.Store.APIKeyByHash(ctx, HashSecret(secret))
+		hash := HashSecret(secret)
+		if p, ok := a.Keys.get(hash, a.now()); ok {
+			return p, nil
+		}
+		k, err := a.Store.APIKeyByHash(ctx, hash)
 		if err != nil {
 			if credit.Is(credit.NotFound, err) {
 				return Anonymous(), credit.E(op, credit.Unauthenticated, "unknown or revoked API key")
@@ -74,7 +80,11 @@ func (a *Authenticator) Authenticate(r *http.Request) (Principal, error) {
 		if k.Revoked {
 			return Anonymous(), credit.E(op, credit.Unauthenticated, "unknown or revoked API key")
 		}
-		return a.principal(ctx, k.AccountID, "key")
+		p, err := a.principal(ctx, k.AccountID, "key")
+		if err == nil {
+			a.Keys.put(hash, p, a.now())
+		}
+		return p, err
 	}
 	c, err := r.Cookie(SessionCookie)
 	if err != nil || c.Value == "" {

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"database/sql"
@@ -14,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"sort"
 	"strings"
 	"sync"
@@ -65,6 +67,9 @@ type BenchCheckOptions struct {
 	Duration time.Duration // per HTTP phase
 	Rate     int           // single-subject requests per second, open loop
 	SQLN     int           // subjects looked up by plain SQL
+	// CPUProfile, when set, receives a CPU profile of the single-subject
+	// HTTP phase.
+	CPUProfile string
 }
 
 // BenchCheckResult is what `xinyong bench check` measures.
@@ -100,6 +105,7 @@ func runBenchCheck(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&o.Duration, "duration", 10*time.Second, "length of each HTTP phase")
 	fs.IntVar(&o.Rate, "rate", 5000, "single-subject HTTP requests per second (open loop)")
 	fs.IntVar(&o.SQLN, "sql-subjects", 200000, "subjects looked up by plain SQL for the comparison")
+	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile of the single-subject HTTP phase to this file")
 	fs.StringVar(&o.Dir, "dir", "", "directory for the SQLite file (default: a temporary directory, removed afterwards)")
 	if code, done := parse(fs, args, stderr); done {
 		return code
@@ -269,16 +275,28 @@ func BenchCheck(ctx context.Context, o BenchCheckOptions, progress io.Writer) (*
 	srvDone := make(chan error, 1)
 	go func() { srvDone <- server.Serve(srvCtx, ln, h, quiet) }()
 	defer func() { stopSrv(); <-srvDone }()
-	url := "http://" + ln.Addr().String() + "/api/v1/checks"
-	client := &http.Client{Transport: &http.Transport{MaxIdleConns: 512, MaxIdleConnsPerHost: 512, IdleConnTimeout: time.Minute}}
+	addr := ln.Addr().String()
 
 	fmt.Fprintf(progress, "bench: HTTP batches for %s\n", o.Duration)
-	res.HTTPBatchRate, res.HTTPBatchReqs, err = httpBatches(ctx, client, url, key, batches, o.Duration)
+	res.HTTPBatchRate, res.HTTPBatchReqs, err = httpBatches(ctx, addr, key, batches, o.Duration)
 	if err != nil {
 		return nil, err
 	}
 	fmt.Fprintf(progress, "bench: single-subject HTTP at %d/s for %s\n", o.Rate, o.Duration)
-	if err := httpSingle(ctx, client, url, key, codes, o.Rate, o.Duration, res); err != nil {
+	if o.CPUProfile != "" {
+		f, err := os.Create(o.CPUProfile)
+		if err != nil {
+			return nil, err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return nil, err
+		}
+	}
+	err = httpSingle(ctx, addr, key, codes, o.Rate, o.Duration, res)
+	if o.CPUProfile != "" {
+		pprof.StopCPUProfile()
+	}
+	if err != nil {
 		return nil, err
 	}
 
@@ -414,27 +432,12 @@ func benchAccount(ctx context.Context, st *sqlite.Store, svc *sanction.Service) 
 	return secret, err
 }
 
-func post(ctx context.Context, client *http.Client, url, key string, body []byte) (int, error) {
-	req, err := http.NewRequestWithContext(ctx, "POST", url, bytes.NewReader(body))
-	if err != nil {
-		return 0, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+key)
-	res, err := client.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	_, _ = io.Copy(io.Discard, res.Body)
-	res.Body.Close()
-	return res.StatusCode, nil
-}
-
 // httpBatches sends 1000-subject checks from a few connections for d.
-func httpBatches(ctx context.Context, client *http.Client, url, key string, batches [][]sanction.Query, d time.Duration) (float64, int, error) {
-	bodies := make([][]byte, len(batches))
+func httpBatches(ctx context.Context, addr, key string, batches [][]sanction.Query, d time.Duration) (float64, int, error) {
+	reqs := make([][]byte, len(batches))
 	for i, b := range batches {
-		bodies[i], _ = json.Marshal(sanction.Request{Matter: benchMatter, Subjects: b})
+		body, _ := json.Marshal(sanction.Request{Matter: benchMatter, Subjects: b})
+		reqs[i] = rawRequest(addr, key, body)
 	}
 	var next, subjects atomic.Int64
 	var firstErr atomic.Value
@@ -442,12 +445,17 @@ func httpBatches(ctx context.Context, client *http.Client, url, key string, batc
 	var wg sync.WaitGroup
 	t0 := time.Now()
 	for w := 0; w < 4; w++ {
+		rc, err := dialRaw(addr)
+		if err != nil {
+			return 0, 0, err
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer rc.c.Close()
 			for time.Now().Before(deadline) {
-				i := int(next.Add(1)-1) % len(bodies)
-				code, err := post(ctx, client, url, key, bodies[i])
+				i := int(next.Add(1)-1) % len(reqs)
+				code, err := rc.do(reqs[i])
 				if err == nil && code != 200 {
 					err = fmt.Errorf("status %d", code)
 				}
@@ -466,22 +474,87 @@ func httpBatches(ctx context.Context, client *http.Client, url, key string, batc
 	return float64(subjects.Load()) / time.Since(t0).Seconds(), int(next.Load()), nil
 }
 
-// httpSingle sends one-subject checks at a fixed rate (open loop: each
-// request is sent at its scheduled time whatever the previous ones did,
-// and its latency counts from that time, so a stall is not hidden).
-func httpSingle(ctx context.Context, client *http.Client, url, key string, codes []string, rate int, d time.Duration, res *BenchCheckResult) error {
+// rawConn is a minimal HTTP/1.1 client on one keep-alive connection: the
+// load generator shares the machine with the server, so it must cost as
+// little as possible (net/http's Client costs more than the check).
+type rawConn struct {
+	c  net.Conn
+	br *bufio.Reader
+}
+
+func dialRaw(addr string) (*rawConn, error) {
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	return &rawConn{c: c, br: bufio.NewReaderSize(c, 64<<10)}, nil
+}
+
+func rawRequest(addr, key string, body []byte) []byte {
+	return append([]byte(fmt.Sprintf("POST /api/v1/checks HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nAuthorization: Bearer %s\r\nContent-Length: %d\r\n\r\n",
+		addr, key, len(body))), body...)
+}
+
+func (rc *rawConn) do(req []byte) (int, error) {
+	if _, err := rc.c.Write(req); err != nil {
+		return 0, err
+	}
+	res, err := http.ReadResponse(rc.br, nil)
+	if err != nil {
+		return 0, err
+	}
+	_, err = io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+	return res.StatusCode, err
+}
+
+// httpSingle sends one-subject checks at a fixed rate, open loop: request
+// i is due at start + i/rate whatever the earlier ones did, waits for a
+// free connection if all are busy, and its latency counts from its due
+// time, so a stall shows in the percentiles instead of slowing the sender.
+func httpSingle(ctx context.Context, addr, key string, codes []string, rate int, d time.Duration, res *BenchCheckResult) error {
 	total := int(d.Seconds() * float64(rate))
-	bodies := make([][]byte, 4096)
-	for i := range bodies {
-		bodies[i], _ = json.Marshal(sanction.Request{Matter: benchMatter, Subjects: []sanction.Query{{Code: codes[(i*7919)%len(codes)]}}})
+	reqs := make([][]byte, 4096)
+	for i := range reqs {
+		body, _ := json.Marshal(sanction.Request{Matter: benchMatter, Subjects: []sanction.Query{{Code: codes[(i*7919)%len(codes)]}}})
+		reqs[i] = rawRequest(addr, key, body)
 	}
-	// Warm the connection pool.
-	for i := 0; i < 64; i++ {
-		_, _ = post(ctx, client, url, key, bodies[i])
+	const conns = 64
+	type job struct {
+		i  int
+		at time.Time
 	}
+	jobs := make(chan job, total)
 	lat := make([]time.Duration, total)
 	var errs atomic.Int64
 	var wg sync.WaitGroup
+	for w := 0; w < conns; w++ {
+		rc, err := dialRaw(addr)
+		if err != nil {
+			return err
+		}
+		if _, err := rc.do(reqs[w]); err != nil { // warm up
+			return err
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer rc.c.Close()
+			for j := range jobs {
+				code, err := rc.do(reqs[j.i%len(reqs)])
+				lat[j.i] = time.Since(j.at)
+				if err != nil || code != 200 {
+					errs.Add(1)
+					if err != nil {
+						rc.c.Close()
+						if rc, err = dialRaw(addr); err != nil {
+							return
+						}
+					}
+				}
+			}
+		}()
+	}
 	interval := time.Second / time.Duration(rate)
 	start := time.Now()
 	for i := 0; i < total; i++ {
@@ -489,16 +562,9 @@ func httpSingle(ctx context.Context, client *http.Client, url, key string, codes
 		if w := time.Until(at); w > 0 {
 			time.Sleep(w)
 		}
-		wg.Add(1)
-		go func(i int, at time.Time) {
-			defer wg.Done()
-			code, err := post(ctx, client, url, key, bodies[i%len(bodies)])
-			lat[i] = time.Since(at)
-			if err != nil || code != 200 {
-				errs.Add(1)
-			}
-		}(i, at)
+		jobs <- job{i, at}
 	}
+	close(jobs)
 	wg.Wait()
 	elapsed := time.Since(start)
 	res.SingleRate = float64(total) / elapsed.Seconds()

@@ -232,7 +232,7 @@ func (s *Service) lookup(snap *snapshot, now time.Time, byList map[string][]*cat
 	// An 18-character code of digits (and a final X) may be a resident ID
 	// number or a USCC whose organisation code happens to be all digits:
 	// a valid resident ID number is taken as a person.
-	if len(code) == 18 && isResidentID(code) {
+	if len(code) == 18 && isResidentID(code) && residentChecksumOK(code) {
 		if res := uscc.CheckResidentID(code); res.Status != uscc.Invalid {
 			s.person(snap, now, byList, res.Code, r)
 			return
@@ -243,6 +243,9 @@ func (s *Service) lookup(snap *snapshot, now time.Time, byList map[string][]*cat
 	if len(ms) == 0 {
 		// Not listed. A code that is not a code at all must not pass as
 		// "not listed": a typo would let a listed subject through.
+		if usccChecksumOK(code) {
+			return
+		}
 		if res := uscc.CheckUSCC(code); res.Status == uscc.Invalid {
 			r.Error = "not a valid unified social credit code or resident ID number: " + res.Reason()
 		}

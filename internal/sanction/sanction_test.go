@@ -14,6 +14,7 @@ import (
 	"github.com/xinyong/xinyong/internal/pii"
 	"github.com/xinyong/xinyong/internal/sanction"
 	"github.com/xinyong/xinyong/internal/store/sqlite"
+	"github.com/xinyong/xinyong/internal/uscc"
 )
 
 const (
@@ -540,6 +541,30 @@ func TestNameKey(t *testing.T) {
 	for in, want := range cases {
 		if got := sanction.NameKey(in); got != want {
 			t.Errorf("NameKey(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// The fast code checks agree with internal/uscc on valid and broken codes.
+func TestFastChecksAgree(t *testing.T) {
+	g := uscc.NewGenerator(11)
+	for i := 0; i < 2000; i++ {
+		c := g.RandomUSCC()
+		if !sanction.UsccChecksumOK(c) {
+			t.Fatalf("valid USCC %s refused", c)
+		}
+		bad := c[:17] + string("0123456789ABCDEFGHJKLMNPQRTUWXY"[(strings.IndexByte("0123456789ABCDEFGHJKLMNPQRTUWXY", c[17])+1)%31])
+		if sanction.UsccChecksumOK(bad) {
+			t.Fatalf("broken USCC %s accepted", bad)
+		}
+		id := g.ResidentID("350102", time.Date(1960+i%50, 1, 1+i%28, 0, 0, 0, 0, time.UTC), i%2 == 0)
+		if !sanction.ResidentChecksumOK(id) || uscc.CheckResidentID(id).Status == uscc.Invalid {
+			t.Fatalf("valid resident ID %s refused", id)
+		}
+	}
+	for _, c := range []string{"91350100M000100Y43", "91350100M000100Y4Z", "111111111111111111"} {
+		if got, want := sanction.UsccChecksumOK(c), uscc.CheckUSCC(c).Status == uscc.Valid; got != want {
+			t.Errorf("%s: fast %v, uscc %v", c, got, want)
 		}
 	}
 }

@@ -29,18 +29,21 @@ import (
 // sanctionEnv is a node with the hit check running, a movable clock and
 // one account per party of 联合奖惩.
 type sanctionEnv struct {
-	t    *testing.T
+	t    testing.TB
 	st   *sqlite.Store
 	srv  *httptest.Server
 	keys map[string]string
 	mu   sync.Mutex
 	now  time.Time
 	rec  string
+	sanc *sanction.Service
 }
 
 func (e *sanctionEnv) clock() time.Time { e.mu.Lock(); defer e.mu.Unlock(); return e.now }
 
-func newSanctionEnv(t *testing.T) *sanctionEnv {
+func newSanctionEnv(t *testing.T) *sanctionEnv { return newSanctionEnvB(t) }
+
+func newSanctionEnvB(t testing.TB) *sanctionEnv {
 	t.Helper()
 	ctx := t.Context()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "x.db"))
@@ -64,6 +67,7 @@ func newSanctionEnv(t *testing.T) *sanctionEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
+	e.sanc = sanc
 	e.srv = httptest.NewServer(h)
 	t.Cleanup(e.srv.Close)
 

@@ -1,0 +1,7 @@
+package sanction
+
+// Test hooks.
+var (
+	UsccChecksumOK     = usccChecksumOK
+	ResidentChecksumOK = residentChecksumOK
+)

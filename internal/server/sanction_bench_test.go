@@ -1,0 +1,67 @@
+package server_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"testing"
+
+	"github.com/xinyong/xinyong/internal/sanction"
+)
+
+// BenchmarkCheckHTTPSingle is one single-subject hit check over loopback
+// HTTP through the real handler, sequentially: the cost of one request.
+func BenchmarkCheckHTTPSingle(b *testing.B) {
+	e := newSanctionEnvB(b)
+	acc, _ := e.st.Account(b.Context(), "procurement")
+	if err := e.sanc.SetMatters(b.Context(), acc, []string{"gov_procurement"}); err != nil {
+		b.Fatal(err)
+	}
+	body, _ := json.Marshal(sanction.Request{Matter: "gov_procurement", Subjects: []sanction.Query{{Code: orgCode}}})
+	client := &http.Client{}
+	b.ResetTimer()
+	for range b.N {
+		req, _ := http.NewRequest("POST", e.srv.URL+"/api/v1/checks", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+e.keys["procurement"])
+		res, err := client.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		if res.StatusCode != 200 {
+			b.Fatalf("status %d", res.StatusCode)
+		}
+	}
+}
+
+// BenchmarkCheckHTTPSingleParallel is the same with concurrent clients.
+func BenchmarkCheckHTTPSingleParallel(b *testing.B) {
+	e := newSanctionEnvB(b)
+	acc, _ := e.st.Account(b.Context(), "procurement")
+	if err := e.sanc.SetMatters(b.Context(), acc, []string{"gov_procurement"}); err != nil {
+		b.Fatal(err)
+	}
+	body, _ := json.Marshal(sanction.Request{Matter: "gov_procurement", Subjects: []sanction.Query{{Code: orgCode}}})
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
+	b.SetParallelism(16)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			req, _ := http.NewRequest("POST", e.srv.URL+"/api/v1/checks", bytes.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer "+e.keys["procurement"])
+			res, err := client.Do(req)
+			if err != nil {
+				b.Fatal(err)
+			}
+			io.Copy(io.Discard, res.Body)
+			res.Body.Close()
+			if res.StatusCode != 200 {
+				b.Fatalf("status %d", res.StatusCode)
+			}
+		}
+	})
+}

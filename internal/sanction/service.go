@@ -165,3 +165,7 @@ func (s *Service) NotThisSubject(ctx context.Context, a Actor, name, subjectID, 
 	}
 	return d, s.Refresh(ctx)
 }
+
+// UnderVerification reports whether an entry or one of its basis records is
+// under verification, so its measures are suspended.
+func (s *Service) UnderVerification(e *Entry) bool { return s.index.underVerification(e) != "" }

@@ -210,6 +210,36 @@ func TestSanctionHTTP(t *testing.T) {
 	if strings.Contains(out["_raw"].(string), "candidates") {
 		t.Fatalf("ruled-out candidate still returned: %s", out["_raw"])
 	}
+
+	// Console pages.
+	page := func(who, path string, status int, want ...string) {
+		t.Helper()
+		req, _ := http.NewRequest("GET", e.srv.URL+path, nil)
+		req.Header.Set("Authorization", "Bearer "+e.keys[who])
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != status {
+			t.Fatalf("%s as %s: status %d, want %d", path, who, res.StatusCode, status)
+		}
+		for _, w := range want {
+			if !strings.Contains(string(body), w) {
+				t.Fatalf("%s as %s lacks %q", path, who, w)
+			}
+		}
+		if strings.Contains(string(body), "19491231") {
+			t.Fatalf("%s shows a clear ID number", path)
+		}
+	}
+	page("reviewer", "/console/lists?list=samr_serious_illegal", http.StatusOK, "<svg", "已列入", "榕市监严〔2026〕2号", "法定代表人 张三", "市场监督管理严重违法失信名单")
+	page("reviewer", "/console/lists?list=samr_serious_illegal&lang=en", http.StatusOK, "List decisions", "listed")
+	page("reviewer", "/console/checks", http.StatusOK, "<svg", "限制作为供应商参加政府采购活动", "50%")
+	page("procurement", "/console/checks", http.StatusOK, "<svg", "福州市财政局")
+	page("tax", "/console/checks", http.StatusForbidden)
+	page("procurement", "/console/lists", http.StatusForbidden)
 }
 
 // sanctionFixture is what the role matrix needs for the 联合奖惩 routes: a

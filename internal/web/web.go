@@ -24,6 +24,7 @@ import (
 	"github.com/xinyong/xinyong/internal/auth"
 	"github.com/xinyong/xinyong/internal/catalog"
 	"github.com/xinyong/xinyong/internal/credit"
+	"github.com/xinyong/xinyong/internal/sanction"
 	"github.com/xinyong/xinyong/internal/server/middleware"
 	"github.com/xinyong/xinyong/internal/uscc"
 )
@@ -41,6 +42,8 @@ type Config struct {
 	Logger  *slog.Logger
 	Now     func() time.Time
 	Version string
+	// Sanction serves the list and check-statistics pages (optional).
+	Sanction *sanction.Service
 }
 
 // Portal serves the HTML pages.
@@ -100,6 +103,9 @@ func New(cfg Config) (*Portal, error) {
 	p.mux.HandleFunc("POST /login", p.login)
 	p.mux.HandleFunc("POST /logout", p.logout)
 	p.mux.HandleFunc("GET /console", p.console)
+	if err := p.sanctionRoutes(); err != nil {
+		return nil, err
+	}
 	p.mux.HandleFunc("/", p.notFound)
 	return p, nil
 }
@@ -200,6 +206,8 @@ type view struct {
 	Next    string
 	Name    string
 	Counts  *counts
+	// Sanction holds the 联合奖惩 console pages' data.
+	Sanction *sanctionPage
 }
 
 type subjectPage struct {

@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"sort"
+	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/xinyong/xinyong/internal/credit"
 )
@@ -314,15 +316,89 @@ func (s *Store) multiInsert(table string, cols []string, rows int) string {
 	return string(b)
 }
 
-// execRows inserts args (len(cols) values per row) with multi-row INSERTs.
-func (s *Store) execRows(ctx context.Context, tx *sql.Tx, table string, cols []string, args []any) error {
-	per := min(s.d.MaxParams/len(cols), 200)
-	for len(args) > 0 {
-		n := min(len(args)/len(cols), per)
-		if _, err := tx.ExecContext(ctx, s.multiInsert(table, cols, n), args[:n*len(cols)]...); err != nil {
+// logRowSizes are the row counts of the cached multi-row INSERTs of the
+// checks log: a batch is cut into statements of these sizes, so each
+// statement is parsed once per store, not once per batch.
+var logRowSizes = []int{64, 8, 1}
+
+// logStmts caches prepared INSERTs by table and row count.
+type logStmts struct {
+	mu sync.Mutex
+	m  map[string]*sql.Stmt
+}
+
+var stmtCaches sync.Map // *Store → *logStmts
+
+// closeLogStmts releases a store's cached log statements (from Close).
+func (s *Store) closeLogStmts() error {
+	c, ok := stmtCaches.LoadAndDelete(s)
+	if !ok {
+		return nil
+	}
+	lc := c.(*logStmts)
+	lc.mu.Lock()
+	defer lc.mu.Unlock()
+	var err error
+	for _, st := range lc.m {
+		err = errors.Join(err, st.Close())
+	}
+	return err
+}
+
+func (s *Store) logStmt(ctx context.Context, table string, cols []string, rows int) (*sql.Stmt, error) {
+	c, _ := stmtCaches.LoadOrStore(s, &logStmts{m: make(map[string]*sql.Stmt)})
+	lc := c.(*logStmts)
+	key := table + "/" + strconv.Itoa(rows)
+	lc.mu.Lock()
+	defer lc.mu.Unlock()
+	if st, ok := lc.m[key]; ok {
+		return st, nil
+	}
+	st, err := s.w.PrepareContext(ctx, s.multiInsert(table, cols, rows))
+	if err != nil {
+		return nil, err
+	}
+	lc.m[key] = st
+	return st, nil
+}
+
+// prepareRows prepares, before the write transaction (SQLite has one
+// write connection, which the transaction holds), the statements execRows
+// will need for n rows.
+func (s *Store) prepareRows(ctx context.Context, table string, cols []string, n int) (map[int]*sql.Stmt, error) {
+	out := make(map[int]*sql.Stmt)
+	for _, size := range logRowSizes {
+		if n >= size && size*len(cols) <= s.d.MaxParams {
+			st, err := s.logStmt(ctx, table, cols, size)
+			if err != nil {
+				return nil, err
+			}
+			out[size] = st
+			n %= size
+		}
+	}
+	return out, nil
+}
+
+// execRows inserts args (len(cols) values per row) with the prepared
+// multi-row INSERTs from prepareRows.
+func (s *Store) execRows(ctx context.Context, tx *sql.Tx, stmts map[int]*sql.Stmt, cols []string, args []any) error {
+	for _, size := range logRowSizes {
+		st, ok := stmts[size]
+		if !ok {
+			continue
+		}
+		txst := tx.StmtContext(ctx, st)
+		for len(args) >= size*len(cols) {
+			if _, err := txst.ExecContext(ctx, args[:size*len(cols)]...); err != nil {
+				txst.Close()
+				return err
+			}
+			args = args[size*len(cols):]
+		}
+		if err := txst.Close(); err != nil {
 			return err
 		}
-		args = args[n*len(cols):]
 	}
 	return nil
 }
@@ -346,11 +422,19 @@ func (s *Store) AppendChecks(ctx context.Context, checks []credit.CheckLog) erro
 			margs = append(margs, c.ID, m.SubjectID, m.Measure, m.List, m.EntryID, m.Suspended, m.Incentive, m.Candidate, c.Dept, c.Matter, at.UnixMicro())
 		}
 	}
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		if err := s.execRows(ctx, tx, "checks", checkCols, cargs); err != nil {
+	cst, err := s.prepareRows(ctx, "checks", checkCols, len(checks))
+	if err != nil {
+		return s.fail(op, err)
+	}
+	mst, err := s.prepareRows(ctx, "check_measures", checkMeasureCols, len(margs)/len(checkMeasureCols))
+	if err != nil {
+		return s.fail(op, err)
+	}
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := s.execRows(ctx, tx, cst, checkCols, cargs); err != nil {
 			return err
 		}
-		return s.execRows(ctx, tx, "check_measures", checkMeasureCols, margs)
+		return s.execRows(ctx, tx, mst, checkMeasureCols, margs)
 	})
 	if err != nil {
 		if s.kindOf(err) == credit.Exists {
@@ -431,7 +515,15 @@ func (s *Store) AppendFeedback(ctx context.Context, fb []credit.Feedback) error 
 				return credit.E(op, credit.Invalid, "check %s did not return measure %s for subject %s: feedback can only be given on a returned measure", f.CheckID, f.Measure, f.SubjectID)
 			}
 		}
-		return s.execRows(ctx, tx, "check_feedback", feedbackCols, args)
+		per := min(s.d.MaxParams/len(feedbackCols), 200)
+		for len(args) > 0 {
+			n := min(len(args)/len(feedbackCols), per)
+			if _, err := tx.ExecContext(ctx, s.multiInsert("check_feedback", feedbackCols, n), args[:n*len(feedbackCols)]...); err != nil {
+				return err
+			}
+			args = args[n*len(feedbackCols):]
+		}
+		return nil
 	})
 	if err != nil {
 		if s.kindOf(err) == credit.Exists {

@@ -130,6 +130,7 @@ func (s *Store) Close() error {
 		delete(s.inserts, n)
 	}
 	s.mu.Unlock()
+	err = errors.Join(err, s.closeLogStmts())
 	err = errors.Join(err, s.w.Close())
 	if s.r != s.w {
 		err = errors.Join(err, s.r.Close())

@@ -217,6 +217,7 @@ func BenchCheck(ctx context.Context, o BenchCheckOptions, progress io.Writer) (*
 		hits += n
 	}
 	res.IndexRate = float64(len(codes)) / time.Since(t0).Seconds()
+	fmt.Fprintf(progress, "bench: index %.0f subjects/s\n", res.IndexRate)
 	if hits != len(listed) {
 		return nil, fmt.Errorf("bench: index found %d listed subjects, seeded %d", hits, len(listed))
 	}
@@ -228,6 +229,7 @@ func BenchCheck(ctx context.Context, o BenchCheckOptions, progress io.Writer) (*
 		}
 	}
 	res.CheckRate = float64(len(codes)) / time.Since(t0).Seconds()
+	fmt.Fprintf(progress, "bench: Check %.0f subjects/s\n", res.CheckRate)
 	if err := svc.Flush(ctx); err != nil {
 		return nil, err
 	}
@@ -256,6 +258,7 @@ func BenchCheck(ctx context.Context, o BenchCheckOptions, progress io.Writer) (*
 	}
 	res.SQLRate = float64(sqlN) / time.Since(t0).Seconds()
 	res.SQLP99 = percentile(lat, 0.99)
+	fmt.Fprintf(progress, "bench: SQL %.0f subjects/s, p99 %s\n", res.SQLRate, res.SQLP99)
 
 	// HTTP over loopback.
 	key, err := benchAccount(ctx, st, svc)
@@ -282,6 +285,7 @@ func BenchCheck(ctx context.Context, o BenchCheckOptions, progress io.Writer) (*
 	if err != nil {
 		return nil, err
 	}
+	fmt.Fprintf(progress, "bench: HTTP batch %.0f subjects/s\n", res.HTTPBatchRate)
 	fmt.Fprintf(progress, "bench: single-subject HTTP at %d/s for %s\n", o.Rate, o.Duration)
 	if o.CPUProfile != "" {
 		f, err := os.Create(o.CPUProfile)
@@ -302,6 +306,7 @@ func BenchCheck(ctx context.Context, o BenchCheckOptions, progress io.Writer) (*
 
 	// Visibility of a list change on another node (a second service on
 	// the same database, polling) and on the writing node.
+	fmt.Fprintf(progress, "bench: single p50 %s p99 %s p99.9 %s achieved %.0f/s errors %d\n", res.SingleP50, res.SingleP99, res.Single999, res.SingleRate, res.SingleErrors)
 	fmt.Fprintf(progress, "bench: list-change visibility\n")
 	if err := visibility(ctx, st, cat, sealer, svc, quiet, res); err != nil {
 		return nil, err
@@ -626,7 +631,7 @@ func visibility(ctx context.Context, st *sqlite.Store, cat *catalog.Catalog, sea
 				break
 			}
 			if time.Since(t0) > 10*time.Second {
-				return fmt.Errorf("visibility: change not visible on the other node after 10s")
+				break // recorded as a 10 s latency: far past the floor
 			}
 			time.Sleep(time.Millisecond)
 		}

@@ -3,6 +3,8 @@ package sanction_test
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"math/rand/v2"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -565,6 +567,109 @@ func TestFastChecksAgree(t *testing.T) {
 	for _, c := range []string{"91350100M000100Y43", "91350100M000100Y4Z", "111111111111111111"} {
 		if got, want := sanction.UsccChecksumOK(c), uscc.CheckUSCC(c).Status == uscc.Valid; got != want {
 			t.Errorf("%s: fast %v, uscc %v", c, got, want)
+		}
+	}
+}
+
+// The incrementally updated index answers exactly like one built from
+// scratch, after any sequence of listings, removals, verification marks
+// and name decisions.
+func TestIncrementalMatchesRebuild(t *testing.T) {
+	f := newFixture(t)
+	ctx := t.Context()
+	rng := rand.New(rand.NewPCG(3, 4))
+	g := uscc.NewGenerator(21)
+	var codes []string
+	for i := 0; i < 12; i++ {
+		c := g.USCC('9', '1', "350100")
+		name := fmt.Sprintf("福州测试%d有限公司", i%6) // shared names
+		if err := f.st.PutSubject(ctx, &credit.Subject{ID: c, Kind: credit.Organisation, Code: c, Name: name}); err != nil {
+			t.Fatal(err)
+		}
+		codes = append(codes, c)
+	}
+	type open struct {
+		entry, subject string
+		seq            int64
+		rec            string
+		decided        bool
+	}
+	var opens []open
+	persons := []string{"h1", "h2", "h3"}
+	queries := []sanction.Query{{Name: "福州测试1有限公司"}, {Name: "测试2有限"}}
+	for _, c := range codes {
+		queries = append(queries, sanction.Query{Code: c})
+	}
+	for step := 0; step < 120; step++ {
+		switch op := rng.IntN(6); {
+		case op <= 1 || len(opens) == 0:
+			c := codes[rng.IntN(len(codes))]
+			rec := credit.NewID()
+			list := []string{"court_defaulters", "honest_typical", "samr_serious_illegal"}[rng.IntN(3)]
+			p := &credit.ListEvent{ID: credit.NewID(), EntryID: credit.NewID(), List: list, SubjectID: c, Step: credit.StepProposed, Actor: "t",
+				Detail: credit.EntryDetail{BasisRecords: []string{rec}, SubjectKind: credit.Organisation, SubjectName: fmt.Sprintf("福州测试%d有限公司", step%6),
+					Persons: []credit.ResponsiblePerson{{Role: "法定代表人", Name: "某", IDHash: persons[rng.IntN(3)]}}}}
+			if err := f.st.AppendListEvent(ctx, p, 0); err != nil {
+				t.Fatal(err)
+			}
+			opens = append(opens, open{p.EntryID, c, p.Seq, rec, false})
+		case op == 2:
+			i := rng.IntN(len(opens))
+			o := &opens[i]
+			step := credit.StepDecided
+			if o.decided {
+				step = credit.StepRemoved
+			}
+			ev := &credit.ListEvent{ID: credit.NewID(), EntryID: o.entry, List: "x", SubjectID: o.subject, Step: step, Actor: "t",
+				Detail: credit.EntryDetail{Since: f.clk.now().Add(-time.Hour), RemovalReason: "revocation"}}
+			// The list code of later events is the entry's own.
+			evs, _ := f.st.EntryEvents(ctx, o.entry)
+			ev.List = evs[0].List
+			if err := f.st.AppendListEvent(ctx, ev, o.seq); err != nil {
+				t.Fatal(err)
+			}
+			if step == credit.StepRemoved {
+				opens = append(opens[:i], opens[i+1:]...)
+			} else {
+				o.seq, o.decided = ev.Seq, true
+			}
+		case op == 3:
+			o := opens[rng.IntN(len(opens))]
+			kind, target := credit.VerifyRecord, o.rec
+			if rng.IntN(2) == 0 {
+				kind, target = credit.VerifyEntry, o.entry
+			}
+			if err := f.st.AppendVerification(ctx, &credit.VerificationMark{ID: credit.NewID(), TargetKind: kind, TargetID: target, Active: rng.IntN(2) == 0}); err != nil {
+				t.Fatal(err)
+			}
+		case op == 4:
+			if err := f.st.AppendNameDecision(ctx, &credit.NameDecision{ID: credit.NewID(), NameKey: sanction.NameKey("福州测试1有限公司"), SubjectID: codes[rng.IntN(len(codes))]}); err != nil {
+				t.Fatal(err)
+			}
+		default:
+			continue
+		}
+		if err := f.svc.Refresh(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if step%10 != 9 {
+			continue
+		}
+		fresh := f.service()
+		for _, matter := range []string{"gov_procurement", "licence_approval", "honours_award"} {
+			a, err1 := f.svc.Probe(procure, sanction.Request{Matter: matter, Subjects: queries})
+			b, err2 := fresh.Probe(procure, sanction.Request{Matter: matter, Subjects: queries})
+			if err1 != nil || err2 != nil || a != b {
+				t.Fatalf("step %d %s: incremental %d (%v), rebuilt %d (%v)", step, matter, a, err1, b, err2)
+			}
+			ra, _ := f.svc.Check(ctx, procure, sanction.Request{Matter: matter, Subjects: append(queries, sanction.Query{Code: repID})})
+			rb, _ := fresh.Check(ctx, procure, sanction.Request{Matter: matter, Subjects: append(queries, sanction.Query{Code: repID})})
+			for i := range ra.Results {
+				x, y := ra.Results[i], rb.Results[i]
+				if fmt.Sprint(x.Hits, x.Candidates) != fmt.Sprint(y.Hits, y.Candidates) {
+					t.Fatalf("step %d %s query %+v:\n incremental %+v\n rebuilt     %+v", step, matter, x.Query, x, y)
+				}
+			}
 		}
 	}
 }

@@ -63,6 +63,11 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, "serve", err)
 	}
+	if demoData {
+		if err := demo.SeedLists(ctx, svc, sanc); err != nil {
+			return fail(stderr, "serve", err)
+		}
+	}
 	go sanc.Run(ctx)
 	defer func() {
 		// Every answered check must reach the checks log.

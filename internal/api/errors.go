@@ -100,7 +100,11 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	}
 	w.WriteHeader(status)
 	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
+	if c, ok := v.(compact); ok {
+		v = c.v // bulk answers go unindented
+	} else {
+		enc.SetIndent("", "  ")
+	}
 	_ = enc.Encode(v)
 }
 

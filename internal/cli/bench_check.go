@@ -17,6 +17,7 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -67,6 +68,9 @@ type BenchCheckOptions struct {
 	Duration time.Duration // per HTTP phase
 	Rate     int           // single-subject requests per second, open loop
 	SQLN     int           // subjects looked up by plain SQL
+	// Reuse measures an existing database in Dir (from an earlier run
+	// with the same Dir) instead of seeding a new one.
+	Reuse bool
 	// CPUProfile, when set, receives a CPU profile of the single-subject
 	// HTTP phase.
 	CPUProfile string
@@ -105,6 +109,7 @@ func runBenchCheck(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&o.Duration, "duration", 10*time.Second, "length of each HTTP phase")
 	fs.IntVar(&o.Rate, "rate", 5000, "single-subject HTTP requests per second (open loop)")
 	fs.IntVar(&o.SQLN, "sql-subjects", 200000, "subjects looked up by plain SQL for the comparison")
+	fs.BoolVar(&o.Reuse, "reuse", false, "measure the database an earlier run left in --dir instead of seeding one")
 	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile of the single-subject HTTP phase to this file")
 	fs.StringVar(&o.Dir, "dir", "", "directory for the SQLite file (default: a temporary directory, removed afterwards)")
 	if code, done := parse(fs, args, stderr); done {
@@ -177,7 +182,13 @@ func BenchCheck(ctx context.Context, o BenchCheckOptions, progress io.Writer) (*
 	res := &BenchCheckResult{Subjects: o.Subjects, Listed: o.Listed}
 
 	t0 := time.Now()
-	codes, listed, err := seedCheckBench(ctx, st, o.Subjects, o.Listed, progress)
+	var codes, listed []string
+	if o.Reuse {
+		codes, listed, err = reuseCheckBench(ctx, st)
+		res.Subjects, res.Listed = len(codes), len(listed)
+	} else {
+		codes, listed, err = seedCheckBench(ctx, st, o.Subjects, o.Listed, progress)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -423,10 +434,45 @@ func seedCheckBench(ctx context.Context, st *sqlite.Store, n, listed int, progre
 	return codes, listedCodes, nil
 }
 
+// reuseCheckBench reads the codes of a database seeded earlier: every
+// subject (shuffled) and those with a decided, unremoved entry.
+func reuseCheckBench(ctx context.Context, st *sqlite.Store) (codes, listed []string, err error) {
+	rows, err := st.ReadDB().QueryContext(ctx, `SELECT id FROM subjects`)
+	if err != nil {
+		return nil, nil, err
+	}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, nil, err
+		}
+		codes = append(codes, id)
+	}
+	rows.Close()
+	evs, err := st.ListEvents(ctx, 0, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	seen := map[string]bool{}
+	for _, e := range sanction.Derive(evs) {
+		if e.State == credit.StepDecided && !seen[e.SubjectID] {
+			seen[e.SubjectID] = true
+			listed = append(listed, e.SubjectID)
+		}
+	}
+	if len(codes) == 0 {
+		return nil, nil, fmt.Errorf("--reuse: no subjects in the database; run once without --reuse")
+	}
+	rand.New(rand.NewPCG(7, 7)).Shuffle(len(codes), func(i, j int) { codes[i], codes[j] = codes[j], codes[i] })
+	return codes, listed, nil
+}
+
 // benchAccount creates the business-system account and returns its key.
 func benchAccount(ctx context.Context, st *sqlite.Store, svc *sanction.Service) (string, error) {
 	accs := &auth.Accounts{Store: st}
-	acc, err := accs.CreateAccount(ctx, "bench-procurement", "", credit.RoleBusiness, benchDept, "", "")
+	name := "bench-" + strconv.FormatInt(time.Now().UnixNano()%1e9, 36)
+	acc, err := accs.CreateAccount(ctx, name, "", credit.RoleBusiness, benchDept, "", "")
 	if err != nil {
 		return "", err
 	}

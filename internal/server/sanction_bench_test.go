@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/xinyong/xinyong/internal/sanction"
+	"github.com/xinyong/xinyong/internal/uscc"
 )
 
 // BenchmarkCheckHTTPSingle is one single-subject hit check over loopback
@@ -64,4 +65,37 @@ func BenchmarkCheckHTTPSingleParallel(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkCheckHTTPBatch is one 1000-subject hit check over loopback HTTP
+// (one subject listed), sequentially.
+func BenchmarkCheckHTTPBatch(b *testing.B) {
+	e := newSanctionEnvB(b)
+	acc, _ := e.st.Account(b.Context(), "procurement")
+	if err := e.sanc.SetMatters(b.Context(), acc, []string{"gov_procurement"}); err != nil {
+		b.Fatal(err)
+	}
+	g := uscc.NewGenerator(9)
+	qs := []sanction.Query{{Code: orgCode}}
+	for len(qs) < sanction.MaxSubjects {
+		qs = append(qs, sanction.Query{Code: g.USCC('9', '1', "350100")})
+	}
+	body, _ := json.Marshal(sanction.Request{Matter: "gov_procurement", Subjects: qs})
+	client := &http.Client{}
+	b.ResetTimer()
+	for range b.N {
+		req, _ := http.NewRequest("POST", e.srv.URL+"/api/v1/checks", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+e.keys["procurement"])
+		res, err := client.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		if res.StatusCode != 200 {
+			b.Fatalf("status %d", res.StatusCode)
+		}
+	}
+	b.ReportMetric(float64(b.N*sanction.MaxSubjects)/b.Elapsed().Seconds(), "subjects/s")
 }

@@ -639,7 +639,7 @@ func visibility(ctx context.Context, st *sqlite.Store, cat *catalog.Catalog, sea
 	defer stop()
 	go b.Run(bctx)
 	caller := sanction.Caller{Name: "bench", Dept: benchDept, Matters: []string{benchMatter}}
-	g := uscc.NewGenerator(99)
+	g := uscc.NewGenerator(time.Now().UnixNano()) // fresh codes, also on --reuse
 	var remote []time.Duration
 	for i := 0; i < 20; i++ {
 		code := g.USCC('9', '1', "350100")

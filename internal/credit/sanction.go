@@ -49,13 +49,13 @@ type EntryDetail struct {
 	SubjectKind SubjectKind `json:"subject_kind,omitempty"`
 	// Noticed.
 	Rights            string    `json:"rights,omitempty"`
-	ObjectionDeadline time.Time `json:"objection_deadline,omitempty"`
+	ObjectionDeadline time.Time `json:"objection_deadline,omitzero"`
 	// Decided.
 	Measures []string  `json:"measures,omitempty"` // 惩戒措施提示 (or 激励措施) by code
 	Exit     string    `json:"exit,omitempty"`     // 移出条件和程序
 	Remedies string    `json:"remedies,omitempty"` // 救济措施
-	Since    time.Time `json:"since,omitempty"`
-	Until    time.Time `json:"until,omitempty"` // zero: until removed
+	Since    time.Time `json:"since,omitzero"`
+	Until    time.Time `json:"until,omitzero"` // zero: until removed
 	// Removed.
 	RemovalReason string `json:"removal_reason,omitempty"` // expiry, repair, revocation, correction, withdrawn
 	Note          string `json:"note,omitempty"`

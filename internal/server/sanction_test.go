@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -63,7 +64,8 @@ func newSanctionEnvB(t testing.TB) *sanctionEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { sanc.Close(context.Background()) })
-	h, err := server.New(server.Deps{Store: st, Catalog: cat, Records: svc, Sealer: sealer, Now: e.clock, Version: "test", Sanction: sanc})
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	h, err := server.New(server.Deps{Store: st, Catalog: cat, Records: svc, Sealer: sealer, Now: e.clock, Version: "test", Sanction: sanc, Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}

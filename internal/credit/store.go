@@ -18,6 +18,7 @@ type Store interface {
 	Close() error
 	// Backend names the implementation ("sqlite", "postgres").
 	Backend() string
+	WorkflowStore
 
 	// PutSubject creates or replaces a subject (registration data changes).
 	PutSubject(ctx context.Context, s *Subject) error

@@ -24,6 +24,7 @@ import (
 	"github.com/xinyong/xinyong/internal/pii"
 	"github.com/xinyong/xinyong/internal/records"
 	"github.com/xinyong/xinyong/internal/server/middleware"
+	"github.com/xinyong/xinyong/internal/workflow"
 )
 
 // Prefix is where the API is mounted.
@@ -39,6 +40,10 @@ type Config struct {
 	Sealer *pii.Sealer
 	Logger *slog.Logger
 	Now    func() time.Time
+	// Workflow runs objections and repairs; nil builds one over Store.
+	Workflow *workflow.Service
+	// CalendarDir is where administrators' calendar years are saved.
+	CalendarDir string
 }
 
 // API serves /api/v1.
@@ -115,6 +120,13 @@ func New(cfg Config) (*API, error) {
 		audit:    &auth.Auditor{Store: cfg.Store, Logger: cfg.Logger, Now: cfg.Now},
 		log:      cfg.Logger,
 		mux:      http.NewServeMux(),
+	}
+	if cfg.Workflow == nil {
+		wf, err := workflow.New(workflow.Config{Store: cfg.Store, Records: cfg.Records, Catalog: cfg.Catalog, Logger: cfg.Logger, Now: cfg.Now})
+		if err != nil {
+			return nil, err
+		}
+		a.cfg.Workflow = wf
 	}
 	a.routes = a.table()
 	for _, rt := range a.routes {

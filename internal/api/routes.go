@@ -17,7 +17,7 @@ func (a *API) table() []Route {
 		subject     = credit.RoleSubject
 	)
 	p := Prefix
-	return []Route{
+	return append([]Route{
 		{Method: "GET", Path: p + "/openapi.json", Roles: everyone, Action: "openapi.read",
 			Summary: "This document", Handler: a.openAPI},
 
@@ -61,7 +61,7 @@ func (a *API) table() []Route {
 			Summary: "Create an account", Handler: a.createAccount},
 		{Method: "POST", Path: p + "/accounts/{name}/keys", Roles: roles(admin), Audited: true, Action: "account.key.create",
 			Summary: "Issue an API key; the secret is shown once", Handler: a.createKey},
-	}
+	}, a.workflowRoutes()...)
 }
 
 func roles(rs ...credit.Role) []credit.Role { return rs }

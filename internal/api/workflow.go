@@ -2,7 +2,9 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"io"
+	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -446,15 +448,34 @@ func (a *API) caseAddFile(w http.ResponseWriter, r *http.Request, c *Call) (int,
 	}
 	c.Target = "case:" + cs.ID
 	limit := wf.Rules().MaxFileBytes
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit+1))
-	if err != nil {
-		return 0, nil, credit.E("api.caseAddFile", credit.Invalid, "the file is larger than %d MiB", limit>>20)
+	name, ctype := r.URL.Query().Get("name"), r.Header.Get("Content-Type")
+	var body []byte
+	if mt, _, _ := mime.ParseMediaType(ctype); mt == "application/json" {
+		// A JSON client sends {"name", "content_type", "content" (base64)}.
+		var in struct {
+			Name        string `json:"name"`
+			ContentType string `json:"content_type"`
+			Content     []byte `json:"content"`
+		}
+		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, limit*4/3+4096))
+		if err := dec.Decode(&in); err != nil {
+			return 0, nil, credit.E("api.caseAddFile", credit.Invalid, "malformed JSON body or file larger than %d MiB: %v", limit>>20, err)
+		}
+		body, ctype = in.Content, in.ContentType
+		if in.Name != "" {
+			name = in.Name
+		}
+	} else {
+		b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit+1))
+		if err != nil {
+			return 0, nil, credit.E("api.caseAddFile", credit.Invalid, "the file is larger than %d MiB", limit>>20)
+		}
+		body = b
 	}
-	name := r.URL.Query().Get("name")
 	if name == "" {
 		name = "evidence"
 	}
-	f, err := wf.AddFile(r.Context(), actor(c.P), cs.ID, name, r.Header.Get("Content-Type"), body)
+	f, err := wf.AddFile(r.Context(), actor(c.P), cs.ID, name, ctype, body)
 	if err != nil {
 		return 0, nil, err
 	}

@@ -16,6 +16,9 @@ import (
 // fresh resources (a new record to correct, a new account name).
 func (e *env) scenario(rt api.Route, role credit.Role) req {
 	key := e.keys[role]
+	if q, ok := e.wfScenario(rt, role); ok {
+		return q
+	}
 	q := req{method: rt.Method, key: key}
 	path := rt.Path
 	switch rt.Path {

@@ -24,6 +24,7 @@ import (
 	"github.com/xinyong/xinyong/internal/records"
 	"github.com/xinyong/xinyong/internal/server/middleware"
 	"github.com/xinyong/xinyong/internal/web"
+	"github.com/xinyong/xinyong/internal/workflow"
 )
 
 // Deps are the parts a server is built from.
@@ -35,6 +36,11 @@ type Deps struct {
 	Logger  *slog.Logger
 	Now     func() time.Time
 	Version string
+	// Workflow runs objections and repairs; nil builds one with the
+	// embedded calendar and default time limits.
+	Workflow *workflow.Service
+	// CalendarDir is where administrators' calendar years are saved.
+	CalendarDir string
 }
 
 // readyTimeout bounds the readiness probe's store ping: a load balancer
@@ -52,14 +58,21 @@ func New(d Deps) (http.Handler, error) {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
+	if d.Workflow == nil {
+		wf, err := workflow.New(workflow.Config{Store: d.Store, Records: d.Records, Catalog: d.Catalog, Logger: d.Logger, Now: d.Now})
+		if err != nil {
+			return nil, err
+		}
+		d.Workflow = wf
+	}
 	a, err := api.New(api.Config{
 		Store: d.Store, Catalog: d.Catalog, Records: d.Records, Sealer: d.Sealer,
-		Logger: d.Logger, Now: d.Now,
+		Logger: d.Logger, Now: d.Now, Workflow: d.Workflow, CalendarDir: d.CalendarDir,
 	})
 	if err != nil {
 		return nil, err
 	}
-	portal, err := web.New(web.Config{Store: d.Store, Catalog: d.Catalog, Logger: d.Logger, Now: d.Now, Version: d.Version})
+	portal, err := web.New(web.Config{Store: d.Store, Catalog: d.Catalog, Logger: d.Logger, Now: d.Now, Version: d.Version, Workflow: d.Workflow})
 	if err != nil {
 		return nil, err
 	}

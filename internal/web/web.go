@@ -26,6 +26,7 @@ import (
 	"github.com/xinyong/xinyong/internal/credit"
 	"github.com/xinyong/xinyong/internal/server/middleware"
 	"github.com/xinyong/xinyong/internal/uscc"
+	"github.com/xinyong/xinyong/internal/workflow"
 )
 
 //go:embed templates/*.html
@@ -41,6 +42,8 @@ type Config struct {
 	Logger  *slog.Logger
 	Now     func() time.Time
 	Version string
+	// Workflow serves the objection and repair pages; nil leaves them out.
+	Workflow *workflow.Service
 }
 
 // Portal serves the HTML pages.
@@ -100,6 +103,11 @@ func New(cfg Config) (*Portal, error) {
 	p.mux.HandleFunc("POST /login", p.login)
 	p.mux.HandleFunc("POST /logout", p.logout)
 	p.mux.HandleFunc("GET /console", p.console)
+	if cfg.Workflow != nil {
+		if err := p.wfRoutes(); err != nil {
+			return nil, err
+		}
+	}
 	p.mux.HandleFunc("/", p.notFound)
 	return p, nil
 }
@@ -200,6 +208,7 @@ type view struct {
 	Next    string
 	Name    string
 	Counts  *counts
+	WF      *wfView
 }
 
 type subjectPage struct {

@@ -382,6 +382,12 @@ func (s *Service) Case(ctx context.Context, id string) (*credit.Case, error) {
 	return s.cfg.Store.Case(ctx, id)
 }
 
+// RecordsFile is the subject's credit file (the record chains a case can
+// concern).
+func (s *Service) RecordsFile(ctx context.Context, subjectID string) ([]credit.State, error) {
+	return s.cfg.Records.File(ctx, subjectID)
+}
+
 // Events returns a case's history.
 func (s *Service) Events(ctx context.Context, id string) ([]credit.CaseEvent, error) {
 	return s.cfg.Store.CaseEvents(ctx, id)

@@ -23,6 +23,7 @@ import (
 	"github.com/xinyong/xinyong/internal/credit"
 	"github.com/xinyong/xinyong/internal/pii"
 	"github.com/xinyong/xinyong/internal/records"
+	"github.com/xinyong/xinyong/internal/sanction"
 	"github.com/xinyong/xinyong/internal/server/middleware"
 	"github.com/xinyong/xinyong/internal/workflow"
 )
@@ -44,6 +45,9 @@ type Config struct {
 	Workflow *workflow.Service
 	// CalendarDir is where administrators' calendar years are saved.
 	CalendarDir string
+	// Sanction serves lists, the hit check and feedback; nil answers those
+	// routes with Unavailable.
+	Sanction *sanction.Service
 }
 
 // API serves /api/v1.

@@ -61,7 +61,7 @@ func (a *API) table() []Route {
 			Summary: "Create an account", Handler: a.createAccount},
 		{Method: "POST", Path: p + "/accounts/{name}/keys", Roles: roles(admin), Audited: true, Action: "account.key.create",
 			Summary: "Issue an API key; the secret is shown once", Handler: a.createKey},
-	}, a.workflowRoutes()...)
+	}, append(a.workflowRoutes(), a.sanctionRoutes()...)...)
 }
 
 func roles(rs ...credit.Role) []credit.Role { return rs }

@@ -191,6 +191,18 @@ type Criteria struct {
 	Items []string `json:"items,omitempty"`
 	// Severities allowed for the basis records; empty = any.
 	Severities []credit.Severity `json:"severities,omitempty"`
+	// ItemSeverities narrows Severities for one item, where a list rests
+	// on items of different classes (a 严重 penalty, or 轻微 经营异常 that
+	// ran for three years): a 轻微 penalty must not ground that listing.
+	ItemSeverities map[string][]credit.Severity `json:"item_severities,omitempty"`
+}
+
+// SeveritiesFor returns the severities allowed for basis records of item.
+func (c Criteria) SeveritiesFor(item string) []credit.Severity {
+	if s, ok := c.ItemSeverities[item]; ok {
+		return s
+	}
+	return c.Severities
 }
 
 // Exit is how a subject leaves a list.

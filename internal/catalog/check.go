@@ -586,6 +586,14 @@ func (c *Catalog) checkList(lt *ListType, l *errList) {
 	for _, s := range lt.Criteria.Severities {
 		checkSeverity(l, file, p+": criteria", s, true)
 	}
+	for item, ss := range lt.Criteria.ItemSeverities {
+		if !contains(lt.Criteria.Items, item) {
+			l.add(file, "%s: criteria: item_severities: %q is not one of the criteria items", p, item)
+		}
+		for _, s := range ss {
+			checkSeverity(l, file, p+": criteria: item_severities", s, true)
+		}
+	}
 	if lt.PeriodMonths < 0 {
 		l.add(file, "%s: period_months: negative", p)
 	}

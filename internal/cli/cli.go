@@ -29,6 +29,7 @@ func commands() []command {
 		{"migrate", "apply database migrations and show their status", runMigrate},
 		{"code", "check unified social credit codes and resident ID numbers", runCode},
 		{"catalog", "validate the catalogue or show one information item", runCatalog},
+		{"bench", "run benchmarks: bench check (the hit check against plain SQL)", runBenchDispatch},
 		{"version", "print the version", runVersion},
 	}
 }

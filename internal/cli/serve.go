@@ -12,6 +12,7 @@ import (
 	"github.com/xinyong/xinyong/internal/config"
 	"github.com/xinyong/xinyong/internal/demo"
 	"github.com/xinyong/xinyong/internal/records"
+	"github.com/xinyong/xinyong/internal/sanction"
 	"github.com/xinyong/xinyong/internal/server"
 )
 
@@ -58,9 +59,22 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		}
 		demo.PrintLogins(stdout, logins)
 	}
+	sanc, err := sanction.New(ctx, sanction.Config{Store: st, Catalog: cat, Sealer: seal, Logger: logger, Now: time.Now})
+	if err != nil {
+		return fail(stderr, "serve", err)
+	}
+	go sanc.Run(ctx)
+	defer func() {
+		// Every answered check must reach the checks log.
+		cctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := sanc.Close(cctx); err != nil {
+			logger.Error("checks log", "err", err)
+		}
+	}()
 	h, err := server.New(server.Deps{
 		Store: st, Catalog: cat, Records: svc, Sealer: seal,
-		Logger: logger, Now: time.Now, Version: Version,
+		Logger: logger, Now: time.Now, Version: Version, Sanction: sanc,
 	})
 	if err != nil {
 		return fail(stderr, "serve", err)

@@ -12,6 +12,7 @@ import (
 // Records and audit entries are append-only: there are no methods to update
 // or delete them.
 type Store interface {
+	SanctionStore
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 	// Close releases the connections.

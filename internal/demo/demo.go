@@ -107,6 +107,12 @@ func seedAccounts(ctx context.Context, svc *records.Service, subject string) ([]
 	} else if err != nil {
 		return nil, err
 	}
+	if pa, err := svc.Store.Account(ctx, "procurement"); err == nil {
+		// The matters the procurement system may ask the hit check about.
+		if err := svc.Store.SetAccountMatters(ctx, pa.ID, []string{"gov_procurement", "bidding", "public_resource_trading", "gov_subsidy"}); err != nil {
+			return nil, err
+		}
+	}
 	secret, _, err := acc.NewKey(ctx, "procurement")
 	if err != nil {
 		return nil, err

@@ -55,6 +55,8 @@ func (e *env) scenario(rt api.Route, role credit.Role) req {
 		q.body = map[string]any{"name": "new-" + strconv.Itoa(e.unique()), "role": "auditor", "password": password}
 	case "/api/v1/accounts/{name}/keys":
 		path = strings.Replace(path, "{name}", e.names[credit.RoleBusiness], 1)
+	default:
+		path = e.sanctionScenario(rt, &q, path)
 	}
 	if rt.Purpose {
 		q.purpose = "授权查询测试"

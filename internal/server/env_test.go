@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -20,6 +21,7 @@ import (
 	"github.com/xinyong/xinyong/internal/credit"
 	"github.com/xinyong/xinyong/internal/pii"
 	"github.com/xinyong/xinyong/internal/records"
+	"github.com/xinyong/xinyong/internal/sanction"
 	"github.com/xinyong/xinyong/internal/server"
 	"github.com/xinyong/xinyong/internal/store/sqlite"
 )
@@ -33,8 +35,9 @@ const (
 	orgName    = "福州示例科技有限公司"
 	personID   = "11010519491231002X"
 	personName = "王小明"
-	deptCode   = "samr" // the dept account's department
-	dept2Code  = "tax"  // another department, for scoping
+	deptCode   = "SAMR-350100" // the dept account's department
+	dept2Code  = "TAX-350100"  // another department, for scoping
+	bizDept    = "FIN-350100"  // the business system's department
 	password   = "correct-horse-battery"
 )
 
@@ -53,6 +56,8 @@ type env struct {
 	dept2   string // API key of a second department
 	logBuf  *bytes.Buffer
 	counter int
+	sanc    *sanction.Service
+	sfx     *sanctionFixture
 }
 
 func newEnv(t *testing.T) *env {
@@ -74,7 +79,12 @@ func newEnv(t *testing.T) *env {
 	svc := &records.Service{Store: st, Catalog: cat, Sealer: sealer, Now: time.Now}
 	logBuf := &bytes.Buffer{}
 	logger := slog.New(slog.NewTextHandler(logBuf, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	deps := server.Deps{Store: st, Catalog: cat, Records: svc, Sealer: sealer, Logger: logger, Now: time.Now, Version: "test"}
+	sanc, err := sanction.New(ctx, sanction.Config{Store: st, Catalog: cat, Sealer: sealer, Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sanc.Close(context.Background()) })
+	deps := server.Deps{Store: st, Catalog: cat, Records: svc, Sealer: sealer, Logger: logger, Now: time.Now, Version: "test", Sanction: sanc}
 	h, err := server.New(deps)
 	if err != nil {
 		t.Fatal(err)
@@ -83,7 +93,7 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, st: st, cat: cat, svc: svc, srv: httptest.NewServer(h), routes: a.Routes(),
+	e := &env{t: t, st: st, cat: cat, svc: svc, srv: httptest.NewServer(h), routes: a.Routes(), sanc: sanc,
 		keys: map[credit.Role]string{}, names: map[credit.Role]string{}, logBuf: logBuf}
 	t.Cleanup(e.srv.Close)
 
@@ -105,7 +115,7 @@ func newEnv(t *testing.T) *env {
 		case credit.RoleDept:
 			dept = deptCode
 		case credit.RoleBusiness:
-			dept = "procurement"
+			dept = bizDept
 		case credit.RoleSubject:
 			subject = orgCode
 		}

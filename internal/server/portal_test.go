@@ -112,7 +112,7 @@ func TestPortalLoginConsole(t *testing.T) {
 	}
 	e.appendRecord(e.keys[credit.RoleDept])
 	r = e.do(req{method: "GET", path: "/console", cookies: []*http.Cookie{sess}})
-	for _, w := range []string{"工作台", "t-dept", "数据提供部门", "samr", "信用主体", "信息项"} {
+	for _, w := range []string{"工作台", "t-dept", "数据提供部门", deptCode, "信用主体", "信息项"} {
 		if !strings.Contains(string(r.body), w) {
 			t.Errorf("console lacks %q", w)
 		}

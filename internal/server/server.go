@@ -22,6 +22,7 @@ import (
 	"github.com/xinyong/xinyong/internal/credit"
 	"github.com/xinyong/xinyong/internal/pii"
 	"github.com/xinyong/xinyong/internal/records"
+	"github.com/xinyong/xinyong/internal/sanction"
 	"github.com/xinyong/xinyong/internal/server/middleware"
 	"github.com/xinyong/xinyong/internal/web"
 	"github.com/xinyong/xinyong/internal/workflow"
@@ -41,6 +42,8 @@ type Deps struct {
 	Workflow *workflow.Service
 	// CalendarDir is where administrators' calendar years are saved.
 	CalendarDir string
+	// Sanction serves lists, the hit check and feedback (optional).
+	Sanction *sanction.Service
 }
 
 // readyTimeout bounds the readiness probe's store ping: a load balancer
@@ -67,7 +70,7 @@ func New(d Deps) (http.Handler, error) {
 	}
 	a, err := api.New(api.Config{
 		Store: d.Store, Catalog: d.Catalog, Records: d.Records, Sealer: d.Sealer,
-		Logger: d.Logger, Now: d.Now, Workflow: d.Workflow, CalendarDir: d.CalendarDir,
+		Logger: d.Logger, Now: d.Now, Workflow: d.Workflow, CalendarDir: d.CalendarDir, Sanction: d.Sanction,
 	})
 	if err != nil {
 		return nil, err

@@ -49,6 +49,7 @@ func Run(t *testing.T, open func(t *testing.T) credit.Store) {
 		{"Chinese", testChinese},
 		{"Concurrent", testConcurrent},
 		{"Workflow", testWorkflow},
+		{"Sanction", testSanction},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -1,0 +1,512 @@
+package sanction
+
+import (
+	"context"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/xinyong/xinyong/internal/catalog"
+	"github.com/xinyong/xinyong/internal/credit"
+	"github.com/xinyong/xinyong/internal/uscc"
+)
+
+// Actor is who acts on a list entry.
+type Actor struct {
+	Name string
+	Role credit.Role
+	Dept string // department code, for dept roles
+}
+
+// Entry is the current state of one list entry, derived from its events.
+type Entry struct {
+	ID        string             `json:"id"`
+	List      string             `json:"list"`
+	SubjectID string             `json:"subject_id"`
+	State     credit.ListStep    `json:"state"`
+	Detail    credit.EntryDetail `json:"detail"`
+	DocNo     string             `json:"decision_doc,omitempty"` // the decision document number
+	NoticeDoc string             `json:"notice_doc,omitempty"`
+	Seq       int64              `json:"version"` // newest event's data version
+	Events    []credit.ListEvent `json:"events"`
+}
+
+// Active reports whether the entry lists its subject at t: decided, and
+// not past its period. An entry past its period is no longer in force even
+// before the removal event is written.
+func (e *Entry) Active(t time.Time) bool {
+	return e.State == credit.StepDecided && (e.Detail.Until.IsZero() || t.Before(e.Detail.Until))
+}
+
+// Derive folds list events into entries, in order of first event.
+func Derive(events []credit.ListEvent) []*Entry {
+	sorted := slices.Clone(events)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Seq < sorted[j].Seq })
+	byID := make(map[string]*Entry)
+	var order []*Entry
+	for _, ev := range sorted {
+		e := byID[ev.EntryID]
+		if e == nil {
+			e = &Entry{ID: ev.EntryID, List: ev.List, SubjectID: ev.SubjectID}
+			byID[ev.EntryID] = e
+			order = append(order, e)
+		}
+		apply(e, ev)
+	}
+	return order
+}
+
+// apply folds one event into an entry.
+func apply(e *Entry, ev credit.ListEvent) {
+	e.Events = append(e.Events, ev)
+	e.State, e.Seq = ev.Step, ev.Seq
+	d := ev.Detail
+	switch ev.Step {
+	case credit.StepProposed:
+		e.Detail = d
+	case credit.StepNoticed:
+		e.NoticeDoc = ev.DocNo
+		e.Detail.Rights, e.Detail.ObjectionDeadline = d.Rights, d.ObjectionDeadline
+	case credit.StepDecided:
+		e.DocNo = ev.DocNo
+		e.Detail.Measures, e.Detail.Exit, e.Detail.Remedies = d.Measures, d.Exit, d.Remedies
+		e.Detail.Since, e.Detail.Until = d.Since, d.Until
+		if d.Grounds != "" {
+			e.Detail.Grounds = d.Grounds
+		}
+	case credit.StepRemoved:
+		e.Detail.RemovalReason, e.Detail.Note = d.RemovalReason, d.Note
+	}
+}
+
+// PersonInput is a responsible person as given by an officer: the ID
+// number is sealed into a keyed hash and a masked form at once.
+type PersonInput struct {
+	Role string `json:"role"`
+	Name string `json:"name"`
+	IDNo string `json:"id_no,omitempty"`
+}
+
+// PersonRoles are the roles measures reach (落实到人).
+var PersonRoles = []string{"法定代表人", "主要负责人", "实际控制人"}
+
+// Proposal proposes a subject for a list.
+type Proposal struct {
+	List         string        `json:"-"`
+	SubjectID    string        `json:"subject_id"`
+	BasisRecords []string      `json:"basis_records"`
+	Grounds      string        `json:"grounds"`
+	Persons      []PersonInput `json:"persons,omitempty"`
+	Note         string        `json:"note,omitempty"`
+}
+
+// Propose validates a proposal against the list's criteria and records it.
+// A proposal outside the criteria is refused (Invalid) with the reason.
+func (s *Service) Propose(ctx context.Context, a Actor, p Proposal) (*Entry, error) {
+	const op = "sanction.Propose"
+	lt, err := s.Catalog.List(p.List)
+	if err != nil {
+		return nil, credit.Wrap(op, credit.Invalid, err)
+	}
+	if err := s.mayDecide(a, lt); err != nil {
+		return nil, credit.Wrap(op, credit.Other, err)
+	}
+	if strings.TrimSpace(p.Grounds) == "" {
+		return nil, credit.E(op, credit.Invalid, "state the grounds (事由) of the listing")
+	}
+	subj, err := s.Store.Subject(ctx, p.SubjectID)
+	if err != nil {
+		if credit.Is(credit.NotFound, err) {
+			return nil, credit.E(op, credit.Invalid, "subject %q is not registered", p.SubjectID)
+		}
+		return nil, credit.Wrap(op, credit.Other, err)
+	}
+	if !slices.Contains(lt.SubjectKinds, subj.Kind) {
+		return nil, credit.E(op, credit.Invalid, "%s (%s) cannot take a subject of kind %s", lt.Name, lt.Code, subj.Kind)
+	}
+	origins, err := s.checkBasis(ctx, op, lt, subj.ID, p.BasisRecords)
+	if err != nil {
+		return nil, err
+	}
+	persons, err := s.persons(op, p.Persons)
+	if err != nil {
+		return nil, err
+	}
+	// One open entry per subject and list.
+	events, err := s.Store.SubjectListEvents(ctx, subj.ID)
+	if err != nil {
+		return nil, credit.Wrap(op, credit.Other, err)
+	}
+	now := s.now()
+	for _, e := range Derive(events) {
+		if e.List == lt.Code && (e.State == credit.StepProposed || e.State == credit.StepNoticed || e.Active(now)) {
+			return nil, credit.E(op, credit.Conflict, "subject %s already has an open entry %s on %s (state %s)", subj.ID, e.ID, lt.Code, e.State)
+		}
+	}
+	basis := make([]string, 0, len(lt.Basis))
+	for _, b := range lt.Basis {
+		basis = append(basis, b.String())
+	}
+	ev := &credit.ListEvent{
+		ID: credit.NewID(), EntryID: credit.NewID(), List: lt.Code, SubjectID: subj.ID,
+		Step: credit.StepProposed, Actor: a.Name, Dept: a.Dept, At: now,
+		Detail: credit.EntryDetail{
+			BasisRecords: origins, Persons: persons, Grounds: strings.TrimSpace(p.Grounds), Basis: basis,
+			SubjectName: subj.Name, FormerNames: subj.FormerNames, SubjectKind: subj.Kind, Note: p.Note,
+		},
+	}
+	return s.append(ctx, op, ev, 0)
+}
+
+// checkBasis checks the basis records: each exists, belongs to the subject,
+// is not revoked, and is of an item (and severity) the list's criteria
+// allow. It returns the chains' origin IDs, which verification marks name.
+func (s *Service) checkBasis(ctx context.Context, op string, lt *catalog.ListType, subjectID string, ids []string) ([]string, error) {
+	if len(ids) == 0 {
+		return nil, credit.E(op, credit.Invalid, "a listing on %s needs at least one basis record (%s)", lt.Code, lt.Criteria.Text)
+	}
+	facts, err := s.Store.RecordsBySubject(ctx, subjectID)
+	if err != nil {
+		return nil, credit.Wrap(op, credit.Other, err)
+	}
+	chains := credit.Derive(facts)
+	var origins []string
+	for _, id := range ids {
+		var st *credit.State
+		for i := range chains {
+			for _, f := range chains[i].History {
+				if f.ID == id {
+					st = &chains[i]
+				}
+			}
+		}
+		if st == nil {
+			return nil, credit.E(op, credit.Invalid, "basis record %s is not a record of subject %s", id, subjectID)
+		}
+		cur := st.Current
+		if st.Revoked {
+			return nil, credit.E(op, credit.Invalid, "basis record %s has been revoked and cannot ground a listing", id)
+		}
+		if len(lt.Criteria.Items) > 0 && !slices.Contains(lt.Criteria.Items, cur.Item) {
+			return nil, credit.E(op, credit.Invalid, "basis record %s is a %s record; %s accepts only %s", id, cur.Item, lt.Code, strings.Join(lt.Criteria.Items, ", "))
+		}
+		if sevs := lt.Criteria.SeveritiesFor(cur.Item); len(sevs) > 0 && !slices.Contains(sevs, cur.Severity) {
+			sev := string(cur.Severity)
+			if sev == "" {
+				sev = "unclassified"
+			}
+			return nil, credit.E(op, credit.Invalid, "basis record %s is a %s record of severity %s; %s requires %s", id, cur.Item, sev, lt.Code, severities(sevs))
+		}
+		if !slices.Contains(origins, st.Origin) {
+			origins = append(origins, st.Origin)
+		}
+	}
+	return origins, nil
+}
+
+func severities(ss []credit.Severity) string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = string(s)
+	}
+	return strings.Join(out, " or ")
+}
+
+// persons seals responsible persons' ID numbers.
+func (s *Service) persons(op string, in []PersonInput) ([]credit.ResponsiblePerson, error) {
+	var out []credit.ResponsiblePerson
+	for i, p := range in {
+		role, name := strings.TrimSpace(p.Role), strings.TrimSpace(p.Name)
+		if !slices.Contains(PersonRoles, role) {
+			return nil, credit.E(op, credit.Invalid, "person %d: role must be one of %s, not %q", i+1, strings.Join(PersonRoles, ", "), role)
+		}
+		if name == "" {
+			return nil, credit.E(op, credit.Invalid, "person %d (%s): name is required", i+1, role)
+		}
+		rp := credit.ResponsiblePerson{Role: role, Name: name}
+		if idno := strings.TrimSpace(p.IDNo); idno != "" {
+			res := uscc.CheckResidentID(idno)
+			if res.Status == uscc.Invalid {
+				return nil, credit.E(op, credit.Invalid, "person %d (%s): invalid resident ID number: %s", i+1, role, res.Reason())
+			}
+			if s.Sealer == nil {
+				return nil, credit.E(op, credit.Unavailable, "no data key configured: ID numbers cannot be sealed")
+			}
+			rp.IDHash, rp.IDMasked = s.Sealer.Hash(res.Code), uscc.MaskResidentID(res.Code)
+		}
+		out = append(out, rp)
+	}
+	return out, nil
+}
+
+// mayDecide: the credit office (reviewer, admin) or a department of the
+// list's deciding unit (谁认定).
+func (s *Service) mayDecide(a Actor, lt *catalog.ListType) error {
+	switch a.Role {
+	case credit.RoleAdmin, credit.RoleReviewer:
+		return nil
+	case credit.RoleDept:
+		d, err := s.Catalog.Department(a.Dept)
+		if err == nil && d.Kind == lt.DecidingUnit {
+			return nil
+		}
+		return credit.E("", credit.Permission, "department %q is not a deciding unit (%s) of %s", a.Dept, lt.DecidingUnit, lt.Code)
+	}
+	return credit.E("", credit.Permission, "role %s may not decide on lists", a.Role)
+}
+
+// Entry returns the current state of an entry.
+func (s *Service) Entry(ctx context.Context, id string) (*Entry, error) {
+	events, err := s.Store.EntryEvents(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if len(events) == 0 {
+		return nil, credit.E("sanction.Entry", credit.NotFound, "list entry %q not found", id)
+	}
+	return Derive(events)[0], nil
+}
+
+// SubjectEntries returns every entry of a subject.
+func (s *Service) SubjectEntries(ctx context.Context, subjectID string) ([]*Entry, error) {
+	events, err := s.Store.SubjectListEvents(ctx, subjectID)
+	if err != nil {
+		return nil, err
+	}
+	return Derive(events), nil
+}
+
+// Entries returns the entries of a list (all lists when list is ""),
+// newest first, at most limit (default 100).
+func (s *Service) Entries(ctx context.Context, list string, limit int) ([]*Entry, error) {
+	if list != "" {
+		if _, err := s.Catalog.List(list); err != nil {
+			return nil, err
+		}
+	}
+	if limit <= 0 {
+		limit = 100
+	}
+	return s.index.listEntries(list, limit), nil
+}
+
+// NoticeInput is the notice to the subject (告知).
+type NoticeInput struct {
+	DocNo  string `json:"doc_no"`
+	Rights string `json:"rights,omitempty"`
+}
+
+// Notice records that the subject was told the grounds, the basis, its
+// rights and the objection deadline, counted in working days from now.
+func (s *Service) Notice(ctx context.Context, a Actor, entryID string, in NoticeInput) (*Entry, error) {
+	const op = "sanction.Notice"
+	e, lt, err := s.load(ctx, op, a, entryID)
+	if err != nil {
+		return nil, err
+	}
+	if e.State != credit.StepProposed {
+		return nil, credit.E(op, credit.Conflict, "entry %s is %s; only a proposed entry can be noticed", e.ID, e.State)
+	}
+	if strings.TrimSpace(in.DocNo) == "" {
+		return nil, credit.E(op, credit.Invalid, "give the notice's document number (doc_no)")
+	}
+	now := s.now()
+	deadline := AddWorkdays(now, lt.ObjectionWorkdays)
+	rights := strings.TrimSpace(in.Rights)
+	if rights == "" {
+		rights = "当事人有权自告知之日起" + itoa(lt.ObjectionWorkdays) + "个工作日内（截至" + deadline.In(cst).Format("2006-01-02") + "）提出异议，进行陈述和申辩。"
+	}
+	ev := &credit.ListEvent{
+		ID: credit.NewID(), EntryID: e.ID, List: e.List, SubjectID: e.SubjectID, Step: credit.StepNoticed,
+		Actor: a.Name, Dept: a.Dept, At: now, DocNo: strings.TrimSpace(in.DocNo),
+		Detail: credit.EntryDetail{Rights: rights, ObjectionDeadline: deadline},
+	}
+	return s.append(ctx, op, ev, e.Seq)
+}
+
+// DecisionInput is the decision document (认定决定书).
+type DecisionInput struct {
+	DocNo    string    `json:"doc_no"`
+	Grounds  string    `json:"grounds,omitempty"`  // 事由; defaults to the proposal's
+	Remedies string    `json:"remedies,omitempty"` // 救济措施; a default is given
+	Since    time.Time `json:"since,omitempty"`    // start of the period; default now
+}
+
+// Decide issues the decision and lists the subject for the list's period.
+// The document states 事由, 依据, 惩戒(激励)措施提示, 移出条件和程序 and 救济措施.
+func (s *Service) Decide(ctx context.Context, a Actor, entryID string, in DecisionInput) (*Entry, error) {
+	const op = "sanction.Decide"
+	e, lt, err := s.load(ctx, op, a, entryID)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	switch {
+	case e.State == credit.StepNoticed:
+		if now.Before(e.Detail.ObjectionDeadline) {
+			return nil, credit.E(op, credit.Conflict, "the objection period of entry %s runs until %s: decide after it", e.ID, e.Detail.ObjectionDeadline.In(cst).Format("2006-01-02 15:04"))
+		}
+	case e.State == credit.StepProposed && !lt.NoticeRequired:
+	case e.State == credit.StepProposed:
+		return nil, credit.E(op, credit.Conflict, "%s requires notice to the subject before listing (国办发〔2020〕49号): notice entry %s first", lt.Code, e.ID)
+	default:
+		return nil, credit.E(op, credit.Conflict, "entry %s is %s and cannot be decided", e.ID, e.State)
+	}
+	if strings.TrimSpace(in.DocNo) == "" {
+		return nil, credit.E(op, credit.Invalid, "give the decision document number (doc_no)")
+	}
+	if why := s.index.underVerification(e); why != "" {
+		return nil, credit.E(op, credit.Conflict, "entry %s cannot be decided while %s is under verification", e.ID, why)
+	}
+	// The basis must still stand.
+	if _, err := s.checkBasis(ctx, op, lt, e.SubjectID, e.Detail.BasisRecords); err != nil {
+		return nil, err
+	}
+	since := in.Since
+	if since.IsZero() {
+		since = now
+	}
+	var until time.Time
+	if lt.PeriodMonths > 0 {
+		until = since.AddDate(0, lt.PeriodMonths, 0)
+	}
+	var measures []string
+	for _, m := range s.Catalog.MeasuresFor(lt.Code, "") {
+		measures = append(measures, m.Code)
+	}
+	remedies := strings.TrimSpace(in.Remedies)
+	if remedies == "" {
+		remedies = "对本决定不服的，可以自收到决定书之日起六十日内依法申请行政复议，或者六个月内依法提起行政诉讼；认为信息有误的，可以提出异议；符合条件的，可以申请信用修复。"
+	}
+	ev := &credit.ListEvent{
+		ID: credit.NewID(), EntryID: e.ID, List: e.List, SubjectID: e.SubjectID, Step: credit.StepDecided,
+		Actor: a.Name, Dept: a.Dept, At: now, DocNo: strings.TrimSpace(in.DocNo),
+		Detail: credit.EntryDetail{
+			Grounds: strings.TrimSpace(in.Grounds), Measures: measures, Exit: lt.Exit.Text,
+			Remedies: remedies, Since: since.UTC(), Until: until.UTC(),
+		},
+	}
+	if until.IsZero() {
+		ev.Detail.Until = time.Time{}
+	}
+	return s.append(ctx, op, ev, e.Seq)
+}
+
+// Removal reasons.
+const (
+	RemoveExpiry     = "expiry"     // the period ended
+	RemoveRepair     = "repair"     // 信用修复
+	RemoveRevocation = "revocation" // the decision or its basis was revoked
+	RemoveCorrection = "correction" // the listing was wrong
+	RemoveWithdrawn  = "withdrawn"  // a proposal dropped before listing
+)
+
+// RemovalInput ends an entry.
+type RemovalInput struct {
+	Reason string `json:"reason"`
+	DocNo  string `json:"doc_no,omitempty"`
+	Note   string `json:"note,omitempty"`
+}
+
+// Remove ends an entry: a listed one on expiry, repair, revocation or
+// correction; a proposed or noticed one by withdrawal, revocation or
+// correction.
+func (s *Service) Remove(ctx context.Context, a Actor, entryID string, in RemovalInput) (*Entry, error) {
+	const op = "sanction.Remove"
+	e, lt, err := s.load(ctx, op, a, entryID)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	switch e.State {
+	case credit.StepRemoved:
+		return nil, credit.E(op, credit.Conflict, "entry %s is already removed", e.ID)
+	case credit.StepDecided:
+		switch in.Reason {
+		case RemoveExpiry:
+			if e.Detail.Until.IsZero() || now.Before(e.Detail.Until) {
+				return nil, credit.E(op, credit.Conflict, "entry %s has not expired", e.ID)
+			}
+		case RemoveRepair:
+			if !lt.Exit.Repairable {
+				return nil, credit.E(op, credit.Invalid, "%s cannot be left by repair: %s", lt.Code, lt.Exit.Text)
+			}
+			if min := e.Detail.Since.AddDate(0, lt.Exit.MinMonths, 0); now.Before(min) {
+				return nil, credit.E(op, credit.Conflict, "%s can be left by repair only after %d months, from %s", lt.Code, lt.Exit.MinMonths, min.In(cst).Format("2006-01-02"))
+			}
+		case RemoveRevocation, RemoveCorrection:
+		default:
+			return nil, credit.E(op, credit.Invalid, "removal reason must be %s, %s, %s or %s, not %q", RemoveExpiry, RemoveRepair, RemoveRevocation, RemoveCorrection, in.Reason)
+		}
+	default:
+		switch in.Reason {
+		case RemoveWithdrawn, RemoveRevocation, RemoveCorrection:
+		default:
+			return nil, credit.E(op, credit.Invalid, "an entry not yet listed is removed as %s, %s or %s, not %q", RemoveWithdrawn, RemoveRevocation, RemoveCorrection, in.Reason)
+		}
+	}
+	ev := &credit.ListEvent{
+		ID: credit.NewID(), EntryID: e.ID, List: e.List, SubjectID: e.SubjectID, Step: credit.StepRemoved,
+		Actor: a.Name, Dept: a.Dept, At: now, DocNo: strings.TrimSpace(in.DocNo),
+		Detail: credit.EntryDetail{RemovalReason: in.Reason, Note: strings.TrimSpace(in.Note)},
+	}
+	return s.append(ctx, op, ev, e.Seq)
+}
+
+func (s *Service) load(ctx context.Context, op string, a Actor, entryID string) (*Entry, *catalog.ListType, error) {
+	e, err := s.Entry(ctx, entryID)
+	if err != nil {
+		return nil, nil, credit.Wrap(op, credit.Other, err)
+	}
+	lt, err := s.Catalog.List(e.List)
+	if err != nil {
+		return nil, nil, credit.Wrap(op, credit.Internal, err)
+	}
+	if err := s.mayDecide(a, lt); err != nil {
+		return nil, nil, credit.Wrap(op, credit.Other, err)
+	}
+	return e, lt, nil
+}
+
+// append writes an event and makes it visible to this node's checks at
+// once; other nodes see it at their next poll.
+func (s *Service) append(ctx context.Context, op string, ev *credit.ListEvent, prev int64) (*Entry, error) {
+	if err := s.Store.AppendListEvent(ctx, ev, prev); err != nil {
+		return nil, credit.Wrap(op, credit.Other, err)
+	}
+	if err := s.Refresh(ctx); err != nil {
+		s.logger().Warn("hit-check index refresh after a list change failed; the poller will retry", "err", err)
+	}
+	return s.Entry(ctx, ev.EntryID)
+}
+
+// cst is China Standard Time, for dates in documents.
+var cst = time.FixedZone("CST", 8*3600)
+
+// AddWorkdays adds n working days to t, skipping Saturdays and Sundays.
+// Public holidays and adjusted working weekends (调休) are not known here:
+// the working-day calendar belongs to the workflow package, which should
+// replace this function when it lands.
+func AddWorkdays(t time.Time, n int) time.Time {
+	d := t
+	for n > 0 {
+		d = d.AddDate(0, 0, 1)
+		if wd := d.In(cst).Weekday(); wd != time.Saturday && wd != time.Sunday {
+			n--
+		}
+	}
+	return d
+}
+
+func itoa(n int) string {
+	if n == 0 {
+		return "0"
+	}
+	var b []byte
+	for n > 0 {
+		b = append([]byte{byte('0' + n%10)}, b...)
+		n /= 10
+	}
+	return string(b)
+}

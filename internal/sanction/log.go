@@ -1,0 +1,188 @@
+package sanction
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/xinyong/xinyong/internal/credit"
+)
+
+// checkLog writes the checks log in the background, many checks per
+// transaction, so logging does not cap the check rate.
+//
+// No check is lost silently: a check is answered only after it is queued;
+// the queue is bounded, so when the database falls behind or is down,
+// checks wait (and fail with their request's context) instead of being
+// dropped; a failed write is retried until it succeeds; Close writes what
+// is queued and, if the database still refuses, returns an error that
+// says how many checks were not written, which the server logs at exit.
+// What a crash of the process loses is at most the checks of the last
+// flush interval (logInterval), which were answered but not yet written.
+type checkLog struct {
+	st     credit.SanctionStore
+	log    *slog.Logger
+	ch     chan credit.CheckLog
+	flushc chan chan error
+	stop   chan struct{}
+	done   chan error
+
+	mu     sync.RWMutex
+	closed bool
+}
+
+const (
+	logQueue    = 8192
+	logBatch    = 512
+	logInterval = 20 * time.Millisecond
+)
+
+func startCheckLog(st credit.SanctionStore, logger *slog.Logger) *checkLog {
+	l := &checkLog{st: st, log: logger, ch: make(chan credit.CheckLog, logQueue),
+		flushc: make(chan chan error), stop: make(chan struct{}), done: make(chan error, 1)}
+	go l.loop()
+	return l
+}
+
+func (l *checkLog) add(ctx context.Context, c credit.CheckLog) error {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	if l.closed {
+		return credit.E("sanction.log", credit.Unavailable, "the server is shutting down: check not answered")
+	}
+	select {
+	case l.ch <- c:
+		return nil
+	default:
+	}
+	select {
+	case l.ch <- c:
+		return nil
+	case <-ctx.Done():
+		return credit.E("sanction.log", credit.Unavailable, "the checks log is not keeping up (database slow or down): check not answered: %w", ctx.Err())
+	}
+}
+
+func (l *checkLog) flush(ctx context.Context) error {
+	reply := make(chan error, 1)
+	select {
+	case l.flushc <- reply:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-l.stop:
+		return nil
+	}
+	select {
+	case err := <-reply:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (l *checkLog) close(ctx context.Context) error {
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return nil
+	}
+	l.closed = true
+	l.mu.Unlock()
+	close(l.stop)
+	select {
+	case err := <-l.done:
+		return err
+	case <-ctx.Done():
+		return credit.E("sanction.Close", credit.Unavailable, "checks log not flushed before shutdown: %d checks queued: %w", len(l.ch), ctx.Err())
+	}
+}
+
+func (l *checkLog) loop() {
+	var batch []credit.CheckLog
+	tick := time.NewTicker(logInterval)
+	defer tick.Stop()
+	drain := func(limit int) {
+		for len(batch) < limit {
+			select {
+			case c := <-l.ch:
+				batch = append(batch, c)
+			default:
+				return
+			}
+		}
+	}
+	for {
+		select {
+		case <-tick.C:
+			for {
+				drain(logBatch)
+				if len(batch) == 0 {
+					break
+				}
+				l.write(batch, false)
+				batch = batch[:0]
+			}
+		case reply := <-l.flushc:
+			var err error
+			for {
+				drain(logBatch)
+				if len(batch) == 0 {
+					break
+				}
+				err = l.write(batch, false)
+				batch = batch[:0]
+			}
+			reply <- err
+		case <-l.stop:
+			var err error
+			lost := 0
+			for {
+				drain(logBatch)
+				if len(batch) == 0 {
+					break
+				}
+				if werr := l.write(batch, true); werr != nil {
+					err, lost = werr, lost+len(batch)
+				}
+				batch = batch[:0]
+			}
+			if err != nil {
+				err = credit.E("sanction.Close", credit.Unavailable, "%d answered checks could not be written to the checks log: %w", lost, err)
+				l.log.Error("checks log incomplete at shutdown", "unwritten", lost, "err", err)
+			}
+			l.done <- err
+			return
+		}
+	}
+}
+
+// write writes one batch, retrying while the service runs; when stopping
+// it gives up after a few attempts and reports the error.
+func (l *checkLog) write(batch []credit.CheckLog, stopping bool) error {
+	wait := 50 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		err := l.st.AppendChecks(ctx, batch)
+		cancel()
+		if err == nil {
+			return nil
+		}
+		if credit.Is(credit.Exists, err) || credit.Is(credit.Invalid, err) {
+			// Not something a retry fixes; the rows are logged one by
+			// one so only the offending check is left out, and said so.
+			for _, c := range batch {
+				if e := l.st.AppendChecks(context.Background(), []credit.CheckLog{c}); e != nil && !credit.Is(credit.Exists, e) {
+					l.log.Error("check not logged", "check", c.ID, "err", e)
+				}
+			}
+			return nil
+		}
+		l.log.Error("checks log write failed; retrying", "checks", len(batch), "attempt", attempt, "err", err)
+		if stopping && attempt >= 3 {
+			return err
+		}
+		time.Sleep(wait)
+		wait = min(wait*2, 5*time.Second)
+	}
+}

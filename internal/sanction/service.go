@@ -1,0 +1,167 @@
+// Package sanction is 联合奖惩: lists with due process (proposal, notice,
+// decision, removal, each an append-only event), the hit check that
+// business systems call before they act, the checks log, and their
+// feedback.
+//
+// The hit check reads an in-memory, immutable snapshot of the listed
+// subjects, swapped atomically on every change. The snapshot is a cache:
+// it is rebuilt from storage on start, updated at once after a write on
+// this node, and every PollInterval each node reads one integer (the data
+// version) to pick up changes written by other nodes, so a list change is
+// visible everywhere within about PollInterval.
+package sanction
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/xinyong/xinyong/internal/catalog"
+	"github.com/xinyong/xinyong/internal/credit"
+	"github.com/xinyong/xinyong/internal/pii"
+)
+
+// DefaultPollInterval is how often a node looks for list changes made by
+// other nodes.
+const DefaultPollInterval = 200 * time.Millisecond
+
+// DefaultFeedbackDue is how long a business system has to report back on
+// a returned measure before the statistics count it overdue.
+const DefaultFeedbackDue = 7 * 24 * time.Hour
+
+// Config is what the service needs.
+type Config struct {
+	Store   credit.Store
+	Catalog *catalog.Catalog
+	// Sealer hashes ID numbers of responsible persons and of natural
+	// persons checked by ID number; nil disables both.
+	Sealer *pii.Sealer
+	Logger *slog.Logger
+	Now    func() time.Time
+	// PollInterval: default DefaultPollInterval.
+	PollInterval time.Duration
+	// FeedbackDue: default DefaultFeedbackDue.
+	FeedbackDue time.Duration
+}
+
+// Service is the 联合奖惩 service.
+type Service struct {
+	Store   credit.Store
+	Catalog *catalog.Catalog
+	Sealer  *pii.Sealer
+	cfg     Config
+	index   *index
+	table   *measureTable
+	log     *checkLog
+	matters mattersCache
+}
+
+// New builds the service and loads the hit-check index from storage. Call
+// Run to keep it fresh and Close to flush the checks log.
+func New(ctx context.Context, cfg Config) (*Service, error) {
+	if cfg.Store == nil || cfg.Catalog == nil {
+		return nil, credit.E("sanction.New", credit.Internal, "Store and Catalog are required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.PollInterval <= 0 {
+		cfg.PollInterval = DefaultPollInterval
+	}
+	if cfg.FeedbackDue <= 0 {
+		cfg.FeedbackDue = DefaultFeedbackDue
+	}
+	s := &Service{Store: cfg.Store, Catalog: cfg.Catalog, Sealer: cfg.Sealer, cfg: cfg,
+		index: newIndex(cfg.Catalog), table: newMeasureTable(cfg.Catalog)}
+	if err := s.Refresh(ctx); err != nil {
+		return nil, err
+	}
+	s.log = startCheckLog(cfg.Store, cfg.Logger)
+	return s, nil
+}
+
+func (s *Service) now() time.Time       { return nowOf(s.cfg.Now) }
+func (s *Service) logger() *slog.Logger { return s.cfg.Logger }
+
+// Version returns the data version the hit check currently serves.
+func (s *Service) Version() int64 { return s.index.load().version }
+
+// Refresh brings the hit-check index up to the stored data version.
+func (s *Service) Refresh(ctx context.Context) error {
+	if err := s.index.refresh(ctx, s.Store); err != nil {
+		return credit.Wrap("sanction.Refresh", credit.Other, err)
+	}
+	return nil
+}
+
+// Run polls for changes made by other nodes until ctx ends.
+func (s *Service) Run(ctx context.Context) {
+	t := time.NewTicker(s.cfg.PollInterval)
+	defer t.Stop()
+	failing := false
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			err := s.Refresh(ctx)
+			if err != nil && ctx.Err() == nil && !failing {
+				s.logger().Warn("hit-check index refresh failed; checks serve the last loaded version", "version", s.Version(), "err", err)
+			}
+			failing = err != nil
+		}
+	}
+}
+
+// Close flushes the checks log. Every check answered before Close is
+// written, or Close returns an error saying how many were not.
+func (s *Service) Close(ctx context.Context) error {
+	return s.log.close(ctx)
+}
+
+// Flush writes every check logged so far.
+func (s *Service) Flush(ctx context.Context) error { return s.log.flush(ctx) }
+
+// MarkUnderVerification marks a record (credit.VerifyRecord, the chain's
+// origin record ID) or a list entry (credit.VerifyEntry) as under
+// verification: measures based on it are returned as suspended (核实期间暂不
+// 执行) until ClearVerification. The objection workflow calls these.
+func (s *Service) MarkUnderVerification(ctx context.Context, kind, targetID, subjectID, actor, reason, ref string) error {
+	return s.mark(ctx, kind, targetID, subjectID, actor, reason, ref, true)
+}
+
+// ClearVerification ends a verification started by MarkUnderVerification.
+func (s *Service) ClearVerification(ctx context.Context, kind, targetID, subjectID, actor, reason, ref string) error {
+	return s.mark(ctx, kind, targetID, subjectID, actor, reason, ref, false)
+}
+
+func (s *Service) mark(ctx context.Context, kind, targetID, subjectID, actor, reason, ref string, active bool) error {
+	m := &credit.VerificationMark{ID: credit.NewID(), TargetKind: kind, TargetID: targetID, SubjectID: subjectID,
+		Active: active, At: s.now(), Actor: actor, Reason: reason, Ref: ref}
+	if err := s.Store.AppendVerification(ctx, m); err != nil {
+		return credit.Wrap("sanction.mark", credit.Other, err)
+	}
+	return s.Refresh(ctx)
+}
+
+// NotThisSubject records that name candidate subjectID is not the subject
+// a business system asked about under name, so later checks of the same
+// name no longer return it.
+func (s *Service) NotThisSubject(ctx context.Context, a Actor, name, subjectID, reason string) (*credit.NameDecision, error) {
+	const op = "sanction.NotThisSubject"
+	key := NameKey(name)
+	if key == "" || subjectID == "" {
+		return nil, credit.E(op, credit.Invalid, "give the name that was checked and the candidate subject_id")
+	}
+	if _, err := s.Store.Subject(ctx, subjectID); err != nil {
+		if credit.Is(credit.NotFound, err) {
+			return nil, credit.E(op, credit.Invalid, "subject %q is not registered", subjectID)
+		}
+		return nil, credit.Wrap(op, credit.Other, err)
+	}
+	d := &credit.NameDecision{ID: credit.NewID(), NameKey: key, SubjectID: subjectID, Actor: a.Name, Dept: a.Dept, At: s.now(), Reason: reason}
+	if err := s.Store.AppendNameDecision(ctx, d); err != nil {
+		return nil, credit.Wrap(op, credit.Other, err)
+	}
+	return d, s.Refresh(ctx)
+}

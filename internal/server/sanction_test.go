@@ -1,0 +1,315 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/xinyong/xinyong/internal/api"
+	"github.com/xinyong/xinyong/internal/auth"
+	"github.com/xinyong/xinyong/internal/catalog"
+	"github.com/xinyong/xinyong/internal/credit"
+	"github.com/xinyong/xinyong/internal/pii"
+	"github.com/xinyong/xinyong/internal/records"
+	"github.com/xinyong/xinyong/internal/sanction"
+	"github.com/xinyong/xinyong/internal/server"
+	"github.com/xinyong/xinyong/internal/store/sqlite"
+	"github.com/xinyong/xinyong/internal/uscc"
+)
+
+// sanctionEnv is a node with the hit check running, a movable clock and
+// one account per party of 联合奖惩.
+type sanctionEnv struct {
+	t    *testing.T
+	st   *sqlite.Store
+	srv  *httptest.Server
+	keys map[string]string
+	mu   sync.Mutex
+	now  time.Time
+	rec  string
+}
+
+func (e *sanctionEnv) clock() time.Time { e.mu.Lock(); defer e.mu.Unlock(); return e.now }
+
+func newSanctionEnv(t *testing.T) *sanctionEnv {
+	t.Helper()
+	ctx := t.Context()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "x.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	cat, err := catalog.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealer, _ := pii.New(bytes.Repeat([]byte{7}, 32))
+	e := &sanctionEnv{t: t, st: st, keys: map[string]string{}, now: time.Now().UTC()}
+	svc := &records.Service{Store: st, Catalog: cat, Sealer: sealer, Now: e.clock}
+	sanc, err := sanction.New(ctx, sanction.Config{Store: st, Catalog: cat, Sealer: sealer, Now: e.clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sanc.Close(context.Background()) })
+	h, err := server.New(server.Deps{Store: st, Catalog: cat, Records: svc, Sealer: sealer, Now: e.clock, Version: "test", Sanction: sanc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.srv = httptest.NewServer(h)
+	t.Cleanup(e.srv.Close)
+
+	if _, err := svc.PutOrganisation(ctx, records.Organisation{Code: orgCode, Name: orgName, LegalRep: "张三", Status: "存续"}); err != nil {
+		t.Fatal(err)
+	}
+	r := credit.Record{ID: credit.NewID(), SubjectID: orgCode, Item: "admin_penalty", Fact: credit.Original, Dept: "SAMR-350100",
+		DocNo: "榕市监罚〔2026〕9号", DecidedOn: e.now.AddDate(0, -1, 0), Severity: credit.SeveritySerious, Fields: credit.Fields{}, Kind: credit.Organisation}
+	if err := st.AppendRecords(ctx, []credit.Record{r}); err != nil {
+		t.Fatal(err)
+	}
+	e.rec = r.ID
+	accs := &auth.Accounts{Store: st}
+	for _, a := range []struct {
+		name string
+		role credit.Role
+		dept string
+	}{
+		{"admin", credit.RoleAdmin, ""}, {"reviewer", credit.RoleReviewer, ""}, {"samr", credit.RoleDept, "SAMR-350100"},
+		{"tax", credit.RoleDept, "TAX-350100"}, {"procurement", credit.RoleBusiness, "FIN-350100"}, {"unscoped", credit.RoleBusiness, "FIN-350100"},
+	} {
+		if _, err := accs.CreateAccount(ctx, a.name, "", a.role, a.dept, "", ""); err != nil {
+			t.Fatal(err)
+		}
+		secret, _, err := accs.NewKey(ctx, a.name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.keys[a.name] = secret
+	}
+	return e
+}
+
+// call sends a JSON request as account who and decodes the answer.
+func (e *sanctionEnv) call(who, method, path string, body any, wantStatus int) map[string]any {
+	e.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, e.srv.URL+path, rd)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if who != "" {
+		req.Header.Set("Authorization", "Bearer "+e.keys[who])
+	}
+	req.Header.Set("X-Purpose", "test")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	if res.StatusCode != wantStatus {
+		e.t.Fatalf("%s %s as %s: status %d, want %d: %s", method, path, who, res.StatusCode, wantStatus, raw)
+	}
+	var out map[string]any
+	_ = json.Unmarshal(raw, &out)
+	out["_raw"] = string(raw)
+	return out
+}
+
+func TestSanctionHTTP(t *testing.T) {
+	e := newSanctionEnv(t)
+	base := "/api/v1/lists/samr_serious_illegal/entries"
+
+	// Proposal: refused outside the deciding unit, accepted from it.
+	prop := map[string]any{"subject_id": orgCode, "basis_records": []string{e.rec}, "grounds": "提供虚假材料",
+		"persons": []map[string]string{{"role": "法定代表人", "name": "张三", "id_no": personID}}}
+	e.call("tax", "POST", base, prop, http.StatusForbidden)
+	e.call("procurement", "POST", base, prop, http.StatusForbidden)
+	out := e.call("samr", "POST", base, prop, http.StatusCreated)
+	id := out["id"].(string)
+	if strings.Contains(out["_raw"].(string), "id_hash") || strings.Contains(out["_raw"].(string), "19491231") {
+		t.Fatalf("entry view leaks the ID number or its hash: %s", out["_raw"])
+	}
+	e.call("samr", "POST", base+"/"+id+"/decision", map[string]any{"doc_no": "d1"}, http.StatusConflict)
+	e.call("samr", "POST", base+"/"+id+"/notice", map[string]any{"doc_no": "告1"}, http.StatusOK)
+	e.call("samr", "POST", base+"/"+id+"/decision", map[string]any{"doc_no": "d1"}, http.StatusConflict)
+	e.mu.Lock()
+	e.now = e.now.Add(15 * 24 * time.Hour)
+	e.mu.Unlock()
+	out = e.call("samr", "POST", base+"/"+id+"/decision", map[string]any{"doc_no": "榕市监严〔2026〕2号"}, http.StatusOK)
+	if out["state"] != "decided" {
+		t.Fatalf("decision: %v", out["_raw"])
+	}
+	e.call("samr", "POST", "/api/v1/lists/tax_major_dishonest/entries/"+id+"/removal", map[string]any{"reason": "revocation"}, http.StatusNotFound)
+	list := e.call("reviewer", "GET", base, nil, http.StatusOK)
+	if n := len(list["entries"].([]any)); n != 1 {
+		t.Fatalf("entries: %d", n)
+	}
+
+	// Scoping of the hit check.
+	check := map[string]any{"matter": "gov_procurement", "subjects": []map[string]string{{"code": orgCode}, {"name": orgName}}}
+	e.call("unscoped", "POST", "/api/v1/checks", check, http.StatusForbidden)
+	e.call("reviewer", "POST", "/api/v1/checks", check, http.StatusForbidden)
+	e.call("procurement", "PUT", "/api/v1/accounts/procurement/matters", map[string]any{"matters": []string{"gov_procurement"}}, http.StatusForbidden)
+	e.call("admin", "PUT", "/api/v1/accounts/procurement/matters", map[string]any{"matters": []string{"nope"}}, http.StatusBadRequest)
+	e.call("admin", "PUT", "/api/v1/accounts/samr/matters", map[string]any{"matters": []string{"bidding"}}, http.StatusBadRequest)
+	e.call("admin", "PUT", "/api/v1/accounts/procurement/matters", map[string]any{"matters": []string{"gov_procurement", "bidding"}}, http.StatusOK)
+	e.call("procurement", "POST", "/api/v1/checks", map[string]any{"matter": "bond_issue", "subjects": []map[string]string{{"code": orgCode}}}, http.StatusForbidden)
+
+	out = e.call("procurement", "POST", "/api/v1/checks", check, http.StatusOK)
+	var resp sanction.Response
+	if err := json.Unmarshal([]byte(out["_raw"].(string)), &resp); err != nil {
+		t.Fatal(err)
+	}
+	if resp.DataVersion == 0 || !resp.Results[0].Listed || len(resp.Results[0].Measures) != 2 || resp.Results[1].Listed ||
+		len(resp.Results[1].Candidates) != 1 || resp.Results[1].Candidates[0].Score != 1 {
+		t.Fatalf("check response: %s", out["_raw"])
+	}
+
+	// Feedback.
+	fb := func(measure, outcome, reason string) map[string]any {
+		return map[string]any{"items": []map[string]any{{"subject_id": orgCode, "measure": measure, "outcome": outcome, "reason": reason, "amount": "50"}}}
+	}
+	path := "/api/v1/checks/" + resp.CheckID + "/feedback"
+	e.call("procurement", "POST", path, fb("restrict_bond_issue", "已惩戒", ""), http.StatusBadRequest)
+	e.call("procurement", "POST", path, fb("restrict_gov_procurement", "未采纳", ""), http.StatusBadRequest)
+	e.call("procurement", "POST", path, fb("restrict_gov_procurement", "已惩戒", ""), http.StatusCreated)
+	e.call("procurement", "POST", path, fb("restrict_gov_procurement", "已惩戒", ""), http.StatusConflict)
+	e.call("procurement", "POST", "/api/v1/checks/"+credit.NewID()+"/feedback", fb("restrict_gov_procurement", "已惩戒", ""), http.StatusNotFound)
+	got := e.call("procurement", "GET", "/api/v1/checks/"+resp.CheckID, nil, http.StatusOK)
+	if len(got["feedback"].([]any)) != 1 {
+		t.Fatalf("check read: %s", got["_raw"])
+	}
+	stats := e.call("reviewer", "GET", "/api/v1/checks/stats?matter=gov_procurement", nil, http.StatusOK)
+	rows := stats["stats"].([]any)
+	if len(rows) != 2 {
+		t.Fatalf("stats: %s", stats["_raw"])
+	}
+	e.call("procurement", "GET", "/api/v1/checks/stats?dept=TAX-350100", nil, http.StatusForbidden)
+
+	// Not this subject.
+	e.call("procurement", "POST", "/api/v1/name-decisions", map[string]any{"name": orgName, "subject_id": orgCode, "reason": "代码不同"}, http.StatusForbidden)
+	e.call("reviewer", "POST", "/api/v1/name-decisions", map[string]any{"name": orgName, "subject_id": orgCode, "reason": "代码不同"}, http.StatusCreated)
+	out = e.call("procurement", "POST", "/api/v1/checks", check, http.StatusOK)
+	if strings.Contains(out["_raw"].(string), "candidates") {
+		t.Fatalf("ruled-out candidate still returned: %s", out["_raw"])
+	}
+}
+
+// sanctionFixture is what the role matrix needs for the 联合奖惩 routes: a
+// subject listed on the abnormal-operation list, an entry to read, and a
+// check of the business account that returned a measure.
+type sanctionFixture struct {
+	listed, entry, checkID string
+}
+
+var matrixAdmin = sanction.Actor{Name: "t-admin", Role: credit.RoleAdmin}
+
+// freshOrg registers a new organisation with an abnormal-operation record
+// and returns its code and the record's ID.
+func (e *env) freshOrg() (string, string) {
+	e.t.Helper()
+	ctx := e.t.Context()
+	code := uscc.NewGenerator(int64(1000+e.unique())).USCC('9', '1', "350100")
+	if _, err := e.svc.PutOrganisation(ctx, records.Organisation{Code: code, Name: "福州矩阵" + strconv.Itoa(e.unique()) + "有限公司"}); err != nil {
+		e.t.Fatal(err)
+	}
+	r := credit.Record{ID: credit.NewID(), SubjectID: code, Item: "abnormal_operation", Fact: credit.Original, Dept: deptCode,
+		DocNo: "异" + strconv.Itoa(e.unique()), DecidedOn: time.Now().AddDate(0, -1, 0), Severity: credit.SeverityMinor, Fields: credit.Fields{}, Kind: credit.Organisation}
+	if err := e.st.AppendRecords(ctx, []credit.Record{r}); err != nil {
+		e.t.Fatal(err)
+	}
+	return code, r.ID
+}
+
+// proposed returns a fresh proposed entry on the abnormal-operation list.
+func (e *env) proposed() *sanction.Entry {
+	e.t.Helper()
+	code, rec := e.freshOrg()
+	en, err := e.sanc.Propose(e.t.Context(), matrixAdmin, sanction.Proposal{List: "abnormal_operation_list", SubjectID: code, BasisRecords: []string{rec}, Grounds: "未按期公示年度报告"})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return en
+}
+
+func (e *env) sanctionSetup() *sanctionFixture {
+	e.t.Helper()
+	if e.sfx != nil {
+		return e.sfx
+	}
+	ctx := e.t.Context()
+	acc, err := e.st.Account(ctx, e.names[credit.RoleBusiness])
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if err := e.sanc.SetMatters(ctx, acc, []string{"gov_procurement"}); err != nil {
+		e.t.Fatal(err)
+	}
+	en := e.proposed()
+	if en, err = e.sanc.Decide(ctx, matrixAdmin, en.ID, sanction.DecisionInput{DocNo: "榕市监异〔2026〕1号"}); err != nil {
+		e.t.Fatal(err)
+	}
+	resp, err := e.sanc.Check(ctx, sanction.Caller{Name: acc.Name, Dept: bizDept, Matters: []string{"gov_procurement"}},
+		sanction.Request{Matter: "gov_procurement", Subjects: []sanction.Query{{Code: en.SubjectID}}})
+	if err != nil || len(resp.Results[0].Measures) == 0 {
+		e.t.Fatalf("fixture check: %+v, %v", resp, err)
+	}
+	e.sfx = &sanctionFixture{listed: en.SubjectID, entry: en.ID, checkID: resp.CheckID}
+	return e.sfx
+}
+
+// sanctionScenario fills in the role matrix's request for a 联合奖惩 route.
+func (e *env) sanctionScenario(rt api.Route, q *req, path string) string {
+	if !strings.HasPrefix(rt.Path, "/api/v1/lists/") && !strings.HasPrefix(rt.Path, "/api/v1/checks") &&
+		rt.Path != "/api/v1/name-decisions" && rt.Path != "/api/v1/accounts/{name}/matters" {
+		return path
+	}
+	fx := e.sanctionSetup()
+	path = strings.Replace(path, "{list}", "abnormal_operation_list", 1)
+	switch rt.Path {
+	case "/api/v1/lists/{list}/entries":
+		if rt.Method == "POST" {
+			code, rec := e.freshOrg()
+			q.body = map[string]any{"subject_id": code, "basis_records": []string{rec}, "grounds": "未按期公示年度报告"}
+		}
+	case "/api/v1/lists/{list}/entries/{id}":
+		path = strings.Replace(path, "{id}", fx.entry, 1)
+	case "/api/v1/lists/{list}/entries/{id}/notice":
+		path = strings.Replace(path, "{id}", e.proposed().ID, 1)
+		q.body = map[string]any{"doc_no": "告" + strconv.Itoa(e.unique())}
+	case "/api/v1/lists/{list}/entries/{id}/decision":
+		path = strings.Replace(path, "{id}", e.proposed().ID, 1)
+		q.body = map[string]any{"doc_no": "决" + strconv.Itoa(e.unique())}
+	case "/api/v1/lists/{list}/entries/{id}/removal":
+		path = strings.Replace(path, "{id}", e.proposed().ID, 1)
+		q.body = map[string]any{"reason": "withdrawn"}
+	case "/api/v1/checks":
+		q.body = map[string]any{"matter": "gov_procurement", "subjects": []map[string]string{{"code": fx.listed}}}
+	case "/api/v1/checks/{id}":
+		path = strings.Replace(path, "{id}", fx.checkID, 1)
+	case "/api/v1/checks/{id}/feedback":
+		path = strings.Replace(path, "{id}", fx.checkID, 1)
+		q.body = map[string]any{"items": []map[string]any{{"subject_id": fx.listed, "measure": "abnormal_consideration", "outcome": "已惩戒"}}}
+	case "/api/v1/name-decisions":
+		q.body = map[string]any{"name": orgName, "subject_id": orgCode, "reason": "代码不同"}
+	case "/api/v1/accounts/{name}/matters":
+		path = strings.Replace(path, "{name}", e.names[credit.RoleBusiness], 1)
+		if rt.Method == "PUT" {
+			q.body = map[string]any{"matters": []string{"gov_procurement"}}
+		}
+	}
+	return path
+}

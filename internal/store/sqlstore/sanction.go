@@ -1,0 +1,517 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"sort"
+	"strings"
+
+	"github.com/xinyong/xinyong/internal/credit"
+)
+
+// SanctionVersion returns the data version of the hit check's inputs.
+func (s *Store) SanctionVersion(ctx context.Context) (int64, error) {
+	var v int64
+	if err := s.r.QueryRowContext(ctx, `SELECT version FROM sanction_version WHERE id = 1`).Scan(&v); err != nil {
+		return 0, s.fail("store.SanctionVersion", err)
+	}
+	return v, nil
+}
+
+// nextVersion takes the next data version inside tx. The single row is
+// locked until tx ends, so versions are handed out in commit order on
+// PostgreSQL too; list changes are rare enough that this serialisation
+// costs nothing.
+func nextVersion(ctx context.Context, tx *sql.Tx) (int64, error) {
+	var v int64
+	err := tx.QueryRowContext(ctx, `UPDATE sanction_version SET version = version + 1 WHERE id = 1 RETURNING version`).Scan(&v)
+	return v, err
+}
+
+const listEventCols = `id, seq, entry_id, list_code, subject_id, step, actor, dept, at, doc_no, detail`
+
+// AppendListEvent writes one list event if the entry has not moved on
+// since prevSeq.
+func (s *Store) AppendListEvent(ctx context.Context, e *credit.ListEvent, prevSeq int64) error {
+	const op = "store.AppendListEvent"
+	if e == nil || e.ID == "" || e.EntryID == "" || e.List == "" || e.SubjectID == "" || e.Step == "" {
+		return credit.E(op, credit.Invalid, "list event: ID, entry, list, subject and step are required")
+	}
+	detail, err := jsonText(e.Detail)
+	if err != nil {
+		return credit.E(op, credit.Invalid, "list event %s: %w", e.ID, err)
+	}
+	at := stamp(e.At)
+	var seq int64
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		var last sql.NullInt64
+		if err := tx.QueryRowContext(ctx, `SELECT max(seq) FROM list_events WHERE entry_id = $1`, e.EntryID).Scan(&last); err != nil {
+			return err
+		}
+		if last.Int64 != prevSeq {
+			if prevSeq == 0 {
+				return credit.E(op, credit.Exists, "list entry %s already exists", e.EntryID)
+			}
+			return credit.E(op, credit.Conflict, "list entry %s changed meanwhile (version %d, expected %d): reload it and try again", e.EntryID, last.Int64, prevSeq)
+		}
+		var err error
+		if seq, err = nextVersion(ctx, tx); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO list_events (`+listEventCols+`)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+			e.ID, seq, e.EntryID, e.List, e.SubjectID, string(e.Step), e.Actor, e.Dept, at.UnixMicro(), e.DocNo, detail)
+		return err
+	})
+	if err != nil {
+		if s.kindOf(err) == credit.Invalid {
+			return credit.E(op, credit.Invalid, "list event %s: subject %q does not exist", e.ID, e.SubjectID)
+		}
+		return s.fail(op, err)
+	}
+	e.Seq, e.At = seq, at
+	return nil
+}
+
+// ListEvents returns events after a data version.
+func (s *Store) ListEvents(ctx context.Context, after int64, limit int) ([]credit.ListEvent, error) {
+	q := `SELECT ` + listEventCols + ` FROM list_events WHERE seq > $1 ORDER BY seq`
+	args := []any{after}
+	if limit > 0 {
+		q += ` LIMIT $2`
+		args = append(args, limit)
+	}
+	return s.queryListEvents(ctx, "store.ListEvents", q, args...)
+}
+
+// EntryEvents returns one entry's events.
+func (s *Store) EntryEvents(ctx context.Context, entryID string) ([]credit.ListEvent, error) {
+	return s.queryListEvents(ctx, "store.EntryEvents", `SELECT `+listEventCols+` FROM list_events WHERE entry_id = $1 ORDER BY seq`, entryID)
+}
+
+// SubjectListEvents returns a subject's list events.
+func (s *Store) SubjectListEvents(ctx context.Context, subjectID string) ([]credit.ListEvent, error) {
+	return s.queryListEvents(ctx, "store.SubjectListEvents", `SELECT `+listEventCols+` FROM list_events WHERE subject_id = $1 ORDER BY seq`, subjectID)
+}
+
+func (s *Store) queryListEvents(ctx context.Context, op, q string, args ...any) ([]credit.ListEvent, error) {
+	rows, err := s.r.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, s.fail(op, err)
+	}
+	defer rows.Close()
+	var out []credit.ListEvent
+	for rows.Next() {
+		var (
+			e      credit.ListEvent
+			step   string
+			at     int64
+			detail string
+		)
+		if err := rows.Scan(&e.ID, &e.Seq, &e.EntryID, &e.List, &e.SubjectID, &step, &e.Actor, &e.Dept, &at, &e.DocNo, &detail); err != nil {
+			return nil, s.fail(op, err)
+		}
+		e.Step = credit.ListStep(step)
+		e.At = fromMicros(sql.NullInt64{Int64: at, Valid: true})
+		if err := json.Unmarshal([]byte(detail), &e.Detail); err != nil {
+			return nil, credit.E(op, credit.Internal, "list event %s: detail: %w", e.ID, err)
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.fail(op, err)
+	}
+	return out, nil
+}
+
+// AppendVerification writes a verification mark.
+func (s *Store) AppendVerification(ctx context.Context, m *credit.VerificationMark) error {
+	const op = "store.AppendVerification"
+	if m == nil || m.ID == "" || m.TargetID == "" {
+		return credit.E(op, credit.Invalid, "verification mark: ID and target are required")
+	}
+	if m.TargetKind != credit.VerifyRecord && m.TargetKind != credit.VerifyEntry {
+		return credit.E(op, credit.Invalid, "verification mark: target kind must be %q or %q, not %q", credit.VerifyRecord, credit.VerifyEntry, m.TargetKind)
+	}
+	at := stamp(m.At)
+	var seq int64
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		if seq, err = nextVersion(ctx, tx); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO verification_marks
+			(id, seq, target_kind, target_id, subject_id, active, at, actor, reason, ref)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+			m.ID, seq, m.TargetKind, m.TargetID, m.SubjectID, m.Active, at.UnixMicro(), m.Actor, m.Reason, m.Ref)
+		return err
+	})
+	if err != nil {
+		return s.fail(op, err)
+	}
+	m.Seq, m.At = seq, at
+	return nil
+}
+
+// Verifications returns marks after a data version.
+func (s *Store) Verifications(ctx context.Context, after int64, limit int) ([]credit.VerificationMark, error) {
+	const op = "store.Verifications"
+	q := `SELECT id, seq, target_kind, target_id, subject_id, active, at, actor, reason, ref
+		FROM verification_marks WHERE seq > $1 ORDER BY seq`
+	args := []any{after}
+	if limit > 0 {
+		q += ` LIMIT $2`
+		args = append(args, limit)
+	}
+	rows, err := s.r.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, s.fail(op, err)
+	}
+	defer rows.Close()
+	var out []credit.VerificationMark
+	for rows.Next() {
+		var m credit.VerificationMark
+		var at int64
+		if err := rows.Scan(&m.ID, &m.Seq, &m.TargetKind, &m.TargetID, &m.SubjectID, &m.Active, &at, &m.Actor, &m.Reason, &m.Ref); err != nil {
+			return nil, s.fail(op, err)
+		}
+		m.At = fromMicros(sql.NullInt64{Int64: at, Valid: true})
+		out = append(out, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.fail(op, err)
+	}
+	return out, nil
+}
+
+// AppendNameDecision writes a name decision.
+func (s *Store) AppendNameDecision(ctx context.Context, d *credit.NameDecision) error {
+	const op = "store.AppendNameDecision"
+	if d == nil || d.ID == "" || d.NameKey == "" || d.SubjectID == "" {
+		return credit.E(op, credit.Invalid, "name decision: ID, name and subject are required")
+	}
+	at := stamp(d.At)
+	var seq int64
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		if seq, err = nextVersion(ctx, tx); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO name_decisions (id, seq, name_key, subject_id, actor, dept, at, reason)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+			d.ID, seq, d.NameKey, d.SubjectID, d.Actor, d.Dept, at.UnixMicro(), d.Reason)
+		return err
+	})
+	if err != nil {
+		return s.fail(op, err)
+	}
+	d.Seq, d.At = seq, at
+	return nil
+}
+
+// NameDecisions returns decisions after a data version.
+func (s *Store) NameDecisions(ctx context.Context, after int64, limit int) ([]credit.NameDecision, error) {
+	const op = "store.NameDecisions"
+	q := `SELECT id, seq, name_key, subject_id, actor, dept, at, reason FROM name_decisions WHERE seq > $1 ORDER BY seq`
+	args := []any{after}
+	if limit > 0 {
+		q += ` LIMIT $2`
+		args = append(args, limit)
+	}
+	rows, err := s.r.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, s.fail(op, err)
+	}
+	defer rows.Close()
+	var out []credit.NameDecision
+	for rows.Next() {
+		var d credit.NameDecision
+		var at int64
+		if err := rows.Scan(&d.ID, &d.Seq, &d.NameKey, &d.SubjectID, &d.Actor, &d.Dept, &at, &d.Reason); err != nil {
+			return nil, s.fail(op, err)
+		}
+		d.At = fromMicros(sql.NullInt64{Int64: at, Valid: true})
+		out = append(out, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.fail(op, err)
+	}
+	return out, nil
+}
+
+// SetAccountMatters replaces an account's matters.
+func (s *Store) SetAccountMatters(ctx context.Context, accountID string, matters []string) error {
+	const op = "store.SetAccountMatters"
+	if accountID == "" {
+		return credit.E(op, credit.Invalid, "account ID is required")
+	}
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM account_matters WHERE account_id = $1`, accountID); err != nil {
+			return err
+		}
+		seen := make(map[string]bool)
+		for _, m := range matters {
+			m = strings.TrimSpace(m)
+			if m == "" || seen[m] {
+				continue
+			}
+			seen[m] = true
+			if _, err := tx.ExecContext(ctx, `INSERT INTO account_matters (account_id, matter) VALUES ($1, $2)`, accountID, m); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		if s.kindOf(err) == credit.Invalid {
+			return credit.E(op, credit.NotFound, "account %q does not exist", accountID)
+		}
+		return s.fail(op, err)
+	}
+	return nil
+}
+
+// AccountMatters returns an account's matters, sorted.
+func (s *Store) AccountMatters(ctx context.Context, accountID string) ([]string, error) {
+	const op = "store.AccountMatters"
+	rows, err := s.r.QueryContext(ctx, `SELECT matter FROM account_matters WHERE account_id = $1 ORDER BY matter`, accountID)
+	if err != nil {
+		return nil, s.fail(op, err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var m string
+		if err := rows.Scan(&m); err != nil {
+			return nil, s.fail(op, err)
+		}
+		out = append(out, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.fail(op, err)
+	}
+	return out, nil
+}
+
+var (
+	checkCols        = []string{"id", "at", "caller", "dept", "matter", "subjects", "hits", "version"}
+	checkMeasureCols = []string{"check_id", "subject_id", "measure", "list_code", "entry_id", "suspended", "incentive", "candidate", "dept", "matter", "at"}
+)
+
+// multiInsert builds an INSERT of rows rows into table.
+func (s *Store) multiInsert(table string, cols []string, rows int) string {
+	b := []byte("INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES ")
+	for r := range rows {
+		if r > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '(')
+		b = s.placeholders(b, r*len(cols)+1, len(cols))
+		b = append(b, ')')
+	}
+	return string(b)
+}
+
+// execRows inserts args (len(cols) values per row) with multi-row INSERTs.
+func (s *Store) execRows(ctx context.Context, tx *sql.Tx, table string, cols []string, args []any) error {
+	per := min(s.d.MaxParams/len(cols), 200)
+	for len(args) > 0 {
+		n := min(len(args)/len(cols), per)
+		if _, err := tx.ExecContext(ctx, s.multiInsert(table, cols, n), args[:n*len(cols)]...); err != nil {
+			return err
+		}
+		args = args[n*len(cols):]
+	}
+	return nil
+}
+
+// AppendChecks writes checks and their measures in one transaction.
+func (s *Store) AppendChecks(ctx context.Context, checks []credit.CheckLog) error {
+	const op = "store.AppendChecks"
+	if len(checks) == 0 {
+		return nil
+	}
+	var cargs, margs []any
+	for i := range checks {
+		c := &checks[i]
+		if c.ID == "" {
+			return credit.E(op, credit.Invalid, "check %d: ID is required", i)
+		}
+		at := stamp(c.At)
+		c.At = at
+		cargs = append(cargs, c.ID, at.UnixMicro(), c.Caller, c.Dept, c.Matter, c.Subjects, c.Hits(), c.Version)
+		for _, m := range c.Measures {
+			margs = append(margs, c.ID, m.SubjectID, m.Measure, m.List, m.EntryID, m.Suspended, m.Incentive, m.Candidate, c.Dept, c.Matter, at.UnixMicro())
+		}
+	}
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := s.execRows(ctx, tx, "checks", checkCols, cargs); err != nil {
+			return err
+		}
+		return s.execRows(ctx, tx, "check_measures", checkMeasureCols, margs)
+	})
+	if err != nil {
+		if s.kindOf(err) == credit.Exists {
+			return credit.E(op, credit.Exists, "a check in this batch is already logged, or names a measure twice for one subject")
+		}
+		return s.fail(op, err)
+	}
+	return nil
+}
+
+// Check returns one logged check with its measures.
+func (s *Store) Check(ctx context.Context, id string) (*credit.CheckLog, error) {
+	const op = "store.Check"
+	var c credit.CheckLog
+	var at int64
+	var hits int
+	err := s.r.QueryRowContext(ctx, `SELECT id, at, caller, dept, matter, subjects, hits, version FROM checks WHERE id = $1`, id).
+		Scan(&c.ID, &at, &c.Caller, &c.Dept, &c.Matter, &c.Subjects, &hits, &c.Version)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, credit.E(op, credit.NotFound, "check %q not found", id)
+	}
+	if err != nil {
+		return nil, s.fail(op, err)
+	}
+	c.At = fromMicros(sql.NullInt64{Int64: at, Valid: true})
+	rows, err := s.r.QueryContext(ctx, `SELECT subject_id, measure, list_code, entry_id, suspended, incentive, candidate
+		FROM check_measures WHERE check_id = $1 ORDER BY subject_id, measure`, id)
+	if err != nil {
+		return nil, s.fail(op, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var m credit.CheckMeasure
+		if err := rows.Scan(&m.SubjectID, &m.Measure, &m.List, &m.EntryID, &m.Suspended, &m.Incentive, &m.Candidate); err != nil {
+			return nil, s.fail(op, err)
+		}
+		c.Measures = append(c.Measures, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.fail(op, err)
+	}
+	return &c, nil
+}
+
+var feedbackCols = []string{"check_id", "subject_id", "measure", "id", "outcome", "reason", "amount", "acted_at", "at", "actor", "dept"}
+
+// AppendFeedback writes feedback atomically.
+func (s *Store) AppendFeedback(ctx context.Context, fb []credit.Feedback) error {
+	const op = "store.AppendFeedback"
+	if len(fb) == 0 {
+		return nil
+	}
+	var args []any
+	seen := make(map[[3]string]bool)
+	for i := range fb {
+		f := &fb[i]
+		if f.ID == "" || f.CheckID == "" || f.SubjectID == "" || f.Measure == "" || f.Outcome == "" {
+			return credit.E(op, credit.Invalid, "feedback %d: ID, check, subject, measure and outcome are required", i)
+		}
+		k := [3]string{f.CheckID, f.SubjectID, f.Measure}
+		if seen[k] {
+			return credit.E(op, credit.Invalid, "feedback names measure %s for subject %s twice", f.Measure, f.SubjectID)
+		}
+		seen[k] = true
+		f.At = stamp(f.At)
+		f.ActedAt = stamp(f.ActedAt)
+		args = append(args, f.CheckID, f.SubjectID, f.Measure, f.ID, f.Outcome, f.Reason, f.Amount, f.ActedAt.UnixMicro(), f.At.UnixMicro(), f.Actor, f.Dept)
+	}
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		for i := range fb {
+			f := &fb[i]
+			var n int
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM check_measures WHERE check_id = $1 AND subject_id = $2 AND measure = $3`,
+				f.CheckID, f.SubjectID, f.Measure).Scan(&n); err != nil {
+				return err
+			}
+			if n == 0 {
+				return credit.E(op, credit.Invalid, "check %s did not return measure %s for subject %s: feedback can only be given on a returned measure", f.CheckID, f.Measure, f.SubjectID)
+			}
+		}
+		return s.execRows(ctx, tx, "check_feedback", feedbackCols, args)
+	})
+	if err != nil {
+		if s.kindOf(err) == credit.Exists {
+			return credit.E(op, credit.Exists, "feedback has already been given for a measure of this batch")
+		}
+		return s.fail(op, err)
+	}
+	return nil
+}
+
+// FeedbackByCheck returns a check's feedback.
+func (s *Store) FeedbackByCheck(ctx context.Context, checkID string) ([]credit.Feedback, error) {
+	const op = "store.FeedbackByCheck"
+	rows, err := s.r.QueryContext(ctx, `SELECT `+strings.Join(feedbackCols, ", ")+` FROM check_feedback WHERE check_id = $1 ORDER BY subject_id, measure`, checkID)
+	if err != nil {
+		return nil, s.fail(op, err)
+	}
+	defer rows.Close()
+	var out []credit.Feedback
+	for rows.Next() {
+		var f credit.Feedback
+		var acted, at int64
+		if err := rows.Scan(&f.CheckID, &f.SubjectID, &f.Measure, &f.ID, &f.Outcome, &f.Reason, &f.Amount, &acted, &at, &f.Actor, &f.Dept); err != nil {
+			return nil, s.fail(op, err)
+		}
+		f.ActedAt = fromMicros(sql.NullInt64{Int64: acted, Valid: true})
+		f.At = fromMicros(sql.NullInt64{Int64: at, Valid: true})
+		out = append(out, f)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.fail(op, err)
+	}
+	return out, nil
+}
+
+// CheckStats counts triggers, feedback and overdue feedback.
+func (s *Store) CheckStats(ctx context.Context, f credit.StatsFilter) ([]credit.CheckStat, error) {
+	const op = "store.CheckStats"
+	due := int64(0)
+	if !f.DueBefore.IsZero() {
+		due = f.DueBefore.UnixMicro()
+	}
+	since := int64(0)
+	if !f.Since.IsZero() {
+		since = f.Since.UnixMicro()
+	}
+	rows, err := s.r.QueryContext(ctx, `
+		SELECT m.dept, m.matter, m.measure, count(*),
+			sum(CASE WHEN fb.check_id IS NOT NULL THEN 1 ELSE 0 END),
+			sum(CASE WHEN fb.check_id IS NULL AND m.at < $1 THEN 1 ELSE 0 END)
+		FROM check_measures m
+		LEFT JOIN check_feedback fb
+			ON fb.check_id = m.check_id AND fb.subject_id = m.subject_id AND fb.measure = m.measure
+		WHERE m.suspended = $2 AND m.candidate = $2 AND m.at >= $3
+			AND ($4 = '' OR m.dept = $4) AND ($5 = '' OR m.matter = $5)
+		GROUP BY m.dept, m.matter, m.measure`, due, false, since, f.Dept, f.Matter)
+	if err != nil {
+		return nil, s.fail(op, err)
+	}
+	defer rows.Close()
+	var out []credit.CheckStat
+	for rows.Next() {
+		var c credit.CheckStat
+		if err := rows.Scan(&c.Dept, &c.Matter, &c.Measure, &c.Triggers, &c.Feedback, &c.Overdue); err != nil {
+			return nil, s.fail(op, err)
+		}
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.fail(op, err)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if a.Dept != b.Dept {
+			return a.Dept < b.Dept
+		}
+		if a.Matter != b.Matter {
+			return a.Matter < b.Matter
+		}
+		return a.Measure < b.Measure
+	})
+	return out, nil
+}

@@ -1,0 +1,152 @@
+package storetest
+
+import (
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/xinyong/xinyong/internal/credit"
+)
+
+// testSanction covers the SanctionStore: versions, optimistic list events,
+// verification marks, name decisions, account matters, checks, feedback and
+// statistics.
+func testSanction(t *testing.T, s credit.Store) {
+	c := ctx(t)
+	mustPutSubject(t, s, org("91350100M000100Y43", "福州甲公司"))
+	v0, err := s.SanctionVersion(c)
+	if err != nil || v0 != 0 {
+		t.Fatalf("SanctionVersion on empty store = %d, %v; want 0", v0, err)
+	}
+
+	entry := credit.NewID()
+	ev := func(step credit.ListStep) *credit.ListEvent {
+		return &credit.ListEvent{ID: credit.NewID(), EntryID: entry, List: "court_defaulters", SubjectID: "91350100M000100Y43",
+			Step: step, Actor: "reviewer", Dept: "COURT-350100", At: time.Date(2026, 1, 5, 9, 0, 0, 0, shanghai),
+			Detail: credit.EntryDetail{BasisRecords: []string{"r1"}, Grounds: "拒不履行",
+				Persons: []credit.ResponsiblePerson{{Role: "法定代表人", Name: "张三", IDHash: "abc", IDMasked: "110101********1234"}}}}
+	}
+	p := ev(credit.StepProposed)
+	if err := s.AppendListEvent(c, p, 0); err != nil {
+		t.Fatalf("AppendListEvent(proposed): %v", err)
+	}
+	if p.Seq != 1 {
+		t.Fatalf("first event seq = %d, want 1", p.Seq)
+	}
+	// A second "new entry" with the same ID is refused.
+	wantKind(t, "duplicate entry", s.AppendListEvent(c, ev(credit.StepProposed), 0), credit.Exists)
+	// A stale predecessor is refused and writes nothing.
+	n := ev(credit.StepNoticed)
+	if err := s.AppendListEvent(c, n, p.Seq); err != nil {
+		t.Fatalf("AppendListEvent(noticed): %v", err)
+	}
+	wantKind(t, "stale decision", s.AppendListEvent(c, ev(credit.StepDecided), p.Seq), credit.Conflict)
+	// Unknown subject.
+	bad := ev(credit.StepProposed)
+	bad.EntryID, bad.SubjectID = credit.NewID(), "91350100MA00000000"
+	wantKind(t, "unknown subject", s.AppendListEvent(c, bad, 0), credit.Invalid)
+
+	got, err := s.EntryEvents(c, entry)
+	if err != nil || len(got) != 2 {
+		t.Fatalf("EntryEvents = %d events, %v; want 2", len(got), err)
+	}
+	if got[0].Step != credit.StepProposed || got[1].Step != credit.StepNoticed || got[1].Seq != n.Seq {
+		t.Fatalf("EntryEvents order: %+v", got)
+	}
+	if !reflect.DeepEqual(got[0].Detail, p.Detail) || !got[0].At.Equal(p.At) || got[0].At.Location() != time.UTC {
+		t.Fatalf("event round trip:\n got %+v\nwant %+v", got[0], *p)
+	}
+	if sub, _ := s.SubjectListEvents(c, "91350100M000100Y43"); len(sub) != 2 {
+		t.Fatalf("SubjectListEvents = %d events, want 2", len(sub))
+	}
+
+	m := &credit.VerificationMark{ID: credit.NewID(), TargetKind: credit.VerifyRecord, TargetID: "r1", SubjectID: "91350100M000100Y43", Active: true, Actor: "reviewer", Reason: "异议"}
+	if err := s.AppendVerification(c, m); err != nil {
+		t.Fatalf("AppendVerification: %v", err)
+	}
+	wantKind(t, "bad target kind", s.AppendVerification(c, &credit.VerificationMark{ID: credit.NewID(), TargetKind: "x", TargetID: "r1"}), credit.Invalid)
+	d := &credit.NameDecision{ID: credit.NewID(), NameKey: "福州甲公司", SubjectID: "91350100M000100Y43", Actor: "reviewer"}
+	if err := s.AppendNameDecision(c, d); err != nil {
+		t.Fatalf("AppendNameDecision: %v", err)
+	}
+	if v, _ := s.SanctionVersion(c); v != d.Seq || d.Seq != m.Seq+1 || m.Seq != n.Seq+1 {
+		t.Fatalf("versions: current %d, events %d %d, mark %d, decision %d", v, p.Seq, n.Seq, m.Seq, d.Seq)
+	}
+	if evs, _ := s.ListEvents(c, p.Seq, 0); len(evs) != 1 || evs[0].ID != n.ID {
+		t.Fatalf("ListEvents(after %d) = %+v", p.Seq, evs)
+	}
+	if ms, _ := s.Verifications(c, 0, 10); len(ms) != 1 || !ms[0].Active || ms[0].TargetID != "r1" {
+		t.Fatalf("Verifications = %+v", ms)
+	}
+	if ms, _ := s.Verifications(c, m.Seq, 0); len(ms) != 0 {
+		t.Fatalf("Verifications after its own seq = %+v", ms)
+	}
+	if ds, _ := s.NameDecisions(c, 0, 0); len(ds) != 1 || ds[0].NameKey != "福州甲公司" {
+		t.Fatalf("NameDecisions = %+v", ds)
+	}
+
+	acc := &credit.Account{ID: credit.NewID(), Name: "procurement", Role: credit.RoleBusiness, Dept: "FIN-350100"}
+	if err := s.PutAccount(c, acc); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetAccountMatters(c, acc.ID, []string{"gov_procurement", "bidding", "bidding"}); err != nil {
+		t.Fatalf("SetAccountMatters: %v", err)
+	}
+	if ms, _ := s.AccountMatters(c, acc.ID); !reflect.DeepEqual(ms, []string{"bidding", "gov_procurement"}) {
+		t.Fatalf("AccountMatters = %v", ms)
+	}
+	wantKind(t, "matters of unknown account", s.SetAccountMatters(c, "nobody", []string{"bidding"}), credit.NotFound)
+
+	now := time.Now()
+	checks := []credit.CheckLog{
+		{ID: credit.NewID(), At: now.Add(-10 * 24 * time.Hour), Caller: "procurement", Dept: "FIN-350100", Matter: "gov_procurement", Subjects: 3, Version: 4,
+			Measures: []credit.CheckMeasure{
+				{SubjectID: "91350100M000100Y43", Measure: "restrict_gov_procurement", List: "court_defaulters", EntryID: entry},
+				{SubjectID: "S2", Measure: "restrict_gov_procurement", List: "court_defaulters", EntryID: "e2", Suspended: true},
+				{SubjectID: "S3", Measure: "restrict_gov_procurement", List: "court_defaulters", EntryID: "e3", Candidate: true},
+			}},
+		{ID: credit.NewID(), At: now, Caller: "procurement", Dept: "FIN-350100", Matter: "gov_procurement", Subjects: 1, Version: 4,
+			Measures: []credit.CheckMeasure{{SubjectID: "91350100M000100Y43", Measure: "restrict_gov_procurement", List: "court_defaulters", EntryID: entry}}},
+		{ID: credit.NewID(), At: now, Caller: "procurement", Dept: "FIN-350100", Matter: "bidding", Subjects: 1000, Version: 4},
+	}
+	if err := s.AppendChecks(c, checks); err != nil {
+		t.Fatalf("AppendChecks: %v", err)
+	}
+	wantKind(t, "check logged twice", s.AppendChecks(c, checks[2:]), credit.Exists)
+	cl, err := s.Check(c, checks[0].ID)
+	if err != nil {
+		t.Fatalf("Check: %v", err)
+	}
+	if cl.Version != 4 || cl.Subjects != 3 || len(cl.Measures) != 3 || !cl.Measures[1].Suspended || !cl.Measures[2].Candidate {
+		t.Fatalf("Check = %+v", cl)
+	}
+	_, err = s.Check(c, "nope")
+	wantKind(t, "unknown check", err, credit.NotFound)
+
+	fb := credit.Feedback{ID: credit.NewID(), CheckID: checks[1].ID, SubjectID: "91350100M000100Y43", Measure: "restrict_gov_procurement",
+		Outcome: credit.OutcomePunished, Amount: "12.5", ActedAt: now, Actor: "procurement", Dept: "FIN-350100"}
+	if err := s.AppendFeedback(c, []credit.Feedback{fb}); err != nil {
+		t.Fatalf("AppendFeedback: %v", err)
+	}
+	again := fb
+	again.ID = credit.NewID()
+	wantKind(t, "feedback twice", s.AppendFeedback(c, []credit.Feedback{again}), credit.Exists)
+	other := fb
+	other.ID, other.Measure = credit.NewID(), "restrict_bond_issue"
+	wantKind(t, "feedback on a measure not returned", s.AppendFeedback(c, []credit.Feedback{other}), credit.Invalid)
+	if got, _ := s.FeedbackByCheck(c, checks[1].ID); len(got) != 1 || got[0].Amount != "12.5" || got[0].Outcome != credit.OutcomePunished {
+		t.Fatalf("FeedbackByCheck = %+v", got)
+	}
+
+	stats, err := s.CheckStats(c, credit.StatsFilter{DueBefore: now.Add(-7 * 24 * time.Hour)})
+	if err != nil {
+		t.Fatalf("CheckStats: %v", err)
+	}
+	want := []credit.CheckStat{{Dept: "FIN-350100", Matter: "gov_procurement", Measure: "restrict_gov_procurement", Triggers: 2, Feedback: 1, Overdue: 1}}
+	if !reflect.DeepEqual(stats, want) {
+		t.Fatalf("CheckStats = %+v, want %+v", stats, want)
+	}
+	if stats, _ := s.CheckStats(c, credit.StatsFilter{Matter: "bidding"}); len(stats) != 0 {
+		t.Fatalf("CheckStats(bidding) = %+v, want none", stats)
+	}
+}

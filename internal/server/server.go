@@ -62,7 +62,13 @@ func New(d Deps) (http.Handler, error) {
 		d.Now = time.Now
 	}
 	if d.Workflow == nil {
-		wf, err := workflow.New(workflow.Config{Store: d.Store, Records: d.Records, Catalog: d.Catalog, Logger: d.Logger, Now: d.Now})
+		cfg := workflow.Config{Store: d.Store, Records: d.Records, Catalog: d.Catalog, Logger: d.Logger, Now: d.Now}
+		if d.Sanction != nil {
+			// Objections suspend measures in the hit check; repairs remove
+			// list entries; bankruptcy masking suspends them.
+			cfg.Suspender, cfg.Lists = workflow.SanctionGate{S: d.Sanction}, workflow.SanctionGate{S: d.Sanction}
+		}
+		wf, err := workflow.New(cfg)
 		if err != nil {
 			return nil, err
 		}

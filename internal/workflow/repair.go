@@ -288,8 +288,11 @@ func (s *Service) ApproveRepair(ctx context.Context, a Actor, id, note string) e
 		return err
 	}
 	if s.cfg.Lists != nil {
+		// A list's own rule (e.g. at least 12 months listed before a repair
+		// exit) refuses here, before the case moves: the refusal reaches
+		// the unit with the list's reason and date.
 		if err := s.cfg.Lists.RemoveForRepair(ctx, c.SubjectID, c.RecordID, a.Name, c.ID); err != nil {
-			return credit.Wrap(op, credit.Unavailable, err)
+			return credit.Wrap(op, credit.Other, err)
 		}
 	}
 	if err := s.advance(ctx, c, a, "approve", StateRepaired, clip(note, 2000), time.Time{}, nil); err != nil {

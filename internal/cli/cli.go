@@ -29,6 +29,7 @@ func commands() []command {
 		{"migrate", "apply database migrations and show their status", runMigrate},
 		{"code", "check unified social credit codes and resident ID numbers", runCode},
 		{"catalog", "validate the catalogue or show one information item", runCatalog},
+		{"bench", "measure performance (bench search: name search at scale vs a LIKE scan)", runBench},
 		{"version", "print the version", runVersion},
 	}
 }

@@ -28,6 +28,10 @@ type PublishStore interface {
 	// in that order: a keyset scan that the search index uses to load every
 	// subject (zero since) and then to follow changes.
 	SubjectsChangedSince(ctx context.Context, since time.Time, afterID string, limit int) ([]SubjectName, error)
+	// EachSubjectName calls fn for every subject in storage order, in one
+	// streaming read (a full load of the search index: no ORDER BY, so the
+	// engine reads the table sequentially). It stops at fn's first error.
+	EachSubjectName(ctx context.Context, fn func(SubjectName) error) error
 	// RecordsByItems returns up to limit facts (100 when limit <= 0, at most
 	// 10000) of the given catalogue items with ID greater than afterID, in ID
 	// order. Corrections and revocations carry their chain's item, so a

@@ -99,6 +99,7 @@ type Index struct {
 	// Follow state: the keyset cursor into the store's changed subjects.
 	since   time.Time
 	afterID string
+	loaded  bool
 	kick    chan struct{}
 }
 
@@ -174,6 +175,9 @@ func (x *Index) put(s *credit.SubjectName) {
 	}
 	ord := uint32(len(x.docs))
 	d := doc{id: s.ID, code: s.Code, name: s.Name, former: slices.Clone(s.FormerNames), folded: Fold(s.Name)}
+	if d.code == d.id {
+		d.code = d.id // one string for both, as organisations are keyed by their code
+	}
 	for _, f := range s.FormerNames {
 		d.foldedFormer = append(d.foldedFormer, Fold(f))
 	}
@@ -184,8 +188,14 @@ func (x *Index) put(s *credit.SubjectName) {
 		x.addName(ord, f, fFormer)
 	}
 	if s.Code != "" {
-		c := strings.ToUpper(s.Code)
-		x.codes[c] = ord
+		c := strings.ToUpper(d.code)
+		if c == d.code {
+			c = d.code
+		}
+		if c != d.id {
+			// Codes equal to the ID are found through byID.
+			x.codes[c] = ord
+		}
 		x.recentCodes = append(x.recentCodes, c)
 		if len(x.recentCodes) > 4096 {
 			x.sortCodes()
@@ -197,7 +207,7 @@ func (x *Index) sortCodes() {
 	all := append(x.sortedCodes, x.recentCodes...)
 	live := all[:0]
 	for _, c := range all {
-		if _, ok := x.codes[c]; ok {
+		if _, ok := x.codeOrd(c); ok {
 			live = append(live, c)
 		}
 	}
@@ -209,8 +219,10 @@ func (x *Index) sortCodes() {
 func (x *Index) remove(ord uint32) {
 	d := &x.docs[ord]
 	delete(x.byID, d.id)
-	if c := strings.ToUpper(d.code); c != "" && x.codes[c] == ord {
-		delete(x.codes, c)
+	if c := strings.ToUpper(d.code); c != "" {
+		if o, ok := x.codes[c]; ok && o == ord {
+			delete(x.codes, c)
+		}
 	}
 	for _, n := range append([]string{d.folded}, d.foldedFormer...) {
 		x.exact[n] = slices.DeleteFunc(x.exact[n], func(o uint32) bool { return o == ord })
@@ -274,6 +286,18 @@ func (x *Index) maybeCompact() {
 	for _, d := range docs {
 		if d.id != "" {
 			x.put(&credit.SubjectName{ID: d.id, Kind: credit.Organisation, Code: d.code, Name: d.name, FormerNames: d.former})
+		}
+	}
+	x.sortCodes()
+}
+
+// trim gives every posting list its exact capacity. Lists grow by
+// doubling while the index loads; trimming after a bulk load returns the
+// slack (a third of the postings' memory at a million subjects).
+func (x *Index) trim() {
+	for k, l := range x.post {
+		if cap(l)-len(l) > 2 {
+			x.post[k] = slices.Clone(l)
 		}
 	}
 	x.sortCodes()
@@ -427,25 +451,34 @@ func (x *Index) searchCodes(fq string, add func(uint32, Match, bool) bool) bool 
 	if len(q) < 4 || len(q) > 18 || !isCodeText(q) {
 		return true
 	}
-	if o, ok := x.codes[q]; ok {
+	if o, ok := x.codeOrd(q); ok {
 		if !add(o, MatchCode, false) {
 			return false
 		}
 	}
 	i := sort.SearchStrings(x.sortedCodes, q)
 	for ; i < len(x.sortedCodes) && strings.HasPrefix(x.sortedCodes[i], q); i++ {
-		if o, ok := x.codes[x.sortedCodes[i]]; ok && !add(o, MatchCodePart, false) {
+		if o, ok := x.codeOrd(x.sortedCodes[i]); ok && !add(o, MatchCodePart, false) {
 			return false
 		}
 	}
 	for _, c := range x.recentCodes {
 		if strings.HasPrefix(c, q) {
-			if o, ok := x.codes[c]; ok && !add(o, MatchCodePart, false) {
+			if o, ok := x.codeOrd(c); ok && !add(o, MatchCodePart, false) {
 				return false
 			}
 		}
 	}
 	return true
+}
+
+// codeOrd finds the live subject holding code c.
+func (x *Index) codeOrd(c string) (uint32, bool) {
+	if o, ok := x.byID[c]; ok && strings.EqualFold(x.docs[o].code, c) {
+		return o, true
+	}
+	o, ok := x.codes[c]
+	return o, ok
 }
 
 func isCodeText(s string) bool {
@@ -458,10 +491,11 @@ func isCodeText(s string) bool {
 	return true
 }
 
-// Source is what the index follows: the store's keyset scan of changed
-// subjects.
+// Source is what the index reads: a streaming read of every subject for
+// the first load, then the store's keyset scan of changed subjects.
 type Source interface {
 	SubjectsChangedSince(ctx context.Context, since time.Time, afterID string, limit int) ([]credit.SubjectName, error)
+	EachSubjectName(ctx context.Context, fn func(credit.SubjectName) error) error
 }
 
 // Overlap is how far back each refresh re-reads, so that a subject written
@@ -474,11 +508,12 @@ const Overlap = 2 * time.Second
 // called after each page with the running count.
 func (x *Index) Refresh(ctx context.Context, src Source, progress func(n int)) (int, error) {
 	x.mu.RLock()
-	since, after := x.since, x.afterID
+	since, after, loaded := x.since, x.afterID, x.loaded
 	x.mu.RUnlock()
-	if !since.IsZero() {
-		since, after = since.Add(-Overlap), ""
+	if !loaded {
+		return x.load(ctx, src, progress)
 	}
+	since, after = since.Add(-Overlap), ""
 	n := 0
 	for {
 		page, err := src.SubjectsChangedSince(ctx, since, after, 10000)
@@ -501,6 +536,49 @@ func (x *Index) Refresh(ctx context.Context, src Source, progress func(n int)) (
 			progress(n)
 		}
 	}
+}
+
+// load reads every subject in one streaming read, then trims the
+// postings. The cursor becomes the newest update seen; the first refresh
+// after it re-reads from Overlap before that, which covers writes made
+// while the load ran.
+func (x *Index) load(ctx context.Context, src Source, progress func(n int)) (int, error) {
+	const batch = 10000
+	buf := make([]credit.SubjectName, 0, batch)
+	var newest time.Time
+	n := 0
+	flush := func() {
+		x.Put(buf...)
+		n += len(buf)
+		buf = buf[:0]
+		if progress != nil {
+			progress(n)
+		}
+	}
+	err := src.EachSubjectName(ctx, func(s credit.SubjectName) error {
+		if s.UpdatedAt.After(newest) {
+			newest = s.UpdatedAt
+		}
+		buf = append(buf, s)
+		if len(buf) == batch {
+			flush()
+		}
+		return nil
+	})
+	if err != nil {
+		return n, err
+	}
+	if len(buf) > 0 {
+		flush()
+	}
+	x.mu.Lock()
+	x.trim()
+	if newest.After(x.since) {
+		x.since, x.afterID = newest, ""
+	}
+	x.loaded = true
+	x.mu.Unlock()
+	return n, nil
 }
 
 // Kick asks a running Follow to refresh now (after a write).

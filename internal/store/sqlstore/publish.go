@@ -87,7 +87,9 @@ func (s *Store) upsertSubjectsSQL(rows int) string {
 }
 
 // SubjectsChangedSince returns subjects after (since, afterID) in
-// (updated_at, id) order.
+// (updated_at, id) order. The row-value comparison is what lets both
+// engines seek the (updated_at, id) index; the equivalent OR form makes
+// SQLite scan the table for every page.
 func (s *Store) SubjectsChangedSince(ctx context.Context, since time.Time, afterID string, limit int) ([]credit.SubjectName, error) {
 	const op = "store.SubjectsChangedSince"
 	if limit <= 0 {
@@ -98,8 +100,8 @@ func (s *Store) SubjectsChangedSince(ctx context.Context, since time.Time, after
 	if !since.IsZero() {
 		sinceMicros = since.UnixMicro()
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT id, kind, code, name, former_names, updated_at FROM subjects
-		WHERE updated_at > $1 OR (updated_at = $1 AND id > $2)
+	rows, err := s.r.QueryContext(ctx, `SELECT `+nameCols+` FROM subjects
+		WHERE (updated_at, id) > ($1, $2)
 		ORDER BY updated_at, id LIMIT $3`, sinceMicros, afterID, limit)
 	if err != nil {
 		return nil, s.fail(op, err)
@@ -107,27 +109,57 @@ func (s *Store) SubjectsChangedSince(ctx context.Context, since time.Time, after
 	defer rows.Close()
 	out := make([]credit.SubjectName, 0, min(limit, 1024))
 	for rows.Next() {
-		var (
-			n            credit.SubjectName
-			kind, former string
-			updated      int64
-		)
-		if err := rows.Scan(&n.ID, &kind, &n.Code, &n.Name, &former, &updated); err != nil {
+		n, err := scanName(op, rows)
+		if err != nil {
 			return nil, s.fail(op, err)
 		}
-		n.Kind = credit.SubjectKind(kind)
-		if former != "null" && former != "" {
-			if err := json.Unmarshal([]byte(former), &n.FormerNames); err != nil {
-				return nil, credit.E(op, credit.Internal, "subject %s: former names: %w", n.ID, err)
-			}
-		}
-		n.UpdatedAt = time.UnixMicro(updated).UTC()
 		out = append(out, n)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, s.fail(op, err)
 	}
 	return out, nil
+}
+
+const nameCols = `id, kind, code, name, former_names, updated_at`
+
+func scanName(op string, row scanner) (credit.SubjectName, error) {
+	var (
+		n            credit.SubjectName
+		kind, former string
+		updated      int64
+	)
+	if err := row.Scan(&n.ID, &kind, &n.Code, &n.Name, &former, &updated); err != nil {
+		return n, err
+	}
+	n.Kind = credit.SubjectKind(kind)
+	if former != "null" && former != "" {
+		if err := json.Unmarshal([]byte(former), &n.FormerNames); err != nil {
+			return n, credit.E(op, credit.Internal, "subject %s: former names: %w", n.ID, err)
+		}
+	}
+	n.UpdatedAt = time.UnixMicro(updated).UTC()
+	return n, nil
+}
+
+// EachSubjectName streams every subject's names in storage order.
+func (s *Store) EachSubjectName(ctx context.Context, fn func(credit.SubjectName) error) error {
+	const op = "store.EachSubjectName"
+	rows, err := s.r.QueryContext(ctx, `SELECT `+nameCols+` FROM subjects`)
+	if err != nil {
+		return s.fail(op, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		n, err := scanName(op, rows)
+		if err != nil {
+			return s.fail(op, err)
+		}
+		if err := fn(n); err != nil {
+			return err
+		}
+	}
+	return s.fail(op, rows.Err())
 }
 
 // RecordsByItems returns facts of the given items after afterID, in ID order.

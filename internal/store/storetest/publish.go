@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"testing"
@@ -71,6 +72,17 @@ func testPublish(t *testing.T, s credit.Store) {
 		if n.ID == "B0003" && !slices.Equal(n.FormerNames, []string{"旧名甲", "旧名乙"}) {
 			t.Fatalf("former names of B0003 = %v", n.FormerNames)
 		}
+	}
+
+	// The streaming read visits the same subjects, and stops at an error.
+	streamed := map[string]bool{}
+	if err := s.EachSubjectName(ctx(t), func(n credit.SubjectName) error { streamed[n.ID] = true; return nil }); err != nil || len(streamed) != 600 {
+		t.Fatalf("EachSubjectName visited %d, %v", len(streamed), err)
+	}
+	stop := errors.New("stop")
+	calls := 0
+	if err := s.EachSubjectName(ctx(t), func(credit.SubjectName) error { calls++; return stop }); !errors.Is(err, stop) || calls != 1 {
+		t.Fatalf("EachSubjectName after an error: %v, %d calls", err, calls)
 	}
 
 	// A rename moves the subject to the end of the scan.

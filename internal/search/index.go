@@ -197,7 +197,9 @@ func (x *Index) put(s *credit.SubjectName) {
 			x.codes[c] = ord
 		}
 		x.recentCodes = append(x.recentCodes, c)
-		if len(x.recentCodes) > 4096 {
+		// Sorting when the unsorted tail reaches half the sorted part keeps
+		// the total cost O(n log n) while an index loads.
+		if len(x.recentCodes) > max(4096, len(x.sortedCodes)/2) {
 			x.sortCodes()
 		}
 	}

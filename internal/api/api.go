@@ -22,8 +22,10 @@ import (
 	"github.com/xinyong/xinyong/internal/catalog"
 	"github.com/xinyong/xinyong/internal/credit"
 	"github.com/xinyong/xinyong/internal/pii"
+	"github.com/xinyong/xinyong/internal/publish"
 	"github.com/xinyong/xinyong/internal/records"
 	"github.com/xinyong/xinyong/internal/sanction"
+	"github.com/xinyong/xinyong/internal/search"
 	"github.com/xinyong/xinyong/internal/server/middleware"
 	"github.com/xinyong/xinyong/internal/workflow"
 )
@@ -48,6 +50,12 @@ type Config struct {
 	// Sanction serves lists, the hit check and feedback; nil answers those
 	// routes with Unavailable.
 	Sanction *sanction.Service
+	// Publish decides what each caller sees of a record; nil builds one
+	// over Catalog and Now. Marks feeds it workflow marks (nil: none).
+	Publish *publish.Engine
+	Marks   publish.MarkSource
+	// Search is the name index; nil answers searches by a store scan.
+	Search *search.Index
 }
 
 // API serves /api/v1.
@@ -116,6 +124,9 @@ func New(cfg Config) (*API, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Publish == nil {
+		cfg.Publish = publish.New(cfg.Catalog, cfg.Now)
 	}
 	a := &API{
 		cfg:      cfg,

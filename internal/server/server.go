@@ -21,8 +21,11 @@ import (
 	"github.com/xinyong/xinyong/internal/catalog"
 	"github.com/xinyong/xinyong/internal/credit"
 	"github.com/xinyong/xinyong/internal/pii"
+	"github.com/xinyong/xinyong/internal/publish"
+	"github.com/xinyong/xinyong/internal/ratelimit"
 	"github.com/xinyong/xinyong/internal/records"
 	"github.com/xinyong/xinyong/internal/sanction"
+	"github.com/xinyong/xinyong/internal/search"
 	"github.com/xinyong/xinyong/internal/server/middleware"
 	"github.com/xinyong/xinyong/internal/web"
 	"github.com/xinyong/xinyong/internal/workflow"
@@ -44,6 +47,20 @@ type Deps struct {
 	CalendarDir string
 	// Sanction serves lists, the hit check and feedback (optional).
 	Sanction *sanction.Service
+
+	// Search is the name index; nil builds one and loads it from Store.
+	// New hooks it to Records, so that this node's own writes are
+	// searchable at once; `serve` also follows the store every second for
+	// other nodes' writes.
+	Search *search.Index
+	// Publish decides visibility for every handler and page; nil builds
+	// one over Catalog and Now. Marks feeds it workflow marks.
+	Publish *publish.Engine
+	Marks   publish.MarkSource
+	// PublicRate and PublicBurst limit public reads (search, subject
+	// pages, lists) per client; a rate <= 0 disables the limit.
+	PublicRate  float64
+	PublicBurst int
 }
 
 // readyTimeout bounds the readiness probe's store ping: a load balancer
@@ -61,6 +78,24 @@ func New(d Deps) (http.Handler, error) {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
+	if d.Publish == nil {
+		d.Publish = publish.New(d.Catalog, d.Now)
+	}
+	if d.Search == nil {
+		d.Search = search.New()
+		if _, err := d.Search.Refresh(context.Background(), d.Store, nil); err != nil {
+			return nil, err
+		}
+	}
+	// This node's own registrations and renames are searchable at once;
+	// `serve` also follows the store for other nodes' writes.
+	idx, prev := d.Search, d.Records.SubjectChanged
+	d.Records.SubjectChanged = func(ctx context.Context, s *credit.Subject) {
+		if prev != nil {
+			prev(ctx, s)
+		}
+		idx.Put(credit.SubjectName{ID: s.ID, Kind: s.Kind, Code: s.Code, Name: s.Name, FormerNames: s.FormerNames, UpdatedAt: s.UpdatedAt})
+	}
 	if d.Workflow == nil {
 		cfg := workflow.Config{Store: d.Store, Records: d.Records, Catalog: d.Catalog, Logger: d.Logger, Now: d.Now}
 		if d.Sanction != nil {
@@ -74,14 +109,21 @@ func New(d Deps) (http.Handler, error) {
 		}
 		d.Workflow = wf
 	}
+	if d.Marks == nil {
+		// The workflows' marks (under objection, under repair, repaired,
+		// masked) decide with the engine what every page shows.
+		d.Marks = workflow.PublishMarks{S: d.Workflow}
+	}
 	a, err := api.New(api.Config{
 		Store: d.Store, Catalog: d.Catalog, Records: d.Records, Sealer: d.Sealer,
 		Logger: d.Logger, Now: d.Now, Workflow: d.Workflow, CalendarDir: d.CalendarDir, Sanction: d.Sanction,
+		Publish: d.Publish, Marks: d.Marks, Search: d.Search,
 	})
 	if err != nil {
 		return nil, err
 	}
-	portal, err := web.New(web.Config{Store: d.Store, Catalog: d.Catalog, Logger: d.Logger, Now: d.Now, Version: d.Version, Workflow: d.Workflow})
+	portal, err := web.New(web.Config{Store: d.Store, Catalog: d.Catalog, Logger: d.Logger, Now: d.Now, Version: d.Version,
+		Records: d.Records, Publish: d.Publish, Marks: d.Marks, Search: d.Search, Workflow: d.Workflow})
 	if err != nil {
 		return nil, err
 	}
@@ -121,6 +163,7 @@ func New(d Deps) (http.Handler, error) {
 	// sees the final status, including the 500 that Recover writes; Recover
 	// sits directly around the mux so a panic anywhere below is caught.
 	var h http.Handler = mux
+	h = ratelimit.New(d.PublicRate, d.PublicBurst, d.Now).Middleware(ratelimit.PublicPath, h)
 	h = middleware.Recover(d.Logger, h)
 	h = middleware.Observe(d.Logger, m, h)
 	h = middleware.RequestID(h)

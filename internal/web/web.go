@@ -24,6 +24,9 @@ import (
 	"github.com/xinyong/xinyong/internal/auth"
 	"github.com/xinyong/xinyong/internal/catalog"
 	"github.com/xinyong/xinyong/internal/credit"
+	"github.com/xinyong/xinyong/internal/publish"
+	"github.com/xinyong/xinyong/internal/records"
+	"github.com/xinyong/xinyong/internal/search"
 	"github.com/xinyong/xinyong/internal/server/middleware"
 	"github.com/xinyong/xinyong/internal/uscc"
 	"github.com/xinyong/xinyong/internal/workflow"
@@ -44,6 +47,13 @@ type Config struct {
 	Version string
 	// Workflow serves the objection and repair pages; nil leaves them out.
 	Workflow *workflow.Service
+	// Records reads credit files; Publish decides what each viewer sees of
+	// them (nil: built over Catalog and Now); Marks feeds workflow marks;
+	// Search is the name index (nil: a store scan).
+	Records *records.Service
+	Publish *publish.Engine
+	Marks   publish.MarkSource
+	Search  *search.Index
 }
 
 // Portal serves the HTML pages.
@@ -57,7 +67,7 @@ type Portal struct {
 	mux      *http.ServeMux
 }
 
-var pageNames = []string{"home", "search", "subject", "login", "console", "error"}
+var pageNames = []string{"home", "search", "subject", "login", "console", "error", "lists"}
 
 // New builds the portal, parsing every template up front so that a broken
 // template fails at start-up, not on a citizen's request.
@@ -71,6 +81,12 @@ func New(cfg Config) (*Portal, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.Publish == nil {
+		cfg.Publish = publish.New(cfg.Catalog, cfg.Now)
+	}
+	if cfg.Records == nil {
+		cfg.Records = &records.Service{Store: cfg.Store, Catalog: cfg.Catalog, Now: cfg.Now}
+	}
 	p := &Portal{
 		cfg:      cfg,
 		log:      cfg.Logger,
@@ -81,7 +97,7 @@ func New(cfg Config) (*Portal, error) {
 		mux:      http.NewServeMux(),
 	}
 	for _, name := range pageNames {
-		t, err := template.ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
+		t, err := template.ParseFS(templateFS, "templates/layout.html", "templates/entries.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, err
 		}
@@ -99,6 +115,8 @@ func New(cfg Config) (*Portal, error) {
 	p.mux.HandleFunc("GET /{$}", p.home)
 	p.mux.HandleFunc("GET /search", p.search)
 	p.mux.HandleFunc("GET /subjects/{id}", p.subject)
+	p.mux.HandleFunc("GET /subjects/{id}/file", p.file)
+	p.mux.HandleFunc("GET /lists/{kind}", p.list)
 	p.mux.HandleFunc("GET /login", p.loginForm)
 	p.mux.HandleFunc("POST /login", p.login)
 	p.mux.HandleFunc("POST /logout", p.logout)
@@ -204,11 +222,16 @@ type view struct {
 	Results []credit.Subject
 	Subject *subjectPage
 	Tabs    []tab
-	Error   string
-	Next    string
-	Name    string
-	Counts  *counts
-	WF      *wfView
+	// Sections are the subject page's tabs as the publication engine
+	// fills them; File marks the complete-file view; List is a list page.
+	Sections []sectionView
+	File     bool
+	List     []listRow
+	Error    string
+	Next     string
+	Name     string
+	Counts   *counts
+	WF       *wfView
 }
 
 type subjectPage struct {
@@ -225,11 +248,6 @@ type counts struct {
 	Subjects, Records, Items int
 	Catalog                  string
 }
-
-// tabKeys are the sections of the national public credit report
-// (rules.md §10). They stay empty until the publication engine decides what
-// each audience may see and for how long.
-var tabKeys = []string{"licence", "penalty", "serious", "abnormal", "commitment", "evaluation", "judicial", "honour", "other"}
 
 func (p *Portal) newView(w http.ResponseWriter, r *http.Request, pr auth.Principal) *view {
 	lang := language(w, r)
@@ -317,7 +335,15 @@ func (p *Portal) search(w http.ResponseWriter, r *http.Request) {
 	v.Query = auth.RedactIDs(q) // echoed in the search box: never repeat an ID number
 	if q != "" {
 		// The portal is a public page whoever is signed in: no persons.
-		subs, err := api.Search(r.Context(), p.cfg.Store, q, searchLimit, false)
+		var (
+			subs []credit.Subject
+			err  error
+		)
+		if p.cfg.Search != nil {
+			subs, err = p.searchIndex(r.Context(), q)
+		} else {
+			subs, err = api.Search(r.Context(), p.cfg.Store, q, searchLimit, false)
+		}
 		if err != nil {
 			p.fail(w, r, v, err)
 			return
@@ -342,8 +368,11 @@ func (p *Portal) subject(w http.ResponseWriter, r *http.Request) {
 	}
 	v.Title = s.Name
 	v.Subject = p.subjectPage(s, v)
-	for _, k := range tabKeys {
-		v.Tabs = append(v.Tabs, tab{Key: k, Label: v.T["tab_"+k]})
+	// What the public sees is the publication engine's decision, the same
+	// for every visitor, signed in or not.
+	if v.Sections, err = p.sections(r.Context(), s, publish.Public, v); err != nil {
+		p.fail(w, r, v, err)
+		return
 	}
 	p.render(w, r, http.StatusOK, "subject", v, nil)
 }

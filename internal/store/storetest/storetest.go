@@ -50,6 +50,7 @@ func Run(t *testing.T, open func(t *testing.T) credit.Store) {
 		{"Concurrent", testConcurrent},
 		{"Workflow", testWorkflow},
 		{"Sanction", testSanction},
+		{"Publish", testPublish},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -12,6 +12,8 @@ import (
 // Records and audit entries are append-only: there are no methods to update
 // or delete them.
 type Store interface {
+	BatchStore
+
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 	// Close releases the connections.

@@ -28,6 +28,7 @@ func commands() []command {
 		{"serve", "run the portal and the API", runServe},
 		{"migrate", "apply database migrations and show their status", runMigrate},
 		{"code", "check unified social credit codes and resident ID numbers", runCode},
+		{"catalog", "validate the catalogue or show one information item", runCatalog},
 		{"version", "print the version", runVersion},
 	}
 }
@@ -83,7 +84,7 @@ func newFlagSet(name, synopsis string, stdout io.Writer) *flag.FlagSet {
 func parse(fs *flag.FlagSet, args []string, stderr io.Writer) (int, bool) {
 	out := fs.Output()
 	fs.SetOutput(io.Discard) // the flag package's own error text is replaced by ours
-	err := fs.Parse(args)
+	err := fs.Parse(flagsFirst(fs, args))
 	fs.SetOutput(out)
 	if errors.Is(err, flag.ErrHelp) {
 		fs.Usage()
@@ -94,6 +95,42 @@ func parse(fs *flag.FlagSet, args []string, stderr io.Writer) (int, bool) {
 		return 2, true
 	}
 	return 0, false
+}
+
+// flagsFirst moves flags ahead of positional arguments so that
+// `xinyong catalog check --catalog-dir DIR` means what it says: the flag
+// package alone stops at the first positional argument and would silently
+// ignore every flag after it.
+func flagsFirst(fs *flag.FlagSet, args []string) []string {
+	var flags, pos []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			pos = append(pos, args[i+1:]...)
+			break
+		}
+		if len(a) < 2 || a[0] != '-' {
+			pos = append(pos, a)
+			continue
+		}
+		flags = append(flags, a)
+		name := strings.TrimLeft(a, "-")
+		if strings.Contains(name, "=") {
+			continue
+		}
+		f := fs.Lookup(name)
+		if f == nil {
+			continue // Parse reports it
+		}
+		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
+			continue
+		}
+		if i+1 < len(args) {
+			i++
+			flags = append(flags, args[i])
+		}
+	}
+	return append(append(flags, "--"), pos...)
 }
 
 // fail prints err as one line and returns exit code 1.

@@ -1,0 +1,266 @@
+// Package api is the JSON HTTP API under /api/v1.
+//
+// Every operation is a row of the route table (Routes): its method, path,
+// the roles that may call it, whether it is a non-public read that needs a
+// stated purpose and leaves an audit entry. One wrapper enforces the table;
+// handlers never check roles, only scope (a department writes for itself,
+// a subject reads itself). A request that matches no row is refused: 404,
+// or 405 when the path exists with other methods.
+package api
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/xinyong/xinyong/internal/auth"
+	"github.com/xinyong/xinyong/internal/catalog"
+	"github.com/xinyong/xinyong/internal/credit"
+	"github.com/xinyong/xinyong/internal/pii"
+	"github.com/xinyong/xinyong/internal/records"
+	"github.com/xinyong/xinyong/internal/server/middleware"
+)
+
+// Prefix is where the API is mounted.
+const Prefix = "/api/v1"
+
+// Config is what the API needs.
+type Config struct {
+	Store   credit.Store
+	Catalog *catalog.Catalog
+	Records *records.Service
+	// Sealer opens sealed ID numbers; nil when no data key is configured,
+	// in which case identity reads fail as Unavailable.
+	Sealer *pii.Sealer
+	Logger *slog.Logger
+	Now    func() time.Time
+}
+
+// API serves /api/v1.
+type API struct {
+	cfg      Config
+	auth     *auth.Authenticator
+	accounts *auth.Accounts
+	audit    *auth.Auditor
+	log      *slog.Logger
+	mux      *http.ServeMux
+	routes   []Route
+}
+
+// Handler serves one route. It may set headers on w (a cookie) but does
+// not write the body: it returns the status and the value to encode, so
+// that the wrapper can write the audit entry before any data leaves, and
+// refuse to send it if the entry cannot be written.
+type Handler func(w http.ResponseWriter, r *http.Request, c *Call) (status int, body any, err error)
+
+// Route is one row of the route table.
+type Route struct {
+	Method string
+	Path   string // a ServeMux pattern path, also the OpenAPI path
+	// Roles may call the route. The public role stands for anonymous
+	// callers; a route open to everyone lists every role.
+	Roles []credit.Role
+	// Purpose marks a non-public read: the caller must state a purpose
+	// (X-Purpose header or ?purpose=) and the read is audited.
+	Purpose bool
+	// Audited routes leave an audit entry when they succeed (decisions:
+	// registrations, reports, corrections, accounts, keys).
+	Audited bool
+	// Action names the operation in the audit log.
+	Action  string
+	Summary string
+	Handler Handler
+}
+
+// Call is what the wrapper learned about a request, handed to the handler.
+type Call struct {
+	P auth.Principal
+	// Purpose is the stated purpose on Purpose routes.
+	Purpose string
+	// Target is the audit target; the handler sets it (a subject or
+	// record ID) and it defaults to the request path.
+	Target string
+	// Audit is set by a handler to audit a read on a route that is not
+	// audited in general (a staff member reading a natural person).
+	Audit bool
+}
+
+// Roles used in the table.
+var (
+	everyone = credit.Roles
+	signedIn = []credit.Role{credit.RoleAdmin, credit.RoleReviewer, credit.RoleDept, credit.RoleBusiness,
+		credit.RoleInstitution, credit.RoleAuditor, credit.RoleSubject}
+)
+
+// New builds the API.
+func New(cfg Config) (*API, error) {
+	if cfg.Store == nil || cfg.Catalog == nil || cfg.Records == nil {
+		return nil, errors.New("api: Store, Catalog and Records are required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	a := &API{
+		cfg:      cfg,
+		auth:     &auth.Authenticator{Store: cfg.Store, Now: cfg.Now},
+		accounts: &auth.Accounts{Store: cfg.Store, Now: cfg.Now},
+		audit:    &auth.Auditor{Store: cfg.Store, Logger: cfg.Logger, Now: cfg.Now},
+		log:      cfg.Logger,
+		mux:      http.NewServeMux(),
+	}
+	a.routes = a.table()
+	for _, rt := range a.routes {
+		a.mux.Handle(rt.Method+" "+rt.Path, a.wrap(rt))
+	}
+	return a, nil
+}
+
+// Routes returns the route table.
+func (a *API) Routes() []Route { return slices.Clone(a.routes) }
+
+// ServeHTTP routes a request under /api/v1 through the table. ServeMux's own
+// 404 and 405 answers are plain text; they are turned into the API's JSON
+// errors here, keeping the Allow header that tells a client which methods
+// the path does have.
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if _, pattern := a.mux.Handler(r); pattern == "" {
+		h, _ := a.mux.Handler(r)
+		probe := &headerProbe{header: http.Header{}}
+		h.ServeHTTP(probe, r)
+		switch probe.status {
+		case http.StatusMethodNotAllowed:
+			w.Header().Set("Allow", probe.header.Get("Allow"))
+			writeJSON(w, http.StatusMethodNotAllowed, errorBody{Error: errorDetail{
+				Kind:    credit.Invalid.String(),
+				Message: auth.RedactIDs(r.Method + " is not allowed on " + r.URL.Path + "; allowed: " + probe.header.Get("Allow")),
+			}})
+			return
+		case http.StatusMovedPermanently, http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
+			// ServeMux cleans paths (//, ..) by redirecting; keep that.
+			w.Header().Set("Location", probe.header.Get("Location"))
+			w.WriteHeader(probe.status)
+			return
+		}
+		writeError(w, r, a.log, credit.E("api", credit.NotFound, "no such API operation: %s %s", r.Method, r.URL.Path))
+		return
+	}
+	a.mux.ServeHTTP(w, r)
+}
+
+// headerProbe captures what a ServeMux fallback handler would answer,
+// without sending it.
+type headerProbe struct {
+	header http.Header
+	status int
+}
+
+func (p *headerProbe) Header() http.Header { return p.header }
+func (p *headerProbe) Write(b []byte) (int, error) {
+	if p.status == 0 {
+		p.status = http.StatusOK
+	}
+	return len(b), nil
+}
+func (p *headerProbe) WriteHeader(code int) {
+	if p.status == 0 {
+		p.status = code
+	}
+}
+
+// wrap is the one place where the table is enforced: authenticate, check
+// the role, require the purpose, run the handler, audit, answer. Every
+// refusal (no or bad credentials, wrong role, missing purpose, out of
+// scope) is audited as denied.
+func (a *API) wrap(rt Route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		remote := middleware.RemoteIP(r)
+		p, err := a.auth.Authenticate(r)
+		if err != nil {
+			if k := credit.KindOf(err); k == credit.Unauthenticated || k == credit.Permission {
+				a.audit.Denied(ctx, p, rt.Action, r.URL.Path, "", remote)
+			}
+			writeError(w, r, a.log, err)
+			return
+		}
+		if !slices.Contains(rt.Roles, p.Role) {
+			a.audit.Denied(ctx, p, rt.Action, r.URL.Path, "", remote)
+			if !p.Authenticated() {
+				writeError(w, r, a.log, credit.E("api", credit.Unauthenticated, "sign in or send an API key to %s %s", rt.Method, rt.Path))
+			} else {
+				writeError(w, r, a.log, credit.E("api", credit.Permission, "role %s may not %s %s", p.Role, rt.Method, rt.Path))
+			}
+			return
+		}
+		c := &Call{P: p, Target: r.URL.Path}
+		if rt.Purpose {
+			c.Purpose, err = statedPurpose(r)
+			if err == nil && c.Purpose == "" && p.Role == credit.RoleSubject {
+				// A subject reading its own file (the handler enforces
+				// "own") has an evident purpose and need not state one.
+				c.Purpose = "subject reading its own file"
+			}
+			if err == nil && c.Purpose == "" {
+				err = credit.E("api", credit.Invalid, "%s %s reads non-public data: state the purpose in the X-Purpose header or the purpose query parameter", rt.Method, rt.Path)
+			}
+			if err != nil {
+				a.audit.Denied(ctx, p, rt.Action, r.URL.Path, "", remote)
+				writeError(w, r, a.log, err)
+				return
+			}
+		}
+		status, body, err := rt.Handler(w, r, c)
+		if err != nil {
+			if k := credit.KindOf(err); k == credit.Unauthenticated || k == credit.Permission {
+				a.audit.Denied(ctx, c.P, rt.Action, c.Target, c.Purpose, remote)
+			}
+			writeError(w, r, a.log, err)
+			return
+		}
+		// c.P rather than p: signing in changes who the caller is, and the
+		// entry should name the account that signed in.
+		if rt.Purpose || rt.Audited || c.Audit {
+			if err := a.audit.Read(ctx, c.P, rt.Action, c.Target, c.Purpose, remote); err != nil {
+				w.Header().Del("Set-Cookie") // an unlogged sign-in must not take effect
+				writeError(w, r, a.log, err)
+				return
+			}
+		}
+		writeJSON(w, status, body)
+	})
+}
+
+// maxPurpose bounds a stated purpose, in characters.
+const maxPurpose = 200
+
+// statedPurpose reads the purpose from X-Purpose (percent-decoded, since
+// header values are ASCII and purposes are usually Chinese) or ?purpose=.
+func statedPurpose(r *http.Request) (string, error) {
+	p := r.Header.Get("X-Purpose")
+	if p != "" {
+		if u, err := url.PathUnescape(p); err == nil {
+			p = u
+		}
+	} else {
+		p = r.URL.Query().Get("purpose")
+	}
+	p = strings.TrimSpace(p)
+	if !utf8.ValidString(p) {
+		return "", credit.E("api", credit.Invalid, "the stated purpose is not valid UTF-8")
+	}
+	if utf8.RuneCountInString(p) > maxPurpose {
+		return "", credit.E("api", credit.Invalid, "the stated purpose is longer than %d characters", maxPurpose)
+	}
+	return p, nil
+}
+
+// now is the API's clock.
+func (a *API) now() time.Time { return a.cfg.Now().UTC() }

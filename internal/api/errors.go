@@ -1,0 +1,133 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strings"
+
+	"github.com/xinyong/xinyong/internal/auth"
+	"github.com/xinyong/xinyong/internal/credit"
+	"github.com/xinyong/xinyong/internal/server/middleware"
+)
+
+// errorBody is the JSON shape of every error: {"error":{"kind","message"}}.
+// kind is credit.Kind's stable name, so clients branch on it, not on text.
+type errorBody struct {
+	Error errorDetail `json:"error"`
+}
+
+type errorDetail struct {
+	Kind    string `json:"kind"`
+	Message string `json:"message"`
+}
+
+// StatusOf maps an error kind to its HTTP status.
+func StatusOf(k credit.Kind) int {
+	switch k {
+	case credit.Invalid:
+		return http.StatusBadRequest
+	case credit.NotFound:
+		return http.StatusNotFound
+	case credit.Exists, credit.Conflict:
+		return http.StatusConflict
+	case credit.Permission:
+		return http.StatusForbidden
+	case credit.Unauthenticated:
+		return http.StatusUnauthorized
+	case credit.Unavailable:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
+
+// message is the text a client may see: the innermost message of the
+// credit.Error chain, without the "op: op: " prefixes that only help
+// whoever reads the server log.
+func message(err error) string {
+	for {
+		var e *credit.Error
+		if !errors.As(err, &e) {
+			return err.Error()
+		}
+		if e.Err == nil {
+			return e.Kind.String()
+		}
+		var inner *credit.Error
+		if !errors.As(e.Err, &inner) {
+			return e.Err.Error()
+		}
+		err = e.Err
+	}
+}
+
+// writeError sends err as JSON. Internal failures and unreachable
+// dependencies are logged in full and answered with only the request ID:
+// their text can name tables, files or hosts.
+func writeError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err error) {
+	kind := credit.KindOf(err)
+	status := StatusOf(kind)
+	msg := auth.RedactIDs(message(err))
+	if status >= 500 {
+		id := middleware.IDFrom(r.Context())
+		logger.Error("api request failed", "id", id, "method", r.Method, "path", auth.RedactIDs(r.URL.Path),
+			"kind", kind.String(), "err", auth.RedactIDs(err.Error()))
+		if kind == credit.Unavailable {
+			msg = "the service is temporarily unavailable (request " + id + ")"
+		} else {
+			kind = credit.Internal
+			msg = "internal error (request " + id + ")"
+		}
+	}
+	if status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="xinyong"`)
+	}
+	writeJSON(w, status, errorBody{Error: errorDetail{Kind: kind.String(), Message: msg}})
+}
+
+// writeJSON sends v as JSON. API responses are never cached: most carry
+// data scoped to the caller.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "no-store")
+	if status == http.StatusNoContent || v == nil {
+		w.WriteHeader(status)
+		return
+	}
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
+// maxBody bounds a JSON request body. Bulk reports go through the import
+// path, not through one request.
+const maxBody = 1 << 20
+
+// decode reads a JSON body into v. It insists on application/json: a
+// cross-site HTML form cannot send that content type without a CORS
+// preflight, which is what keeps cookie-authenticated POSTs safe from CSRF.
+func decode(w http.ResponseWriter, r *http.Request, v any) error {
+	const op = "api.decode"
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "application/json" {
+		return credit.E(op, credit.Invalid, "send the request body as application/json")
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return credit.E(op, credit.Invalid, "the request body is larger than %d bytes", maxBody)
+		}
+		return credit.E(op, credit.Invalid, "malformed JSON body: %s", strings.TrimPrefix(err.Error(), "json: "))
+	}
+	if dec.More() {
+		return credit.E(op, credit.Invalid, "malformed JSON body: more than one value")
+	}
+	return nil
+}

@@ -1,0 +1,67 @@
+package api
+
+import (
+	"github.com/xinyong/xinyong/internal/credit"
+)
+
+// table is the route table: the whole of what the API lets anyone do.
+// The OpenAPI document (openapi.json) must say the same; a test holds them
+// together.
+func (a *API) table() []Route {
+	const (
+		admin       = credit.RoleAdmin
+		reviewer    = credit.RoleReviewer
+		dept        = credit.RoleDept
+		institution = credit.RoleInstitution
+		auditor     = credit.RoleAuditor
+		subject     = credit.RoleSubject
+	)
+	p := Prefix
+	return []Route{
+		{Method: "GET", Path: p + "/openapi.json", Roles: everyone, Action: "openapi.read",
+			Summary: "This document", Handler: a.openAPI},
+
+		{Method: "POST", Path: p + "/sessions", Roles: everyone, Audited: true, Action: "session.create",
+			Summary: "Sign in with name and password; sets the session cookie", Handler: a.login},
+		{Method: "DELETE", Path: p + "/sessions", Roles: signedIn, Action: "session.delete",
+			Summary: "Sign out", Handler: a.logout},
+		{Method: "GET", Path: p + "/me", Roles: signedIn, Action: "me.read",
+			Summary: "The calling account", Handler: a.me},
+
+		{Method: "GET", Path: p + "/codes/{code}", Roles: everyone, Action: "code.check",
+			Summary: "Check and decode a unified social credit code", Handler: a.checkCode},
+
+		{Method: "GET", Path: p + "/catalog", Roles: everyone, Action: "catalog.read",
+			Summary: "The information catalogue: version and items", Handler: a.catalogIndex},
+		{Method: "GET", Path: p + "/catalog/items/{code}", Roles: everyone, Action: "catalog.item.read",
+			Summary: "One catalogue item with its fields", Handler: a.catalogItem},
+
+		{Method: "GET", Path: p + "/subjects", Roles: everyone, Action: "subject.search",
+			Summary: "Find subjects by code or name", Handler: a.searchSubjects},
+		{Method: "GET", Path: p + "/subjects/{id}", Roles: everyone, Action: "subject.read",
+			Summary: "A subject's registration information", Handler: a.subject},
+		{Method: "POST", Path: p + "/subjects", Roles: roles(admin, dept), Audited: true, Action: "subject.register",
+			Summary: "Register an organisation or a natural person", Handler: a.registerSubject},
+		{Method: "GET", Path: p + "/subjects/{id}/identity", Roles: roles(admin, reviewer), Purpose: true, Action: "subject.identity.read",
+			Summary: "A natural person's clear ID number", Handler: a.identity},
+		{Method: "GET", Path: p + "/subjects/{id}/records", Roles: roles(admin, reviewer, dept, institution, auditor, subject), Purpose: true, Action: "subject.records.read",
+			Summary: "A subject's credit file: the current state of each record", Handler: a.subjectRecords},
+
+		{Method: "POST", Path: p + "/records", Roles: roles(admin, dept), Audited: true, Action: "record.append",
+			Summary: "Report a record", Handler: a.appendRecord},
+		{Method: "POST", Path: p + "/records/{id}/corrections", Roles: roles(admin, dept), Audited: true, Action: "record.correct",
+			Summary: "Correct a record", Handler: a.correctRecord},
+		{Method: "POST", Path: p + "/records/{id}/revocations", Roles: roles(admin, dept), Audited: true, Action: "record.revoke",
+			Summary: "Revoke a record", Handler: a.revokeRecord},
+
+		{Method: "GET", Path: p + "/audit", Roles: roles(auditor, admin), Audited: true, Action: "audit.read",
+			Summary: "The query and decision log, newest first", Handler: a.auditLog},
+
+		{Method: "POST", Path: p + "/accounts", Roles: roles(admin), Audited: true, Action: "account.create",
+			Summary: "Create an account", Handler: a.createAccount},
+		{Method: "POST", Path: p + "/accounts/{name}/keys", Roles: roles(admin), Audited: true, Action: "account.key.create",
+			Summary: "Issue an API key; the secret is shown once", Handler: a.createKey},
+	}
+}
+
+func roles(rs ...credit.Role) []credit.Role { return rs }

@@ -1,0 +1,163 @@
+package auth
+
+import (
+	"context"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/xinyong/xinyong/internal/credit"
+)
+
+// Accounts creates accounts, signs them in and issues their API keys.
+type Accounts struct {
+	Store credit.Store
+	// Now is the clock; tests move it.
+	Now func() time.Time
+}
+
+func (a *Accounts) now() time.Time {
+	if a.Now != nil {
+		return a.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+// accountName keeps login names printable and safe in URLs, logs and
+// audit filters.
+var accountName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@-]{1,63}$`)
+
+// CreateAccount validates and stores a new account. An empty password
+// makes a key-only account (a business system) that cannot sign in with a
+// password; any other password must pass CheckPassword.
+func (a *Accounts) CreateAccount(ctx context.Context, name, display string, role credit.Role, dept, subject, password string) (*credit.Account, error) {
+	const op = "auth.CreateAccount"
+	name = strings.TrimSpace(name)
+	dept = strings.TrimSpace(dept)
+	subject = strings.TrimSpace(subject)
+	if !accountName.MatchString(name) {
+		return nil, credit.E(op, credit.Invalid, "account name %q: use 2-64 letters, digits, '.', '_', '@' or '-', starting with a letter or digit", name)
+	}
+	if !role.Valid() || role == credit.RolePublic {
+		return nil, credit.E(op, credit.Invalid, "role %q is not an account role", role)
+	}
+	switch role {
+	case credit.RoleDept, credit.RoleBusiness:
+		if dept == "" {
+			return nil, credit.E(op, credit.Invalid, "a %s account needs the code of its department", role)
+		}
+	case credit.RoleSubject:
+		if subject == "" {
+			return nil, credit.E(op, credit.Invalid, "a subject account needs the ID of the subject it acts for")
+		}
+		if _, err := a.Store.Subject(ctx, subject); err != nil {
+			if credit.Is(credit.NotFound, err) {
+				return nil, credit.E(op, credit.Invalid, "subject %s is not registered", subject)
+			}
+			return nil, credit.Wrap(op, credit.Other, err)
+		}
+	}
+	if role != credit.RoleSubject && subject != "" {
+		return nil, credit.E(op, credit.Invalid, "only a subject account acts for a subject")
+	}
+	acc := &credit.Account{
+		ID: credit.NewID(), Name: name, Display: strings.TrimSpace(display),
+		Role: role, Dept: dept, Subject: subject, Created: a.now(),
+	}
+	if password != "" {
+		if err := CheckPassword(password); err != nil {
+			return nil, credit.E(op, credit.Invalid, "%v", err)
+		}
+		h, err := HashPassword(password)
+		if err != nil {
+			return nil, credit.Wrap(op, credit.Internal, err)
+		}
+		acc.PassHash = h
+	}
+	// PutAccount replaces by name; look first so that creating never
+	// silently overwrites someone else's account.
+	if _, err := a.Store.Account(ctx, name); err == nil {
+		return nil, credit.E(op, credit.Exists, "account %s already exists", name)
+	} else if !credit.Is(credit.NotFound, err) {
+		return nil, credit.Wrap(op, credit.Other, err)
+	}
+	if err := a.Store.PutAccount(ctx, acc); err != nil {
+		return nil, credit.Wrap(op, credit.Other, err)
+	}
+	return acc, nil
+}
+
+// dummyHash is verified against when the account does not exist, so that
+// a wrong name and a wrong password take the same time and the login form
+// does not reveal which names exist.
+var dummyHash = sync.OnceValue(func() string {
+	h, _ := HashPassword("not a real password, only for timing")
+	return h
+})
+
+// errLogin is the one message for every failed login, for the same reason.
+const errLogin = "wrong account name or password"
+
+// Login checks a name and password and starts a session. It returns the
+// session token (to put in the cookie) and the stored session.
+func (a *Accounts) Login(ctx context.Context, name, password string) (string, *credit.Session, *credit.Account, error) {
+	const op = "auth.Login"
+	acc, err := a.Store.Account(ctx, strings.TrimSpace(name))
+	if err != nil && !credit.Is(credit.NotFound, err) {
+		return "", nil, nil, credit.Wrap(op, credit.Other, err)
+	}
+	hash := dummyHash()
+	if acc != nil && acc.PassHash != "" {
+		hash = acc.PassHash
+	}
+	ok, verr := VerifyPassword(hash, password)
+	if verr != nil {
+		return "", nil, nil, credit.Wrap(op, credit.Internal, verr)
+	}
+	if acc == nil || acc.PassHash == "" || !ok {
+		return "", nil, nil, credit.E(op, credit.Unauthenticated, errLogin)
+	}
+	if acc.Disabled {
+		return "", nil, nil, credit.E(op, credit.Unauthenticated, "account %s is disabled", acc.Name)
+	}
+	token, h := NewSessionToken()
+	s := &credit.Session{Hash: h, AccountID: acc.ID, Expires: a.now().Add(SessionTTL)}
+	if err := a.Store.PutSession(ctx, s); err != nil {
+		return "", nil, nil, credit.Wrap(op, credit.Other, err)
+	}
+	return token, s, acc, nil
+}
+
+// Logout ends the session whose token is given. Ending a session that is
+// already gone is not an error.
+func (a *Accounts) Logout(ctx context.Context, token string) error {
+	if token == "" {
+		return nil
+	}
+	err := a.Store.DeleteSession(ctx, HashSecret(token))
+	if err != nil && !credit.Is(credit.NotFound, err) {
+		return credit.Wrap("auth.Logout", credit.Other, err)
+	}
+	return nil
+}
+
+// NewKey issues an API key for the named account and returns the secret,
+// which is not stored and cannot be shown again.
+func (a *Accounts) NewKey(ctx context.Context, accountName string) (string, *credit.APIKey, error) {
+	const op = "auth.NewKey"
+	acc, err := a.Store.Account(ctx, accountName)
+	if err != nil {
+		return "", nil, credit.Wrap(op, credit.Other, err)
+	}
+	if acc.Disabled {
+		return "", nil, credit.E(op, credit.Conflict, "account %s is disabled", acc.Name)
+	}
+	secret, k := NewAPIKey()
+	k.AccountID = acc.ID
+	k.Created = a.now()
+	if err := a.Store.PutAPIKey(ctx, &k); err != nil {
+		return "", nil, credit.Wrap(op, credit.Other, err)
+	}
+	return secret, &k, nil
+}

@@ -1,0 +1,130 @@
+package auth
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/xinyong/xinyong/internal/credit"
+)
+
+// Principal is who is calling. Anonymous callers have a nil Account and
+// RolePublic.
+type Principal struct {
+	Account *credit.Account
+	Role    credit.Role
+	// Via says how the caller proved who it is: "key", "session" or ""
+	// (anonymous). Logout needs it, and audit readers find it useful.
+	Via string
+}
+
+// Anonymous is the principal of a caller without credentials.
+func Anonymous() Principal { return Principal{Role: credit.RolePublic} }
+
+// Authenticated reports whether the caller has an account.
+func (p Principal) Authenticated() bool { return p.Account != nil }
+
+// Name is the account name, or "anonymous": the actor in audit entries.
+func (p Principal) Name() string {
+	if p.Account == nil {
+		return "anonymous"
+	}
+	return p.Account.Name
+}
+
+// Authenticator finds the principal of a request.
+type Authenticator struct {
+	Store credit.Store
+	// Now is the clock; tests move it.
+	Now func() time.Time
+}
+
+func (a *Authenticator) now() time.Time {
+	if a.Now != nil {
+		return a.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+// Authenticate reads the credentials of r: an API key in
+// "Authorization: Bearer <key>" or "X-API-Key", else the session cookie.
+//
+// A key that is presented but unknown or revoked is an Unauthenticated
+// error even on public routes: a system that sends a key expects to act
+// under it, and silently serving it as anonymous would hide the fault.
+// A stale session cookie, by contrast, is ignored (the caller is
+// anonymous), because browsers send cookies on every page unasked.
+// A disabled account is refused whichever way it signs in.
+func (a *Authenticator) Authenticate(r *http.Request) (Principal, error) {
+	const op = "auth.Authenticate"
+	ctx := r.Context()
+	secret, present, err := keyFromRequest(r)
+	if err != nil {
+		return Anonymous(), err
+	}
+	if present {
+		k, err := a.Store.APIKeyByHash(ctx, HashSecret(secret))
+		if err != nil {
+			if credit.Is(credit.NotFound, err) {
+				return Anonymous(), credit.E(op, credit.Unauthenticated, "unknown or revoked API key")
+			}
+			return Anonymous(), credit.Wrap(op, credit.Other, err)
+		}
+		if k.Revoked {
+			return Anonymous(), credit.E(op, credit.Unauthenticated, "unknown or revoked API key")
+		}
+		return a.principal(ctx, k.AccountID, "key")
+	}
+	c, err := r.Cookie(SessionCookie)
+	if err != nil || c.Value == "" {
+		return Anonymous(), nil
+	}
+	s, err := a.Store.SessionByHash(ctx, HashSecret(c.Value), a.now())
+	if err != nil {
+		if credit.Is(credit.NotFound, err) {
+			return Anonymous(), nil
+		}
+		return Anonymous(), credit.Wrap(op, credit.Other, err)
+	}
+	return a.principal(ctx, s.AccountID, "session")
+}
+
+func (a *Authenticator) principal(ctx context.Context, accountID, via string) (Principal, error) {
+	const op = "auth.Authenticate"
+	acc, err := a.Store.AccountByID(ctx, accountID)
+	if err != nil {
+		if credit.Is(credit.NotFound, err) {
+			// The key or session outlived its account.
+			return Anonymous(), credit.E(op, credit.Unauthenticated, "the account of this credential no longer exists")
+		}
+		return Anonymous(), credit.Wrap(op, credit.Other, err)
+	}
+	if acc.Disabled {
+		return Anonymous(), credit.E(op, credit.Unauthenticated, "account %s is disabled", acc.Name)
+	}
+	if !acc.Role.Valid() || acc.Role == credit.RolePublic {
+		// A stored account with a role we do not know gets nothing rather
+		// than a guess.
+		return Anonymous(), credit.E(op, credit.Unauthenticated, "account %s has no usable role", acc.Name)
+	}
+	return Principal{Account: acc, Role: acc.Role, Via: via}, nil
+}
+
+// keyFromRequest extracts an API key. present is true when the request
+// carries one; a malformed Authorization header is an error rather than
+// being ignored, for the same reason as an unknown key.
+func keyFromRequest(r *http.Request) (secret string, present bool, err error) {
+	const op = "auth.Authenticate"
+	if h := r.Header.Get("Authorization"); h != "" {
+		scheme, rest, _ := strings.Cut(h, " ")
+		if !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(rest) == "" {
+			return "", false, credit.E(op, credit.Unauthenticated, "the Authorization header must be \"Bearer <API key>\"")
+		}
+		return strings.TrimSpace(rest), true, nil
+	}
+	if k := strings.TrimSpace(r.Header.Get("X-API-Key")); k != "" {
+		return k, true, nil
+	}
+	return "", false, nil
+}

@@ -1,0 +1,192 @@
+package records_test
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xinyong/xinyong/internal/catalog"
+	"github.com/xinyong/xinyong/internal/credit"
+	"github.com/xinyong/xinyong/internal/pii"
+	"github.com/xinyong/xinyong/internal/records"
+	"github.com/xinyong/xinyong/internal/store/sqlite"
+	"github.com/xinyong/xinyong/internal/uscc"
+)
+
+func newService(t *testing.T) *records.Service {
+	t.Helper()
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "r.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	cat, err := catalog.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	seal, err := pii.New(bytes.Repeat([]byte{3}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	return &records.Service{Store: st, Catalog: cat, Sealer: seal, Now: func() time.Time { return now }}
+}
+
+func penalty(sub *credit.Subject, doc, content string) credit.Fields {
+	authority := "11350100MB0123456X"
+	if r := uscc.CheckUSCC(authority); r.Status != uscc.Valid {
+		authority = uscc.NewGenerator(9).USCC('1', '1', "350100")
+	}
+	return credit.Fields{
+		"cf_xdr_mc": sub.Name, "cf_xdr_lb": "法人及非法人组织", "cf_xdr_shxym": sub.Code, "cf_frdb": "王伟",
+		"cf_wsh": doc, "cf_wfxw": "经营超过保质期的食品", "cf_sy": "经查……", "cf_yj": "《食品安全法》第一百二十四条",
+		"cf_cflb": "罚款", "cf_nr": content, "cf_nr_fk": "2", "cf_jdrq": "2026-10-08",
+		"cf_cfjg": "福州市市场监督管理局", "cf_cfjgdm": authority, "cf_sjly": "福州市市场监督管理局", "cf_sjlydm": authority,
+	}
+}
+
+func TestAppendResendCorrectRevoke(t *testing.T) {
+	ctx := context.Background()
+	svc := newService(t)
+	code := uscc.NewGenerator(1).USCC('9', '1', "350100")
+	sub, err := svc.PutOrganisation(ctx, records.Organisation{Code: code, Name: "福州恒泰电子科技有限公司"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := records.Report{Item: "admin_penalty", Dept: "SAMR-350100", SubjectID: sub.ID, Fields: penalty(sub, "榕市监罚〔2026〕1号", "罚款两万元")}
+	first, out, err := svc.Append(ctx, rep)
+	if err != nil || out != records.Created {
+		t.Fatalf("first append: %v %v", out, err)
+	}
+	if first.Severity == credit.SeverityNone {
+		t.Fatalf("a fine got no severity class")
+	}
+
+	// The same document with the same content: nothing is written.
+	if _, out, err := svc.Append(ctx, rep); err != nil || out != records.Unchanged {
+		t.Fatalf("resend: %v %v", out, err)
+	}
+	// Changed content: a new version pointing at the first.
+	rep.Fields = penalty(sub, "榕市监罚〔2026〕1号", "罚款三万元")
+	v2, out, err := svc.Append(ctx, rep)
+	if err != nil || out != records.Versioned || v2.Supersedes != first.ID {
+		t.Fatalf("changed resend: %v %v supersedes=%q", out, err, v2.Supersedes)
+	}
+	// Resending the changed content again is unchanged against the new version.
+	if _, out, err := svc.Append(ctx, rep); err != nil || out != records.Unchanged {
+		t.Fatalf("resend of v2: %v %v", out, err)
+	}
+	file, err := svc.File(ctx, sub.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(file) != 1 || len(file[0].History) != 2 || file[0].Current.Fields["cf_nr"] != "罚款三万元" {
+		t.Fatalf("derived file = %+v", file)
+	}
+	if _, err := svc.Revoke(ctx, v2.ID, "SAMR-350100", ""); !credit.Is(credit.Invalid, err) {
+		t.Fatalf("revocation without reason: err = %v", err)
+	}
+	if _, err := svc.Revoke(ctx, v2.ID, "SAMR-350100", "行政复议撤销"); err != nil {
+		t.Fatal(err)
+	}
+	file, _ = svc.File(ctx, sub.ID)
+	if !file[0].Revoked || len(file[0].History) != 3 {
+		t.Fatalf("after revocation: revoked=%v history=%d", file[0].Revoked, len(file[0].History))
+	}
+	n, _ := svc.Store.CountRecords(ctx)
+	if n != 3 {
+		t.Fatalf("%d facts stored, want 3 (original, version, revocation)", n)
+	}
+}
+
+func TestRefusals(t *testing.T) {
+	ctx := context.Background()
+	svc := newService(t)
+	code := uscc.NewGenerator(2).USCC('9', '1', "350100")
+	sub, err := svc.PutOrganisation(ctx, records.Organisation{Code: code, Name: "福州宏盛商贸有限公司"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fields := penalty(sub, "榕市监罚〔2026〕2号", "罚款")
+	cases := []struct {
+		name string
+		rep  records.Report
+		kind credit.Kind
+		msg  string
+	}{
+		{"item not in catalogue", records.Report{Item: "gossip", Dept: "SAMR-350100", SubjectID: sub.ID, Fields: fields}, credit.Invalid, `unknown catalogue item "gossip"`},
+		{"unknown subject", records.Report{Item: "admin_penalty", Dept: "SAMR-350100", SubjectID: "91350100M000100Y43", Fields: fields}, credit.NotFound, "91350100M000100Y43"},
+		{"no department", records.Report{Item: "admin_penalty", SubjectID: sub.ID, Fields: fields}, credit.Invalid, "department"},
+		{"missing required field", records.Report{Item: "admin_penalty", Dept: "SAMR-350100", SubjectID: sub.ID, Fields: without(fields, "cf_jdrq")}, credit.Invalid, "cf_jdrq"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, _, err := svc.Append(ctx, tc.rep)
+			if !credit.Is(tc.kind, err) || !strings.Contains(err.Error(), tc.msg) {
+				t.Fatalf("err = %v (kind %v), want kind %v mentioning %q", err, credit.KindOf(err), tc.kind, tc.msg)
+			}
+		})
+	}
+	if n, _ := svc.Store.CountRecords(ctx); n != 0 {
+		t.Fatalf("%d records stored after refusals", n)
+	}
+}
+
+func without(f credit.Fields, key string) credit.Fields {
+	out := credit.Fields{}
+	for k, v := range f {
+		if k != key {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+func TestSubjects(t *testing.T) {
+	ctx := context.Background()
+	svc := newService(t)
+	if _, err := svc.PutOrganisation(ctx, records.Organisation{Code: "91350100M000100Y4Z", Name: "x"}); !credit.Is(credit.Invalid, err) {
+		t.Fatalf("invalid code accepted: %v", err)
+	}
+	legacy, err := svc.PutOrganisation(ctx, records.Organisation{Code: "91350203M0001QKT19", Name: "厦门某某有限公司"})
+	if err != nil || legacy.CodeFlag == "" {
+		t.Fatalf("legacy code: err=%v flag=%q; want kept with a data-quality flag", err, legacy.CodeFlag)
+	}
+	// Renaming keeps the former name.
+	code := uscc.NewGenerator(3).USCC('9', '1', "350100")
+	if _, err := svc.PutOrganisation(ctx, records.Organisation{Code: code, Name: "旧名称有限公司"}); err != nil {
+		t.Fatal(err)
+	}
+	renamed, err := svc.PutOrganisation(ctx, records.Organisation{Code: code, Name: "新名称有限公司"})
+	if err != nil || len(renamed.FormerNames) != 1 || renamed.FormerNames[0] != "旧名称有限公司" {
+		t.Fatalf("rename: %v former=%v", err, renamed.FormerNames)
+	}
+
+	id := uscc.NewGenerator(4).ResidentID("350102", time.Date(1980, 5, 6, 0, 0, 0, 0, time.UTC), true)
+	p, err := svc.PutPerson(ctx, "张三", id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(p.ID, id) || p.IDMasked == id || !strings.Contains(p.IDMasked, "*") {
+		t.Fatalf("person key or display leaks the ID number: id=%q masked=%q", p.ID, p.IDMasked)
+	}
+	got, err := svc.Store.Subject(ctx, p.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(got.IDCipher, []byte(id)) {
+		t.Fatal("ID number stored in clear")
+	}
+	clear, err := svc.Sealer.Open(got.IDCipher)
+	if err != nil || clear != id {
+		t.Fatalf("sealed ID does not open back: %q %v", clear, err)
+	}
+	again, err := svc.PutPerson(ctx, "张三", strings.ToLower(id))
+	if err != nil || again.ID != p.ID {
+		t.Fatalf("the same person reported twice became two subjects: %v", err)
+	}
+}

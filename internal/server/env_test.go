@@ -1,0 +1,300 @@
+package server_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xinyong/xinyong/internal/api"
+	"github.com/xinyong/xinyong/internal/auth"
+	"github.com/xinyong/xinyong/internal/catalog"
+	"github.com/xinyong/xinyong/internal/credit"
+	"github.com/xinyong/xinyong/internal/pii"
+	"github.com/xinyong/xinyong/internal/records"
+	"github.com/xinyong/xinyong/internal/server"
+	"github.com/xinyong/xinyong/internal/store/sqlite"
+)
+
+func init() { auth.HashParams = auth.LightParams }
+
+// Fixed test data. The organisation code is the GB 32100 standard's own
+// example; the resident ID is the GB 11643 example.
+const (
+	orgCode    = "91350100M000100Y43"
+	orgName    = "福州示例科技有限公司"
+	personID   = "11010519491231002X"
+	personName = "王小明"
+	deptCode   = "samr" // the dept account's department
+	dept2Code  = "tax"  // another department, for scoping
+	password   = "correct-horse-battery"
+)
+
+// env is one platform node on a fresh SQLite file with the real catalogue.
+type env struct {
+	t       *testing.T
+	st      *sqlite.Store
+	cat     *catalog.Catalog
+	svc     *records.Service
+	srv     *httptest.Server
+	routes  []api.Route
+	keys    map[credit.Role]string // API key secret per role; public has none
+	names   map[credit.Role]string // account name per role
+	person  *credit.Subject
+	org2    string // a second organisation, not the subject account's
+	dept2   string // API key of a second department
+	logBuf  *bytes.Buffer
+	counter int
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	ctx := t.Context()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "x.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	cat, err := catalog.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealer, err := pii.New(bytes.Repeat([]byte{7}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := &records.Service{Store: st, Catalog: cat, Sealer: sealer, Now: time.Now}
+	logBuf := &bytes.Buffer{}
+	logger := slog.New(slog.NewTextHandler(logBuf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	deps := server.Deps{Store: st, Catalog: cat, Records: svc, Sealer: sealer, Logger: logger, Now: time.Now, Version: "test"}
+	h, err := server.New(deps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := api.New(api.Config{Store: st, Catalog: cat, Records: svc, Sealer: sealer, Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &env{t: t, st: st, cat: cat, svc: svc, srv: httptest.NewServer(h), routes: a.Routes(),
+		keys: map[credit.Role]string{}, names: map[credit.Role]string{}, logBuf: logBuf}
+	t.Cleanup(e.srv.Close)
+
+	if _, err := svc.PutOrganisation(ctx, records.Organisation{Code: orgCode, Name: orgName, LegalRep: "张三", Status: "存续",
+		RegisteredOn: time.Date(2016, 3, 1, 0, 0, 0, 0, catalog.Location)}); err != nil {
+		t.Fatal(err)
+	}
+	e.person, err = svc.PutPerson(ctx, personName, personID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	accs := &auth.Accounts{Store: st}
+	for _, role := range credit.Roles {
+		if role == credit.RolePublic {
+			continue
+		}
+		var dept, subject string
+		switch role {
+		case credit.RoleDept:
+			dept = deptCode
+		case credit.RoleBusiness:
+			dept = "procurement"
+		case credit.RoleSubject:
+			subject = orgCode
+		}
+		name := "t-" + string(role)
+		if _, err := accs.CreateAccount(ctx, name, "", role, dept, subject, password); err != nil {
+			t.Fatal(err)
+		}
+		secret, _, err := accs.NewKey(ctx, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.keys[role], e.names[role] = secret, name
+	}
+	if _, err := accs.CreateAccount(ctx, "t-dept2", "", credit.RoleDept, dept2Code, "", password); err != nil {
+		t.Fatal(err)
+	}
+	e.dept2, _, err = accs.NewKey(ctx, "t-dept2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// resp is a finished response with its body read.
+type resp struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (r resp) json(t *testing.T) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(r.body, &m); err != nil {
+		t.Fatalf("response is not a JSON object: %v\n%s", err, r.body)
+	}
+	return m
+}
+
+// errKind returns error.kind of an error response.
+func (r resp) errKind(t *testing.T) string {
+	t.Helper()
+	m := r.json(t)
+	e, _ := m["error"].(map[string]any)
+	k, _ := e["kind"].(string)
+	return k
+}
+
+func (r resp) errMessage(t *testing.T) string {
+	t.Helper()
+	m := r.json(t)
+	e, _ := m["error"].(map[string]any)
+	s, _ := e["message"].(string)
+	return s
+}
+
+// req is one request; key is an API key secret ("" for anonymous).
+type req struct {
+	method, path string
+	key          string
+	purpose      string
+	body         any
+	header       map[string]string
+	cookies      []*http.Cookie
+}
+
+func (e *env) do(q req) resp {
+	e.t.Helper()
+	var body io.Reader
+	if q.body != nil {
+		b, err := json.Marshal(q.body)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		body = bytes.NewReader(b)
+	}
+	r, err := http.NewRequestWithContext(e.t.Context(), q.method, e.srv.URL+q.path, body)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if q.body != nil {
+		r.Header.Set("Content-Type", "application/json")
+	}
+	if q.key != "" {
+		r.Header.Set("X-API-Key", q.key)
+	}
+	if q.purpose != "" {
+		r.Header.Set("X-Purpose", url.PathEscape(q.purpose))
+	}
+	for k, v := range q.header {
+		r.Header.Set(k, v)
+	}
+	for _, c := range q.cookies {
+		r.AddCookie(c)
+	}
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	res, err := client.Do(r)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return resp{status: res.StatusCode, header: res.Header, body: b}
+}
+
+// get fetches a path anonymously.
+func (e *env) get(path string) resp { return e.do(req{method: "GET", path: path}) }
+
+// unique returns a fresh suffix for names and document numbers.
+func (e *env) unique() int {
+	e.counter++
+	return e.counter
+}
+
+// auditHas reports whether the audit log holds an entry matching all the
+// non-empty fields of want.
+func (e *env) auditHas(want credit.AuditEntry) bool {
+	e.t.Helper()
+	es, err := e.st.Audit(e.t.Context(), credit.AuditFilter{Actor: want.Actor, Target: want.Target, Limit: 1000})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	for _, x := range es {
+		if (want.Action == "" || x.Action == want.Action) &&
+			(want.Outcome == "" || x.Outcome == want.Outcome) &&
+			(want.Purpose == "" || x.Purpose == want.Purpose) &&
+			(want.Role == "" || x.Role == want.Role) {
+			return true
+		}
+	}
+	return false
+}
+
+// appendRecord reports a record for orgCode as the given department key and
+// returns its ID.
+func (e *env) appendRecord(key string) string {
+	e.t.Helper()
+	r := e.do(req{method: "POST", path: "/api/v1/records", key: key, body: e.recordBody(orgCode)})
+	if r.status != http.StatusCreated {
+		e.t.Fatalf("append record: %d %s", r.status, r.body)
+	}
+	rec, _ := r.json(e.t)["record"].(map[string]any)
+	id, _ := rec["id"].(string)
+	if id == "" {
+		e.t.Fatalf("no record id in %s", r.body)
+	}
+	return id
+}
+
+// containsAny reports whether b contains s in any common encoding.
+func containsAny(b []byte, s string) bool {
+	return bytes.Contains(b, []byte(s)) || bytes.Contains(b, []byte(url.QueryEscape(s))) ||
+		bytes.Contains(bytes.ToLower(b), []byte(strings.ToLower(s)))
+}
+
+// authorityCode is a well-formed code for the deciding authority (the
+// catalogue checks only the shape of such fields).
+const authorityCode = "11350100003632929H"
+
+// penaltyFields are valid admin_penalty fields for the organisation.
+func penaltyFields(docNo, content string) credit.Fields {
+	return credit.Fields{
+		"cf_xdr_mc":    orgName,
+		"cf_xdr_lb":    "法人及非法人组织",
+		"cf_xdr_shxym": orgCode,
+		"cf_frdb":      "张三",
+		"cf_wsh":       docNo,
+		"cf_wfxw":      "虚假宣传",
+		"cf_sy":        "发布虚假广告",
+		"cf_yj":        "《中华人民共和国广告法》第五十五条",
+		"cf_cflb":      "罚款",
+		"cf_nr":        content,
+		"cf_jdrq":      time.Now().In(catalog.Location).AddDate(0, 0, -10).Format(time.DateOnly),
+		"cf_cfjg":      "福州市市场监督管理局",
+		"cf_cfjgdm":    authorityCode,
+		"cf_sjly":      "福州市市场监督管理局",
+		"cf_sjlydm":    authorityCode,
+	}
+}
+
+// recordBody is a POST /api/v1/records body with a fresh document number.
+func (e *env) recordBody(subject string) map[string]any {
+	n := e.unique()
+	return map[string]any{
+		"item":       "admin_penalty",
+		"subject_id": subject,
+		"fields":     penaltyFields("榕市监罚〔2026〕"+strconv.Itoa(n)+"号", "罚款人民币1万元"),
+	}
+}

@@ -1,0 +1,164 @@
+// Package server assembles the HTTP surface of one Xinyong node: the JSON
+// API, the portal, health and readiness probes and Prometheus metrics,
+// behind request IDs, access logs, panic recovery and metrics. It keeps no
+// state of its own, so any number of nodes can serve the same store.
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/xinyong/xinyong/internal/api"
+	"github.com/xinyong/xinyong/internal/catalog"
+	"github.com/xinyong/xinyong/internal/credit"
+	"github.com/xinyong/xinyong/internal/pii"
+	"github.com/xinyong/xinyong/internal/records"
+	"github.com/xinyong/xinyong/internal/server/middleware"
+	"github.com/xinyong/xinyong/internal/web"
+)
+
+// Deps are the parts a server is built from.
+type Deps struct {
+	Store   credit.Store
+	Catalog *catalog.Catalog
+	Records *records.Service
+	Sealer  *pii.Sealer
+	Logger  *slog.Logger
+	Now     func() time.Time
+	Version string
+}
+
+// readyTimeout bounds the readiness probe's store ping: a load balancer
+// must learn quickly that a node cannot reach its database.
+const readyTimeout = 2 * time.Second
+
+// New builds the node's HTTP handler.
+func New(d Deps) (http.Handler, error) {
+	if d.Store == nil || d.Catalog == nil || d.Records == nil {
+		return nil, errors.New("server: Store, Catalog and Records are required")
+	}
+	if d.Logger == nil {
+		d.Logger = slog.Default()
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	a, err := api.New(api.Config{
+		Store: d.Store, Catalog: d.Catalog, Records: d.Records, Sealer: d.Sealer,
+		Logger: d.Logger, Now: d.Now,
+	})
+	if err != nil {
+		return nil, err
+	}
+	portal, err := web.New(web.Config{Store: d.Store, Catalog: d.Catalog, Logger: d.Logger, Now: d.Now, Version: d.Version})
+	if err != nil {
+		return nil, err
+	}
+
+	// A registry per server, not the global default, so that tests (and a
+	// process hosting two servers) do not collide on registration.
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m, err := middleware.NewMetrics(reg)
+	if err != nil {
+		return nil, err
+	}
+
+	mux := http.NewServeMux()
+	mux.Handle("/api/", a)
+	mux.Handle("/", portal)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "version": d.Version})
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
+		defer cancel()
+		if err := d.Store.Ping(ctx); err != nil {
+			reason := "store " + d.Store.Backend() + ": " + err.Error()
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				reason = "store " + d.Store.Backend() + ": no answer within " + readyTimeout.String()
+			}
+			d.Logger.Warn("not ready", "reason", reason)
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": reason})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ready", "store": d.Store.Backend()})
+	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+
+	// Outermost first: the request ID exists before anything logs; Observe
+	// sees the final status, including the 500 that Recover writes; Recover
+	// sits directly around the mux so a panic anywhere below is caught.
+	var h http.Handler = mux
+	h = middleware.Recover(d.Logger, h)
+	h = middleware.Observe(d.Logger, m, h)
+	h = middleware.RequestID(h)
+	return h, nil
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// shutdownGrace is how long in-flight requests get to finish after the
+// context is cancelled.
+const shutdownGrace = 15 * time.Second
+
+// Run listens on addr and serves h until ctx is cancelled, then shuts down
+// gracefully. It returns nil after a clean shutdown.
+func Run(ctx context.Context, addr string, h http.Handler, logger *slog.Logger) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	return Serve(ctx, ln, h, logger)
+}
+
+// Serve is Run on a listener the caller opened (tests use port 0).
+func Serve(ctx context.Context, ln net.Listener, h http.Handler, logger *slog.Logger) error {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	srv := &http.Server{
+		Handler: h,
+		// Slow-client limits: headers must arrive promptly (slowloris);
+		// bodies are small (bulk files go through import); WriteTimeout
+		// leaves room for a large search or report page.
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      120 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down", "grace", shutdownGrace.String())
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		_ = srv.Close()
+		return err
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,465 @@
+// Package web is the portal: server-rendered pages for the public (search,
+// a subject's page) and a small console for signed-in staff. Chinese first,
+// English on request. No JavaScript: the pages must work on any office
+// machine and any old browser a county desk may have.
+//
+// What the public sees is deliberately narrow until the publication engine
+// exists: organisations' registration data only, no records, and no natural
+// persons at all.
+package web
+
+import (
+	"bytes"
+	"embed"
+	"errors"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/xinyong/xinyong/internal/api"
+	"github.com/xinyong/xinyong/internal/auth"
+	"github.com/xinyong/xinyong/internal/catalog"
+	"github.com/xinyong/xinyong/internal/credit"
+	"github.com/xinyong/xinyong/internal/server/middleware"
+	"github.com/xinyong/xinyong/internal/uscc"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// Config is what the portal needs.
+type Config struct {
+	Store   credit.Store
+	Catalog *catalog.Catalog
+	Logger  *slog.Logger
+	Now     func() time.Time
+	Version string
+}
+
+// Portal serves the HTML pages.
+type Portal struct {
+	cfg      Config
+	log      *slog.Logger
+	auth     *auth.Authenticator
+	accounts *auth.Accounts
+	audit    *auth.Auditor
+	pages    map[string]*template.Template
+	mux      *http.ServeMux
+}
+
+var pageNames = []string{"home", "search", "subject", "login", "console", "error"}
+
+// New builds the portal, parsing every template up front so that a broken
+// template fails at start-up, not on a citizen's request.
+func New(cfg Config) (*Portal, error) {
+	if cfg.Store == nil || cfg.Catalog == nil {
+		return nil, errors.New("web: Store and Catalog are required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	p := &Portal{
+		cfg:      cfg,
+		log:      cfg.Logger,
+		auth:     &auth.Authenticator{Store: cfg.Store, Now: cfg.Now},
+		accounts: &auth.Accounts{Store: cfg.Store, Now: cfg.Now},
+		audit:    &auth.Auditor{Store: cfg.Store, Logger: cfg.Logger, Now: cfg.Now},
+		pages:    make(map[string]*template.Template),
+		mux:      http.NewServeMux(),
+	}
+	for _, name := range pageNames {
+		t, err := template.ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
+		if err != nil {
+			return nil, err
+		}
+		p.pages[name] = t
+	}
+	static, err := fs.Sub(staticFS, "static")
+	if err != nil {
+		return nil, err
+	}
+	files := http.StripPrefix("/static/", http.FileServerFS(static))
+	p.mux.Handle("GET /static/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		files.ServeHTTP(w, r)
+	}))
+	p.mux.HandleFunc("GET /{$}", p.home)
+	p.mux.HandleFunc("GET /search", p.search)
+	p.mux.HandleFunc("GET /subjects/{id}", p.subject)
+	p.mux.HandleFunc("GET /login", p.loginForm)
+	p.mux.HandleFunc("POST /login", p.login)
+	p.mux.HandleFunc("POST /logout", p.logout)
+	p.mux.HandleFunc("GET /console", p.console)
+	p.mux.HandleFunc("/", p.notFound)
+	return p, nil
+}
+
+// ServeHTTP serves a portal page.
+func (p *Portal) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	// No scripts at all, no framing (clickjacking on the login form), and
+	// no leaking of search terms (names) to other sites through Referer.
+	h.Set("Content-Security-Policy", "default-src 'self'; script-src 'none'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "same-origin")
+	h.Set("X-Frame-Options", "DENY")
+	if r.Method == http.MethodPost && !sameOrigin(r) {
+		p.render(w, r, http.StatusForbidden, "error", p.newView(w, r, auth.Anonymous()), func(v *view) {
+			v.Title, v.Error = v.T["forbidden_title"], v.T["forbidden_body"]
+		})
+		return
+	}
+	p.mux.ServeHTTP(w, r)
+}
+
+// sameOrigin rejects cross-site form posts. The session cookie is
+// SameSite=Lax already; this also covers the login form itself (login CSRF)
+// and old browsers without SameSite. A request without Origin (curl, old
+// browsers) is let through: it cannot carry a victim's cookie cross-site.
+func sameOrigin(r *http.Request) bool {
+	o := r.Header.Get("Origin")
+	if o == "" {
+		return true
+	}
+	u, err := url.Parse(o)
+	if err != nil {
+		return false
+	}
+	return strings.EqualFold(u.Host, r.Host)
+}
+
+// --- language ---
+
+const langCookie = "lang"
+
+// language picks the page language: ?lang= (remembered in a cookie), then
+// the cookie, then Chinese.
+func language(w http.ResponseWriter, r *http.Request) string {
+	if l := r.URL.Query().Get("lang"); l == "zh" || l == "en" {
+		http.SetCookie(w, &http.Cookie{
+			Name: langCookie, Value: l, Path: "/", MaxAge: 365 * 24 * 3600,
+			HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: auth.IsTLS(r),
+		})
+		return l
+	}
+	if c, err := r.Cookie(langCookie); err == nil && (c.Value == "zh" || c.Value == "en") {
+		return c.Value
+	}
+	return "zh"
+}
+
+// toggleURL is the current page in the other language.
+func toggleURL(r *http.Request, other string) string {
+	q := r.URL.Query()
+	for k, vs := range q {
+		for i := range vs {
+			vs[i] = auth.RedactIDs(vs[i]) // the link is on the page: no ID numbers
+		}
+		q[k] = vs
+	}
+	q.Set("lang", other)
+	path := auth.RedactIDs(r.URL.Path)
+	if strings.HasPrefix(path, "//") {
+		path = "/" // "//host" in an href would leave the site
+	}
+	if r.Method != http.MethodGet {
+		// A re-rendered form (failed login) toggles to the form page, not
+		// to a POST-only URL.
+		q = url.Values{"lang": {other}}
+	}
+	return path + "?" + q.Encode()
+}
+
+// --- view model ---
+
+type view struct {
+	Lang, HTMLLang, OtherLang string
+	T                         map[string]string
+	Title                     string
+	Toggle                    string
+	Account                   *credit.Account
+	RoleName                  string
+	Version                   string
+	RequestID                 string
+
+	Query   string
+	Results []credit.Subject
+	Subject *subjectPage
+	Tabs    []tab
+	Error   string
+	Next    string
+	Name    string
+	Counts  *counts
+}
+
+type subjectPage struct {
+	Name     string
+	CodeFlag string
+	Rows     []row
+}
+
+type row struct{ Label, Value string }
+
+type tab struct{ Key, Label string }
+
+type counts struct {
+	Subjects, Records, Items int
+	Catalog                  string
+}
+
+// tabKeys are the sections of the national public credit report
+// (rules.md §10). They stay empty until the publication engine decides what
+// each audience may see and for how long.
+var tabKeys = []string{"licence", "penalty", "serious", "abnormal", "commitment", "evaluation", "judicial", "honour", "other"}
+
+func (p *Portal) newView(w http.ResponseWriter, r *http.Request, pr auth.Principal) *view {
+	lang := language(w, r)
+	other, htmlLang := "en", "zh-CN"
+	if lang == "en" {
+		other, htmlLang = "zh", "en"
+	}
+	v := &view{
+		Lang: lang, HTMLLang: htmlLang, OtherLang: other, T: messages[lang],
+		Toggle: toggleURL(r, other), Account: pr.Account, Version: p.cfg.Version,
+		RequestID: middleware.IDFrom(r.Context()),
+	}
+	v.RoleName = v.T["role_"+string(pr.Role)]
+	return v
+}
+
+// principal is the signed-in account, if any. Credential errors make the
+// visitor anonymous: a public page must render whatever cookie a browser
+// carries.
+func (p *Portal) principal(r *http.Request) auth.Principal {
+	pr, err := p.auth.Authenticate(r)
+	if err != nil {
+		if !credit.Is(credit.Unauthenticated, err) {
+			p.log.Warn("portal: authentication failed", "id", middleware.IDFrom(r.Context()), "err", err)
+		}
+		return auth.Anonymous()
+	}
+	return pr
+}
+
+// render executes a page into a buffer first, so that a template error
+// becomes a clean 500 instead of half a page.
+func (p *Portal) render(w http.ResponseWriter, r *http.Request, status int, page string, v *view, fill func(*view)) {
+	if fill != nil {
+		fill(v)
+	}
+	var buf bytes.Buffer
+	if err := p.pages[page].ExecuteTemplate(&buf, "layout", v); err != nil {
+		p.log.Error("portal: render", "id", v.RequestID, "page", page, "err", err)
+		http.Error(w, "internal error (request "+v.RequestID+")", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Vary", "Cookie")
+	w.WriteHeader(status)
+	_, _ = buf.WriteTo(w)
+}
+
+// fail renders the error page for err: 404 for NotFound, 503 for anything
+// else, with the request ID to quote and the details only in the log.
+func (p *Portal) fail(w http.ResponseWriter, r *http.Request, v *view, err error) {
+	if credit.Is(credit.NotFound, err) {
+		p.render(w, r, http.StatusNotFound, "error", v, func(v *view) {
+			v.Title, v.Error, v.RequestID = v.T["not_found_title"], v.T["not_found_body"], ""
+		})
+		return
+	}
+	p.log.Error("portal: request failed", "id", v.RequestID, "path", auth.RedactIDs(r.URL.Path), "err", auth.RedactIDs(err.Error()))
+	p.render(w, r, http.StatusServiceUnavailable, "error", v, func(v *view) {
+		v.Title, v.Error = v.T["error_title"], v.T["error_body"]
+	})
+}
+
+// --- pages ---
+
+func (p *Portal) notFound(w http.ResponseWriter, r *http.Request) {
+	v := p.newView(w, r, p.principal(r))
+	p.fail(w, r, v, credit.E("web", credit.NotFound, "no page %s", r.URL.Path))
+}
+
+func (p *Portal) home(w http.ResponseWriter, r *http.Request) {
+	v := p.newView(w, r, p.principal(r))
+	p.render(w, r, http.StatusOK, "home", v, func(v *view) { v.Title = v.T["home_title"] })
+}
+
+const searchLimit = 50
+
+func (p *Portal) search(w http.ResponseWriter, r *http.Request) {
+	v := p.newView(w, r, p.principal(r))
+	v.Title = v.T["search_title"]
+	q := strings.TrimSpace(r.URL.Query().Get("q"))
+	if len([]rune(q)) > 100 {
+		q = string([]rune(q)[:100])
+	}
+	v.Query = auth.RedactIDs(q) // echoed in the search box: never repeat an ID number
+	if q != "" {
+		// The portal is a public page whoever is signed in: no persons.
+		subs, err := api.Search(r.Context(), p.cfg.Store, q, searchLimit, false)
+		if err != nil {
+			p.fail(w, r, v, err)
+			return
+		}
+		v.Results = subs
+	}
+	p.render(w, r, http.StatusOK, "search", v, nil)
+}
+
+func (p *Portal) subject(w http.ResponseWriter, r *http.Request) {
+	v := p.newView(w, r, p.principal(r))
+	id := r.PathValue("id")
+	s, err := p.cfg.Store.Subject(r.Context(), id)
+	if err == nil && s.Kind == credit.Person {
+		// Natural persons are not published: the same page as an unknown
+		// subject, so the portal cannot be used to probe who is registered.
+		err = credit.E("web.subject", credit.NotFound, "person")
+	}
+	if err != nil {
+		p.fail(w, r, v, err)
+		return
+	}
+	v.Title = s.Name
+	v.Subject = p.subjectPage(s, v)
+	for _, k := range tabKeys {
+		v.Tabs = append(v.Tabs, tab{Key: k, Label: v.T["tab_"+k]})
+	}
+	p.render(w, r, http.StatusOK, "subject", v, nil)
+}
+
+// subjectPage is the 基本信息 section: registration data only.
+func (p *Portal) subjectPage(s *credit.Subject, v *view) *subjectPage {
+	T := v.T
+	sp := &subjectPage{Name: s.Name, CodeFlag: s.CodeFlag}
+	add := func(key, val string) {
+		if val != "" {
+			sp.Rows = append(sp.Rows, row{Label: T[key], Value: val})
+		}
+	}
+	add("col_name", s.Name)
+	add("col_code", s.Code)
+	kind := T["kind_org"]
+	if s.Kind == credit.IndividualBusiness {
+		kind = T["kind_indiv"]
+	}
+	add("col_kind", kind)
+	if s.Code != "" {
+		res := uscc.CheckUSCC(s.Code)
+		typ := strings.TrimSpace(strings.Trim(res.AuthorityName+" · "+res.EntityTypeName, " ·"))
+		add("col_type", typ)
+	}
+	add("col_legal_rep", s.LegalRep)
+	add("col_status", s.Status)
+	if !s.RegisteredOn.IsZero() {
+		add("col_registered_on", s.RegisteredOn.In(catalog.Location).Format(time.DateOnly))
+	}
+	region := s.Region
+	if name := uscc.RegionName(s.Region); name != "" {
+		region = name + " (" + s.Region + ")"
+	}
+	add("col_region", region)
+	add("col_former", strings.Join(s.FormerNames, "；"))
+	return sp
+}
+
+// safeNext keeps the post-login redirect on this site: only a local path,
+// never "//host" or "/\host", which browsers treat as another site.
+func safeNext(next string) string {
+	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+		return "/console"
+	}
+	return next
+}
+
+func (p *Portal) loginForm(w http.ResponseWriter, r *http.Request) {
+	pr := p.principal(r)
+	next := safeNext(r.URL.Query().Get("next"))
+	if pr.Authenticated() {
+		http.Redirect(w, r, next, http.StatusSeeOther)
+		return
+	}
+	v := p.newView(w, r, pr)
+	p.render(w, r, http.StatusOK, "login", v, func(v *view) { v.Title, v.Next = v.T["login_title"], next })
+}
+
+func (p *Portal) login(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, "bad form", http.StatusBadRequest)
+		return
+	}
+	name := strings.TrimSpace(r.PostForm.Get("name"))
+	next := safeNext(r.PostForm.Get("next"))
+	remote := middleware.RemoteIP(r)
+	target := "account:" + name
+	if len([]rune(target)) > 72 {
+		target = string([]rune(target)[:72])
+	}
+	token, _, acc, err := p.accounts.Login(r.Context(), name, r.PostForm.Get("password"))
+	if err != nil {
+		v := p.newView(w, r, auth.Anonymous())
+		if !credit.Is(credit.Unauthenticated, err) {
+			p.fail(w, r, v, err)
+			return
+		}
+		p.audit.Denied(r.Context(), auth.Anonymous(), "session.create", target, "", remote)
+		p.render(w, r, http.StatusUnauthorized, "login", v, func(v *view) {
+			v.Title, v.Error, v.Next, v.Name = v.T["login_title"], v.T["login_failed"], next, name
+		})
+		return
+	}
+	pr := auth.Principal{Account: acc, Role: acc.Role, Via: "session"}
+	if err := p.audit.Read(r.Context(), pr, "session.create", target, "", remote); err != nil {
+		p.fail(w, r, p.newView(w, r, auth.Anonymous()), err)
+		return
+	}
+	auth.SetSessionCookie(w, r, token)
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+func (p *Portal) logout(w http.ResponseWriter, r *http.Request) {
+	if c, err := r.Cookie(auth.SessionCookie); err == nil {
+		if err := p.accounts.Logout(r.Context(), c.Value); err != nil {
+			p.fail(w, r, p.newView(w, r, auth.Anonymous()), err)
+			return
+		}
+	}
+	auth.ClearSessionCookie(w, r)
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+func (p *Portal) console(w http.ResponseWriter, r *http.Request) {
+	pr := p.principal(r)
+	if !pr.Authenticated() {
+		http.Redirect(w, r, "/login?next=%2Fconsole", http.StatusSeeOther)
+		return
+	}
+	v := p.newView(w, r, pr)
+	ctx := r.Context()
+	ns, err := p.cfg.Store.CountSubjects(ctx)
+	if err != nil {
+		p.fail(w, r, v, err)
+		return
+	}
+	nr, err := p.cfg.Store.CountRecords(ctx)
+	if err != nil {
+		p.fail(w, r, v, err)
+		return
+	}
+	p.render(w, r, http.StatusOK, "console", v, func(v *view) {
+		v.Title = v.T["console_title"]
+		v.Counts = &counts{Subjects: ns, Records: nr, Items: len(p.cfg.Catalog.Items), Catalog: p.cfg.Catalog.Version}
+	})
+}

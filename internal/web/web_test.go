@@ -1,0 +1,47 @@
+package web
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestMessagesComplete: a key missing in one language renders as an empty
+// string, so both catalogues must have the same keys and no empty values.
+func TestMessagesComplete(t *testing.T) {
+	zh, en := messages["zh"], messages["en"]
+	for k, v := range zh {
+		if en[k] == "" {
+			t.Errorf("en lacks %q", k)
+		}
+		if v == "" {
+			t.Errorf("zh %q is empty", k)
+		}
+	}
+	for k := range en {
+		if _, ok := zh[k]; !ok {
+			t.Errorf("zh lacks %q", k)
+		}
+	}
+	for _, k := range tabKeys {
+		if zh["tab_"+k] == "" {
+			t.Errorf("no label for tab %s", k)
+		}
+	}
+	if zh["no_info"] != "查询期内无相关信息" {
+		t.Errorf("no_info = %q", zh["no_info"])
+	}
+}
+
+func TestSafeNext(t *testing.T) {
+	for in, want := range map[string]string{
+		"": "/console", "/console": "/console", "/search?q=x": "/search?q=x",
+		"//evil.example": "/console", "/\\evil.example": "/console", "https://evil.example": "/console",
+	} {
+		if got := safeNext(in); got != want {
+			t.Errorf("safeNext(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if !strings.HasPrefix(safeNext("/x"), "/") {
+		t.Error("not local")
+	}
+}

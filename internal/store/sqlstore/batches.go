@@ -141,8 +141,12 @@ func (s *Store) Batches(ctx context.Context, f credit.BatchFilter) ([]credit.Bat
 // FinishBatch sets the final status of a batch.
 func (s *Store) FinishBatch(ctx context.Context, id string, status credit.BatchStatus, msg string, at time.Time) error {
 	const op = "store.FinishBatch"
+	var fin any
+	if status != credit.BatchRunning { // a resumed batch is unfinished again
+		fin = stamp(at).UnixMicro()
+	}
 	res, err := s.w.ExecContext(ctx, `UPDATE batches SET status = $1, error = $2, finished_at = $3 WHERE id = $4`,
-		string(status), msg, stamp(at).UnixMicro(), id)
+		string(status), msg, fin, id)
 	if err != nil {
 		return s.fail(op, err)
 	}

@@ -91,8 +91,29 @@ func headerStyle(fd *catalog.Field, h string) string {
 // Fields builds a row's field values from its cells: values trimmed,
 // columns filling one field joined with ";", empty values left out.
 func (m *Mapping) Fields(cells []string) map[string]string {
-	f := make(map[string]string, len(m.Cols))
-	for i, code := range m.Cols {
+	return fieldsOf(m.Cols, cells)
+}
+
+// FieldsFor is Fields for a row whose header grew after the mapping was
+// made (JSON Lines): the new columns are mapped too.
+func (m *Mapping) FieldsFor(header, cells []string) map[string]string {
+	if len(header) <= len(m.Cols) {
+		return fieldsOf(m.Cols, cells)
+	}
+	cols := append([]string(nil), m.Cols...)
+	for _, h := range header[len(m.Cols):] {
+		code := ""
+		if fd := m.Item.FieldByHeader(h); fd != nil {
+			code = fd.Code
+		}
+		cols = append(cols, code)
+	}
+	return fieldsOf(cols, cells)
+}
+
+func fieldsOf(cols, cells []string) map[string]string {
+	f := make(map[string]string, len(cols))
+	for i, code := range cols {
 		if code == "" || i >= len(cells) {
 			continue
 		}

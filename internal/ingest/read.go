@@ -53,6 +53,9 @@ type Row struct {
 	N     int
 	Cells []string
 	Err   string
+	// Header is set by JSON Lines, whose rows may bring new keys: the
+	// header as it stood for this row.
+	Header []string
 }
 
 // Table reads a department file row by row.
@@ -250,7 +253,7 @@ func (t *jsonlTable) Next() (Row, error) {
 			}
 			cells[j] = vals[i]
 		}
-		return Row{N: t.n, Cells: cells}, nil
+		return Row{N: t.n, Cells: cells, Header: t.header}, nil
 	}
 	if err := t.sc.Err(); err != nil {
 		return Row{}, err

@@ -130,11 +130,17 @@ func WriteRejects(w io.Writer, b *credit.Batch, m *Mapping, rs []credit.Reject) 
 		for _, rr := range rows {
 			cells := line(rr)
 			obj := orderedObject{}
-			for i, h := range header {
-				if i < len(cells) && (cells[i] != "" || h == ReasonHeader) {
-					obj = append(obj, [2]string{h, cells[i]})
+			for i, c := range cells[:len(cells)-1] {
+				if c == "" {
+					continue
 				}
+				h := fmt.Sprintf("column_%d", i+1)
+				if i < len(b.Header) {
+					h = b.Header[i]
+				}
+				obj = append(obj, [2]string{h, c})
 			}
+			obj = append(obj, [2]string{ReasonHeader, cells[len(cells)-1]})
 			if err := enc.Encode(obj); err != nil {
 				return err
 			}

@@ -86,7 +86,7 @@ func (v *validator) check(row Row) *rowResult {
 		return r
 	}
 	it := v.it
-	f := credit.Fields(v.m.Fields(row.Cells))
+	f := credit.Fields(v.m.FieldsFor(row.Header, row.Cells))
 	for code, val := range f {
 		fd := it.Field(code)
 		switch fd.Type {

@@ -29,6 +29,9 @@ func commands() []command {
 		{"migrate", "apply database migrations and show their status", runMigrate},
 		{"code", "check unified social credit codes and resident ID numbers", runCode},
 		{"catalog", "validate the catalogue or show one information item", runCatalog},
+		{"import", "import department files (CSV/GBK, XLSX, JSONL) into credit files", runImport},
+		{"gen", "generate synthetic department records (CSV, XLSX, JSONL)", runGen},
+		{"bench", "measure ingest throughput against raw inserts", runBench},
 		{"version", "print the version", runVersion},
 	}
 }

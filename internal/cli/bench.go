@@ -192,4 +192,3 @@ func tempSchema(ctx context.Context, dsn string) (string, func(), error) {
 	}
 	return strings.TrimSpace(dsn) + " search_path=" + schema, drop, nil
 }
-

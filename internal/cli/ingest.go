@@ -263,7 +263,7 @@ func runGen(args []string, stdout, stderr io.Writer) int {
 		if n%100000 == 0 {
 			el := time.Since(start)
 			fmt.Fprintf(stderr, "\rgen: %d/%d rows %.0f rows/s ETA %s   ", n, rows, float64(n)/el.Seconds(),
-				(time.Duration(float64(el)/float64(n)*float64(rows-n))).Round(time.Second))
+				(time.Duration(float64(el) / float64(n) * float64(rows-n))).Round(time.Second))
 		}
 	}
 	err = gen.WriteFile(w, it, g, gen.FileOptions{Format: format, Encoding: enc, Style: style, Rows: rows, Progress: prog})

@@ -137,3 +137,13 @@ func TestGeneratedFormats(t *testing.T) {
 		})
 	}
 }
+
+func mustItem(t testing.TB, code string) *catalog.Item {
+	t.Helper()
+	cat, _ := catalog.Default()
+	it, err := cat.Item(code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return it
+}

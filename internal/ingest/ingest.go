@@ -371,6 +371,10 @@ func (j *Job) process(ctx context.Context, v *validator, c chunkIn, now time.Tim
 		return o, nil
 	}
 	st := j.im.Store
+	t0 := time.Now()
+	defer func() {
+		j.im.logger().Debug("chunk prepared", "batch", j.Batch.ID, "last_row", c.lastRow, "took", time.Since(t0))
+	}()
 	var docs, orgIDs, hashes []string
 	for _, r := range o.results {
 		if len(r.rejects) > 0 {
@@ -387,6 +391,7 @@ func (j *Job) process(ctx context.Context, v *validator, c chunkIn, now time.Tim
 	if err != nil {
 		return o, err
 	}
+	j.im.logger().Debug("latest by docs", "n", len(docs), "took", time.Since(t0))
 	orgs, err := st.SubjectsByIDs(ctx, orgIDs)
 	if err != nil {
 		return o, err
@@ -556,9 +561,11 @@ func (j *Job) commit(ctx context.Context, c chunkOut, seen *docSet, now time.Tim
 	for i := range ch.Rejects {
 		ch.Rejects[i].BatchID = j.Batch.ID
 	}
+	t0 := time.Now()
 	if err := j.im.Store.CommitChunk(ctx, &ch); err != nil {
 		return err
 	}
+	j.im.logger().Debug("chunk committed", "batch", j.Batch.ID, "seq", ch.Seq, "records", len(ch.Records), "subjects", len(ch.Subjects), "took", time.Since(t0))
 	j.Batch.Chunks, j.Batch.LastRow = ch.Seq, ch.LastRow
 	j.Batch.Counts.Add(k)
 	return nil

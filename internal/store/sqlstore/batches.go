@@ -187,6 +187,16 @@ func (s *Store) Rejects(ctx context.Context, batchID string) ([]credit.Reject, e
 // for item under that number. Ingest keeps a document's number on every
 // version it writes, so the newest fact with the number is the chain's end.
 func (s *Store) LatestByDocs(ctx context.Context, dept, item string, docNos []string) (map[string]*credit.Record, error) {
+	return s.LatestByDocsVia(ctx, s.r.QueryContext, dept, item, docNos)
+}
+
+// Query runs a read query; backends pass their own to the ...Via methods
+// (PostgreSQL plans these IN-list reads afresh each time: a cached generic
+// plan made while the table was empty would scan it whole ever after).
+type Query func(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+
+// LatestByDocsVia is LatestByDocs with reads through query.
+func (s *Store) LatestByDocsVia(ctx context.Context, query Query, dept, item string, docNos []string) (map[string]*credit.Record, error) {
 	const op = "store.LatestByDocs"
 	out := make(map[string]*credit.Record)
 	size := min(s.d.MaxParams-2, 500)
@@ -199,7 +209,7 @@ func (s *Store) LatestByDocs(ctx context.Context, dept, item string, docNos []st
 		}
 		q := recordSelect + `WHERE dept = ` + s.d.Placeholder(1) + ` AND item = ` + s.d.Placeholder(2) +
 			` AND doc_no IN (` + string(s.placeholders(nil, 3, n)) + `)`
-		recs, err := s.queryRecords(ctx, q, args...)
+		recs, err := s.queryRecordsVia(ctx, query, q, args...)
 		if err != nil {
 			return nil, s.fail(op, err)
 		}
@@ -216,18 +226,28 @@ func (s *Store) LatestByDocs(ctx context.Context, dept, item string, docNos []st
 
 // SubjectsByIDs returns the stored subjects among ids.
 func (s *Store) SubjectsByIDs(ctx context.Context, ids []string) (map[string]*credit.Subject, error) {
-	return s.subjectsIn(ctx, "store.SubjectsByIDs", "id", ids, func(x *credit.Subject) string { return x.ID })
+	return s.SubjectsByIDsVia(ctx, s.r.QueryContext, ids)
+}
+
+// SubjectsByIDsVia is SubjectsByIDs with reads through query.
+func (s *Store) SubjectsByIDsVia(ctx context.Context, query Query, ids []string) (map[string]*credit.Subject, error) {
+	return s.subjectsIn(ctx, query, "store.SubjectsByIDs", "id", ids, func(x *credit.Subject) string { return x.ID })
 }
 
 // SubjectsByIDHashes returns the stored persons among hashes, by hash.
 func (s *Store) SubjectsByIDHashes(ctx context.Context, hashes []string) (map[string]*credit.Subject, error) {
-	return s.subjectsIn(ctx, "store.SubjectsByIDHashes", "id_hash", hashes, func(x *credit.Subject) string { return x.IDHash })
+	return s.SubjectsByIDHashesVia(ctx, s.r.QueryContext, hashes)
 }
 
-func (s *Store) subjectsIn(ctx context.Context, op, col string, keys []string, key func(*credit.Subject) string) (map[string]*credit.Subject, error) {
+// SubjectsByIDHashesVia is SubjectsByIDHashes with reads through query.
+func (s *Store) SubjectsByIDHashesVia(ctx context.Context, query Query, hashes []string) (map[string]*credit.Subject, error) {
+	return s.subjectsIn(ctx, query, "store.SubjectsByIDHashes", "id_hash", hashes, func(x *credit.Subject) string { return x.IDHash })
+}
+
+func (s *Store) subjectsIn(ctx context.Context, query Query, op, col string, keys []string, key func(*credit.Subject) string) (map[string]*credit.Subject, error) {
 	out := make(map[string]*credit.Subject, len(keys))
 	err := s.inChunks(keys, func(list string, args []any) error {
-		rows, err := s.r.QueryContext(ctx, `SELECT `+subjectCols+` FROM subjects WHERE `+col+` IN (`+list+`)`, args...)
+		rows, err := query(ctx, `SELECT `+subjectCols+` FROM subjects WHERE `+col+` IN (`+list+`)`, args...)
 		if err != nil {
 			return err
 		}
@@ -444,4 +464,21 @@ func (t *sqlChunkTx) ExecMany(ctx context.Context, q string, argLists [][]any) e
 
 func (t *sqlChunkTx) InsertRecords(ctx context.Context, args []any) error {
 	return t.s.insertRecords(ctx, t.tx, args, t.stmts)
+}
+
+func (s *Store) queryRecordsVia(ctx context.Context, query Query, q string, args ...any) ([]credit.Record, error) {
+	rows, err := query(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []credit.Record
+	for rows.Next() {
+		r, err := scanRecord(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *r)
+	}
+	return out, rows.Err()
 }

@@ -53,6 +53,9 @@ func runImport(args []string, stdout, stderr io.Writer) int {
 	}
 	defer closeFn()
 	im.ChunkSize = chunk
+	if _, err := im.Records.Catalog.Department(dept); err != nil {
+		return fail(stderr, "import", err)
+	}
 	exit := 0
 	for _, path := range files {
 		st, err := os.Stat(path)

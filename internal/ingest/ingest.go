@@ -102,8 +102,8 @@ func (im *Importer) Import(ctx context.Context, req Request) (*Job, error) {
 func (im *Importer) Prepare(ctx context.Context, req Request) (*Job, error) {
 	const op = "ingest.Prepare"
 	cat := im.Records.Catalog
-	if _, err := cat.Department(req.Dept); err != nil {
-		return nil, credit.Wrap(op, credit.Invalid, err)
+	if strings.TrimSpace(req.Dept) == "" {
+		return nil, credit.E(op, credit.Invalid, "no reporting department")
 	}
 	it, err := cat.Item(req.Item)
 	if err != nil {

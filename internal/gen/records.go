@@ -280,7 +280,7 @@ func (g *RecordGen) Next() Row {
 		row.Error = g.o.Errors[r.IntN(len(g.o.Errors))]
 		g.inject(&row, subj, nameF, kindF, codeF, idF, docF, dateF, amountF)
 	}
-	if row.Error != "duplicate" {
+	if row.Error == "" { // only good rows can be duplicated: a duplicate of a rejected row is no duplicate
 		if len(g.recent) >= 64 {
 			g.recent = g.recent[1:]
 		}

@@ -147,3 +147,51 @@ func mustItem(t testing.TB, code string) *catalog.Item {
 	}
 	return it
 }
+
+// TestGeneratedErrors imports a generated file with injected errors of
+// every kind: exactly the rows given an error are rejected, every other
+// row lands.
+func TestGeneratedErrors(t *testing.T) {
+	for _, item := range gen.Items {
+		t.Run(item, func(t *testing.T) {
+			const rows = 600
+			opts := gen.RecordOptions{Item: item, Seed: 11, ErrorRate: 0.25, Subjects: 300,
+				Now: time.Date(2026, 11, 2, 0, 0, 0, 0, catalog.Location)}
+			g, _ := gen.NewRecords(opts)
+			bad := map[int]string{}
+			for n := 1; n <= rows; n++ {
+				if e := g.Next().Error; e != "" {
+					bad[n] = e
+				}
+			}
+			g, _ = gen.NewRecords(opts)
+			p := filepath.Join(t.TempDir(), "f.csv")
+			f, _ := os.Create(p)
+			if err := gen.WriteFile(f, mustItem(t, item), g, gen.FileOptions{Format: "csv", Encoding: "gbk", Style: "labels", Rows: rows}); err != nil {
+				t.Fatal(err)
+			}
+			f.Close()
+			st := openSQLite(t)
+			j, err := newImporter(t, st).Import(t.Context(), fileRequest(p, "SAMR-350100", item))
+			if err != nil {
+				t.Fatal(err)
+			}
+			rs, _ := st.Rejects(t.Context(), j.Batch.ID)
+			got := map[int]bool{}
+			for _, r := range rs {
+				got[r.Row] = true
+				if bad[r.Row] == "" {
+					t.Errorf("row %d rejected but generated clean: %s: %s", r.Row, r.Field, r.Reason)
+				}
+			}
+			for n, e := range bad {
+				if !got[n] {
+					t.Errorf("row %d (%s) was accepted", n, e)
+				}
+			}
+			if j.Batch.Counts.Accepted != rows-len(bad) {
+				t.Errorf("accepted %d, want %d", j.Batch.Counts.Accepted, rows-len(bad))
+			}
+		})
+	}
+}

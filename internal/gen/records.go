@@ -43,6 +43,9 @@ type RecordOptions struct {
 	Errors    []string
 	// Region is the GB/T 2260 region of the deciding authority.
 	Region string
+	// Names fixes the names of some subjects of the population (by index),
+	// so that a demo has predictable names to search for.
+	Names map[int]string
 }
 
 // RecordGen produces department records in the 双公示 field sets,
@@ -143,6 +146,9 @@ func (g *RecordGen) SubjectAt(i int) Subject {
 	s := Subject{Kind: credit.Organisation, Code: code, Name: nm.Company(place), LegalRep: nm.Person()}
 	if res.Authority == "9" && res.EntityType == "2" {
 		s.Kind, s.Name = credit.IndividualBusiness, nm.Shop(place)
+	}
+	if n, ok := g.o.Names[i]; ok {
+		s.Name = n
 	}
 	birth := time.Date(1955+r.IntN(45), time.Month(1+r.IntN(12)), 1+r.IntN(28), 0, 0, 0, 0, time.UTC)
 	s.RepID = ug.ResidentID(res.Region, birth, r.IntN(2) == 0)

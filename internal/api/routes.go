@@ -60,6 +60,17 @@ func (a *API) table() []Route {
 		{Method: "POST", Path: p + "/records/{id}/revocations", Roles: roles(admin, dept), Audited: true, Action: "record.revoke",
 			Summary: "Revoke a record", Handler: a.revokeRecord},
 
+		{Method: "POST", Path: p + "/batches", Roles: roles(admin, dept), Audited: true, Action: "batch.create",
+			Summary: "Upload a department file (CSV, XLSX, JSONL) for import; answers 202 with the batch", Handler: a.createBatch},
+		{Method: "GET", Path: p + "/batches", Roles: roles(admin, reviewer, dept), Action: "batch.list",
+			Summary: "Import batches, newest first", Handler: a.listBatches},
+		{Method: "GET", Path: p + "/batches/{id}", Roles: roles(admin, reviewer, dept), Action: "batch.read",
+			Summary: "An import batch: status and counts", Handler: a.getBatch},
+		{Method: "GET", Path: p + "/batches/{id}/rejects", Roles: roles(admin, reviewer, dept), Action: "batch.rejects.read",
+			Summary: "The rejected rows with reasons, in the department's own format", Handler: a.batchRejects},
+		{Method: "GET", Path: p + "/quality", Roles: roles(admin, reviewer, dept), Action: "quality.read",
+			Summary: "Data quality per department: timeliness, error rate, 重错码率, completeness", Handler: a.quality},
+
 		{Method: "GET", Path: p + "/audit", Roles: roles(auditor, admin), Audited: true, Action: "audit.read",
 			Summary: "The query and decision log, newest first", Handler: a.auditLog},
 

@@ -58,7 +58,14 @@ func startWorkflow(ctx context.Context, cfg *config.Config, st credit.Store, svc
 func init() {
 	// bench check (sanction) dispatches the other bench subcommands here.
 	if benchOther == nil {
-		benchOther = runBench
+		benchOther = func(args []string, stdout, stderr io.Writer) int {
+			for _, a := range args {
+				if a == "ingest" {
+					return runBenchIngest(args, stdout, stderr)
+				}
+			}
+			return runBench(args, stdout, stderr)
+		}
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 // or delete them.
 type Store interface {
 	SanctionStore
+	BatchStore
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 	// Close releases the connections.

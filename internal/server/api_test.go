@@ -51,6 +51,17 @@ func (e *env) scenario(rt api.Route, role credit.Role) req {
 	case "/api/v1/records/{id}/revocations":
 		path = strings.Replace(path, "{id}", e.appendRecord(e.keys[credit.RoleDept]), 1)
 		q.body = map[string]any{"reason": "行政复议撤销"}
+	case "/api/v1/batches":
+		if rt.Method == "POST" {
+			path += "?item=admin_penalty&file_name=f.jsonl"
+			if role != credit.RoleDept {
+				path += "&dept=" + deptCode
+			}
+			q.raw = e.batchFile(1)
+			q.header = map[string]string{"Content-Type": "application/x-ndjson"}
+		}
+	case "/api/v1/batches/{id}", "/api/v1/batches/{id}/rejects":
+		path = strings.Replace(path, "{id}", e.batch(), 1)
 	case "/api/v1/sessions":
 		if rt.Method == "POST" {
 			q.body = map[string]any{"name": e.names[credit.RoleAdmin], "password": password}

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"log/slog"
 	"net/http/httptest"
@@ -155,7 +156,15 @@ func TestBrowserObjectionAndRepair(t *testing.T) {
 	}
 	press := func(button, wantState string) {
 		t.Helper()
-		run("press "+button, chromedp.Click(chromedp.CSS("#do-"+button)), chromedp.WaitVisible(chromedp.CSS("#case-state")))
+		// The button is gone once the page of the new state has loaded
+		// (the same URL, so waiting for #case-state alone would race).
+		// The timeout only keeps a refused step from hanging the test.
+		sctx, cancel := context.WithTimeout(bctx, time.Minute)
+		defer cancel()
+		if err := chromedp.Do(sctx, chromedp.Click(chromedp.CSS("#do-"+button)), chromedp.WaitNotPresent(chromedp.CSS("#do-"+button)),
+			chromedp.WaitVisible(chromedp.CSS("#case-state"))); err != nil {
+			t.Fatalf("press %s: %v (page: %s)", button, err, text("body"))
+		}
 		if got := text("#case-state"); got != wantState {
 			t.Fatalf("after %s: state %q, want %q", button, got, wantState)
 		}
@@ -235,8 +244,9 @@ func TestBrowserObjectionAndRepair(t *testing.T) {
 	run("upload with the tracking code",
 		chromedp.SetUploadFiles(chromedp.CSS(`#upload-form input[name="evidence"]`), []string{evidence}),
 		chromedp.Submit(chromedp.CSS(`#upload-form input[name="evidence"]`)),
-		chromedp.WaitVisible(chromedp.CSS("#supplement-form")),
+		chromedp.WaitVisible(chromedp.CSS(`p[role="status"]`)),
 		chromedp.Click(chromedp.CSS("#supplement-form button")),
+		chromedp.WaitNotPresent(chromedp.CSS("#supplement-form")),
 		chromedp.WaitVisible(chromedp.CSS("#track-state")),
 	)
 	if got := text("#track-state"); got != "已转认定单位，待受理" {

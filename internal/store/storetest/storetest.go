@@ -58,6 +58,7 @@ func Run(t *testing.T, open func(t *testing.T) credit.Store) {
 			c.fn(t, s)
 		})
 	}
+	t.Run("Batches", func(t *testing.T) { runBatches(t, open) })
 }
 
 // Fixtures.

@@ -188,7 +188,7 @@ func TestProperties(t *testing.T) {
 
 func TestEmbeddedYears(t *testing.T) {
 	ys := Default().Years()
-	if len(ys) < 3 || ys[0].Year != 2025 {
+	if len(ys) < 5 || ys[0].Year != 2023 {
 		t.Fatalf("years: %+v", ys)
 	}
 	for _, y := range ys {

@@ -3,7 +3,9 @@ package server_test
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -200,5 +202,49 @@ func TestObjectionAndRepairAPI(t *testing.T) {
 	r = e.do(req{method: "GET", path: "/api/v1/calendar/deadline?from=2026-09-30&days=1"})
 	if r.json(t)["due"] != "2026-10-08" {
 		t.Errorf("deadline over 国庆: %s", r.body)
+	}
+}
+
+// TestPortalCasePages: the subject reads its own case history; the
+// tracking page answers a wrong code with 404 and no details; staff pages
+// refuse a subject account.
+func TestPortalCasePages(t *testing.T) {
+	e := newEnv(t)
+	id, code := e.fileCase(false)
+	subj := e.keys[credit.RoleSubject]
+	r := e.do(req{method: "GET", path: "/my/cases/" + id, key: subj})
+	if r.status != 200 || !strings.Contains(string(r.body), "已转认定单位，待受理") || !strings.Contains(string(r.body), "金额有误") {
+		t.Errorf("own case page: %d\n%s", r.status, r.body)
+	}
+	if r := e.do(req{method: "GET", path: "/my/cases", key: subj}); r.status != 200 || !strings.Contains(string(r.body), "/my/cases/"+id) {
+		t.Errorf("case list: %d", r.status)
+	}
+	if r := e.do(req{method: "GET", path: "/my/cases/" + id, key: e.keys[credit.RoleDept]}); r.status != 403 {
+		t.Errorf("dept on the applicant's page: %d", r.status)
+	}
+	if r := e.do(req{method: "GET", path: "/console/cases?kind=objection", key: subj}); r.status != 403 {
+		t.Errorf("subject on the console queue: %d", r.status)
+	}
+	r = e.do(req{method: "GET", path: "/console/cases?kind=objection", key: e.keys[credit.RoleDept]})
+	if r.status != 200 || !strings.Contains(string(r.body), id) {
+		t.Errorf("unit queue: %d", r.status)
+	}
+	if r := e.do(req{method: "GET", path: "/console/cases/" + id, key: e.dept2}); r.status != 404 {
+		t.Errorf("another unit's case page: %d", r.status)
+	}
+	form := func(path string, vals url.Values) resp {
+		res, err := http.PostForm(e.srv.URL+path, vals)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return resp{status: res.StatusCode, body: b}
+	}
+	if r := form("/track", url.Values{"code": {"AAAA-BBBB-CCCC-DDDD"}}); r.status != 404 || strings.Contains(string(r.body), "金额有误") {
+		t.Errorf("wrong tracking code: %d", r.status)
+	}
+	if r := form("/track", url.Values{"code": {code}}); r.status != 200 || !strings.Contains(string(r.body), "金额有误") {
+		t.Errorf("tracking page: %d", r.status)
 	}
 }

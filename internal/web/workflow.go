@@ -95,6 +95,7 @@ func (p *Portal) wfRoutes() error {
 		p.pages[name] = t
 	}
 	p.mux.HandleFunc("GET /my/cases", p.myCases)
+	p.mux.HandleFunc("GET /my/cases/{id}", p.myCase)
 	p.mux.HandleFunc("GET /my/objections/new", p.objectionForm)
 	p.mux.HandleFunc("POST /my/objections", p.objectionFile)
 	p.mux.HandleFunc("GET /my/repairs/new", p.repairForm)
@@ -261,6 +262,24 @@ func (p *Portal) myCases(w http.ResponseWriter, r *http.Request) {
 		wv.Cases = append(wv.Cases, v.caseRow(&hist[i].Case, now))
 	}
 	p.render(w, r, http.StatusOK, "my_cases", v, func(v *view) { v.Title, v.WF = v.T["my_cases_title"], wv })
+}
+
+// myCase shows one of the subject's own cases with its whole history.
+func (p *Portal) myCase(w http.ResponseWriter, r *http.Request) {
+	pr, ok := p.subjectOnly(w, r)
+	if !ok {
+		return
+	}
+	v := p.newView(w, r, pr)
+	c, err := p.wf().Case(r.Context(), r.PathValue("id"))
+	if err == nil && c.SubjectID != pr.Account.Subject {
+		err = credit.E("web", credit.NotFound, "not this subject's case")
+	}
+	if err != nil {
+		p.fail(w, r, v, err)
+		return
+	}
+	p.renderTrack(w, r, v, c, "", "")
 }
 
 func (p *Portal) findRecord(ctx context.Context, v *view, sid, id string) (*recordRow, error) {
@@ -458,7 +477,7 @@ func (p *Portal) renderTrack(w http.ResponseWriter, r *http.Request, v *view, c 
 	}
 	row := v.caseRow(c, p.cfg.Now())
 	wv := &wfView{Case: &row, Events: v.eventRows(evs, false), Files: files, Code: code, Message: msg,
-		CanUpload: c.Open, Awaiting: c.State == workflow.StateAwaiting}
+		CanUpload: c.Open && code != "", Awaiting: c.State == workflow.StateAwaiting}
 	for i := len(evs) - 1; i >= 0; i-- {
 		if evs[i].Action == "request_materials" {
 			wv.Missing = evs[i].Data["missing"]

@@ -102,11 +102,28 @@ func (s *Service) Eligibility(ctx context.Context, subjectID, recordID, domain s
 			}
 		}
 	}
+	if rl, ok := s.cfg.Lists.(RepairLimits); ok {
+		reasons, from, err := rl.RepairLimits(ctx, subjectID, st.Origin, now)
+		if err != nil {
+			return nil, credit.Wrap(op, credit.Other, err)
+		}
+		e.Reasons = append(e.Reasons, reasons...)
+		if from.After(e.From) {
+			e.From = from
+		}
+	}
 	e.Eligible = len(e.Reasons) == 0
 	if e.Eligible {
 		e.From = time.Time{}
 	}
 	return e, nil
+}
+
+// RepairLimits is implemented by a Lists that knows the list exit rules
+// (the sanction service): reasons a repair cannot end the entries resting
+// on the record now, and the earliest date it could.
+type RepairLimits interface {
+	RepairLimits(ctx context.Context, subjectID, recordID string, now time.Time) ([]Reason, time.Time, error)
 }
 
 // Repair is an application for credit repair.

@@ -3,7 +3,9 @@ package workflow
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
+	"time"
 
 	"github.com/xinyong/xinyong/internal/credit"
 	"github.com/xinyong/xinyong/internal/sanction"
@@ -17,9 +19,42 @@ import (
 type SanctionGate struct{ S *sanction.Service }
 
 var (
-	_ Suspender = SanctionGate{}
-	_ Lists     = SanctionGate{}
+	_ Suspender    = SanctionGate{}
+	_ Lists        = SanctionGate{}
+	_ RepairLimits = SanctionGate{}
 )
+
+// RepairLimits implements the workflow's eligibility check against the
+// list exit rules: an entry resting on the record whose list cannot be left
+// by repair, or not before a minimum listing period.
+func (g SanctionGate) RepairLimits(ctx context.Context, subjectID, recordID string, now time.Time) ([]Reason, time.Time, error) {
+	es, err := g.entriesOn(ctx, subjectID, recordID)
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	var reasons []Reason
+	var from time.Time
+	for _, e := range es {
+		if e.State != credit.StepDecided {
+			continue
+		}
+		lt, err := g.S.Catalog.List(e.List)
+		if err != nil {
+			return nil, time.Time{}, err
+		}
+		if !lt.Exit.Repairable {
+			reasons = append(reasons, Reason{Code: "list_not_repairable", Message: fmt.Sprintf("the record grounds an entry on %s, which cannot be left by repair: %s", lt.Name, lt.Exit.Text)})
+			continue
+		}
+		if min := e.Detail.Since.AddDate(0, lt.Exit.MinMonths, 0); now.Before(min) {
+			reasons = append(reasons, Reason{Code: "list_min_period", Message: fmt.Sprintf("the entry on %s can be left by repair only after %d months listed: apply from %s", lt.Name, lt.Exit.MinMonths, dateStr(min))})
+			if min.After(from) {
+				from = min
+			}
+		}
+	}
+	return reasons, from, nil
+}
 
 func (g SanctionGate) kind(t Target) string {
 	if t.Kind == "entry" {

@@ -98,24 +98,20 @@ func TestWithSanction(t *testing.T) {
 	// Repair: refused while the list's own 12-month minimum runs, granted
 	// after it; the entry is removed and no measure is returned.
 	clk.Move(30 * 24 * time.Hour)
-	rc, _, err := wf.FileRepair(ctx, subj, workflow.Repair{SubjectID: org, RecordID: rec.ID, Statement: "已整改", ObligationsMet: true, CommitmentAccepted: true})
+	el, err := wf.Eligibility(ctx, org, rec.ID, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := wf.AcceptRepair(ctx, unit, rc.ID); err != nil {
-		t.Fatal(err)
+	if el.Eligible || el.Reasons[0].Code != "list_min_period" || el.From.Format(time.DateOnly) != "2027-03-17" {
+		t.Fatalf("eligibility while the list's minimum runs: %+v", el)
 	}
-	if err := wf.ApproveRepair(ctx, unit, rc.ID, "准予修复"); credit.KindOf(err) != credit.Conflict {
-		t.Fatalf("repair exit before the list's minimum: %v", err)
-	}
-	if m, _ := wf.RecordMarks(ctx, org, rec.ID); m.Repaired {
-		t.Fatal("marked repaired although the list refused")
-	}
-	if err := wf.RefuseRepair(ctx, unit, rc.ID, "名单最短期限未满"); err != nil {
-		t.Fatal(err)
+	// Had it been filed (the list rule is checked again at the decision),
+	// the decision is refused and nothing is marked.
+	if _, _, err := wf.FileRepair(ctx, subj, workflow.Repair{SubjectID: org, RecordID: rec.ID, Statement: "已整改", ObligationsMet: true, CommitmentAccepted: true}); credit.KindOf(err) != credit.Invalid {
+		t.Fatalf("early repair filed: %v", err)
 	}
 	clk.Set(time.Date(2027, 3, 22, 2, 0, 0, 0, time.UTC))
-	rc, _, err = wf.FileRepair(ctx, subj, workflow.Repair{SubjectID: org, RecordID: rec.ID, Statement: "已整改", ObligationsMet: true, CommitmentAccepted: true})
+	rc, _, err := wf.FileRepair(ctx, subj, workflow.Repair{SubjectID: org, RecordID: rec.ID, Statement: "已整改", ObligationsMet: true, CommitmentAccepted: true})
 	if err != nil {
 		t.Fatal(err)
 	}

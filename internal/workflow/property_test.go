@@ -1,16 +1,102 @@
 package workflow_test
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
 	"math/rand"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/xinyong/xinyong/internal/catalog"
 	"github.com/xinyong/xinyong/internal/credit"
+	"github.com/xinyong/xinyong/internal/sanction"
 	"github.com/xinyong/xinyong/internal/workday"
 	"github.com/xinyong/xinyong/internal/workflow"
 )
+
+// multiGate tells both the stand-in and the real sanction service.
+type multiGate struct {
+	a *sanctionStandIn
+	b workflow.SanctionGate
+}
+
+func (m multiGate) MarkUnderVerification(ctx context.Context, t workflow.Target, actor, reason, ref string) error {
+	m.a.MarkUnderVerification(ctx, t, actor, reason, ref)
+	return m.b.MarkUnderVerification(ctx, t, actor, reason, ref)
+}
+func (m multiGate) ClearVerification(ctx context.Context, t workflow.Target, actor, reason, ref string) error {
+	m.a.ClearVerification(ctx, t, actor, reason, ref)
+	return m.b.ClearVerification(ctx, t, actor, reason, ref)
+}
+func (m multiGate) RemoveForRepair(ctx context.Context, s, r, actor, ref string) error {
+	if err := m.b.RemoveForRepair(ctx, s, r, actor, ref); err != nil {
+		return err
+	}
+	return m.a.RemoveForRepair(ctx, s, r, actor, ref)
+}
+func (m multiGate) RestoreAfterRepair(ctx context.Context, s, r, actor, ref string) error {
+	m.a.RestoreAfterRepair(ctx, s, r, actor, ref)
+	return m.b.RestoreAfterRepair(ctx, s, r, actor, ref)
+}
+func (m multiGate) Mask(ctx context.Context, s, actor, ref string) error {
+	m.a.Mask(ctx, s, actor, ref)
+	return m.b.Mask(ctx, s, actor, ref)
+}
+func (m multiGate) Unmask(ctx context.Context, s, actor, ref string) error {
+	m.a.Unmask(ctx, s, actor, ref)
+	return m.b.Unmask(ctx, s, actor, ref)
+}
+func (m multiGate) RepairLimits(ctx context.Context, s, r string, now time.Time) ([]workflow.Reason, time.Time, error) {
+	return m.b.RepairLimits(ctx, s, r, now)
+}
+
+// listOnSerious lists the fixture's subject on the market-regulation
+// serious list on the record, with the real sanction service, and rebuilds
+// the fixture's workflow to tell both it and the stand-in.
+func listOnSerious(t *testing.T, f *fixture, recordID string) *sanction.Service {
+	t.Helper()
+	cat, _ := catalog.Default()
+	svc, err := sanction.New(f.ctx, sanction.Config{Store: f.st, Catalog: cat, Now: f.clock.Now, Logger: slog.New(slog.DiscardHandler)})
+	f.must(err)
+	t.Cleanup(func() { svc.Close(context.Background()) })
+	samr := sanction.Actor{Name: "samr", Role: credit.RoleDept, Dept: unitDept}
+	e, err := svc.Propose(f.ctx, samr, sanction.Proposal{List: "samr_serious_illegal", SubjectID: f.subj.ID, BasisRecords: []string{recordID}, Grounds: "严重违法"})
+	f.must(err)
+	_, err = svc.Notice(f.ctx, samr, e.ID, sanction.NoticeInput{DocNo: "榕市监告〔2026〕9号"})
+	f.must(err)
+	f.clock.Set(at("2027-01-12"))
+	_, err = svc.Decide(f.ctx, samr, e.ID, sanction.DecisionInput{DocNo: "榕市监严〔2027〕1号"})
+	f.must(err)
+	f.sanc.mu.Lock()
+	f.sanc.entries = map[string]string{recordID: e.ID} // the stand-in models the same single entry
+	f.sanc.mu.Unlock()
+	gate := multiGate{a: f.sanc, b: workflow.SanctionGate{S: svc}}
+	wf, err := workflow.New(workflow.Config{Store: f.st, Records: f.rec, Catalog: cat, Now: f.clock.Now, Suspender: gate, Lists: gate, Logger: slog.New(slog.DiscardHandler)})
+	f.must(err)
+	f.wf = wf
+	return svc
+}
+
+// checkRealHitCheck asserts on the real hit check: no measure is returned
+// while the record is under verification, repaired or masked.
+func checkRealHitCheck(t *testing.T, f *fixture, svc *sanction.Service, recordID string, log []string) {
+	t.Helper()
+	marks, masked, err := f.wf.SubjectMarks(f.ctx, f.subj.ID)
+	f.must(err)
+	m := marks[recordID]
+	if !(m.UnderObjection || m.Repaired || masked) {
+		return
+	}
+	caller := sanction.Caller{Name: "procurement", Dept: "FIN-350100", Matters: []string{"gov_procurement"}}
+	r, err := svc.Check(f.ctx, caller, sanction.Request{Matter: "gov_procurement", Subjects: []sanction.Query{{Code: f.subj.Code}}})
+	f.must(err)
+	if res := r.Results[0]; len(res.Measures) != 0 {
+		t.Fatalf("real hit check returns %d measures for a record under verification/repaired/masked (marks %+v, masked %v)\nhistory:\n%s",
+			len(res.Measures), m, masked, strings.Join(log, "\n"))
+	}
+}
 
 // TestProperties runs random sequences of actions and clock moves and
 // checks after every step that:
@@ -34,12 +120,16 @@ func TestProperties(t *testing.T) {
 
 func runProperty(t *testing.T, seed int64, steps int) {
 	rng := rand.New(rand.NewSource(seed))
-	f := newFixture(t, at("2027-01-15"))
+	f := newFixture(t, at("2026-12-21"))
 	var recs []string
 	for i := 0; i < 4; i++ {
 		r := f.penalty(fmt.Sprintf("榕市监罚〔2026〕%d号", 100+i), []string{"2", "0.5", "150", "3"}[i], "2026-10-08")
 		recs = append(recs, r.ID)
 	}
+	// The serious record (150万元) grounds a real listing; the real hit
+	// check is asserted next to the stand-in's.
+	real := listOnSerious(t, f, recs[2])
+	f.clock.Set(at("2027-01-15"))
 	end := at("2027-11-20") // stay within the calendar's years
 	actors := []workflow.Actor{f.unit, f.staff, f.subjA}
 	var log []string
@@ -172,6 +262,7 @@ func runProperty(t *testing.T, seed int64, steps int) {
 			done[act]++
 		}
 		checkInvariants(t, f, recs, log)
+		checkRealHitCheck(t, f, real, recs[2], log)
 	}
 }
 

@@ -540,9 +540,48 @@ func (s *Service) RecordMarks(ctx context.Context, subjectID, recordID string) (
 }
 
 // MarksFor implements the publication engine's mark source: marks by
-// origin record ID. Records of several subjects may be asked at once.
+// origin record ID. It is on every subject page, so it costs one query for
+// the cases on those records, plus one for masked subjects (and a record
+// look-up per ID only while some subject is masked).
 func (s *Service) MarksFor(ctx context.Context, originIDs []string) (map[string]Marks, error) {
-	subjects := map[string]bool{}
+	out := map[string]Marks{}
+	if len(originIDs) == 0 {
+		return out, nil
+	}
+	for i := 0; i < len(originIDs); i += 1000 {
+		chunk := originIDs[i:min(i+1000, len(originIDs))]
+		cs, err := s.cfg.Store.Cases(ctx, credit.CaseFilter{RecordIDs: chunk, Limit: 100000})
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range cs {
+			m := out[c.RecordID]
+			switch {
+			case c.Kind == credit.CaseObjection && c.State == StateVerifying:
+				m.UnderObjection = true
+			case c.Kind == credit.CaseRepair && c.State == StateRepaired:
+				m.Repaired = true
+			case c.Kind == credit.CaseRepair && c.Open:
+				m.UnderRepair = true
+			default:
+				continue
+			}
+			out[c.RecordID] = m
+		}
+	}
+	bk, err := s.cfg.Store.Cases(ctx, credit.CaseFilter{Kind: credit.CaseBankruptcy, Limit: 100000})
+	if err != nil {
+		return nil, err
+	}
+	masked := map[string]bool{}
+	for _, c := range bk {
+		if c.State == StateMasked || c.State == StateCompleted {
+			masked[c.SubjectID] = true
+		}
+	}
+	if len(masked) == 0 {
+		return out, nil
+	}
 	for _, id := range originIDs {
 		r, err := s.cfg.Store.Record(ctx, id)
 		if err != nil {
@@ -551,22 +590,10 @@ func (s *Service) MarksFor(ctx context.Context, originIDs []string) (map[string]
 			}
 			return nil, err
 		}
-		subjects[r.SubjectID] = true
-	}
-	want := map[string]bool{}
-	for _, id := range originIDs {
-		want[id] = true
-	}
-	out := map[string]Marks{}
-	for sid := range subjects {
-		ms, _, err := s.SubjectMarks(ctx, sid)
-		if err != nil {
-			return nil, err
-		}
-		for id, m := range ms {
-			if want[id] {
-				out[id] = m
-			}
+		if masked[r.SubjectID] && r.Severity != credit.SeverityNone {
+			m := out[id]
+			m.BankruptcyMasked = true
+			out[id] = m
 		}
 	}
 	return out, nil

@@ -461,3 +461,37 @@ func TestMissingCalendarYear(t *testing.T) {
 		t.Errorf("a case was opened without a deadline: %+v", cs)
 	}
 }
+
+// TestMarksForMatchesSubjectMarks: the publication engine's mark source
+// says the same as SubjectMarks.
+func TestMarksForMatchesSubjectMarks(t *testing.T) {
+	f := newFixture(t, at("2027-01-11"))
+	a := f.penalty("榕市监罚〔2026〕31号", "2", "2026-10-08")
+	b := f.penalty("榕市监罚〔2026〕32号", "2", "2026-10-08")
+	c := f.penalty("榕市监罚〔2026〕33号", "2", "2026-10-08")
+	oc, _, err := f.wf.FileObjection(f.ctx, f.subjA, workflow.Objection{SubjectID: f.subj.ID, RecordID: a.ID, Reasons: "x"})
+	f.must(err)
+	f.must(f.wf.AcceptObjection(f.ctx, f.unit, oc.ID))
+	_, _, err = f.wf.FileRepair(f.ctx, f.subjA, workflow.Repair{SubjectID: f.subj.ID, RecordID: b.ID, Statement: "已整改", ObligationsMet: true, CommitmentAccepted: true})
+	f.must(err)
+	check := func() {
+		t.Helper()
+		want, _, err := f.wf.SubjectMarks(f.ctx, f.subj.ID)
+		f.must(err)
+		got, err := f.wf.MarksFor(f.ctx, []string{a.ID, b.ID, c.ID})
+		f.must(err)
+		for _, id := range []string{a.ID, b.ID, c.ID} {
+			if got[id] != want[id] {
+				t.Errorf("record %s: MarksFor %+v, SubjectMarks %+v", id, got[id], want[id])
+			}
+		}
+	}
+	check()
+	bc, err := f.wf.FileBankruptcy(f.ctx, f.staff, f.subj.ID, "(2027)闽01破2号", "")
+	f.must(err)
+	f.must(f.wf.Mask(f.ctx, f.staff, bc.ID))
+	check()
+	if m, _ := f.wf.MarksFor(f.ctx, []string{c.ID}); !m[c.ID].BankruptcyMasked {
+		t.Error("masked record not marked")
+	}
+}

@@ -63,8 +63,8 @@ type Result struct {
 }
 
 // CountCap bounds the matches a query counts, so that a query matching
-// most of the index ("公司") costs no more than one matching a thousand.
-const CountCap = 1000
+// most of the index ("公司") costs no more than one matching a hundred.
+const CountCap = 100
 
 type doc struct {
 	id, code, name string

@@ -276,7 +276,9 @@ func TestBrowser(t *testing.T) {
 // TestPublicRateLimit checks the limit end to end through the real server.
 func TestPublicRateLimit(t *testing.T) {
 	e := newEnv(t)
-	h, err := server.New(server.Deps{Store: e.st, Catalog: e.cat, Records: e.svc, Now: time.Now, PublicRate: 1, PublicBurst: 3,
+	// A frozen clock: no token comes back during the test, however slow the machine.
+	frozen := time.Now()
+	h, err := server.New(server.Deps{Store: e.st, Catalog: e.cat, Records: e.svc, Now: func() time.Time { return frozen }, PublicRate: 1, PublicBurst: 3,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
@@ -297,6 +299,19 @@ func TestPublicRateLimit(t *testing.T) {
 	}
 	if codes[0] != 200 || codes[3] != http.StatusTooManyRequests {
 		t.Fatalf("statuses %v: want 200 first and 429 after the burst", codes)
+	}
+	// A made-up key shares the address's (empty) bucket; a real one has its own.
+	for key, want := range map[string]int{"xy_madeupmadeupmadeupmadeupmadeupma": http.StatusTooManyRequests, e.keys[credit.RoleBusiness]: http.StatusOK} {
+		rq, _ := http.NewRequest("GET", srv.URL+"/api/v1/search?q=%E7%A6%8F%E5%B7%9E", nil)
+		rq.Header.Set("X-API-Key", key)
+		resp, err := http.DefaultClient.Do(rq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("key %.6s…: status %d, want %d", key, resp.StatusCode, want)
+		}
 	}
 	// Health checks are never limited.
 	resp, err := http.Get(srv.URL + "/healthz")

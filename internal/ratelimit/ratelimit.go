@@ -158,6 +158,11 @@ func PublicPath(r *http.Request) bool {
 		return false
 	}
 	p := r.URL.Path
+	// Non-public reads (a credit file, an identity) are audited per
+	// account instead.
+	if strings.HasSuffix(p, "/records") || strings.HasSuffix(p, "/identity") || strings.HasSuffix(p, "/file") {
+		return false
+	}
 	for _, pre := range []string{"/search", "/subjects/", "/lists/", "/api/v1/search", "/api/v1/subjects", "/api/v1/lists/"} {
 		if p == pre || strings.HasPrefix(p, pre) {
 			return true

@@ -69,6 +69,9 @@ func TestMiddleware(t *testing.T) {
 	if r := get("/subjects/X", ""); r.StatusCode != 429 || !strings.HasPrefix(r.Header.Get("Content-Type"), "text/html") {
 		t.Fatalf("portal page when limited: %d %s", r.StatusCode, r.Header.Get("Content-Type"))
 	}
+	if r := get("/api/v1/subjects/X/records", ""); r.StatusCode != 204 {
+		t.Fatalf("non-public read limited: %d", r.StatusCode)
+	}
 	if r := get("/healthz", ""); r.StatusCode != 204 {
 		t.Fatalf("non-public path limited: %d", r.StatusCode)
 	}

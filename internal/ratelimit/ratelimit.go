@@ -1,7 +1,8 @@
 // Package ratelimit limits how fast one client may call the public
 // endpoints (search, subject pages, lists), against bulk scraping of the
-// portal. Each client — an API key if the request carries one, otherwise
-// the remote address — has a token bucket in memory. The buckets are per
+// portal. Each client — an authenticated account (API key or session) if
+// the server names one, otherwise the remote address — has a token bucket
+// in memory. The buckets are per
 // node: behind a load balancer each node allows the rate, which bounds a
 // scraper by nodes × rate; that is the intended trade-off for stateless
 // nodes.
@@ -91,30 +92,38 @@ func (l *Limiter) sweep(now time.Time) {
 	}
 }
 
-// Client names the caller of r: its API key (hashed, never kept clear) or
-// its remote address.
+// Client names the caller of r by its remote address. A server that can
+// authenticate callers passes its own function to Middleware, so that a
+// signed-in account or a valid API key gets its own bucket (and a made-up
+// key does not: it would let a scraper mint buckets at will).
 func Client(r *http.Request) string {
-	key := r.Header.Get("X-API-Key")
-	if a := r.Header.Get("Authorization"); key == "" && strings.HasPrefix(a, "Bearer ") {
-		key = strings.TrimPrefix(a, "Bearer ")
-	}
-	if key != "" {
-		h := sha256.Sum256([]byte(key))
-		return "key:" + hex.EncodeToString(h[:8])
-	}
 	return "ip:" + middleware.RemoteIP(r)
+}
+
+// AccountClient names an authenticated account; the caller passes the
+// account ID, or "" for an anonymous or unauthenticated request, which
+// falls back to the remote address.
+func AccountClient(r *http.Request, accountID string) string {
+	if accountID != "" {
+		h := sha256.Sum256([]byte(accountID))
+		return "acct:" + hex.EncodeToString(h[:8])
+	}
+	return Client(r)
 }
 
 // Middleware limits the requests for which public returns true. A refused
 // request gets 429 with Retry-After in whole seconds: JSON under /api/,
 // a short HTML page elsewhere.
-func (l *Limiter) Middleware(public func(*http.Request) bool, next http.Handler) http.Handler {
+func (l *Limiter) Middleware(public func(*http.Request) bool, client func(*http.Request) string, next http.Handler) http.Handler {
+	if client == nil {
+		client = Client
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !public(r) {
 			next.ServeHTTP(w, r)
 			return
 		}
-		ok, wait := l.Allow(Client(r))
+		ok, wait := l.Allow(client(r))
 		if ok {
 			next.ServeHTTP(w, r)
 			return
@@ -149,6 +158,11 @@ func PublicPath(r *http.Request) bool {
 		return false
 	}
 	p := r.URL.Path
+	// Non-public reads (a credit file, an identity) are audited per
+	// account instead.
+	if strings.HasSuffix(p, "/records") || strings.HasSuffix(p, "/identity") || strings.HasSuffix(p, "/file") {
+		return false
+	}
 	for _, pre := range []string{"/search", "/subjects/", "/lists/", "/api/v1/search", "/api/v1/subjects", "/api/v1/lists/"} {
 		if p == pre || strings.HasPrefix(p, pre) {
 			return true

@@ -35,7 +35,14 @@ func TestLimiter(t *testing.T) {
 func TestMiddleware(t *testing.T) {
 	now := time.Unix(1_700_000_000, 0)
 	l := New(1, 2, func() time.Time { return now })
-	h := l.Middleware(PublicPath, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(204) }))
+	// The test's "authentication": key "good" is an account, others are not.
+	client := func(r *http.Request) string {
+		if r.Header.Get("X-API-Key") == "good" {
+			return AccountClient(r, "acct-1")
+		}
+		return AccountClient(r, "")
+	}
+	h := l.Middleware(PublicPath, client, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(204) }))
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 	get := func(path, key string) *http.Response {
@@ -62,11 +69,17 @@ func TestMiddleware(t *testing.T) {
 	if r := get("/subjects/X", ""); r.StatusCode != 429 || !strings.HasPrefix(r.Header.Get("Content-Type"), "text/html") {
 		t.Fatalf("portal page when limited: %d %s", r.StatusCode, r.Header.Get("Content-Type"))
 	}
+	if r := get("/api/v1/subjects/X/records", ""); r.StatusCode != 204 {
+		t.Fatalf("non-public read limited: %d", r.StatusCode)
+	}
 	if r := get("/healthz", ""); r.StatusCode != 204 {
 		t.Fatalf("non-public path limited: %d", r.StatusCode)
 	}
-	if r := get("/api/v1/search?q=x", "xy_secret"); r.StatusCode != 204 {
-		t.Fatalf("an API key has its own bucket: %d", r.StatusCode)
+	if r := get("/api/v1/search?q=x", "made-up"); r.StatusCode != 429 {
+		t.Fatalf("a made-up key escaped the address's bucket: %d", r.StatusCode)
+	}
+	if r := get("/api/v1/search?q=x", "good"); r.StatusCode != 204 {
+		t.Fatalf("an authenticated account has its own bucket: %d", r.StatusCode)
 	}
 	now = now.Add(time.Second)
 	if r := get("/search?q=x", ""); r.StatusCode != 204 {

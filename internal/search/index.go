@@ -63,14 +63,25 @@ type Result struct {
 }
 
 // CountCap bounds the matches a query counts, so that a query matching
-// most of the index ("公司") costs no more than one matching a thousand.
-const CountCap = 1000
+// most of the index ("公司") costs no more than one matching a hundred.
+const CountCap = 100
 
+// doc is one indexed subject. Former names live in a side map, because
+// few subjects have any and a doc per subject should stay small.
 type doc struct {
 	id, code, name string
-	former         []string
-	folded         string   // normalised name
-	foldedFormer   []string // normalised former names
+	folded         string // normalised name
+}
+
+type formerNames struct {
+	names, folded []string
+}
+
+func (x *Index) formerOf(ord uint32) *formerNames {
+	if f := x.formers[ord]; f != nil {
+		return f
+	}
+	return &formerNames{}
 }
 
 const (
@@ -95,6 +106,7 @@ type Index struct {
 	sortedCodes []string
 	recentCodes []string
 	dead        int
+	formers     map[uint32]*formerNames
 
 	// Follow state: the keyset cursor into the store's changed subjects.
 	since   time.Time
@@ -108,7 +120,7 @@ func New() *Index {
 	return &Index{
 		byID: make(map[string]uint32), post: make(map[uint64][]uint32),
 		exact: make(map[string][]uint32), codes: make(map[string]uint32),
-		kick: make(chan struct{}, 1),
+		formers: make(map[uint32]*formerNames), kick: make(chan struct{}, 1),
 	}
 }
 
@@ -165,7 +177,7 @@ func (x *Index) put(s *credit.SubjectName) {
 	old, had := x.byID[s.ID]
 	if had {
 		d := &x.docs[old]
-		if s.Kind != credit.Person && d.name == s.Name && d.code == s.Code && slices.Equal(d.former, s.FormerNames) {
+		if s.Kind != credit.Person && d.name == s.Name && d.code == s.Code && slices.Equal(x.formerOf(old).names, s.FormerNames) {
 			return
 		}
 		x.remove(old)
@@ -174,18 +186,25 @@ func (x *Index) put(s *credit.SubjectName) {
 		return
 	}
 	ord := uint32(len(x.docs))
-	d := doc{id: s.ID, code: s.Code, name: s.Name, former: slices.Clone(s.FormerNames), folded: Fold(s.Name)}
+	d := doc{id: s.ID, code: s.Code, name: s.Name, folded: Fold(s.Name)}
 	if d.code == d.id {
 		d.code = d.id // one string for both, as organisations are keyed by their code
 	}
-	for _, f := range s.FormerNames {
-		d.foldedFormer = append(d.foldedFormer, Fold(f))
+	var fn *formerNames
+	if len(s.FormerNames) > 0 {
+		fn = &formerNames{names: slices.Clone(s.FormerNames)}
+		for _, f := range s.FormerNames {
+			fn.folded = append(fn.folded, Fold(f))
+		}
+		x.formers[ord] = fn
 	}
 	x.docs = append(x.docs, d)
 	x.byID[s.ID] = ord
 	x.addName(ord, d.folded, 0)
-	for _, f := range d.foldedFormer {
-		x.addName(ord, f, fFormer)
+	if fn != nil {
+		for _, f := range fn.folded {
+			x.addName(ord, f, fFormer)
+		}
 	}
 	if s.Code != "" {
 		c := strings.ToUpper(d.code)
@@ -226,13 +245,14 @@ func (x *Index) remove(ord uint32) {
 			delete(x.codes, c)
 		}
 	}
-	for _, n := range append([]string{d.folded}, d.foldedFormer...) {
+	for _, n := range append([]string{d.folded}, x.formerOf(ord).folded...) {
 		x.exact[n] = slices.DeleteFunc(x.exact[n], func(o uint32) bool { return o == ord })
 		if len(x.exact[n]) == 0 {
 			delete(x.exact, n)
 		}
 	}
 	*d = doc{}
+	delete(x.formers, ord)
 	x.dead++
 }
 
@@ -278,16 +298,21 @@ func (x *Index) maybeCompact() {
 	if x.dead < 1024 || x.dead*4 < len(x.docs) {
 		return
 	}
-	docs := x.docs
+	docs, formers := x.docs, x.formers
+	x.formers = make(map[uint32]*formerNames, len(formers))
 	x.docs = make([]doc, 0, len(docs)-x.dead)
 	x.byID = make(map[string]uint32, len(docs)-x.dead)
 	x.post = make(map[uint64][]uint32, len(x.post))
 	x.exact = make(map[string][]uint32, len(x.exact))
 	x.codes = make(map[string]uint32, len(x.codes))
 	x.sortedCodes, x.recentCodes, x.dead = nil, nil, 0
-	for _, d := range docs {
+	for o, d := range docs {
 		if d.id != "" {
-			x.put(&credit.SubjectName{ID: d.id, Kind: credit.Organisation, Code: d.code, Name: d.name, FormerNames: d.former})
+			var former []string
+			if f := formers[uint32(o)]; f != nil {
+				former = f.names
+			}
+			x.put(&credit.SubjectName{ID: d.id, Kind: credit.Organisation, Code: d.code, Name: d.name, FormerNames: former})
 		}
 	}
 	x.sortCodes()
@@ -329,7 +354,7 @@ func (x *Index) Search(q string, limit int) Result {
 		total++
 		if len(res.Hits) < limit {
 			d := &x.docs[ord]
-			res.Hits = append(res.Hits, Hit{ID: d.id, Code: d.code, Name: d.name, FormerNames: d.former, Match: m, Former: former})
+			res.Hits = append(res.Hits, Hit{ID: d.id, Code: d.code, Name: d.name, FormerNames: x.formers[ord].namesOrNil(), Match: m, Former: former})
 		}
 		return total < CountCap
 	}
@@ -367,7 +392,7 @@ func (x *Index) Search(q string, limit int) Result {
 			if d.id == "" || seen[ord] {
 				return true
 			}
-			if !x.verify(d, fq, tier.flags) {
+			if !x.verify(ord, d, fq, tier.flags) {
 				return true
 			}
 			return add(ord, tier.match, tier.former)
@@ -377,10 +402,17 @@ func (x *Index) Search(q string, limit int) Result {
 	return res
 }
 
-func (x *Index) verify(d *doc, q string, flags int) bool {
+func (f *formerNames) namesOrNil() []string {
+	if f == nil {
+		return nil
+	}
+	return f.names
+}
+
+func (x *Index) verify(ord uint32, d *doc, q string, flags int) bool {
 	names := []string{d.folded}
 	if flags&fFormer != 0 {
-		names = d.foldedFormer
+		names = x.formerOf(ord).folded
 	}
 	for _, n := range names {
 		if flags&fPrefix != 0 {

@@ -119,6 +119,16 @@ func TestBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// 宁德时代 on a serious dishonesty list since 2026-05-20.
+	nd := codeOf["宁德时代新能源科技股份有限公司"]
+	_, _, err = svc.Append(ctx, records.Report{Item: "serious_dishonest_list", Dept: "SAMR-350100", SubjectID: nd, Fields: credit.Fields{
+		"yz_mc": "宁德时代新能源科技股份有限公司", "yz_lb": "法人及非法人组织", "yz_shxym": nd, "yz_frdb": "曾一",
+		"yz_md": "samr_serious_illegal", "yz_lrsy": "提供虚假材料骗取登记", "yz_rdyj": "《市场监督管理严重违法失信名单管理办法》第十条",
+		"yz_wsh": "榕市监列〔2026〕3号", "yz_lrrq": "2026-05-20", "yz_rdjg": "福州市市场监督管理局", "yz_rdjgdm": authorityCode,
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	accs := &auth.Accounts{Store: st, Now: clk.Now}
 	for _, a := range []struct {
 		name    string
@@ -242,6 +252,13 @@ func TestBrowser(t *testing.T) {
 	shot("04-subject-en")
 	run("switch to Chinese", chromedp.Click(chromedp.CSS("a.lang")), chromedp.WaitVisible(chromedp.CSS(`html[lang="zh-CN"]`)))
 
+	// The black list page.
+	run("black list", chromedp.Navigate(srv.URL+"/lists/black"), chromedp.WaitVisible(chromedp.CSS("table.list")))
+	if got := text("table.list"); !strings.Contains(got, "宁德时代新能源科技股份有限公司") || !strings.Contains(got, "福州市市场监督管理局") {
+		t.Errorf("black list page:\n%s", got)
+	}
+	shot("07-list-black")
+
 	// The window ends: the public page no longer shows the penalty.
 	clk.Set(time.Date(2027, 1, 10, 9, 0, 0, 0, catalog.Location))
 	run("reload after the window", chromedp.Navigate(srv.URL+"/subjects/"+hw), chromedp.WaitVisible(chromedp.CSS("#penalties")))
@@ -276,7 +293,9 @@ func TestBrowser(t *testing.T) {
 // TestPublicRateLimit checks the limit end to end through the real server.
 func TestPublicRateLimit(t *testing.T) {
 	e := newEnv(t)
-	h, err := server.New(server.Deps{Store: e.st, Catalog: e.cat, Records: e.svc, Now: time.Now, PublicRate: 1, PublicBurst: 3,
+	// A frozen clock: no token comes back during the test, however slow the machine.
+	frozen := time.Now()
+	h, err := server.New(server.Deps{Store: e.st, Catalog: e.cat, Records: e.svc, Now: func() time.Time { return frozen }, PublicRate: 1, PublicBurst: 3,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
@@ -297,6 +316,19 @@ func TestPublicRateLimit(t *testing.T) {
 	}
 	if codes[0] != 200 || codes[3] != http.StatusTooManyRequests {
 		t.Fatalf("statuses %v: want 200 first and 429 after the burst", codes)
+	}
+	// A made-up key shares the address's (empty) bucket; a real one has its own.
+	for key, want := range map[string]int{"xy_madeupmadeupmadeupmadeupmadeupma": http.StatusTooManyRequests, e.keys[credit.RoleBusiness]: http.StatusOK} {
+		rq, _ := http.NewRequest("GET", srv.URL+"/api/v1/search?q=%E7%A6%8F%E5%B7%9E", nil)
+		rq.Header.Set("X-API-Key", key)
+		resp, err := http.DefaultClient.Do(rq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("key %.6s…: status %d, want %d", key, resp.StatusCode, want)
+		}
 	}
 	// Health checks are never limited.
 	resp, err := http.Get(srv.URL + "/healthz")

@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/xinyong/xinyong/internal/api"
+	"github.com/xinyong/xinyong/internal/auth"
 	"github.com/xinyong/xinyong/internal/catalog"
 	"github.com/xinyong/xinyong/internal/credit"
 	"github.com/xinyong/xinyong/internal/pii"
@@ -163,7 +164,22 @@ func New(d Deps) (http.Handler, error) {
 	// sees the final status, including the 500 that Recover writes; Recover
 	// sits directly around the mux so a panic anywhere below is caught.
 	var h http.Handler = mux
-	h = ratelimit.New(d.PublicRate, d.PublicBurst, d.Now).Middleware(ratelimit.PublicPath, h)
+	// Public reads are limited per client: an account that authenticates
+	// (API key or session) has its own bucket, anyone else shares the
+	// bucket of the address.
+	authn := &auth.Authenticator{Store: d.Store, Now: d.Now}
+	clientOf := func(r *http.Request) string {
+		if r.Header.Get("Authorization") == "" && r.Header.Get("X-API-Key") == "" {
+			if _, err := r.Cookie(auth.SessionCookie); err != nil {
+				return ratelimit.Client(r) // no credentials: no lookup
+			}
+		}
+		if p, err := authn.Authenticate(r); err == nil && p.Authenticated() {
+			return ratelimit.AccountClient(r, p.Account.ID)
+		}
+		return ratelimit.Client(r)
+	}
+	h = ratelimit.New(d.PublicRate, d.PublicBurst, d.Now).Middleware(ratelimit.PublicPath, clientOf, h)
 	h = middleware.Recover(d.Logger, h)
 	h = middleware.Observe(d.Logger, m, h)
 	h = middleware.RequestID(h)

@@ -226,6 +226,7 @@ type view struct {
 	// fills them; File marks the complete-file view; List is a list page.
 	Sections []sectionView
 	File     bool
+	FileLink string // the complete-file page, for viewers entitled to it
 	List     []listRow
 	Error    string
 	Next     string
@@ -354,7 +355,8 @@ func (p *Portal) search(w http.ResponseWriter, r *http.Request) {
 }
 
 func (p *Portal) subject(w http.ResponseWriter, r *http.Request) {
-	v := p.newView(w, r, p.principal(r))
+	pr := p.principal(r)
+	v := p.newView(w, r, pr)
 	id := r.PathValue("id")
 	s, err := p.cfg.Store.Subject(r.Context(), id)
 	if err == nil && s.Kind == credit.Person {
@@ -373,6 +375,10 @@ func (p *Portal) subject(w http.ResponseWriter, r *http.Request) {
 	if v.Sections, err = p.sections(r.Context(), s, publish.Public, v); err != nil {
 		p.fail(w, r, v, err)
 		return
+	}
+	if (pr.Role == credit.RoleSubject && pr.Account.Subject == s.ID) ||
+		pr.Role == credit.RoleAdmin || pr.Role == credit.RoleReviewer || pr.Role == credit.RoleAuditor {
+		v.FileLink = "/subjects/" + s.ID + "/file"
 	}
 	p.render(w, r, http.StatusOK, "subject", v, nil)
 }

@@ -96,8 +96,8 @@ func TestBrowser(t *testing.T) {
 	gen := uscc.NewGenerator(42)
 	codeOf := map[string]string{}
 	for _, o := range []records.Organisation{
-		{Name: "华为技术有限公司", LegalRep: "赵明", Status: "存续"},
-		{Name: "宁德时代新能源科技股份有限公司", LegalRep: "曾一", Status: "存续"},
+		{Name: "福州华为达电子科技有限公司", LegalRep: "赵明", Status: "存续"},
+		{Name: "宁德恒信新能源科技有限公司", LegalRep: "曾一", Status: "存续"},
 		{Name: "福州恒泰电子科技有限公司", FormerNames: []string{"福州恒泰电子厂"}, LegalRep: "林二", Status: "存续"},
 	} {
 		o.Code = gen.USCC('9', '1', "350100")
@@ -107,11 +107,11 @@ func TestBrowser(t *testing.T) {
 		}
 		codeOf[o.Name] = o.Code
 	}
-	hw := codeOf["华为技术有限公司"]
+	hw := codeOf["福州华为达电子科技有限公司"]
 	// A 500,000 yuan fine decided 2026-01-10: 一般 under the default rules,
 	// published from the decision for at most one year (until 2027-01-09).
 	_, _, err = svc.Append(ctx, records.Report{Item: "admin_penalty", Dept: "NDRC-350100", SubjectID: hw, Fields: credit.Fields{
-		"cf_xdr_mc": "华为技术有限公司", "cf_xdr_lb": "法人及非法人组织", "cf_xdr_shxym": hw, "cf_frdb": "赵明",
+		"cf_xdr_mc": "福州华为达电子科技有限公司", "cf_xdr_lb": "法人及非法人组织", "cf_xdr_shxym": hw, "cf_frdb": "赵明",
 		"cf_wsh": "榕发改罚〔2026〕7号", "cf_wfxw": "价格违法", "cf_sy": "不执行政府定价", "cf_yj": "《中华人民共和国价格法》第三十九条",
 		"cf_cflb": "罚款", "cf_nr": "罚款人民币50万元", "cf_nr_fk": "50", "cf_jdrq": "2026-01-10",
 		"cf_cfjg": "福州市发展和改革委员会", "cf_cfjgdm": authorityCode, "cf_sjly": "福州市发展和改革委员会", "cf_sjlydm": authorityCode,
@@ -119,10 +119,10 @@ func TestBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// 宁德时代 on a serious dishonesty list since 2026-05-20.
-	nd := codeOf["宁德时代新能源科技股份有限公司"]
+	// 宁德恒信 on a serious dishonesty list since 2026-05-20.
+	nd := codeOf["宁德恒信新能源科技有限公司"]
 	_, _, err = svc.Append(ctx, records.Report{Item: "serious_dishonest_list", Dept: "SAMR-350100", SubjectID: nd, Fields: credit.Fields{
-		"yz_mc": "宁德时代新能源科技股份有限公司", "yz_lb": "法人及非法人组织", "yz_shxym": nd, "yz_frdb": "曾一",
+		"yz_mc": "宁德恒信新能源科技有限公司", "yz_lb": "法人及非法人组织", "yz_shxym": nd, "yz_frdb": "曾一",
 		"yz_md": "samr_serious_illegal", "yz_lrsy": "提供虚假材料骗取登记", "yz_rdyj": "《市场监督管理严重违法失信名单管理办法》第十条",
 		"yz_wsh": "榕市监列〔2026〕3号", "yz_lrrq": "2026-05-20", "yz_rdjg": "福州市市场监督管理局", "yz_rdjgdm": authorityCode,
 	}})
@@ -204,18 +204,18 @@ func TestBrowser(t *testing.T) {
 	}
 
 	// Search: two-character queries, a former name, a code.
-	if got := search("华为"); !strings.Contains(got, "华为技术有限公司") {
+	if got := search("华为"); !strings.Contains(got, "福州华为达电子科技有限公司") {
 		t.Fatalf("search 华为: %q", got)
 	}
 	shot("01-search-2char-huawei")
-	if got := search("宁德"); !strings.Contains(got, "宁德时代新能源科技股份有限公司") || strings.Contains(got, "华为") {
+	if got := search("宁德"); !strings.Contains(got, "宁德恒信新能源科技有限公司") || strings.Contains(got, "华为") {
 		t.Fatalf("search 宁德: %q", got)
 	}
 	shot("02-search-2char-ningde")
 	if got := search("恒泰电子厂"); !strings.Contains(got, "福州恒泰电子科技有限公司") {
 		t.Fatalf("search by former name: %q", got)
 	}
-	if got := search(hw); !strings.Contains(got, "华为技术有限公司") {
+	if got := search(hw); !strings.Contains(got, "福州华为达电子科技有限公司") {
 		t.Fatalf("search by code: %q", got)
 	}
 
@@ -254,7 +254,7 @@ func TestBrowser(t *testing.T) {
 
 	// The black list page.
 	run("black list", chromedp.Navigate(srv.URL+"/lists/black"), chromedp.WaitVisible(chromedp.CSS("table.list")))
-	if got := text("table.list"); !strings.Contains(got, "宁德时代新能源科技股份有限公司") || !strings.Contains(got, "福州市市场监督管理局") {
+	if got := text("table.list"); !strings.Contains(got, "宁德恒信新能源科技有限公司") || !strings.Contains(got, "福州市市场监督管理局") {
 		t.Errorf("black list page:\n%s", got)
 	}
 	shot("07-list-black")

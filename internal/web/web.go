@@ -54,7 +54,7 @@ type Portal struct {
 	mux      *http.ServeMux
 }
 
-var pageNames = []string{"home", "search", "subject", "login", "console", "error"}
+var pageNames = []string{"home", "search", "subject", "login", "console", "error", "quality"}
 
 // New builds the portal, parsing every template up front so that a broken
 // template fails at start-up, not on a citizen's request.
@@ -100,6 +100,7 @@ func New(cfg Config) (*Portal, error) {
 	p.mux.HandleFunc("POST /login", p.login)
 	p.mux.HandleFunc("POST /logout", p.logout)
 	p.mux.HandleFunc("GET /console", p.console)
+	p.mux.HandleFunc("GET /console/quality", p.quality)
 	p.mux.HandleFunc("/", p.notFound)
 	return p, nil
 }
@@ -200,6 +201,7 @@ type view struct {
 	Next    string
 	Name    string
 	Counts  *counts
+	Quality *qualityPage
 }
 
 type subjectPage struct {

@@ -48,6 +48,7 @@ type Importer struct {
 type Progress struct {
 	BatchID    string
 	Rows       int   // data rows done (committed or replayed)
+	RowsRead   int   // data rows read from the file so far (ahead of Rows)
 	Bytes      int64 // bytes of the file read so far
 	TotalBytes int64 // size of the file, 0 if unknown
 	Counts     credit.BatchCounts
@@ -244,6 +245,7 @@ func (j *Job) run(ctx context.Context) error {
 	}
 	defer rc.Close()
 	var read atomic.Int64
+	var rowsRead atomic.Int64
 	t, err := OpenTable(rc, j.req.Format, &read)
 	if err != nil {
 		return err
@@ -306,6 +308,7 @@ func (j *Job) run(ctx context.Context) error {
 			cur.replay = replay
 			cur.rows = append(cur.rows, row)
 			cur.lastRow = row.N
+			rowsRead.Store(int64(row.N))
 		}
 	})
 	nw := workers
@@ -349,7 +352,7 @@ func (j *Job) run(ctx context.Context) error {
 				}
 				<-tokens
 				if im.Progress != nil {
-					im.Progress(Progress{BatchID: j.Batch.ID, Rows: c.lastRow, Bytes: read.Load(), TotalBytes: j.req.Size,
+					im.Progress(Progress{BatchID: j.Batch.ID, Rows: c.lastRow, RowsRead: int(rowsRead.Load()), Bytes: read.Load(), TotalBytes: j.req.Size,
 						Counts: j.Batch.Counts, Elapsed: time.Since(start)})
 				}
 			}

@@ -19,6 +19,7 @@ import (
 	"github.com/xinyong/xinyong/internal/catalog"
 	"github.com/xinyong/xinyong/internal/credit"
 	"github.com/xinyong/xinyong/internal/records"
+	"github.com/xinyong/xinyong/internal/store/sqlstore"
 	"github.com/xinyong/xinyong/internal/uscc"
 	"github.com/xinyong/xinyong/internal/workday"
 )
@@ -202,6 +203,7 @@ type chunkOut struct {
 	lastRow  int
 	results  []*rowResult
 	subjects []credit.Subject
+	created  map[string]bool // subjects the worker found absent and creates
 }
 
 // Run reads the file and commits it chunk by chunk. Cancelling ctx stops
@@ -338,6 +340,7 @@ func (j *Job) run(ctx context.Context) error {
 		pending := map[int]chunkOut{}
 		next := 0
 		seen := newDocSet()
+		made := map[string]bool{}
 		for o := range out {
 			pending[o.idx] = o
 			for {
@@ -347,7 +350,7 @@ func (j *Job) run(ctx context.Context) error {
 				}
 				delete(pending, next)
 				next++
-				if err := j.commit(gctx, c, seen, now); err != nil {
+				if err := j.commit(gctx, c, seen, made, now); err != nil {
 					return err
 				}
 				<-tokens
@@ -404,6 +407,7 @@ func (j *Job) process(ctx context.Context, v *validator, c chunkIn, now time.Tim
 		return o, err
 	}
 	upserts := map[string]*credit.Subject{}
+	o.created = map[string]bool{}
 	var order []string
 	put := func(s *credit.Subject) {
 		if _, ok := upserts[s.ID]; !ok {
@@ -428,6 +432,7 @@ func (j *Job) process(ctx context.Context, v *validator, c chunkIn, now time.Tim
 				res := uscc.CheckResidentID(r.idNo)
 				put(&credit.Subject{ID: r.subjectID, Kind: credit.Person, Name: r.name, Region: res.Region,
 					IDCipher: sealed, IDHash: r.idHash, IDMasked: uscc.MaskResidentID(res.Code), CreatedAt: now, UpdatedAt: now})
+				o.created[r.subjectID] = true
 			}
 		} else if s, ok := upserts[r.subjectID]; ok {
 			addName(s, r.name)
@@ -448,6 +453,7 @@ func (j *Job) process(ctx context.Context, v *validator, c chunkIn, now time.Tim
 				s.CodeFlag = r.code.Reason()
 			}
 			put(s)
+			o.created[r.subjectID] = true
 		}
 		rec, outcome, err := j.im.Records.Prepare(records.Report{
 			Item: j.it.Code, Dept: j.Batch.Dept, BatchID: j.Batch.ID, SubjectID: r.subjectID,
@@ -459,6 +465,12 @@ func (j *Job) process(ctx context.Context, v *validator, c chunkIn, now time.Tim
 		}
 		rec.Kind = r.kind
 		r.rec, r.outcome = rec, string(outcome)
+		if outcome != records.Unchanged {
+			// Encoded here, in parallel, rather than in the one writer.
+			if r.fieldsJSON, err = sqlstore.EncodeFields(rec.Fields); err != nil {
+				return o, err
+			}
+		}
 	}
 	for _, id := range order {
 		o.subjects = append(o.subjects, *upserts[id])
@@ -501,7 +513,7 @@ func (d *docSet) add(doc string, row int) int {
 
 // commit finds duplicates within the batch (in file order), counts, and
 // commits a chunk; a replayed chunk only feeds the duplicate check.
-func (j *Job) commit(ctx context.Context, c chunkOut, seen *docSet, now time.Time) error {
+func (j *Job) commit(ctx context.Context, c chunkOut, seen *docSet, made map[string]bool, now time.Time) error {
 	it := j.it
 	var ch credit.Chunk
 	var k credit.BatchCounts
@@ -539,6 +551,7 @@ func (j *Job) commit(ctx context.Context, c chunkOut, seen *docSet, now time.Tim
 		}
 		if r.outcome != string(records.Unchanged) {
 			ch.Records = append(ch.Records, *r.rec)
+			ch.FieldsJSON = append(ch.FieldsJSON, r.fieldsJSON)
 		}
 		if deadline > 0 && !r.rec.DecidedOn.IsZero() {
 			k.Timed++
@@ -560,7 +573,15 @@ func (j *Job) commit(ctx context.Context, c chunkOut, seen *docSet, now time.Tim
 		return nil
 	}
 	ch.BatchID, ch.Seq, ch.LastRow, ch.Counts = j.Batch.ID, j.Batch.Chunks+1, c.lastRow, k
-	ch.Subjects = c.subjects
+	// A subject a worker created because it did not see it stored may have
+	// been created by an earlier chunk of this import, prepared in
+	// parallel: writing it again would only repeat the same row.
+	for _, s := range c.subjects {
+		if c.created[s.ID] && made[s.ID] {
+			continue
+		}
+		ch.Subjects = append(ch.Subjects, s)
+	}
 	for i := range ch.Rejects {
 		ch.Rejects[i].BatchID = j.Batch.ID
 	}
@@ -569,6 +590,9 @@ func (j *Job) commit(ctx context.Context, c chunkOut, seen *docSet, now time.Tim
 		return err
 	}
 	j.im.logger().Debug("chunk committed", "batch", j.Batch.ID, "seq", ch.Seq, "records", len(ch.Records), "subjects", len(ch.Subjects), "took", time.Since(t0))
+	for id := range c.created {
+		made[id] = true
+	}
 	j.Batch.Chunks, j.Batch.LastRow = ch.Seq, ch.LastRow
 	j.Batch.Counts.Add(k)
 	return nil

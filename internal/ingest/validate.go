@@ -31,8 +31,9 @@ type rowResult struct {
 
 	codeChecked, codeError bool
 
-	rec     *credit.Record
-	outcome string
+	rec        *credit.Record
+	outcome    string
+	fieldsJSON string
 }
 
 func (r *rowResult) reject(field, format string, args ...any) {

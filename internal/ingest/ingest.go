@@ -371,7 +371,11 @@ func (j *Job) run(ctx context.Context) error {
 func (j *Job) process(ctx context.Context, v *validator, c chunkIn, now time.Time) (chunkOut, error) {
 	o := chunkOut{idx: c.idx, replay: c.replay, lastRow: c.lastRow, results: make([]*rowResult, len(c.rows))}
 	for i, row := range c.rows {
-		o.results[i] = v.check(row)
+		r := v.check(row, c.replay)
+		if len(r.rejects) > 0 && !c.replay {
+			r = v.check(row, true) // the reasons in full, in their order
+		}
+		o.results[i] = r
 	}
 	if c.replay {
 		return o, nil
@@ -419,6 +423,25 @@ func (j *Job) process(ctx context.Context, v *validator, c chunkIn, now time.Tim
 		if len(r.rejects) > 0 {
 			continue
 		}
+		if r.kind == credit.Person {
+			if p, ok := persons[r.idHash]; ok {
+				r.subjectID = p.ID
+			}
+		}
+		rec, outcome, err := j.im.Records.Prepare(records.Report{
+			Item: j.it.Code, Dept: j.Batch.Dept, BatchID: j.Batch.ID, SubjectID: r.subjectID,
+			Fields: r.fields, Domain: j.req.Domain,
+		}, latest[r.docNo])
+		if err != nil {
+			if credit.Is(credit.Invalid, err) {
+				if full := v.check(r.row, true); len(full.rejects) > 0 {
+					*r = *full
+					continue
+				}
+			}
+			r.reject(j.it.Keys.DocNo, "%s", strings.TrimPrefix(err.Error(), "records.Prepare: "))
+			continue
+		}
 		// Subject: created when new; an organisation's new name is kept as
 		// a known name (registration data itself comes from the registry).
 		if r.kind == credit.Person {
@@ -454,14 +477,6 @@ func (j *Job) process(ctx context.Context, v *validator, c chunkIn, now time.Tim
 			}
 			put(s)
 			o.created[r.subjectID] = true
-		}
-		rec, outcome, err := j.im.Records.Prepare(records.Report{
-			Item: j.it.Code, Dept: j.Batch.Dept, BatchID: j.Batch.ID, SubjectID: r.subjectID,
-			Fields: r.fields, Domain: j.req.Domain,
-		}, latest[r.docNo])
-		if err != nil {
-			r.reject(j.it.Keys.DocNo, "%s", strings.TrimPrefix(err.Error(), "records.Prepare: "))
-			continue
 		}
 		rec.Kind = r.kind
 		r.rec, r.outcome = rec, string(outcome)

@@ -344,7 +344,7 @@ func (s *Store) CommitChunk(ctx context.Context, c *credit.Chunk) error {
 
 // EncodeFields encodes a record's fields as the store keeps them, for
 // Chunk.FieldsJSON.
-func EncodeFields(f credit.Fields) (string, error) { return jsonText(f) }
+func EncodeFields(f credit.Fields) (string, error) { return string(appendFieldsJSON(nil, f)), nil }
 
 // fieldsCol is the position of the fields column in recordCols.
 var fieldsCol = slices.Index(recordCols, "fields")

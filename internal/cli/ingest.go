@@ -183,9 +183,12 @@ func (b *progressBar) update(p ingest.Progress) {
 	}
 	b.last = time.Now()
 	rate := float64(p.Rows) / max(p.Elapsed.Seconds(), 1e-3)
+	// The reader runs ahead of the commits: estimate the file's rows from
+	// the bytes read so far, and show the committed share of them.
 	frac := 0.0
-	if b.total > 0 {
-		frac = min(float64(p.Bytes)/float64(b.total), 1)
+	if b.total > 0 && p.Bytes > 0 && p.RowsRead > 0 {
+		est := float64(p.RowsRead) * float64(b.total) / float64(p.Bytes)
+		frac = min(float64(p.Rows)/est, 1)
 	}
 	eta := "?"
 	if frac > 0 {

@@ -104,6 +104,11 @@ type Chunk struct {
 	Records  []Record
 	Rejects  []Reject
 	Counts   BatchCounts // added to the batch's counts
+	// FieldsJSON optionally holds each record's Fields already encoded
+	// (by the store's own encoder), so that the encoding can run in
+	// parallel workers instead of in the single writer. Nil or one entry
+	// per record.
+	FieldsJSON []string
 }
 
 // BatchFilter narrows a batch listing.

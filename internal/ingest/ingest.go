@@ -19,6 +19,7 @@ import (
 	"github.com/xinyong/xinyong/internal/catalog"
 	"github.com/xinyong/xinyong/internal/credit"
 	"github.com/xinyong/xinyong/internal/records"
+	"github.com/xinyong/xinyong/internal/store/sqlstore"
 	"github.com/xinyong/xinyong/internal/uscc"
 	"github.com/xinyong/xinyong/internal/workday"
 )
@@ -48,6 +49,7 @@ type Importer struct {
 type Progress struct {
 	BatchID    string
 	Rows       int   // data rows done (committed or replayed)
+	RowsRead   int   // data rows read from the file so far (ahead of Rows)
 	Bytes      int64 // bytes of the file read so far
 	TotalBytes int64 // size of the file, 0 if unknown
 	Counts     credit.BatchCounts
@@ -201,6 +203,7 @@ type chunkOut struct {
 	lastRow  int
 	results  []*rowResult
 	subjects []credit.Subject
+	created  map[string]bool // subjects the worker found absent and creates
 }
 
 // Run reads the file and commits it chunk by chunk. Cancelling ctx stops
@@ -244,6 +247,7 @@ func (j *Job) run(ctx context.Context) error {
 	}
 	defer rc.Close()
 	var read atomic.Int64
+	var rowsRead atomic.Int64
 	t, err := OpenTable(rc, j.req.Format, &read)
 	if err != nil {
 		return err
@@ -306,6 +310,7 @@ func (j *Job) run(ctx context.Context) error {
 			cur.replay = replay
 			cur.rows = append(cur.rows, row)
 			cur.lastRow = row.N
+			rowsRead.Store(int64(row.N))
 		}
 	})
 	nw := workers
@@ -335,6 +340,7 @@ func (j *Job) run(ctx context.Context) error {
 		pending := map[int]chunkOut{}
 		next := 0
 		seen := newDocSet()
+		made := map[string]bool{}
 		for o := range out {
 			pending[o.idx] = o
 			for {
@@ -344,12 +350,12 @@ func (j *Job) run(ctx context.Context) error {
 				}
 				delete(pending, next)
 				next++
-				if err := j.commit(gctx, c, seen, now); err != nil {
+				if err := j.commit(gctx, c, seen, made, now); err != nil {
 					return err
 				}
 				<-tokens
 				if im.Progress != nil {
-					im.Progress(Progress{BatchID: j.Batch.ID, Rows: c.lastRow, Bytes: read.Load(), TotalBytes: j.req.Size,
+					im.Progress(Progress{BatchID: j.Batch.ID, Rows: c.lastRow, RowsRead: int(rowsRead.Load()), Bytes: read.Load(), TotalBytes: j.req.Size,
 						Counts: j.Batch.Counts, Elapsed: time.Since(start)})
 				}
 			}
@@ -365,7 +371,11 @@ func (j *Job) run(ctx context.Context) error {
 func (j *Job) process(ctx context.Context, v *validator, c chunkIn, now time.Time) (chunkOut, error) {
 	o := chunkOut{idx: c.idx, replay: c.replay, lastRow: c.lastRow, results: make([]*rowResult, len(c.rows))}
 	for i, row := range c.rows {
-		o.results[i] = v.check(row)
+		r := v.check(row, c.replay)
+		if len(r.rejects) > 0 && !c.replay {
+			r = v.check(row, true) // the reasons in full, in their order
+		}
+		o.results[i] = r
 	}
 	if c.replay {
 		return o, nil
@@ -401,6 +411,7 @@ func (j *Job) process(ctx context.Context, v *validator, c chunkIn, now time.Tim
 		return o, err
 	}
 	upserts := map[string]*credit.Subject{}
+	o.created = map[string]bool{}
 	var order []string
 	put := func(s *credit.Subject) {
 		if _, ok := upserts[s.ID]; !ok {
@@ -410,6 +421,25 @@ func (j *Job) process(ctx context.Context, v *validator, c chunkIn, now time.Tim
 	}
 	for _, r := range o.results {
 		if len(r.rejects) > 0 {
+			continue
+		}
+		if r.kind == credit.Person {
+			if p, ok := persons[r.idHash]; ok {
+				r.subjectID = p.ID
+			}
+		}
+		rec, outcome, err := j.im.Records.Prepare(records.Report{
+			Item: j.it.Code, Dept: j.Batch.Dept, BatchID: j.Batch.ID, SubjectID: r.subjectID,
+			Fields: r.fields, Domain: j.req.Domain,
+		}, latest[r.docNo])
+		if err != nil {
+			if credit.Is(credit.Invalid, err) {
+				if full := v.check(r.row, true); len(full.rejects) > 0 {
+					*r = *full
+					continue
+				}
+			}
+			r.reject(j.it.Keys.DocNo, "%s", strings.TrimPrefix(err.Error(), "records.Prepare: "))
 			continue
 		}
 		// Subject: created when new; an organisation's new name is kept as
@@ -425,6 +455,7 @@ func (j *Job) process(ctx context.Context, v *validator, c chunkIn, now time.Tim
 				res := uscc.CheckResidentID(r.idNo)
 				put(&credit.Subject{ID: r.subjectID, Kind: credit.Person, Name: r.name, Region: res.Region,
 					IDCipher: sealed, IDHash: r.idHash, IDMasked: uscc.MaskResidentID(res.Code), CreatedAt: now, UpdatedAt: now})
+				o.created[r.subjectID] = true
 			}
 		} else if s, ok := upserts[r.subjectID]; ok {
 			addName(s, r.name)
@@ -445,17 +476,16 @@ func (j *Job) process(ctx context.Context, v *validator, c chunkIn, now time.Tim
 				s.CodeFlag = r.code.Reason()
 			}
 			put(s)
-		}
-		rec, outcome, err := j.im.Records.Prepare(records.Report{
-			Item: j.it.Code, Dept: j.Batch.Dept, BatchID: j.Batch.ID, SubjectID: r.subjectID,
-			Fields: r.fields, Domain: j.req.Domain,
-		}, latest[r.docNo])
-		if err != nil {
-			r.reject(j.it.Keys.DocNo, "%s", strings.TrimPrefix(err.Error(), "records.Prepare: "))
-			continue
+			o.created[r.subjectID] = true
 		}
 		rec.Kind = r.kind
 		r.rec, r.outcome = rec, string(outcome)
+		if outcome != records.Unchanged {
+			// Encoded here, in parallel, rather than in the one writer.
+			if r.fieldsJSON, err = sqlstore.EncodeFields(rec.Fields); err != nil {
+				return o, err
+			}
+		}
 	}
 	for _, id := range order {
 		o.subjects = append(o.subjects, *upserts[id])
@@ -498,7 +528,7 @@ func (d *docSet) add(doc string, row int) int {
 
 // commit finds duplicates within the batch (in file order), counts, and
 // commits a chunk; a replayed chunk only feeds the duplicate check.
-func (j *Job) commit(ctx context.Context, c chunkOut, seen *docSet, now time.Time) error {
+func (j *Job) commit(ctx context.Context, c chunkOut, seen *docSet, made map[string]bool, now time.Time) error {
 	it := j.it
 	var ch credit.Chunk
 	var k credit.BatchCounts
@@ -536,6 +566,7 @@ func (j *Job) commit(ctx context.Context, c chunkOut, seen *docSet, now time.Tim
 		}
 		if r.outcome != string(records.Unchanged) {
 			ch.Records = append(ch.Records, *r.rec)
+			ch.FieldsJSON = append(ch.FieldsJSON, r.fieldsJSON)
 		}
 		if deadline > 0 && !r.rec.DecidedOn.IsZero() {
 			k.Timed++
@@ -557,7 +588,15 @@ func (j *Job) commit(ctx context.Context, c chunkOut, seen *docSet, now time.Tim
 		return nil
 	}
 	ch.BatchID, ch.Seq, ch.LastRow, ch.Counts = j.Batch.ID, j.Batch.Chunks+1, c.lastRow, k
-	ch.Subjects = c.subjects
+	// A subject a worker created because it did not see it stored may have
+	// been created by an earlier chunk of this import, prepared in
+	// parallel: writing it again would only repeat the same row.
+	for _, s := range c.subjects {
+		if c.created[s.ID] && made[s.ID] {
+			continue
+		}
+		ch.Subjects = append(ch.Subjects, s)
+	}
 	for i := range ch.Rejects {
 		ch.Rejects[i].BatchID = j.Batch.ID
 	}
@@ -566,6 +605,9 @@ func (j *Job) commit(ctx context.Context, c chunkOut, seen *docSet, now time.Tim
 		return err
 	}
 	j.im.logger().Debug("chunk committed", "batch", j.Batch.ID, "seq", ch.Seq, "records", len(ch.Records), "subjects", len(ch.Subjects), "took", time.Since(t0))
+	for id := range c.created {
+		made[id] = true
+	}
 	j.Batch.Chunks, j.Batch.LastRow = ch.Seq, ch.LastRow
 	j.Batch.Counts.Add(k)
 	return nil

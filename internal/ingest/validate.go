@@ -14,6 +14,7 @@ import (
 
 // rowResult is what validation and preparation made of one row.
 type rowResult struct {
+	row     Row
 	n       int
 	cells   []string
 	rejects []credit.Reject
@@ -31,8 +32,9 @@ type rowResult struct {
 
 	codeChecked, codeError bool
 
-	rec     *credit.Record
-	outcome string
+	rec        *credit.Record
+	outcome    string
+	fieldsJSON string
 }
 
 func (r *rowResult) reject(field, format string, args ...any) {
@@ -79,8 +81,12 @@ func newValidator(it *catalog.Item, m *Mapping, sealer *pii.Sealer, now time.Tim
 // future), then code checks (USCC check characters, placeholder codes,
 // resident ID numbers), the subject kind against the item and against its
 // code. Duplicates within the batch are found later, in row order.
-func (v *validator) check(row Row) *rowResult {
-	r := &rowResult{n: row.N, cells: row.Cells}
+//
+// With full false the catalogue's own checks are left to records.Prepare,
+// which runs them anyway: a row that Prepare then refuses is checked again
+// in full, so its reasons are exactly those of a full check.
+func (v *validator) check(row Row, full bool) *rowResult {
+	r := &rowResult{row: row, n: row.N, cells: row.Cells}
 	if row.Err != "" {
 		r.reject("", "%s", row.Err)
 		return r
@@ -99,8 +105,10 @@ func (v *validator) check(row Row) *rowResult {
 		}
 	}
 	r.fields = f
-	for _, e := range it.Validate(f, v.now) {
-		r.reject(e.Field, "%s", e.Reason)
+	if full {
+		for _, e := range it.Validate(f, v.now) {
+			r.reject(e.Field, "%s", e.Reason)
+		}
 	}
 	r.kind = it.SubjectKindOf(f)
 	if r.kind != "" && !slices.Contains(it.SubjectKinds, r.kind) {

@@ -127,4 +127,18 @@ func TestBatchUpload(t *testing.T) {
 	if d.ErrorRate != 26.0/32 || d.CodeErrorRate != 3.0/26 || d.Timeliness <= 0 || d.Timeliness >= 1 {
 		t.Errorf("quality = %+v", d)
 	}
+
+	// The console page: figures, chart and the batch with its rejects link.
+	page := e.do(req{method: "GET", path: "/console/quality", key: key})
+	for _, w := range []string{"数据质量", "<svg", "重错码率", "penalties.csv", "/api/v1/batches/" + id + "/rejects", deptCode} {
+		if !strings.Contains(string(page.body), w) {
+			t.Errorf("quality page lacks %q (status %d)", w, page.status)
+		}
+	}
+	if r := e.do(req{method: "GET", path: "/console/quality", key: e.keys["business"]}); r.status != http.StatusForbidden {
+		t.Errorf("quality page as a business system: %d", r.status)
+	}
+	if r := e.get("/console/quality"); r.status != http.StatusSeeOther {
+		t.Errorf("quality page anonymous: %d", r.status)
+	}
 }

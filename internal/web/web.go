@@ -67,7 +67,7 @@ type Portal struct {
 	mux      *http.ServeMux
 }
 
-var pageNames = []string{"home", "search", "subject", "login", "console", "error", "lists"}
+var pageNames = []string{"home", "search", "subject", "login", "console", "error", "lists", "quality"}
 
 // New builds the portal, parsing every template up front so that a broken
 // template fails at start-up, not on a citizen's request.
@@ -126,6 +126,7 @@ func New(cfg Config) (*Portal, error) {
 			return nil, err
 		}
 	}
+	p.mux.HandleFunc("GET /console/quality", p.quality)
 	p.mux.HandleFunc("/", p.notFound)
 	return p, nil
 }
@@ -233,6 +234,7 @@ type view struct {
 	Name     string
 	Counts   *counts
 	WF       *wfView
+	Quality  *qualityPage
 }
 
 type subjectPage struct {

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/xinyong/xinyong/internal/credit"
@@ -341,7 +342,18 @@ func (s *Store) CommitChunk(ctx context.Context, c *credit.Chunk) error {
 	})
 }
 
+// EncodeFields encodes a record's fields as the store keeps them, for
+// Chunk.FieldsJSON.
+func EncodeFields(f credit.Fields) (string, error) { return string(appendFieldsJSON(nil, f)), nil }
+
+// fieldsCol is the position of the fields column in recordCols.
+var fieldsCol = slices.Index(recordCols, "fields")
+
 func (s *Store) chunkRecordArgs(c *credit.Chunk) ([]any, error) {
+	pre := len(c.FieldsJSON) == len(c.Records) && fieldsCol >= 0
+	if len(c.FieldsJSON) != 0 && !pre {
+		return nil, credit.E("store.CommitChunk", credit.Invalid, "chunk has %d encoded field sets for %d records", len(c.FieldsJSON), len(c.Records))
+	}
 	args := make([]any, 0, len(c.Records)*len(recordCols))
 	for i := range c.Records {
 		r := &c.Records[i]
@@ -349,7 +361,17 @@ func (s *Store) chunkRecordArgs(c *credit.Chunk) ([]any, error) {
 			return nil, credit.E("store.CommitChunk", credit.Invalid, "record %d (%q): ID, subject ID and item are required", i, r.ID)
 		}
 		var err error
-		if args, err = recordArgs(args, r); err != nil {
+		if pre {
+			rr := *r
+			rr.Fields = nil
+			n := len(args)
+			if args, err = recordArgs(args, &rr); err == nil {
+				args[n+fieldsCol] = c.FieldsJSON[i]
+			}
+		} else {
+			args, err = recordArgs(args, r)
+		}
+		if err != nil {
 			return nil, credit.E("store.CommitChunk", credit.Invalid, "record %s: fields: %w", r.ID, err)
 		}
 	}

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"encoding/json"
 	"reflect"
 	"testing"
 	"time"
@@ -114,8 +115,13 @@ func testCommitChunk(t *testing.T, s credit.Store) {
 	subj2 := subj
 	subj2.Name, subj2.FormerNames = "福州某某数字科技有限公司", []string{subj.Name}
 	r2 := follow(r1, credit.Correction, "resent with changed content")
+	r2.Fields["cf_nr"] = "罚款人民币一万元 <更正>"
+	enc, _ := json.Marshal(r2.Fields)
 	c2 := &credit.Chunk{BatchID: b.ID, Seq: 2, LastRow: 5, Subjects: []credit.Subject{subj2}, Records: []credit.Record{r2},
-		Counts: credit.BatchCounts{Total: 2, Accepted: 2, Versioned: 1, Unchanged: 1}}
+		Counts: credit.BatchCounts{Total: 2, Accepted: 2, Versioned: 1, Unchanged: 1}, FieldsJSON: []string{string(enc)}}
+	bad := *c2
+	bad.FieldsJSON = []string{"{}", "{}"}
+	wantKind(t, "CommitChunk with mismatched FieldsJSON", s.CommitChunk(ctx(t), &bad), credit.Invalid)
 	wantKind(t, "CommitChunk out of order", s.CommitChunk(ctx(t), &credit.Chunk{BatchID: b.ID, Seq: 3, LastRow: 9}), credit.Conflict)
 	if err := s.CommitChunk(ctx(t), c2); err != nil {
 		t.Fatalf("CommitChunk 2: %v", err)
@@ -123,6 +129,9 @@ func testCommitChunk(t *testing.T, s credit.Store) {
 	st, err := s.Subject(ctx(t), subj.ID)
 	if err != nil || st.Name != subj2.Name || !reflect.DeepEqual(st.FormerNames, subj2.FormerNames) {
 		t.Fatalf("subject after chunk 2: %+v, %v", st, err)
+	}
+	if back, err := s.Record(ctx(t), r2.ID); err != nil || !reflect.DeepEqual(back.Fields, r2.Fields) {
+		t.Fatalf("record written with pre-encoded fields: %+v, %v", back, err)
 	}
 	got, _ = s.Batch(ctx(t), b.ID)
 	if got.Chunks != 2 || got.LastRow != 5 || got.Counts.Total != 5 || got.Counts.Accepted != 3 || got.Counts.Versioned != 1 {

@@ -22,9 +22,12 @@ import (
 	"github.com/xinyong/xinyong/internal/catalog"
 	"github.com/xinyong/xinyong/internal/credit"
 	"github.com/xinyong/xinyong/internal/pii"
+	"github.com/xinyong/xinyong/internal/publish"
 	"github.com/xinyong/xinyong/internal/records"
 	"github.com/xinyong/xinyong/internal/sanction"
+	"github.com/xinyong/xinyong/internal/search"
 	"github.com/xinyong/xinyong/internal/server/middleware"
+	"github.com/xinyong/xinyong/internal/workflow"
 )
 
 // Prefix is where the API is mounted.
@@ -40,9 +43,19 @@ type Config struct {
 	Sealer *pii.Sealer
 	Logger *slog.Logger
 	Now    func() time.Time
+	// Workflow runs objections and repairs; nil builds one over Store.
+	Workflow *workflow.Service
+	// CalendarDir is where administrators' calendar years are saved.
+	CalendarDir string
 	// Sanction serves lists, the hit check and feedback; nil answers those
 	// routes with Unavailable.
 	Sanction *sanction.Service
+	// Publish decides what each caller sees of a record; nil builds one
+	// over Catalog and Now. Marks feeds it workflow marks (nil: none).
+	Publish *publish.Engine
+	Marks   publish.MarkSource
+	// Search is the name index; nil answers searches by a store scan.
+	Search *search.Index
 }
 
 // keyCacheTTL is how long a node trusts an API key it has checked: a
@@ -116,6 +129,9 @@ func New(cfg Config) (*API, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.Publish == nil {
+		cfg.Publish = publish.New(cfg.Catalog, cfg.Now)
+	}
 	a := &API{
 		cfg:      cfg,
 		auth:     &auth.Authenticator{Store: cfg.Store, Now: cfg.Now, Keys: &auth.KeyCache{TTL: keyCacheTTL}},
@@ -123,6 +139,13 @@ func New(cfg Config) (*API, error) {
 		audit:    &auth.Auditor{Store: cfg.Store, Logger: cfg.Logger, Now: cfg.Now},
 		log:      cfg.Logger,
 		mux:      http.NewServeMux(),
+	}
+	if cfg.Workflow == nil {
+		wf, err := workflow.New(workflow.Config{Store: cfg.Store, Records: cfg.Records, Catalog: cfg.Catalog, Logger: cfg.Logger, Now: cfg.Now})
+		if err != nil {
+			return nil, err
+		}
+		a.cfg.Workflow = wf
 	}
 	a.routes = a.table()
 	for _, rt := range a.routes {

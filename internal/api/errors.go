@@ -90,6 +90,10 @@ func writeError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err
 // writeJSON sends v as JSON. API responses are never cached: most carry
 // data scoped to the caller.
 func writeJSON(w http.ResponseWriter, status int, v any) {
+	if f, ok := v.(fileBody); ok { // a download (rejects file), not JSON
+		f.writeTo(w, status)
+		return
+	}
 	h := w.Header()
 	h.Set("Content-Type", "application/json; charset=utf-8")
 	h.Set("X-Content-Type-Options", "nosniff")

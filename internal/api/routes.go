@@ -38,6 +38,12 @@ func (a *API) table() []Route {
 
 		{Method: "GET", Path: p + "/subjects", Roles: everyone, Action: "subject.search",
 			Summary: "Find subjects by code or name", Handler: a.searchSubjects},
+		{Method: "GET", Path: p + "/search", Roles: everyone, Action: "subject.search",
+			Summary: "Search organisations by code or any part of a current or former name, ranked", Handler: a.searchHits},
+		{Method: "GET", Path: p + "/subjects/{id}/public", Roles: everyone, Action: "subject.public.read",
+			Summary: "What is published about an organisation, by section, as the publication engine decides now", Handler: a.publicFile},
+		{Method: "GET", Path: p + "/lists/{kind}", Roles: everyone, Action: "list.read",
+			Summary: "A published black or red list", Handler: a.publishedList},
 		{Method: "GET", Path: p + "/subjects/{id}", Roles: everyone, Action: "subject.read",
 			Summary: "A subject's registration information", Handler: a.subject},
 		{Method: "POST", Path: p + "/subjects", Roles: roles(admin, dept), Audited: true, Action: "subject.register",
@@ -54,6 +60,17 @@ func (a *API) table() []Route {
 		{Method: "POST", Path: p + "/records/{id}/revocations", Roles: roles(admin, dept), Audited: true, Action: "record.revoke",
 			Summary: "Revoke a record", Handler: a.revokeRecord},
 
+		{Method: "POST", Path: p + "/batches", Roles: roles(admin, dept), Audited: true, Action: "batch.create",
+			Summary: "Upload a department file (CSV, XLSX, JSONL) for import; answers 202 with the batch", Handler: a.createBatch},
+		{Method: "GET", Path: p + "/batches", Roles: roles(admin, reviewer, dept), Action: "batch.list",
+			Summary: "Import batches, newest first", Handler: a.listBatches},
+		{Method: "GET", Path: p + "/batches/{id}", Roles: roles(admin, reviewer, dept), Action: "batch.read",
+			Summary: "An import batch: status and counts", Handler: a.getBatch},
+		{Method: "GET", Path: p + "/batches/{id}/rejects", Roles: roles(admin, reviewer, dept), Action: "batch.rejects.read",
+			Summary: "The rejected rows with reasons, in the department's own format", Handler: a.batchRejects},
+		{Method: "GET", Path: p + "/quality", Roles: roles(admin, reviewer, dept), Action: "quality.read",
+			Summary: "Data quality per department: timeliness, error rate, 重错码率, completeness", Handler: a.quality},
+
 		{Method: "GET", Path: p + "/audit", Roles: roles(auditor, admin), Audited: true, Action: "audit.read",
 			Summary: "The query and decision log, newest first", Handler: a.auditLog},
 
@@ -61,7 +78,7 @@ func (a *API) table() []Route {
 			Summary: "Create an account", Handler: a.createAccount},
 		{Method: "POST", Path: p + "/accounts/{name}/keys", Roles: roles(admin), Audited: true, Action: "account.key.create",
 			Summary: "Issue an API key; the secret is shown once", Handler: a.createKey},
-	}, a.sanctionRoutes()...)
+	}, append(a.workflowRoutes(), a.sanctionRoutes()...)...)
 }
 
 func roles(rs ...credit.Role) []credit.Role { return rs }

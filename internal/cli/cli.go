@@ -29,7 +29,10 @@ func commands() []command {
 		{"migrate", "apply database migrations and show their status", runMigrate},
 		{"code", "check unified social credit codes and resident ID numbers", runCode},
 		{"catalog", "validate the catalogue or show one information item", runCatalog},
-		{"bench", "run benchmarks: bench check (the hit check against plain SQL)", runBenchDispatch},
+		{"import", "import department files (CSV/GBK, XLSX, JSONL) into credit files", runImport},
+		{"gen", "generate synthetic department records (CSV, XLSX, JSONL)", runGen},
+		{"bench", "run benchmarks: bench check (hit check vs plain SQL), bench search (name search vs a LIKE scan), bench ingest (pipeline vs raw inserts)", runBenchDispatch},
+		{"calendar", "list, add or count in the working-day calendar", runCalendar},
 		{"version", "print the version", runVersion},
 	}
 }

@@ -13,12 +13,14 @@ import (
 // or delete them.
 type Store interface {
 	SanctionStore
+	BatchStore
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 	// Close releases the connections.
 	Close() error
 	// Backend names the implementation ("sqlite", "postgres").
 	Backend() string
+	WorkflowStore
 
 	// PutSubject creates or replaces a subject (registration data changes).
 	PutSubject(ctx context.Context, s *Subject) error
@@ -68,6 +70,8 @@ type Store interface {
 	// Audit returns the newest entries first, filtered by actor and target
 	// when non-empty.
 	Audit(ctx context.Context, f AuditFilter) ([]AuditEntry, error)
+
+	PublishStore
 }
 
 // AuditFilter narrows an audit read.

@@ -3,16 +3,17 @@
 package demo
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
-	"time"
 
 	"github.com/xinyong/xinyong/internal/auth"
+	"github.com/xinyong/xinyong/internal/catalog"
 	"github.com/xinyong/xinyong/internal/credit"
 	"github.com/xinyong/xinyong/internal/gen"
+	"github.com/xinyong/xinyong/internal/ingest"
 	"github.com/xinyong/xinyong/internal/records"
-	"github.com/xinyong/xinyong/internal/uscc"
 )
 
 // Password is the demo accounts' password. It is printed at start-up and is
@@ -21,7 +22,7 @@ const Password = "xinyong-demo-2026"
 
 // Options sizes the demo data.
 type Options struct {
-	Subjects int    // organisations to create; default 300
+	Subjects int    // size of the generated subject population; default 300
 	Seed     uint64 // default 1
 }
 
@@ -129,118 +130,70 @@ func PrintLogins(w io.Writer, logins []Login) {
 	}
 }
 
+// seedData generates department files with internal/gen and imports them
+// through the ingest pipeline, as a department would: a few thousand
+// licences, penalties, honours and commitments over o.Subjects subjects,
+// with a few rows of realistic errors left rejected in the batches. It
+// returns the ID of the subject named 宁德恒信新能源科技有限公司.
 func seedData(ctx context.Context, svc *records.Service, o Options) (string, error) {
-	g := uscc.NewGenerator(int64(o.Seed))
-	names := gen.NewNames(o.Seed)
-	now := svc.Now()
-	// The authority's own code: a 机关 (11) in Fuzhou.
-	authority := g.USCC('1', '1', "350100")
-
+	now := svc.Now().In(catalog.Location)
 	// A few fixed names make the search demo predictable: two-character
 	// queries such as 宁德 or 华为 find them.
 	fixed := []string{"宁德恒信新能源科技有限公司", "福州华为达电子科技有限公司", "厦门宁德海运物流有限公司"}
-	var first string
-	for i := 0; i < o.Subjects; i++ {
-		code := g.RandomUSCC()
-		res := uscc.CheckUSCC(code)
-		place := trimPlace(uscc.RegionName(res.Region))
-		name := names.Company(place)
-		if res.Authority == "9" && res.EntityType == "2" {
-			name = names.Shop(place)
+	probe, err := gen.NewRecords(gen.RecordOptions{Item: "admin_penalty", Seed: o.Seed, Subjects: o.Subjects})
+	if err != nil {
+		return "", err
+	}
+	names := map[int]string{}
+	var firstCode string
+	for i := 0; i < o.Subjects && len(names) < len(fixed); i++ {
+		if s := probe.SubjectAt(i); s.Kind == credit.Organisation {
+			if len(names) == 0 {
+				firstCode = s.Code
+			}
+			names[i] = fixed[len(names)]
 		}
-		if i < len(fixed) {
-			name = fixed[i]
-		}
-		reg := now.AddDate(-1-i%15, -(i % 12), -(i % 28))
-		sub, err := svc.PutOrganisation(ctx, records.Organisation{
-			Code: code, Name: name, LegalRep: names.Person(), Status: "存续", RegisteredOn: reg,
-		})
+	}
+	im := &ingest.Importer{Store: svc.Store, Records: svc}
+	files := []struct {
+		item string
+		rows int
+		rate float64
+	}{
+		{"admin_licence", o.Subjects * 2, 0},
+		{"admin_penalty", o.Subjects * 2, 0.02},
+		{"honour", o.Subjects / 5, 0},
+		{"credit_commitment", o.Subjects / 3, 0},
+	}
+	for _, f := range files {
+		g, err := gen.NewRecords(gen.RecordOptions{Item: f.item, Seed: o.Seed, Subjects: o.Subjects, Now: now,
+			ErrorRate: f.rate, Names: names})
 		if err != nil {
 			return "", err
 		}
-		if i == 0 {
-			first = sub.ID
-		}
-		if err := seedRecords(ctx, svc, sub, i, now, authority); err != nil {
-			return "", err
-		}
-	}
-	for i := 0; i < 5; i++ {
-		birth := time.Date(1960+i*7, time.Month(1+i), 3+i, 0, 0, 0, 0, time.UTC)
-		if _, err := svc.PutPerson(ctx, names.Person(), g.ResidentID("350102", birth, i%2 == 0)); err != nil {
-			return "", err
-		}
-	}
-	return first, nil
-}
-
-// trimPlace shortens a region name to the prefix a company name would use
-// (福州市 → 福州, 思明区 → 思明).
-func trimPlace(name string) string {
-	r := []rune(name)
-	if len(r) > 2 {
-		switch r[len(r)-1] {
-		case '市', '区', '县':
-			return string(r[:len(r)-1])
-		}
-	}
-	if name == "" {
-		return "福州"
-	}
-	return name
-}
-
-func kindLabel(k credit.SubjectKind) string {
-	if k == credit.IndividualBusiness {
-		return "个体工商户"
-	}
-	return "法人及非法人组织"
-}
-
-// seedRecords gives roughly one subject in two a licence and one in three a
-// penalty, across severity classes and ages so publication windows differ.
-func seedRecords(ctx context.Context, svc *records.Service, sub *credit.Subject, i int, now time.Time, authority string) error {
-	day := func(t time.Time) string { return t.Format("2006-01-02") }
-	if i%2 == 0 {
-		decided := now.AddDate(0, -(i % 30), -(i % 20))
-		_, _, err := svc.Append(ctx, records.Report{
-			Item: "admin_licence", Dept: demoDept, SubjectID: sub.ID,
-			Fields: credit.Fields{
-				"xk_xdr_mc": sub.Name, "xk_xdr_lb": kindLabel(sub.Kind), "xk_xdr_shxym": sub.Code,
-				"xk_frdb": sub.LegalRep, "xk_xkws": "食品经营许可证决定书", "xk_wsh": fmt.Sprintf("榕市监食许〔%d〕%04d号", decided.Year(), i),
-				"xk_xklb": "普通", "xk_xkzs": "食品经营许可证", "xk_xkbh": fmt.Sprintf("JY135010%08d", i),
-				"xk_nr": "预包装食品销售（含冷藏冷冻食品）", "xk_jdrq": day(decided), "xk_yxqz": day(decided),
-				"xk_yxqzi": day(decided.AddDate(5, 0, 0)), "xk_xkjg": "福州市市场监督管理局", "xk_xkjgdm": authority,
-				"xk_zt": "有效", "xk_lydw": "福州市市场监督管理局", "xk_lydwdm": authority,
-			},
-		})
+		it, err := svc.Catalog.Item(f.item)
 		if err != nil {
-			return err
+			return "", err
+		}
+		var buf bytes.Buffer
+		if err := gen.WriteFile(&buf, it, g, gen.FileOptions{Format: "csv", Encoding: "gbk", Style: "labels", Rows: f.rows}); err != nil {
+			return "", err
+		}
+		data := buf.Bytes()
+		if _, err := im.Import(ctx, ingest.Request{Dept: demoDept, Item: f.item, FileName: "demo-" + f.item + ".csv",
+			Actor: "demo", Size: int64(len(data)),
+			Open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }}); err != nil {
+			return "", err
 		}
 	}
-	if i%3 == 0 {
-		kinds := []struct{ cflb, nr, fk string }{
-			{"警告", "警告", ""},
-			{"罚款", "罚款人民币五千元", "0.5"},
-			{"罚款;没收违法所得", "罚款人民币二十万元，没收违法所得三万元", "20"},
-			{"吊销许可证", "吊销食品经营许可证", ""},
-		}
-		k := kinds[(i/3)%len(kinds)]
-		decided := now.AddDate(0, -(i % 40), -(i % 25))
-		fields := credit.Fields{
-			"cf_xdr_mc": sub.Name, "cf_xdr_lb": kindLabel(sub.Kind), "cf_xdr_shxym": sub.Code, "cf_frdb": sub.LegalRep,
-			"cf_wsh": fmt.Sprintf("榕市监罚字〔%d〕%04d号", decided.Year(), i), "cf_wfxw": "经营超过保质期的食品",
-			"cf_sy":   "经查，当事人经营超过保质期的预包装食品，违反了《中华人民共和国食品安全法》第三十四条第（十）项的规定。",
-			"cf_yj":   "《中华人民共和国食品安全法》第一百二十四条第一款",
-			"cf_cflb": k.cflb, "cf_nr": k.nr, "cf_jdrq": day(decided),
-			"cf_cfjg": "福州市市场监督管理局", "cf_cfjgdm": authority, "cf_sjly": "福州市市场监督管理局", "cf_sjlydm": authority,
-		}
-		if k.fk != "" {
-			fields["cf_nr_fk"] = k.fk
-		}
-		if _, _, err := svc.Append(ctx, records.Report{Item: "admin_penalty", Dept: demoDept, SubjectID: sub.ID, Fields: fields}); err != nil {
-			return err
+	// Every fixed name is searchable even if no generated row drew it.
+	for i, name := range names {
+		s := probe.SubjectAt(i)
+		if _, err := svc.Store.Subject(ctx, s.Code); credit.Is(credit.NotFound, err) {
+			if _, err := svc.PutOrganisation(ctx, records.Organisation{Code: s.Code, Name: name, LegalRep: s.LegalRep, Status: "存续"}); err != nil {
+				return "", err
+			}
 		}
 	}
-	return nil
+	return firstCode, nil
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/xinyong/xinyong/internal/catalog"
 	"github.com/xinyong/xinyong/internal/credit"
 	"github.com/xinyong/xinyong/internal/uscc"
+	"github.com/xinyong/xinyong/internal/workday"
 )
 
 // Actor is who acts on a list entry.
@@ -484,19 +485,11 @@ func (s *Service) append(ctx context.Context, op string, ev *credit.ListEvent, p
 // cst is China Standard Time, for dates in documents.
 var cst = time.FixedZone("CST", 8*3600)
 
-// AddWorkdays adds n working days to t, skipping Saturdays and Sundays.
-// Public holidays and adjusted working weekends (调休) are not known here:
-// the working-day calendar belongs to the workflow package, which should
-// replace this function when it lands.
+// AddWorkdays adds n working days to t on the platform's working-day
+// calendar (weekends, public holidays and 调休 working weekends), keeping
+// t's time of day: the same moment on the n-th working day after t.
 func AddWorkdays(t time.Time, n int) time.Time {
-	d := t
-	for n > 0 {
-		d = d.AddDate(0, 0, 1)
-		if wd := d.In(cst).Weekday(); wd != time.Saturday && wd != time.Sunday {
-			n--
-		}
-	}
-	return d
+	return workday.Add(t, n).Add(t.Sub(workday.Date(t)))
 }
 
 func itoa(n int) string {

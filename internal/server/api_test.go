@@ -16,6 +16,9 @@ import (
 // fresh resources (a new record to correct, a new account name).
 func (e *env) scenario(rt api.Route, role credit.Role) req {
 	key := e.keys[role]
+	if q, ok := e.wfScenario(rt, role); ok {
+		return q
+	}
 	q := req{method: rt.Method, key: key}
 	path := rt.Path
 	switch rt.Path {
@@ -28,7 +31,11 @@ func (e *env) scenario(rt api.Route, role credit.Role) req {
 		if rt.Method == "POST" {
 			q.body = map[string]any{"code": orgCode, "name": orgName, "legal_rep": "张三", "status": "存续", "registered_on": "2016-03-01"}
 		}
-	case "/api/v1/subjects/{id}", "/api/v1/subjects/{id}/records":
+	case "/api/v1/search":
+		path += "?q=" + "福州"
+	case "/api/v1/lists/{kind}":
+		path = strings.Replace(path, "{kind}", "black", 1)
+	case "/api/v1/subjects/{id}", "/api/v1/subjects/{id}/records", "/api/v1/subjects/{id}/public":
 		path = strings.Replace(path, "{id}", orgCode, 1)
 	case "/api/v1/subjects/{id}/identity":
 		path = strings.Replace(path, "{id}", e.person.ID, 1)
@@ -44,6 +51,17 @@ func (e *env) scenario(rt api.Route, role credit.Role) req {
 	case "/api/v1/records/{id}/revocations":
 		path = strings.Replace(path, "{id}", e.appendRecord(e.keys[credit.RoleDept]), 1)
 		q.body = map[string]any{"reason": "行政复议撤销"}
+	case "/api/v1/batches":
+		if rt.Method == "POST" {
+			path += "?item=admin_penalty&file_name=f.jsonl"
+			if role != credit.RoleDept {
+				path += "&dept=" + deptCode
+			}
+			q.raw = e.batchFile(1)
+			q.header = map[string]string{"Content-Type": "application/x-ndjson"}
+		}
+	case "/api/v1/batches/{id}", "/api/v1/batches/{id}/rejects":
+		path = strings.Replace(path, "{id}", e.batch(), 1)
 	case "/api/v1/sessions":
 		if rt.Method == "POST" {
 			q.body = map[string]any{"name": e.names[credit.RoleAdmin], "password": password}

@@ -178,6 +178,7 @@ type req struct {
 	key          string
 	purpose      string
 	body         any
+	raw          []byte // a non-JSON body (an uploaded file); Content-Type in header
 	header       map[string]string
 	cookies      []*http.Cookie
 }
@@ -191,6 +192,9 @@ func (e *env) do(q req) resp {
 			e.t.Fatal(err)
 		}
 		body = bytes.NewReader(b)
+	}
+	if q.raw != nil {
+		body = bytes.NewReader(q.raw)
 	}
 	r, err := http.NewRequestWithContext(e.t.Context(), q.method, e.srv.URL+q.path, body)
 	if err != nil {

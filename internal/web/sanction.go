@@ -69,8 +69,8 @@ type sanctionPage struct {
 	Period  string
 	Entries []entryRow
 	Version int64
-	Chart   *barChart
-	Chart2  *barChart
+	Chart   *sanctionChart
+	Chart2  *sanctionChart
 
 	Stats    []statRow
 	Depts    []option
@@ -99,29 +99,29 @@ type entryRow struct {
 	ID, Subject, SubjectID, State, Doc, Since, Until, Grounds, Persons, Verify string
 }
 
-// barChart is a horizontal bar chart with up to three series per row.
-type barChart struct {
+// sanctionChart is a horizontal bar chart with up to three series per row.
+type sanctionChart struct {
 	Title  string
 	Width  int
 	Height int
-	Legend []legend
-	Rows   []barRow
+	Legend []sanctionLegend
+	Rows   []sanctionChartRow
 }
 
-type legend struct {
+type sanctionLegend struct {
 	Label, Colour string
 	X             int
 }
 
-type barRow struct {
+type sanctionChartRow struct {
 	Label string
 	Y     int
-	Bars  []bar
+	Bars  []sanctionBar
 	Text  string
 	TextX int
 }
 
-type bar struct {
+type sanctionBar struct {
 	X, W, Y, H int
 	Colour     string
 }
@@ -136,8 +136,8 @@ var seriesColours = []string{"#b3261e", "#1f7a4d", "#c77c02"}
 
 // newChart lays out rows of values (one slice per row, one value per
 // series) scaled to the largest value.
-func newChart(title string, series []string, labels []string, values [][]float64, text []string) *barChart {
-	c := &barChart{Title: title, Width: chartLabelW + chartBarW + 90, Height: 30 + len(labels)*chartRowH + 10}
+func newChart(title string, series []string, labels []string, values [][]float64, text []string) *sanctionChart {
+	c := &sanctionChart{Title: title, Width: chartLabelW + chartBarW + 90, Height: 30 + len(labels)*chartRowH + 10}
 	maxV := 0.0
 	for _, vs := range values {
 		for _, v := range vs {
@@ -145,11 +145,11 @@ func newChart(title string, series []string, labels []string, values [][]float64
 		}
 	}
 	for i, s := range series {
-		c.Legend = append(c.Legend, legend{Label: s, Colour: seriesColours[i%len(seriesColours)], X: chartLabelW + i*110})
+		c.Legend = append(c.Legend, sanctionLegend{Label: s, Colour: seriesColours[i%len(seriesColours)], X: chartLabelW + i*110})
 	}
 	for i, l := range labels {
 		y := 30 + i*chartRowH
-		row := barRow{Label: clip(l, 22), Y: y + 16, TextX: chartLabelW + chartBarW + 8, Text: text[i]}
+		row := sanctionChartRow{Label: clip(l, 22), Y: y + 16, TextX: chartLabelW + chartBarW + 8, Text: text[i]}
 		n := len(values[i])
 		h := (chartRowH - 6) / max(n, 1)
 		for j, v := range values[i] {
@@ -160,7 +160,7 @@ func newChart(title string, series []string, labels []string, values [][]float64
 			if v > 0 && w == 0 {
 				w = 1
 			}
-			row.Bars = append(row.Bars, bar{X: chartLabelW, W: w, Y: y + 3 + j*h, H: h, Colour: seriesColours[j%len(seriesColours)]})
+			row.Bars = append(row.Bars, sanctionBar{X: chartLabelW, W: w, Y: y + 3 + j*h, H: h, Colour: seriesColours[j%len(seriesColours)]})
 		}
 		c.Rows = append(c.Rows, row)
 	}
@@ -178,7 +178,7 @@ func clip(s string, n int) string {
 // sanctionRoutes parses the pages (with the chart template) and adds them
 // to the portal's mux.
 func (p *Portal) sanctionRoutes() error {
-	for _, name := range []string{"lists", "checkstats"} {
+	for _, name := range []string{"listdecisions", "checkstats"} {
 		t, err := template.ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html", "templates/chart.html")
 		if err != nil {
 			return err
@@ -303,7 +303,7 @@ func (p *Portal) listsPage(w http.ResponseWriter, r *http.Request) {
 		text = append(text, fmt.Sprint(counts[lt.Code]))
 	}
 	sp.Chart = newChart(v.T["lists_chart"], []string{v.T["state_decided"]}, labels, vals, text)
-	p.render(w, r, http.StatusOK, "lists", v, func(v *view) {
+	p.render(w, r, http.StatusOK, "listdecisions", v, func(v *view) {
 		v.Title = v.T["lists_title"]
 		v.Sanction = sp
 	})

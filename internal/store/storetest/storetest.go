@@ -48,7 +48,9 @@ func Run(t *testing.T, open func(t *testing.T) credit.Store) {
 		{"Times", testTimes},
 		{"Chinese", testChinese},
 		{"Concurrent", testConcurrent},
+		{"Workflow", testWorkflow},
 		{"Sanction", testSanction},
+		{"Publish", testPublish},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -56,6 +58,7 @@ func Run(t *testing.T, open func(t *testing.T) credit.Store) {
 			c.fn(t, s)
 		})
 	}
+	t.Run("Batches", func(t *testing.T) { runBatches(t, open) })
 }
 
 // Fixtures.

@@ -1,0 +1,156 @@
+package credit
+
+import (
+	"context"
+	"time"
+)
+
+// BatchStatus is where a batch import stands.
+type BatchStatus string
+
+const (
+	BatchRunning BatchStatus = "running" // being imported, or interrupted and resumable
+	BatchDone    BatchStatus = "done"    // every row was read; rejects are kept
+	BatchFailed  BatchStatus = "failed"  // stopped on an error that is not a row's fault
+)
+
+// BatchCounts are a batch's row counts. Accepted = Created + Versioned +
+// Unchanged; Total = Accepted + Rejected once the batch is done.
+type BatchCounts struct {
+	Total     int `json:"total"`
+	Accepted  int `json:"accepted"`
+	Created   int `json:"created"`
+	Versioned int `json:"versioned"`
+	Unchanged int `json:"unchanged"`
+	Rejected  int `json:"rejected"`
+
+	// Data-quality figures gathered while importing.
+	// Timed counts accepted rows whose item has a reporting deadline, Late
+	// those received after it (双公示: 7 working days after the decision).
+	Timed int `json:"timed"`
+	Late  int `json:"late"`
+	// CodesChecked counts rows that carried a subject USCC; CodeErrors
+	// those whose code failed its checks (rejected, or flagged legacy
+	// codes that were kept): the 重错码率 numerator.
+	CodesChecked int `json:"codes_checked"`
+	CodeErrors   int `json:"code_errors"`
+	// Filled and Fillable count the optional fields of accepted rows that
+	// were filled, out of all optional fields: completeness.
+	Filled   int `json:"filled"`
+	Fillable int `json:"fillable"`
+}
+
+// Add adds o to c.
+func (c *BatchCounts) Add(o BatchCounts) {
+	c.Total += o.Total
+	c.Accepted += o.Accepted
+	c.Created += o.Created
+	c.Versioned += o.Versioned
+	c.Unchanged += o.Unchanged
+	c.Rejected += o.Rejected
+	c.Timed += o.Timed
+	c.Late += o.Late
+	c.CodesChecked += o.CodesChecked
+	c.CodeErrors += o.CodeErrors
+	c.Filled += o.Filled
+	c.Fillable += o.Fillable
+}
+
+// Batch is one file (or API upload) a department sent for one catalogue
+// item. A batch is identified for resumption by (Dept, Item, ContentHash):
+// sending the same bytes again continues or repeats the same batch.
+type Batch struct {
+	ID          string      `json:"id"`
+	Dept        string      `json:"dept"`
+	Item        string      `json:"item"`
+	FileName    string      `json:"file_name"`
+	Format      string      `json:"format"`       // csv, xlsx, jsonl
+	Encoding    string      `json:"encoding"`     // utf-8, utf-8-bom, gb18030
+	HeaderStyle string      `json:"header_style"` // codes, labels, legacy, mixed
+	ContentHash string      `json:"content_hash"` // sha256 hex of the file's bytes
+	Header      []string    `json:"header"`       // the file's own column headers, in order
+	Unknown     []string    `json:"unknown_columns,omitempty"`
+	Status      BatchStatus `json:"status"`
+	Error       string      `json:"error,omitempty"`
+	// Chunks is how many chunks are committed; LastRow the data row
+	// number (1-based, header excluded) the last committed chunk ended at.
+	Chunks     int         `json:"chunks"`
+	LastRow    int         `json:"last_row"`
+	Counts     BatchCounts `json:"counts"`
+	Actor      string      `json:"actor,omitempty"` // account or "cli"
+	StartedAt  time.Time   `json:"started_at"`
+	FinishedAt time.Time   `json:"finished_at,omitempty"`
+}
+
+// Reject is one problem with one row of a batch. A row with several
+// problems has several rejects with the same Row.
+type Reject struct {
+	BatchID string   `json:"batch_id"`
+	Row     int      `json:"row"`   // data row number, 1-based, header excluded
+	Field   string   `json:"field"` // field code, or the column header when unmapped, or "" for the row
+	Reason  string   `json:"reason"`
+	Raw     []string `json:"raw,omitempty"` // the row's cells as sent, in header order
+}
+
+// Chunk is what one import step commits, all or nothing: the subjects to
+// create or update, the records, the rejects and the batch's progress.
+type Chunk struct {
+	BatchID string
+	// Seq is the chunk's number (1-based); it must be the batch's Chunks+1,
+	// so a chunk can never be committed twice.
+	Seq      int
+	LastRow  int
+	Subjects []Subject
+	Records  []Record
+	Rejects  []Reject
+	Counts   BatchCounts // added to the batch's counts
+	// FieldsJSON optionally holds each record's Fields already encoded
+	// (by the store's own encoder), so that the encoding can run in
+	// parallel workers instead of in the single writer. Nil or one entry
+	// per record.
+	FieldsJSON []string
+}
+
+// BatchFilter narrows a batch listing.
+type BatchFilter struct {
+	Dept  string
+	Limit int
+}
+
+// DeptQuality is the data-quality totals of one department's batches.
+type DeptQuality struct {
+	Dept    string      `json:"dept"`
+	Batches int         `json:"batches"`
+	Counts  BatchCounts `json:"counts"`
+}
+
+// BatchStore keeps import batches, their rejects and their chunk progress.
+type BatchStore interface {
+	// CreateBatch stores a new batch (status running); Exists if the ID is taken.
+	CreateBatch(ctx context.Context, b *Batch) error
+	// Batch returns one batch by ID; NotFound if absent.
+	Batch(ctx context.Context, id string) (*Batch, error)
+	// BatchByContent returns the newest batch of dept and item with the
+	// given content hash; NotFound if none.
+	BatchByContent(ctx context.Context, dept, item, hash string) (*Batch, error)
+	// Batches lists batches, newest first.
+	Batches(ctx context.Context, f BatchFilter) ([]Batch, error)
+	// CommitChunk writes the chunk's subjects (upsert), records, rejects and
+	// the batch's progress in one transaction. Conflict if c.Seq is not the
+	// batch's next chunk (another process committed it, or it was replayed).
+	CommitChunk(ctx context.Context, c *Chunk) error
+	// FinishBatch sets the final status (and error message) of a batch.
+	FinishBatch(ctx context.Context, id string, status BatchStatus, msg string, at time.Time) error
+	// Rejects returns a batch's rejects in row order.
+	Rejects(ctx context.Context, batchID string) ([]Reject, error)
+	// LatestByDocs is LatestByDoc for many document numbers at once: the
+	// newest fact per document number found (absent ones are left out).
+	LatestByDocs(ctx context.Context, dept, item string, docNos []string) (map[string]*Record, error)
+	// SubjectsByIDs returns the stored subjects among ids.
+	SubjectsByIDs(ctx context.Context, ids []string) (map[string]*Subject, error)
+	// SubjectsByIDHashes returns the stored persons among the ID-number
+	// hashes, keyed by hash.
+	SubjectsByIDHashes(ctx context.Context, hashes []string) (map[string]*Subject, error)
+	// Quality sums the counts of every batch per department, by dept code.
+	Quality(ctx context.Context) ([]DeptQuality, error)
+}

@@ -1,0 +1,200 @@
+package ingest
+
+import (
+	"bufio"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/xuri/excelize/v2"
+	"golang.org/x/text/encoding/simplifiedchinese"
+
+	"github.com/xinyong/xinyong/internal/credit"
+)
+
+// ReasonHeader is the column added to a rejects file.
+const ReasonHeader = "错误原因"
+
+// RejectRow is one rejected row with all its problems.
+type RejectRow struct {
+	Row     int
+	Cells   []string
+	Reasons []credit.Reject
+}
+
+// GroupRejects folds rejects (in row order) into one entry per row.
+func GroupRejects(rs []credit.Reject) []RejectRow {
+	var out []RejectRow
+	for _, r := range rs {
+		if n := len(out); n > 0 && out[n-1].Row == r.Row {
+			out[n-1].Reasons = append(out[n-1].Reasons, r)
+			continue
+		}
+		out = append(out, RejectRow{Row: r.Row, Cells: r.Raw, Reasons: []credit.Reject{r}})
+	}
+	return out
+}
+
+// reasonText is a row's problems in one cell, each naming the column the
+// department used: "处罚决定日期: decision date 2030-01-01 is in the future".
+func reasonText(b *credit.Batch, m *Mapping, rr RejectRow) string {
+	parts := make([]string, len(rr.Reasons))
+	for i, r := range rr.Reasons {
+		col := r.Field
+		if m != nil {
+			var hs []string
+			for j, code := range m.Cols {
+				if code == r.Field && j < len(b.Header) {
+					hs = append(hs, b.Header[j])
+				}
+			}
+			if len(hs) > 0 {
+				col = strings.Join(hs, "/")
+			}
+		}
+		if col == "" {
+			parts[i] = fmt.Sprintf("第%d行: %s", rr.Row, r.Reason)
+		} else {
+			parts[i] = col + ": " + r.Reason
+		}
+	}
+	return strings.Join(parts, "；")
+}
+
+// RejectsFileName is the name of a batch's rejects file.
+func RejectsFileName(b *credit.Batch) string {
+	base := b.FileName
+	if i := strings.LastIndexByte(base, '.'); i > 0 {
+		base = base[:i]
+	}
+	if base == "" {
+		base = b.ID
+	}
+	ext := b.Format
+	if ext == "" {
+		ext = FormatCSV
+	}
+	return base + ".rejects." + ext
+}
+
+// WriteRejects writes a batch's rejected rows in the department's own
+// format, encoding and headers, plus a reason column, so it can fix the
+// rows and send the file again. it may be nil (reasons then name fields
+// by code).
+func WriteRejects(w io.Writer, b *credit.Batch, m *Mapping, rs []credit.Reject) error {
+	rows := GroupRejects(rs)
+	header := append(append([]string(nil), b.Header...), ReasonHeader)
+	line := func(rr RejectRow) []string {
+		cells := make([]string, len(header))
+		copy(cells, rr.Cells)
+		if len(rr.Cells) > len(b.Header) { // a row with too many cells keeps them all
+			cells = append(append([]string(nil), rr.Cells...), "")
+		}
+		cells[len(cells)-1] = reasonText(b, m, rr)
+		return cells
+	}
+	switch b.Format {
+	case FormatXLSX:
+		f := excelize.NewFile()
+		defer f.Close()
+		sw, err := f.NewStreamWriter("Sheet1")
+		if err != nil {
+			return err
+		}
+		write := func(n int, cells []string) error {
+			vals := make([]any, len(cells))
+			for i, c := range cells {
+				vals[i] = c
+			}
+			cell, _ := excelize.CoordinatesToCellName(1, n)
+			return sw.SetRow(cell, vals)
+		}
+		if err := write(1, header); err != nil {
+			return err
+		}
+		for i, rr := range rows {
+			if err := write(i+2, line(rr)); err != nil {
+				return err
+			}
+		}
+		if err := sw.Flush(); err != nil {
+			return err
+		}
+		return f.Write(w)
+	case FormatJSONL:
+		bw := bufio.NewWriter(w)
+		enc := json.NewEncoder(bw)
+		enc.SetEscapeHTML(false)
+		for _, rr := range rows {
+			cells := line(rr)
+			obj := orderedObject{}
+			for i, c := range cells[:len(cells)-1] {
+				if c == "" {
+					continue
+				}
+				h := fmt.Sprintf("column_%d", i+1)
+				if i < len(b.Header) {
+					h = b.Header[i]
+				}
+				obj = append(obj, [2]string{h, c})
+			}
+			obj = append(obj, [2]string{ReasonHeader, cells[len(cells)-1]})
+			if err := enc.Encode(obj); err != nil {
+				return err
+			}
+		}
+		return bw.Flush()
+	default:
+		var out io.Writer = w
+		var closer io.Closer
+		switch b.Encoding {
+		case EncGB18030:
+			tw := simplifiedchinese.GB18030.NewEncoder().Writer(w)
+			out = tw
+			closer, _ = tw.(io.Closer)
+		case EncUTF8BOM:
+			if _, err := io.WriteString(w, "\ufeff"); err != nil {
+				return err
+			}
+		}
+		cw := csv.NewWriter(out)
+		if err := cw.Write(header); err != nil {
+			return err
+		}
+		for _, rr := range rows {
+			if err := cw.Write(line(rr)); err != nil {
+				return err
+			}
+		}
+		cw.Flush()
+		if err := cw.Error(); err != nil {
+			return err
+		}
+		if closer != nil {
+			return closer.Close()
+		}
+		return nil
+	}
+}
+
+// orderedObject encodes as a JSON object keeping key order.
+type orderedObject [][2]string
+
+func (o orderedObject) MarshalJSON() ([]byte, error) {
+	var b strings.Builder
+	b.WriteByte('{')
+	for i, kv := range o {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		k, _ := json.Marshal(kv[0])
+		v, _ := json.Marshal(kv[1])
+		b.Write(k)
+		b.WriteByte(':')
+		b.Write(v)
+	}
+	b.WriteByte('}')
+	return []byte(b.String()), nil
+}

@@ -1,0 +1,441 @@
+// Package workday is the platform's one working-day calculator. Every
+// deadline (objection routing and verification, repair acceptance and
+// decision, publication within N working days, timeliness figures) is
+// counted here.
+//
+// A working day is a Monday to Friday that is not a public holiday, or a
+// weekend day that the State Council has made a working day (调休). The
+// schedule is data: one JSON file per year (data/2026.json), shipped with the
+// binary and extendable by an administrator (LoadDir, AddYear, the admin API).
+//
+// Dates are China time (UTC+8). A deadline is a date: the work is due by the
+// end of that day, China time.
+//
+// Missing years: the Calendar methods refuse to count into a year that has
+// no data, with an error that names the year and says how to add it (a
+// deadline silently computed on weekends only could fall on a holiday). The
+// package-level Add and Between, used for statistics that cannot fail,
+// fall back to weekends only for such a year and log a warning once per year.
+package workday
+
+import (
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Location is China Standard Time, in which all dates are counted.
+var Location = time.FixedZone("CST", 8*3600)
+
+//go:embed data/*.json
+var dataFS embed.FS
+
+// Range is a run of consecutive days off.
+type Range struct {
+	From      string `json:"from"` // YYYY-MM-DD
+	To        string `json:"to"`   // inclusive
+	Name      string `json:"name"`
+	Uncertain bool   `json:"uncertain,omitempty"`
+}
+
+// Day is one adjusted working day (调休上班).
+type Day struct {
+	Date      string `json:"date"`
+	Name      string `json:"name"`
+	Uncertain bool   `json:"uncertain,omitempty"`
+}
+
+// Year is the schedule of one year, as held in its data file.
+type Year struct {
+	Year      int     `json:"year"`
+	Source    string  `json:"source"`
+	Uncertain bool    `json:"uncertain,omitempty"` // the whole file is provisional
+	Note      string  `json:"note,omitempty"`
+	Holidays  []Range `json:"holidays"`
+	Workdays  []Day   `json:"workdays"`
+}
+
+// ErrNoData is wrapped by errors for dates in a year the calendar has no
+// schedule for.
+var ErrNoData = errors.New("no working-day calendar")
+
+type yearDays struct {
+	meta     Year
+	off      map[int]string // day of year -> holiday name
+	work     map[int]string // day of year -> 调休 name
+	holidays int
+}
+
+// Calendar answers working-day questions for the years it holds. It is safe
+// for concurrent use; AddYear may be called while others read.
+type Calendar struct {
+	mu    sync.RWMutex
+	years map[int]*yearDays
+}
+
+// New returns an empty calendar.
+func New() *Calendar { return &Calendar{years: map[int]*yearDays{}} }
+
+// Embedded returns a calendar holding the years shipped with the binary.
+func Embedded() (*Calendar, error) {
+	c := New()
+	if err := c.loadFS(dataFS, "data"); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func (c *Calendar) loadFS(fsys fs.FS, dir string) error {
+	entries, err := fs.ReadDir(fsys, dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if e.IsDir() || !strings.HasSuffix(e.Name(), ".json") {
+			continue
+		}
+		name := e.Name()
+		if dir != "." {
+			name = dir + "/" + name
+		}
+		b, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			return err
+		}
+		y, err := Parse(b)
+		if err != nil {
+			return fmt.Errorf("%s: %w", e.Name(), err)
+		}
+		if want := strings.TrimSuffix(e.Name(), ".json"); want != strconv.Itoa(y.Year) {
+			return fmt.Errorf("%s: file holds year %d; name it %d.json", e.Name(), y.Year, y.Year)
+		}
+		if err := c.Put(y); err != nil {
+			return fmt.Errorf("%s: %w", e.Name(), err)
+		}
+	}
+	return nil
+}
+
+// LoadDir adds (or replaces) the years in dir's YYYY.json files. A missing
+// directory is not an error: there is nothing to add.
+func (c *Calendar) LoadDir(dir string) error {
+	if dir == "" {
+		return nil
+	}
+	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	return c.loadFS(os.DirFS(dir), ".")
+}
+
+// SaveYear validates a year file, writes it to dir as YYYY.json (atomically)
+// and adds it to the calendar: an administrator adding a year.
+func (c *Calendar) SaveYear(dir string, b []byte) (*Year, error) {
+	y, err := Parse(b)
+	if err != nil {
+		return nil, err
+	}
+	if dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, err
+		}
+		tmp, err := os.CreateTemp(dir, ".year-*")
+		if err != nil {
+			return nil, err
+		}
+		out, _ := json.MarshalIndent(y, "", "  ")
+		if _, err := tmp.Write(append(out, '\n')); err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+			return nil, err
+		}
+		if err := tmp.Close(); err != nil {
+			os.Remove(tmp.Name())
+			return nil, err
+		}
+		if err := os.Rename(tmp.Name(), filepath.Join(dir, strconv.Itoa(y.Year)+".json")); err != nil {
+			os.Remove(tmp.Name())
+			return nil, err
+		}
+	}
+	if err := c.Put(y); err != nil {
+		return nil, err
+	}
+	return y, nil
+}
+
+// Parse decodes and validates one year file. Errors say what to fix.
+func Parse(b []byte) (*Year, error) {
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec.DisallowUnknownFields()
+	var y Year
+	if err := dec.Decode(&y); err != nil {
+		return nil, fmt.Errorf("calendar file is not valid: %v", err)
+	}
+	if _, err := build(&y); err != nil {
+		return nil, err
+	}
+	return &y, nil
+}
+
+func parseDate(s string, year int, what string) (time.Time, error) {
+	t, err := time.ParseInLocation(time.DateOnly, s, Location)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%s %q: write dates as YYYY-MM-DD", what, s)
+	}
+	if t.Year() != year {
+		return time.Time{}, fmt.Errorf("%s %s is not in %d: each file holds one year", what, s, year)
+	}
+	return t, nil
+}
+
+func build(y *Year) (*yearDays, error) {
+	if y.Year < 2000 || y.Year > 2100 {
+		return nil, fmt.Errorf("year %d is out of range 2000–2100", y.Year)
+	}
+	if strings.TrimSpace(y.Source) == "" {
+		return nil, fmt.Errorf("year %d: name the source (the State Council notice) in \"source\"", y.Year)
+	}
+	yd := &yearDays{meta: *y, off: map[int]string{}, work: map[int]string{}}
+	for _, h := range y.Holidays {
+		from, err := parseDate(h.From, y.Year, "holiday start")
+		if err != nil {
+			return nil, err
+		}
+		to, err := parseDate(h.To, y.Year, "holiday end")
+		if err != nil {
+			return nil, err
+		}
+		if to.Before(from) {
+			return nil, fmt.Errorf("holiday %s: ends (%s) before it starts (%s)", h.Name, h.To, h.From)
+		}
+		if strings.TrimSpace(h.Name) == "" {
+			return nil, fmt.Errorf("holiday from %s has no name", h.From)
+		}
+		for d := from; !d.After(to); d = d.AddDate(0, 0, 1) {
+			if prev, dup := yd.off[d.YearDay()]; dup {
+				return nil, fmt.Errorf("%s is listed twice (%s and %s)", d.Format(time.DateOnly), prev, h.Name)
+			}
+			yd.off[d.YearDay()] = h.Name
+			yd.holidays++
+		}
+	}
+	for _, w := range y.Workdays {
+		d, err := parseDate(w.Date, y.Year, "adjusted working day")
+		if err != nil {
+			return nil, err
+		}
+		if wd := d.Weekday(); wd != time.Saturday && wd != time.Sunday {
+			return nil, fmt.Errorf("adjusted working day %s is a %s: only a weekend day can be made a working day", w.Date, wd)
+		}
+		if name, clash := yd.off[d.YearDay()]; clash {
+			return nil, fmt.Errorf("%s is both a holiday (%s) and an adjusted working day", w.Date, name)
+		}
+		if _, dup := yd.work[d.YearDay()]; dup {
+			return nil, fmt.Errorf("adjusted working day %s is listed twice", w.Date)
+		}
+		yd.work[d.YearDay()] = w.Name
+	}
+	return yd, nil
+}
+
+// Put adds or replaces a year.
+func (c *Calendar) Put(y *Year) error {
+	yd, err := build(y)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	c.years[y.Year] = yd
+	c.mu.Unlock()
+	return nil
+}
+
+// Years lists the years held, ascending, with their metadata.
+func (c *Calendar) Years() []Year {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	out := make([]Year, 0, len(c.years))
+	for _, yd := range c.years {
+		out = append(out, yd.meta)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Year < out[j].Year })
+	return out
+}
+
+// Has reports whether the calendar holds year.
+func (c *Calendar) Has(year int) bool {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	_, ok := c.years[year]
+	return ok
+}
+
+// Date returns t's calendar date in China time, at midnight.
+func Date(t time.Time) time.Time {
+	t = t.In(Location)
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, Location)
+}
+
+func (c *Calendar) isWorkday(d time.Time, fallback bool) (bool, error) {
+	d = d.In(Location)
+	c.mu.RLock()
+	yd, ok := c.years[d.Year()]
+	c.mu.RUnlock()
+	weekend := d.Weekday() == time.Saturday || d.Weekday() == time.Sunday
+	if !ok {
+		if !fallback {
+			return false, fmt.Errorf("%w for %d (date %s): an administrator must add the State Council schedule as %d.json (xinyong calendar add, or PUT /api/v1/calendar/years/%d)",
+				ErrNoData, d.Year(), d.Format(time.DateOnly), d.Year(), d.Year())
+		}
+		warnOnce(d.Year())
+		return !weekend, nil
+	}
+	if _, off := yd.off[d.YearDay()]; off {
+		return false, nil
+	}
+	if _, work := yd.work[d.YearDay()]; work {
+		return true, nil
+	}
+	return !weekend, nil
+}
+
+// IsWorkday reports whether t's date (China time) is a working day.
+func (c *Calendar) IsWorkday(t time.Time) (bool, error) { return c.isWorkday(Date(t), false) }
+
+// DayName names a day off or an adjusted working day ("" for ordinary days).
+func (c *Calendar) DayName(t time.Time) string {
+	d := Date(t)
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if yd, ok := c.years[d.Year()]; ok {
+		if n, ok := yd.off[d.YearDay()]; ok {
+			return n
+		}
+		return yd.work[d.YearDay()]
+	}
+	return ""
+}
+
+// maxScan bounds a walk: no deadline is more than a few years of days away.
+const maxScan = 3 * 366 * 2
+
+func (c *Calendar) add(from time.Time, n int, fallback bool) (time.Time, error) {
+	d := Date(from)
+	step := 1
+	if n < 0 {
+		step, n = -1, -n
+	}
+	for i := 0; n > 0; i++ {
+		if i > maxScan {
+			return time.Time{}, fmt.Errorf("workday: %d working days from %s is out of range", n, from.Format(time.DateOnly))
+		}
+		d = d.AddDate(0, 0, step)
+		ok, err := c.isWorkday(d, fallback)
+		if err != nil {
+			return time.Time{}, err
+		}
+		if ok {
+			n--
+		}
+	}
+	return d, nil
+}
+
+// Add returns the date n working days after from's date (before it when n
+// is negative). Add(from, 0) is from's date, whatever day it is.
+func (c *Calendar) Add(from time.Time, n int) (time.Time, error) { return c.add(from, n, false) }
+
+// Deadline is the due date of something that must be done within n working
+// days (n ≥ 1) of from: the n-th working day after from's date. It is always
+// a working day.
+func (c *Calendar) Deadline(from time.Time, n int) (time.Time, error) {
+	if n < 1 {
+		return time.Time{}, fmt.Errorf("workday: a deadline needs at least 1 working day, not %d", n)
+	}
+	return c.add(from, n, false)
+}
+
+func (c *Calendar) between(a, b time.Time, fallback bool) (int, error) {
+	da, db := Date(a), Date(b)
+	sign := 1
+	if db.Before(da) {
+		da, db, sign = db, da, -1
+	}
+	n := 0
+	for d := da.AddDate(0, 0, 1); !d.After(db); d = d.AddDate(0, 0, 1) {
+		ok, err := c.isWorkday(d, fallback)
+		if err != nil {
+			return 0, err
+		}
+		if ok {
+			n++
+		}
+	}
+	return sign * n, nil
+}
+
+// Between counts the working days after a's date up to and including b's
+// date; negative when b is before a. Between(a, Add(a, n)) == n.
+func (c *Calendar) Between(a, b time.Time) (int, error) { return c.between(a, b, false) }
+
+// Overdue reports whether something due on date due is late at now: now is
+// past the end of the due day, China time.
+func Overdue(due, now time.Time) bool {
+	return !due.IsZero() && !Date(now).Before(Date(due).AddDate(0, 0, 1))
+}
+
+// --- the default calendar ---
+
+var (
+	defaultOnce sync.Once
+	defaultCal  *Calendar
+	warned      sync.Map
+)
+
+// Default is the calendar of the embedded years (and any added through it).
+// It panics if the embedded data is broken, which a test prevents.
+func Default() *Calendar {
+	defaultOnce.Do(func() {
+		c, err := Embedded()
+		if err != nil {
+			panic("workday: embedded calendar: " + err.Error())
+		}
+		defaultCal = c
+	})
+	return defaultCal
+}
+
+func warnOnce(year int) {
+	if _, loaded := warned.LoadOrStore(year, true); !loaded {
+		slog.Warn("workday: no calendar for this year; counting weekends only", "year", year,
+			"fix", fmt.Sprintf("add %d.json (xinyong calendar add)", year))
+	}
+}
+
+// Add is Calendar.Add on the default calendar. For a year without data it
+// counts weekends only and logs a warning once: it serves figures
+// (timeliness) that must not fail. Deadlines use Calendar.Deadline.
+func Add(from time.Time, n int) time.Time {
+	d, err := Default().add(from, n, true)
+	if err != nil {
+		return Date(from)
+	}
+	return d
+}
+
+// Between is Calendar.Between on the default calendar, with Add's fallback.
+func Between(a, b time.Time) int {
+	n, _ := Default().between(a, b, true)
+	return n
+}

@@ -1,0 +1,80 @@
+package workflow
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"mime"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/xinyong/xinyong/internal/credit"
+)
+
+// allowedTypes are the evidence formats accepted: documents and scans.
+var allowedTypes = map[string]bool{
+	"application/pdf": true,
+	"image/jpeg":      true,
+	"image/png":       true,
+}
+
+// AddFile attaches an evidence or material file to an open case. The
+// content type is sniffed from the bytes (a declared type that disagrees is
+// refused), the size is bounded, and the sha256 is kept.
+func (s *Service) AddFile(ctx context.Context, a Actor, caseID, name, declared string, body []byte) (*credit.CaseFile, error) {
+	const op = "workflow.AddFile"
+	c, err := s.cfg.Store.Case(ctx, caseID)
+	if err != nil {
+		return nil, err
+	}
+	if !c.Open {
+		return nil, credit.E(op, credit.Conflict, "case %s is closed (%s): no more files", caseID, c.State)
+	}
+	if len(body) == 0 {
+		return nil, credit.E(op, credit.Invalid, "the file %q is empty", name)
+	}
+	if int64(len(body)) > s.rules.MaxFileBytes {
+		return nil, credit.E(op, credit.Invalid, "the file %q has %d bytes; the limit is %d MiB", name, len(body), s.rules.MaxFileBytes>>20)
+	}
+	sniffed, _, _ := mime.ParseMediaType(http.DetectContentType(body))
+	if !allowedTypes[sniffed] {
+		return nil, credit.E(op, credit.Invalid, "the file %q is %s; send PDF, JPEG or PNG", name, sniffed)
+	}
+	if declared != "" {
+		if d, _, err := mime.ParseMediaType(declared); err == nil && d != "application/octet-stream" && d != sniffed {
+			return nil, credit.E(op, credit.Invalid, "the file %q says it is %s but its content is %s", name, d, sniffed)
+		}
+	}
+	files, err := s.cfg.Store.CaseFiles(ctx, caseID)
+	if err != nil {
+		return nil, err
+	}
+	if len(files) >= s.rules.MaxFiles {
+		return nil, credit.E(op, credit.Invalid, "case %s already has %d files, the most allowed", caseID, len(files))
+	}
+	name = filepath.Base(strings.ReplaceAll(name, "\\", "/"))
+	if !utf8.ValidString(name) || name == "." || name == "/" {
+		name = "file"
+	}
+	name = clip(name, 120)
+	sum := sha256.Sum256(body)
+	f := &credit.CaseFile{CaseID: caseID, Name: name, ContentType: sniffed, SHA256: hex.EncodeToString(sum[:]), Body: body, UploadedBy: a.Name}
+	if err := s.cfg.Store.PutCaseFile(ctx, f); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// File returns one file of a case with its body.
+func (s *Service) File(ctx context.Context, caseID, fileID string) (*credit.CaseFile, error) {
+	f, err := s.cfg.Store.CaseFile(ctx, fileID)
+	if err != nil {
+		return nil, err
+	}
+	if f.CaseID != caseID {
+		return nil, credit.E("workflow.File", credit.NotFound, "file %s is not part of case %s", fileID, caseID)
+	}
+	return f, nil
+}

@@ -13,9 +13,11 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
+	"runtime/trace"
 	"sort"
 	"strconv"
 	"strings"
@@ -48,6 +50,9 @@ func runBenchDispatch(args []string, stdout, stderr io.Writer) int {
 		if a == "check" {
 			return runBenchCheck(append(append([]string(nil), args[:i]...), args[i+1:]...), stdout, stderr)
 		}
+		if a == checkLoadCmd {
+			return runBenchCheckLoad(append(append([]string(nil), args[:i]...), args[i+1:]...), stdout, stderr)
+		}
 		break
 	}
 	if benchOther != nil {
@@ -74,6 +79,13 @@ type BenchCheckOptions struct {
 	// CPUProfile, when set, receives a CPU profile of the single-subject
 	// HTTP phase.
 	CPUProfile string
+	// LoadInProcess runs the single-subject load generator inside the
+	// server's process (sharing its Go scheduler) instead of in a child
+	// process of its own, as a real calling system would be.
+	LoadInProcess bool
+	// Trace, when set, receives an execution trace (go tool trace) of
+	// the single-subject HTTP phase.
+	Trace string
 }
 
 // BenchCheckResult is what `xinyong bench check` measures.
@@ -93,6 +105,7 @@ type BenchCheckResult struct {
 	SingleRate                                 float64 // achieved
 	SingleP50, SingleP99, Single999, SingleMax time.Duration
 	SingleErrors                               int
+	LoadInProcess                              bool // the generator shared the server's process
 	// Plain SQL per single-subject request, same percentiles (one SELECT).
 	SQLP99 time.Duration
 	// List change → visible on another node's checks.
@@ -111,6 +124,8 @@ func runBenchCheck(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.SQLN, "sql-subjects", 200000, "subjects looked up by plain SQL for the comparison")
 	fs.BoolVar(&o.Reuse, "reuse", false, "measure the database an earlier run left in --dir instead of seeding one")
 	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile of the single-subject HTTP phase to this file")
+	fs.BoolVar(&o.LoadInProcess, "load-in-process", false, "run the single-subject load generator in the server's process (shares its Go scheduler; the default is a separate process)")
+	fs.StringVar(&o.Trace, "trace", "", "write an execution trace of the single-subject HTTP phase to this file (go tool trace)")
 	fs.StringVar(&o.Dir, "dir", "", "directory for the SQLite file (default: a temporary directory, removed afterwards)")
 	if code, done := parse(fs, args, stderr); done {
 		return code
@@ -136,6 +151,11 @@ func printBenchCheck(w io.Writer, r *BenchCheckResult) {
 	fmt.Fprintf(w, "%-46s %14.0f\n", "plain SQL SELECT per subject, subjects/s, 1 gor.", r.SQLRate)
 	fmt.Fprintf(w, "%-46s %14.1f\n", "index / SQL", r.IndexRate/r.SQLRate)
 	fmt.Fprintf(w, "%-46s %14.0f\n", "HTTP batch (1000/request), subjects/s", r.HTTPBatchRate)
+	gen := "separate process"
+	if r.LoadInProcess {
+		gen = "in the server process"
+	}
+	fmt.Fprintf(w, "%-46s %14s\n", "single-subject load generator", gen)
 	fmt.Fprintf(w, "%-46s %14.0f\n", "single-subject HTTP achieved req/s", r.SingleRate)
 	fmt.Fprintf(w, "%-46s %14s\n", "single-subject HTTP p50", r.SingleP50.Round(time.Microsecond))
 	fmt.Fprintf(w, "%-46s %14s\n", "single-subject HTTP p99", r.SingleP99.Round(time.Microsecond))
@@ -179,7 +199,7 @@ func BenchCheck(ctx context.Context, o BenchCheckOptions, progress io.Writer) (*
 	if err != nil {
 		return nil, err
 	}
-	res := &BenchCheckResult{Subjects: o.Subjects, Listed: o.Listed}
+	res := &BenchCheckResult{Subjects: o.Subjects, Listed: o.Listed, LoadInProcess: o.LoadInProcess}
 
 	t0 := time.Now()
 	var codes, listed []string
@@ -307,9 +327,26 @@ func BenchCheck(ctx context.Context, o BenchCheckOptions, progress io.Writer) (*
 			return nil, err
 		}
 	}
-	err = httpSingle(ctx, addr, key, codes, o.Rate, o.Duration, res)
+	if o.Trace != "" {
+		f, err := os.Create(o.Trace)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		if err := trace.Start(f); err != nil {
+			return nil, err
+		}
+	}
+	if o.LoadInProcess {
+		err = httpSingle(ctx, addr, key, codes, o.Rate, o.Duration, res)
+	} else {
+		err = httpSingleProcess(ctx, dir, addr, key, codes, o.Rate, o.Duration, res, progress)
+	}
 	if o.CPUProfile != "" {
 		pprof.StopCPUProfile()
+	}
+	if o.Trace != "" {
+		trace.Stop()
 	}
 	if err != nil {
 		return nil, err
@@ -697,4 +734,87 @@ func percentile(ds []time.Duration, p float64) time.Duration {
 	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
 	i := int(p*float64(len(s))+0.5) - 1
 	return s[max(0, min(i, len(s)-1))]
+}
+
+// checkLoadCmd is the hidden `xinyong bench check-load` the single-subject
+// phase starts as a child process: the load generator in a process of its
+// own, as a calling system would be, so its sender and connections do not
+// queue in the server's Go scheduler behind the server's goroutines (and
+// the server's behind them), which in one process added milliseconds to
+// the tail that were not the server's.
+const checkLoadCmd = "check-load"
+
+// checkLoadKeyEnv carries the bench API key to the child (not on its
+// command line).
+const checkLoadKeyEnv = "XINYONG_BENCH_CHECK_KEY"
+
+// checkLoadResult is what the child prints on stdout, as JSON.
+type checkLoadResult struct {
+	Rate                float64
+	P50, P99, P999, Max time.Duration
+	Errors              int
+}
+
+// httpSingleProcess runs httpSingle in a child process (`xinyong bench
+// check-load`) and copies its figures into res.
+func httpSingleProcess(ctx context.Context, dir, addr, key string, codes []string, rate int, d time.Duration, res *BenchCheckResult, progress io.Writer) error {
+	exe, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("load generator: %w", err)
+	}
+	var b strings.Builder
+	for i := 0; i < 4096; i++ {
+		b.WriteString(codes[(i*7919)%len(codes)])
+		b.WriteByte('\n')
+	}
+	codesFile := filepath.Join(dir, "bench-check-codes.txt")
+	if err := os.WriteFile(codesFile, []byte(b.String()), 0o600); err != nil {
+		return err
+	}
+	defer os.Remove(codesFile)
+	cmd := exec.CommandContext(ctx, exe, "bench", checkLoadCmd, "--addr", addr, "--codes", codesFile,
+		"--rate", strconv.Itoa(rate), "--duration", d.String())
+	cmd.Env = append(os.Environ(), checkLoadKeyEnv+"="+key)
+	cmd.Stderr = progress
+	out, err := cmd.Output()
+	if err != nil {
+		return fmt.Errorf("load generator process: %w", err)
+	}
+	var r checkLoadResult
+	if err := json.Unmarshal(out, &r); err != nil {
+		return fmt.Errorf("load generator process: unreadable result %q: %w", out, err)
+	}
+	res.SingleRate, res.SingleP50, res.SingleP99, res.Single999, res.SingleMax, res.SingleErrors = r.Rate, r.P50, r.P99, r.P999, r.Max, r.Errors
+	return nil
+}
+
+// runBenchCheckLoad is the child side of httpSingleProcess.
+func runBenchCheckLoad(args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("bench", "bench check-load --addr HOST:PORT --codes FILE [--rate R] [--duration D] (started by bench check; API key in $"+checkLoadKeyEnv+")", stdout)
+	addr := fs.String("addr", "", "server address")
+	codesFile := fs.String("codes", "", "file of subject codes, one a line")
+	rate := fs.Int("rate", 5000, "requests per second (open loop)")
+	d := fs.Duration("duration", 10*time.Second, "how long to send")
+	if code, done := parse(fs, args, stderr); done {
+		return code
+	}
+	key := os.Getenv(checkLoadKeyEnv)
+	data, err := os.ReadFile(*codesFile)
+	if err != nil {
+		return fail(stderr, "bench", err)
+	}
+	codes := strings.Fields(string(data))
+	if *addr == "" || key == "" || len(codes) == 0 || *rate <= 0 || *d <= 0 {
+		fmt.Fprintf(stderr, "xinyong bench check-load: need --addr, --codes (non-empty), --rate > 0, --duration > 0 and $%s\n", checkLoadKeyEnv)
+		return 2
+	}
+	var res BenchCheckResult
+	if err := httpSingle(context.Background(), *addr, key, codes, *rate, *d, &res); err != nil {
+		return fail(stderr, "bench", err)
+	}
+	if err := json.NewEncoder(stdout).Encode(checkLoadResult{Rate: res.SingleRate, P50: res.SingleP50, P99: res.SingleP99,
+		P999: res.Single999, Max: res.SingleMax, Errors: res.SingleErrors}); err != nil {
+		return fail(stderr, "bench", err)
+	}
+	return 0
 }

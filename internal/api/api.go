@@ -22,7 +22,9 @@ import (
 	"github.com/xinyong/xinyong/internal/catalog"
 	"github.com/xinyong/xinyong/internal/credit"
 	"github.com/xinyong/xinyong/internal/pii"
+	"github.com/xinyong/xinyong/internal/publish"
 	"github.com/xinyong/xinyong/internal/records"
+	"github.com/xinyong/xinyong/internal/search"
 	"github.com/xinyong/xinyong/internal/server/middleware"
 )
 
@@ -39,6 +41,12 @@ type Config struct {
 	Sealer *pii.Sealer
 	Logger *slog.Logger
 	Now    func() time.Time
+	// Publish decides what each caller sees of a record; nil builds one
+	// over Catalog and Now. Marks feeds it workflow marks (nil: none).
+	Publish *publish.Engine
+	Marks   publish.MarkSource
+	// Search is the name index; nil answers searches by a store scan.
+	Search *search.Index
 }
 
 // API serves /api/v1.
@@ -107,6 +115,9 @@ func New(cfg Config) (*API, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Publish == nil {
+		cfg.Publish = publish.New(cfg.Catalog, cfg.Now)
 	}
 	a := &API{
 		cfg:      cfg,

@@ -12,6 +12,7 @@ import (
 	"github.com/xinyong/xinyong/internal/auth"
 	"github.com/xinyong/xinyong/internal/catalog"
 	"github.com/xinyong/xinyong/internal/credit"
+	"github.com/xinyong/xinyong/internal/publish"
 	"github.com/xinyong/xinyong/internal/records"
 	"github.com/xinyong/xinyong/internal/uscc"
 )
@@ -177,6 +178,13 @@ func (a *API) searchSubjects(w http.ResponseWriter, r *http.Request, c *Call) (i
 	if utf8.RuneCountInString(q) > 100 {
 		return 0, nil, credit.E(op, credit.Invalid, "q is longer than 100 characters")
 	}
+	if a.cfg.Search != nil && !seesPersons(c.P) {
+		subs, err := a.searchIndex(r.Context(), q)
+		if err != nil {
+			return 0, nil, err
+		}
+		return http.StatusOK, map[string]any{"query": auth.RedactIDs(q), "limit": searchLimit, "subjects": subs}, nil
+	}
 	subs, err := Search(r.Context(), a.cfg.Store, q, searchLimit, seesPersons(c.P))
 	if err != nil {
 		return 0, nil, err
@@ -302,7 +310,8 @@ func (a *API) subjectRecords(w http.ResponseWriter, r *http.Request, c *Call) (i
 	if c.P.Role == credit.RoleSubject && c.P.Account.Subject != id {
 		return 0, nil, credit.E(op, credit.Permission, "a subject account may read only its own credit file")
 	}
-	if _, err := a.cfg.Store.Subject(r.Context(), id); err != nil {
+	subj, err := a.cfg.Store.Subject(r.Context(), id)
+	if err != nil {
 		return 0, nil, notFoundSubject(id, err)
 	}
 	states, err := a.cfg.Records.File(r.Context(), id)
@@ -312,7 +321,18 @@ func (a *API) subjectRecords(w http.ResponseWriter, r *http.Request, c *Call) (i
 	if states == nil {
 		states = []credit.State{}
 	}
-	return http.StatusOK, map[string]any{"subject_id": id, "records": states}, nil
+	// The publication engine decides what this caller sees; the raw
+	// chains (with history) only go to those who see everything of them.
+	aud := audienceOf(c.P)
+	secs, err := a.cfg.Publish.SectionsOf(r.Context(), states, subj, aud, a.cfg.Marks)
+	if err != nil {
+		return 0, nil, err
+	}
+	body := map[string]any{"subject_id": id, "audience": aud, "sections": secs}
+	if aud == publish.Admin || aud == publish.Self {
+		body["records"] = states
+	}
+	return http.StatusOK, body, nil
 }
 
 // --- records ---

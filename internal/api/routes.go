@@ -38,6 +38,12 @@ func (a *API) table() []Route {
 
 		{Method: "GET", Path: p + "/subjects", Roles: everyone, Action: "subject.search",
 			Summary: "Find subjects by code or name", Handler: a.searchSubjects},
+		{Method: "GET", Path: p + "/search", Roles: everyone, Action: "subject.search",
+			Summary: "Search organisations by code or any part of a current or former name, ranked", Handler: a.searchHits},
+		{Method: "GET", Path: p + "/subjects/{id}/public", Roles: everyone, Action: "subject.public.read",
+			Summary: "What is published about an organisation, by section, as the publication engine decides now", Handler: a.publicFile},
+		{Method: "GET", Path: p + "/lists/{kind}", Roles: everyone, Action: "list.read",
+			Summary: "A published black or red list", Handler: a.publishedList},
 		{Method: "GET", Path: p + "/subjects/{id}", Roles: everyone, Action: "subject.read",
 			Summary: "A subject's registration information", Handler: a.subject},
 		{Method: "POST", Path: p + "/subjects", Roles: roles(admin, dept), Audited: true, Action: "subject.register",

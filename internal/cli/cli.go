@@ -31,7 +31,7 @@ func commands() []command {
 		{"catalog", "validate the catalogue or show one information item", runCatalog},
 		{"import", "import department files (CSV/GBK, XLSX, JSONL) into credit files", runImport},
 		{"gen", "generate synthetic department records (CSV, XLSX, JSONL)", runGen},
-		{"bench", "measure ingest throughput against raw inserts", runBench},
+		{"bench", "measure performance (bench search: name search vs a LIKE scan; bench ingest: import pipeline vs raw writes)", runBench},
 		{"version", "print the version", runVersion},
 	}
 }

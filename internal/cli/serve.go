@@ -12,6 +12,7 @@ import (
 	"github.com/xinyong/xinyong/internal/config"
 	"github.com/xinyong/xinyong/internal/demo"
 	"github.com/xinyong/xinyong/internal/records"
+	"github.com/xinyong/xinyong/internal/search"
 	"github.com/xinyong/xinyong/internal/server"
 )
 
@@ -58,9 +59,24 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		}
 		demo.PrintLogins(stdout, logins)
 	}
+	// The search index is a cache of the store: load it now, then follow
+	// the store every second for writes made by other nodes.
+	idx := search.New()
+	start := time.Now()
+	n, err := idx.Refresh(ctx, st, func(n int) {
+		if n%100000 == 0 {
+			logger.Info("loading search index", "subjects", n)
+		}
+	})
+	if err != nil {
+		return fail(stderr, "serve", err)
+	}
+	logger.Info("search index ready", "read", n, "indexed", idx.Len(), "took", time.Since(start).Round(time.Millisecond).String())
+	go idx.Follow(ctx, st, time.Second, func(err error) { logger.Warn("search index refresh failed; retrying", "err", err) })
 	h, err := server.New(server.Deps{
 		Store: st, Catalog: cat, Records: svc, Sealer: seal,
 		Logger: logger, Now: time.Now, Version: Version,
+		Search: idx, PublicRate: cfg.PublicRate, PublicBurst: cfg.PublicBurst,
 	})
 	if err != nil {
 		return fail(stderr, "serve", err)

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 )
 
@@ -29,6 +30,13 @@ type Config struct {
 	LogLevel string
 	// LogFormat is text or json.
 	LogFormat string
+	// PublicRate is how many public reads (search, subject pages, lists)
+	// per second one client may make; PublicBurst how many at once. A rate
+	// of 0 disables the limit.
+	PublicRate  float64
+	PublicBurst int
+
+	envErrs []error // malformed XINYONG_* values, reported by Validate
 }
 
 // DefaultDB is the embedded store's file.
@@ -47,6 +55,53 @@ func (c *Config) Register(fs *flag.FlagSet) {
 // RegisterServe declares the flags only serve needs.
 func (c *Config) RegisterServe(fs *flag.FlagSet) {
 	fs.StringVar(&c.Addr, "addr", env("XINYONG_ADDR", "127.0.0.1:8080"), "HTTP listen address (env XINYONG_ADDR)")
+	fs.Var(&floatValue{&c.PublicRate, "XINYONG_PUBLIC_RATE"}, "public-rate", "public reads (search, subject pages, lists) per second per client (API key or address); 0 = no limit; over it clients get 429 with Retry-After (env XINYONG_PUBLIC_RATE)")
+	c.PublicRate = c.envFloat("XINYONG_PUBLIC_RATE", 5)
+	fs.IntVar(&c.PublicBurst, "public-burst", c.envInt("XINYONG_PUBLIC_BURST", 30), "public reads one client may make in a burst (env XINYONG_PUBLIC_BURST)")
+}
+
+// floatValue is a float flag whose default comes from the environment.
+type floatValue struct {
+	p   *float64
+	env string
+}
+
+func (f *floatValue) String() string {
+	if f == nil || f.p == nil {
+		return "5"
+	}
+	return strconv.FormatFloat(*f.p, 'g', -1, 64)
+}
+
+func (f *floatValue) Set(s string) error {
+	v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+	if err != nil || v < 0 {
+		return fmt.Errorf("%q is not a rate ≥ 0 (requests per second)", s)
+	}
+	*f.p = v
+	return nil
+}
+
+func (c *Config) envFloat(name string, def float64) float64 {
+	if v, ok := os.LookupEnv(name); ok {
+		f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+		if err == nil && f >= 0 {
+			return f
+		}
+		c.envErrs = append(c.envErrs, fmt.Errorf("%s=%q: give a number ≥ 0", name, v))
+	}
+	return def
+}
+
+func (c *Config) envInt(name string, def int) int {
+	if v, ok := os.LookupEnv(name); ok {
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err == nil && n > 0 {
+			return n
+		}
+		c.envErrs = append(c.envErrs, fmt.Errorf("%s=%q: give a whole number ≥ 1", name, v))
+	}
+	return def
 }
 
 func env(name, def string) string {
@@ -63,7 +118,10 @@ func (c *Config) Postgres() bool {
 
 // Validate checks the values and returns one error that says what to fix.
 func (c *Config) Validate() error {
-	var errs []error
+	errs := append([]error(nil), c.envErrs...)
+	if c.PublicBurst < 1 && c.PublicRate > 0 {
+		errs = append(errs, fmt.Errorf("--public-burst %d: give a whole number ≥ 1", c.PublicBurst))
+	}
 	if strings.TrimSpace(c.DB) == "" {
 		errs = append(errs, errors.New("--db is empty: give a SQLite file path or a postgres:// URL"))
 	} else if strings.Contains(c.DB, "://") && !c.Postgres() {

@@ -64,3 +64,41 @@ func TestRedact(t *testing.T) {
 		t.Fatalf("redact = %q", got)
 	}
 }
+
+func TestPublicRate(t *testing.T) {
+	for _, c := range []struct {
+		env, args []string
+		rate      float64
+		burst     int
+		bad       string
+	}{
+		{nil, nil, 5, 30, ""},
+		{[]string{"XINYONG_PUBLIC_RATE", "2.5", "XINYONG_PUBLIC_BURST", "10"}, nil, 2.5, 10, ""},
+		{[]string{"XINYONG_PUBLIC_RATE", "2.5"}, []string{"--public-rate", "0"}, 0, 30, ""},
+		{[]string{"XINYONG_PUBLIC_RATE", "fast"}, nil, 5, 30, "XINYONG_PUBLIC_RATE"},
+		{nil, []string{"--public-burst", "0"}, 5, 0, "--public-burst"},
+	} {
+		t.Run(strings.Join(append(c.env, c.args...), " "), func(t *testing.T) {
+			for i := 0; i < len(c.env); i += 2 {
+				t.Setenv(c.env[i], c.env[i+1])
+			}
+			var cfg Config
+			fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+			cfg.Register(fs)
+			cfg.RegisterServe(fs)
+			if err := fs.Parse(c.args); err != nil {
+				t.Fatal(err)
+			}
+			err := cfg.Validate()
+			if c.bad != "" {
+				if err == nil || !strings.Contains(err.Error(), c.bad) {
+					t.Errorf("env %v args %v: error %v, want one naming %s", c.env, c.args, err, c.bad)
+				}
+				return
+			}
+			if err != nil || cfg.PublicRate != c.rate || cfg.PublicBurst != c.burst {
+				t.Errorf("env %v args %v: rate %v burst %d err %v", c.env, c.args, cfg.PublicRate, cfg.PublicBurst, err)
+			}
+		})
+	}
+}

@@ -69,6 +69,8 @@ type Store interface {
 	// Audit returns the newest entries first, filtered by actor and target
 	// when non-empty.
 	Audit(ctx context.Context, f AuditFilter) ([]AuditEntry, error)
+
+	PublishStore
 }
 
 // AuditFilter narrows an audit read.

@@ -27,6 +27,9 @@ type Service struct {
 	Sealer  *pii.Sealer
 	// Now is the clock; tests move it.
 	Now func() time.Time
+	// SubjectChanged, when set, is called after an organisation is
+	// registered or changed (the search index learns of it at once).
+	SubjectChanged func(ctx context.Context, s *credit.Subject)
 }
 
 func (s *Service) now() time.Time {
@@ -81,6 +84,9 @@ func (s *Service) PutOrganisation(ctx context.Context, o Organisation) (*credit.
 	}
 	if err := s.Store.PutSubject(ctx, sub); err != nil {
 		return nil, credit.Wrap(op, credit.Other, err)
+	}
+	if s.SubjectChanged != nil {
+		s.SubjectChanged(ctx, sub)
 	}
 	return sub, nil
 }

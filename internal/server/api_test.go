@@ -28,7 +28,11 @@ func (e *env) scenario(rt api.Route, role credit.Role) req {
 		if rt.Method == "POST" {
 			q.body = map[string]any{"code": orgCode, "name": orgName, "legal_rep": "张三", "status": "存续", "registered_on": "2016-03-01"}
 		}
-	case "/api/v1/subjects/{id}", "/api/v1/subjects/{id}/records":
+	case "/api/v1/search":
+		path += "?q=" + "福州"
+	case "/api/v1/lists/{kind}":
+		path = strings.Replace(path, "{kind}", "black", 1)
+	case "/api/v1/subjects/{id}", "/api/v1/subjects/{id}/records", "/api/v1/subjects/{id}/public":
 		path = strings.Replace(path, "{id}", orgCode, 1)
 	case "/api/v1/subjects/{id}/identity":
 		path = strings.Replace(path, "{id}", e.person.ID, 1)

@@ -18,10 +18,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/xinyong/xinyong/internal/api"
+	"github.com/xinyong/xinyong/internal/auth"
 	"github.com/xinyong/xinyong/internal/catalog"
 	"github.com/xinyong/xinyong/internal/credit"
 	"github.com/xinyong/xinyong/internal/pii"
+	"github.com/xinyong/xinyong/internal/publish"
+	"github.com/xinyong/xinyong/internal/ratelimit"
 	"github.com/xinyong/xinyong/internal/records"
+	"github.com/xinyong/xinyong/internal/search"
 	"github.com/xinyong/xinyong/internal/server/middleware"
 	"github.com/xinyong/xinyong/internal/web"
 )
@@ -35,6 +39,20 @@ type Deps struct {
 	Logger  *slog.Logger
 	Now     func() time.Time
 	Version string
+
+	// Search is the name index; nil builds one and loads it from Store.
+	// New hooks it to Records, so that this node's own writes are
+	// searchable at once; `serve` also follows the store every second for
+	// other nodes' writes.
+	Search *search.Index
+	// Publish decides visibility for every handler and page; nil builds
+	// one over Catalog and Now. Marks feeds it workflow marks.
+	Publish *publish.Engine
+	Marks   publish.MarkSource
+	// PublicRate and PublicBurst limit public reads (search, subject
+	// pages, lists) per client; a rate <= 0 disables the limit.
+	PublicRate  float64
+	PublicBurst int
 }
 
 // readyTimeout bounds the readiness probe's store ping: a load balancer
@@ -52,14 +70,33 @@ func New(d Deps) (http.Handler, error) {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
+	if d.Publish == nil {
+		d.Publish = publish.New(d.Catalog, d.Now)
+	}
+	if d.Search == nil {
+		d.Search = search.New()
+		if _, err := d.Search.Refresh(context.Background(), d.Store, nil); err != nil {
+			return nil, err
+		}
+	}
+	// This node's own registrations and renames are searchable at once;
+	// `serve` also follows the store for other nodes' writes.
+	idx, prev := d.Search, d.Records.SubjectChanged
+	d.Records.SubjectChanged = func(ctx context.Context, s *credit.Subject) {
+		if prev != nil {
+			prev(ctx, s)
+		}
+		idx.Put(credit.SubjectName{ID: s.ID, Kind: s.Kind, Code: s.Code, Name: s.Name, FormerNames: s.FormerNames, UpdatedAt: s.UpdatedAt})
+	}
 	a, err := api.New(api.Config{
 		Store: d.Store, Catalog: d.Catalog, Records: d.Records, Sealer: d.Sealer,
-		Logger: d.Logger, Now: d.Now,
+		Logger: d.Logger, Now: d.Now, Publish: d.Publish, Marks: d.Marks, Search: d.Search,
 	})
 	if err != nil {
 		return nil, err
 	}
-	portal, err := web.New(web.Config{Store: d.Store, Catalog: d.Catalog, Logger: d.Logger, Now: d.Now, Version: d.Version})
+	portal, err := web.New(web.Config{Store: d.Store, Catalog: d.Catalog, Logger: d.Logger, Now: d.Now, Version: d.Version,
+		Records: d.Records, Publish: d.Publish, Marks: d.Marks, Search: d.Search})
 	if err != nil {
 		return nil, err
 	}
@@ -99,6 +136,22 @@ func New(d Deps) (http.Handler, error) {
 	// sees the final status, including the 500 that Recover writes; Recover
 	// sits directly around the mux so a panic anywhere below is caught.
 	var h http.Handler = mux
+	// Public reads are limited per client: an account that authenticates
+	// (API key or session) has its own bucket, anyone else shares the
+	// bucket of the address.
+	authn := &auth.Authenticator{Store: d.Store, Now: d.Now}
+	clientOf := func(r *http.Request) string {
+		if r.Header.Get("Authorization") == "" && r.Header.Get("X-API-Key") == "" {
+			if _, err := r.Cookie(auth.SessionCookie); err != nil {
+				return ratelimit.Client(r) // no credentials: no lookup
+			}
+		}
+		if p, err := authn.Authenticate(r); err == nil && p.Authenticated() {
+			return ratelimit.AccountClient(r, p.Account.ID)
+		}
+		return ratelimit.Client(r)
+	}
+	h = ratelimit.New(d.PublicRate, d.PublicBurst, d.Now).Middleware(ratelimit.PublicPath, clientOf, h)
 	h = middleware.Recover(d.Logger, h)
 	h = middleware.Observe(d.Logger, m, h)
 	h = middleware.RequestID(h)

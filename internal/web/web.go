@@ -24,6 +24,9 @@ import (
 	"github.com/xinyong/xinyong/internal/auth"
 	"github.com/xinyong/xinyong/internal/catalog"
 	"github.com/xinyong/xinyong/internal/credit"
+	"github.com/xinyong/xinyong/internal/publish"
+	"github.com/xinyong/xinyong/internal/records"
+	"github.com/xinyong/xinyong/internal/search"
 	"github.com/xinyong/xinyong/internal/server/middleware"
 	"github.com/xinyong/xinyong/internal/uscc"
 )
@@ -41,6 +44,13 @@ type Config struct {
 	Logger  *slog.Logger
 	Now     func() time.Time
 	Version string
+	// Records reads credit files; Publish decides what each viewer sees of
+	// them (nil: built over Catalog and Now); Marks feeds workflow marks;
+	// Search is the name index (nil: a store scan).
+	Records *records.Service
+	Publish *publish.Engine
+	Marks   publish.MarkSource
+	Search  *search.Index
 }
 
 // Portal serves the HTML pages.
@@ -54,7 +64,7 @@ type Portal struct {
 	mux      *http.ServeMux
 }
 
-var pageNames = []string{"home", "search", "subject", "login", "console", "error", "quality"}
+var pageNames = []string{"home", "search", "subject", "login", "console", "error", "lists", "quality"}
 
 // New builds the portal, parsing every template up front so that a broken
 // template fails at start-up, not on a citizen's request.
@@ -68,6 +78,12 @@ func New(cfg Config) (*Portal, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.Publish == nil {
+		cfg.Publish = publish.New(cfg.Catalog, cfg.Now)
+	}
+	if cfg.Records == nil {
+		cfg.Records = &records.Service{Store: cfg.Store, Catalog: cfg.Catalog, Now: cfg.Now}
+	}
 	p := &Portal{
 		cfg:      cfg,
 		log:      cfg.Logger,
@@ -78,7 +94,7 @@ func New(cfg Config) (*Portal, error) {
 		mux:      http.NewServeMux(),
 	}
 	for _, name := range pageNames {
-		t, err := template.ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
+		t, err := template.ParseFS(templateFS, "templates/layout.html", "templates/entries.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, err
 		}
@@ -96,6 +112,8 @@ func New(cfg Config) (*Portal, error) {
 	p.mux.HandleFunc("GET /{$}", p.home)
 	p.mux.HandleFunc("GET /search", p.search)
 	p.mux.HandleFunc("GET /subjects/{id}", p.subject)
+	p.mux.HandleFunc("GET /subjects/{id}/file", p.file)
+	p.mux.HandleFunc("GET /lists/{kind}", p.list)
 	p.mux.HandleFunc("GET /login", p.loginForm)
 	p.mux.HandleFunc("POST /login", p.login)
 	p.mux.HandleFunc("POST /logout", p.logout)
@@ -197,11 +215,17 @@ type view struct {
 	Results []credit.Subject
 	Subject *subjectPage
 	Tabs    []tab
-	Error   string
-	Next    string
-	Name    string
-	Counts  *counts
-	Quality *qualityPage
+	// Sections are the subject page's tabs as the publication engine
+	// fills them; File marks the complete-file view; List is a list page.
+	Sections []sectionView
+	File     bool
+	FileLink string // the complete-file page, for viewers entitled to it
+	List     []listRow
+	Error    string
+	Next     string
+	Name     string
+	Counts   *counts
+	Quality  *qualityPage
 }
 
 type subjectPage struct {
@@ -218,11 +242,6 @@ type counts struct {
 	Subjects, Records, Items int
 	Catalog                  string
 }
-
-// tabKeys are the sections of the national public credit report
-// (rules.md §10). They stay empty until the publication engine decides what
-// each audience may see and for how long.
-var tabKeys = []string{"licence", "penalty", "serious", "abnormal", "commitment", "evaluation", "judicial", "honour", "other"}
 
 func (p *Portal) newView(w http.ResponseWriter, r *http.Request, pr auth.Principal) *view {
 	lang := language(w, r)
@@ -310,7 +329,15 @@ func (p *Portal) search(w http.ResponseWriter, r *http.Request) {
 	v.Query = auth.RedactIDs(q) // echoed in the search box: never repeat an ID number
 	if q != "" {
 		// The portal is a public page whoever is signed in: no persons.
-		subs, err := api.Search(r.Context(), p.cfg.Store, q, searchLimit, false)
+		var (
+			subs []credit.Subject
+			err  error
+		)
+		if p.cfg.Search != nil {
+			subs, err = p.searchIndex(r.Context(), q)
+		} else {
+			subs, err = api.Search(r.Context(), p.cfg.Store, q, searchLimit, false)
+		}
 		if err != nil {
 			p.fail(w, r, v, err)
 			return
@@ -321,7 +348,8 @@ func (p *Portal) search(w http.ResponseWriter, r *http.Request) {
 }
 
 func (p *Portal) subject(w http.ResponseWriter, r *http.Request) {
-	v := p.newView(w, r, p.principal(r))
+	pr := p.principal(r)
+	v := p.newView(w, r, pr)
 	id := r.PathValue("id")
 	s, err := p.cfg.Store.Subject(r.Context(), id)
 	if err == nil && s.Kind == credit.Person {
@@ -335,8 +363,15 @@ func (p *Portal) subject(w http.ResponseWriter, r *http.Request) {
 	}
 	v.Title = s.Name
 	v.Subject = p.subjectPage(s, v)
-	for _, k := range tabKeys {
-		v.Tabs = append(v.Tabs, tab{Key: k, Label: v.T["tab_"+k]})
+	// What the public sees is the publication engine's decision, the same
+	// for every visitor, signed in or not.
+	if v.Sections, err = p.sections(r.Context(), s, publish.Public, v); err != nil {
+		p.fail(w, r, v, err)
+		return
+	}
+	if (pr.Role == credit.RoleSubject && pr.Account.Subject == s.ID) ||
+		pr.Role == credit.RoleAdmin || pr.Role == credit.RoleReviewer || pr.Role == credit.RoleAuditor {
+		v.FileLink = "/subjects/" + s.ID + "/file"
 	}
 	p.render(w, r, http.StatusOK, "subject", v, nil)
 }

@@ -3,6 +3,8 @@ package web
 import (
 	"strings"
 	"testing"
+
+	"github.com/xinyong/xinyong/internal/publish"
 )
 
 // TestMessagesComplete: a key missing in one language renders as an empty
@@ -22,9 +24,11 @@ func TestMessagesComplete(t *testing.T) {
 			t.Errorf("zh lacks %q", k)
 		}
 	}
-	for _, k := range tabKeys {
-		if zh["tab_"+k] == "" {
-			t.Errorf("no label for tab %s", k)
+	// Every reason the engine gives for the public view has a message.
+	for _, r := range []publish.Reason{publish.InWindow, publish.OpenEnded, publish.NotYet, publish.WindowEnded,
+		publish.NotPublished, publish.PersonNotPublic, publish.Revoked, publish.Repaired, publish.Bankruptcy, publish.UnknownItem} {
+		if zh["reason_"+string(r)] == "" {
+			t.Errorf("no message for publication reason %s", r)
 		}
 	}
 	if zh["no_info"] != "查询期内无相关信息" {

@@ -48,6 +48,7 @@ func Run(t *testing.T, open func(t *testing.T) credit.Store) {
 		{"Times", testTimes},
 		{"Chinese", testChinese},
 		{"Concurrent", testConcurrent},
+		{"Publish", testPublish},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -1,0 +1,112 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/xinyong/xinyong/internal/auth"
+	"github.com/xinyong/xinyong/internal/credit"
+	"github.com/xinyong/xinyong/internal/publish"
+)
+
+// audienceOf is the publication audience of a caller: what the engine
+// lets the role see. Reviewers and auditors work on the whole file
+// (objections, repairs, audits); departments read as government sharing;
+// institutions as authorised queries; a subject account its own file.
+func audienceOf(p auth.Principal) publish.Audience {
+	switch p.Role {
+	case credit.RoleAdmin, credit.RoleReviewer, credit.RoleAuditor:
+		return publish.Admin
+	case credit.RoleDept, credit.RoleBusiness:
+		return publish.Gov
+	case credit.RoleInstitution:
+		return publish.Institution
+	case credit.RoleSubject:
+		return publish.Self
+	}
+	return publish.Public
+}
+
+// searchIndex answers a public search from the index (organisations
+// only), with each hit's registration data read from the store.
+func (a *API) searchIndex(ctx context.Context, q string) ([]subjectView, error) {
+	res := a.cfg.Search.Search(q, searchLimit)
+	out := make([]subjectView, 0, len(res.Hits))
+	for _, h := range res.Hits {
+		s, err := a.cfg.Store.Subject(ctx, h.ID)
+		if credit.Is(credit.NotFound, err) {
+			continue // removed since the index last looked
+		}
+		if err != nil {
+			return nil, err
+		}
+		if s.Kind != credit.Person {
+			out = append(out, viewSubject(s, true))
+		}
+	}
+	return out, nil
+}
+
+// searchHits is GET /search: the index's ranked hits with how they matched.
+func (a *API) searchHits(w http.ResponseWriter, r *http.Request, c *Call) (int, any, error) {
+	const op = "api.searchHits"
+	if a.cfg.Search == nil {
+		return 0, nil, credit.E(op, credit.Unavailable, "the search index is not loaded on this node")
+	}
+	q := strings.TrimSpace(r.URL.Query().Get("q"))
+	if q == "" {
+		return 0, nil, credit.E(op, credit.Invalid, "give a code or at least one character of a name in q")
+	}
+	if utf8.RuneCountInString(q) > 100 {
+		return 0, nil, credit.E(op, credit.Invalid, "q is longer than 100 characters")
+	}
+	limit := searchLimit
+	if l := r.URL.Query().Get("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 || n > searchLimit {
+			return 0, nil, credit.E(op, credit.Invalid, "limit must be a number from 1 to %d", searchLimit)
+		}
+		limit = n
+	}
+	res := a.cfg.Search.Search(q, limit)
+	res.Query = auth.RedactIDs(res.Query)
+	return http.StatusOK, res, nil
+}
+
+// publicFile is GET /subjects/{id}/public: what the portal's subject page
+// shows, decided by the publication engine for the public.
+func (a *API) publicFile(w http.ResponseWriter, r *http.Request, c *Call) (int, any, error) {
+	id := r.PathValue("id")
+	s, err := a.cfg.Store.Subject(r.Context(), id)
+	if err != nil {
+		return 0, nil, notFoundSubject(id, err)
+	}
+	if s.Kind == credit.Person {
+		return 0, nil, notFoundSubject(id, nil)
+	}
+	states, err := a.cfg.Records.File(r.Context(), id)
+	if err != nil {
+		return 0, nil, err
+	}
+	secs, err := a.cfg.Publish.SectionsOf(r.Context(), states, s, publish.Public, a.cfg.Marks)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, map[string]any{
+		"subject": viewSubject(s, false), "audience": publish.Public, "as_of": a.now(),
+		"sections": secs, "empty_text": "查询期内无相关信息",
+	}, nil
+}
+
+// publishedList is GET /lists/{kind}: a published black or red list.
+func (a *API) publishedList(w http.ResponseWriter, r *http.Request, c *Call) (int, any, error) {
+	kind := r.PathValue("kind")
+	entries, err := a.cfg.Publish.List(r.Context(), a.cfg.Store, kind, publish.Public, a.cfg.Marks, 500)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, map[string]any{"kind": kind, "as_of": a.now(), "entries": entries}, nil
+}

@@ -1,0 +1,41 @@
+package credit
+
+import (
+	"context"
+	"time"
+)
+
+// SubjectName is the part of a subject the name search indexes.
+type SubjectName struct {
+	ID          string      `json:"id"`
+	Kind        SubjectKind `json:"kind"`
+	Code        string      `json:"code,omitempty"`
+	Name        string      `json:"name"`
+	FormerNames []string    `json:"former_names,omitempty"`
+	UpdatedAt   time.Time   `json:"updated_at"`
+}
+
+// PublishStore holds the queries behind publication: the search index's
+// rebuild and refresh, bulk loading of registration data, and the portal's
+// list pages.
+type PublishStore interface {
+	// PutSubjects creates or replaces many subjects in one transaction: all
+	// or none. Like PutSubject, a zero CreatedAt or UpdatedAt is set to now
+	// and a replaced subject keeps its stored created_at.
+	PutSubjects(ctx context.Context, subs []Subject) error
+	// SubjectsChangedSince returns up to limit subjects (1000 when limit <=
+	// 0, at most 10000) whose (updated_at, id) comes after (since, afterID),
+	// in that order: a keyset scan that the search index uses to load every
+	// subject (zero since) and then to follow changes.
+	SubjectsChangedSince(ctx context.Context, since time.Time, afterID string, limit int) ([]SubjectName, error)
+	// EachSubjectName calls fn for every subject in storage order, in one
+	// streaming read (a full load of the search index: no ORDER BY, so the
+	// engine reads the table sequentially). It stops at fn's first error.
+	EachSubjectName(ctx context.Context, fn func(SubjectName) error) error
+	// RecordsByItems returns up to limit facts (100 when limit <= 0, at most
+	// 10000) of the given catalogue items with ID greater than afterID, in ID
+	// order. Corrections and revocations carry their chain's item, so a
+	// caller that reads to the end can derive the current state of every
+	// chain.
+	RecordsByItems(ctx context.Context, items []string, afterID string, limit int) ([]Record, error)
+}

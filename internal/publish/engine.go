@@ -1,0 +1,419 @@
+// Package publish is the publication engine: for every record, every
+// audience and any moment it decides whether the record is visible and
+// which fields are, masked how. Handlers, pages, reports and feeds ask it;
+// none decides visibility on its own.
+//
+// The rules (rules.md §2, the catalogue's Publication and field scopes):
+//
+//   - Severity (轻微/一般/严重) is classified by the catalogue's rules for the
+//     record's domain, which follows from the reporting department's kind
+//     (a market regulator's penalty falls under the market-regulation rules).
+//     A penalty of several types takes its most severe type, so the longest
+//     period; a term attached to the decision extends the window.
+//   - The window runs from the decision date; publication stops by itself at
+//     its maximum. A class the rules do not publish is never public.
+//   - Natural persons' 失信 information is not public by default.
+//   - Revoked chains are never public or shared; a repaired or
+//     bankruptcy-masked record is neither public nor shared.
+//   - Records under objection or under repair stay visible and are marked.
+//
+// Audiences:
+//
+//	public       社会公开 fields only, inside the publication window, masked.
+//	gov          政务共享: public and gov fields, masked. Sharing lasts as long
+//	             as the publication window: the maximum ends the record's use
+//	             as 失信 information, not only its display. A class that is
+//	             not published (轻微) is still shared for MinorShareMonths,
+//	             because the deciding departments need it for repeat-offence
+//	             judgments. Licences, honours and registration are shared
+//	             without end.
+//	institution  授权查询: until subject authorisations exist, the gov rule
+//	             (the API audits each such read with its purpose).
+//	subject      the subject itself: every field of its own records, always,
+//	             revoked and repaired ones too, with marks; nothing of others.
+//	admin        everything.
+package publish
+
+import (
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/xinyong/xinyong/internal/catalog"
+	"github.com/xinyong/xinyong/internal/credit"
+	"github.com/xinyong/xinyong/internal/uscc"
+)
+
+// Audience is who is looking.
+type Audience string
+
+const (
+	Public      Audience = "public"      // 社会公开
+	Gov         Audience = "gov"         // 政务共享
+	Institution Audience = "institution" // 授权查询
+	Self        Audience = "subject"     // the subject itself
+	Admin       Audience = "admin"
+)
+
+// Audiences lists every audience, for tables and tests.
+var Audiences = []Audience{Public, Gov, Institution, Self, Admin}
+
+// Valid reports whether a is a known audience.
+func (a Audience) Valid() bool {
+	for _, b := range Audiences {
+		if a == b {
+			return true
+		}
+	}
+	return false
+}
+
+// Marks are workflow states of a record that change what is shown. The
+// objection and repair workflows fill them from storage; until then they
+// are empty.
+type Marks struct {
+	UnderObjection   bool `json:"under_objection,omitempty"`   // 异议处理中
+	UnderRepair      bool `json:"under_repair,omitempty"`      // 信用修复中
+	Repaired         bool `json:"repaired,omitempty"`          // 已修复: publication and sharing end
+	BankruptcyMasked bool `json:"bankruptcy_masked,omitempty"` // 破产重整/和解屏蔽
+}
+
+// Any reports whether any mark is set.
+func (m Marks) Any() bool {
+	return m.UnderObjection || m.UnderRepair || m.Repaired || m.BankruptcyMasked
+}
+
+// Reason says why a decision came out as it did, in stable codes.
+type Reason string
+
+const (
+	InWindow        Reason = "in_window"         // published and within its window
+	OpenEnded       Reason = "open_ended"        // published while valid (licences, honours)
+	NotYet          Reason = "not_yet"           // before the decision date
+	WindowEnded     Reason = "window_ended"      // the maximum period has passed
+	NotPublished    Reason = "not_published"     // the rules do not publish this class
+	PersonNotPublic Reason = "person_not_public" // a natural person's 失信 information
+	Revoked         Reason = "revoked"           // the decision was revoked
+	Repaired        Reason = "repaired"          // credit repair ended publication
+	Bankruptcy      Reason = "bankruptcy_masked" // masked during court-approved reorganisation
+	UnknownItem     Reason = "unknown_item"      // the item is not in the catalogue
+	NotOwn          Reason = "not_own_record"    // a subject asking for another's record
+	SharedMinor     Reason = "shared_minor"      // unpublished class, shared within MinorShareMonths
+	OwnRecord       Reason = "own_record"        // the subject's own file
+	AdminView       Reason = "admin"
+	BadAudience     Reason = "unknown_audience"
+)
+
+// VisibleField is one field as the audience sees it.
+type VisibleField struct {
+	Code    string `json:"code"`
+	Label   string `json:"label"`
+	LabelEn string `json:"label_en"`
+	Value   string `json:"value"`
+	Masked  bool   `json:"masked,omitempty"`
+}
+
+// Decision is what the engine decided for one record and audience.
+type Decision struct {
+	Visible  bool            `json:"visible"`
+	Reason   Reason          `json:"reason"`
+	RecordID string          `json:"record_id"`
+	Origin   string          `json:"origin"`
+	Item     string          `json:"item"`
+	Severity credit.Severity `json:"severity,omitempty"`
+	Domain   string          `json:"domain"`
+	// Published says whether the rules publish this record to the public at
+	// all (class, person, conditions), whatever the moment.
+	Published bool `json:"published"`
+	// PublishedFrom is the decision date; RepairableFrom the end of the
+	// minimum period; PublishedUntil the end of the maximum period
+	// (exclusive). A zero PublishedUntil means no fixed end.
+	PublishedFrom  time.Time      `json:"published_from,omitzero"`
+	RepairableFrom time.Time      `json:"repairable_from,omitzero"`
+	PublishedUntil time.Time      `json:"published_until,omitzero"`
+	Fields         []VisibleField `json:"fields,omitempty"`
+	Marks          Marks          `json:"marks,omitzero"`
+	Revoked        bool           `json:"revoked,omitempty"`
+	// Source is the reporting department (数据来源).
+	Source     string `json:"source"`
+	SourceCode string `json:"source_code"`
+}
+
+// Engine decides publication. The zero clock is time.Now.
+type Engine struct {
+	Catalog *catalog.Catalog
+	Now     func() time.Time
+	// DomainOf gives the publication-rule domain of a record from its
+	// reporting department; nil uses DeptDomain with the catalogue.
+	DomainOf func(dept string) string
+	// MinorShareMonths is how long an unpublished (轻微) record is shared
+	// between departments; 0 means 3 months.
+	MinorShareMonths int
+	// PublishPersons publishes natural persons' 失信 information; off by
+	// default, as the national rules ask.
+	PublishPersons bool
+}
+
+// New returns an engine over cat with the clock now (nil = time.Now).
+func New(cat *catalog.Catalog, now func() time.Time) *Engine {
+	return &Engine{Catalog: cat, Now: now}
+}
+
+func (e *Engine) now() time.Time {
+	if e.Now != nil {
+		return e.Now()
+	}
+	return time.Now()
+}
+
+// kindDomains maps department kinds to the domains whose rules they apply.
+var kindDomains = map[string]string{
+	"samr":    "market_regulation",
+	"tax":     "tax",
+	"ecology": "ecology",
+	"court":   "judicial",
+	"finance": "gov_procurement",
+	"hrss":    "labour",
+}
+
+// DeptDomain returns the domain of a department in cat: the one its kind
+// applies, or the default rules.
+func DeptDomain(cat *catalog.Catalog, dept string) string {
+	if d, err := cat.Department(dept); err == nil {
+		if dom, ok := kindDomains[d.Kind]; ok {
+			return dom
+		}
+	}
+	return catalog.DefaultDomain
+}
+
+func (e *Engine) domainOf(dept string) string {
+	if e.DomainOf != nil {
+		if d := e.DomainOf(dept); d != "" {
+			return d
+		}
+		return catalog.DefaultDomain
+	}
+	return DeptDomain(e.Catalog, dept)
+}
+
+// Window is the publication window of a record as the engine computes it.
+type Window struct {
+	Severity        credit.Severity
+	Domain          string
+	Published       bool
+	From, MinEnd    time.Time
+	MaxEnd          time.Time // zero: no fixed end
+	PersonDishonest bool
+}
+
+// WindowOf classifies rec and computes its window.
+func (e *Engine) WindowOf(it *catalog.Item, rec *credit.Record, subj *credit.Subject) Window {
+	dom := e.domainOf(rec.Dept)
+	sev := it.Severity(rec.Fields, dom)
+	from, minEnd, maxEnd, published := it.Window(rec.Fields, sev, dom, rec.DecidedOn)
+	w := Window{Severity: sev, Domain: dom, Published: published, From: from, MinEnd: minEnd, MaxEnd: maxEnd}
+	if sev != credit.SeverityNone && isPerson(it, rec, subj) {
+		w.PersonDishonest = true
+	}
+	return w
+}
+
+func isPerson(it *catalog.Item, rec *credit.Record, subj *credit.Subject) bool {
+	if subj != nil && subj.Kind == credit.Person {
+		return true
+	}
+	if rec.Kind == credit.Person {
+		return true
+	}
+	return it.SubjectKindOf(rec.Fields) == credit.Person
+}
+
+// Decide decides what aud sees of the record chain st, which belongs to
+// subj (nil when unknown), at the engine's current time.
+func (e *Engine) Decide(st credit.State, subj *credit.Subject, aud Audience, marks Marks) Decision {
+	rec := &st.Current
+	d := Decision{
+		RecordID: rec.ID, Origin: st.Origin, Item: rec.Item, Marks: marks, Revoked: st.Revoked,
+		SourceCode: rec.Dept, Source: rec.Dept,
+	}
+	if dept, err := e.Catalog.Department(rec.Dept); err == nil {
+		d.Source = dept.Name
+	}
+	it, err := e.Catalog.Item(rec.Item)
+	if err != nil {
+		// Nothing outside the catalogue is published; its owner and the
+		// administrator still see the raw fields.
+		d.Reason = UnknownItem
+		if aud == Admin || (aud == Self && owns(subj, rec)) {
+			d.Visible = true
+			d.Fields = rawFields(rec.Fields)
+		}
+		return d
+	}
+	if d.Source == rec.Dept && it.Keys.Authority != "" && rec.Fields[it.Keys.Authority] != "" {
+		d.Source = rec.Fields[it.Keys.Authority]
+	}
+	w := e.WindowOf(it, rec, subj)
+	d.Severity, d.Domain = w.Severity, w.Domain
+	d.Published = w.Published && !(w.PersonDishonest && !e.PublishPersons)
+	d.PublishedFrom, d.RepairableFrom, d.PublishedUntil = w.From, w.MinEnd, w.MaxEnd
+	if !w.Published {
+		d.RepairableFrom, d.PublishedUntil = time.Time{}, time.Time{}
+	}
+	now := e.now()
+
+	switch aud {
+	case Admin:
+		d.Visible, d.Reason = true, AdminView
+		d.Fields = fieldsFor(it, rec, subj, catalog.ScopeAuthorised, false)
+		return d
+	case Self:
+		if !owns(subj, rec) {
+			d.Reason = NotOwn
+			return d
+		}
+		d.Visible, d.Reason = true, OwnRecord
+		d.Fields = fieldsFor(it, rec, subj, catalog.ScopeAuthorised, false)
+		return d
+	case Public, Gov, Institution:
+	default:
+		d.Reason = BadAudience
+		return d
+	}
+
+	// Facts that end publication and sharing alike.
+	switch {
+	case st.Revoked:
+		d.Reason = Revoked
+		return d
+	case marks.Repaired:
+		d.Reason = Repaired
+		return d
+	case marks.BankruptcyMasked:
+		d.Reason = Bankruptcy
+		return d
+	}
+	if !w.From.IsZero() && now.Before(w.From) {
+		d.Reason = NotYet
+		return d
+	}
+
+	if aud == Public {
+		switch {
+		case !w.Published:
+			d.Reason = NotPublished
+		case w.PersonDishonest && !e.PublishPersons:
+			d.Reason = PersonNotPublic
+		case !w.MaxEnd.IsZero() && !now.Before(w.MaxEnd):
+			d.Reason = WindowEnded
+		default:
+			d.Visible, d.Reason = true, InWindow
+			if w.MaxEnd.IsZero() {
+				d.Reason = OpenEnded
+			}
+			d.Fields = fieldsFor(it, rec, subj, catalog.ScopePublic, true)
+		}
+		return d
+	}
+
+	// Government sharing and authorised queries.
+	end, reason := w.MaxEnd, InWindow
+	switch {
+	case w.Severity == credit.SeverityNone:
+		end, reason = time.Time{}, OpenEnded
+	case !w.Published:
+		months := e.MinorShareMonths
+		if months <= 0 {
+			months = 3
+		}
+		start := w.From
+		if start.IsZero() {
+			start = rec.DecidedOn
+		}
+		end, reason = start.AddDate(0, months, 0), SharedMinor
+		d.PublishedUntil = end
+	}
+	if !end.IsZero() && !now.Before(end) {
+		d.Reason = WindowEnded
+		return d
+	}
+	d.Visible, d.Reason = true, reason
+	d.Fields = fieldsFor(it, rec, subj, catalog.ScopeGov, true)
+	return d
+}
+
+func owns(subj *credit.Subject, rec *credit.Record) bool {
+	return subj != nil && subj.ID == rec.SubjectID
+}
+
+var scopeRank = map[catalog.Scope]int{catalog.ScopePublic: 0, catalog.ScopeGov: 1, catalog.ScopeAuthorised: 2}
+
+// fieldsFor lists the item's fields of the record that an audience cleared
+// up to scope may see, in catalogue order, masked when mask is set.
+func fieldsFor(it *catalog.Item, rec *credit.Record, subj *credit.Subject, scope catalog.Scope, mask bool) []VisibleField {
+	person := isPerson(it, rec, subj)
+	var out []VisibleField
+	known := make(map[string]bool, len(it.Fields))
+	for _, f := range it.Fields {
+		known[f.Code] = true
+		v, ok := rec.Fields[f.Code]
+		if !ok || strings.TrimSpace(v) == "" {
+			continue
+		}
+		r, ok := scopeRank[f.Publish]
+		if !ok || r > scopeRank[scope] {
+			continue
+		}
+		vf := VisibleField{Code: f.Code, Label: f.Label, LabelEn: f.LabelEn, Value: v}
+		if mask {
+			switch f.Mask {
+			case catalog.MaskHide:
+				continue
+			case catalog.MaskName:
+				if person {
+					vf.Value, vf.Masked = uscc.MaskName(v), true
+				}
+			case catalog.MaskIDNo:
+				vf.Value, vf.Masked = uscc.MaskResidentID(v), true
+			case catalog.MaskPhone:
+				vf.Value, vf.Masked = MaskPhone(v), true
+			}
+		}
+		out = append(out, vf)
+	}
+	if scope == catalog.ScopeAuthorised {
+		// Fields kept under an older catalogue edition: only the subject and
+		// the administrator see them, by code.
+		for _, f := range rawFields(rec.Fields) {
+			if !known[f.Code] {
+				out = append(out, f)
+			}
+		}
+	}
+	return out
+}
+
+func rawFields(fs credit.Fields) []VisibleField {
+	keys := make([]string, 0, len(fs))
+	for k := range fs {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := make([]VisibleField, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, VisibleField{Code: k, Label: k, LabelEn: k, Value: fs[k]})
+	}
+	return out
+}
+
+// MaskPhone keeps the first three and last four digits of a telephone
+// number: 138****5678. Shorter numbers are masked entirely.
+func MaskPhone(v string) string {
+	rs := []rune(strings.TrimSpace(v))
+	n := len(rs)
+	if n <= 7 {
+		return strings.Repeat("*", n)
+	}
+	return string(rs[:3]) + strings.Repeat("*", n-7) + string(rs[n-4:])
+}

@@ -1,0 +1,203 @@
+package publish
+
+import (
+	"context"
+
+	"github.com/xinyong/xinyong/internal/credit"
+)
+
+// Section is one tab of a subject's public page (and section of a credit
+// report), in the order of the national public credit report.
+type Section struct {
+	Code   string   `json:"code"`
+	Name   string   `json:"name"`
+	NameEn string   `json:"name_en"`
+	Items  []string `json:"items"`
+	// Placeholder marks a section whose feature is not built yet.
+	Placeholder bool `json:"placeholder,omitempty"`
+}
+
+// Sections lists the subject page's tabs after 基本信息, which shows the
+// subject's registration data. Items not named here are not shown on the
+// portal.
+var Sections = []Section{
+	{Code: "licences", Name: "行政许可", NameEn: "Administrative licences", Items: []string{"admin_licence"}},
+	{Code: "penalties", Name: "行政处罚", NameEn: "Administrative penalties", Items: []string{"admin_penalty", "admin_compulsion"}},
+	{Code: "honesty", Name: "诚实守信", NameEn: "Honesty and honours", Items: []string{"honour", "contract_performance"}},
+	{Code: "abnormal", Name: "经营异常", NameEn: "Abnormal operations", Items: []string{"abnormal_operation"}},
+	{Code: "blacklist", Name: "严重失信主体名单", NameEn: "Serious dishonesty lists", Items: []string{"serious_dishonest_list", "court_defaulter"}},
+	{Code: "commitments", Name: "信用承诺", NameEn: "Credit commitments", Items: []string{"credit_commitment"}},
+	{Code: "evaluation", Name: "信用评价", NameEn: "Credit evaluation", Placeholder: true},
+}
+
+// SectionOf returns the code of the section an item is shown in, or "".
+func SectionOf(item string) string {
+	for _, s := range Sections {
+		for _, it := range s.Items {
+			if it == item {
+				return s.Code
+			}
+		}
+	}
+	return ""
+}
+
+// MarkSource tells the engine which records carry workflow marks. The
+// objection and repair workflows will provide one backed by storage.
+type MarkSource interface {
+	Marks(ctx context.Context, recordIDs []string) (map[string]Marks, error)
+}
+
+// NoMarks is the mark source while no workflow exists: nothing is marked.
+type NoMarks struct{}
+
+// Marks returns no marks.
+func (NoMarks) Marks(context.Context, []string) (map[string]Marks, error) { return nil, nil }
+
+// File decides every record chain of a subject for aud and returns the
+// visible ones, newest decision first.
+func (e *Engine) File(ctx context.Context, states []credit.State, subj *credit.Subject, aud Audience, ms MarkSource) ([]Decision, error) {
+	if ms == nil {
+		ms = NoMarks{}
+	}
+	ids := make([]string, 0, len(states))
+	for _, st := range states {
+		ids = append(ids, st.Origin)
+	}
+	marks, err := ms.Marks(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Decision, 0, len(states))
+	for i := len(states) - 1; i >= 0; i-- {
+		d := e.Decide(states[i], subj, aud, marks[states[i].Origin])
+		if d.Visible {
+			out = append(out, d)
+		}
+	}
+	return out, nil
+}
+
+// SectionView is one section with the entries an audience sees.
+type SectionView struct {
+	Section
+	Entries []Decision `json:"entries"`
+}
+
+// SectionsOf sorts the visible records of a subject's file into the
+// portal's sections. Records of items outside every section are left out
+// of the public and shared views; the owner and the administrator find them
+// in an "other" section.
+func (e *Engine) SectionsOf(ctx context.Context, states []credit.State, subj *credit.Subject, aud Audience, ms MarkSource) ([]SectionView, error) {
+	ds, err := e.File(ctx, states, subj, aud, ms)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]SectionView, 0, len(Sections)+1)
+	for _, s := range Sections {
+		out = append(out, SectionView{Section: s, Entries: []Decision{}})
+	}
+	other := SectionView{Section: Section{Code: "other", Name: "其他", NameEn: "Other"}, Entries: []Decision{}}
+	for _, d := range ds {
+		code := SectionOf(d.Item)
+		placed := false
+		for i := range out {
+			if out[i].Code == code && code != "" {
+				out[i].Entries = append(out[i].Entries, d)
+				placed = true
+			}
+		}
+		if !placed && (aud == Admin || aud == Self) {
+			other.Entries = append(other.Entries, d)
+		}
+	}
+	if len(other.Entries) > 0 {
+		out = append(out, other)
+	}
+	return out, nil
+}
+
+// Lists are the published lists of the portal's list pages, by kind:
+// until list decisions exist as their own records (issue 5), a black list
+// entry is a record of a list item and a red list entry an honour.
+var Lists = map[string][]string{
+	"black": {"serious_dishonest_list", "court_defaulter"},
+	"red":   {"honour"},
+}
+
+// ListEntry is one published list entry.
+type ListEntry struct {
+	SubjectID string   `json:"subject_id"`
+	Name      string   `json:"name"` // as published: masked for natural persons
+	Decision  Decision `json:"decision"`
+}
+
+// ListStore is what List reads.
+type ListStore interface {
+	RecordsByItems(ctx context.Context, items []string, afterID string, limit int) ([]credit.Record, error)
+	Subject(ctx context.Context, id string) (*credit.Subject, error)
+}
+
+// List returns the entries of list kind ("black" or "red") that aud sees
+// now, newest first, at most limit (0 = 500).
+func (e *Engine) List(ctx context.Context, st ListStore, kind string, aud Audience, ms MarkSource, limit int) ([]ListEntry, error) {
+	items, ok := Lists[kind]
+	if !ok {
+		return nil, credit.E("publish.List", credit.NotFound, "no list kind %q (known: black, red)", kind)
+	}
+	if limit <= 0 {
+		limit = 500
+	}
+	var facts []credit.Record
+	after := ""
+	for {
+		page, err := st.RecordsByItems(ctx, items, after, 10000)
+		if err != nil {
+			return nil, err
+		}
+		facts = append(facts, page...)
+		if len(page) < 10000 {
+			break
+		}
+		after = page[len(page)-1].ID
+	}
+	states := credit.Derive(facts)
+	if ms == nil {
+		ms = NoMarks{}
+	}
+	ids := make([]string, len(states))
+	for i, s := range states {
+		ids[i] = s.Origin
+	}
+	marks, err := ms.Marks(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	subjects := map[string]*credit.Subject{}
+	out := []ListEntry{}
+	for i := len(states) - 1; i >= 0 && len(out) < limit; i-- {
+		s := states[i]
+		subj, seen := subjects[s.Current.SubjectID]
+		if !seen {
+			subj, err = st.Subject(ctx, s.Current.SubjectID)
+			if err != nil && !credit.Is(credit.NotFound, err) {
+				return nil, err
+			}
+			subjects[s.Current.SubjectID] = subj
+		}
+		d := e.Decide(s, subj, aud, marks[s.Origin])
+		if !d.Visible {
+			continue
+		}
+		name := ""
+		if it, err := e.Catalog.Item(s.Current.Item); err == nil {
+			for _, f := range d.Fields {
+				if f.Code == it.Keys.SubjectName {
+					name = f.Value
+				}
+			}
+		}
+		out = append(out, ListEntry{SubjectID: s.Current.SubjectID, Name: name, Decision: d})
+	}
+	return out, nil
+}

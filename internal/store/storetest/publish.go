@@ -1,0 +1,123 @@
+package storetest
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/xinyong/xinyong/internal/credit"
+)
+
+// testPublish covers the PublishStore queries: bulk upsert, the keyset scan
+// of changed subjects and records by item.
+func testPublish(t *testing.T, s credit.Store) {
+	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var subs []credit.Subject
+	for i := range 600 { // more than one multi-row statement
+		o := org(fmt.Sprintf("B%04d", i), fmt.Sprintf("批量%04d有限公司", i))
+		o.UpdatedAt = base.Add(time.Duration(i%7) * time.Second)
+		subs = append(subs, *o)
+	}
+	subs[3].FormerNames = []string{"旧名甲", "旧名乙"}
+	if err := s.PutSubjects(ctx(t), subs); err != nil {
+		t.Fatalf("PutSubjects: %v", err)
+	}
+	if n, _ := s.CountSubjects(ctx(t)); n != 600 {
+		t.Fatalf("CountSubjects = %d, want 600", n)
+	}
+	got, err := s.Subject(ctx(t), "B0003")
+	if err != nil || got.Name != "批量0003有限公司" || !slices.Equal(got.FormerNames, []string{"旧名甲", "旧名乙"}) {
+		t.Fatalf("Subject(B0003) = %+v, %v", got, err)
+	}
+
+	// A batch with a bad subject writes nothing.
+	bad := []credit.Subject{*org("C1", "好"), {ID: "C2", Kind: "robot", Name: "坏"}}
+	wantKind(t, "PutSubjects(bad kind)", s.PutSubjects(ctx(t), bad), credit.Invalid)
+	dup := []credit.Subject{*org("C3", "甲"), *org("C3", "乙")}
+	wantKind(t, "PutSubjects(duplicate)", s.PutSubjects(ctx(t), dup), credit.Invalid)
+	if _, err := s.Subject(ctx(t), "C1"); credit.KindOf(err) != credit.NotFound {
+		t.Fatalf("C1 was written by a refused batch: %v", err)
+	}
+
+	// Keyset scan: pages of 97 visit every subject once, in (updated_at, id) order.
+	var (
+		all     []credit.SubjectName
+		since   time.Time
+		afterID string
+	)
+	for {
+		page, err := s.SubjectsChangedSince(ctx(t), since, afterID, 97)
+		if err != nil {
+			t.Fatalf("SubjectsChangedSince: %v", err)
+		}
+		if len(page) == 0 {
+			break
+		}
+		all = append(all, page...)
+		last := page[len(page)-1]
+		since, afterID = last.UpdatedAt, last.ID
+	}
+	if len(all) != 600 {
+		t.Fatalf("scan visited %d subjects, want 600", len(all))
+	}
+	for i := 1; i < len(all); i++ {
+		a, b := all[i-1], all[i]
+		if b.UpdatedAt.Before(a.UpdatedAt) || (b.UpdatedAt.Equal(a.UpdatedAt) && b.ID <= a.ID) {
+			t.Fatalf("scan out of order at %d: %s@%v then %s@%v", i, a.ID, a.UpdatedAt, b.ID, b.UpdatedAt)
+		}
+	}
+	for _, n := range all {
+		if n.ID == "B0003" && !slices.Equal(n.FormerNames, []string{"旧名甲", "旧名乙"}) {
+			t.Fatalf("former names of B0003 = %v", n.FormerNames)
+		}
+	}
+
+	// The streaming read visits the same subjects, and stops at an error.
+	streamed := map[string]bool{}
+	if err := s.EachSubjectName(ctx(t), func(n credit.SubjectName) error { streamed[n.ID] = true; return nil }); err != nil || len(streamed) != 600 {
+		t.Fatalf("EachSubjectName visited %d, %v", len(streamed), err)
+	}
+	stop := errors.New("stop")
+	calls := 0
+	if err := s.EachSubjectName(ctx(t), func(credit.SubjectName) error { calls++; return stop }); !errors.Is(err, stop) || calls != 1 {
+		t.Fatalf("EachSubjectName after an error: %v, %d calls", err, calls)
+	}
+
+	// A rename moves the subject to the end of the scan.
+	renamed := *org("B0010", "改名后有限公司", "批量0010有限公司")
+	renamed.UpdatedAt = base.Add(time.Hour)
+	if err := s.PutSubjects(ctx(t), []credit.Subject{renamed}); err != nil {
+		t.Fatal(err)
+	}
+	last := all[len(all)-1]
+	changed, err := s.SubjectsChangedSince(ctx(t), last.UpdatedAt, last.ID, 0)
+	if err != nil || len(changed) != 1 || changed[0].ID != "B0010" || changed[0].Name != "改名后有限公司" {
+		t.Fatalf("changes after the scan = %+v, %v", changed, err)
+	}
+
+	// Records by item, in ID order, after a cursor.
+	r1, r2, r3 := rec("B0001", "D1"), rec("B0002", "D2"), rec("B0001", "D3")
+	r2.Item = "HONOUR"
+	fix := follow(r1, credit.Correction, "金额更正")
+	mustAppend(t, s, r1, r2, r3, fix)
+	recs, err := s.RecordsByItems(ctx(t), []string{"XZCF"}, "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, r := range recs {
+		ids = append(ids, r.ID)
+	}
+	if want := []string{r1.ID, r3.ID, fix.ID}; !slices.Equal(ids, want) {
+		t.Fatalf("RecordsByItems(XZCF) = %v, want %v", ids, want)
+	}
+	recs, _ = s.RecordsByItems(ctx(t), []string{"XZCF", "HONOUR"}, r1.ID, 2)
+	if len(recs) != 2 || recs[0].ID != r2.ID || recs[1].ID != r3.ID {
+		t.Fatalf("RecordsByItems after r1, limit 2 = %+v", recs)
+	}
+	if recs, _ := s.RecordsByItems(ctx(t), nil, "", 0); len(recs) != 0 {
+		t.Fatalf("RecordsByItems(no items) = %d records", len(recs))
+	}
+}

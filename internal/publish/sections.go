@@ -2,6 +2,7 @@ package publish
 
 import (
 	"context"
+	"time"
 
 	"github.com/xinyong/xinyong/internal/credit"
 )
@@ -125,6 +126,43 @@ var Lists = map[string][]string{
 	"red":   {"honour"},
 }
 
+// ListedEntry is a list decision made on the platform, as the sanction
+// service holds it.
+type ListedEntry struct {
+	EntryID     string
+	List        string // list type code
+	SubjectID   string
+	SubjectKind credit.SubjectKind
+	Name        string
+	Dept        string // the deciding unit
+	Since       time.Time
+	Until       time.Time // zero: until removed
+	// UnderVerification is set while an objection to the entry is checked.
+	UnderVerification bool
+}
+
+// EntrySource gives the list entries of a kind ("black", "red") in force at now.
+type EntrySource interface {
+	ListedEntries(ctx context.Context, kind string, now time.Time) ([]ListedEntry, error)
+}
+
+// entryDecision is the publication decision for a platform list entry: an
+// entry in force is published to the public for its period, except a
+// natural person's black-list entry, which the national rules keep off the
+// portal unless PublishPersons is set. A masked or repaired entry is not in
+// force (the sanction service removes or suspends it), so it never gets here.
+func (e *Engine) entryDecision(le ListedEntry, aud Audience) (Decision, bool) {
+	if aud == Public && le.SubjectKind == credit.Person && !e.PublishPersons {
+		return Decision{}, false
+	}
+	return Decision{
+		Visible: true, Published: true, RecordID: le.EntryID, Origin: le.EntryID, Item: le.List,
+		PublishedFrom: le.Since, PublishedUntil: le.Until,
+		Marks:  Marks{UnderObjection: le.UnderVerification},
+		Source: le.Dept,
+	}, true
+}
+
 // ListEntry is one published list entry.
 type ListEntry struct {
 	SubjectID string   `json:"subject_id"`
@@ -198,6 +236,20 @@ func (e *Engine) List(ctx context.Context, st ListStore, kind string, aud Audien
 			}
 		}
 		out = append(out, ListEntry{SubjectID: s.Current.SubjectID, Name: name, Decision: d})
+	}
+	if e.Entries != nil {
+		listed, err := e.Entries.ListedEntries(ctx, kind, e.now())
+		if err != nil {
+			return nil, err
+		}
+		for _, le := range listed {
+			if len(out) >= limit {
+				break
+			}
+			if d, ok := e.entryDecision(le, aud); ok {
+				out = append(out, ListEntry{SubjectID: le.SubjectID, Name: le.Name, Decision: d})
+			}
+		}
 	}
 	return out, nil
 }

@@ -118,9 +118,9 @@ func (e *Engine) SectionsOf(ctx context.Context, states []credit.State, subj *cr
 	return out, nil
 }
 
-// Lists are the published lists of the portal's list pages, by kind:
-// until list decisions exist as their own records (issue 5), a black list
-// entry is a record of a list item and a red list entry an honour.
+// Lists are the reported records that the portal's list pages publish, by
+// kind: records of list items for the black list and honours for the red
+// list. List decisions made on the platform come from Engine.Entries.
 var Lists = map[string][]string{
 	"black": {"serious_dishonest_list", "court_defaulter"},
 	"red":   {"honour"},

@@ -139,6 +139,9 @@ type ListedEntry struct {
 	Until       time.Time // zero: until removed
 	// UnderVerification is set while an objection to the entry is checked.
 	UnderVerification bool
+	// BasisRecords are the origin IDs of the records the listing rests on:
+	// their marks (repaired, bankruptcy-masked, under objection) carry over.
+	BasisRecords []string
 }
 
 // EntrySource gives the list entries of a kind ("black", "red") in force at now.
@@ -149,16 +152,21 @@ type EntrySource interface {
 // entryDecision is the publication decision for a platform list entry: an
 // entry in force is published to the public for its period, except a
 // natural person's black-list entry, which the national rules keep off the
-// portal unless PublishPersons is set. A masked or repaired entry is not in
-// force (the sanction service removes or suspends it), so it never gets here.
-func (e *Engine) entryDecision(le ListedEntry, aud Audience) (Decision, bool) {
+// portal unless PublishPersons is set. m holds the marks of the entry and of
+// its basis records: a repaired or bankruptcy-masked basis takes the entry
+// off the public lists; an objection marks it.
+func (e *Engine) entryDecision(le ListedEntry, aud Audience, m Marks) (Decision, bool) {
 	if aud == Public && le.SubjectKind == credit.Person && !e.PublishPersons {
 		return Decision{}, false
 	}
+	if aud != Admin && (m.Repaired || m.BankruptcyMasked) {
+		return Decision{}, false
+	}
+	m.UnderObjection = m.UnderObjection || le.UnderVerification
 	return Decision{
 		Visible: true, Published: true, RecordID: le.EntryID, Origin: le.EntryID, Item: le.List,
 		PublishedFrom: le.Since, PublishedUntil: le.Until,
-		Marks:  Marks{UnderObjection: le.UnderVerification},
+		Marks:  m,
 		Source: le.Dept,
 	}, true
 }
@@ -242,11 +250,27 @@ func (e *Engine) List(ctx context.Context, st ListStore, kind string, aud Audien
 		if err != nil {
 			return nil, err
 		}
+		var ids []string
+		for _, le := range listed {
+			ids = append(append(ids, le.EntryID), le.BasisRecords...)
+		}
+		em, err := ms.Marks(ctx, ids)
+		if err != nil {
+			return nil, err
+		}
 		for _, le := range listed {
 			if len(out) >= limit {
 				break
 			}
-			if d, ok := e.entryDecision(le, aud); ok {
+			m := em[le.EntryID]
+			for _, b := range le.BasisRecords {
+				bm := em[b]
+				m.UnderObjection = m.UnderObjection || bm.UnderObjection
+				m.UnderRepair = m.UnderRepair || bm.UnderRepair
+				m.Repaired = m.Repaired || bm.Repaired
+				m.BankruptcyMasked = m.BankruptcyMasked || bm.BankruptcyMasked
+			}
+			if d, ok := e.entryDecision(le, aud, m); ok {
 				out = append(out, ListEntry{SubjectID: le.SubjectID, Name: le.Name, Decision: d})
 			}
 		}

@@ -528,7 +528,7 @@ func (s *Service) ListedEntries(ctx context.Context, kind string, now time.Time)
 			out = append(out, publish.ListedEntry{
 				EntryID: e.ID, List: lt.Code, SubjectID: e.SubjectID, SubjectKind: e.Detail.SubjectKind,
 				Name: e.Detail.SubjectName, Dept: dept, Since: e.Detail.Since, Until: e.Detail.Until,
-				UnderVerification: s.UnderVerification(e),
+				UnderVerification: s.UnderVerification(e), BasisRecords: e.Detail.BasisRecords,
 			})
 		}
 	}

@@ -13,12 +13,15 @@ import (
 )
 
 func runBench(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "ingest" {
+		return runBenchIngest(args, stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "search" {
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
-			fmt.Fprint(stdout, "Usage: xinyong bench search [flags]\n\nBenchmarks: search — name search at scale, index vs a LIKE scan.\n")
+			fmt.Fprint(stdout, "Usage: xinyong bench search|ingest [flags]\n\nBenchmarks: search — name search at scale, index vs a LIKE scan; ingest — import pipeline vs raw writes.\n")
 			return 0
 		}
-		fmt.Fprintln(stderr, "xinyong bench: name a benchmark: search (see `xinyong bench search --help`)")
+		fmt.Fprintln(stderr, "xinyong bench: name a benchmark: search or ingest (see `xinyong bench search --help`, `xinyong bench ingest --help`)")
 		return 2
 	}
 	var (

@@ -195,3 +195,50 @@ func TestGeneratedErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestResendVersions: a document sent again in another file is unchanged
+// when its content is the same and a new version (a correction pointing
+// at the old fact, with the new batch as provenance) when it changed.
+func TestResendVersions(t *testing.T) {
+	st := openSQLite(t)
+	im := newImporter(t, st)
+	dir := t.TempDir()
+	header := "cf_xdr_mc,cf_xdr_lb,cf_xdr_shxym,cf_frdb,cf_wsh,cf_wfxw,cf_sy,cf_yj,cf_cflb,cf_nr,cf_nr_fk,cf_jdrq,cf_cfjg,cf_cfjgdm,cf_sjly,cf_sjlydm\n"
+	line := func(doc, amount string) string {
+		return "福州恒泰电子科技有限公司,法人及非法人组织,91350102703087552Q,王伟," + doc + ",虚假宣传,发布虚假广告,《中华人民共和国广告法》第五十五条,罚款,罚款," +
+			amount + ",2026-11-20,福州市市场监督管理局,113501007985494996,福州市市场监督管理局,113501007985494996\n"
+	}
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(header+body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	j1, err := im.Import(t.Context(), fileRequest(write("a.csv", line("D1", "1")+line("D2", "2")), "SAMR-350100", "admin_penalty"))
+	if err != nil || j1.Batch.Counts.Created != 2 {
+		t.Fatalf("first file: %+v %v", j1.Batch.Counts, err)
+	}
+	j2, err := im.Import(t.Context(), fileRequest(write("b.csv", line("D1", "1")+line("D2", "3")+line("D3", "1")), "SAMR-350100", "admin_penalty"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := j2.Batch.Counts; c.Unchanged != 1 || c.Versioned != 1 || c.Created != 1 || c.Rejected != 0 {
+		t.Fatalf("second file: %+v", c)
+	}
+	if n, _ := st.CountRecords(t.Context()); n != 4 {
+		t.Fatalf("records = %d, want 4 (2 + a new version + a new document)", n)
+	}
+	got, _ := st.LatestByDocs(t.Context(), "SAMR-350100", "admin_penalty", []string{"D1", "D2"})
+	if got["D1"].BatchID != j1.Batch.ID || got["D1"].Fact != credit.Original {
+		t.Errorf("unchanged D1 = %+v", got["D1"])
+	}
+	d2 := got["D2"]
+	if d2.Fact != credit.Correction || d2.BatchID != j2.Batch.ID || d2.Fields["cf_nr_fk"] != "3" || d2.Supersedes == "" {
+		t.Errorf("changed D2 = %+v", d2)
+	}
+	file, err := im.Records.File(t.Context(), "91350102703087552Q")
+	if err != nil || len(file) != 3 {
+		t.Fatalf("credit file: %d chains, %v", len(file), err)
+	}
+}

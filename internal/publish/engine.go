@@ -152,6 +152,9 @@ type Engine struct {
 	// PublishPersons publishes natural persons' 失信 information; off by
 	// default, as the national rules ask.
 	PublishPersons bool
+	// Entries gives the list decisions made on the platform (名单认定), which
+	// the list pages publish beside reported list records; nil for none.
+	Entries EntrySource
 }
 
 // New returns an engine over cat with the clock now (nil = time.Now).

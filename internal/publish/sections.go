@@ -2,6 +2,7 @@ package publish
 
 import (
 	"context"
+	"time"
 
 	"github.com/xinyong/xinyong/internal/credit"
 )
@@ -117,12 +118,57 @@ func (e *Engine) SectionsOf(ctx context.Context, states []credit.State, subj *cr
 	return out, nil
 }
 
-// Lists are the published lists of the portal's list pages, by kind:
-// until list decisions exist as their own records (issue 5), a black list
-// entry is a record of a list item and a red list entry an honour.
+// Lists are the reported records that the portal's list pages publish, by
+// kind: records of list items for the black list and honours for the red
+// list. List decisions made on the platform come from Engine.Entries.
 var Lists = map[string][]string{
 	"black": {"serious_dishonest_list", "court_defaulter"},
 	"red":   {"honour"},
+}
+
+// ListedEntry is a list decision made on the platform, as the sanction
+// service holds it.
+type ListedEntry struct {
+	EntryID     string
+	List        string // list type code
+	SubjectID   string
+	SubjectKind credit.SubjectKind
+	Name        string
+	Dept        string // the deciding unit
+	Since       time.Time
+	Until       time.Time // zero: until removed
+	// UnderVerification is set while an objection to the entry is checked.
+	UnderVerification bool
+	// BasisRecords are the origin IDs of the records the listing rests on:
+	// their marks (repaired, bankruptcy-masked, under objection) carry over.
+	BasisRecords []string
+}
+
+// EntrySource gives the list entries of a kind ("black", "red") in force at now.
+type EntrySource interface {
+	ListedEntries(ctx context.Context, kind string, now time.Time) ([]ListedEntry, error)
+}
+
+// entryDecision is the publication decision for a platform list entry: an
+// entry in force is published to the public for its period, except a
+// natural person's black-list entry, which the national rules keep off the
+// portal unless PublishPersons is set. m holds the marks of the entry and of
+// its basis records: a repaired or bankruptcy-masked basis takes the entry
+// off the public lists; an objection marks it.
+func (e *Engine) entryDecision(le ListedEntry, aud Audience, m Marks) (Decision, bool) {
+	if aud == Public && le.SubjectKind == credit.Person && !e.PublishPersons {
+		return Decision{}, false
+	}
+	if aud != Admin && (m.Repaired || m.BankruptcyMasked) {
+		return Decision{}, false
+	}
+	m.UnderObjection = m.UnderObjection || le.UnderVerification
+	return Decision{
+		Visible: true, Published: true, RecordID: le.EntryID, Origin: le.EntryID, Item: le.List,
+		PublishedFrom: le.Since, PublishedUntil: le.Until,
+		Marks:  m,
+		Source: le.Dept,
+	}, true
 }
 
 // ListEntry is one published list entry.
@@ -198,6 +244,36 @@ func (e *Engine) List(ctx context.Context, st ListStore, kind string, aud Audien
 			}
 		}
 		out = append(out, ListEntry{SubjectID: s.Current.SubjectID, Name: name, Decision: d})
+	}
+	if e.Entries != nil {
+		listed, err := e.Entries.ListedEntries(ctx, kind, e.now())
+		if err != nil {
+			return nil, err
+		}
+		var ids []string
+		for _, le := range listed {
+			ids = append(append(ids, le.EntryID), le.BasisRecords...)
+		}
+		em, err := ms.Marks(ctx, ids)
+		if err != nil {
+			return nil, err
+		}
+		for _, le := range listed {
+			if len(out) >= limit {
+				break
+			}
+			m := em[le.EntryID]
+			for _, b := range le.BasisRecords {
+				bm := em[b]
+				m.UnderObjection = m.UnderObjection || bm.UnderObjection
+				m.UnderRepair = m.UnderRepair || bm.UnderRepair
+				m.Repaired = m.Repaired || bm.Repaired
+				m.BankruptcyMasked = m.BankruptcyMasked || bm.BankruptcyMasked
+			}
+			if d, ok := e.entryDecision(le, aud, m); ok {
+				out = append(out, ListEntry{SubjectID: le.SubjectID, Name: le.Name, Decision: d})
+			}
+		}
 	}
 	return out, nil
 }

@@ -2,6 +2,7 @@ package sanction
 
 import (
 	"context"
+	"math"
 	"slices"
 	"sort"
 	"strings"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/xinyong/xinyong/internal/catalog"
 	"github.com/xinyong/xinyong/internal/credit"
+	"github.com/xinyong/xinyong/internal/publish"
 	"github.com/xinyong/xinyong/internal/uscc"
 	"github.com/xinyong/xinyong/internal/workday"
 )
@@ -502,4 +504,33 @@ func itoa(n int) string {
 		n /= 10
 	}
 	return string(b)
+}
+
+// ListedEntries gives the entries of every list of kind ("black", "red",
+// "watch", "abnormal") in force at now, for the publication engine's list
+// pages. The deciding department is the one that recorded the decision.
+func (s *Service) ListedEntries(ctx context.Context, kind string, now time.Time) ([]publish.ListedEntry, error) {
+	var out []publish.ListedEntry
+	for _, lt := range s.Catalog.Lists {
+		if string(lt.Kind) != kind {
+			continue
+		}
+		for _, e := range s.index.listEntries(lt.Code, math.MaxInt) {
+			if !e.Active(now) {
+				continue
+			}
+			dept := ""
+			for _, ev := range e.Events {
+				if ev.Step == credit.StepDecided {
+					dept = ev.Dept
+				}
+			}
+			out = append(out, publish.ListedEntry{
+				EntryID: e.ID, List: lt.Code, SubjectID: e.SubjectID, SubjectKind: e.Detail.SubjectKind,
+				Name: e.Detail.SubjectName, Dept: dept, Since: e.Detail.Since, Until: e.Detail.Until,
+				UnderVerification: s.UnderVerification(e), BasisRecords: e.Detail.BasisRecords,
+			})
+		}
+	}
+	return out, nil
 }

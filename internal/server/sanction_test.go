@@ -103,6 +103,24 @@ func newSanctionEnvB(t testing.TB) *sanctionEnv {
 	return e
 }
 
+// publicGet reads a page or API answer as the public, without an account.
+func (e *sanctionEnv) publicGet(path string) string {
+	e.t.Helper()
+	resp, err := http.Get(e.srv.URL + path)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		e.t.Fatalf("GET %s: %d %s", path, resp.StatusCode, b)
+	}
+	return string(b)
+}
+
 // call sends a JSON request as account who and decodes the answer.
 func (e *sanctionEnv) call(who, method, path string, body any, wantStatus int) map[string]any {
 	e.t.Helper()
@@ -154,9 +172,20 @@ func TestSanctionHTTP(t *testing.T) {
 	e.mu.Lock()
 	e.now = e.now.Add(15 * 24 * time.Hour)
 	e.mu.Unlock()
+	if strings.Contains(e.publicGet("/api/v1/lists/black"), orgName) {
+		t.Fatal("a noticed, undecided entry is on the public black list")
+	}
 	out = e.call("samr", "POST", base+"/"+id+"/decision", map[string]any{"doc_no": "榕市监严〔2026〕2号"}, http.StatusOK)
 	if out["state"] != "decided" {
 		t.Fatalf("decision: %v", out["_raw"])
+	}
+	// The decided entry is published on the black list, in the API and
+	// on the portal page, naming its list.
+	if got := e.publicGet("/api/v1/lists/black"); !strings.Contains(got, orgName) || !strings.Contains(got, `"item": "samr_serious_illegal"`) {
+		t.Fatalf("decided entry not on the public black list: %s", got)
+	}
+	if got := e.publicGet("/lists/black"); !strings.Contains(got, orgName) || !strings.Contains(got, "市场监督管理严重违法失信名单") {
+		t.Fatalf("decided entry not on the portal's black list page")
 	}
 	e.call("samr", "POST", "/api/v1/lists/tax_major_dishonest/entries/"+id+"/removal", map[string]any{"reason": "revocation"}, http.StatusNotFound)
 	list := e.call("reviewer", "GET", base, nil, http.StatusOK)

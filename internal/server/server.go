@@ -97,6 +97,10 @@ func New(d Deps) (http.Handler, error) {
 		}
 		idx.Put(credit.SubjectName{ID: s.ID, Kind: s.Kind, Code: s.Code, Name: s.Name, FormerNames: s.FormerNames, UpdatedAt: s.UpdatedAt})
 	}
+	if d.Sanction != nil && d.Publish.Entries == nil {
+		// List decisions made on the platform appear on the list pages.
+		d.Publish.Entries = d.Sanction
+	}
 	if d.Workflow == nil {
 		cfg := workflow.Config{Store: d.Store, Records: d.Records, Catalog: d.Catalog, Logger: d.Logger, Now: d.Now}
 		if d.Sanction != nil {

@@ -161,6 +161,12 @@ func (p *Portal) entry(d publish.Decision, v *view) entryView {
 		if v.Lang == "en" {
 			ev.Item = it.NameEn
 		}
+	} else if lt, err := p.cfg.Catalog.List(d.Item); err == nil {
+		// A list decision made on the platform names its list.
+		ev.Item = lt.Name
+		if v.Lang == "en" {
+			ev.Item = lt.NameEn
+		}
 	}
 	if !d.PublishedFrom.IsZero() {
 		ev.From = d.PublishedFrom.In(catalog.Location).Format(time.DateOnly)

@@ -56,6 +56,9 @@ type Config struct {
 	Marks   publish.MarkSource
 	// Search is the name index; nil answers searches by a store scan.
 	Search *search.Index
+	// LoginGuard limits failed logins; share one with the portal. nil
+	// builds one with the defaults.
+	LoginGuard *auth.LoginGuard
 }
 
 // keyCacheTTL is how long a node trusts an API key it has checked: a
@@ -132,10 +135,13 @@ func New(cfg Config) (*API, error) {
 	if cfg.Publish == nil {
 		cfg.Publish = publish.New(cfg.Catalog, cfg.Now)
 	}
+	if cfg.LoginGuard == nil {
+		cfg.LoginGuard = &auth.LoginGuard{Now: cfg.Now}
+	}
 	a := &API{
 		cfg:      cfg,
 		auth:     &auth.Authenticator{Store: cfg.Store, Now: cfg.Now, Keys: &auth.KeyCache{TTL: keyCacheTTL}},
-		accounts: &auth.Accounts{Store: cfg.Store, Now: cfg.Now},
+		accounts: &auth.Accounts{Store: cfg.Store, Now: cfg.Now, Guard: cfg.LoginGuard},
 		audit:    &auth.Auditor{Store: cfg.Store, Logger: cfg.Logger, Now: cfg.Now},
 		log:      cfg.Logger,
 		mux:      http.NewServeMux(),

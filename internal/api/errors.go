@@ -4,9 +4,12 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"math"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/xinyong/xinyong/internal/auth"
 	"github.com/xinyong/xinyong/internal/credit"
@@ -39,6 +42,8 @@ func StatusOf(k credit.Kind) int {
 		return http.StatusUnauthorized
 	case credit.Unavailable:
 		return http.StatusServiceUnavailable
+	case credit.RateLimited:
+		return http.StatusTooManyRequests
 	}
 	return http.StatusInternalServerError
 }
@@ -63,6 +68,16 @@ func message(err error) string {
 	}
 }
 
+// RetryAfter is how long an error says to wait before trying again (a
+// refused login, say), or 0.
+func RetryAfter(err error) time.Duration {
+	var ra interface{ RetryAfter() time.Duration }
+	if errors.As(err, &ra) {
+		return max(ra.RetryAfter(), time.Second)
+	}
+	return 0
+}
+
 // writeError sends err as JSON. Internal failures and unreachable
 // dependencies are logged in full and answered with only the request ID:
 // their text can name tables, files or hosts.
@@ -83,6 +98,9 @@ func writeError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err
 	}
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="xinyong"`)
+	}
+	if ra := RetryAfter(err); ra > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(ra.Seconds()))))
 	}
 	writeJSON(w, status, errorBody{Error: errorDetail{Kind: kind.String(), Message: msg}})
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/xinyong/xinyong/internal/credit"
 	"github.com/xinyong/xinyong/internal/publish"
 	"github.com/xinyong/xinyong/internal/records"
+	"github.com/xinyong/xinyong/internal/server/middleware"
 	"github.com/xinyong/xinyong/internal/uscc"
 )
 
@@ -40,7 +41,7 @@ func (a *API) login(w http.ResponseWriter, r *http.Request, c *Call) (int, any, 
 		return 0, nil, err
 	}
 	c.Target = "account:" + clip(in.Name, 64)
-	token, s, acc, err := a.accounts.Login(r.Context(), in.Name, in.Password)
+	token, s, acc, err := a.accounts.Login(r.Context(), in.Name, in.Password, middleware.RemoteIP(r))
 	if err != nil {
 		return 0, nil, err
 	}

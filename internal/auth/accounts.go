@@ -15,6 +15,8 @@ type Accounts struct {
 	Store credit.Store
 	// Now is the clock; tests move it.
 	Now func() time.Time
+	// Guard limits failed logins (nil: no limit).
+	Guard *LoginGuard
 }
 
 func (a *Accounts) now() time.Time {
@@ -100,9 +102,15 @@ var dummyHash = sync.OnceValue(func() string {
 const errLogin = "wrong account name or password"
 
 // Login checks a name and password and starts a session. It returns the
-// session token (to put in the cookie) and the stored session.
-func (a *Accounts) Login(ctx context.Context, name, password string) (string, *credit.Session, *credit.Account, error) {
+// session token (to put in the cookie) and the stored session. client is
+// the caller's address, for a.Guard; while the guard refuses the name or
+// the address, Login fails as RateLimited with a *LockedOut inside,
+// without looking at the password.
+func (a *Accounts) Login(ctx context.Context, name, password, client string) (string, *credit.Session, *credit.Account, error) {
 	const op = "auth.Login"
+	if err := a.Guard.Check(name, client); err != nil {
+		return "", nil, nil, credit.E(op, credit.RateLimited, "%w", err)
+	}
 	acc, err := a.Store.Account(ctx, strings.TrimSpace(name))
 	if err != nil && !credit.Is(credit.NotFound, err) {
 		return "", nil, nil, credit.Wrap(op, credit.Other, err)
@@ -116,8 +124,10 @@ func (a *Accounts) Login(ctx context.Context, name, password string) (string, *c
 		return "", nil, nil, credit.Wrap(op, credit.Internal, verr)
 	}
 	if acc == nil || acc.PassHash == "" || !ok {
+		a.Guard.Failed(name, client)
 		return "", nil, nil, credit.E(op, credit.Unauthenticated, errLogin)
 	}
+	a.Guard.Succeeded(name)
 	if acc.Disabled {
 		return "", nil, nil, credit.E(op, credit.Unauthenticated, "account %s is disabled", acc.Name)
 	}

@@ -155,17 +155,17 @@ func TestAuthenticate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	token, sess, _, err := accs.Login(ctx, "rev", "0123456789")
+	token, sess, _, err := accs.Login(ctx, "rev", "0123456789", "192.0.2.1")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got := sess.Expires.Sub(now); got != 12*time.Hour {
 		t.Errorf("session lasts %v", got)
 	}
-	if _, _, _, err := accs.Login(ctx, "rev", "wrong password"); !credit.Is(credit.Unauthenticated, err) {
+	if _, _, _, err := accs.Login(ctx, "rev", "wrong password", "192.0.2.1"); !credit.Is(credit.Unauthenticated, err) {
 		t.Errorf("wrong password: %v", err)
 	}
-	if _, _, _, err := accs.Login(ctx, "nobody", "0123456789"); !credit.Is(credit.Unauthenticated, err) {
+	if _, _, _, err := accs.Login(ctx, "nobody", "0123456789", "192.0.2.1"); !credit.Is(credit.Unauthenticated, err) {
 		t.Errorf("unknown account: %v", err)
 	}
 
@@ -230,7 +230,7 @@ func TestAuthenticate(t *testing.T) {
 	if _, err := a.Authenticate(req(map[string]string{"X-API-Key": secret}, "")); !credit.Is(credit.Unauthenticated, err) {
 		t.Errorf("disabled account: %v", err)
 	}
-	if _, _, _, err := accs.Login(ctx, "rev", "0123456789"); !credit.Is(credit.Unauthenticated, err) {
+	if _, _, _, err := accs.Login(ctx, "rev", "0123456789", "192.0.2.1"); !credit.Is(credit.Unauthenticated, err) {
 		t.Errorf("disabled login: %v", err)
 	}
 }

@@ -21,6 +21,7 @@ const (
 	Conflict                    // the request clashes with current state
 	Unavailable                 // a dependency (database, peer) cannot be reached
 	Internal                    // a bug or an unexpected failure inside the platform
+	RateLimited                 // the caller must slow down; the error may say for how long
 )
 
 var kindNames = [...]string{
@@ -33,6 +34,7 @@ var kindNames = [...]string{
 	Conflict:        "conflict",
 	Unavailable:     "unavailable",
 	Internal:        "internal",
+	RateLimited:     "rate_limited",
 }
 
 func (k Kind) String() string {

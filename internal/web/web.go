@@ -12,11 +12,14 @@ import (
 	"bytes"
 	"embed"
 	"errors"
+	"fmt"
 	"html/template"
 	"io/fs"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -57,6 +60,9 @@ type Config struct {
 	Search  *search.Index
 	// Sanction serves the list and check-statistics pages (optional).
 	Sanction *sanction.Service
+	// LoginGuard limits failed logins; share one with the API. nil builds
+	// one with the defaults.
+	LoginGuard *auth.LoginGuard
 }
 
 // Portal serves the HTML pages.
@@ -90,11 +96,14 @@ func New(cfg Config) (*Portal, error) {
 	if cfg.Records == nil {
 		cfg.Records = &records.Service{Store: cfg.Store, Catalog: cfg.Catalog, Now: cfg.Now}
 	}
+	if cfg.LoginGuard == nil {
+		cfg.LoginGuard = &auth.LoginGuard{Now: cfg.Now}
+	}
 	p := &Portal{
 		cfg:      cfg,
 		log:      cfg.Logger,
 		auth:     &auth.Authenticator{Store: cfg.Store, Now: cfg.Now},
-		accounts: &auth.Accounts{Store: cfg.Store, Now: cfg.Now},
+		accounts: &auth.Accounts{Store: cfg.Store, Now: cfg.Now, Guard: cfg.LoginGuard},
 		audit:    &auth.Auditor{Store: cfg.Store, Logger: cfg.Logger, Now: cfg.Now},
 		pages:    make(map[string]*template.Template),
 		mux:      http.NewServeMux(),
@@ -461,17 +470,27 @@ func (p *Portal) login(w http.ResponseWriter, r *http.Request) {
 	if len([]rune(target)) > 72 {
 		target = string([]rune(target)[:72])
 	}
-	token, _, acc, err := p.accounts.Login(r.Context(), name, r.PostForm.Get("password"))
+	token, _, acc, err := p.accounts.Login(r.Context(), name, r.PostForm.Get("password"), remote)
 	if err != nil {
 		v := p.newView(w, r, auth.Anonymous())
-		if !credit.Is(credit.Unauthenticated, err) {
+		var locked *auth.LockedOut
+		switch {
+		case errors.As(err, &locked):
+			p.audit.Denied(r.Context(), auth.Anonymous(), "session.create", target, "", remote)
+			p.log.Warn("login refused: too many failed logins", "by", locked.By, "remote", remote)
+			mins := int(math.Ceil(locked.Wait.Minutes()))
+			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(locked.Wait.Seconds()))))
+			p.render(w, r, http.StatusTooManyRequests, "login", v, func(v *view) {
+				v.Title, v.Error, v.Next, v.Name = v.T["login_title"], fmt.Sprintf(v.T["login_locked"], mins), next, name
+			})
+		case credit.Is(credit.Unauthenticated, err):
+			p.audit.Denied(r.Context(), auth.Anonymous(), "session.create", target, "", remote)
+			p.render(w, r, http.StatusUnauthorized, "login", v, func(v *view) {
+				v.Title, v.Error, v.Next, v.Name = v.T["login_title"], v.T["login_failed"], next, name
+			})
+		default:
 			p.fail(w, r, v, err)
-			return
 		}
-		p.audit.Denied(r.Context(), auth.Anonymous(), "session.create", target, "", remote)
-		p.render(w, r, http.StatusUnauthorized, "login", v, func(v *view) {
-			v.Title, v.Error, v.Next, v.Name = v.T["login_title"], v.T["login_failed"], next, name
-		})
 		return
 	}
 	pr := auth.Principal{Account: acc, Role: acc.Role, Via: "session"}

@@ -1,0 +1,178 @@
+package auth
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"sync"
+	"time"
+)
+
+// LoginGuard slows password guessing. It counts failed logins per account
+// name and per client address over a sliding window; once either count
+// reaches its limit, further logins for that name (or from that address)
+// are refused without checking the password until the oldest failure in
+// the window has aged out. A successful login clears the name's count.
+//
+// The counts live in each node's memory: behind a load balancer a guesser
+// gets the limit on every node, which still bounds it to a handful of
+// guesses per account per quarter hour instead of thousands. Refusing by
+// name lets anyone hold an account's password logins back for a window
+// (API keys keep working); the per-address limit alone would not stop a
+// guesser with many addresses, so both are kept.
+type LoginGuard struct {
+	// MaxPerAccount and MaxPerClient are the failures allowed within
+	// Window (defaults 5 and 20); Window defaults to 15 minutes.
+	MaxPerAccount, MaxPerClient int
+	Window                      time.Duration
+	Now                         func() time.Time
+
+	mu    sync.Mutex
+	fails map[string][]time.Time // "a:" + name or "c:" + address → failure times, oldest first
+}
+
+// Defaults of LoginGuard.
+const (
+	DefaultLoginFailuresPerAccount = 5
+	DefaultLoginFailuresPerClient  = 20
+	DefaultLoginWindow             = 15 * time.Minute
+	loginGuardKeys                 = 100_000 // past this, a sweep drops expired keys, or all
+)
+
+// LockedOut is the error a refused login carries: when to try again.
+type LockedOut struct {
+	Wait time.Duration
+	By   string // "account" or "client"
+}
+
+func (e *LockedOut) Error() string {
+	mins := int(math.Ceil(e.Wait.Minutes()))
+	if e.By == "client" {
+		return fmt.Sprintf("too many failed logins from this address; try again in %d min", mins)
+	}
+	return fmt.Sprintf("too many failed logins for this account; try again in %d min", mins)
+}
+
+// RetryAfter is how long the caller should wait (the Retry-After header).
+func (e *LockedOut) RetryAfter() time.Duration { return e.Wait }
+
+func (g *LoginGuard) limits() (perAccount, perClient int, window time.Duration, now time.Time) {
+	perAccount, perClient, window = g.MaxPerAccount, g.MaxPerClient, g.Window
+	if perAccount <= 0 {
+		perAccount = DefaultLoginFailuresPerAccount
+	}
+	if perClient <= 0 {
+		perClient = DefaultLoginFailuresPerClient
+	}
+	if window <= 0 {
+		window = DefaultLoginWindow
+	}
+	if g.Now != nil {
+		now = g.Now()
+	} else {
+		now = time.Now()
+	}
+	return perAccount, perClient, window, now
+}
+
+// guardName folds the name the way Login looks it up, and bounds the key.
+func guardName(name string) string {
+	name = strings.TrimSpace(name)
+	if len(name) > 128 {
+		name = name[:128]
+	}
+	return "a:" + name
+}
+
+// Check returns a *LockedOut if a login for name from client must be
+// refused now, or nil. A nil guard allows everything.
+func (g *LoginGuard) Check(name, client string) error {
+	if g == nil {
+		return nil
+	}
+	perAccount, perClient, window, now := g.limits()
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if w := g.blocked(guardName(name), perAccount, window, now); w > 0 {
+		return &LockedOut{Wait: w, By: "account"}
+	}
+	if client != "" {
+		if w := g.blocked("c:"+client, perClient, window, now); w > 0 {
+			return &LockedOut{Wait: w, By: "client"}
+		}
+	}
+	return nil
+}
+
+// blocked prunes key's failures to the window and returns how long until
+// it is under max again (0: it is).
+func (g *LoginGuard) blocked(key string, max int, window time.Duration, now time.Time) time.Duration {
+	ts := g.prune(key, window, now)
+	if len(ts) < max {
+		return 0
+	}
+	return ts[len(ts)-max].Add(window).Sub(now)
+}
+
+func (g *LoginGuard) prune(key string, window time.Duration, now time.Time) []time.Time {
+	ts := g.fails[key]
+	i := 0
+	for i < len(ts) && !ts[i].Add(window).After(now) {
+		i++
+	}
+	if i == len(ts) {
+		delete(g.fails, key)
+		return nil
+	}
+	ts = ts[i:]
+	g.fails[key] = ts
+	return ts
+}
+
+// Failed counts a failed login for name from client.
+func (g *LoginGuard) Failed(name, client string) {
+	if g == nil {
+		return
+	}
+	perAccount, perClient, window, now := g.limits()
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.fails == nil {
+		g.fails = make(map[string][]time.Time)
+	}
+	if len(g.fails) >= loginGuardKeys {
+		for k := range g.fails {
+			g.prune(k, window, now)
+		}
+		// Still full: someone is failing logins under a great many names
+		// or addresses. Start afresh rather than sweep on every attempt;
+		// each attempt still costs the guesser a password hash.
+		if len(g.fails) >= loginGuardKeys {
+			clear(g.fails)
+		}
+	}
+	g.add(guardName(name), perAccount, window, now)
+	if client != "" {
+		g.add("c:"+client, perClient, window, now)
+	}
+}
+
+// add records a failure, keeping at most max times (older ones cannot
+// change when the key is under max again).
+func (g *LoginGuard) add(key string, max int, window time.Duration, now time.Time) {
+	ts := append(g.prune(key, window, now), now)
+	if len(ts) > max {
+		ts = ts[len(ts)-max:]
+	}
+	g.fails[key] = ts
+}
+
+// Succeeded clears name's failures; the address's stay counted.
+func (g *LoginGuard) Succeeded(name string) {
+	if g == nil {
+		return
+	}
+	g.mu.Lock()
+	delete(g.fails, guardName(name))
+	g.mu.Unlock()
+}

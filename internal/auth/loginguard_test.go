@@ -1,0 +1,97 @@
+package auth_test
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/xinyong/xinyong/internal/auth"
+	"github.com/xinyong/xinyong/internal/credit"
+)
+
+func TestLoginGuard(t *testing.T) {
+	now := time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)
+	g := &auth.LoginGuard{Now: func() time.Time { return now }}
+	locked := func(name, client string) *auth.LockedOut {
+		t.Helper()
+		err := g.Check(name, client)
+		if err == nil {
+			return nil
+		}
+		var lo *auth.LockedOut
+		if !errors.As(err, &lo) {
+			t.Fatalf("Check: %v is not a *LockedOut", err)
+		}
+		return lo
+	}
+	for i := 0; i < 4; i++ {
+		g.Failed("rev", "192.0.2.1")
+		now = now.Add(time.Minute)
+	}
+	if lo := locked("rev", "192.0.2.1"); lo != nil {
+		t.Fatalf("locked after 4 failures: %v", lo)
+	}
+	g.Failed("  rev ", "192.0.2.1") // the name as Login looks it up
+	lo := locked("rev", "192.0.2.9")
+	if lo == nil || lo.By != "account" || lo.Wait != 11*time.Minute {
+		t.Fatalf("after 5 failures: %+v, want locked by account for 11 min (15 from the first failure, 4 min ago)", lo)
+	}
+	if lo := locked("other", "192.0.2.1"); lo != nil {
+		t.Fatalf("another account from the same address: %v", lo)
+	}
+	now = now.Add(11 * time.Minute)
+	if lo := locked("rev", "192.0.2.1"); lo != nil {
+		t.Fatalf("the first failure aged out: %v", lo)
+	}
+	g.Failed("rev", "192.0.2.1")
+	if lo := locked("rev", "192.0.2.1"); lo == nil {
+		t.Fatal("5 failures in the window again: not locked")
+	}
+	g.Succeeded("rev")
+	if lo := locked("rev", "192.0.2.1"); lo != nil {
+		t.Fatalf("after a success: %v", lo)
+	}
+
+	// One address guessing many accounts.
+	for i := 0; i < 20; i++ {
+		g.Failed("user"+string(rune('a'+i)), "198.51.100.7")
+	}
+	if lo := locked("fresh", "198.51.100.7"); lo == nil || lo.By != "client" {
+		t.Fatalf("20 failures from one address: %+v, want locked by client", lo)
+	}
+	if lo := locked("fresh", "198.51.100.8"); lo != nil {
+		t.Fatalf("another address: %v", lo)
+	}
+	var nilGuard *auth.LoginGuard
+	nilGuard.Failed("x", "y")
+	if err := nilGuard.Check("x", "y"); err != nil {
+		t.Fatalf("nil guard: %v", err)
+	}
+}
+
+// TestLoginLockout: while locked out, even the right password is refused
+// without being checked, as RateLimited with a wait.
+func TestLoginLockout(t *testing.T) {
+	st := openStore(t)
+	ctx := t.Context()
+	now := time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	accs := &auth.Accounts{Store: st, Now: clock, Guard: &auth.LoginGuard{Now: clock}}
+	if _, err := accs.CreateAccount(ctx, "rev", "", credit.RoleReviewer, "", "", "0123456789"); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 5; i++ {
+		if _, _, _, err := accs.Login(ctx, "rev", "guess", "192.0.2.1"); !credit.Is(credit.Unauthenticated, err) {
+			t.Fatalf("guess %d: %v", i, err)
+		}
+	}
+	_, _, _, err := accs.Login(ctx, "rev", "0123456789", "192.0.2.2")
+	var lo *auth.LockedOut
+	if !credit.Is(credit.RateLimited, err) || !errors.As(err, &lo) || lo.RetryAfter() != 15*time.Minute {
+		t.Fatalf("right password while locked out: %v", err)
+	}
+	now = now.Add(15 * time.Minute)
+	if _, _, _, err := accs.Login(ctx, "rev", "0123456789", "192.0.2.2"); err != nil {
+		t.Fatalf("after the window: %v", err)
+	}
+}

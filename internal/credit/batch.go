@@ -141,6 +141,9 @@ type BatchStore interface {
 	CommitChunk(ctx context.Context, c *Chunk) error
 	// FinishBatch sets the final status (and error message) of a batch.
 	FinishBatch(ctx context.Context, id string, status BatchStatus, msg string, at time.Time) error
+	// SetBatchUnknown replaces the unknown columns recorded on a batch
+	// (JSON Lines files can name new keys on any line); NotFound if absent.
+	SetBatchUnknown(ctx context.Context, id string, unknown []string) error
 	// Rejects returns a batch's rejects in row order.
 	Rejects(ctx context.Context, batchID string) ([]Reject, error)
 	// LatestByDocs is LatestByDoc for many document numbers at once: the

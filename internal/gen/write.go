@@ -198,33 +198,46 @@ func WriteFile(w io.Writer, it *catalog.Item, g *RecordGen, o FileOptions) error
 		}
 		return bw.Flush()
 	case "xlsx":
-		f := excelize.NewFile()
-		defer f.Close()
-		sw, err := f.NewStreamWriter("Sheet1")
+		return WriteXLSX(w, l.Header, o.Rows, func(n int) []string {
+			tick(n)
+			return l.Cells(g.Next(), n)
+		})
+	}
+	return fmt.Errorf("unknown format %q: use csv, xlsx or jsonl", o.Format)
+}
+
+// WriteXLSX writes a one-sheet workbook: header, then rows 1..n as row(i)
+// gives them, every cell as text, as departments' exports hold codes and
+// dates. Rows go through excelize's streaming writer, which spills to a
+// temporary file, so memory does not grow with n.
+func WriteXLSX(w io.Writer, header []string, n int, row func(i int) []string) error {
+	f := excelize.NewFile()
+	defer f.Close()
+	sw, err := f.NewStreamWriter("Sheet1")
+	if err != nil {
+		return err
+	}
+	put := func(at int, cells []string) error {
+		vals := make([]any, len(cells))
+		for i, c := range cells {
+			vals[i] = c
+		}
+		cell, err := excelize.CoordinatesToCellName(1, at)
 		if err != nil {
 			return err
 		}
-		row := func(n int, cells []string) error {
-			vals := make([]any, len(cells))
-			for i, c := range cells {
-				vals[i] = c
-			}
-			cell, _ := excelize.CoordinatesToCellName(1, n)
-			return sw.SetRow(cell, vals)
-		}
-		if err := row(1, l.Header); err != nil {
-			return err
-		}
-		for n := 1; n <= o.Rows; n++ {
-			if err := row(n+1, l.Cells(g.Next(), n)); err != nil {
-				return err
-			}
-			tick(n)
-		}
-		if err := sw.Flush(); err != nil {
-			return err
-		}
-		return f.Write(w)
+		return sw.SetRow(cell, vals)
 	}
-	return fmt.Errorf("unknown format %q: use csv, xlsx or jsonl", o.Format)
+	if err := put(1, header); err != nil {
+		return err
+	}
+	for i := 1; i <= n; i++ {
+		if err := put(i+1, row(i)); err != nil {
+			return err
+		}
+	}
+	if err := sw.Flush(); err != nil {
+		return err
+	}
+	return f.Write(w)
 }

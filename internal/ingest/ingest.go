@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"runtime"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -79,6 +80,10 @@ type Job struct {
 	// is continued; Done when the same file was already fully imported,
 	// in which case Run does nothing.
 	Resumed, Done bool
+
+	// lateUnknown are headers that first appeared after the header was
+	// mapped (JSON Lines keys on later lines) and name no field.
+	lateUnknown []string
 }
 
 func (im *Importer) logger() *slog.Logger {
@@ -168,7 +173,20 @@ func (im *Importer) Prepare(ctx context.Context, req Request) (*Job, error) {
 		b.Status, b.Error, b.FinishedAt = credit.BatchFailed, ferr.Error(), im.Records.Now()
 	}
 	if err := im.Store.CreateBatch(ctx, b); err != nil {
-		return nil, err
+		if !credit.Is(credit.Exists, err) {
+			return nil, err
+		}
+		// Another import of the same bytes created its batch after our
+		// look-up above (the store holds one batch per file).
+		other, lerr := im.Store.BatchByContent(ctx, req.Dept, it.Code, hash)
+		if lerr != nil {
+			return nil, err
+		}
+		if other.Status == credit.BatchDone {
+			j.Batch, j.Done = other, true
+			return j, nil
+		}
+		return nil, credit.E(op, credit.Conflict, "%s: the same file is being imported at this moment as batch %s; follow that batch instead of sending the file again", req.FileName, other.ID)
 	}
 	j.Batch = b
 	if ferr != nil {
@@ -214,6 +232,12 @@ func (j *Job) Run(ctx context.Context) error {
 		return nil
 	}
 	err := j.run(ctx)
+	if err == nil && len(j.lateUnknown) > 0 {
+		unknown := append(slices.Clone(j.Batch.Unknown), j.lateUnknown...)
+		if err = j.im.Store.SetBatchUnknown(context.WithoutCancel(ctx), j.Batch.ID, unknown); err == nil {
+			j.Batch.Unknown = unknown
+		}
+	}
 	switch {
 	case err == nil:
 		j.Batch.Status = credit.BatchDone
@@ -259,6 +283,9 @@ func (j *Job) run(ctx context.Context) error {
 	}
 	now := im.Records.Now()
 	v := newValidator(j.it, m, im.Records.Sealer, now)
+	if sd, ok := t.(spreadsheetDates); ok {
+		v.spreadsheet, v.date1904 = true, sd.Date1904()
+	}
 	resumeAfter := j.Batch.LastRow
 	start := time.Now()
 
@@ -294,6 +321,7 @@ func (j *Job) run(ctx context.Context) error {
 		for {
 			row, err := t.Next()
 			if errors.Is(err, io.EOF) {
+				j.lateUnknown = m.LateUnknown(t.Header())
 				return send()
 			}
 			if err != nil {

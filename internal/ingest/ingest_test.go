@@ -2,11 +2,18 @@ package ingest_test
 
 import (
 	"bytes"
+	"context"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/xuri/excelize/v2"
 
 	"github.com/xinyong/xinyong/internal/catalog"
 	"github.com/xinyong/xinyong/internal/credit"
@@ -240,5 +247,233 @@ func TestResendVersions(t *testing.T) {
 	file, err := im.Records.File(t.Context(), "91350102703087552Q")
 	if err != nil || len(file) != 3 {
 		t.Fatalf("credit file: %d chains, %v", len(file), err)
+	}
+}
+
+// raceStore misses the first look-up of a batch by content, as an import
+// does when another import of the same file creates its batch between
+// that look-up and its own.
+type raceStore struct {
+	credit.Store
+	missed bool
+}
+
+func (r *raceStore) BatchByContent(ctx context.Context, dept, item, hash string) (*credit.Batch, error) {
+	if !r.missed {
+		r.missed = true
+		return nil, credit.E("test", credit.NotFound, "no batch (raced)")
+	}
+	return r.Store.BatchByContent(ctx, dept, item, hash)
+}
+
+// TestSameFileAtOnce: of two imports of one file that each miss the
+// other's batch, the second is refused while the first runs, and finds
+// the finished batch once it is done; no record is written twice.
+func TestSameFileAtOnce(t *testing.T) {
+	st := openSQLite(t)
+	p := writeGen(t, t.TempDir(), "admin_penalty", "csv", "utf-8", "codes", 150, 0)
+	req := fileRequest(p, "SAMR-350100", "admin_penalty")
+	first, err := newImporter(t, st).Prepare(t.Context(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = newImporter(t, &raceStore{Store: st}).Prepare(t.Context(), req)
+	if credit.KindOf(err) != credit.Conflict || !strings.Contains(err.Error(), first.Batch.ID) {
+		t.Fatalf("second import while the first runs: %v, want a conflict naming batch %s", err, first.Batch.ID)
+	}
+	if err := first.Run(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	again, err := newImporter(t, &raceStore{Store: st}).Prepare(t.Context(), req)
+	if err != nil || !again.Done || again.Batch.ID != first.Batch.ID {
+		t.Fatalf("after the first finished: %+v, %v; want its batch, done", again, err)
+	}
+	n, err := st.CountRecords(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != first.Batch.Counts.Created || n == 0 {
+		t.Fatalf("%d records for %d created", n, first.Batch.Counts.Created)
+	}
+}
+
+// TestXLSXDateCells imports a workbook whose decision dates are real date
+// cells, as Excel saves them, in the default date format (which the reader
+// renders month first with a two-digit year) and in a 年月日 format (which
+// it leaves as the serial number), beside a date typed as text; a CSV with
+// the same renderings is refused, since there they are ambiguous.
+func TestXLSXDateCells(t *testing.T) {
+	st := openSQLite(t)
+	im := newImporter(t, st)
+	header := []string{"cf_xdr_mc", "cf_xdr_lb", "cf_xdr_shxym", "cf_frdb", "cf_wsh", "cf_wfxw", "cf_sy", "cf_yj", "cf_cflb", "cf_nr", "cf_nr_fk", "cf_jdrq", "cf_cfjg", "cf_cfjgdm", "cf_sjly", "cf_sjlydm"}
+	row := func(doc string) []any {
+		return []any{"福州恒泰电子科技有限公司", "法人及非法人组织", "91350102703087552Q", "王伟", doc, "虚假宣传", "发布虚假广告", "《中华人民共和国广告法》第五十五条", "罚款", "罚款",
+			"1", nil, "福州市市场监督管理局", "113501007985494996", "福州市市场监督管理局", "113501007985494996"}
+	}
+	f := excelize.NewFile()
+	if err := f.SetSheetRow("Sheet1", "A1", &header); err != nil {
+		t.Fatal(err)
+	}
+	day := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
+	serial := 46083.0 // 2026-03-02 in the 1900 date system
+	for i, c := range []struct {
+		doc   string
+		value any
+		fmtID int
+	}{
+		{"D1", serial, 14}, // Excel's default date format
+		{"D2", serial, 31}, // yyyy年m月d日
+		{"D3", "2026-03-02", 0},
+		{"D4", day, 0}, // excelize's own date style for a time value
+	} {
+		r := row(c.doc)
+		r[11] = c.value
+		cell := "A" + strconv.Itoa(i+2)
+		if err := f.SetSheetRow("Sheet1", cell, &r); err != nil {
+			t.Fatal(err)
+		}
+		if c.fmtID != 0 {
+			style, err := f.NewStyle(&excelize.Style{NumFmt: c.fmtID})
+			if err != nil {
+				t.Fatal(err)
+			}
+			at := "L" + strconv.Itoa(i+2)
+			if err := f.SetCellStyle("Sheet1", at, at, style); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	p := filepath.Join(t.TempDir(), "penalties.xlsx")
+	if err := f.SaveAs(p); err != nil {
+		t.Fatal(err)
+	}
+	j, err := im.Import(t.Context(), fileRequest(p, "SAMR-350100", "admin_penalty"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := j.Batch.Counts; c.Created != 4 || c.Rejected != 0 {
+		rs, _ := st.Rejects(t.Context(), j.Batch.ID)
+		t.Fatalf("counts %+v, rejects %+v", c, rs)
+	}
+	got, err := st.LatestByDocs(t.Context(), "SAMR-350100", "admin_penalty", []string{"D1", "D2", "D3", "D4"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for doc, r := range got {
+		if d := r.DecidedOn.In(catalog.Location); d.Year() != 2026 || d.Month() != 3 || d.Day() != 2 {
+			t.Errorf("%s decided on %s, want 2026-03-02", doc, d)
+		}
+	}
+
+	csvPath := filepath.Join(t.TempDir(), "penalties.csv")
+	lines := strings.Join(header, ",") + "\n"
+	for _, d := range []string{"03-02-26", "46083"} {
+		r := row("C-" + d)
+		r[11] = d
+		var cells []string
+		for _, v := range r {
+			cells = append(cells, fmt.Sprint(v))
+		}
+		lines += strings.Join(cells, ",") + "\n"
+	}
+	if err := os.WriteFile(csvPath, []byte(lines), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	j, err = im.Import(t.Context(), fileRequest(csvPath, "SAMR-350100", "admin_penalty"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := j.Batch.Counts; c.Rejected != 2 {
+		t.Fatalf("CSV with spreadsheet renderings: %+v, want both rows refused", c)
+	}
+}
+
+// TestJSONLLateUnknownKeys: a key that first appears on a later line and
+// names no field is reported on the batch like an unknown CSV column; a
+// known key appearing late is read.
+func TestJSONLLateUnknownKeys(t *testing.T) {
+	st := openSQLite(t)
+	im := newImporter(t, st)
+	base := `"cf_xdr_mc":"福州恒泰电子科技有限公司","cf_xdr_lb":"法人及非法人组织","cf_xdr_shxym":"91350102703087552Q","cf_frdb":"王伟","cf_wfxw":"虚假宣传","cf_sy":"发布虚假广告","cf_yj":"《中华人民共和国广告法》第五十五条","cf_cflb":"罚款","cf_nr":"罚款","cf_jdrq":"2026-11-20","cf_cfjg":"福州市市场监督管理局","cf_cfjgdm":"113501007985494996","cf_sjly":"福州市市场监督管理局","cf_sjlydm":"113501007985494996"`
+	lines := `{` + base + `,"cf_wsh":"J1"}` + "\n" +
+		`{` + base + `,"cf_wsh":"J2","cf_nr_fk":"2","cf_beizhu_typo":"x"}` + "\n" +
+		`{` + base + `,"cf_wsh":"J3","another_extra":"y"}` + "\n"
+	p := filepath.Join(t.TempDir(), "penalties.jsonl")
+	if err := os.WriteFile(p, []byte(lines), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	j, err := im.Import(t.Context(), fileRequest(p, "SAMR-350100", "admin_penalty"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := j.Batch.Counts; c.Created != 3 || c.Rejected != 0 {
+		rs, _ := st.Rejects(t.Context(), j.Batch.ID)
+		t.Fatalf("counts %+v, rejects %+v", c, rs)
+	}
+	stored, err := st.Batch(t.Context(), j.Batch.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"cf_beizhu_typo", "another_extra"}; !slices.Equal(stored.Unknown, want) {
+		t.Fatalf("unknown columns %q, want %q", stored.Unknown, want)
+	}
+	got, _ := st.LatestByDocs(t.Context(), "SAMR-350100", "admin_penalty", []string{"J2"})
+	if got["J2"] == nil || got["J2"].Fields["cf_nr_fk"] != "2" {
+		t.Fatalf("late known key not read: %+v", got["J2"])
+	}
+}
+
+// TestXLSXRejectsFile: the rejects of an XLSX import come back as a
+// workbook with the department's header plus 错误原因 and one row per
+// rejected row, which the importer itself can read again.
+func TestXLSXRejectsFile(t *testing.T) {
+	st := openSQLite(t)
+	im := newImporter(t, st)
+	p := writeGen(t, t.TempDir(), "admin_penalty", "xlsx", "", "labels", 200, 0.2)
+	j, err := im.Import(t.Context(), fileRequest(p, "SAMR-350100", "admin_penalty"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, err := st.Rejects(t.Context(), j.Batch.ID)
+	if err != nil || len(rs) == 0 {
+		t.Fatalf("rejects: %d, %v", len(rs), err)
+	}
+	it, err := catalog.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	item, _ := it.Item("admin_penalty")
+	m, err := ingest.MapHeader(item, j.Batch.Header)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := ingest.WriteRejects(&buf, j.Batch, m, rs); err != nil {
+		t.Fatal(err)
+	}
+	tab, err := ingest.OpenTable(&buf, ingest.FormatXLSX, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tab.Close()
+	if want := append(slices.Clone(j.Batch.Header), ingest.ReasonHeader); !slices.Equal(tab.Header(), want) {
+		t.Fatalf("rejects header %q, want %q", tab.Header(), want)
+	}
+	n := 0
+	for {
+		row, err := tab.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if row.Cells[len(row.Cells)-1] == "" {
+			t.Errorf("rejects row %d has no reason", row.N)
+		}
+		n++
+	}
+	if want := len(ingest.GroupRejects(rs)); n != want || n != j.Batch.Counts.Rejected {
+		t.Fatalf("%d rows in the rejects workbook, %d rejected rows, batch says %d", n, want, j.Batch.Counts.Rejected)
 	}
 }

@@ -111,6 +111,19 @@ func (m *Mapping) FieldsFor(header, cells []string) map[string]string {
 	return fieldsOf(cols, cells)
 }
 
+// LateUnknown lists the headers of header beyond those m was made from
+// that name no field of the item: keys a JSON Lines file first used after
+// its first line, which would otherwise be dropped without a word.
+func (m *Mapping) LateUnknown(header []string) []string {
+	var out []string
+	for _, h := range header[min(len(m.Cols), len(header)):] {
+		if m.Item.FieldByHeader(h) == nil {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
 func fieldsOf(cols, cells []string) map[string]string {
 	f := make(map[string]string, len(cols))
 	for i, code := range cols {

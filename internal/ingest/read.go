@@ -305,11 +305,14 @@ func decodeObject(line []byte) (keys, vals []string, err error) {
 }
 
 type xlsxTable struct {
-	f      *excelize.File
-	rows   *excelize.Rows
-	header []string
-	n      int
+	f        *excelize.File
+	rows     *excelize.Rows
+	header   []string
+	n        int
+	date1904 bool
 }
+
+func (t *xlsxTable) Date1904() bool { return t.date1904 }
 
 func newXLSX(r io.Reader) (*xlsxTable, error) {
 	f, err := excelize.OpenReader(r)
@@ -327,6 +330,9 @@ func newXLSX(r io.Reader) (*xlsxTable, error) {
 		return nil, err
 	}
 	t := &xlsxTable{f: f, rows: rows}
+	if p, err := f.GetWorkbookProps(); err == nil && p.Date1904 != nil {
+		t.date1904 = *p.Date1904
+	}
 	for rows.Next() {
 		h, err := rows.Columns()
 		if err != nil {

@@ -8,10 +8,10 @@ import (
 	"io"
 	"strings"
 
-	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/simplifiedchinese"
 
 	"github.com/xinyong/xinyong/internal/credit"
+	"github.com/xinyong/xinyong/internal/gen"
 )
 
 // ReasonHeader is the column added to a rejects file.
@@ -97,32 +97,7 @@ func WriteRejects(w io.Writer, b *credit.Batch, m *Mapping, rs []credit.Reject) 
 	}
 	switch b.Format {
 	case FormatXLSX:
-		f := excelize.NewFile()
-		defer f.Close()
-		sw, err := f.NewStreamWriter("Sheet1")
-		if err != nil {
-			return err
-		}
-		write := func(n int, cells []string) error {
-			vals := make([]any, len(cells))
-			for i, c := range cells {
-				vals[i] = c
-			}
-			cell, _ := excelize.CoordinatesToCellName(1, n)
-			return sw.SetRow(cell, vals)
-		}
-		if err := write(1, header); err != nil {
-			return err
-		}
-		for i, rr := range rows {
-			if err := write(i+2, line(rr)); err != nil {
-				return err
-			}
-		}
-		if err := sw.Flush(); err != nil {
-			return err
-		}
-		return f.Write(w)
+		return gen.WriteXLSX(w, header, len(rows), func(i int) []string { return line(rows[i-1]) })
 	case FormatJSONL:
 		bw := bufio.NewWriter(w)
 		enc := json.NewEncoder(bw)

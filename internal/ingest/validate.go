@@ -58,6 +58,9 @@ type validator struct {
 	now      time.Time
 	legalRep string            // field code of the legal representative, if any
 	idType   map[string]string // idno field code -> its ID-type field code
+	// spreadsheet is set for XLSX files, whose date cells may read as
+	// serial numbers or m/d/yy renderings (spreadsheetDate).
+	spreadsheet, date1904 bool
 }
 
 func newValidator(it *catalog.Item, m *Mapping, sealer *pii.Sealer, now time.Time) *validator {
@@ -102,6 +105,10 @@ func (v *validator) check(row Row, full bool) *rowResult {
 			}
 		case catalog.TypeUSCC, catalog.TypeIDNo:
 			f[code] = strings.ToUpper(val)
+		case catalog.TypeDate:
+			if v.spreadsheet {
+				f[code] = spreadsheetDate(val, v.date1904)
+			}
 		}
 	}
 	r.fields = f

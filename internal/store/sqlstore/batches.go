@@ -43,7 +43,7 @@ func (s *Store) CreateBatch(ctx context.Context, b *credit.Batch) error {
 		b.Actor, b.StartedAt.UnixMicro(), micros(b.FinishedAt))
 	if err != nil {
 		if s.kindOf(err) == credit.Exists {
-			return credit.E(op, credit.Exists, "batch %s already exists", b.ID)
+			return credit.E(op, credit.Exists, "batch %s already exists, or a batch of the same file for %s %s does", b.ID, b.Dept, b.Item)
 		}
 		return s.fail(op, err)
 	}
@@ -148,6 +148,23 @@ func (s *Store) FinishBatch(ctx context.Context, id string, status credit.BatchS
 	}
 	res, err := s.w.ExecContext(ctx, `UPDATE batches SET status = $1, error = $2, finished_at = $3 WHERE id = $4`,
 		string(status), msg, fin, id)
+	if err != nil {
+		return s.fail(op, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return credit.E(op, credit.NotFound, "batch %q not found", id)
+	}
+	return nil
+}
+
+// SetBatchUnknown replaces the unknown columns recorded on a batch.
+func (s *Store) SetBatchUnknown(ctx context.Context, id string, unknown []string) error {
+	const op = "store.SetBatchUnknown"
+	text, err := jsonText(unknown)
+	if err != nil {
+		return credit.Wrap(op, credit.Invalid, err)
+	}
+	res, err := s.w.ExecContext(ctx, `UPDATE batches SET unknown_cols = $1 WHERE id = $2`, text, id)
 	if err != nil {
 		return s.fail(op, err)
 	}

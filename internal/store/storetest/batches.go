@@ -53,10 +53,20 @@ func testBatch(t *testing.T, s credit.Store) {
 	_, err = s.Batch(ctx(t), "nope")
 	wantKind(t, "Batch(nope)", err, credit.NotFound)
 
-	b2 := newBatch(t, s, "h1")
+	// One batch per file per department and item: a second batch of the
+	// same bytes is refused (two imports racing must not both write).
+	same := *b
+	same.ID = credit.NewID()
+	wantKind(t, "CreateBatch(same content)", s.CreateBatch(ctx(t), &same), credit.Exists)
+	other := same
+	other.ID, other.Dept = credit.NewID(), "TAX-350100"
+	if err := s.CreateBatch(ctx(t), &other); err != nil {
+		t.Fatalf("CreateBatch(same content, other department): %v", err)
+	}
+	b2 := newBatch(t, s, "h2")
 	got, err = s.BatchByContent(ctx(t), b.Dept, b.Item, "h1")
-	if err != nil || got.ID != b2.ID {
-		t.Fatalf("BatchByContent = %v, %v; want the newest %s", got, err, b2.ID)
+	if err != nil || got.ID != b.ID {
+		t.Fatalf("BatchByContent = %v, %v; want %s", got, err, b.ID)
 	}
 	_, err = s.BatchByContent(ctx(t), b.Dept, "honour", "h1")
 	wantKind(t, "BatchByContent(other item)", err, credit.NotFound)
@@ -70,6 +80,13 @@ func testBatch(t *testing.T, s credit.Store) {
 		t.Fatalf("after FinishBatch: %+v", got)
 	}
 	wantKind(t, "FinishBatch(nope)", s.FinishBatch(ctx(t), "nope", credit.BatchDone, "", at), credit.NotFound)
+	if err := s.SetBatchUnknown(ctx(t), b.ID, []string{"多余列", "late_key"}); err != nil {
+		t.Fatalf("SetBatchUnknown: %v", err)
+	}
+	if got, _ := s.Batch(ctx(t), b.ID); !reflect.DeepEqual(got.Unknown, []string{"多余列", "late_key"}) {
+		t.Fatalf("after SetBatchUnknown: unknown %q", got.Unknown)
+	}
+	wantKind(t, "SetBatchUnknown(nope)", s.SetBatchUnknown(ctx(t), "nope", nil), credit.NotFound)
 
 	list, err := s.Batches(ctx(t), credit.BatchFilter{Dept: b.Dept})
 	if err != nil || len(list) != 2 || list[0].ID != b2.ID {

@@ -32,7 +32,11 @@ type Entry struct {
 	DocNo     string             `json:"decision_doc,omitempty"` // the decision document number
 	NoticeDoc string             `json:"notice_doc,omitempty"`
 	Seq       int64              `json:"version"` // newest event's data version
-	Events    []credit.ListEvent `json:"events"`
+	// DecidedDept is the department that recorded the decision.
+	DecidedDept string `json:"decided_dept,omitempty"`
+	// Events is the entry's history, oldest first. Entries from the
+	// hit-check index (Entries) leave it empty: Entry reads it.
+	Events []credit.ListEvent `json:"events,omitempty"`
 }
 
 // Active reports whether the entry lists its subject at t: decided, and
@@ -72,7 +76,7 @@ func apply(e *Entry, ev credit.ListEvent) {
 		e.NoticeDoc = ev.DocNo
 		e.Detail.Rights, e.Detail.ObjectionDeadline = d.Rights, d.ObjectionDeadline
 	case credit.StepDecided:
-		e.DocNo = ev.DocNo
+		e.DocNo, e.DecidedDept = ev.DocNo, ev.Dept
 		e.Detail.Measures, e.Detail.Exit, e.Detail.Remedies = d.Measures, d.Exit, d.Remedies
 		e.Detail.Since, e.Detail.Until = d.Since, d.Until
 		if d.Grounds != "" {
@@ -281,7 +285,8 @@ func (s *Service) SubjectEntries(ctx context.Context, subjectID string) ([]*Entr
 }
 
 // Entries returns the entries of a list (all lists when list is ""),
-// newest first, at most limit (default 100).
+// newest first, at most limit (default 100), without their histories
+// (Entry reads one).
 func (s *Service) Entries(ctx context.Context, list string, limit int) ([]*Entry, error) {
 	if list != "" {
 		if _, err := s.Catalog.List(list); err != nil {
@@ -457,6 +462,65 @@ func (s *Service) Remove(ctx context.Context, a Actor, entryID string, in Remova
 	return s.append(ctx, op, ev, e.Seq)
 }
 
+// ExpiryActor is the actor named on removals written by RemoveExpired.
+const ExpiryActor = "system:expiry"
+
+// RemoveExpired writes the removal (reason expiry) of every listed entry
+// whose period has ended, and returns how many it wrote. Checks and pages
+// stop applying an entry at the end of its period by the clock alone; this
+// writes the lifecycle's last step, so that the entry's history, the
+// console and the data version say that it left the list, when and why.
+// Several nodes may sweep at once: an entry that changed meanwhile (another
+// node removed it first, or an officer acted on it) is left alone.
+func (s *Service) RemoveExpired(ctx context.Context) (int, error) {
+	const op = "sanction.RemoveExpired"
+	now := s.now()
+	var due []*Entry
+	s.index.mu.Lock()
+	for _, e := range s.index.entries {
+		if e.State == credit.StepDecided && !e.Detail.Until.IsZero() && !now.Before(e.Detail.Until) {
+			due = append(due, e)
+		}
+	}
+	s.index.mu.Unlock()
+	sort.Slice(due, func(i, j int) bool { return due[i].Seq < due[j].Seq })
+	n := 0
+	for _, e := range due {
+		ev := &credit.ListEvent{
+			ID: credit.NewID(), EntryID: e.ID, List: e.List, SubjectID: e.SubjectID, Step: credit.StepRemoved,
+			Actor: ExpiryActor, At: now,
+			Detail: credit.EntryDetail{RemovalReason: RemoveExpiry,
+				Note: "有效期届满（" + e.Detail.Until.In(cst).Format("2006-01-02") + "），自动移出"},
+		}
+		err := s.Store.AppendListEvent(ctx, ev, e.Seq)
+		if credit.Is(credit.Conflict, err) {
+			continue
+		}
+		if err != nil {
+			return n, credit.Wrap(op, credit.Other, err)
+		}
+		n++
+	}
+	if n > 0 {
+		if err := s.Refresh(ctx); err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// sweepExpired is RemoveExpired for Run: failures are logged and retried
+// at the next sweep.
+func (s *Service) sweepExpired(ctx context.Context) {
+	n, err := s.RemoveExpired(ctx)
+	if n > 0 {
+		s.logger().Info("expired list entries removed", "entries", n)
+	}
+	if err != nil && ctx.Err() == nil {
+		s.logger().Warn("removing expired list entries failed; the next sweep retries", "removed", n, "err", err)
+	}
+}
+
 func (s *Service) load(ctx context.Context, op string, a Actor, entryID string) (*Entry, *catalog.ListType, error) {
 	e, err := s.Entry(ctx, entryID)
 	if err != nil {
@@ -519,15 +583,9 @@ func (s *Service) ListedEntries(ctx context.Context, kind string, now time.Time)
 			if !e.Active(now) {
 				continue
 			}
-			dept := ""
-			for _, ev := range e.Events {
-				if ev.Step == credit.StepDecided {
-					dept = ev.Dept
-				}
-			}
 			out = append(out, publish.ListedEntry{
 				EntryID: e.ID, List: lt.Code, SubjectID: e.SubjectID, SubjectKind: e.Detail.SubjectKind,
-				Name: e.Detail.SubjectName, Dept: dept, Since: e.Detail.Since, Until: e.Detail.Until,
+				Name: e.Detail.SubjectName, Dept: e.DecidedDept, Since: e.Detail.Since, Until: e.Detail.Until,
 				UnderVerification: s.UnderVerification(e), BasisRecords: e.Detail.BasisRecords,
 			})
 		}

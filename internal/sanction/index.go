@@ -115,10 +115,13 @@ func (x *index) refresh(ctx context.Context, st credit.SanctionStore) error {
 			x.subjEntries[e.SubjectID] = append(x.subjEntries[e.SubjectID], e.ID)
 		} else {
 			c := *e // entries already in a snapshot are never mutated
-			c.Events = c.Events[:len(c.Events):len(c.Events)]
 			e = &c
 		}
 		apply(e, ev)
+		// The index keeps an entry's current state, not its history: the
+		// history is most of an entry's memory, which the collector would
+		// mark on every cycle of a node answering checks. Entry reads it.
+		e.Events = nil
 		if ev.Step == credit.StepProposed {
 			for _, p := range e.Detail.Persons {
 				if p.IDHash != "" {

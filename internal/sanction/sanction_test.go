@@ -321,6 +321,74 @@ func TestExpiryNeedsNoWrite(t *testing.T) {
 	}
 }
 
+// TestRemoveExpired: the sweep writes the removal of an entry past its
+// period, once, even with several nodes sweeping; a node that has not yet
+// seen the removal leaves the entry alone; Run sweeps when it starts.
+func TestRemoveExpired(t *testing.T) {
+	f := newFixture(t)
+	ctx := t.Context()
+	e := f.listed()
+	if e.Detail.Until.IsZero() {
+		t.Fatal("samr_serious_illegal entry has no period")
+	}
+	stale := f.service() // loaded now; never refreshed below
+	if n, err := f.svc.RemoveExpired(ctx); n != 0 || err != nil {
+		t.Fatalf("before the end of the period: removed %d, %v", n, err)
+	}
+	f.clk.add(e.Detail.Until.Sub(f.clk.now()) - time.Second)
+	if n, err := f.svc.RemoveExpired(ctx); n != 0 || err != nil {
+		t.Fatalf("a second before the end: removed %d, %v", n, err)
+	}
+	f.clk.add(time.Second)
+
+	runner := f.service()
+	rctx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { runner.Run(rctx); close(done) }()
+	defer func() { stop(); <-done }()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if err := f.svc.Refresh(ctx); err != nil {
+			t.Fatal(err)
+		}
+		got, err := f.svc.Entry(ctx, e.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.State == credit.StepRemoved {
+			last := got.Events[len(got.Events)-1]
+			if got.Detail.RemovalReason != sanction.RemoveExpiry || last.Actor != sanction.ExpiryActor || !strings.Contains(got.Detail.Note, "有效期届满") {
+				t.Fatalf("removal: reason %q actor %q note %q", got.Detail.RemovalReason, last.Actor, got.Detail.Note)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Run did not remove the expired entry: state %s", got.State)
+		}
+	}
+	if n, err := f.svc.RemoveExpired(ctx); n != 0 || err != nil {
+		t.Fatalf("sweep after removal: removed %d, %v", n, err)
+	}
+	if n, err := stale.RemoveExpired(ctx); n != 0 || err != nil {
+		t.Fatalf("stale node: removed %d, %v; want the changed entry left alone", n, err)
+	}
+	got, err := f.svc.Entry(ctx, e.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	removals := 0
+	for _, ev := range got.Events {
+		if ev.Step == credit.StepRemoved {
+			removals++
+		}
+	}
+	if removals != 1 {
+		t.Fatalf("%d removal events, want 1", removals)
+	}
+	if r := f.check(procure, "gov_procurement", sanction.Query{Code: orgA}).Results[0]; r.Listed {
+		t.Fatalf("removed entry still listed: %+v", r.Lists)
+	}
+}
+
 func TestCheckScope(t *testing.T) {
 	f := newFixture(t)
 	ctx := t.Context()

@@ -42,7 +42,15 @@ type Config struct {
 	PollInterval time.Duration
 	// FeedbackDue: default DefaultFeedbackDue.
 	FeedbackDue time.Duration
+	// ExpiryInterval is how often Run writes the removal of entries whose
+	// period has ended (RemoveExpired): default DefaultExpiryInterval.
+	ExpiryInterval time.Duration
 }
+
+// DefaultExpiryInterval is how often a node sweeps for expired entries.
+// Checks and pages stop applying an entry at its end by the clock alone,
+// so the sweep only has to write the record of it, not race the clock.
+const DefaultExpiryInterval = 10 * time.Minute
 
 // Service is the 联合奖惩 service.
 type Service struct {
@@ -71,6 +79,9 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	if cfg.FeedbackDue <= 0 {
 		cfg.FeedbackDue = DefaultFeedbackDue
 	}
+	if cfg.ExpiryInterval <= 0 {
+		cfg.ExpiryInterval = DefaultExpiryInterval
+	}
 	s := &Service{Store: cfg.Store, Catalog: cfg.Catalog, Sealer: cfg.Sealer, cfg: cfg,
 		index: newIndex(cfg.Catalog), table: newMeasureTable(cfg.Catalog)}
 	if err := s.Refresh(ctx); err != nil {
@@ -94,15 +105,21 @@ func (s *Service) Refresh(ctx context.Context) error {
 	return nil
 }
 
-// Run polls for changes made by other nodes until ctx ends.
+// Run polls for changes made by other nodes, and writes the removal of
+// expired entries (at start and every ExpiryInterval), until ctx ends.
 func (s *Service) Run(ctx context.Context) {
 	t := time.NewTicker(s.cfg.PollInterval)
 	defer t.Stop()
+	sweep := time.NewTicker(s.cfg.ExpiryInterval)
+	defer sweep.Stop()
+	s.sweepExpired(ctx)
 	failing := false
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case <-sweep.C:
+			s.sweepExpired(ctx)
 		case <-t.C:
 			err := s.Refresh(ctx)
 			if err != nil && ctx.Err() == nil && !failing {

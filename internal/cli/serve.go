@@ -80,18 +80,23 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	}()
 	// The search index is a cache of the store: load it now, then follow
 	// the store every second for writes made by other nodes.
-	idx := search.New()
-	start := time.Now()
-	n, err := idx.Refresh(ctx, st, func(n int) {
-		if n%100000 == 0 {
-			logger.Info("loading search index", "subjects", n)
+	var idx *search.Index
+	if cfg.SearchIndex {
+		idx = search.New()
+		start := time.Now()
+		n, err := idx.Refresh(ctx, st, func(n int) {
+			if n%100000 == 0 {
+				logger.Info("loading search index", "subjects", n)
+			}
+		})
+		if err != nil {
+			return fail(stderr, "serve", err)
 		}
-	})
-	if err != nil {
-		return fail(stderr, "serve", err)
+		logger.Info("search index ready", "read", n, "indexed", idx.Len(), "took", time.Since(start).Round(time.Millisecond).String())
+		go idx.Follow(ctx, st, time.Second, func(err error) { logger.Warn("search index refresh failed; retrying", "err", err) })
+	} else {
+		logger.Info("no search index on this node (--search-index=false): name searches scan the store")
 	}
-	logger.Info("search index ready", "read", n, "indexed", idx.Len(), "took", time.Since(start).Round(time.Millisecond).String())
-	go idx.Follow(ctx, st, time.Second, func(err error) { logger.Warn("search index refresh failed; retrying", "err", err) })
 	wf, err := startWorkflow(ctx, &cfg, st, svc, cat, sanc, logger)
 	if err != nil {
 		return fail(stderr, "serve", err)
@@ -99,7 +104,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	h, err := server.New(server.Deps{
 		Store: st, Catalog: cat, Records: svc, Sealer: seal,
 		Logger: logger, Now: time.Now, Version: Version, Sanction: sanc,
-		Search: idx, PublicRate: cfg.PublicRate, PublicBurst: cfg.PublicBurst,
+		Search: idx, NoSearchIndex: idx == nil, PublicRate: cfg.PublicRate, PublicBurst: cfg.PublicBurst,
 		Workflow: wf, CalendarDir: calendarDir(&cfg),
 	})
 	if err != nil {

@@ -35,6 +35,10 @@ type Config struct {
 	// of 0 disables the limit.
 	PublicRate  float64
 	PublicBurst int
+	// SearchIndex: the node holds the in-memory name index (≈ 0.4 GiB per
+	// million subjects). A node that only answers hit checks and API calls
+	// can go without; its name searches then scan the store.
+	SearchIndex bool
 
 	envErrs []error // malformed XINYONG_* values, reported by Validate
 }
@@ -58,6 +62,7 @@ func (c *Config) RegisterServe(fs *flag.FlagSet) {
 	fs.Var(&floatValue{&c.PublicRate, "XINYONG_PUBLIC_RATE"}, "public-rate", "public reads (search, subject pages, lists) per second per client (API key or address); 0 = no limit; over it clients get 429 with Retry-After (env XINYONG_PUBLIC_RATE)")
 	c.PublicRate = c.envFloat("XINYONG_PUBLIC_RATE", 5)
 	fs.IntVar(&c.PublicBurst, "public-burst", c.envInt("XINYONG_PUBLIC_BURST", 30), "public reads one client may make in a burst (env XINYONG_PUBLIC_BURST)")
+	fs.BoolVar(&c.SearchIndex, "search-index", c.envBool("XINYONG_SEARCH_INDEX", true), "hold the in-memory name index (about 0.4 GiB per million subjects); false for nodes that serve hit checks and the API but not the portal's search, whose name searches then scan the store (env XINYONG_SEARCH_INDEX)")
 }
 
 // floatValue is a float flag whose default comes from the environment.
@@ -100,6 +105,17 @@ func (c *Config) envInt(name string, def int) int {
 			return n
 		}
 		c.envErrs = append(c.envErrs, fmt.Errorf("%s=%q: give a whole number ≥ 1", name, v))
+	}
+	return def
+}
+
+func (c *Config) envBool(name string, def bool) bool {
+	if v, ok := os.LookupEnv(name); ok {
+		b, err := strconv.ParseBool(strings.TrimSpace(v))
+		if err == nil {
+			return b
+		}
+		c.envErrs = append(c.envErrs, fmt.Errorf("%s=%q: give true or false", name, v))
 	}
 	return def
 }

@@ -62,6 +62,12 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
+	return newEnvWith(t, nil)
+}
+
+// newEnvWith is newEnv with the server's dependencies adjusted by set.
+func newEnvWith(t *testing.T, set func(*server.Deps)) *env {
+	t.Helper()
 	ctx := t.Context()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "x.db"))
 	if err != nil {
@@ -85,6 +91,9 @@ func newEnv(t *testing.T) *env {
 	}
 	t.Cleanup(func() { sanc.Close(context.Background()) })
 	deps := server.Deps{Store: st, Catalog: cat, Records: svc, Sealer: sealer, Logger: logger, Now: time.Now, Version: "test", Sanction: sanc}
+	if set != nil {
+		set(&deps)
+	}
 	h, err := server.New(deps)
 	if err != nil {
 		t.Fatal(err)

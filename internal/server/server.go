@@ -49,11 +49,14 @@ type Deps struct {
 	// Sanction serves lists, the hit check and feedback (optional).
 	Sanction *sanction.Service
 
-	// Search is the name index; nil builds one and loads it from Store.
+	// Search is the name index; nil builds one and loads it from Store,
+	// unless NoSearchIndex is set: then the node holds none and its name
+	// searches scan the store (GET /api/v1/search answers 503).
 	// New hooks it to Records, so that this node's own writes are
 	// searchable at once; `serve` also follows the store every second for
 	// other nodes' writes.
-	Search *search.Index
+	Search        *search.Index
+	NoSearchIndex bool
 	// Publish decides visibility for every handler and page; nil builds
 	// one over Catalog and Now. Marks feeds it workflow marks.
 	Publish *publish.Engine
@@ -62,6 +65,9 @@ type Deps struct {
 	// pages, lists) per client; a rate <= 0 disables the limit.
 	PublicRate  float64
 	PublicBurst int
+	// LoginGuard limits failed password logins, for the API and the
+	// portal together; nil builds one with the defaults.
+	LoginGuard *auth.LoginGuard
 }
 
 // readyTimeout bounds the readiness probe's store ping: a load balancer
@@ -82,7 +88,7 @@ func New(d Deps) (http.Handler, error) {
 	if d.Publish == nil {
 		d.Publish = publish.New(d.Catalog, d.Now)
 	}
-	if d.Search == nil {
+	if d.Search == nil && !d.NoSearchIndex {
 		d.Search = search.New()
 		if _, err := d.Search.Refresh(context.Background(), d.Store, nil); err != nil {
 			return nil, err
@@ -90,12 +96,13 @@ func New(d Deps) (http.Handler, error) {
 	}
 	// This node's own registrations and renames are searchable at once;
 	// `serve` also follows the store for other nodes' writes.
-	idx, prev := d.Search, d.Records.SubjectChanged
-	d.Records.SubjectChanged = func(ctx context.Context, s *credit.Subject) {
-		if prev != nil {
-			prev(ctx, s)
+	if idx, prev := d.Search, d.Records.SubjectChanged; idx != nil {
+		d.Records.SubjectChanged = func(ctx context.Context, s *credit.Subject) {
+			if prev != nil {
+				prev(ctx, s)
+			}
+			idx.Put(credit.SubjectName{ID: s.ID, Kind: s.Kind, Code: s.Code, Name: s.Name, FormerNames: s.FormerNames, UpdatedAt: s.UpdatedAt})
 		}
-		idx.Put(credit.SubjectName{ID: s.ID, Kind: s.Kind, Code: s.Code, Name: s.Name, FormerNames: s.FormerNames, UpdatedAt: s.UpdatedAt})
 	}
 	if d.Sanction != nil && d.Publish.Entries == nil {
 		// List decisions made on the platform appear on the list pages.
@@ -119,16 +126,20 @@ func New(d Deps) (http.Handler, error) {
 		// masked) decide with the engine what every page shows.
 		d.Marks = workflow.PublishMarks{S: d.Workflow}
 	}
+	if d.LoginGuard == nil {
+		d.LoginGuard = &auth.LoginGuard{Now: d.Now}
+	}
 	a, err := api.New(api.Config{
 		Store: d.Store, Catalog: d.Catalog, Records: d.Records, Sealer: d.Sealer,
 		Logger: d.Logger, Now: d.Now, Workflow: d.Workflow, CalendarDir: d.CalendarDir, Sanction: d.Sanction,
-		Publish: d.Publish, Marks: d.Marks, Search: d.Search,
+		Publish: d.Publish, Marks: d.Marks, Search: d.Search, LoginGuard: d.LoginGuard,
 	})
 	if err != nil {
 		return nil, err
 	}
 	portal, err := web.New(web.Config{Store: d.Store, Catalog: d.Catalog, Logger: d.Logger, Now: d.Now, Version: d.Version,
-		Records: d.Records, Publish: d.Publish, Marks: d.Marks, Search: d.Search, Workflow: d.Workflow, Sanction: d.Sanction})
+		Records: d.Records, Publish: d.Publish, Marks: d.Marks, Search: d.Search, Workflow: d.Workflow, Sanction: d.Sanction,
+		LoginGuard: d.LoginGuard})
 	if err != nil {
 		return nil, err
 	}

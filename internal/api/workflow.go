@@ -293,23 +293,29 @@ func (a *API) caseQueue(w http.ResponseWriter, r *http.Request, c *Call) (int, a
 	return http.StatusOK, map[string]any{"unit": unit, "cases": items}, nil
 }
 
-// caseFor loads a case and checks that the caller may see it.
-func (a *API) caseFor(ctx context.Context, wf *workflow.Service, p auth.Principal, id string) (*credit.Case, error) {
-	cs, err := wf.Case(ctx, id)
+// caseFor loads the case named by the request path's {id} and checks
+// that the caller may see it.
+func (a *API) caseFor(r *http.Request, p auth.Principal) (*workflow.Service, *credit.Case, error) {
+	wf, err := a.wf()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	id := r.PathValue("id")
+	cs, err := wf.Case(r.Context(), id)
+	if err != nil {
+		return nil, nil, err
 	}
 	switch p.Role {
 	case credit.RoleSubject:
 		if p.Account.Subject != cs.SubjectID {
-			return nil, credit.E("api.case", credit.NotFound, "case %q not found", id)
+			return nil, nil, credit.E("api.case", credit.NotFound, "case %q not found", id)
 		}
 	case credit.RoleDept:
 		if p.Account.Dept != cs.Unit {
-			return nil, credit.E("api.case", credit.NotFound, "case %q not found", id)
+			return nil, nil, credit.E("api.case", credit.NotFound, "case %q not found", id)
 		}
 	}
-	return cs, nil
+	return wf, cs, nil
 }
 
 type caseView struct {
@@ -334,11 +340,7 @@ func (a *API) caseDetail(ctx context.Context, wf *workflow.Service, cs *credit.C
 }
 
 func (a *API) caseRead(w http.ResponseWriter, r *http.Request, c *Call) (int, any, error) {
-	wf, err := a.wf()
-	if err != nil {
-		return 0, nil, err
-	}
-	cs, err := a.caseFor(r.Context(), wf, c.P, r.PathValue("id"))
+	wf, cs, err := a.caseFor(r, c.P)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -438,11 +440,7 @@ func (a *API) caseAct(w http.ResponseWriter, r *http.Request, c *Call) (int, any
 }
 
 func (a *API) caseAddFile(w http.ResponseWriter, r *http.Request, c *Call) (int, any, error) {
-	wf, err := a.wf()
-	if err != nil {
-		return 0, nil, err
-	}
-	cs, err := a.caseFor(r.Context(), wf, c.P, r.PathValue("id"))
+	wf, cs, err := a.caseFor(r, c.P)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -483,11 +481,7 @@ func (a *API) caseAddFile(w http.ResponseWriter, r *http.Request, c *Call) (int,
 }
 
 func (a *API) caseFile(w http.ResponseWriter, r *http.Request, c *Call) (int, any, error) {
-	wf, err := a.wf()
-	if err != nil {
-		return 0, nil, err
-	}
-	cs, err := a.caseFor(r.Context(), wf, c.P, r.PathValue("id"))
+	wf, cs, err := a.caseFor(r, c.P)
 	if err != nil {
 		return 0, nil, err
 	}

@@ -309,23 +309,49 @@ func (p *Portal) objectionForm(w http.ResponseWriter, r *http.Request) {
 	p.render(w, r, http.StatusOK, "objection_new", v, func(v *view) { v.Title, v.WF = v.T["objection_title"], &wfView{Record: rec} })
 }
 
-func (p *Portal) objectionFile(w http.ResponseWriter, r *http.Request) {
-	pr, ok := p.subjectOnly(w, r)
+// application reads a subject's filing form (objection or repair): the
+// signed-in subject, its multipart form with any evidence files, and the
+// record of its own the filing concerns. ok is false when the answer has
+// been sent.
+func (p *Portal) application(w http.ResponseWriter, r *http.Request) (pr auth.Principal, v *view, rec *recordRow, ok bool) {
+	pr, ok = p.subjectOnly(w, r)
 	if !ok {
-		return
+		return pr, nil, nil, false
 	}
-	v := p.newView(w, r, pr)
+	v = p.newView(w, r, pr)
 	if err := r.ParseMultipartForm(p.wf().Rules().MaxFileBytes + 1<<20); err != nil && !errors.Is(err, http.ErrNotMultipart) {
 		p.fail(w, r, v, credit.E("web", credit.Invalid, "bad form"))
+		return pr, v, nil, false
+	}
+	rec, err := p.findRecord(r.Context(), v, pr.Account.Subject, r.FormValue("record"))
+	if err != nil {
+		p.fail(w, r, v, err)
+		return pr, v, nil, false
+	}
+	return pr, v, rec, true
+}
+
+// filed finishes a filing: the evidence files attached to the new case,
+// the filing audited, and the page with the tracking code.
+func (p *Portal) filed(w http.ResponseWriter, r *http.Request, pr auth.Principal, v *view, c *credit.Case, code, action string) {
+	if msg, ok := p.attach(r, pr, c.ID); !ok {
+		v.WF.Message = msg
+	}
+	if err := p.audit.Read(r.Context(), pr, action, pr.Account.Subject, "", remote(r)); err != nil {
+		// The case is filed and its tracking code must be shown; the
+		// missing audit entry is an operator's matter.
+		p.log.Error("filing not audited", "action", action, "case", c.ID, "err", err)
+	}
+	p.filedPage(w, r, v, c, code)
+}
+
+func (p *Portal) objectionFile(w http.ResponseWriter, r *http.Request) {
+	pr, v, rec, ok := p.application(w, r)
+	if !ok {
 		return
 	}
 	ctx := r.Context()
 	sid := pr.Account.Subject
-	rec, err := p.findRecord(ctx, v, sid, r.FormValue("record"))
-	if err != nil {
-		p.fail(w, r, v, err)
-		return
-	}
 	v.WF = &wfView{Record: rec}
 	v.Title = v.T["objection_title"]
 	c, code, err := p.wf().FileObjection(ctx, actorOf(pr), workflow.Objection{SubjectID: sid, RecordID: rec.ID, Reasons: r.FormValue("reasons"),
@@ -336,11 +362,7 @@ func (p *Portal) objectionFile(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	if msg, ok := p.attach(r, pr, c.ID); !ok {
-		v.WF.Message = msg
-	}
-	_ = p.audit.Read(ctx, pr, "objection.file", sid, "", remote(r))
-	p.filedPage(w, r, v, c, code)
+	p.filed(w, r, pr, v, c, code, "objection.file")
 }
 
 // attach stores the uploaded "evidence" files of a form in the case.
@@ -401,22 +423,12 @@ func (p *Portal) repairForm(w http.ResponseWriter, r *http.Request) {
 }
 
 func (p *Portal) repairFile(w http.ResponseWriter, r *http.Request) {
-	pr, ok := p.subjectOnly(w, r)
+	pr, v, rec, ok := p.application(w, r)
 	if !ok {
-		return
-	}
-	v := p.newView(w, r, pr)
-	if err := r.ParseMultipartForm(p.wf().Rules().MaxFileBytes + 1<<20); err != nil && !errors.Is(err, http.ErrNotMultipart) {
-		p.fail(w, r, v, credit.E("web", credit.Invalid, "bad form"))
 		return
 	}
 	ctx := r.Context()
 	sid := pr.Account.Subject
-	rec, err := p.findRecord(ctx, v, sid, r.FormValue("record"))
-	if err != nil {
-		p.fail(w, r, v, err)
-		return
-	}
 	e, err := p.wf().Eligibility(ctx, sid, rec.ID, "")
 	if err != nil {
 		p.fail(w, r, v, err)
@@ -433,11 +445,7 @@ func (p *Portal) repairFile(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	if msg, ok := p.attach(r, pr, c.ID); !ok {
-		v.WF.Message = msg
-	}
-	_ = p.audit.Read(ctx, pr, "repair.file", sid, "", remote(r))
-	p.filedPage(w, r, v, c, code)
+	p.filed(w, r, pr, v, c, code, "repair.file")
 }
 
 // --- tracking (no account) ---

@@ -140,11 +140,16 @@ func (s *Service) AcceptObjection(ctx context.Context, a Actor, id string) error
 
 // RefuseObjection refuses to accept an objection, with reasons.
 func (s *Service) RefuseObjection(ctx context.Context, a Actor, id, reason string) error {
-	const op = "workflow.RefuseObjection"
+	return s.refuse(ctx, "workflow.RefuseObjection", a, id, reason, credit.CaseObjection, StateRouted)
+}
+
+// refuse ends a case of kind in one of the states from as refused, by the
+// deciding unit, with the reasons the applicant is told.
+func (s *Service) refuse(ctx context.Context, op string, a Actor, id, reason string, kind credit.CaseKind, from ...string) error {
 	if strings.TrimSpace(reason) == "" {
 		return credit.E(op, credit.Invalid, "a refusal must state its reasons")
 	}
-	c, err := s.load(ctx, op, id, credit.CaseObjection, StateRouted)
+	c, err := s.load(ctx, op, id, kind, from...)
 	if err != nil {
 		return err
 	}

@@ -277,18 +277,7 @@ func (s *Service) AcceptRepair(ctx context.Context, a Actor, id string) error {
 // RefuseRepair refuses an application (at acceptance or after review),
 // with reasons.
 func (s *Service) RefuseRepair(ctx context.Context, a Actor, id, reason string) error {
-	const op = "workflow.RefuseRepair"
-	if strings.TrimSpace(reason) == "" {
-		return credit.E(op, credit.Invalid, "a refusal must state its reasons")
-	}
-	c, err := s.load(ctx, op, id, credit.CaseRepair, StateRouted, StateReviewing, StateAwaiting)
-	if err != nil {
-		return err
-	}
-	if err := mayDecide(op, c, a); err != nil {
-		return err
-	}
-	return s.advance(ctx, c, a, "refuse", StateRefused, clip(reason, 4000), time.Time{}, nil)
+	return s.refuse(ctx, "workflow.RefuseRepair", a, id, reason, credit.CaseRepair, StateRouted, StateReviewing, StateAwaiting)
 }
 
 // ApproveRepair grants the repair. From then on Marks says Repaired:
@@ -497,18 +486,7 @@ func (s *Service) SubjectMarks(ctx context.Context, subjectID string) (map[strin
 			masked = masked || c.State == StateMasked || c.State == StateCompleted
 			continue
 		}
-		m := out[c.RecordID]
-		switch {
-		case c.Kind == credit.CaseObjection && c.State == StateVerifying:
-			m.UnderObjection = true
-		case c.Kind == credit.CaseRepair && c.State == StateRepaired:
-			m.Repaired = true
-		case c.Kind == credit.CaseRepair && c.Open:
-			m.UnderRepair = true
-		default:
-			continue
-		}
-		out[c.RecordID] = m
+		markCase(out, c)
 	}
 	if masked {
 		file, err := s.cfg.Records.File(ctx, subjectID)
@@ -524,6 +502,23 @@ func (s *Service) SubjectMarks(ctx context.Context, subjectID string) (map[strin
 		}
 	}
 	return out, masked, nil
+}
+
+// markCase adds what an objection or repair case means for its record to
+// out: the one rule SubjectMarks and MarksFor both apply.
+func markCase(out map[string]Marks, c credit.Case) {
+	m := out[c.RecordID]
+	switch {
+	case c.Kind == credit.CaseObjection && c.State == StateVerifying:
+		m.UnderObjection = true
+	case c.Kind == credit.CaseRepair && c.State == StateRepaired:
+		m.Repaired = true
+	case c.Kind == credit.CaseRepair && c.Open:
+		m.UnderRepair = true
+	default:
+		return
+	}
+	out[c.RecordID] = m
 }
 
 // RecordMarks returns the marks of one record chain (any fact of it).
@@ -555,18 +550,7 @@ func (s *Service) MarksFor(ctx context.Context, originIDs []string) (map[string]
 			return nil, err
 		}
 		for _, c := range cs {
-			m := out[c.RecordID]
-			switch {
-			case c.Kind == credit.CaseObjection && c.State == StateVerifying:
-				m.UnderObjection = true
-			case c.Kind == credit.CaseRepair && c.State == StateRepaired:
-				m.Repaired = true
-			case c.Kind == credit.CaseRepair && c.Open:
-				m.UnderRepair = true
-			default:
-				continue
-			}
-			out[c.RecordID] = m
+			markCase(out, c)
 		}
 	}
 	bk, err := s.cfg.Store.Cases(ctx, credit.CaseFilter{Kind: credit.CaseBankruptcy, Limit: 100000})

@@ -390,20 +390,7 @@ func (s *Store) CountRecords(ctx context.Context) (int, error) {
 }
 
 func (s *Store) queryRecords(ctx context.Context, query string, args ...any) ([]credit.Record, error) {
-	rows, err := s.r.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []credit.Record
-	for rows.Next() {
-		r, err := scanRecord(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, *r)
-	}
-	return out, rows.Err()
+	return s.queryRecordsVia(ctx, s.r.QueryContext, query, args...)
 }
 
 func scanRecord(row scanner) (*credit.Record, error) {

@@ -18,10 +18,10 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	}
 	if len(args) == 0 || args[0] != "search" {
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
-			fmt.Fprint(stdout, "Usage: xinyong bench search|ingest [flags]\n\nBenchmarks: search — name search at scale, index vs a LIKE scan; ingest — import pipeline vs raw writes.\n")
+			fmt.Fprint(stdout, "Usage: xinyong bench search|ingest|check [flags]\n\nBenchmarks: search — name search at scale, index vs a LIKE scan; ingest — import pipeline vs raw writes; check — the hit check in process, over HTTP and as plain SQL.\n")
 			return 0
 		}
-		fmt.Fprintln(stderr, "xinyong bench: name a benchmark: search or ingest (see `xinyong bench search --help`, `xinyong bench ingest --help`)")
+		fmt.Fprintln(stderr, "xinyong bench: name a benchmark: search, ingest or check (see `xinyong bench search --help`, `xinyong bench ingest --help`, `xinyong bench check --help`)")
 		return 2
 	}
 	var (

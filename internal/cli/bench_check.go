@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"database/sql"
@@ -13,11 +12,12 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 	"runtime/trace"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -86,6 +86,13 @@ type BenchCheckOptions struct {
 	// Trace, when set, receives an execution trace (go tool trace) of
 	// the single-subject HTTP phase.
 	Trace string
+	// NoSearchIndex serves as a check-only node does (serve
+	// --search-index=false): without the in-memory name index.
+	NoSearchIndex bool
+	// Warmup is the unmeasured load each single-subject phase starts with,
+	// repeated until the collector has completed two cycles under load,
+	// so that the phase is measured in a steady state.
+	Warmup time.Duration
 }
 
 // BenchCheckResult is what `xinyong bench check` measures.
@@ -101,11 +108,19 @@ type BenchCheckResult struct {
 	// HTTP batches of 1000 over loopback.
 	HTTPBatchRate float64
 	HTTPBatchReqs int
-	// Single-subject HTTP at a fixed open-loop rate.
-	SingleRate                                 float64 // achieved
-	SingleP50, SingleP99, Single999, SingleMax time.Duration
-	SingleErrors                               int
-	LoadInProcess                              bool // the generator shared the server's process
+	// Single-subject HTTP at a fixed open-loop rate, through the real
+	// server, and, measured just before it by the same generator, against
+	// a bare net/http handler, in this same process, that answers a
+	// constant body of the same size: what this process, machine and
+	// generator give with no Xinyong code on the request path.
+	Single, Baseline LoadResult
+	LoadInProcess    bool // the generator shared the server's process
+	// SingleCPU and BaselineCPU are the server process's CPU time (user
+	// and system, every thread) per request in each phase, including the
+	// checks log written for it; zero with LoadInProcess or where the
+	// platform does not say.
+	SingleCPU, BaselineCPU time.Duration
+	NoSearchIndex          bool // the server held no name index
 	// Plain SQL per single-subject request, same percentiles (one SELECT).
 	SQLP99 time.Duration
 	// List change → visible on another node's checks.
@@ -126,10 +141,13 @@ func runBenchCheck(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile of the single-subject HTTP phase to this file")
 	fs.BoolVar(&o.LoadInProcess, "load-in-process", false, "run the single-subject load generator in the server's process (shares its Go scheduler; the default is a separate process)")
 	fs.StringVar(&o.Trace, "trace", "", "write an execution trace of the single-subject HTTP phase to this file (go tool trace)")
+	fs.DurationVar(&o.Warmup, "warmup", 5*time.Second, "unmeasured load before each single-subject phase, at the same rate, repeated until the collector has completed two cycles (at most a minute); 0 = none")
+	searchIndex := fs.Bool("search-index", true, "serve with the in-memory name index, as serve does by default; false measures a check-only node (serve --search-index=false)")
 	fs.StringVar(&o.Dir, "dir", "", "directory for the SQLite file (default: a temporary directory, removed afterwards)")
 	if code, done := parse(fs, args, stderr); done {
 		return code
 	}
+	o.NoSearchIndex = !*searchIndex
 	if o.Listed > o.Subjects || o.Subjects <= 0 || o.Rate <= 0 || o.Duration <= 0 {
 		fmt.Fprintln(stderr, "xinyong bench: need 0 < --listed <= --subjects, --rate > 0 and --duration > 0")
 		return 2
@@ -143,7 +161,11 @@ func runBenchCheck(args []string, stdout, stderr io.Writer) int {
 }
 
 func printBenchCheck(w io.Writer, r *BenchCheckResult) {
-	fmt.Fprintf(w, "hit check: %d subjects, %d listed, SQLite; GOMAXPROCS=%d\n", r.Subjects, r.Listed, runtime.GOMAXPROCS(0))
+	node := "full node (name index loaded)"
+	if r.NoSearchIndex {
+		node = "check-only node (no name index)"
+	}
+	fmt.Fprintf(w, "hit check: %d subjects, %d listed, SQLite; GOMAXPROCS=%d; %s\n", r.Subjects, r.Listed, runtime.GOMAXPROCS(0), node)
 	fmt.Fprintf(w, "seed %s, index load from storage %s, checks logged %d\n", r.SeedTime.Round(time.Millisecond), r.IndexLoad.Round(time.Millisecond), r.Logged)
 	fmt.Fprintf(w, "%-46s %14s\n", "measure", "value")
 	fmt.Fprintf(w, "%-46s %14.0f\n", "in-process index, subjects/s, 1 goroutine", r.IndexRate)
@@ -156,12 +178,20 @@ func printBenchCheck(w io.Writer, r *BenchCheckResult) {
 		gen = "in the server process"
 	}
 	fmt.Fprintf(w, "%-46s %14s\n", "single-subject load generator", gen)
-	fmt.Fprintf(w, "%-46s %14.0f\n", "single-subject HTTP achieved req/s", r.SingleRate)
-	fmt.Fprintf(w, "%-46s %14s\n", "single-subject HTTP p50", r.SingleP50.Round(time.Microsecond))
-	fmt.Fprintf(w, "%-46s %14s\n", "single-subject HTTP p99", r.SingleP99.Round(time.Microsecond))
-	fmt.Fprintf(w, "%-46s %14s\n", "single-subject HTTP p99.9", r.Single999.Round(time.Microsecond))
-	fmt.Fprintf(w, "%-46s %14s\n", "single-subject HTTP max", r.SingleMax.Round(time.Microsecond))
-	fmt.Fprintf(w, "%-46s %14d\n", "single-subject HTTP errors", r.SingleErrors)
+	fmt.Fprintf(w, "%-46s %14s %14s\n", "single-subject HTTP, open loop", "Xinyong", "bare handler")
+	row := func(name string, a, b time.Duration) {
+		fmt.Fprintf(w, "%-46s %14s %14s\n", name, a.Round(time.Microsecond), b.Round(time.Microsecond))
+	}
+	s, b := r.Single, r.Baseline
+	fmt.Fprintf(w, "%-46s %14.0f %14.0f\n", "  achieved req/s", s.Rate, b.Rate)
+	row("  p50", s.P50, b.P50)
+	row("  p99", s.P99, b.P99)
+	row("  p99.9", s.P999, b.P999)
+	row("  max", s.Max, b.Max)
+	row("  generator lag p50", s.LagP50, b.LagP50)
+	row("  generator lag p99", s.LagP99, b.LagP99)
+	fmt.Fprintf(w, "%-46s %14d %14d\n", "  errors", s.Errors, b.Errors)
+	row("  server CPU per request", r.SingleCPU, r.BaselineCPU)
 	fmt.Fprintf(w, "%-46s %14s\n", "plain SQL single lookup p99 (in-process)", r.SQLP99.Round(time.Microsecond))
 	fmt.Fprintf(w, "%-46s %14s\n", "list change visible on other node, median", r.VisibleMedian.Round(time.Millisecond))
 	fmt.Fprintf(w, "%-46s %14s\n", "list change visible on other node, max", r.VisibleMax.Round(time.Millisecond))
@@ -199,7 +229,7 @@ func BenchCheck(ctx context.Context, o BenchCheckOptions, progress io.Writer) (*
 	if err != nil {
 		return nil, err
 	}
-	res := &BenchCheckResult{Subjects: o.Subjects, Listed: o.Listed, LoadInProcess: o.LoadInProcess}
+	res := &BenchCheckResult{Subjects: o.Subjects, Listed: o.Listed, LoadInProcess: o.LoadInProcess, NoSearchIndex: o.NoSearchIndex}
 
 	t0 := time.Now()
 	var codes, listed []string
@@ -297,19 +327,16 @@ func BenchCheck(ctx context.Context, o BenchCheckOptions, progress io.Writer) (*
 		return nil, err
 	}
 	recs := &records.Service{Store: st, Catalog: cat, Sealer: sealer}
-	h, err := server.New(server.Deps{Store: st, Catalog: cat, Records: recs, Sealer: sealer, Logger: quiet, Version: "bench", Sanction: svc})
+	h, err := server.New(server.Deps{Store: st, Catalog: cat, Records: recs, Sealer: sealer, Logger: quiet, Version: "bench", Sanction: svc,
+		NoSearchIndex: o.NoSearchIndex})
 	if err != nil {
 		return nil, err
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, stopSrv, err := serveBench(ctx, h, quiet)
 	if err != nil {
 		return nil, err
 	}
-	srvCtx, stopSrv := context.WithCancel(ctx)
-	srvDone := make(chan error, 1)
-	go func() { srvDone <- server.Serve(srvCtx, ln, h, quiet) }()
-	defer func() { stopSrv(); <-srvDone }()
-	addr := ln.Addr().String()
+	defer stopSrv()
 
 	fmt.Fprintf(progress, "bench: HTTP batches for %s\n", o.Duration)
 	res.HTTPBatchRate, res.HTTPBatchReqs, err = httpBatches(ctx, addr, key, batches, o.Duration)
@@ -317,6 +344,90 @@ func BenchCheck(ctx context.Context, o BenchCheckOptions, progress io.Writer) (*
 		return nil, err
 	}
 	fmt.Fprintf(progress, "bench: HTTP batch %.0f subjects/s\n", res.HTTPBatchRate)
+
+	// What the earlier phases held (every code, as strings and as batches:
+	// a million pointers at full size) is not part of a server; dropped,
+	// so that the collector's marking of it does not weigh on the phases
+	// below, which need only a sample of the codes.
+	codes, listed, batches = slices.Clone(codes[:min(len(codes), 4096)]), nil, nil
+
+	// Single-subject checks: first against a bare handler answering a real
+	// check's body, then against the server, same generator.
+	rc, err := dialRaw(addr)
+	if err != nil {
+		return nil, err
+	}
+	status, sample, err := rc.doBody(checkRequests(addr, key, codes)[0])
+	rc.c.Close()
+	if err == nil && status != http.StatusOK {
+		err = fmt.Errorf("status %d: %s", status, sample)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("bench: sample check: %w", err)
+	}
+	bareAddr, stopBare, err := serveBench(ctx, bareHandler(sample), quiet)
+	if err != nil {
+		return nil, err
+	}
+	defer stopBare()
+	run := func(addr string, d time.Duration) (LoadResult, error) {
+		if o.LoadInProcess {
+			return openLoopGoroutines(ctx, addr, checkRequests(addr, key, codes), o.Rate, d)
+		}
+		return loadProcess(ctx, dir, addr, key, codes, o.Rate, d, progress)
+	}
+	load := func(addr string, cpu *time.Duration) (LoadResult, error) {
+		// Each phase starts from the same state: the checks log of the
+		// earlier phases written, the heap collected and the freed memory
+		// returned to the system (at 1M subjects the earlier phases leave
+		// gigabytes, whose release by the background scavenger took the
+		// CPU from both processes during the next phase). Then the warm-up
+		// runs unmeasured until the collector has completed two cycles
+		// under load (at most a minute): until then the heap grows into
+		// pages never touched, each first touch a page fault (thousands a
+		// second at 1M subjects), which a server that has been running
+		// does not pay; after a cycle the freed pages are reused.
+		if err := svc.Flush(ctx); err != nil {
+			return LoadResult{}, err
+		}
+		debug.FreeOSMemory()
+		if o.Warmup > 0 {
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+			start, deadline := ms.NumGC, time.Now().Add(time.Minute)
+			for {
+				if _, err := run(addr, o.Warmup); err != nil {
+					return LoadResult{}, fmt.Errorf("warm-up: %w", err)
+				}
+				runtime.ReadMemStats(&ms)
+				if ms.NumGC >= start+2 || time.Now().After(deadline) {
+					break
+				}
+			}
+			if err := svc.Flush(ctx); err != nil {
+				return LoadResult{}, err
+			}
+		}
+		cpu0 := processCPU()
+		r, err := run(addr, o.Duration)
+		if err != nil {
+			return r, err
+		}
+		// The phase's checks are written before its CPU is read: the log
+		// writer's work is part of what a check costs.
+		if err := svc.Flush(ctx); err != nil {
+			return r, err
+		}
+		if n := o.Duration.Seconds() * float64(o.Rate); n > 0 && !o.LoadInProcess {
+			*cpu = time.Duration(float64(processCPU()-cpu0) / n)
+		}
+		return r, nil
+	}
+	fmt.Fprintf(progress, "bench: single-subject HTTP at %d/s for %s against a bare handler\n", o.Rate, o.Duration)
+	if res.Baseline, err = load(bareAddr, &res.BaselineCPU); err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(progress, "bench: bare handler p50 %s p99 %s\n", res.Baseline.P50, res.Baseline.P99)
 	fmt.Fprintf(progress, "bench: single-subject HTTP at %d/s for %s\n", o.Rate, o.Duration)
 	if o.CPUProfile != "" {
 		f, err := os.Create(o.CPUProfile)
@@ -337,11 +448,7 @@ func BenchCheck(ctx context.Context, o BenchCheckOptions, progress io.Writer) (*
 			return nil, err
 		}
 	}
-	if o.LoadInProcess {
-		err = httpSingle(ctx, addr, key, codes, o.Rate, o.Duration, res)
-	} else {
-		err = httpSingleProcess(ctx, dir, addr, key, codes, o.Rate, o.Duration, res, progress)
-	}
+	res.Single, err = load(addr, &res.SingleCPU)
 	if o.CPUProfile != "" {
 		pprof.StopCPUProfile()
 	}
@@ -354,7 +461,7 @@ func BenchCheck(ctx context.Context, o BenchCheckOptions, progress io.Writer) (*
 
 	// Visibility of a list change on another node (a second service on
 	// the same database, polling) and on the writing node.
-	fmt.Fprintf(progress, "bench: single p50 %s p99 %s p99.9 %s achieved %.0f/s errors %d\n", res.SingleP50, res.SingleP99, res.Single999, res.SingleRate, res.SingleErrors)
+	fmt.Fprintf(progress, "bench: single p50 %s p99 %s p99.9 %s achieved %.0f/s errors %d\n", res.Single.P50, res.Single.P99, res.Single.P999, res.Single.Rate, res.Single.Errors)
 	fmt.Fprintf(progress, "bench: list-change visibility\n")
 	if err := visibility(ctx, st, cat, sealer, svc, quiet, res); err != nil {
 		return nil, err
@@ -368,6 +475,19 @@ func BenchCheck(ctx context.Context, o BenchCheckOptions, progress io.Writer) (*
 	}
 	res.Logged = n
 	return res, nil
+}
+
+// serveBench serves h on a fresh loopback port the way `serve` does
+// (server.Serve: same timeouts and shutdown) until stop is called.
+func serveBench(ctx context.Context, h http.Handler, logger *slog.Logger) (addr string, stop func(), err error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, err
+	}
+	srvCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- server.Serve(srvCtx, ln, h, logger) }()
+	return ln.Addr().String(), func() { cancel(); <-done }, nil
 }
 
 func sqlLookup(ctx context.Context, stmt *sql.Stmt, code string) (int, error) {
@@ -562,108 +682,6 @@ func httpBatches(ctx context.Context, addr, key string, batches [][]sanction.Que
 	return float64(subjects.Load()) / time.Since(t0).Seconds(), int(next.Load()), nil
 }
 
-// rawConn is a minimal HTTP/1.1 client on one keep-alive connection: the
-// load generator shares the machine with the server, so it must cost as
-// little as possible (net/http's Client costs more than the check).
-type rawConn struct {
-	c  net.Conn
-	br *bufio.Reader
-}
-
-func dialRaw(addr string) (*rawConn, error) {
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		return nil, err
-	}
-	return &rawConn{c: c, br: bufio.NewReaderSize(c, 64<<10)}, nil
-}
-
-func rawRequest(addr, key string, body []byte) []byte {
-	return append([]byte(fmt.Sprintf("POST /api/v1/checks HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nAuthorization: Bearer %s\r\nContent-Length: %d\r\n\r\n",
-		addr, key, len(body))), body...)
-}
-
-func (rc *rawConn) do(req []byte) (int, error) {
-	if _, err := rc.c.Write(req); err != nil {
-		return 0, err
-	}
-	res, err := http.ReadResponse(rc.br, nil)
-	if err != nil {
-		return 0, err
-	}
-	_, err = io.Copy(io.Discard, res.Body)
-	res.Body.Close()
-	return res.StatusCode, err
-}
-
-// httpSingle sends one-subject checks at a fixed rate, open loop: request
-// i is due at start + i/rate whatever the earlier ones did, waits for a
-// free connection if all are busy, and its latency counts from its due
-// time, so a stall shows in the percentiles instead of slowing the sender.
-func httpSingle(ctx context.Context, addr, key string, codes []string, rate int, d time.Duration, res *BenchCheckResult) error {
-	total := int(d.Seconds() * float64(rate))
-	reqs := make([][]byte, 4096)
-	for i := range reqs {
-		body, _ := json.Marshal(sanction.Request{Matter: benchMatter, Subjects: []sanction.Query{{Code: codes[(i*7919)%len(codes)]}}})
-		reqs[i] = rawRequest(addr, key, body)
-	}
-	const conns = 64
-	type job struct {
-		i  int
-		at time.Time
-	}
-	jobs := make(chan job, total)
-	lat := make([]time.Duration, total)
-	var errs atomic.Int64
-	var wg sync.WaitGroup
-	for w := 0; w < conns; w++ {
-		rc, err := dialRaw(addr)
-		if err != nil {
-			return err
-		}
-		if _, err := rc.do(reqs[w]); err != nil { // warm up
-			return err
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer rc.c.Close()
-			for j := range jobs {
-				code, err := rc.do(reqs[j.i%len(reqs)])
-				lat[j.i] = time.Since(j.at)
-				if err != nil || code != 200 {
-					errs.Add(1)
-					if err != nil {
-						rc.c.Close()
-						if rc, err = dialRaw(addr); err != nil {
-							return
-						}
-					}
-				}
-			}
-		}()
-	}
-	interval := time.Second / time.Duration(rate)
-	start := time.Now()
-	for i := 0; i < total; i++ {
-		at := start.Add(time.Duration(i) * interval)
-		if w := time.Until(at); w > 0 {
-			time.Sleep(w)
-		}
-		jobs <- job{i, at}
-	}
-	close(jobs)
-	wg.Wait()
-	elapsed := time.Since(start)
-	res.SingleRate = float64(total) / elapsed.Seconds()
-	res.SingleP50 = percentile(lat, 0.50)
-	res.SingleP99 = percentile(lat, 0.99)
-	res.Single999 = percentile(lat, 0.999)
-	res.SingleMax = percentile(lat, 1)
-	res.SingleErrors = int(errs.Load())
-	return nil
-}
-
 // visibility lists fresh subjects through node A and times how long node
 // B, polling like any other node, takes to return them.
 func visibility(ctx context.Context, st *sqlite.Store, cat *catalog.Catalog, sealer *pii.Sealer, a *sanction.Service, logger *slog.Logger, res *BenchCheckResult) error {
@@ -734,87 +752,4 @@ func percentile(ds []time.Duration, p float64) time.Duration {
 	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
 	i := int(p*float64(len(s))+0.5) - 1
 	return s[max(0, min(i, len(s)-1))]
-}
-
-// checkLoadCmd is the hidden `xinyong bench check-load` the single-subject
-// phase starts as a child process: the load generator in a process of its
-// own, as a calling system would be, so its sender and connections do not
-// queue in the server's Go scheduler behind the server's goroutines (and
-// the server's behind them), which in one process added milliseconds to
-// the tail that were not the server's.
-const checkLoadCmd = "check-load"
-
-// checkLoadKeyEnv carries the bench API key to the child (not on its
-// command line).
-const checkLoadKeyEnv = "XINYONG_BENCH_CHECK_KEY"
-
-// checkLoadResult is what the child prints on stdout, as JSON.
-type checkLoadResult struct {
-	Rate                float64
-	P50, P99, P999, Max time.Duration
-	Errors              int
-}
-
-// httpSingleProcess runs httpSingle in a child process (`xinyong bench
-// check-load`) and copies its figures into res.
-func httpSingleProcess(ctx context.Context, dir, addr, key string, codes []string, rate int, d time.Duration, res *BenchCheckResult, progress io.Writer) error {
-	exe, err := os.Executable()
-	if err != nil {
-		return fmt.Errorf("load generator: %w", err)
-	}
-	var b strings.Builder
-	for i := 0; i < 4096; i++ {
-		b.WriteString(codes[(i*7919)%len(codes)])
-		b.WriteByte('\n')
-	}
-	codesFile := filepath.Join(dir, "bench-check-codes.txt")
-	if err := os.WriteFile(codesFile, []byte(b.String()), 0o600); err != nil {
-		return err
-	}
-	defer os.Remove(codesFile)
-	cmd := exec.CommandContext(ctx, exe, "bench", checkLoadCmd, "--addr", addr, "--codes", codesFile,
-		"--rate", strconv.Itoa(rate), "--duration", d.String())
-	cmd.Env = append(os.Environ(), checkLoadKeyEnv+"="+key)
-	cmd.Stderr = progress
-	out, err := cmd.Output()
-	if err != nil {
-		return fmt.Errorf("load generator process: %w", err)
-	}
-	var r checkLoadResult
-	if err := json.Unmarshal(out, &r); err != nil {
-		return fmt.Errorf("load generator process: unreadable result %q: %w", out, err)
-	}
-	res.SingleRate, res.SingleP50, res.SingleP99, res.Single999, res.SingleMax, res.SingleErrors = r.Rate, r.P50, r.P99, r.P999, r.Max, r.Errors
-	return nil
-}
-
-// runBenchCheckLoad is the child side of httpSingleProcess.
-func runBenchCheckLoad(args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("bench", "bench check-load --addr HOST:PORT --codes FILE [--rate R] [--duration D] (started by bench check; API key in $"+checkLoadKeyEnv+")", stdout)
-	addr := fs.String("addr", "", "server address")
-	codesFile := fs.String("codes", "", "file of subject codes, one a line")
-	rate := fs.Int("rate", 5000, "requests per second (open loop)")
-	d := fs.Duration("duration", 10*time.Second, "how long to send")
-	if code, done := parse(fs, args, stderr); done {
-		return code
-	}
-	key := os.Getenv(checkLoadKeyEnv)
-	data, err := os.ReadFile(*codesFile)
-	if err != nil {
-		return fail(stderr, "bench", err)
-	}
-	codes := strings.Fields(string(data))
-	if *addr == "" || key == "" || len(codes) == 0 || *rate <= 0 || *d <= 0 {
-		fmt.Fprintf(stderr, "xinyong bench check-load: need --addr, --codes (non-empty), --rate > 0, --duration > 0 and $%s\n", checkLoadKeyEnv)
-		return 2
-	}
-	var res BenchCheckResult
-	if err := httpSingle(context.Background(), *addr, key, codes, *rate, *d, &res); err != nil {
-		return fail(stderr, "bench", err)
-	}
-	if err := json.NewEncoder(stdout).Encode(checkLoadResult{Rate: res.SingleRate, P50: res.SingleP50, P99: res.SingleP99,
-		P999: res.Single999, Max: res.SingleMax, Errors: res.SingleErrors}); err != nil {
-		return fail(stderr, "bench", err)
-	}
-	return 0
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // TestBenchCheckLoad runs the load generator's child side against a real
@@ -58,7 +60,7 @@ func TestBenchCheckLoad(t *testing.T) {
 				}
 				return
 			}
-			var r checkLoadResult
+			var r LoadResult
 			if err := json.Unmarshal(out.Bytes(), &r); err != nil {
 				t.Fatalf("result %q: %v", out.String(), err)
 			}
@@ -73,5 +75,132 @@ func TestBenchCheckLoad(t *testing.T) {
 	// 400/s for 250 ms, plus one warm-up request on each of the 64 connections.
 	if n.Load() != 100+64 || bad.Load() != 100+64 {
 		t.Errorf("server answered %d good and %d refused requests, want 164 and 164", n.Load(), bad.Load())
+	}
+}
+
+func TestParseResponse(t *testing.T) {
+	const ok200 = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
+	const unauthorized = "HTTP/1.1 401 Unauthorized\r\ncontent-length: 0\r\n\r\n"
+	const noContent = "HTTP/1.1 204 No Content\r\n\r\n"
+	const closing = "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\n{}"
+	const chunked = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3;ext=1\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"
+	tests := []struct {
+		name    string
+		in      string
+		want    rawResponse
+		wantOK  bool
+		wantErr bool
+	}{
+		{"content-length", ok200, rawResponse{Status: 200, Len: len(ok200)}, true, false},
+		{"two pipelined", ok200 + ok200, rawResponse{Status: 200, Len: len(ok200)}, true, false},
+		{"body incomplete", ok200[:len(ok200)-1], rawResponse{}, false, false},
+		{"head incomplete", "HTTP/1.1 200 OK\r\nContent-Le", rawResponse{}, false, false},
+		{"lower-case header", unauthorized, rawResponse{Status: 401, Len: len(unauthorized)}, true, false},
+		{"chunked", chunked, rawResponse{Status: 200, Len: len(chunked)}, true, false},
+		{"connection close", closing, rawResponse{Status: 200, Len: len(closing), Close: true}, true, false},
+		{"chunked incomplete", chunked[:len(chunked)-2], rawResponse{}, false, false},
+		{"no content", noContent, rawResponse{Status: 204, Len: len(noContent)}, true, false},
+		{"not HTTP", "SSH-2.0-OpenSSH\r\n\r\n", rawResponse{}, false, true},
+		{"bad length", "HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n", rawResponse{}, false, true},
+		{"no length", "HTTP/1.1 200 OK\r\n\r\nbody", rawResponse{}, false, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, ok, err := parseResponse([]byte(tc.in))
+			if !tc.wantOK {
+				got = rawResponse{} // what an incomplete or bad response holds does not matter
+			}
+			if (err != nil) != tc.wantErr || got != tc.want || ok != tc.wantOK {
+				t.Errorf("parseResponse = %+v, %v, %v; want %+v, %v, error %v", got, ok, err, tc.want, tc.wantOK, tc.wantErr)
+			}
+		})
+	}
+}
+
+// TestOpenLoopGenerators runs both generators against a server that makes
+// every tenth request wait 30 ms and closes the connection after every
+// 25th answer: the slow tenth must reach p99 (latency is measured from the
+// due time) but not p50, closed connections must be replaced, and every
+// request must be answered.
+func TestOpenLoopGenerators(t *testing.T) {
+	var n atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		i := n.Add(1)
+		if i%10 == 0 {
+			time.Sleep(30 * time.Millisecond)
+		}
+		if i%25 == 0 {
+			w.Header().Set("Connection", "close")
+		}
+		w.Write([]byte(`{"ok":true}`))
+	}))
+	defer srv.Close()
+	addr := strings.TrimPrefix(srv.URL, "http://")
+	reqs := checkRequests(addr, "k", []string{"A", "B", "C"})
+	gens := map[string]func(context.Context, string, [][]byte, int, time.Duration) (LoadResult, error){
+		"goroutines": openLoopGoroutines,
+		"default":    openLoop,
+	}
+	for name, gen := range gens {
+		t.Run(name, func(t *testing.T) {
+			n.Store(0)
+			r, err := gen(context.Background(), addr, reqs, 500, 600*time.Millisecond)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Errors != 0 {
+				t.Errorf("%d errors", r.Errors)
+			}
+			if got := n.Load(); got < 300 {
+				t.Errorf("server saw %d requests, want at least 300 (+ warm-ups)", got)
+			}
+			if r.P99 < 30*time.Millisecond || r.P50 >= 30*time.Millisecond {
+				t.Errorf("p50 %s, p99 %s: want p50 under and p99 over the 30 ms stall", r.P50, r.P99)
+			}
+			if r.Rate <= 0 || r.Max < r.P99 || r.LagP99 < r.LagP50 {
+				t.Errorf("implausible figures: %+v", r)
+			}
+		})
+	}
+}
+
+// TestBenchCheckSmall runs the whole hit-check benchmark on a tiny data
+// set (generator in process: the test binary is not the CLI) and checks
+// that every phase measured something and nothing failed.
+func TestBenchCheckSmall(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs every phase of bench check")
+	}
+	var progress bytes.Buffer
+	res, err := BenchCheck(t.Context(), BenchCheckOptions{Dir: t.TempDir(), Subjects: 300, Listed: 30,
+		Duration: 300 * time.Millisecond, Rate: 200, SQLN: 100, LoadInProcess: true, Warmup: 100 * time.Millisecond}, &progress)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, progress.String())
+	}
+	if res.Subjects != 300 || res.Listed != 30 {
+		t.Errorf("seeded %d subjects, %d listed", res.Subjects, res.Listed)
+	}
+	if res.IndexRate <= 0 || res.CheckRate <= 0 || res.SQLRate <= 0 || res.HTTPBatchRate <= 0 {
+		t.Errorf("a throughput phase measured nothing: %+v", res)
+	}
+	for name, r := range map[string]LoadResult{"server": res.Single, "bare handler": res.Baseline} {
+		if r.Errors != 0 || r.Rate <= 0 || r.P50 <= 0 || r.P99 < r.P50 {
+			t.Errorf("%s single-subject phase: %+v", name, r)
+		}
+	}
+	if res.VisibleMax <= 0 || res.VisibleMax >= 10*time.Second {
+		t.Errorf("visibility on the other node: max %s", res.VisibleMax)
+	}
+	// Every check answered over HTTP and in process was logged.
+	if res.Logged < res.HTTPBatchReqs {
+		t.Errorf("%d checks logged, fewer than the %d HTTP batches alone", res.Logged, res.HTTPBatchReqs)
+	}
+	var out bytes.Buffer
+	printBenchCheck(&out, res)
+	for _, want := range []string{"bare handler", "generator lag p99", "index / SQL"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, out.String())
+		}
 	}
 }

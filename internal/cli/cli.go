@@ -77,7 +77,9 @@ func newFlagSet(name, synopsis string, stdout io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stdout)
 	fs.Usage = func() {
-		fmt.Fprintf(stdout, "Usage: xinyong %s\n\n", synopsis)
+		// fs.Output, not stdout: parse silences the flag package's own call
+		// of Usage and makes the one that is shown.
+		fmt.Fprintf(fs.Output(), "Usage: xinyong %s\n\n", synopsis)
 		fs.PrintDefaults()
 	}
 	return fs

@@ -111,8 +111,8 @@ func TestCatalogCheckAndItem(t *testing.T) {
 func TestHelp(t *testing.T) {
 	for _, c := range commands() {
 		code, out, _ := run(t, c.name, "--help")
-		if code != 0 || !strings.Contains(out, "Usage: xinyong "+c.name) {
-			t.Errorf("%s --help: exit %d out %q", c.name, code, out)
+		if code != 0 || !strings.Contains(out, "Usage: xinyong "+c.name) || strings.Count(out, "Usage:") != 1 {
+			t.Errorf("%s --help: exit %d, want the usage once; out %q", c.name, code, out)
 		}
 	}
 	code, out, _ := run(t, "help")

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -358,6 +359,42 @@ func TestLoginAndSession(t *testing.T) {
 	r = e.do(req{method: "GET", path: "/api/v1/catalog", key: "xy_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"})
 	if r.status != http.StatusUnauthorized {
 		t.Errorf("bad key on public route: %d", r.status)
+	}
+}
+
+// TestLoginLockout: after five wrong passwords for an account, the API
+// and the portal (one guard for both) refuse even the right password with
+// 429 and Retry-After, and the refusals are audited.
+func TestLoginLockout(t *testing.T) {
+	e := newEnv(t)
+	for i := 0; i < 5; i++ {
+		r := e.do(req{method: "POST", path: "/api/v1/sessions", body: map[string]any{"name": "t-admin", "password": "guess " + strconv.Itoa(i)}})
+		if r.status != http.StatusUnauthorized {
+			t.Fatalf("guess %d: %d %s", i, r.status, r.body)
+		}
+	}
+	r := e.do(req{method: "POST", path: "/api/v1/sessions", body: map[string]any{"name": "t-admin", "password": password}})
+	if r.status != http.StatusTooManyRequests || r.errKind(t) != "rate_limited" {
+		t.Fatalf("API login while locked out: %d %s", r.status, r.body)
+	}
+	if secs, err := strconv.Atoi(r.header.Get("Retry-After")); err != nil || secs < 60 || secs > 15*60 {
+		t.Errorf("Retry-After %q", r.header.Get("Retry-After"))
+	}
+	form := url.Values{"name": {"t-admin"}, "password": {password}}
+	r = e.do(req{method: "POST", path: "/login", raw: []byte(form.Encode()), header: map[string]string{"Content-Type": "application/x-www-form-urlencoded"}})
+	if r.status != http.StatusTooManyRequests || !strings.Contains(string(r.body), "登录失败次数过多") || r.header.Get("Retry-After") == "" {
+		t.Fatalf("portal login while locked out: %d %s", r.status, r.body)
+	}
+	if len(r.header.Values("Set-Cookie")) != 0 {
+		t.Error("a session cookie was set while locked out")
+	}
+	if !e.auditHas(credit.AuditEntry{Target: "account:t-admin", Action: "session.create", Outcome: "denied"}) {
+		t.Error("refused login not audited")
+	}
+	// Other accounts are not held back.
+	r = e.do(req{method: "POST", path: "/api/v1/sessions", body: map[string]any{"name": e.names[credit.RoleReviewer], "password": password}})
+	if r.status != http.StatusCreated {
+		t.Fatalf("another account: %d %s", r.status, r.body)
 	}
 }
 

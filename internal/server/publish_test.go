@@ -11,6 +11,7 @@ import (
 	"github.com/xinyong/xinyong/internal/catalog"
 	"github.com/xinyong/xinyong/internal/credit"
 	"github.com/xinyong/xinyong/internal/records"
+	"github.com/xinyong/xinyong/internal/server"
 )
 
 // compact removes the indentation of a JSON answer (HTML passes through).
@@ -116,5 +117,31 @@ func TestPublicationThroughAPI(t *testing.T) {
 	}
 	if r := e.do(req{method: "GET", path: "/search?q=%E5%AE%81%E5%BE%B7"}); !strings.Contains(compact(t, r.body), orgName) {
 		t.Errorf("portal search 宁德 misses the subject")
+	}
+}
+
+// TestCheckOnlyNode: a node started without the name index answers the
+// portal's search by scanning the store, refuses the index's ranked
+// search with 503 (a load balancer sends those to full nodes), and checks
+// as any node does.
+func TestCheckOnlyNode(t *testing.T) {
+	e := newEnvWith(t, func(d *server.Deps) { d.NoSearchIndex = true })
+	if r := e.do(req{method: "GET", path: "/api/v1/search?q=" + "示例"}); r.status != http.StatusServiceUnavailable || r.errKind(t) != "unavailable" {
+		t.Errorf("ranked search on a check-only node: %d %s", r.status, r.body)
+	}
+	if r := e.do(req{method: "GET", path: "/search?q=%E7%A4%BA%E4%BE%8B"}); r.status != http.StatusOK || !strings.Contains(compact(t, r.body), orgName) {
+		t.Errorf("portal search 示例 on a check-only node: %d", r.status)
+	}
+	acc, err := e.st.Account(t.Context(), e.names[credit.RoleBusiness])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.sanc.SetMatters(t.Context(), acc, []string{"gov_procurement"}); err != nil {
+		t.Fatal(err)
+	}
+	r := e.do(req{method: "POST", path: "/api/v1/checks", key: e.keys[credit.RoleBusiness],
+		body: map[string]any{"matter": "gov_procurement", "subjects": []map[string]string{{"code": orgCode}}}})
+	if r.status != http.StatusOK || !strings.Contains(compact(t, r.body), orgCode) {
+		t.Errorf("check on a check-only node: %d %s", r.status, r.body)
 	}
 }

@@ -59,8 +59,10 @@ func (c *Config) Register(fs *flag.FlagSet) {
 // RegisterServe declares the flags only serve needs.
 func (c *Config) RegisterServe(fs *flag.FlagSet) {
 	fs.StringVar(&c.Addr, "addr", env("XINYONG_ADDR", "127.0.0.1:8080"), "HTTP listen address (env XINYONG_ADDR)")
-	fs.Var(&floatValue{&c.PublicRate, "XINYONG_PUBLIC_RATE"}, "public-rate", "public reads (search, subject pages, lists) per second per client (API key or address); 0 = no limit; over it clients get 429 with Retry-After (env XINYONG_PUBLIC_RATE)")
+	// The default is set before Var, which takes the flag's printed
+	// default from the value's String at that moment.
 	c.PublicRate = c.envFloat("XINYONG_PUBLIC_RATE", 5)
+	fs.Var(&floatValue{&c.PublicRate, "XINYONG_PUBLIC_RATE"}, "public-rate", "public reads (search, subject pages, lists) per second per client (API key or address); 0 = no limit; over it clients get 429 with Retry-After (env XINYONG_PUBLIC_RATE)")
 	fs.IntVar(&c.PublicBurst, "public-burst", c.envInt("XINYONG_PUBLIC_BURST", 30), "public reads one client may make in a burst (env XINYONG_PUBLIC_BURST)")
 	fs.BoolVar(&c.SearchIndex, "search-index", c.envBool("XINYONG_SEARCH_INDEX", true), "hold the in-memory name index (about 0.4 GiB per million subjects); false for nodes that serve hit checks and the API but not the portal's search, whose name searches then scan the store (env XINYONG_SEARCH_INDEX)")
 }
@@ -73,7 +75,7 @@ type floatValue struct {
 
 func (f *floatValue) String() string {
 	if f == nil || f.p == nil {
-		return "5"
+		return "0" // the zero value, against which flag decides whether to print a default
 	}
 	return strconv.FormatFloat(*f.p, 'g', -1, 64)
 }

@@ -2,6 +2,8 @@ package config
 
 import (
 	"flag"
+	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -86,6 +88,17 @@ func TestPublicRate(t *testing.T) {
 			fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 			cfg.Register(fs)
 			cfg.RegisterServe(fs)
+			// --help prints the default in force (the environment's).
+			var help strings.Builder
+			fs.SetOutput(&help)
+			fs.PrintDefaults()
+			def := 5.0
+			if len(c.env) >= 2 && c.env[0] == "XINYONG_PUBLIC_RATE" {
+				def, _ = strconv.ParseFloat(c.env[1], 64)
+			}
+			if want := fmt.Sprintf("(default %g)", def); c.bad == "" && !strings.Contains(help.String(), want) {
+				t.Errorf("help lacks %q:\n%s", want, help.String())
+			}
 			if err := fs.Parse(c.args); err != nil {
 				t.Fatal(err)
 			}

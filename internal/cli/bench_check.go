@@ -53,6 +53,9 @@ func runBenchDispatch(args []string, stdout, stderr io.Writer) int {
 		if a == checkLoadCmd {
 			return runBenchCheckLoad(append(append([]string(nil), args[:i]...), args[i+1:]...), stdout, stderr)
 		}
+		if a == bareServeCmd {
+			return runBenchBareServe(append(append([]string(nil), args[:i]...), args[i+1:]...), stdout, stderr)
+		}
 		break
 	}
 	if benchOther != nil {
@@ -79,6 +82,11 @@ type BenchCheckOptions struct {
 	// CPUProfile, when set, receives a CPU profile of the single-subject
 	// HTTP phase.
 	CPUProfile string
+	// MemProfile, when set, receives the allocation profile at the end of
+	// the single-subject phase, and MemProfile+".before" the one at its
+	// start: `go tool pprof -sample_index=alloc_space -base F.before F`
+	// shows what the phase allocated.
+	MemProfile string
 	// LoadInProcess runs the single-subject load generator inside the
 	// server's process (sharing its Go scheduler) instead of in a child
 	// process of its own, as a real calling system would be.
@@ -89,6 +97,10 @@ type BenchCheckOptions struct {
 	// NoSearchIndex serves as a check-only node does (serve
 	// --search-index=false): without the in-memory name index.
 	NoSearchIndex bool
+	// ServerInProcess measures the single-subject phase against servers
+	// in the bench's own process instead of `xinyong serve` and a bare
+	// server started as processes of their own (as a node runs).
+	ServerInProcess bool
 	// Warmup is the unmeasured load each single-subject phase starts with,
 	// repeated until the collector has completed two cycles under load,
 	// so that the phase is measured in a steady state.
@@ -109,18 +121,24 @@ type BenchCheckResult struct {
 	HTTPBatchRate float64
 	HTTPBatchReqs int
 	// Single-subject HTTP at a fixed open-loop rate, through the real
-	// server, and, measured just before it by the same generator, against
-	// a bare net/http handler, in this same process, that answers a
-	// constant body of the same size: what this process, machine and
-	// generator give with no Xinyong code on the request path.
+	// server (`xinyong serve` on the bench database, a process of its
+	// own), and, measured just before it by the same generator, against a
+	// bare net/http server (also a process of its own) that answers a
+	// constant body of the same size: what this machine and generator give
+	// with no Xinyong code on the request path.
 	Single, Baseline LoadResult
 	LoadInProcess    bool // the generator shared the server's process
+	ServerInProcess  bool // the servers ran in the bench's process, not their own
 	// SingleCPU and BaselineCPU are the server process's CPU time (user
 	// and system, every thread) per request in each phase, including the
-	// checks log written for it; zero with LoadInProcess or where the
-	// platform does not say.
+	// checks log written for it; zero where the platform does not say, or
+	// with LoadInProcess and ServerInProcess both set (the generator's
+	// time would be counted too).
 	SingleCPU, BaselineCPU time.Duration
-	NoSearchIndex          bool // the server held no name index
+	// SingleFaults and BaselineFaults are the server process's minor page
+	// faults per request (first touches of memory), same phases.
+	SingleFaults, BaselineFaults float64
+	NoSearchIndex                bool // the server held no name index
 	// Plain SQL per single-subject request, same percentiles (one SELECT).
 	SQLP99 time.Duration
 	// List change → visible on another node's checks.
@@ -138,9 +156,11 @@ func runBenchCheck(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.Rate, "rate", 5000, "single-subject HTTP requests per second (open loop)")
 	fs.IntVar(&o.SQLN, "sql-subjects", 200000, "subjects looked up by plain SQL for the comparison")
 	fs.BoolVar(&o.Reuse, "reuse", false, "measure the database an earlier run left in --dir instead of seeding one")
-	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile of the single-subject HTTP phase to this file")
+	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile of the single-subject HTTP phase to this file; implies --server-in-process")
+	fs.StringVar(&o.MemProfile, "memprofile", "", "write allocation profiles at the start (FILE.before) and end (FILE) of the single-subject HTTP phase; compare with go tool pprof -base; implies --server-in-process")
 	fs.BoolVar(&o.LoadInProcess, "load-in-process", false, "run the single-subject load generator in the server's process (shares its Go scheduler; the default is a separate process)")
-	fs.StringVar(&o.Trace, "trace", "", "write an execution trace of the single-subject HTTP phase to this file (go tool trace)")
+	fs.StringVar(&o.Trace, "trace", "", "write an execution trace of the single-subject HTTP phase to this file (go tool trace); implies --server-in-process")
+	fs.BoolVar(&o.ServerInProcess, "server-in-process", false, "measure the single-subject phase against servers in the bench's own process (the default starts `xinyong serve` on the bench database and a bare server, each a process of its own)")
 	fs.DurationVar(&o.Warmup, "warmup", 5*time.Second, "unmeasured load before each single-subject phase, at the same rate, repeated until the collector has completed two cycles (at most a minute); 0 = none")
 	searchIndex := fs.Bool("search-index", true, "serve with the in-memory name index, as serve does by default; false measures a check-only node (serve --search-index=false)")
 	fs.StringVar(&o.Dir, "dir", "", "directory for the SQLite file (default: a temporary directory, removed afterwards)")
@@ -178,6 +198,11 @@ func printBenchCheck(w io.Writer, r *BenchCheckResult) {
 		gen = "in the server process"
 	}
 	fmt.Fprintf(w, "%-46s %14s\n", "single-subject load generator", gen)
+	servers := "own processes"
+	if r.ServerInProcess {
+		servers = "bench process"
+	}
+	fmt.Fprintf(w, "%-46s %14s\n", "single-subject servers", servers)
 	fmt.Fprintf(w, "%-46s %14s %14s\n", "single-subject HTTP, open loop", "Xinyong", "bare handler")
 	row := func(name string, a, b time.Duration) {
 		fmt.Fprintf(w, "%-46s %14s %14s\n", name, a.Round(time.Microsecond), b.Round(time.Microsecond))
@@ -192,11 +217,19 @@ func printBenchCheck(w io.Writer, r *BenchCheckResult) {
 	row("  generator lag p99", s.LagP99, b.LagP99)
 	fmt.Fprintf(w, "%-46s %14d %14d\n", "  errors", s.Errors, b.Errors)
 	row("  server CPU per request", r.SingleCPU, r.BaselineCPU)
+	fmt.Fprintf(w, "%-46s %14.2f %14.2f\n", "  server page faults per request", r.SingleFaults, r.BaselineFaults)
 	fmt.Fprintf(w, "%-46s %14s\n", "plain SQL single lookup p99 (in-process)", r.SQLP99.Round(time.Microsecond))
 	fmt.Fprintf(w, "%-46s %14s\n", "list change visible on other node, median", r.VisibleMedian.Round(time.Millisecond))
 	fmt.Fprintf(w, "%-46s %14s\n", "list change visible on other node, max", r.VisibleMax.Round(time.Millisecond))
 	fmt.Fprintf(w, "%-46s %14s\n", "list change visible on writing node, max", r.VisibleLocalMax.Round(time.Microsecond))
 }
+
+// benchDBFile is the bench database's name in its directory; benchDataKey
+// the data key its ID numbers are sealed with (a server started on it is
+// given the same).
+const benchDBFile = "bench-check.db"
+
+var benchDataKey = bytes.Repeat([]byte{9}, 32)
 
 // benchMatter and benchDept: a procurement system asking about procurement.
 const (
@@ -216,7 +249,7 @@ func BenchCheck(ctx context.Context, o BenchCheckOptions, progress io.Writer) (*
 		defer os.RemoveAll(d)
 		dir = d
 	}
-	st, err := sqlite.Open(ctx, filepath.Join(dir, "bench-check.db"))
+	st, err := sqlite.Open(ctx, filepath.Join(dir, benchDBFile))
 	if err != nil {
 		return nil, err
 	}
@@ -225,11 +258,14 @@ func BenchCheck(ctx context.Context, o BenchCheckOptions, progress io.Writer) (*
 	if err != nil {
 		return nil, err
 	}
-	sealer, err := pii.New(bytes.Repeat([]byte{9}, 32))
+	sealer, err := pii.New(benchDataKey)
 	if err != nil {
 		return nil, err
 	}
-	res := &BenchCheckResult{Subjects: o.Subjects, Listed: o.Listed, LoadInProcess: o.LoadInProcess, NoSearchIndex: o.NoSearchIndex}
+	if o.CPUProfile != "" || o.MemProfile != "" || o.Trace != "" {
+		o.ServerInProcess = true // profiles and traces are of this process
+	}
+	res := &BenchCheckResult{Subjects: o.Subjects, Listed: o.Listed, LoadInProcess: o.LoadInProcess, ServerInProcess: o.ServerInProcess, NoSearchIndex: o.NoSearchIndex}
 
 	t0 := time.Now()
 	var codes, listed []string
@@ -365,66 +401,68 @@ func BenchCheck(ctx context.Context, o BenchCheckOptions, progress io.Writer) (*
 	if err != nil {
 		return nil, fmt.Errorf("bench: sample check: %w", err)
 	}
-	bareAddr, stopBare, err := serveBench(ctx, bareHandler(sample), quiet)
+	bare, srv, err := singleTargets(ctx, o, dir, addr, sample, svc, quiet, progress)
 	if err != nil {
 		return nil, err
 	}
-	defer stopBare()
+	defer bare.stop()
+	defer srv.stop()
 	run := func(addr string, d time.Duration) (LoadResult, error) {
 		if o.LoadInProcess {
 			return openLoopGoroutines(ctx, addr, checkRequests(addr, key, codes), o.Rate, d)
 		}
 		return loadProcess(ctx, dir, addr, key, codes, o.Rate, d, progress)
 	}
-	load := func(addr string, cpu *time.Duration) (LoadResult, error) {
+	load := func(t *loadTarget, cpu *time.Duration, faults *float64) (LoadResult, error) {
 		// Each phase starts from the same state: the checks log of the
 		// earlier phases written, the heap collected and the freed memory
 		// returned to the system (at 1M subjects the earlier phases leave
 		// gigabytes, whose release by the background scavenger took the
 		// CPU from both processes during the next phase). Then the warm-up
-		// runs unmeasured until the collector has completed two cycles
-		// under load (at most a minute): until then the heap grows into
-		// pages never touched, each first touch a page fault (thousands a
-		// second at 1M subjects), which a server that has been running
-		// does not pay; after a cycle the freed pages are reused.
-		if err := svc.Flush(ctx); err != nil {
+		// runs unmeasured until the server's collector has completed two
+		// cycles under load (at most a minute): until then the heap grows
+		// into pages never touched, each first touch a page fault
+		// (thousands a second at 1M subjects), which a server that has
+		// been running does not pay; after a cycle the freed pages are
+		// reused.
+		if err := t.flush(ctx); err != nil {
 			return LoadResult{}, err
 		}
 		debug.FreeOSMemory()
 		if o.Warmup > 0 {
-			var ms runtime.MemStats
-			runtime.ReadMemStats(&ms)
-			start, deadline := ms.NumGC, time.Now().Add(time.Minute)
+			start, counted := t.gcCycles()
+			deadline := time.Now().Add(time.Minute)
 			for {
-				if _, err := run(addr, o.Warmup); err != nil {
+				if _, err := run(t.addr, o.Warmup); err != nil {
 					return LoadResult{}, fmt.Errorf("warm-up: %w", err)
 				}
-				runtime.ReadMemStats(&ms)
-				if ms.NumGC >= start+2 || time.Now().After(deadline) {
+				n, ok := t.gcCycles()
+				if !counted || !ok || n >= start+2 || time.Now().After(deadline) {
 					break
 				}
 			}
-			if err := svc.Flush(ctx); err != nil {
+			if err := t.flush(ctx); err != nil {
 				return LoadResult{}, err
 			}
 		}
-		cpu0 := processCPU()
-		r, err := run(addr, o.Duration)
+		cpu0, faults0 := t.cpu(), t.faults()
+		r, err := run(t.addr, o.Duration)
 		if err != nil {
 			return r, err
 		}
 		// The phase's checks are written before its CPU is read: the log
 		// writer's work is part of what a check costs.
-		if err := svc.Flush(ctx); err != nil {
+		if err := t.flush(ctx); err != nil {
 			return r, err
 		}
-		if n := o.Duration.Seconds() * float64(o.Rate); n > 0 && !o.LoadInProcess {
-			*cpu = time.Duration(float64(processCPU()-cpu0) / n)
+		if n := o.Duration.Seconds() * float64(o.Rate); n > 0 && (t.child != nil || !o.LoadInProcess) {
+			*cpu = time.Duration(float64(t.cpu()-cpu0) / n)
+			*faults = float64(t.faults()-faults0) / n
 		}
 		return r, nil
 	}
 	fmt.Fprintf(progress, "bench: single-subject HTTP at %d/s for %s against a bare handler\n", o.Rate, o.Duration)
-	if res.Baseline, err = load(bareAddr, &res.BaselineCPU); err != nil {
+	if res.Baseline, err = load(bare, &res.BaselineCPU, &res.BaselineFaults); err != nil {
 		return nil, err
 	}
 	fmt.Fprintf(progress, "bench: bare handler p50 %s p99 %s\n", res.Baseline.P50, res.Baseline.P99)
@@ -448,14 +486,27 @@ func BenchCheck(ctx context.Context, o BenchCheckOptions, progress io.Writer) (*
 			return nil, err
 		}
 	}
-	res.Single, err = load(addr, &res.SingleCPU)
+	if o.MemProfile != "" {
+		if err := writeHeapProfile(o.MemProfile + ".before"); err != nil {
+			return nil, err
+		}
+	}
+	res.Single, err = load(srv, &res.SingleCPU, &res.SingleFaults)
 	if o.CPUProfile != "" {
 		pprof.StopCPUProfile()
+	}
+	if o.MemProfile != "" {
+		if err := writeHeapProfile(o.MemProfile); err != nil {
+			return nil, err
+		}
 	}
 	if o.Trace != "" {
 		trace.Stop()
 	}
 	if err != nil {
+		return nil, err
+	}
+	if err := srv.stop(); err != nil {
 		return nil, err
 	}
 
@@ -475,6 +526,21 @@ func BenchCheck(ctx context.Context, o BenchCheckOptions, progress io.Writer) (*
 	}
 	res.Logged = n
 	return res, nil
+}
+
+// writeHeapProfile writes the allocation profile as of the last
+// collection (so a cycle is run first) to path.
+func writeHeapProfile(path string) error {
+	runtime.GC()
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // serveBench serves h on a fresh loopback port the way `serve` does

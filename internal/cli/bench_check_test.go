@@ -166,41 +166,61 @@ func TestOpenLoopGenerators(t *testing.T) {
 }
 
 // TestBenchCheckSmall runs the whole hit-check benchmark on a tiny data
-// set (generator in process: the test binary is not the CLI) and checks
-// that every phase measured something and nothing failed.
+// set, as the command runs it (`xinyong serve`, the bare server and the
+// load generator as child processes: this test binary acting as the
+// command) and with everything in process, and checks that every phase
+// measured something and nothing failed.
 func TestBenchCheckSmall(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs every phase of bench check")
 	}
-	var progress bytes.Buffer
-	res, err := BenchCheck(t.Context(), BenchCheckOptions{Dir: t.TempDir(), Subjects: 300, Listed: 30,
-		Duration: 300 * time.Millisecond, Rate: 200, SQLN: 100, LoadInProcess: true, Warmup: 100 * time.Millisecond}, &progress)
-	if err != nil {
-		t.Fatalf("%v\n%s", err, progress.String())
-	}
-	if res.Subjects != 300 || res.Listed != 30 {
-		t.Errorf("seeded %d subjects, %d listed", res.Subjects, res.Listed)
-	}
-	if res.IndexRate <= 0 || res.CheckRate <= 0 || res.SQLRate <= 0 || res.HTTPBatchRate <= 0 {
-		t.Errorf("a throughput phase measured nothing: %+v", res)
-	}
-	for name, r := range map[string]LoadResult{"server": res.Single, "bare handler": res.Baseline} {
-		if r.Errors != 0 || r.Rate <= 0 || r.P50 <= 0 || r.P99 < r.P50 {
-			t.Errorf("%s single-subject phase: %+v", name, r)
-		}
-	}
-	if res.VisibleMax <= 0 || res.VisibleMax >= 10*time.Second {
-		t.Errorf("visibility on the other node: max %s", res.VisibleMax)
-	}
-	// Every check answered over HTTP and in process was logged.
-	if res.Logged < res.HTTPBatchReqs {
-		t.Errorf("%d checks logged, fewer than the %d HTTP batches alone", res.Logged, res.HTTPBatchReqs)
-	}
-	var out bytes.Buffer
-	printBenchCheck(&out, res)
-	for _, want := range []string{"bare handler", "generator lag p99", "index / SQL"} {
-		if !strings.Contains(out.String(), want) {
-			t.Errorf("report lacks %q:\n%s", want, out.String())
-		}
+	t.Setenv(asMainEnv, "1") // for the children; this process is already past TestMain
+	for _, inProcess := range []bool{false, true} {
+		t.Run(map[bool]string{false: "child processes", true: "in process"}[inProcess], func(t *testing.T) {
+			var progress bytes.Buffer
+			dir := t.TempDir()
+			res, err := BenchCheck(t.Context(), BenchCheckOptions{Dir: dir, Subjects: 300, Listed: 30,
+				Duration: 300 * time.Millisecond, Rate: 200, SQLN: 100, Warmup: 100 * time.Millisecond,
+				LoadInProcess: inProcess, ServerInProcess: inProcess, NoSearchIndex: !inProcess}, &progress)
+			if err != nil {
+				t.Fatalf("%v\n%s", err, progress.String())
+			}
+			if res.Subjects != 300 || res.Listed != 30 {
+				t.Errorf("seeded %d subjects, %d listed", res.Subjects, res.Listed)
+			}
+			if res.IndexRate <= 0 || res.CheckRate <= 0 || res.SQLRate <= 0 || res.HTTPBatchRate <= 0 {
+				t.Errorf("a throughput phase measured nothing: %+v", res)
+			}
+			for name, r := range map[string]LoadResult{"server": res.Single, "bare handler": res.Baseline} {
+				if r.Errors != 0 || r.Rate <= 0 || r.P50 <= 0 || r.P99 < r.P50 {
+					t.Errorf("%s single-subject phase: %+v", name, r)
+				}
+			}
+			if res.VisibleMax <= 0 || res.VisibleMax >= 10*time.Second {
+				t.Errorf("visibility on the other node: max %s", res.VisibleMax)
+			}
+			// Every check answered over HTTP, in process or by the serve
+			// child (same database), was logged.
+			want := res.HTTPBatchReqs
+			if !inProcess {
+				want += int(res.Single.Rate * 0.3)
+				// The child was a real serve: it says so in its log.
+				log, err := os.ReadFile(filepath.Join(dir, "bench-serve.log"))
+				if err != nil || !strings.Contains(string(log), "no search index on this node") {
+					t.Errorf("serve child's log (%v):\n%s", err, log)
+				}
+			}
+			if res.Logged < want {
+				t.Errorf("%d checks logged, want at least %d", res.Logged, want)
+			}
+			var out bytes.Buffer
+			printBenchCheck(&out, res)
+			t.Logf("report:\n%s", out.String())
+			for _, want := range []string{"bare handler", "generator lag p99", "index / SQL"} {
+				if !strings.Contains(out.String(), want) {
+					t.Errorf("report lacks %q:\n%s", want, out.String())
+				}
+			}
+		})
 	}
 }

@@ -1,12 +1,16 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"runtime"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -294,4 +298,54 @@ func processCPU() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// pidCPU is the CPU time (user and system, all threads) process pid has
+// used, from /proc/PID/stat (fields 14 and 15, in USER_HZ ticks, which
+// Linux fixes at 100 a second for user space), or 0.
+func pidCPU(pid int) time.Duration {
+	f := procStat(pid)
+	if f == nil {
+		return 0
+	}
+	return time.Duration(f[13]+f[14]) * (time.Second / 100)
+}
+
+// pidFaults is the minor page faults process pid has taken (field 10 of
+// /proc/PID/stat: first touches of memory, each a trip into the kernel),
+// or 0.
+func pidFaults(pid int) int64 {
+	f := procStat(pid)
+	if f == nil {
+		return 0
+	}
+	return f[9]
+}
+
+// selfFaults is pidFaults for this process.
+func selfFaults() int64 { return pidFaults(os.Getpid()) }
+
+// procStat reads the numeric fields of /proc/PID/stat, indexed from 0
+// (field 1 is index 0; the command name, field 2, and the state, field 3,
+// read as 0), or nil.
+func procStat(pid int) []int64 {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return nil
+	}
+	// The command name (field 2) is in parentheses and may hold spaces.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return nil
+	}
+	rest := strings.Fields(string(b[i+1:])) // rest[0] is field 3
+	if len(rest) < 13 {
+		return nil
+	}
+	out := make([]int64, 3, 3+len(rest))
+	for _, v := range rest[1:] {
+		n, _ := strconv.ParseInt(v, 10, 64)
+		out = append(out, n)
+	}
+	return out
 }

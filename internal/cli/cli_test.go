@@ -8,6 +8,18 @@ import (
 	"testing"
 )
 
+// asMainEnv makes the test binary act as the xinyong command (Main with
+// its arguments), so that tests of commands that start this executable as
+// a child (bench check's servers and load generator) run the real thing.
+const asMainEnv = "XINYONG_CLI_TEST_AS_MAIN"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(asMainEnv) == "1" {
+		os.Exit(Main(os.Args[1:], os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
 // run calls Main in-process and returns the exit code and both outputs.
 func run(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()

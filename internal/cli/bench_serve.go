@@ -1,0 +1,269 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/xinyong/xinyong/internal/server"
+)
+
+// The single-subject phase measures servers running as processes of their
+// own, as a check node runs: `xinyong serve` on the bench database, and,
+// for the baseline, `xinyong bench bare-serve`, a bare net/http server
+// answering a constant body. In the bench's own process the server shared
+// its heap with the seeding and the earlier phases (and the collector's
+// work on them), which a node does not carry.
+
+// bareServeCmd is the hidden `xinyong bench bare-serve` the bench starts
+// as the baseline server.
+const bareServeCmd = "bare-serve"
+
+func runBenchBareServe(args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("bench", "bench bare-serve --addr HOST:PORT --body FILE (started by bench check)", stdout)
+	addr := fs.String("addr", "127.0.0.1:0", "listen address")
+	bodyFile := fs.String("body", "", "file holding the body every request is answered with")
+	if code, done := parse(fs, args, stderr); done {
+		return code
+	}
+	body, err := os.ReadFile(*bodyFile)
+	if err != nil {
+		return fail(stderr, "bench", err)
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fail(stderr, "bench", err)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	if err := server.Serve(ctx, ln, bareHandler(body), logger); err != nil && !errors.Is(err, context.Canceled) {
+		return fail(stderr, "bench", err)
+	}
+	return 0
+}
+
+// benchChild is a server the bench started as a child process.
+type benchChild struct {
+	name string
+	addr string
+	cmd  *exec.Cmd
+	log  string // the child's stdout and stderr
+	done chan struct{}
+	err  error // set when done closes
+}
+
+// startBenchChild runs this executable with args plus --addr on a free
+// loopback port, and waits until it answers GET /readyz with 200 (at most
+// ready). Its output goes to NAME.log in dir.
+func startBenchChild(ctx context.Context, dir, name string, args, env []string, ready time.Duration) (*benchChild, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	addr := ln.Addr().String()
+	ln.Close() // the child binds it a moment later
+	c := &benchChild{name: name, addr: addr, log: filepath.Join(dir, name+".log"), done: make(chan struct{})}
+	logf, err := os.Create(c.log)
+	if err != nil {
+		return nil, err
+	}
+	c.cmd = exec.Command(exe, append(args, "--addr", addr)...)
+	c.cmd.Stdout, c.cmd.Stderr = logf, logf
+	c.cmd.Env = append(os.Environ(), env...)
+	if err := c.cmd.Start(); err != nil {
+		logf.Close()
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	go func() {
+		c.err = c.cmd.Wait()
+		logf.Close()
+		close(c.done)
+	}()
+	client := &http.Client{Timeout: 2 * time.Second}
+	deadline := time.Now().Add(ready)
+	for {
+		resp, err := client.Get("http://" + addr + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return c, nil
+			}
+		}
+		select {
+		case <-c.done:
+			return nil, fmt.Errorf("%s exited before it was ready (%v): see %s", name, c.err, c.log)
+		case <-ctx.Done():
+			c.stop()
+			return nil, ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			c.stop()
+			return nil, fmt.Errorf("%s not ready after %s: see %s", name, ready, c.log)
+		}
+	}
+}
+
+// stop asks the child to shut down (SIGTERM, as a service manager does),
+// and kills it if it has not exited after 30 s.
+func (c *benchChild) stop() error {
+	select {
+	case <-c.done:
+		return nil
+	default:
+	}
+	_ = c.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-c.done:
+	case <-time.After(30 * time.Second):
+		_ = c.cmd.Process.Kill()
+		<-c.done
+		return fmt.Errorf("%s did not stop within 30 s of SIGTERM: killed", c.name)
+	}
+	var exit *exec.ExitError
+	if c.err != nil && !errors.As(c.err, &exit) {
+		return c.err
+	}
+	if exit != nil && !exit.Success() {
+		return fmt.Errorf("%s exited with %v: see %s", c.name, c.err, c.log)
+	}
+	return nil
+}
+
+// cpu is the child's CPU time so far (user and system), 0 where the
+// platform does not say.
+func (c *benchChild) cpu() time.Duration { return pidCPU(c.cmd.Process.Pid) }
+
+// gcCycles reads the child's completed collections from its /metrics
+// (go_gc_duration_seconds_count); ok is false for a child without them.
+func (c *benchChild) gcCycles() (n int, ok bool) {
+	client := &http.Client{Timeout: 5 * time.Second}
+	resp, err := client.Get("http://" + c.addr + "/metrics")
+	if err != nil {
+		return 0, false
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64*1024), 1024*1024)
+	for sc.Scan() {
+		if v, found := strings.CutPrefix(sc.Text(), "go_gc_duration_seconds_count "); found {
+			n, err := strconv.Atoi(strings.TrimSpace(v))
+			return n, err == nil
+		}
+	}
+	return 0, false
+}
+
+// loadTarget is a server a single-subject phase measures: in the bench's
+// process, or a child process.
+type loadTarget struct {
+	addr  string
+	child *benchChild // nil in process
+	svc   interface{ Flush(context.Context) error }
+	close func()
+}
+
+// flush has the server's checks log written: in process directly; a child
+// writes its log every 20 ms by itself, so its writer is given time to.
+func (t *loadTarget) flush(ctx context.Context) error {
+	if t.child != nil {
+		select {
+		case <-time.After(200 * time.Millisecond):
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	if t.svc == nil {
+		return nil
+	}
+	return t.svc.Flush(ctx)
+}
+
+func (t *loadTarget) cpu() time.Duration {
+	if t.child != nil {
+		return t.child.cpu()
+	}
+	return processCPU()
+}
+
+// faults is the server process's minor page faults so far.
+func (t *loadTarget) faults() int64 {
+	if t.child != nil {
+		return pidFaults(t.child.cmd.Process.Pid)
+	}
+	return selfFaults()
+}
+
+func (t *loadTarget) gcCycles() (int, bool) {
+	if t.child != nil {
+		return t.child.gcCycles()
+	}
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return int(ms.NumGC), true
+}
+
+// stop stops the target's server; a second call does nothing.
+func (t *loadTarget) stop() error {
+	if t.child != nil {
+		return t.child.stop()
+	}
+	if t.close != nil {
+		t.close()
+		t.close = nil
+	}
+	return nil
+}
+
+// singleTargets gives the bare handler and the Xinyong server of the
+// single-subject phase: child processes (`bench bare-serve` and `serve` on
+// the bench database, with the bench's data key and the node's kind), or,
+// with ServerInProcess, the bare handler served in this process beside
+// the server already serving at addr.
+func singleTargets(ctx context.Context, o BenchCheckOptions, dir, addr string, sample []byte, svc interface{ Flush(context.Context) error }, logger *slog.Logger, progress io.Writer) (bare, srv *loadTarget, err error) {
+	if o.ServerInProcess {
+		bareAddr, stopBare, err := serveBench(ctx, bareHandler(sample), logger)
+		if err != nil {
+			return nil, nil, err
+		}
+		return &loadTarget{addr: bareAddr, close: stopBare}, &loadTarget{addr: addr, svc: svc}, nil
+	}
+	body := filepath.Join(dir, "bench-check-body.json")
+	if err := os.WriteFile(body, sample, 0o600); err != nil {
+		return nil, nil, err
+	}
+	bc, err := startBenchChild(ctx, dir, "bench-bare-serve", []string{"bench", bareServeCmd, "--body", body}, nil, time.Minute)
+	if err != nil {
+		return nil, nil, err
+	}
+	fmt.Fprintf(progress, "bench: starting `xinyong serve --search-index=%t` on the bench database\n", !o.NoSearchIndex)
+	sc, err := startBenchChild(ctx, dir, "bench-serve", []string{"serve", "--db", filepath.Join(dir, benchDBFile),
+		"--search-index=" + strconv.FormatBool(!o.NoSearchIndex), "--public-rate", "0"},
+		[]string{"XINYONG_DATA_KEY=" + hex.EncodeToString(benchDataKey)}, 10*time.Minute)
+	if err != nil {
+		bc.stop()
+		return nil, nil, err
+	}
+	return &loadTarget{addr: bc.addr, child: bc}, &loadTarget{addr: sc.addr, child: sc}, nil
+}

@@ -14,6 +14,10 @@ import (
 // are refused without checking the password until the oldest failure in
 // the window has aged out. A successful login clears the name's count.
 //
+// Behind a reverse proxy the address is the client's only when the proxy
+// is configured as trusted (serve --trusted-proxies); otherwise every
+// client shares the proxy's address and its limit.
+//
 // The counts live in each node's memory: behind a load balancer a guesser
 // gets the limit on every node, which still bounds it to a handful of
 // guesses per account per quarter hour instead of thousands. Refusing by

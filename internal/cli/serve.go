@@ -105,10 +105,13 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		Store: st, Catalog: cat, Records: svc, Sealer: seal,
 		Logger: logger, Now: time.Now, Version: Version, Sanction: sanc,
 		Search: idx, NoSearchIndex: idx == nil, PublicRate: cfg.PublicRate, PublicBurst: cfg.PublicBurst,
-		Workflow: wf, CalendarDir: calendarDir(&cfg),
+		Workflow: wf, CalendarDir: calendarDir(&cfg), TrustedProxies: cfg.Proxies(),
 	})
 	if err != nil {
 		return fail(stderr, "serve", err)
+	}
+	if cfg.TrustedProxies != "" {
+		logger.Info("behind trusted proxies: X-Forwarded-For from them names the client", "proxies", cfg.TrustedProxies)
 	}
 	logger.Info("listening", "addr", "http://"+cfg.Addr)
 	if err := server.Run(ctx, cfg.Addr, h, logger); err != nil && !errors.Is(err, context.Canceled) {

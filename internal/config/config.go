@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -39,6 +40,11 @@ type Config struct {
 	// million subjects). A node that only answers hit checks and API calls
 	// can go without; its name searches then scan the store.
 	SearchIndex bool
+	// TrustedProxies lists the reverse proxies and load balancers in
+	// front of the node (addresses and CIDR prefixes, comma-separated):
+	// from them, X-Forwarded-For names the client. Empty: the TCP peer is
+	// the client.
+	TrustedProxies string
 
 	envErrs []error // malformed XINYONG_* values, reported by Validate
 }
@@ -64,6 +70,7 @@ func (c *Config) RegisterServe(fs *flag.FlagSet) {
 	c.PublicRate = c.envFloat("XINYONG_PUBLIC_RATE", 5)
 	fs.Var(&floatValue{&c.PublicRate, "XINYONG_PUBLIC_RATE"}, "public-rate", "public reads (search, subject pages, lists) per second per client (API key or address); 0 = no limit; over it clients get 429 with Retry-After (env XINYONG_PUBLIC_RATE)")
 	fs.IntVar(&c.PublicBurst, "public-burst", c.envInt("XINYONG_PUBLIC_BURST", 30), "public reads one client may make in a burst (env XINYONG_PUBLIC_BURST)")
+	fs.StringVar(&c.TrustedProxies, "trusted-proxies", env("XINYONG_TRUSTED_PROXIES", ""), "reverse proxies or load balancers in front of this node, as addresses and CIDR prefixes, comma-separated; requests from them are attributed to the client their X-Forwarded-For names (login limits, rate limits, logs, audit); empty: the TCP peer is the client (env XINYONG_TRUSTED_PROXIES)")
 	fs.BoolVar(&c.SearchIndex, "search-index", c.envBool("XINYONG_SEARCH_INDEX", true), "hold the in-memory name index (about 0.4 GiB per million subjects); false for nodes that serve hit checks and the API but not the portal's search, whose name searches then scan the store (env XINYONG_SEARCH_INDEX)")
 }
 
@@ -151,6 +158,9 @@ func (c *Config) Validate() error {
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		errs = append(errs, fmt.Errorf("--log-format %q: use text or json", c.LogFormat))
 	}
+	if _, err := ParsePrefixes(c.TrustedProxies); err != nil {
+		errs = append(errs, fmt.Errorf("--trusted-proxies: %w", err))
+	}
 	if c.CatalogDir != "" {
 		if st, err := os.Stat(c.CatalogDir); err != nil || !st.IsDir() {
 			errs = append(errs, fmt.Errorf("--catalog-dir %q is not a directory", c.CatalogDir))
@@ -207,3 +217,37 @@ func redact(dsn string) string {
 
 // Redacted returns DB with any password hidden, for logs.
 func (c *Config) Redacted() string { return redact(c.DB) }
+
+// Proxies is TrustedProxies parsed (Validate has checked it).
+func (c *Config) Proxies() []netip.Prefix {
+	p, _ := ParsePrefixes(c.TrustedProxies)
+	return p
+}
+
+// ParsePrefixes reads a comma-separated list of addresses and CIDR
+// prefixes ("10.0.0.0/8, 192.168.1.10"); an address alone is a /32 or
+// /128. The empty string gives none.
+func ParsePrefixes(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if strings.Contains(f, "/") {
+			p, err := netip.ParsePrefix(f)
+			if err != nil {
+				return nil, fmt.Errorf("%q is not an address or a CIDR prefix", f)
+			}
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(f)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not an address or a CIDR prefix", f)
+		}
+		a = a.Unmap()
+		out = append(out, netip.PrefixFrom(a, a.BitLen()))
+	}
+	return out, nil
+}

@@ -3,6 +3,7 @@ package config
 import (
 	"flag"
 	"fmt"
+	"net/netip"
 	"strconv"
 	"strings"
 	"testing"
@@ -38,6 +39,8 @@ func TestValidate(t *testing.T) {
 		{"bad level", Config{DB: "x.db", LogLevel: "loud", LogFormat: "text"}, `--log-level "loud"`},
 		{"bad format", Config{DB: "x.db", LogLevel: "info", LogFormat: "xml"}, `--log-format "xml"`},
 		{"bad catalog dir", Config{DB: "x.db", LogLevel: "info", LogFormat: "text", CatalogDir: "/nonexistent/dir"}, "not a directory"},
+		{"proxies ok", Config{DB: "x.db", LogLevel: "info", LogFormat: "text", TrustedProxies: "10.0.0.0/8, 127.0.0.1"}, ""},
+		{"bad proxy", Config{DB: "x.db", LogLevel: "info", LogFormat: "text", TrustedProxies: "10.0.0.0/8, lb.internal"}, `--trusted-proxies: "lb.internal"`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -113,5 +116,30 @@ func TestPublicRate(t *testing.T) {
 				t.Errorf("env %v args %v: rate %v burst %d err %v", c.env, c.args, cfg.PublicRate, cfg.PublicBurst, err)
 			}
 		})
+	}
+}
+
+func TestParsePrefixes(t *testing.T) {
+	got, err := ParsePrefixes(" 10.0.0.0/8, 192.168.1.10 ,::ffff:172.16.0.1, 2001:db8::/32,")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("192.168.1.10/32"),
+		netip.MustParsePrefix("172.16.0.1/32"), netip.MustParsePrefix("2001:db8::/32")}
+	if len(got) != len(want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("prefix %d: got %v, want %v", i, got[i], want[i])
+		}
+	}
+	if p, err := ParsePrefixes(""); err != nil || len(p) != 0 {
+		t.Errorf("empty: %v, %v", p, err)
+	}
+	for _, bad := range []string{"10.0.0.0/33", "proxy.local", "10.0.0.1/8/1", "10.0.0"} {
+		if _, err := ParsePrefixes(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
 	}
 }

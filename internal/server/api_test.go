@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"net/http"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strconv"
@@ -9,7 +10,9 @@ import (
 	"testing"
 
 	"github.com/xinyong/xinyong/internal/api"
+	"github.com/xinyong/xinyong/internal/auth"
 	"github.com/xinyong/xinyong/internal/credit"
+	"github.com/xinyong/xinyong/internal/server"
 )
 
 // scenario builds a request that the route would accept from role, so that
@@ -395,6 +398,56 @@ func TestLoginLockout(t *testing.T) {
 	r = e.do(req{method: "POST", path: "/api/v1/sessions", body: map[string]any{"name": e.names[credit.RoleReviewer], "password": password}})
 	if r.status != http.StatusCreated {
 		t.Fatalf("another account: %d %s", r.status, r.body)
+	}
+}
+
+// TestLoginBehindProxy: behind a trusted reverse proxy the per-address
+// login limit counts each client (as X-Forwarded-For names it), not the
+// proxy, so one client's guessing does not lock out everyone else, and
+// the audit trail records the client's address.
+func TestLoginBehindProxy(t *testing.T) {
+	for _, behind := range []bool{true, false} {
+		t.Run(map[bool]string{true: "trusted proxy", false: "no proxy configured"}[behind], func(t *testing.T) {
+			e := newEnvWith(t, func(d *server.Deps) {
+				d.LoginGuard = &auth.LoginGuard{MaxPerClient: 3, MaxPerAccount: 100}
+				if behind {
+					d.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
+				}
+			})
+			login := func(client, name, pw string) resp {
+				return e.do(req{method: "POST", path: "/api/v1/sessions", body: map[string]any{"name": name, "password": pw},
+					header: map[string]string{"X-Forwarded-For": client}})
+			}
+			const guesser, other = "198.51.100.7", "198.51.100.8"
+			for i := 0; i < 3; i++ {
+				if r := login(guesser, "t-admin", "guess "+strconv.Itoa(i)); r.status != http.StatusUnauthorized {
+					t.Fatalf("guess %d: %d %s", i, r.status, r.body)
+				}
+			}
+			if r := login(guesser, e.names[credit.RoleReviewer], password); r.status != http.StatusTooManyRequests {
+				t.Fatalf("the guesser's next login: %d %s, want 429", r.status, r.body)
+			}
+			r := login(other, e.names[credit.RoleReviewer], password)
+			if behind && r.status != http.StatusCreated {
+				t.Fatalf("another client behind the proxy: %d %s, want 201", r.status, r.body)
+			}
+			if !behind && r.status != http.StatusTooManyRequests {
+				t.Fatalf("without a trusted proxy every request is from 127.0.0.1: %d %s, want 429", r.status, r.body)
+			}
+			es, err := e.st.Audit(t.Context(), credit.AuditFilter{Target: "account:t-admin", Limit: 100})
+			if err != nil || len(es) == 0 {
+				t.Fatalf("audit: %v, %d entries", err, len(es))
+			}
+			want := "127.0.0.1"
+			if behind {
+				want = guesser
+			}
+			for _, a := range es {
+				if a.Remote != want {
+					t.Errorf("audit entry %s %s from %q, want %q", a.Action, a.Outcome, a.Remote, want)
+				}
+			}
+		})
 	}
 }
 

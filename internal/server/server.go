@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -68,6 +69,9 @@ type Deps struct {
 	// LoginGuard limits failed password logins, for the API and the
 	// portal together; nil builds one with the defaults.
 	LoginGuard *auth.LoginGuard
+	// TrustedProxies are the reverse proxies in front of the node: from
+	// them X-Forwarded-For names the client (middleware.ClientIP).
+	TrustedProxies []netip.Prefix
 }
 
 // readyTimeout bounds the readiness probe's store ping: a load balancer
@@ -198,6 +202,8 @@ func New(d Deps) (http.Handler, error) {
 	h = middleware.Recover(d.Logger, h)
 	h = middleware.Observe(d.Logger, m, h)
 	h = middleware.RequestID(h)
+	// Before anything reads the client's address.
+	h = middleware.ClientIP(d.TrustedProxies, h)
 	return h, nil
 }
 

@@ -213,9 +213,9 @@ func Recover(logger *slog.Logger, next http.Handler) http.Handler {
 	})
 }
 
-// RemoteIP is the client address for logs and the audit trail. It is the
-// TCP peer: forwarded-for headers are not trusted because nothing tells us
-// which proxies are ours.
+// RemoteIP is the client address for logs, limits and the audit trail:
+// the TCP peer, or, behind a configured trusted proxy, the client that
+// proxy names (ClientIP rewrites RemoteAddr before anything reads it).
 func RemoteIP(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {

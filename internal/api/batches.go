@@ -126,7 +126,8 @@ func (a *API) createBatch(w http.ResponseWriter, r *http.Request, c *Call) (int,
 	}
 	// The import outlives the request; its state is in the database, so
 	// any node answers the polls, and a node that dies leaves a running
-	// batch that resending the file resumes.
+	// batch, reported as interrupted once its heartbeat is old, that
+	// resending the file resumes.
 	go func() {
 		defer os.Remove(path)
 		if err := j.Run(context.WithoutCancel(r.Context())); err != nil {
@@ -157,6 +158,7 @@ func (a *API) getBatch(w http.ResponseWriter, r *http.Request, c *Call) (int, an
 	if err != nil {
 		return 0, nil, err
 	}
+	b.Interrupted = b.Stalled(a.cfg.Now())
 	return http.StatusOK, b, nil
 }
 
@@ -205,6 +207,10 @@ func (a *API) listBatches(w http.ResponseWriter, r *http.Request, c *Call) (int,
 	}
 	if bs == nil {
 		bs = []credit.Batch{}
+	}
+	now := a.cfg.Now()
+	for i := range bs {
+		bs[i].Interrupted = bs[i].Stalled(now)
 	}
 	return http.StatusOK, map[string]any{"batches": bs}, nil
 }

@@ -80,6 +80,35 @@ type Batch struct {
 	Actor      string      `json:"actor,omitempty"` // account or "cli"
 	StartedAt  time.Time   `json:"started_at"`
 	FinishedAt time.Time   `json:"finished_at,omitempty"`
+	// HeartbeatAt is when the importing process last showed it was alive
+	// (every chunk, and every BatchHeartbeat in between); zero on batches
+	// from before it was kept.
+	HeartbeatAt time.Time `json:"heartbeat_at,omitzero"`
+	// Interrupted is set by readers (Stalled) on a running batch whose
+	// importer has gone silent: nothing will finish it until its file is
+	// sent again, which resumes it after its last committed chunk.
+	Interrupted bool `json:"interrupted,omitempty"`
+}
+
+// BatchHeartbeat is how often an importer says it is alive; a running
+// batch silent for BatchStallAfter is taken as interrupted.
+const (
+	BatchHeartbeat  = 30 * time.Second
+	BatchStallAfter = 5 * BatchHeartbeat
+)
+
+// Stalled reports whether b is running but its importer has been silent
+// for BatchStallAfter at now (its start time standing in for a heartbeat
+// on batches from before heartbeats were kept).
+func (b *Batch) Stalled(now time.Time) bool {
+	if b.Status != BatchRunning {
+		return false
+	}
+	last := b.HeartbeatAt
+	if last.IsZero() {
+		last = b.StartedAt
+	}
+	return now.Sub(last) > BatchStallAfter
 }
 
 // Reject is one problem with one row of a batch. A row with several
@@ -141,6 +170,9 @@ type BatchStore interface {
 	CommitChunk(ctx context.Context, c *Chunk) error
 	// FinishBatch sets the final status (and error message) of a batch.
 	FinishBatch(ctx context.Context, id string, status BatchStatus, msg string, at time.Time) error
+	// BatchAlive records that the importer of a running batch is alive at
+	// at (its heartbeat); NotFound if no running batch has the ID.
+	BatchAlive(ctx context.Context, id string, at time.Time) error
 	// SetBatchUnknown replaces the unknown columns recorded on a batch
 	// (JSON Lines files can name new keys on any line); NotFound if absent.
 	SetBatchUnknown(ctx context.Context, id string, unknown []string) error

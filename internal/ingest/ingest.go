@@ -44,6 +44,10 @@ type Importer struct {
 	// Progress, if set, is called after each committed chunk.
 	Progress func(Progress)
 	Logger   *slog.Logger
+	// Heartbeat is how often a running import records that it is alive
+	// between chunks (credit.BatchHeartbeat when 0), so that readers can
+	// tell an import in progress from one whose process died.
+	Heartbeat time.Duration
 }
 
 // Progress reports how far an import has come.
@@ -231,7 +235,9 @@ func (j *Job) Run(ctx context.Context) error {
 	if j.Done || j.Batch.Status != credit.BatchRunning {
 		return nil
 	}
+	stop := j.heartbeat(ctx)
 	err := j.run(ctx)
+	stop()
 	if err == nil && len(j.lateUnknown) > 0 {
 		unknown := append(slices.Clone(j.Batch.Unknown), j.lateUnknown...)
 		if err = j.im.Store.SetBatchUnknown(context.WithoutCancel(ctx), j.Batch.ID, unknown); err == nil {
@@ -253,6 +259,35 @@ func (j *Job) Run(ctx context.Context) error {
 		}
 		return err
 	}
+}
+
+// heartbeat records every Heartbeat that the import is alive (committed
+// chunks record it too) until the returned stop is called.
+func (j *Job) heartbeat(ctx context.Context) (stop func()) {
+	every := j.im.Heartbeat
+	if every <= 0 {
+		every = credit.BatchHeartbeat
+	}
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if err := j.im.Store.BatchAlive(ctx, j.Batch.ID, j.im.Records.Now()); err != nil && ctx.Err() == nil {
+					j.im.logger().Warn("batch heartbeat not recorded", "batch", j.Batch.ID, "err", err)
+				}
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
 }
 
 func (j *Job) run(ctx context.Context) error {

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -295,6 +296,99 @@ func TestSameFileAtOnce(t *testing.T) {
 	if n != first.Batch.Counts.Created || n == 0 {
 		t.Fatalf("%d records for %d created", n, first.Batch.Counts.Created)
 	}
+}
+
+// TestHeartbeat: a running import records that it is alive while it waits
+// on a slow file, so it does not read as interrupted; a batch whose importer
+// went away (prepared, never run: as after a node died) does once its
+// heartbeat is BatchStallAfter old.
+func TestHeartbeat(t *testing.T) {
+	st := openSQLite(t)
+	p := writeGen(t, t.TempDir(), "admin_penalty", "csv", "utf-8", "codes", 150, 0)
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	head := bytes.IndexByte(data, '\n') + 1
+	release := make(chan struct{})
+	var opens atomic.Int32
+	req := fileRequest(p, "SAMR-350100", "admin_penalty")
+	req.Open = func() (io.ReadCloser, error) {
+		if opens.Add(1) <= 2 { // hashing and the header check
+			return io.NopCloser(bytes.NewReader(data)), nil
+		}
+		return io.NopCloser(&stallingReader{data: data, at: head, release: release}), nil
+	}
+	var clock atomic.Int64
+	clock.Store(now.UnixNano())
+	im := newImporter(t, st)
+	im.Records.Now = func() time.Time { return time.Unix(0, clock.Load()).UTC() }
+	im.Heartbeat = 5 * time.Millisecond
+	j, err := im.Prepare(t.Context(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- j.Run(t.Context()) }()
+	later := now.Add(10 * time.Minute)
+	clock.Store(later.UnixNano())
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		b, err := st.Batch(t.Context(), j.Batch.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b.HeartbeatAt.Equal(later) {
+			if b.Stalled(later.Add(time.Minute)) || b.Chunks != 0 {
+				t.Fatalf("alive import, no chunk yet: stalled %v, chunks %d", b.Stalled(later.Add(time.Minute)), b.Chunks)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("heartbeat still %s while the import waits on its file", b.HeartbeatAt)
+		}
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+
+	// An importer that never comes back.
+	p2 := writeGen(t, t.TempDir(), "admin_penalty", "csv", "utf-8", "codes", 20, 0)
+	j2, err := newImporter(t, st).Prepare(t.Context(), fileRequest(p2, "SAMR-350100", "admin_penalty"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := st.Batch(t.Context(), j2.Batch.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Stalled(now.Add(credit.BatchStallAfter)) || !b.Stalled(now.Add(credit.BatchStallAfter+time.Second)) {
+		t.Fatalf("silent batch: heartbeat %s; stalled at the edge of the window / after it: %v / %v", b.HeartbeatAt,
+			b.Stalled(now.Add(credit.BatchStallAfter)), b.Stalled(now.Add(credit.BatchStallAfter+time.Second)))
+	}
+}
+
+// stallingReader gives data up to at, then blocks until release is closed.
+type stallingReader struct {
+	data    []byte
+	at, off int
+	release chan struct{}
+}
+
+func (r *stallingReader) Read(b []byte) (int, error) {
+	if r.off == r.at {
+		<-r.release
+	}
+	if r.off >= len(r.data) {
+		return 0, io.EOF
+	}
+	end := len(r.data)
+	if r.off < r.at {
+		end = r.at
+	}
+	n := copy(b, r.data[r.off:end])
+	r.off += n
+	return n, nil
 }
 
 // TestXLSXDateCells imports a workbook whose decision dates are real date

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"golang.org/x/text/encoding/simplifiedchinese"
+
+	"github.com/xinyong/xinyong/internal/credit"
 )
 
 // batchFile is a JSON Lines file of n fresh penalties for orgCode.
@@ -140,5 +142,50 @@ func TestBatchUpload(t *testing.T) {
 	}
 	if r := e.get("/console/quality"); r.status != http.StatusSeeOther {
 		t.Errorf("quality page anonymous: %d", r.status)
+	}
+}
+
+// TestInterruptedBatch: a running batch whose importer has gone silent
+// (its node died mid-import) is reported as interrupted, one alive is not,
+// in the batch and in the listing.
+func TestInterruptedBatch(t *testing.T) {
+	e := newEnv(t)
+	key := e.keys["dept"]
+	dead := &credit.Batch{ID: credit.NewID(), Dept: deptCode, Item: "admin_penalty", FileName: "lost.csv", Format: "csv",
+		ContentHash: "lost", Actor: "t-dept", StartedAt: time.Now().Add(-time.Hour)}
+	if err := e.st.CreateBatch(t.Context(), dead); err != nil {
+		t.Fatal(err)
+	}
+	alive := &credit.Batch{ID: credit.NewID(), Dept: deptCode, Item: "admin_penalty", FileName: "slow.csv", Format: "csv",
+		ContentHash: "slow", Actor: "t-dept", StartedAt: time.Now().Add(-time.Hour)}
+	if err := e.st.CreateBatch(t.Context(), alive); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.st.BatchAlive(t.Context(), alive.ID, time.Now().Add(-10*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	for id, want := range map[string]bool{dead.ID: true, alive.ID: false} {
+		r := e.do(req{method: "GET", path: "/api/v1/batches/" + id, key: key})
+		b := r.json(t)
+		if r.status != http.StatusOK || b["status"] != "running" || (b["interrupted"] == true) != want {
+			t.Errorf("batch %s: %d %s; want running, interrupted %v", id, r.status, r.body, want)
+		}
+	}
+	r := e.do(req{method: "GET", path: "/api/v1/batches", key: key})
+	var list struct {
+		Batches []credit.Batch `json:"batches"`
+	}
+	if err := json.Unmarshal(r.body, &list); err != nil || len(list.Batches) != 2 {
+		t.Fatalf("listing: %v, %s", err, r.body)
+	}
+	for _, b := range list.Batches {
+		if b.Interrupted != (b.ID == dead.ID) {
+			t.Errorf("listed batch %s (%s): interrupted %v", b.ID, b.FileName, b.Interrupted)
+		}
+	}
+	// The console marks it, once.
+	page := e.do(req{method: "GET", path: "/console/quality", key: key})
+	if page.status != http.StatusOK || strings.Count(string(page.body), "已中断") != 1 {
+		t.Errorf("quality page: %d, %d marks 已中断, want 1", page.status, strings.Count(string(page.body), "已中断"))
 	}
 }

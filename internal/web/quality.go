@@ -168,6 +168,10 @@ func (p *Portal) quality(w http.ResponseWriter, r *http.Request) {
 		p.fail(w, r, v, err)
 		return
 	}
+	now := p.cfg.Now()
+	for i := range bs {
+		bs[i].Interrupted = bs[i].Stalled(now)
+	}
 	page := &qualityPage{Batches: bs}
 	for _, q := range qs {
 		if pr.Role == credit.RoleDept && q.Dept != pr.Account.Dept {

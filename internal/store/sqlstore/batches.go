@@ -14,7 +14,7 @@ import (
 const batchCols = `id, dept, item, file_name, format, encoding, header_style, content_hash, header,
 	unknown_cols, status, error, chunks, last_row, n_total, n_accepted, n_created, n_versioned,
 	n_unchanged, n_rejected, n_timed, n_late, n_codes, n_code_errors, n_filled, n_fillable,
-	actor, started_at, finished_at`
+	actor, started_at, finished_at, heartbeat_at`
 
 // CreateBatch stores a new batch.
 func (s *Store) CreateBatch(ctx context.Context, b *credit.Batch) error {
@@ -26,6 +26,9 @@ func (s *Store) CreateBatch(ctx context.Context, b *credit.Batch) error {
 		b.Status = credit.BatchRunning
 	}
 	b.StartedAt = stamp(b.StartedAt)
+	if b.Status == credit.BatchRunning && b.HeartbeatAt.IsZero() {
+		b.HeartbeatAt = b.StartedAt
+	}
 	header, err := jsonText(b.Header)
 	if err != nil {
 		return credit.Wrap(op, credit.Invalid, err)
@@ -36,11 +39,11 @@ func (s *Store) CreateBatch(ctx context.Context, b *credit.Batch) error {
 	}
 	c := b.Counts
 	_, err = s.w.ExecContext(ctx, `INSERT INTO batches (`+batchCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,
-		$10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29)`,
+		$10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30)`,
 		b.ID, b.Dept, b.Item, b.FileName, b.Format, b.Encoding, b.HeaderStyle, b.ContentHash, header,
 		unknown, string(b.Status), b.Error, b.Chunks, b.LastRow, c.Total, c.Accepted, c.Created, c.Versioned,
 		c.Unchanged, c.Rejected, c.Timed, c.Late, c.CodesChecked, c.CodeErrors, c.Filled, c.Fillable,
-		b.Actor, b.StartedAt.UnixMicro(), micros(b.FinishedAt))
+		b.Actor, b.StartedAt.UnixMicro(), micros(b.FinishedAt), micros(b.HeartbeatAt))
 	if err != nil {
 		if s.kindOf(err) == credit.Exists {
 			return credit.E(op, credit.Exists, "batch %s already exists, or a batch of the same file for %s %s does", b.ID, b.Dept, b.Item)
@@ -55,19 +58,20 @@ func scanBatch(row scanner) (*credit.Batch, error) {
 		b                       credit.Batch
 		header, unknown, status string
 		started                 int64
-		finished                sql.NullInt64
+		finished, heartbeat     sql.NullInt64
 	)
 	c := &b.Counts
 	err := row.Scan(&b.ID, &b.Dept, &b.Item, &b.FileName, &b.Format, &b.Encoding, &b.HeaderStyle,
 		&b.ContentHash, &header, &unknown, &status, &b.Error, &b.Chunks, &b.LastRow, &c.Total,
 		&c.Accepted, &c.Created, &c.Versioned, &c.Unchanged, &c.Rejected, &c.Timed, &c.Late,
-		&c.CodesChecked, &c.CodeErrors, &c.Filled, &c.Fillable, &b.Actor, &started, &finished)
+		&c.CodesChecked, &c.CodeErrors, &c.Filled, &c.Fillable, &b.Actor, &started, &finished, &heartbeat)
 	if err != nil {
 		return nil, err
 	}
 	b.Status = credit.BatchStatus(status)
 	b.StartedAt = time.UnixMicro(started).UTC()
 	b.FinishedAt = fromMicros(finished)
+	b.HeartbeatAt = fromMicros(heartbeat)
 	if err := json.Unmarshal([]byte(header), &b.Header); err != nil {
 		return nil, credit.E("store.scanBatch", credit.Internal, "batch %s: header: %w", b.ID, err)
 	}
@@ -142,17 +146,31 @@ func (s *Store) Batches(ctx context.Context, f credit.BatchFilter) ([]credit.Bat
 // FinishBatch sets the final status of a batch.
 func (s *Store) FinishBatch(ctx context.Context, id string, status credit.BatchStatus, msg string, at time.Time) error {
 	const op = "store.FinishBatch"
-	var fin any
-	if status != credit.BatchRunning { // a resumed batch is unfinished again
-		fin = stamp(at).UnixMicro()
+	q, args := `UPDATE batches SET status = $1, error = $2, finished_at = $3 WHERE id = $4`,
+		[]any{string(status), msg, stamp(at).UnixMicro(), id}
+	if status == credit.BatchRunning { // a resumed batch is unfinished again, and alive
+		q, args = `UPDATE batches SET status = $1, error = $2, finished_at = NULL, heartbeat_at = $3 WHERE id = $4`,
+			[]any{string(status), msg, time.Now().UnixMicro(), id}
 	}
-	res, err := s.w.ExecContext(ctx, `UPDATE batches SET status = $1, error = $2, finished_at = $3 WHERE id = $4`,
-		string(status), msg, fin, id)
+	res, err := s.w.ExecContext(ctx, q, args...)
 	if err != nil {
 		return s.fail(op, err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return credit.E(op, credit.NotFound, "batch %q not found", id)
+	}
+	return nil
+}
+
+// BatchAlive sets a running batch's heartbeat.
+func (s *Store) BatchAlive(ctx context.Context, id string, at time.Time) error {
+	const op = "store.BatchAlive"
+	res, err := s.w.ExecContext(ctx, `UPDATE batches SET heartbeat_at = $1 WHERE id = $2 AND status = 'running'`, stamp(at).UnixMicro(), id)
+	if err != nil {
+		return s.fail(op, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return credit.E(op, credit.NotFound, "no running batch %q", id)
 	}
 	return nil
 }
@@ -439,10 +457,11 @@ func (s *Store) CommitChunkWith(ctx context.Context, c *credit.Chunk, recordArgs
 			n_total = n_total + $3, n_accepted = n_accepted + $4, n_created = n_created + $5,
 			n_versioned = n_versioned + $6, n_unchanged = n_unchanged + $7, n_rejected = n_rejected + $8,
 			n_timed = n_timed + $9, n_late = n_late + $10, n_codes = n_codes + $11,
-			n_code_errors = n_code_errors + $12, n_filled = n_filled + $13, n_fillable = n_fillable + $14
+			n_code_errors = n_code_errors + $12, n_filled = n_filled + $13, n_fillable = n_fillable + $14,
+			heartbeat_at = $17
 			WHERE id = $15 AND chunks = $16 AND status = 'running'`,
 			c.Seq, c.LastRow, k.Total, k.Accepted, k.Created, k.Versioned, k.Unchanged, k.Rejected,
-			k.Timed, k.Late, k.CodesChecked, k.CodeErrors, k.Filled, k.Fillable, c.BatchID, c.Seq-1)
+			k.Timed, k.Late, k.CodesChecked, k.CodeErrors, k.Filled, k.Fillable, c.BatchID, c.Seq-1, now)
 		if err != nil {
 			return err
 		}

@@ -71,6 +71,22 @@ func testBatch(t *testing.T, s credit.Store) {
 	_, err = s.BatchByContent(ctx(t), b.Dept, "honour", "h1")
 	wantKind(t, "BatchByContent(other item)", err, credit.NotFound)
 
+	// Heartbeat: set at creation, moved by BatchAlive, only on running
+	// batches.
+	got, _ = s.Batch(ctx(t), b.ID)
+	if !got.HeartbeatAt.Equal(got.StartedAt) {
+		t.Fatalf("new batch's heartbeat %s, want its start %s", got.HeartbeatAt, got.StartedAt)
+	}
+	alive := got.StartedAt.Add(time.Minute + 7*time.Microsecond)
+	if err := s.BatchAlive(ctx(t), b.ID, alive); err != nil {
+		t.Fatalf("BatchAlive: %v", err)
+	}
+	if got, _ = s.Batch(ctx(t), b.ID); !got.HeartbeatAt.Equal(norm(alive)) || got.Stalled(alive.Add(credit.BatchStallAfter)) || !got.Stalled(alive.Add(credit.BatchStallAfter+time.Second)) {
+		t.Fatalf("after BatchAlive: heartbeat %s (want %s), stalled just within / after the window %v / %v", got.HeartbeatAt, alive,
+			got.Stalled(alive.Add(credit.BatchStallAfter)), got.Stalled(alive.Add(credit.BatchStallAfter+time.Second)))
+	}
+	wantKind(t, "BatchAlive(nope)", s.BatchAlive(ctx(t), "nope", alive), credit.NotFound)
+
 	at := time.Date(2026, 11, 23, 10, 0, 0, 123456789, time.UTC)
 	if err := s.FinishBatch(ctx(t), b.ID, credit.BatchFailed, "disk full", at); err != nil {
 		t.Fatalf("FinishBatch: %v", err)
@@ -80,6 +96,21 @@ func testBatch(t *testing.T, s credit.Store) {
 		t.Fatalf("after FinishBatch: %+v", got)
 	}
 	wantKind(t, "FinishBatch(nope)", s.FinishBatch(ctx(t), "nope", credit.BatchDone, "", at), credit.NotFound)
+	wantKind(t, "BatchAlive(failed batch)", s.BatchAlive(ctx(t), b.ID, at), credit.NotFound)
+	if got.Stalled(at.Add(24 * time.Hour)) {
+		t.Fatal("a failed batch reads as stalled")
+	}
+	// Resuming (status running again) clears the finish and is a sign of life.
+	before := time.Now()
+	if err := s.FinishBatch(ctx(t), b.ID, credit.BatchRunning, "", time.Time{}); err != nil {
+		t.Fatalf("FinishBatch(running): %v", err)
+	}
+	if got, _ := s.Batch(ctx(t), b.ID); got.Status != credit.BatchRunning || !got.FinishedAt.IsZero() || got.HeartbeatAt.Before(before.Add(-time.Second)) {
+		t.Fatalf("after resuming: %+v", got)
+	}
+	if err := s.FinishBatch(ctx(t), b.ID, credit.BatchFailed, "disk full", at); err != nil {
+		t.Fatal(err)
+	}
 	if err := s.SetBatchUnknown(ctx(t), b.ID, []string{"多余列", "late_key"}); err != nil {
 		t.Fatalf("SetBatchUnknown: %v", err)
 	}
@@ -99,6 +130,10 @@ func testBatch(t *testing.T, s credit.Store) {
 
 func testCommitChunk(t *testing.T, s credit.Store) {
 	b := newBatch(t, s, "h2")
+	// An hour of silence, then the chunks below must move the heartbeat.
+	if err := s.BatchAlive(ctx(t), b.ID, time.Now().Add(-time.Hour)); err != nil {
+		t.Fatal(err)
+	}
 	subj := *org("91350100M000100Y43", "福州某某科技有限公司")
 	r1 := rec(subj.ID, "榕罚〔2026〕1号")
 	r1.Dept, r1.Item, r1.BatchID = b.Dept, b.Item, b.ID
@@ -153,6 +188,9 @@ func testCommitChunk(t *testing.T, s credit.Store) {
 	got, _ = s.Batch(ctx(t), b.ID)
 	if got.Chunks != 2 || got.LastRow != 5 || got.Counts.Total != 5 || got.Counts.Accepted != 3 || got.Counts.Versioned != 1 {
 		t.Fatalf("after chunk 2: %+v", got)
+	}
+	if time.Since(got.HeartbeatAt) > time.Minute {
+		t.Fatalf("a committed chunk is a heartbeat: heartbeat still %s", got.HeartbeatAt)
 	}
 	if err := s.FinishBatch(ctx(t), b.ID, credit.BatchDone, "", time.Now()); err != nil {
 		t.Fatal(err)

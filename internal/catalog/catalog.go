@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -156,9 +157,12 @@ type Item struct {
 	SubjectKinds []credit.SubjectKind `json:"subject_kinds"`
 	// ReportWithinWorkdays is the deadline for reporting after the decision
 	// (7 for 双公示); 0 = no deadline.
-	ReportWithinWorkdays int      `json:"report_within_workdays"`
-	Fields               []*Field `json:"fields"`
-	Keys                 Keys     `json:"keys"`
+	ReportWithinWorkdays int `json:"report_within_workdays"`
+	// Reporters are the kinds of department that may report records of
+	// this item (courts for 失信被执行人, say); empty: any department.
+	Reporters []string `json:"reporters,omitempty"`
+	Fields    []*Field `json:"fields"`
+	Keys      Keys     `json:"keys"`
 	// IgnoredHeaders are legacy columns that are recognised but not kept
 	// (地方编码, 数据更新时间戳): keeping them would breach data minimisation,
 	// rejecting the file for them would punish old systems.
@@ -426,6 +430,36 @@ func (c *Catalog) Matter(code string) (*Matter, error) {
 		return m, nil
 	}
 	return nil, c.notFound("matter", code, keys(c.matters))
+}
+
+// MayReport says whether department dept may report records of item:
+// nil, or an error of kind Permission saying which departments may, or
+// Invalid for an unknown item.
+func (c *Catalog) MayReport(dept, item string) error {
+	const op = "catalog.MayReport"
+	it, err := c.Item(item)
+	if err != nil {
+		return credit.Wrap(op, credit.Invalid, err)
+	}
+	if len(it.Reporters) == 0 {
+		return nil
+	}
+	names := make([]string, 0, len(it.Reporters))
+	for _, k := range it.Reporters {
+		if dk := c.kinds[k]; dk != nil {
+			names = append(names, dk.Name)
+		} else {
+			names = append(names, k)
+		}
+	}
+	d, err := c.Department(dept)
+	if err != nil {
+		return credit.E(op, credit.Permission, "department %s is not in the catalogue; %s（%s）is reported only by %s", dept, it.Name, it.Code, strings.Join(names, "、"))
+	}
+	if slices.Contains(it.Reporters, d.Kind) {
+		return nil
+	}
+	return credit.E(op, credit.Permission, "%s（%s）may not report %s（%s）: it is reported only by %s", d.Name, d.Code, it.Name, it.Code, strings.Join(names, "、"))
 }
 
 // Department returns the department with the given code.

@@ -243,6 +243,11 @@ func (c *Catalog) checkItem(it *Item, l *errList) {
 		l.add(file, "%s: missing category", p)
 	}
 	checkBasis(l, file, p, it.Basis, false)
+	for _, k := range it.Reporters {
+		if c.kinds != nil && c.kinds[k] == nil {
+			l.add(file, "%s: reporters: unknown department kind %q", p, k)
+		}
+	}
 	if !contains(sharings, it.Sharing) {
 		l.add(file, "%s: sharing: unknown value %q (known: %s)", p, it.Sharing, oneOf(it.Sharing, sharings))
 	}

@@ -120,6 +120,11 @@ func (im *Importer) Prepare(ctx context.Context, req Request) (*Job, error) {
 	if err != nil {
 		return nil, credit.Wrap(op, credit.Invalid, err)
 	}
+	// A department outside the item's reporters is refused before any
+	// batch exists (every row would be refused for the same reason).
+	if err := cat.MayReport(req.Dept, it.Code); err != nil {
+		return nil, credit.Wrap(op, credit.Other, err)
+	}
 	if req.Format == "" {
 		req.Format = FormatOf(req.FileName)
 	}

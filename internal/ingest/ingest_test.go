@@ -42,6 +42,15 @@ func newImporter(t testing.TB, st credit.Store) *ingest.Importer {
 	return &ingest.Importer{Store: st, Records: svc, ChunkSize: 100}
 }
 
+// reporter is a department that may report item: a court for
+// 失信被执行人, market regulation for the rest.
+func reporter(item string) string {
+	if item == "court_defaulter" {
+		return "COURT-350100"
+	}
+	return "SAMR-350100"
+}
+
 func openSQLite(t testing.TB) credit.Store {
 	t.Helper()
 	s, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "x.db"))
@@ -106,7 +115,7 @@ func TestGeneratedFormats(t *testing.T) {
 			st := openSQLite(t)
 			im := newImporter(t, st)
 			p := writeGen(t, dir, c.item, c.format, c.enc, c.style, 250, 0)
-			j, err := im.Import(t.Context(), fileRequest(p, "SAMR-350100", c.item))
+			j, err := im.Import(t.Context(), fileRequest(p, reporter(c.item), c.item))
 			if err != nil {
 				t.Fatalf("Import: %v", err)
 			}
@@ -135,7 +144,7 @@ func TestGeneratedFormats(t *testing.T) {
 			if b.Encoding != wantEnc {
 				t.Errorf("encoding = %s, want %s", b.Encoding, wantEnc)
 			}
-			j2, err := im.Import(t.Context(), fileRequest(p, "SAMR-350100", c.item))
+			j2, err := im.Import(t.Context(), fileRequest(p, reporter(c.item), c.item))
 			if err != nil || !j2.Done || j2.Batch.ID != b.ID {
 				t.Fatalf("reimport: %+v, %v", j2, err)
 			}
@@ -180,7 +189,7 @@ func TestGeneratedErrors(t *testing.T) {
 			}
 			f.Close()
 			st := openSQLite(t)
-			j, err := newImporter(t, st).Import(t.Context(), fileRequest(p, "SAMR-350100", item))
+			j, err := newImporter(t, st).Import(t.Context(), fileRequest(p, reporter(item), item))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -295,6 +304,35 @@ func TestSameFileAtOnce(t *testing.T) {
 	}
 	if n != first.Batch.Counts.Created || n == 0 {
 		t.Fatalf("%d records for %d created", n, first.Batch.Counts.Created)
+	}
+}
+
+// TestReporters: a department outside an item's reporters (market
+// regulation sending courts' 失信被执行人) is refused before any batch
+// exists, with the reason; a single record through records is refused
+// the same way.
+func TestReporters(t *testing.T) {
+	st := openSQLite(t)
+	p := writeGen(t, t.TempDir(), "court_defaulter", "csv", "utf-8", "labels", 20, 0)
+	im := newImporter(t, st)
+	_, err := im.Import(t.Context(), fileRequest(p, "SAMR-350100", "court_defaulter"))
+	if credit.KindOf(err) != credit.Permission || !strings.Contains(err.Error(), "人民法院") {
+		t.Fatalf("market regulation importing court defaulters: %v, want a permission error naming the courts", err)
+	}
+	if bs, err := st.Batches(t.Context(), credit.BatchFilter{}); err != nil || len(bs) != 0 {
+		t.Fatalf("refused import left %d batches (%v)", len(bs), err)
+	}
+	if _, _, err := im.Records.Prepare(records.Report{Item: "court_defaulter", Dept: "TAX-350100", SubjectID: "91350100M000100Y43",
+		Fields: credit.Fields{}}, nil); credit.KindOf(err) != credit.Permission {
+		t.Fatalf("one record from the tax bureau: %v, want a permission error", err)
+	}
+	if _, _, err := im.Records.Prepare(records.Report{Item: "court_defaulter", Dept: "NO-SUCH-DEPT", SubjectID: "91350100M000100Y43",
+		Fields: credit.Fields{}}, nil); credit.KindOf(err) != credit.Permission || !strings.Contains(err.Error(), "not in the catalogue") {
+		t.Fatalf("a department the catalogue does not know: %v", err)
+	}
+	j, err := im.Import(t.Context(), fileRequest(p, "COURT-350100", "court_defaulter"))
+	if err != nil || j.Batch.Counts.Accepted == 0 {
+		t.Fatalf("the court's own import: %+v, %v", j, err)
 	}
 }
 

@@ -170,6 +170,12 @@ func (s *Service) Prepare(rep Report, latest *credit.Record) (*credit.Record, Ou
 	if rep.Dept == "" {
 		return nil, "", credit.E(op, credit.Invalid, "no reporting department")
 	}
+	// Only departments of the kinds the catalogue names may report an
+	// item (a court's 失信被执行人, say): checked here, where every fact
+	// enters a file.
+	if err := s.Catalog.MayReport(rep.Dept, it.Code); err != nil {
+		return nil, "", credit.Wrap(op, credit.Other, err)
+	}
 	now := s.now()
 	if errs := it.Validate(rep.Fields, now); len(errs) > 0 {
 		msgs := make([]string, len(errs))

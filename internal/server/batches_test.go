@@ -189,3 +189,25 @@ func TestInterruptedBatch(t *testing.T) {
 		t.Errorf("quality page: %d, %d marks 已中断, want 1", page.status, strings.Count(string(page.body), "已中断"))
 	}
 }
+
+// TestReporterRefused: a department may report only the items the
+// catalogue lets its kind report; outside them, one record and a whole
+// file are refused with 403 and the refusal is audited.
+func TestReporterRefused(t *testing.T) {
+	e := newEnv(t)
+	key := e.keys["dept"] // market regulation
+	body := e.recordBody(orgCode)
+	body["item"] = "court_defaulter"
+	r := e.do(req{method: "POST", path: "/api/v1/records", key: key, body: body})
+	if r.status != http.StatusForbidden || r.errKind(t) != "permission" || !strings.Contains(string(r.body), "人民法院") {
+		t.Fatalf("record: %d %s", r.status, r.body)
+	}
+	r = e.do(req{method: "POST", path: "/api/v1/batches?item=court_defaulter&file_name=d.csv", key: key,
+		raw: []byte("被执行人名称\n某某\n"), header: map[string]string{"Content-Type": "text/csv"}})
+	if r.status != http.StatusForbidden || r.errKind(t) != "permission" {
+		t.Fatalf("batch: %d %s", r.status, r.body)
+	}
+	if !e.auditHas(credit.AuditEntry{Actor: "t-dept", Outcome: "denied"}) {
+		t.Error("refusals not audited")
+	}
+}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -97,6 +98,9 @@ type BenchCheckOptions struct {
 	// NoSearchIndex serves as a check-only node does (serve
 	// --search-index=false): without the in-memory name index.
 	NoSearchIndex bool
+	// Pairs is how many alternating bare/Xinyong runs the single-subject
+	// phase makes (at least 1).
+	Pairs int
 	// ServerInProcess measures the single-subject phase against servers
 	// in the bench's own process instead of `xinyong serve` and a bare
 	// server started as processes of their own (as a node runs).
@@ -138,7 +142,10 @@ type BenchCheckResult struct {
 	// SingleFaults and BaselineFaults are the server process's minor page
 	// faults per request (first touches of memory), same phases.
 	SingleFaults, BaselineFaults float64
-	NoSearchIndex                bool // the server held no name index
+	// SingleP99s and BaselineP99s are every run's p99, in run order;
+	// Single and Baseline are the runs with the median p99.
+	SingleP99s, BaselineP99s []time.Duration
+	NoSearchIndex            bool // the server held no name index
 	// Plain SQL per single-subject request, same percentiles (one SELECT).
 	SQLP99 time.Duration
 	// List change → visible on another node's checks.
@@ -161,6 +168,7 @@ func runBenchCheck(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&o.LoadInProcess, "load-in-process", false, "run the single-subject load generator in the server's process (shares its Go scheduler; the default is a separate process)")
 	fs.StringVar(&o.Trace, "trace", "", "write an execution trace of the single-subject HTTP phase to this file (go tool trace); implies --server-in-process")
 	fs.BoolVar(&o.ServerInProcess, "server-in-process", false, "measure the single-subject phase against servers in the bench's own process (the default starts `xinyong serve` on the bench database and a bare server, each a process of its own)")
+	fs.IntVar(&o.Pairs, "pairs", 3, "alternating bare-handler/Xinyong runs of the single-subject phase; each side reports its median run (by p99) and every run's p99")
 	fs.DurationVar(&o.Warmup, "warmup", 5*time.Second, "unmeasured load before each single-subject phase, at the same rate, repeated until the collector has completed two cycles (at most a minute); 0 = none")
 	searchIndex := fs.Bool("search-index", true, "serve with the in-memory name index, as serve does by default; false measures a check-only node (serve --search-index=false)")
 	fs.StringVar(&o.Dir, "dir", "", "directory for the SQLite file (default: a temporary directory, removed afterwards)")
@@ -216,12 +224,22 @@ func printBenchCheck(w io.Writer, r *BenchCheckResult) {
 	row("  generator lag p50", s.LagP50, b.LagP50)
 	row("  generator lag p99", s.LagP99, b.LagP99)
 	fmt.Fprintf(w, "%-46s %14d %14d\n", "  errors", s.Errors, b.Errors)
+	fmt.Fprintf(w, "%-46s %14s %14s\n", "  p99 of each run", durations(r.SingleP99s), durations(r.BaselineP99s))
 	row("  server CPU per request", r.SingleCPU, r.BaselineCPU)
 	fmt.Fprintf(w, "%-46s %14.2f %14.2f\n", "  server page faults per request", r.SingleFaults, r.BaselineFaults)
 	fmt.Fprintf(w, "%-46s %14s\n", "plain SQL single lookup p99 (in-process)", r.SQLP99.Round(time.Microsecond))
 	fmt.Fprintf(w, "%-46s %14s\n", "list change visible on other node, median", r.VisibleMedian.Round(time.Millisecond))
 	fmt.Fprintf(w, "%-46s %14s\n", "list change visible on other node, max", r.VisibleMax.Round(time.Millisecond))
 	fmt.Fprintf(w, "%-46s %14s\n", "list change visible on writing node, max", r.VisibleLocalMax.Round(time.Microsecond))
+}
+
+// durations prints ds rounded to 0.1 ms, slash-separated.
+func durations(ds []time.Duration) string {
+	parts := make([]string, len(ds))
+	for i, d := range ds {
+		parts[i] = strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', 1, 64)
+	}
+	return strings.Join(parts, "/") + " ms"
 }
 
 // benchDBFile is the bench database's name in its directory; benchDataKey
@@ -413,7 +431,7 @@ func BenchCheck(ctx context.Context, o BenchCheckOptions, progress io.Writer) (*
 		}
 		return loadProcess(ctx, dir, addr, key, codes, o.Rate, d, progress)
 	}
-	load := func(t *loadTarget, cpu *time.Duration, faults *float64) (LoadResult, error) {
+	load := func(t *loadTarget) (r LoadResult, cpu time.Duration, faults float64, err error) {
 		// Each phase starts from the same state: the checks log of the
 		// earlier phases written, the heap collected and the freed memory
 		// returned to the system (at 1M subjects the earlier phases leave
@@ -426,7 +444,7 @@ func BenchCheck(ctx context.Context, o BenchCheckOptions, progress io.Writer) (*
 		// been running does not pay; after a cycle the freed pages are
 		// reused.
 		if err := t.flush(ctx); err != nil {
-			return LoadResult{}, err
+			return r, 0, 0, err
 		}
 		debug.FreeOSMemory()
 		if o.Warmup > 0 {
@@ -434,7 +452,7 @@ func BenchCheck(ctx context.Context, o BenchCheckOptions, progress io.Writer) (*
 			deadline := time.Now().Add(time.Minute)
 			for {
 				if _, err := run(t.addr, o.Warmup); err != nil {
-					return LoadResult{}, fmt.Errorf("warm-up: %w", err)
+					return r, 0, 0, fmt.Errorf("warm-up: %w", err)
 				}
 				n, ok := t.gcCycles()
 				if !counted || !ok || n >= start+2 || time.Now().After(deadline) {
@@ -442,77 +460,67 @@ func BenchCheck(ctx context.Context, o BenchCheckOptions, progress io.Writer) (*
 				}
 			}
 			if err := t.flush(ctx); err != nil {
-				return LoadResult{}, err
+				return r, 0, 0, err
 			}
 		}
 		cpu0, faults0 := t.cpu(), t.faults()
-		r, err := run(t.addr, o.Duration)
-		if err != nil {
-			return r, err
+		if r, err = run(t.addr, o.Duration); err != nil {
+			return r, 0, 0, err
 		}
 		// The phase's checks are written before its CPU is read: the log
 		// writer's work is part of what a check costs.
 		if err := t.flush(ctx); err != nil {
-			return r, err
+			return r, 0, 0, err
 		}
 		if n := o.Duration.Seconds() * float64(o.Rate); n > 0 && (t.child != nil || !o.LoadInProcess) {
-			*cpu = time.Duration(float64(t.cpu()-cpu0) / n)
-			*faults = float64(t.faults()-faults0) / n
+			cpu = time.Duration(float64(t.cpu()-cpu0) / n)
+			faults = float64(t.faults()-faults0) / n
 		}
-		return r, nil
+		return r, cpu, faults, nil
 	}
-	fmt.Fprintf(progress, "bench: single-subject HTTP at %d/s for %s against a bare handler\n", o.Rate, o.Duration)
-	if res.Baseline, err = load(bare, &res.BaselineCPU, &res.BaselineFaults); err != nil {
-		return nil, err
-	}
-	fmt.Fprintf(progress, "bench: bare handler p50 %s p99 %s\n", res.Baseline.P50, res.Baseline.P99)
-	fmt.Fprintf(progress, "bench: single-subject HTTP at %d/s for %s\n", o.Rate, o.Duration)
-	if o.CPUProfile != "" {
-		f, err := os.Create(o.CPUProfile)
+	// The two servers are measured in alternating pairs, so that a slow
+	// moment of the machine weighs on both; each side reports its median
+	// run (by p99) and every run's p99.
+	pairs := max(o.Pairs, 1)
+	var singles, bases []LoadResult
+	for i := range pairs {
+		fmt.Fprintf(progress, "bench: pair %d/%d: single-subject HTTP at %d/s for %s against a bare handler\n", i+1, pairs, o.Rate, o.Duration)
+		r, cpu, faults, err := load(bare)
 		if err != nil {
 			return nil, err
 		}
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return nil, err
+		bases = append(bases, r)
+		res.BaselineCPU += cpu / time.Duration(pairs)
+		res.BaselineFaults += faults / float64(pairs)
+		fmt.Fprintf(progress, "bench: bare handler p50 %s p99 %s\n", r.P50, r.P99)
+		fmt.Fprintf(progress, "bench: pair %d/%d: single-subject HTTP at %d/s for %s against Xinyong\n", i+1, pairs, o.Rate, o.Duration)
+		if i == 0 {
+			if err := startProfiles(o); err != nil {
+				return nil, err
+			}
 		}
-	}
-	if o.Trace != "" {
-		f, err := os.Create(o.Trace)
+		r, cpu, faults, err = load(srv)
+		if i == 0 {
+			if perr := stopProfiles(o); err == nil {
+				err = perr
+			}
+		}
 		if err != nil {
 			return nil, err
 		}
-		defer f.Close()
-		if err := trace.Start(f); err != nil {
-			return nil, err
-		}
+		singles = append(singles, r)
+		res.SingleCPU += cpu / time.Duration(pairs)
+		res.SingleFaults += faults / float64(pairs)
+		fmt.Fprintf(progress, "bench: Xinyong p50 %s p99 %s p99.9 %s achieved %.0f/s errors %d\n", r.P50, r.P99, r.P999, r.Rate, r.Errors)
 	}
-	if o.MemProfile != "" {
-		if err := writeHeapProfile(o.MemProfile + ".before"); err != nil {
-			return nil, err
-		}
-	}
-	res.Single, err = load(srv, &res.SingleCPU, &res.SingleFaults)
-	if o.CPUProfile != "" {
-		pprof.StopCPUProfile()
-	}
-	if o.MemProfile != "" {
-		if err := writeHeapProfile(o.MemProfile); err != nil {
-			return nil, err
-		}
-	}
-	if o.Trace != "" {
-		trace.Stop()
-	}
-	if err != nil {
-		return nil, err
-	}
+	res.Single, res.SingleP99s = medianRun(singles)
+	res.Baseline, res.BaselineP99s = medianRun(bases)
 	if err := srv.stop(); err != nil {
 		return nil, err
 	}
 
 	// Visibility of a list change on another node (a second service on
 	// the same database, polling) and on the writing node.
-	fmt.Fprintf(progress, "bench: single p50 %s p99 %s p99.9 %s achieved %.0f/s errors %d\n", res.Single.P50, res.Single.P99, res.Single.P999, res.Single.Rate, res.Single.Errors)
 	fmt.Fprintf(progress, "bench: list-change visibility\n")
 	if err := visibility(ctx, st, cat, sealer, svc, quiet, res); err != nil {
 		return nil, err
@@ -526,6 +534,71 @@ func BenchCheck(ctx context.Context, o BenchCheckOptions, progress io.Writer) (*
 	}
 	res.Logged = n
 	return res, nil
+}
+
+// traceFile is the open execution trace between startProfiles and
+// stopProfiles.
+var traceFile *os.File
+
+// startProfiles starts the profiles and trace the options ask for, of the
+// first Xinyong run of the single-subject phase.
+func startProfiles(o BenchCheckOptions) error {
+	if o.CPUProfile != "" {
+		f, err := os.Create(o.CPUProfile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			return err
+		}
+	}
+	if o.Trace != "" {
+		f, err := os.Create(o.Trace)
+		if err != nil {
+			return err
+		}
+		if err := trace.Start(f); err != nil {
+			f.Close()
+			return err
+		}
+		traceFile = f
+	}
+	if o.MemProfile != "" {
+		return writeHeapProfile(o.MemProfile + ".before")
+	}
+	return nil
+}
+
+// stopProfiles ends what startProfiles started.
+func stopProfiles(o BenchCheckOptions) error {
+	if o.CPUProfile != "" {
+		pprof.StopCPUProfile()
+	}
+	if traceFile != nil {
+		trace.Stop()
+		err := traceFile.Close()
+		traceFile = nil
+		if err != nil {
+			return err
+		}
+	}
+	if o.MemProfile != "" {
+		return writeHeapProfile(o.MemProfile)
+	}
+	return nil
+}
+
+// medianRun is the run with the median p99 (the upper one of an even
+// count) and every run's p99, in run order.
+func medianRun(runs []LoadResult) (LoadResult, []time.Duration) {
+	p99s := make([]time.Duration, len(runs))
+	for i, r := range runs {
+		p99s[i] = r.P99
+	}
+	sorted := slices.Clone(runs)
+	slices.SortFunc(sorted, func(a, b LoadResult) int { return cmp.Compare(a.P99, b.P99) })
+	return sorted[len(sorted)/2], p99s
 }
 
 // writeHeapProfile writes the allocation profile as of the last

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -180,7 +181,7 @@ func TestBenchCheckSmall(t *testing.T) {
 			var progress bytes.Buffer
 			dir := t.TempDir()
 			res, err := BenchCheck(t.Context(), BenchCheckOptions{Dir: dir, Subjects: 300, Listed: 30,
-				Duration: 300 * time.Millisecond, Rate: 200, SQLN: 100, Warmup: 100 * time.Millisecond,
+				Duration: 300 * time.Millisecond, Rate: 200, SQLN: 100, Warmup: 100 * time.Millisecond, Pairs: 2,
 				LoadInProcess: inProcess, ServerInProcess: inProcess, NoSearchIndex: !inProcess}, &progress)
 			if err != nil {
 				t.Fatalf("%v\n%s", err, progress.String())
@@ -195,6 +196,9 @@ func TestBenchCheckSmall(t *testing.T) {
 				if r.Errors != 0 || r.Rate <= 0 || r.P50 <= 0 || r.P99 < r.P50 {
 					t.Errorf("%s single-subject phase: %+v", name, r)
 				}
+			}
+			if len(res.SingleP99s) != 2 || len(res.BaselineP99s) != 2 || !slices.Contains(res.SingleP99s, res.Single.P99) || !slices.Contains(res.BaselineP99s, res.Baseline.P99) {
+				t.Errorf("two pairs: p99s %v / %v, reported %s / %s", res.SingleP99s, res.BaselineP99s, res.Single.P99, res.Baseline.P99)
 			}
 			if res.VisibleMax <= 0 || res.VisibleMax >= 10*time.Second {
 				t.Errorf("visibility on the other node: max %s", res.VisibleMax)
@@ -216,11 +220,29 @@ func TestBenchCheckSmall(t *testing.T) {
 			var out bytes.Buffer
 			printBenchCheck(&out, res)
 			t.Logf("report:\n%s", out.String())
-			for _, want := range []string{"bare handler", "generator lag p99", "index / SQL"} {
+			for _, want := range []string{"bare handler", "generator lag p99", "index / SQL", "p99 of each run"} {
 				if !strings.Contains(out.String(), want) {
 					t.Errorf("report lacks %q:\n%s", want, out.String())
 				}
 			}
 		})
+	}
+}
+
+func TestMedianRun(t *testing.T) {
+	ms := func(n int) time.Duration { return time.Duration(n) * time.Millisecond }
+	runs := []LoadResult{{P99: ms(9), Rate: 1}, {P99: ms(2), Rate: 2}, {P99: ms(5), Rate: 3}, {P99: ms(7), Rate: 4}}
+	got, p99s := medianRun(runs[:3])
+	if got.Rate != 3 || !slices.Equal(p99s, []time.Duration{ms(9), ms(2), ms(5)}) {
+		t.Errorf("three runs: median %+v, p99s %v", got, p99s)
+	}
+	if got, _ := medianRun(runs); got.Rate != 4 { // 2, 5, 7, 9: the upper middle
+		t.Errorf("four runs: median %+v", got)
+	}
+	if got, _ := medianRun(runs[:1]); got.Rate != 1 {
+		t.Errorf("one run: %+v", got)
+	}
+	if d := durations([]time.Duration{ms(2), 1500 * time.Microsecond}); d != "2.0/1.5 ms" {
+		t.Errorf("durations = %q", d)
 	}
 }

@@ -136,7 +136,7 @@ func New(cfg Config) (*API, error) {
 		cfg.Publish = publish.New(cfg.Catalog, cfg.Now)
 	}
 	if cfg.LoginGuard == nil {
-		cfg.LoginGuard = &auth.LoginGuard{Now: cfg.Now}
+		cfg.LoginGuard = &auth.LoginGuard{Now: cfg.Now, Store: cfg.Store}
 	}
 	a := &API{
 		cfg:      cfg,

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"regexp"
 	"strings"
 	"sync"
@@ -108,8 +109,12 @@ const errLogin = "wrong account name or password"
 // without looking at the password.
 func (a *Accounts) Login(ctx context.Context, name, password, client string) (string, *credit.Session, *credit.Account, error) {
 	const op = "auth.Login"
-	if err := a.Guard.Check(name, client); err != nil {
-		return "", nil, nil, credit.E(op, credit.RateLimited, "%w", err)
+	if err := a.Guard.Check(ctx, name, client); err != nil {
+		var lo *LockedOut
+		if errors.As(err, &lo) {
+			return "", nil, nil, credit.E(op, credit.RateLimited, "%w", err)
+		}
+		return "", nil, nil, credit.Wrap(op, credit.Other, err)
 	}
 	acc, err := a.Store.Account(ctx, strings.TrimSpace(name))
 	if err != nil && !credit.Is(credit.NotFound, err) {
@@ -124,10 +129,16 @@ func (a *Accounts) Login(ctx context.Context, name, password, client string) (st
 		return "", nil, nil, credit.Wrap(op, credit.Internal, verr)
 	}
 	if acc == nil || acc.PassHash == "" || !ok {
-		a.Guard.Failed(name, client)
+		// A failure that cannot be counted fails the login as unavailable
+		// rather than letting uncounted guesses through.
+		if err := a.Guard.Failed(ctx, name, client); err != nil {
+			return "", nil, nil, credit.Wrap(op, credit.Other, err)
+		}
 		return "", nil, nil, credit.E(op, credit.Unauthenticated, errLogin)
 	}
-	a.Guard.Succeeded(name)
+	if err := a.Guard.Succeeded(ctx, name); err != nil {
+		return "", nil, nil, credit.Wrap(op, credit.Other, err)
+	}
 	if acc.Disabled {
 		return "", nil, nil, credit.E(op, credit.Unauthenticated, "account %s is disabled", acc.Name)
 	}

@@ -1,11 +1,14 @@
 package auth
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/xinyong/xinyong/internal/credit"
 )
 
 // LoginGuard slows password guessing. It counts failed logins per account
@@ -18,9 +21,10 @@ import (
 // is configured as trusted (serve --trusted-proxies); otherwise every
 // client shares the proxy's address and its limit.
 //
-// The counts live in each node's memory: behind a load balancer a guesser
-// gets the limit on every node, which still bounds it to a handful of
-// guesses per account per quarter hour instead of thousands. Refusing by
+// With Store set (serve sets the platform's store) the failures are kept
+// in the database, so the limits hold across every node of a cluster and
+// over restarts. Without it they live in this process's memory: behind a
+// load balancer a guesser then gets the limit on every node. Refusing by
 // name lets anyone hold an account's password logins back for a window
 // (API keys keep working); the per-address limit alone would not stop a
 // guesser with many addresses, so both are kept.
@@ -30,9 +34,12 @@ type LoginGuard struct {
 	MaxPerAccount, MaxPerClient int
 	Window                      time.Duration
 	Now                         func() time.Time
+	// Store, when set, keeps the failures where every node sees them.
+	Store credit.LoginFailureStore
 
-	mu    sync.Mutex
-	fails map[string][]time.Time // "a:" + name or "c:" + address → failure times, oldest first
+	mu        sync.Mutex
+	fails     map[string][]time.Time // in memory: "a:" + name or "c:" + address → failure times, oldest first
+	lastPrune time.Time              // with Store: when old failures were last deleted
 }
 
 // Defaults of LoginGuard.
@@ -89,20 +96,38 @@ func guardName(name string) string {
 }
 
 // Check returns a *LockedOut if a login for name from client must be
-// refused now, or nil. A nil guard allows everything.
-func (g *LoginGuard) Check(name, client string) error {
+// refused now, or nil; with Store, an error if the store cannot say. A
+// nil guard allows everything.
+func (g *LoginGuard) Check(ctx context.Context, name, client string) error {
 	if g == nil {
 		return nil
 	}
 	perAccount, perClient, window, now := g.limits()
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if w := g.blocked(guardName(name), perAccount, window, now); w > 0 {
-		return &LockedOut{Wait: w, By: "account"}
+	type limit struct {
+		key, by string
+		max     int
 	}
+	limits := []limit{{guardName(name), "account", perAccount}}
 	if client != "" {
-		if w := g.blocked("c:"+client, perClient, window, now); w > 0 {
-			return &LockedOut{Wait: w, By: "client"}
+		limits = append(limits, limit{"c:" + client, "client", perClient})
+	}
+	for _, l := range limits {
+		var w time.Duration
+		if g.Store != nil {
+			ts, err := g.Store.LoginFailures(ctx, l.key, now.Add(-window), l.max)
+			if err != nil {
+				return credit.Wrap("auth.LoginGuard", credit.Unavailable, err)
+			}
+			if len(ts) >= l.max { // newest first: the max-th newest must age out
+				w = ts[l.max-1].Add(window).Sub(now)
+			}
+		} else {
+			g.mu.Lock()
+			w = g.blocked(l.key, l.max, window, now)
+			g.mu.Unlock()
+		}
+		if w > 0 {
+			return &LockedOut{Wait: w, By: l.by}
 		}
 	}
 	return nil
@@ -134,11 +159,34 @@ func (g *LoginGuard) prune(key string, window time.Duration, now time.Time) []ti
 }
 
 // Failed counts a failed login for name from client.
-func (g *LoginGuard) Failed(name, client string) {
+func (g *LoginGuard) Failed(ctx context.Context, name, client string) error {
 	if g == nil {
-		return
+		return nil
 	}
 	perAccount, perClient, window, now := g.limits()
+	if g.Store != nil {
+		keys := []string{guardName(name)}
+		if client != "" {
+			keys = append(keys, "c:"+client)
+		}
+		if err := g.Store.AddLoginFailures(ctx, now, keys...); err != nil {
+			return credit.Wrap("auth.LoginGuard", credit.Unavailable, err)
+		}
+		// Failures older than the window count for nothing: delete them
+		// once a window, from whichever node fails a login.
+		g.mu.Lock()
+		due := now.Sub(g.lastPrune) >= window
+		if due {
+			g.lastPrune = now
+		}
+		g.mu.Unlock()
+		if due {
+			if _, err := g.Store.PruneLoginFailures(ctx, now.Add(-window)); err != nil {
+				return credit.Wrap("auth.LoginGuard", credit.Unavailable, err)
+			}
+		}
+		return nil
+	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.fails == nil {
@@ -159,6 +207,7 @@ func (g *LoginGuard) Failed(name, client string) {
 	if client != "" {
 		g.add("c:"+client, perClient, window, now)
 	}
+	return nil
 }
 
 // add records a failure, keeping at most max times (older ones cannot
@@ -172,11 +221,18 @@ func (g *LoginGuard) add(key string, max int, window time.Duration, now time.Tim
 }
 
 // Succeeded clears name's failures; the address's stay counted.
-func (g *LoginGuard) Succeeded(name string) {
+func (g *LoginGuard) Succeeded(ctx context.Context, name string) error {
 	if g == nil {
-		return
+		return nil
+	}
+	if g.Store != nil {
+		if err := g.Store.ClearLoginFailures(ctx, guardName(name)); err != nil {
+			return credit.Wrap("auth.LoginGuard", credit.Unavailable, err)
+		}
+		return nil
 	}
 	g.mu.Lock()
 	delete(g.fails, guardName(name))
 	g.mu.Unlock()
+	return nil
 }

@@ -9,12 +9,26 @@ import (
 	"github.com/xinyong/xinyong/internal/credit"
 )
 
+// TestLoginGuard runs the same guesses against a guard counting in
+// memory and one counting in the store.
 func TestLoginGuard(t *testing.T) {
-	now := time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)
-	g := &auth.LoginGuard{Now: func() time.Time { return now }}
+	for _, shared := range []bool{false, true} {
+		t.Run(map[bool]string{false: "memory", true: "store"}[shared], func(t *testing.T) {
+			now := time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)
+			g := &auth.LoginGuard{Now: func() time.Time { return now }}
+			if shared {
+				g.Store = openStore(t)
+			}
+			testLoginGuard(t, g, &now)
+		})
+	}
+}
+
+func testLoginGuard(t *testing.T, g *auth.LoginGuard, now *time.Time) {
+	ctx := t.Context()
 	locked := func(name, client string) *auth.LockedOut {
 		t.Helper()
-		err := g.Check(name, client)
+		err := g.Check(ctx, name, client)
 		if err == nil {
 			return nil
 		}
@@ -24,14 +38,20 @@ func TestLoginGuard(t *testing.T) {
 		}
 		return lo
 	}
+	fail := func(name, client string) {
+		t.Helper()
+		if err := g.Failed(ctx, name, client); err != nil {
+			t.Fatalf("Failed: %v", err)
+		}
+	}
 	for i := 0; i < 4; i++ {
-		g.Failed("rev", "192.0.2.1")
-		now = now.Add(time.Minute)
+		fail("rev", "192.0.2.1")
+		*now = now.Add(time.Minute)
 	}
 	if lo := locked("rev", "192.0.2.1"); lo != nil {
 		t.Fatalf("locked after 4 failures: %v", lo)
 	}
-	g.Failed("  rev ", "192.0.2.1") // the name as Login looks it up
+	fail("  rev ", "192.0.2.1") // the name as Login looks it up
 	lo := locked("rev", "192.0.2.9")
 	if lo == nil || lo.By != "account" || lo.Wait != 11*time.Minute {
 		t.Fatalf("after 5 failures: %+v, want locked by account for 11 min (15 from the first failure, 4 min ago)", lo)
@@ -39,22 +59,24 @@ func TestLoginGuard(t *testing.T) {
 	if lo := locked("other", "192.0.2.1"); lo != nil {
 		t.Fatalf("another account from the same address: %v", lo)
 	}
-	now = now.Add(11 * time.Minute)
+	*now = now.Add(11 * time.Minute)
 	if lo := locked("rev", "192.0.2.1"); lo != nil {
 		t.Fatalf("the first failure aged out: %v", lo)
 	}
-	g.Failed("rev", "192.0.2.1")
+	fail("rev", "192.0.2.1")
 	if lo := locked("rev", "192.0.2.1"); lo == nil {
 		t.Fatal("5 failures in the window again: not locked")
 	}
-	g.Succeeded("rev")
+	if err := g.Succeeded(ctx, "rev"); err != nil {
+		t.Fatal(err)
+	}
 	if lo := locked("rev", "192.0.2.1"); lo != nil {
 		t.Fatalf("after a success: %v", lo)
 	}
 
 	// One address guessing many accounts.
 	for i := 0; i < 20; i++ {
-		g.Failed("user"+string(rune('a'+i)), "198.51.100.7")
+		fail("user"+string(rune('a'+i)), "198.51.100.7")
 	}
 	if lo := locked("fresh", "198.51.100.7"); lo == nil || lo.By != "client" {
 		t.Fatalf("20 failures from one address: %+v, want locked by client", lo)
@@ -63,9 +85,49 @@ func TestLoginGuard(t *testing.T) {
 		t.Fatalf("another address: %v", lo)
 	}
 	var nilGuard *auth.LoginGuard
-	nilGuard.Failed("x", "y")
-	if err := nilGuard.Check("x", "y"); err != nil {
+	if err := nilGuard.Failed(ctx, "x", "y"); err != nil {
 		t.Fatalf("nil guard: %v", err)
+	}
+	if err := nilGuard.Check(ctx, "x", "y"); err != nil {
+		t.Fatalf("nil guard: %v", err)
+	}
+}
+
+// TestLoginGuardShared: with the failures in the store, guesses made
+// through one node count on another and survive a restart, and failures
+// older than the window are deleted.
+func TestLoginGuardShared(t *testing.T) {
+	st := openStore(t)
+	ctx := t.Context()
+	now := time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	nodeA := &auth.LoginGuard{Now: clock, Store: st}
+	nodeB := &auth.LoginGuard{Now: clock, Store: st}
+	for i := 0; i < 3; i++ {
+		if err := nodeA.Failed(ctx, "rev", "192.0.2.1"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 0; i < 2; i++ {
+		if err := nodeB.Failed(ctx, "rev", "192.0.2.2"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	restarted := &auth.LoginGuard{Now: clock, Store: st}
+	var lo *auth.LockedOut
+	if err := restarted.Check(ctx, "rev", "192.0.2.3"); !errors.As(err, &lo) || lo.By != "account" {
+		t.Fatalf("5 failures over two nodes, checked on a restarted node: %v, want locked by account", err)
+	}
+	// A window later the next failure prunes the old ones.
+	now = now.Add(16 * time.Minute)
+	if err := nodeA.Failed(ctx, "someone", "192.0.2.9"); err != nil {
+		t.Fatal(err)
+	}
+	if ts, err := st.LoginFailures(ctx, "a:rev", time.Time{}, 100); err != nil || len(ts) != 0 {
+		t.Fatalf("failures left after the window: %v, %v", ts, err)
+	}
+	if err := nodeB.Check(ctx, "rev", "192.0.2.1"); err != nil {
+		t.Fatalf("after the window: %v", err)
 	}
 }
 

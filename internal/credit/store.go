@@ -64,6 +64,7 @@ type Store interface {
 	SessionByHash(ctx context.Context, hash string, now time.Time) (*Session, error)
 	// DeleteSession ends a session.
 	DeleteSession(ctx context.Context, hash string) error
+	LoginFailureStore
 
 	// AppendAudit writes an audit entry.
 	AppendAudit(ctx context.Context, e *AuditEntry) error
@@ -80,4 +81,20 @@ type AuditFilter struct {
 	Target string
 	Since  time.Time
 	Limit  int
+}
+
+// LoginFailureStore keeps failed password logins where every node sees
+// them, so that a limit on guesses holds across a cluster and restarts.
+// Keys name what is counted (an account name, a client address).
+type LoginFailureStore interface {
+	// AddLoginFailures records a failure at at under each key.
+	AddLoginFailures(ctx context.Context, at time.Time, keys ...string) error
+	// LoginFailures returns the times of key's failures after since,
+	// newest first, at most limit.
+	LoginFailures(ctx context.Context, key string, since time.Time, limit int) ([]time.Time, error)
+	// ClearLoginFailures forgets key's failures.
+	ClearLoginFailures(ctx context.Context, key string) error
+	// PruneLoginFailures forgets failures at or before before and returns
+	// how many.
+	PruneLoginFailures(ctx context.Context, before time.Time) (int, error)
 }

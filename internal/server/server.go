@@ -131,7 +131,7 @@ func New(d Deps) (http.Handler, error) {
 		d.Marks = workflow.PublishMarks{S: d.Workflow}
 	}
 	if d.LoginGuard == nil {
-		d.LoginGuard = &auth.LoginGuard{Now: d.Now}
+		d.LoginGuard = &auth.LoginGuard{Now: d.Now, Store: d.Store}
 	}
 	a, err := api.New(api.Config{
 		Store: d.Store, Catalog: d.Catalog, Records: d.Records, Sealer: d.Sealer,

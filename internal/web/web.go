@@ -97,7 +97,7 @@ func New(cfg Config) (*Portal, error) {
 		cfg.Records = &records.Service{Store: cfg.Store, Catalog: cfg.Catalog, Now: cfg.Now}
 	}
 	if cfg.LoginGuard == nil {
-		cfg.LoginGuard = &auth.LoginGuard{Now: cfg.Now}
+		cfg.LoginGuard = &auth.LoginGuard{Now: cfg.Now, Store: cfg.Store}
 	}
 	p := &Portal{
 		cfg:      cfg,

@@ -43,6 +43,7 @@ func Run(t *testing.T, open func(t *testing.T) credit.Store) {
 		{"Accounts", testAccounts},
 		{"APIKeys", testAPIKeys},
 		{"Sessions", testSessions},
+		{"LoginFailures", testLoginFailures},
 		{"Audit", testAudit},
 		{"Migrate", testMigrate},
 		{"Times", testTimes},
@@ -873,4 +874,39 @@ func BenchmarkAppendRecords(b *testing.B, s credit.Store) {
 		}
 	}
 	b.ReportMetric(float64(n*size)/b.Elapsed().Seconds(), "records/s")
+}
+
+func testLoginFailures(t *testing.T, s credit.Store) {
+	t0 := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	for i := range 4 {
+		if err := s.AddLoginFailures(ctx(t), t0.Add(time.Duration(i)*time.Minute), "a:张三", "c:192.0.2.7"); err != nil {
+			t.Fatalf("AddLoginFailures: %v", err)
+		}
+	}
+	if err := s.AddLoginFailures(ctx(t), t0, "a:李四"); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.LoginFailures(ctx(t), "a:张三", t0, 10) // after t0: three
+	if err != nil || len(got) != 3 || !got[0].Equal(t0.Add(3*time.Minute)) || !got[2].Equal(t0.Add(time.Minute)) {
+		t.Fatalf("LoginFailures(after t0) = %v, %v; want the last three, newest first", got, err)
+	}
+	if got, _ := s.LoginFailures(ctx(t), "c:192.0.2.7", t0.Add(-time.Second), 2); len(got) != 2 || !got[0].Equal(t0.Add(3*time.Minute)) {
+		t.Fatalf("LoginFailures(limit 2) = %v", got)
+	}
+	if err := s.ClearLoginFailures(ctx(t), "a:张三"); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.LoginFailures(ctx(t), "a:张三", time.Time{}, 10); len(got) != 0 {
+		t.Fatalf("after ClearLoginFailures: %v", got)
+	}
+	if got, _ := s.LoginFailures(ctx(t), "c:192.0.2.7", time.Time{}, 10); len(got) != 4 {
+		t.Fatalf("clearing the account cleared the address: %v", got)
+	}
+	n, err := s.PruneLoginFailures(ctx(t), t0.Add(time.Minute))
+	if err != nil || n != 3 { // the address's t0 and t0+1m, 李四's t0
+		t.Fatalf("PruneLoginFailures = %d, %v; want 3", n, err)
+	}
+	if got, _ := s.LoginFailures(ctx(t), "c:192.0.2.7", time.Time{}, 10); len(got) != 2 {
+		t.Fatalf("after pruning: %v", got)
+	}
 }

@@ -275,8 +275,16 @@ func (j *Job) heartbeat(ctx context.Context) (stop func()) {
 	}
 	done := make(chan struct{})
 	finished := make(chan struct{})
+	beat := func() {
+		if err := j.im.Store.BatchAlive(ctx, j.Batch.ID, j.im.Records.Now()); err != nil && ctx.Err() == nil {
+			j.im.logger().Warn("batch heartbeat not recorded", "batch", j.Batch.ID, "err", err)
+		}
+	}
 	go func() {
 		defer close(finished)
+		// At once: a resumed batch stops reading as interrupted now, not
+		// at its first chunk.
+		beat()
 		t := time.NewTicker(every)
 		defer t.Stop()
 		for {
@@ -286,9 +294,7 @@ func (j *Job) heartbeat(ctx context.Context) (stop func()) {
 			case <-ctx.Done():
 				return
 			case <-t.C:
-				if err := j.im.Store.BatchAlive(ctx, j.Batch.ID, j.im.Records.Now()); err != nil && ctx.Err() == nil {
-					j.im.logger().Warn("batch heartbeat not recorded", "batch", j.Batch.ID, "err", err)
-				}
+				beat()
 			}
 		}
 	}()

@@ -458,9 +458,7 @@ func (p *Portal) loginForm(w http.ResponseWriter, r *http.Request) {
 }
 
 func (p *Portal) login(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	if err := r.ParseForm(); err != nil {
-		http.Error(w, "bad form", http.StatusBadRequest)
+	if !parseForm(w, r, 64<<10) {
 		return
 	}
 	name := strings.TrimSpace(r.PostForm.Get("name"))

@@ -337,12 +337,28 @@ func (p *Portal) filed(w http.ResponseWriter, r *http.Request, pr auth.Principal
 	if msg, ok := p.attach(r, pr, c.ID); !ok {
 		v.WF.Message = msg
 	}
-	if err := p.audit.Read(r.Context(), pr, action, pr.Account.Subject, "", remote(r)); err != nil {
-		// The case is filed and its tracking code must be shown; the
-		// missing audit entry is an operator's matter.
-		p.log.Error("filing not audited", "action", action, "case", c.ID, "err", err)
-	}
+	p.audited(r, pr, action, pr.Account.Subject)
 	p.filedPage(w, r, v, c, code)
+}
+
+// audited records an action that has already taken effect. Its page must
+// still be shown (a filing's tracking code, say), so a failure to write
+// the audit entry is logged for the operator rather than shown.
+func (p *Portal) audited(r *http.Request, pr auth.Principal, action, target string) {
+	if err := p.audit.Read(r.Context(), pr, action, target, "", remote(r)); err != nil {
+		p.log.Error("action taken but not audited", "action", action, "target", target, "err", err)
+	}
+}
+
+// parseForm reads a url-encoded form of at most limit bytes, answering 400
+// if it cannot.
+func parseForm(w http.ResponseWriter, r *http.Request, limit int64) bool {
+	r.Body = http.MaxBytesReader(w, r.Body, limit)
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, "bad form", http.StatusBadRequest)
+		return false
+	}
+	return true
 }
 
 func (p *Portal) objectionFile(w http.ResponseWriter, r *http.Request) {
@@ -496,15 +512,19 @@ func (p *Portal) renderTrack(w http.ResponseWriter, r *http.Request, v *view, c 
 	p.render(w, r, http.StatusOK, "track", v, func(v *view) { v.Title, v.WF = v.T["track_title"], wv })
 }
 
+// trackPosted reads a posted tracking-code form and finds its case.
+func (p *Portal) trackPosted(w http.ResponseWriter, r *http.Request, v *view) (c *credit.Case, code string, ok bool) {
+	if !parseForm(w, r, 64<<10) {
+		return nil, "", false
+	}
+	code = r.PostForm.Get("code")
+	c, ok = p.trackCase(w, r, v, code)
+	return c, code, ok
+}
+
 func (p *Portal) trackShow(w http.ResponseWriter, r *http.Request) {
 	v := p.newView(w, r, p.principal(r))
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	if err := r.ParseForm(); err != nil {
-		http.Error(w, "bad form", http.StatusBadRequest)
-		return
-	}
-	code := r.PostForm.Get("code")
-	c, ok := p.trackCase(w, r, v, code)
+	c, code, ok := p.trackPosted(w, r, v)
 	if !ok {
 		return
 	}
@@ -530,20 +550,14 @@ func (p *Portal) trackUpload(w http.ResponseWriter, r *http.Request) {
 	msg, ok := p.attach(r, up, c.ID)
 	if ok {
 		msg = v.T["track_uploaded"]
-		_ = p.audit.Read(r.Context(), up, "case.file.add", "case:"+c.ID, "", remote(r))
+		p.audited(r, up, "case.file.add", "case:"+c.ID)
 	}
 	p.renderTrack(w, r, v, c, code, msg)
 }
 
 func (p *Portal) trackSupplement(w http.ResponseWriter, r *http.Request) {
 	v := p.newView(w, r, p.principal(r))
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	if err := r.ParseForm(); err != nil {
-		http.Error(w, "bad form", http.StatusBadRequest)
-		return
-	}
-	code := r.PostForm.Get("code")
-	c, ok := p.trackCase(w, r, v, code)
+	c, code, ok := p.trackPosted(w, r, v)
 	if !ok {
 		return
 	}
@@ -556,7 +570,11 @@ func (p *Portal) trackSupplement(w http.ResponseWriter, r *http.Request) {
 		}
 		msg = auth.RedactIDs(innermost(err))
 	}
-	c, _ = p.wf().Case(r.Context(), c.ID)
+	c, err := p.wf().Case(r.Context(), c.ID)
+	if err != nil {
+		p.fail(w, r, v, err)
+		return
+	}
 	p.renderTrack(w, r, v, c, code, msg)
 }
 
@@ -718,9 +736,7 @@ func (p *Portal) caseAction(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := p.newView(w, r, pr)
-	r.Body = http.MaxBytesReader(w, r.Body, 256<<10)
-	if err := r.ParseForm(); err != nil {
-		http.Error(w, "bad form", http.StatusBadRequest)
+	if !parseForm(w, r, 256<<10) {
 		return
 	}
 	c, ok := p.loadCase(w, r, pr, v)
@@ -777,13 +793,16 @@ func (p *Portal) caseAction(w http.ResponseWriter, r *http.Request) {
 		switch credit.KindOf(err) {
 		case credit.Invalid, credit.Conflict, credit.Permission:
 			v.WF = &wfView{Message: auth.RedactIDs(innermost(err))}
-			c, _ = p.wf().Case(ctx, c.ID)
+			if c, err = p.wf().Case(ctx, c.ID); err != nil {
+				p.fail(w, r, v, err)
+				return
+			}
 			p.renderCase(w, r, v, pr, c, http.StatusUnprocessableEntity)
 		default:
 			p.fail(w, r, v, err)
 		}
 		return
 	}
-	_ = p.audit.Read(ctx, pr, "case.act", "case:"+c.ID, "", remote(r))
+	p.audited(r, pr, "case.act", "case:"+c.ID)
 	http.Redirect(w, r, "/console/cases/"+c.ID, http.StatusSeeOther)
 }

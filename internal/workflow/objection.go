@@ -117,11 +117,8 @@ func (s *Service) target(c *credit.Case) Target {
 // marked and the measures based on it are suspended.
 func (s *Service) AcceptObjection(ctx context.Context, a Actor, id string) error {
 	const op = "workflow.AcceptObjection"
-	c, err := s.load(ctx, op, id, credit.CaseObjection, StateRouted)
+	c, err := s.loadToDecide(ctx, op, a, id, credit.CaseObjection, StateRouted)
 	if err != nil {
-		return err
-	}
-	if err := mayDecide(op, c, a); err != nil {
 		return err
 	}
 	due, err := s.deadline(s.now(), s.verifyDays(c.Domain))
@@ -149,11 +146,8 @@ func (s *Service) refuse(ctx context.Context, op string, a Actor, id, reason str
 	if strings.TrimSpace(reason) == "" {
 		return credit.E(op, credit.Invalid, "a refusal must state its reasons")
 	}
-	c, err := s.load(ctx, op, id, kind, from...)
+	c, err := s.loadToDecide(ctx, op, a, id, kind, from...)
 	if err != nil {
-		return err
-	}
-	if err := mayDecide(op, c, a); err != nil {
 		return err
 	}
 	return s.advance(ctx, c, a, "refuse", StateRefused, clip(reason, 4000), time.Time{}, nil)
@@ -182,14 +176,10 @@ func (s *Service) Extend(ctx context.Context, a Actor, id, reason string) error 
 	if err := mayDecide(op, c, a); err != nil {
 		return err
 	}
-	evs, err := s.cfg.Store.CaseEvents(ctx, id)
-	if err != nil {
+	if ev, err := s.firstEvent(ctx, id, actionExtend); err != nil {
 		return err
-	}
-	for _, ev := range evs {
-		if ev.Action == actionExtend {
-			return credit.E(op, credit.Conflict, "case %s was already extended once", id)
-		}
+	} else if ev != nil {
+		return credit.E(op, credit.Conflict, "case %s was already extended once", id)
 	}
 	due, err := s.cal.Add(c.Due, days)
 	if err != nil {
@@ -213,11 +203,8 @@ func (s *Service) UpholdObjection(ctx context.Context, a Actor, id string, d Dec
 	if strings.TrimSpace(d.Reason) == "" {
 		return credit.E(op, credit.Invalid, "state the finding")
 	}
-	c, err := s.load(ctx, op, id, credit.CaseObjection, StateVerifying)
+	c, err := s.loadToDecide(ctx, op, a, id, credit.CaseObjection, StateVerifying)
 	if err != nil {
-		return err
-	}
-	if err := mayDecide(op, c, a); err != nil {
 		return err
 	}
 	data := map[string]string{}
@@ -265,11 +252,8 @@ func (s *Service) DismissObjection(ctx context.Context, a Actor, id, reason stri
 	if strings.TrimSpace(reason) == "" {
 		return credit.E(op, credit.Invalid, "a dismissal must state its reasons")
 	}
-	c, err := s.load(ctx, op, id, credit.CaseObjection, StateVerifying)
+	c, err := s.loadToDecide(ctx, op, a, id, credit.CaseObjection, StateVerifying)
 	if err != nil {
-		return err
-	}
-	if err := mayDecide(op, c, a); err != nil {
 		return err
 	}
 	if err := s.advance(ctx, c, a, "dismiss", StateDismissed, clip(reason, 4000), time.Time{}, nil); err != nil {

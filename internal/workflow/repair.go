@@ -223,21 +223,14 @@ func (s *Service) RequestMaterials(ctx context.Context, a Actor, id string, miss
 	if len(items) == 0 {
 		return credit.E(op, credit.Invalid, "list the missing materials")
 	}
-	c, err := s.load(ctx, op, id, credit.CaseRepair, StateRouted)
+	c, err := s.loadToDecide(ctx, op, a, id, credit.CaseRepair, StateRouted)
 	if err != nil {
 		return err
 	}
-	if err := mayDecide(op, c, a); err != nil {
+	if ev, err := s.firstEvent(ctx, id, actionMaterials); err != nil {
 		return err
-	}
-	evs, err := s.cfg.Store.CaseEvents(ctx, id)
-	if err != nil {
-		return err
-	}
-	for _, ev := range evs {
-		if ev.Action == actionMaterials {
-			return credit.E(op, credit.Conflict, "missing materials were already asked for on %s: they must be asked for in one notice (一次性告知)", dateStr(ev.At))
-		}
+	} else if ev != nil {
+		return credit.E(op, credit.Conflict, "missing materials were already asked for on %s: they must be asked for in one notice (一次性告知)", dateStr(ev.At))
 	}
 	return s.advance(ctx, c, a, actionMaterials, StateAwaiting, "", time.Time{}, map[string]string{"missing": strings.Join(items, "\n")})
 }
@@ -260,11 +253,8 @@ func (s *Service) Supplement(ctx context.Context, a Actor, id, note string) erro
 // AcceptRepair accepts an application for decision.
 func (s *Service) AcceptRepair(ctx context.Context, a Actor, id string) error {
 	const op = "workflow.AcceptRepair"
-	c, err := s.load(ctx, op, id, credit.CaseRepair, StateRouted)
+	c, err := s.loadToDecide(ctx, op, a, id, credit.CaseRepair, StateRouted)
 	if err != nil {
-		return err
-	}
-	if err := mayDecide(op, c, a); err != nil {
 		return err
 	}
 	due, err := s.deadline(s.now(), s.rules.RepairDecide)
@@ -286,11 +276,8 @@ func (s *Service) RefuseRepair(ctx context.Context, a Actor, id, reason string) 
 // marked for recompute.
 func (s *Service) ApproveRepair(ctx context.Context, a Actor, id, note string) error {
 	const op = "workflow.ApproveRepair"
-	c, err := s.load(ctx, op, id, credit.CaseRepair, StateReviewing)
+	c, err := s.loadToDecide(ctx, op, a, id, credit.CaseRepair, StateReviewing)
 	if err != nil {
-		return err
-	}
-	if err := mayDecide(op, c, a); err != nil {
 		return err
 	}
 	if s.cfg.Lists != nil {
@@ -320,11 +307,8 @@ func (s *Service) FalseCommitment(ctx context.Context, a Actor, id, docNo, reaso
 	if strings.TrimSpace(reason) == "" || strings.TrimSpace(docNo) == "" {
 		return nil, credit.E(op, credit.Invalid, "give the finding's document number and its grounds")
 	}
-	c, err := s.load(ctx, op, id, credit.CaseRepair, StateRepaired, StateReviewing, StateRouted)
+	c, err := s.loadToDecide(ctx, op, a, id, credit.CaseRepair, StateRepaired, StateReviewing, StateRouted)
 	if err != nil {
-		return nil, err
-	}
-	if err := mayDecide(op, c, a); err != nil {
 		return nil, err
 	}
 	subj, err := s.cfg.Store.Subject(ctx, c.SubjectID)

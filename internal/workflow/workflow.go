@@ -273,6 +273,34 @@ func (s *Service) load(ctx context.Context, op, id string, kind credit.CaseKind,
 	return nil, credit.E(op, credit.Conflict, "case %s is %s; this step needs it to be %s", id, c.State, strings.Join(states, " or "))
 }
 
+// loadToDecide is load for a step that only the deciding unit (or the
+// credit office) may take.
+func (s *Service) loadToDecide(ctx context.Context, op string, a Actor, id string, kind credit.CaseKind, states ...string) (*credit.Case, error) {
+	c, err := s.load(ctx, op, id, kind, states...)
+	if err != nil {
+		return nil, err
+	}
+	if err := mayDecide(op, c, a); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// firstEvent returns the case's first event with action (for steps that
+// may be taken once), or nil.
+func (s *Service) firstEvent(ctx context.Context, id, action string) (*credit.CaseEvent, error) {
+	evs, err := s.cfg.Store.CaseEvents(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	for i := range evs {
+		if evs[i].Action == action {
+			return &evs[i], nil
+		}
+	}
+	return nil, nil
+}
+
 // mayDecide checks that the actor is the deciding unit (or the credit office).
 func mayDecide(op string, c *credit.Case, a Actor) error {
 	if a.staff() || (a.Role == credit.RoleDept && a.Dept != "" && a.Dept == c.Unit) {

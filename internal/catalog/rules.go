@@ -210,6 +210,21 @@ func kindOfLabel(v string) credit.SubjectKind {
 	return ""
 }
 
+// SubjectKindLabel is the national subject category (行政相对人类别) a
+// record names for a subject of kind k, the inverse of the mapping above;
+// an unknown kind is given as it is.
+func SubjectKindLabel(k credit.SubjectKind) string {
+	switch k {
+	case credit.Organisation:
+		return "法人及非法人组织"
+	case credit.IndividualBusiness:
+		return "个体工商户"
+	case credit.Person:
+		return "自然人"
+	}
+	return string(k)
+}
+
 // Severity classifies a record under the rules of domain ("" = default).
 // The severity of a multi-type penalty is that of its most severe type;
 // a type no rule recognises counts as the item's default severity, and so

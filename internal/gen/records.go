@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/xinyong/xinyong/internal/catalog"
 	"github.com/xinyong/xinyong/internal/credit"
 	"github.com/xinyong/xinyong/internal/uscc"
 )
@@ -169,16 +170,6 @@ func trimPlace(name string) string {
 	return name
 }
 
-func kindLabel(k credit.SubjectKind) string {
-	switch k {
-	case credit.IndividualBusiness:
-		return "个体工商户"
-	case credit.Person:
-		return "自然人"
-	}
-	return "法人及非法人组织"
-}
-
 func day(t time.Time) string { return t.Format("2006-01-02") }
 
 // Next returns the next record.
@@ -275,7 +266,7 @@ func (g *RecordGen) Next() Row {
 		f["cn_lxzt"] = pick(r, "全部履行", "全部履行", "全部履行", "部分履行", "全部未履行")
 		f["cn_sldw"], f["cn_sldwdm"], f["cn_gklx"] = g.authName, g.authCode, "可向社会公开"
 	}
-	f[nameF], f[kindF] = subj.Name, kindLabel(subj.Kind)
+	f[nameF], f[kindF] = subj.Name, catalog.SubjectKindLabel(subj.Kind)
 	if subj.Kind == credit.Person {
 		f[idF] = subj.IDNo
 	} else {

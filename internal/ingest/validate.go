@@ -119,7 +119,7 @@ func (v *validator) check(row Row, full bool) *rowResult {
 	}
 	r.kind = it.SubjectKindOf(f)
 	if r.kind != "" && !slices.Contains(it.SubjectKinds, r.kind) {
-		r.reject(it.Keys.SubjectKind, "item %s does not concern %s subjects", it.Code, kindName(r.kind))
+		r.reject(it.Keys.SubjectKind, "item %s does not concern %s subjects", it.Code, catalog.SubjectKindLabel(r.kind))
 	}
 
 	// Codes. The subject's own code is the one 重错码率 counts.
@@ -207,16 +207,4 @@ func (v *validator) check(row Row, full bool) *rowResult {
 		r.docNo = r.subjectID
 	}
 	return r
-}
-
-func kindName(k credit.SubjectKind) string {
-	switch k {
-	case credit.Organisation:
-		return "法人及非法人组织"
-	case credit.IndividualBusiness:
-		return "个体工商户"
-	case credit.Person:
-		return "自然人"
-	}
-	return string(k)
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/xinyong/xinyong/internal/catalog"
 	"github.com/xinyong/xinyong/internal/credit"
 	"github.com/xinyong/xinyong/internal/records"
 	"github.com/xinyong/xinyong/internal/workday"
@@ -321,15 +322,12 @@ func (s *Service) FalseCommitment(ctx context.Context, a Actor, id, docNo, reaso
 		"xj_mc": subj.Name, "xj_wsh": strings.TrimSpace(docNo), "xj_sy": clip(reason, 2000),
 		"xj_xfsx": c.ID, "xj_rdrq": today.Format(time.DateOnly), "xj_rdjg": c.Unit,
 	}
-	switch subj.Kind {
-	case credit.Person:
-		f["xj_lb"] = "自然人"
+	f["xj_lb"] = catalog.SubjectKindLabel(subj.Kind)
+	if subj.Kind == credit.Person {
 		f["xj_zjlx"] = "身份证"
 		f["xj_zjhm"] = subj.IDMasked // the sealed number stays sealed; the record is keyed by subject
-	case credit.IndividualBusiness:
-		f["xj_lb"], f["xj_shxym"] = "个体工商户", subj.Code
-	default:
-		f["xj_lb"], f["xj_shxym"] = "法人及非法人组织", subj.Code
+	} else {
+		f["xj_shxym"] = subj.Code
 	}
 	rec, _, err := s.cfg.Records.Append(ctx, records.Report{Item: FalseCommitmentItem, Dept: c.Unit, SubjectID: c.SubjectID, Fields: f})
 	if err != nil {

@@ -246,3 +246,14 @@ func TestMedianRun(t *testing.T) {
 		t.Errorf("durations = %q", d)
 	}
 }
+
+func TestBareServeNeedsBody(t *testing.T) {
+	code, _, errOut := run(t, "bench", bareServeCmd)
+	if code != 2 || !strings.Contains(errOut, "--body") {
+		t.Fatalf("bare-serve without --body: exit %d, %q", code, errOut)
+	}
+	code, _, errOut = run(t, "bench", bareServeCmd, "--body", filepath.Join(t.TempDir(), "none.json"))
+	if code == 0 || !strings.Contains(errOut, "none.json") {
+		t.Fatalf("bare-serve with a missing body file: exit %d, %q", code, errOut)
+	}
+}

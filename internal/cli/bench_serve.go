@@ -41,6 +41,10 @@ func runBenchBareServe(args []string, stdout, stderr io.Writer) int {
 	if code, done := parse(fs, args, stderr); done {
 		return code
 	}
+	if *bodyFile == "" {
+		fmt.Fprintln(stderr, "xinyong bench bare-serve: need --body FILE (the body every request is answered with)")
+		return 2
+	}
 	body, err := os.ReadFile(*bodyFile)
 	if err != nil {
 		return fail(stderr, "bench", err)

@@ -1,6 +1,7 @@
 package sanction
 
 import (
+	"bytes"
 	"context"
 	"slices"
 	"sort"
@@ -239,8 +240,8 @@ func (s *Service) lookup(snap *snapshot, now time.Time, byList map[string][]*cat
 		}
 	}
 	code = strings.ToUpper(code)
-	ms := snap.bySubject[code]
-	if len(ms) == 0 {
+	b, listed := snap.bySubject.get(code)
+	if !listed {
 		// Not listed. A code that is not a code at all must not pass as
 		// "not listed": a typo would let a listed subject through.
 		if usccChecksumOK(code) {
@@ -252,7 +253,7 @@ func (s *Service) lookup(snap *snapshot, now time.Time, byList map[string][]*cat
 		return
 	}
 	r.SubjectID = code
-	collect(ms, now, byList, &r.Hits, false)
+	collect(decodeMemberships(s.Catalog, b), now, byList, &r.Hits, false)
 	r.Listed = len(r.Lists) > 0
 }
 
@@ -279,15 +280,15 @@ func (s *Service) person(snap *snapshot, now time.Time, byList map[string][]*cat
 	r.Query.Code = uscc.MaskResidentID(idno)
 	hash := s.Sealer.Hash(idno)
 	id := "P" + hash[:32]
-	if ms := snap.bySubject[id]; len(ms) > 0 {
+	if b, ok := snap.bySubject.get(id); ok {
 		r.SubjectID = id
-		collect(ms, now, byList, &r.Hits, true)
+		collect(decodeMemberships(s.Catalog, b), now, byList, &r.Hits, true)
 	}
-	if ms := snap.byPerson[hash]; len(ms) > 0 {
+	if b, ok := snap.byPerson.get(hash); ok {
 		if r.SubjectID == "" {
 			r.SubjectID = id
 		}
-		collect(ms, now, byList, &r.Hits, true)
+		collect(decodeMemberships(s.Catalog, b), now, byList, &r.Hits, true)
 	}
 	r.Listed = len(r.Lists) > 0
 }
@@ -298,17 +299,16 @@ func (s *Service) person(snap *snapshot, now time.Time, byList map[string][]*cat
 func collect(ms []membership, now time.Time, byList map[string][]*catalog.Measure, h *Hits, person bool) {
 	black := false
 	for _, m := range ms {
-		if m.entry.Active(now) && m.lt.Kind != catalog.ListRed {
+		if m.active(now) && m.lt.Kind != catalog.ListRed {
 			black = true
 		}
 	}
 	for _, m := range ms {
-		e := m.entry
-		if !e.Active(now) {
+		if !m.active(now) {
 			continue
 		}
-		h.Lists = append(h.Lists, ListHit{List: m.lt.Code, Name: m.lt.Name, Kind: string(m.lt.Kind), EntryID: e.ID, Via: m.via,
-			Since: e.Detail.Since, Until: e.Detail.Until, DocNo: e.DocNo, UnderVerification: m.suspended})
+		h.Lists = append(h.Lists, ListHit{List: m.lt.Code, Name: m.lt.Name, Kind: string(m.lt.Kind), EntryID: m.entryID, Via: m.via,
+			Since: m.since, Until: m.until, DocNo: m.docNo, UnderVerification: m.suspended})
 		for _, ms := range byList[m.lt.Code] {
 			if !reaches(ms.Target, m.via != "", person) {
 				continue
@@ -384,8 +384,8 @@ func (s *Service) candidates(snap *snapshot, now time.Time, byList map[string][]
 	key := NameKey(name)
 	ruled := snap.notThis[key]
 	score := make(map[string]float64)
-	for _, id := range snap.names[key] {
-		if snap.display[id] == name {
+	for _, id := range snap.names.ids(key) {
+		if d, _ := snap.display.get(id); string(d) == name {
 			score[id] = ScoreExact
 		} else {
 			score[id] = ScoreNormalised
@@ -393,25 +393,29 @@ func (s *Service) candidates(snap *snapshot, now time.Time, byList map[string][]
 	}
 	if utf8.RuneCountInString(key) >= minSubstringRunes {
 		kl := float64(utf8.RuneCountInString(key))
-		for _, k := range snap.nameKeys {
-			if k == key || !(strings.Contains(k, key) || strings.Contains(key, k) && utf8.RuneCountInString(k) >= minSubstringRunes) {
-				continue
+		kb := []byte(key)
+		snap.names.each(func(k, ids []byte) bool {
+			if string(k) == key || !(bytes.Contains(k, kb) || bytes.Contains(kb, k) && utf8.RuneCount(k) >= minSubstringRunes) {
+				return true
 			}
-			ol := float64(utf8.RuneCountInString(k))
+			ol := float64(utf8.RuneCount(k))
 			sc := 0.5 + 0.3*min(kl, ol)/max(kl, ol)
-			for _, id := range snap.names[k] {
+			for _, id := range splitIDs(ids) {
 				if sc > score[id] {
 					score[id] = sc
 				}
 			}
-		}
+			return true
+		})
 	}
 	for id, sc := range score {
 		if ruled[id] {
 			continue
 		}
-		c := Candidate{SubjectID: id, Name: snap.display[id], Score: float64(int(sc*100+0.5)) / 100}
-		collect(snap.bySubject[id], now, byList, &c.Hits, false)
+		d, _ := snap.display.get(id)
+		c := Candidate{SubjectID: id, Name: string(d), Score: float64(int(sc*100+0.5)) / 100}
+		b, _ := snap.bySubject.get(id)
+		collect(decodeMemberships(s.Catalog, b), now, byList, &c.Hits, false)
 		if len(c.Lists) > 0 {
 			r.Candidates = append(r.Candidates, c)
 		}

@@ -42,8 +42,12 @@ type Entry struct {
 // Active reports whether the entry lists its subject at t: decided, and
 // not past its period. An entry past its period is no longer in force even
 // before the removal event is written.
-func (e *Entry) Active(t time.Time) bool {
-	return e.State == credit.StepDecided && (e.Detail.Until.IsZero() || t.Before(e.Detail.Until))
+func (e *Entry) Active(t time.Time) bool { return inForce(e.State, e.Detail.Until, t) }
+
+// inForce is Active on an entry's state and end: the one rule for the
+// entry, its encoded head (entryHead) and its memberships in the snapshot.
+func inForce(state credit.ListStep, until, t time.Time) bool {
+	return state == credit.StepDecided && (until.IsZero() || t.Before(until))
 }
 
 // Derive folds list events into entries, in order of first event.
@@ -296,8 +300,12 @@ func (s *Service) Entries(ctx context.Context, list string, limit int) ([]*Entry
 	if limit <= 0 {
 		limit = 100
 	}
-	return s.index.listEntries(list, limit), nil
+	return s.index.listEntries(list, limit, nil), nil
 }
+
+// ListedCounts counts, by list code, the entries in force at t: the
+// console's chart, without decoding every entry.
+func (s *Service) ListedCounts(t time.Time) map[string]int { return s.index.listedCounts(t) }
 
 // NoticeInput is the notice to the subject (告知).
 type NoticeInput struct {
@@ -475,14 +483,9 @@ const ExpiryActor = "system:expiry"
 func (s *Service) RemoveExpired(ctx context.Context) (int, error) {
 	const op = "sanction.RemoveExpired"
 	now := s.now()
-	var due []*Entry
-	s.index.mu.Lock()
-	for _, e := range s.index.entries {
-		if e.State == credit.StepDecided && !e.Detail.Until.IsZero() && !now.Before(e.Detail.Until) {
-			due = append(due, e)
-		}
-	}
-	s.index.mu.Unlock()
+	due := s.index.listEntries("", math.MaxInt, func(h *entryHead) bool {
+		return h.state == credit.StepDecided && !h.active(now)
+	})
 	sort.Slice(due, func(i, j int) bool { return due[i].Seq < due[j].Seq })
 	n := 0
 	for _, e := range due {
@@ -579,10 +582,7 @@ func (s *Service) ListedEntries(ctx context.Context, kind string, now time.Time)
 		if string(lt.Kind) != kind {
 			continue
 		}
-		for _, e := range s.index.listEntries(lt.Code, math.MaxInt) {
-			if !e.Active(now) {
-				continue
-			}
+		for _, e := range s.index.listEntries(lt.Code, math.MaxInt, func(h *entryHead) bool { return h.active(now) }) {
 			out = append(out, publish.ListedEntry{
 				EntryID: e.ID, List: lt.Code, SubjectID: e.SubjectID, SubjectKind: e.Detail.SubjectKind,
 				Name: e.Detail.SubjectName, Dept: e.DecidedDept, Since: e.Detail.Since, Until: e.Detail.Until,

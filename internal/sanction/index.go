@@ -15,27 +15,16 @@ import (
 	"github.com/xinyong/xinyong/internal/credit"
 )
 
-// membership is one way a subject or a person is on a list: as the listed
-// subject (via "") or as one of its responsible persons (via = role).
-type membership struct {
-	entry *Entry
-	lt    *catalog.ListType
-	via   string
-	// suspended names what is under verification ("" when nothing is):
-	// the entry itself or one of its basis records.
-	suspended string
-}
-
 // snapshot is an immutable view of everything a check reads. Checks load
-// it with one atomic read and never lock.
+// it with one atomic read and never lock. Its tables hold no pointers (see
+// table), so its size does not add to the collector's work.
 type snapshot struct {
 	version   int64
-	bySubject map[string][]membership // subject ID → memberships as the subject
-	byPerson  map[string][]membership // ID-number hash → memberships as a responsible person
-	names     map[string][]string     // normalised name → listed subject IDs
-	display   map[string]string       // subject ID → current name
+	bySubject table // subject ID → encoded memberships as the subject
+	byPerson  table // ID-number hash → encoded memberships as a responsible person
+	names     table // normalised name → listed subject IDs
+	display   table // subject ID → current name
 	notThis   map[string]map[string]bool
-	nameKeys  []string // sorted keys of names, for substring matching
 }
 
 // index holds the hit-check snapshot and the state it is built from. One
@@ -43,35 +32,49 @@ type snapshot struct {
 // swaps in a new snapshot; readers only load the pointer.
 //
 // The first load builds the snapshot in full. Later changes touch only
-// the subjects and persons they concern: the maps are copied (a shallow
-// copy of 50k entries takes milliseconds) and those keys recomputed, so a
-// change is served within milliseconds of being read whatever the size.
+// the subjects and persons they concern: the snapshot's tables are cloned
+// (two flat arrays copied; the byte arena is shared, append-only) and
+// those keys rewritten, so a change is served within milliseconds of being
+// read whatever the size.
+//
+// The writer's own state is kept in tables too, entries encoded
+// (encodeEntry) without their histories: a node answering checks carries
+// every listed entry, and as Go values they were most of its heap.
 type index struct {
 	cur atomic.Pointer[snapshot]
 
 	mu        sync.Mutex
+	built     bool // the first refresh builds the snapshot in full
 	cat       *catalog.Catalog
 	version   int64
-	entries   map[string]*Entry
-	marks     map[string]bool // "record:<id>" / "entry:<id>" → under verification
+	entries   table           // entry ID → encoded entry (current state)
+	marks     map[string]bool // "record:<id>" / "entry:<id>" under verification (active marks only)
 	decisions map[string]map[string]bool
 
-	// Reverse indexes for incremental updates.
-	subjEntries   map[string][]string // subject ID → entry IDs
-	personEntries map[string][]string // ID-number hash → entry IDs
-	recordEntries map[string][]string // basis record ID → entry IDs
-	subjNameKeys  map[string][]string // subject ID → name keys in the snapshot
+	// Reverse indexes for incremental updates, as lists of IDs.
+	subjEntries   table // subject ID → entry IDs
+	personEntries table // ID-number hash → entry IDs
+	recordEntries table // basis record ID → entry IDs
+	subjNameKeys  table // subject ID → name keys in the snapshot
 }
 
 func newIndex(cat *catalog.Catalog) *index {
-	x := &index{cat: cat, entries: make(map[string]*Entry), marks: make(map[string]bool), decisions: make(map[string]map[string]bool),
-		subjEntries: make(map[string][]string), personEntries: make(map[string][]string),
-		recordEntries: make(map[string][]string), subjNameKeys: make(map[string][]string)}
+	x := &index{cat: cat, entries: newTable(), marks: make(map[string]bool), decisions: make(map[string]map[string]bool),
+		subjEntries: newTable(), personEntries: newTable(), recordEntries: newTable(), subjNameKeys: newTable()}
 	x.cur.Store(&snapshot{})
 	return x
 }
 
 func (x *index) load() *snapshot { return x.cur.Load() }
+
+// entry returns the current state of an entry in the index, or nil.
+func (x *index) entry(id string) *Entry {
+	b, ok := x.entries.get(id)
+	if !ok {
+		return nil
+	}
+	return decodeEntry(b)
+}
 
 // refresh loads everything after the last version seen and swaps in a new
 // snapshot if anything changed.
@@ -108,43 +111,55 @@ func (x *index) refresh(ctx context.Context, st credit.SanctionStore) error {
 			}
 		}
 	}
+	// Events of one entry often come together (a first load reads every
+	// entry's history): fold them in decoded form and encode each entry
+	// once, at the end.
+	changed := make(map[string]*Entry)
+	var order []string
 	for _, ev := range events {
-		e := x.entries[ev.EntryID]
+		e := changed[ev.EntryID]
 		if e == nil {
-			e = &Entry{ID: ev.EntryID, List: ev.List, SubjectID: ev.SubjectID}
-			x.subjEntries[e.SubjectID] = append(x.subjEntries[e.SubjectID], e.ID)
-		} else {
-			c := *e // entries already in a snapshot are never mutated
-			e = &c
+			if e = x.entry(ev.EntryID); e == nil {
+				e = &Entry{ID: ev.EntryID, List: ev.List, SubjectID: ev.SubjectID}
+				x.subjEntries.addID(e.SubjectID, e.ID)
+			}
+			changed[ev.EntryID] = e
+			order = append(order, ev.EntryID)
 		}
 		apply(e, ev)
-		// The index keeps an entry's current state, not its history: the
-		// history is most of an entry's memory, which the collector would
-		// mark on every cycle of a node answering checks. Entry reads it.
+		// The index keeps an entry's current state, not its history: Entry
+		// reads the history from the store.
 		e.Events = nil
 		if ev.Step == credit.StepProposed {
 			for _, p := range e.Detail.Persons {
 				if p.IDHash != "" {
-					x.personEntries[p.IDHash] = append(x.personEntries[p.IDHash], e.ID)
+					x.personEntries.addID(p.IDHash, e.ID)
 				}
 			}
 			for _, r := range e.Detail.BasisRecords {
-				x.recordEntries[r] = append(x.recordEntries[r], e.ID)
+				x.recordEntries.addID(r, e.ID)
 			}
 		}
-		x.entries[ev.EntryID] = e
 		touch(e)
 	}
+	for _, id := range order {
+		x.entries.put(id, encodeEntry(changed[id]))
+	}
 	for _, m := range marks {
-		x.marks[m.TargetKind+":"+m.TargetID] = m.Active
+		key := m.TargetKind + ":" + m.TargetID
+		if m.Active {
+			x.marks[key] = true
+		} else {
+			delete(x.marks, key)
+		}
 		var ids []string
 		if m.TargetKind == credit.VerifyEntry {
 			ids = []string{m.TargetID}
 		} else {
-			ids = x.recordEntries[m.TargetID]
+			ids = x.recordEntries.ids(m.TargetID)
 		}
 		for _, id := range ids {
-			if e := x.entries[id]; e != nil {
+			if e := x.entry(id); e != nil {
 				touch(e)
 			}
 		}
@@ -168,8 +183,13 @@ func (x *index) refresh(ctx context.Context, st credit.SanctionStore) error {
 		nv = max(nv, d.Seq)
 	}
 	x.version = nv
+	x.entries = x.entries.compacted()
+	x.subjEntries = x.subjEntries.compacted()
+	x.personEntries = x.personEntries.compacted()
+	x.recordEntries = x.recordEntries.compacted()
 	old := x.cur.Load()
-	if old.bySubject == nil {
+	if !x.built {
+		x.built = true
 		x.cur.Store(x.build())
 		return nil
 	}
@@ -178,11 +198,13 @@ func (x *index) refresh(ctx context.Context, st credit.SanctionStore) error {
 }
 
 // membershipsOf computes the memberships of the given entries, through a
-// responsible person's ID hash when person is set.
-func (x *index) membershipsOf(ids []string, person string) []membership {
+// responsible person's ID hash when person is set, with the entries they
+// come from.
+func (x *index) membershipsOf(ids []string, person string) ([]membership, []*Entry) {
 	var out []membership
+	var es []*Entry
 	for _, id := range ids {
-		e := x.entries[id]
+		e := x.entry(id)
 		if e == nil || e.State != credit.StepDecided {
 			continue
 		}
@@ -190,7 +212,7 @@ func (x *index) membershipsOf(ids []string, person string) []membership {
 		if err != nil {
 			continue // a list type dropped from the catalogue lists no one
 		}
-		m := membership{entry: e, lt: lt, suspended: x.suspension(e)}
+		m := membership{lt: lt, entryID: e.ID, docNo: e.DocNo, since: e.Detail.Since, until: e.Detail.Until, suspended: x.suspension(e)}
 		if person != "" {
 			found := false
 			for _, p := range e.Detail.Persons {
@@ -204,17 +226,18 @@ func (x *index) membershipsOf(ids []string, person string) []membership {
 			}
 		}
 		out = append(out, m)
+		es = append(es, e)
 	}
-	return out
+	return out, es
 }
 
 // nameKeysOf returns the name keys under which a subject is found, and its
 // display name, from its listed (decided) entries.
-func (x *index) nameKeysOf(subject string, ms []membership) ([]string, string) {
+func nameKeysOf(es []*Entry) ([]string, string) {
 	var keys []string
 	display := ""
-	for _, m := range ms {
-		d := m.entry.Detail
+	for _, e := range es {
+		d := e.Detail
 		if d.SubjectKind == credit.Person {
 			continue
 		}
@@ -234,99 +257,84 @@ func (x *index) nameKeysOf(subject string, ms []membership) ([]string, string) {
 // x.entries (for the console) but not in the snapshot; expired ones stay in
 // it and are dropped by the check's own clock, so expiry needs no write.
 func (x *index) build() *snapshot {
-	s := &snapshot{
-		version:   x.version,
-		bySubject: make(map[string][]membership),
-		byPerson:  make(map[string][]membership),
-		names:     make(map[string][]string),
-		display:   make(map[string]string),
-		notThis:   x.copyDecisions(),
-	}
-	for subj, ids := range x.subjEntries {
-		ms := x.membershipsOf(ids, "")
+	s := &snapshot{version: x.version, bySubject: newTable(), byPerson: newTable(), names: newTable(), display: newTable(),
+		notThis: x.copyDecisions()}
+	x.subjNameKeys = newTable()
+	// Names gather in a map first: many subjects can share a name, and
+	// adding them one at a time would rewrite its list each time.
+	names := make(map[string][]string)
+	x.subjEntries.each(func(k, v []byte) bool {
+		subj := string(k)
+		ms, es := x.membershipsOf(splitIDs(v), "")
 		if len(ms) == 0 {
-			continue
+			return true
 		}
-		s.bySubject[subj] = ms
-		keys, display := x.nameKeysOf(subj, ms)
-		x.subjNameKeys[subj] = keys
+		s.bySubject.put(subj, encodeMemberships(ms))
+		keys, display := nameKeysOf(es)
+		x.subjNameKeys.put(subj, joinIDs(keys))
 		for _, k := range keys {
-			s.names[k] = append(s.names[k], subj)
+			names[k] = append(names[k], subj)
 		}
 		if display != "" {
-			s.display[subj] = display
+			s.display.put(subj, []byte(display))
 		}
+		return true
+	})
+	for k, ids := range names {
+		s.names.put(k, joinIDs(ids))
 	}
-	for h, ids := range x.personEntries {
-		if ms := x.membershipsOf(ids, h); len(ms) > 0 {
-			s.byPerson[h] = ms
+	x.personEntries.each(func(k, v []byte) bool {
+		h := string(k)
+		if ms, _ := x.membershipsOf(splitIDs(v), h); len(ms) > 0 {
+			s.byPerson.put(h, encodeMemberships(ms))
 		}
-	}
-	s.nameKeys = sortedKeys(s.names)
+		return true
+	})
 	return s
 }
 
 // update makes a new snapshot from old, recomputing only the given
 // subjects and persons.
 func (x *index) update(old *snapshot, subjects, persons map[string]bool, decisions bool) *snapshot {
-	s := &snapshot{version: x.version, bySubject: old.bySubject, byPerson: old.byPerson, names: old.names,
-		display: old.display, notThis: old.notThis, nameKeys: old.nameKeys}
+	s := *old
+	s.version = x.version
 	if decisions {
 		s.notThis = x.copyDecisions()
 	}
 	if len(subjects) > 0 {
-		s.bySubject = maps.Clone(old.bySubject)
-		s.display = maps.Clone(old.display)
-		s.names = maps.Clone(old.names)
-		keysChanged := false
+		s.bySubject = old.bySubject.clone()
+		s.display = old.display.clone()
+		s.names = old.names.clone()
 		for subj := range subjects {
-			ms := x.membershipsOf(x.subjEntries[subj], "")
-			if len(ms) == 0 {
-				delete(s.bySubject, subj)
-				delete(s.display, subj)
-			} else {
-				s.bySubject[subj] = ms
-			}
-			keys, display := x.nameKeysOf(subj, ms)
-			if display != "" {
-				s.display[subj] = display
-			}
-			for _, k := range x.subjNameKeys[subj] {
+			ms, es := x.membershipsOf(x.subjEntries.ids(subj), "")
+			s.bySubject.put(subj, encodeMemberships(ms)) // none: deleted
+			keys, display := nameKeysOf(es)
+			s.display.put(subj, []byte(display))
+			for _, k := range x.subjNameKeys.ids(subj) {
 				if !contains(keys, k) {
-					rest := slices.DeleteFunc(slices.Clone(s.names[k]), func(id string) bool { return id == subj })
-					if len(rest) == 0 {
-						delete(s.names, k)
-						keysChanged = true
-					} else {
-						s.names[k] = rest
-					}
+					rest := slices.DeleteFunc(s.names.ids(k), func(id string) bool { return id == subj })
+					s.names.put(k, joinIDs(rest))
 				}
 			}
 			for _, k := range keys {
-				if !contains(s.names[k], subj) {
-					if _, ok := s.names[k]; !ok {
-						keysChanged = true
-					}
-					s.names[k] = append(slices.Clone(s.names[k]), subj)
-				}
+				s.names.addID(k, subj)
 			}
-			x.subjNameKeys[subj] = keys
+			x.subjNameKeys.put(subj, joinIDs(keys))
 		}
-		if keysChanged {
-			s.nameKeys = sortedKeys(s.names)
-		}
+		s.bySubject = s.bySubject.compacted()
+		s.display = s.display.compacted()
+		s.names = s.names.compacted()
+		x.subjNameKeys = x.subjNameKeys.compacted()
 	}
 	if len(persons) > 0 {
-		s.byPerson = maps.Clone(old.byPerson)
+		s.byPerson = old.byPerson.clone()
 		for h := range persons {
-			if ms := x.membershipsOf(x.personEntries[h], h); len(ms) > 0 {
-				s.byPerson[h] = ms
-			} else {
-				delete(s.byPerson, h)
-			}
+			ms, _ := x.membershipsOf(x.personEntries.ids(h), h)
+			s.byPerson.put(h, encodeMemberships(ms))
 		}
+		s.byPerson = s.byPerson.compacted()
 	}
-	return s
+	return &s
 }
 
 // copyDecisions copies the name decisions for a snapshot: the writer keeps
@@ -336,15 +344,6 @@ func (x *index) copyDecisions() map[string]map[string]bool {
 	for k, v := range x.decisions {
 		out[k] = maps.Clone(v)
 	}
-	return out
-}
-
-func sortedKeys(m map[string][]string) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
 	return out
 }
 
@@ -367,20 +366,47 @@ func (x *index) underVerification(e *Entry) string {
 	return x.suspension(e)
 }
 
-// entries lists entries of a list, newest change first.
-func (x *index) listEntries(list string, limit int) []*Entry {
+// listEntries lists the entries of a list (all lists when list is ""),
+// newest change first, at most limit, keeping only those keep accepts
+// (all when keep is nil). Entries are filtered and sorted on their encoded
+// heads, and only those returned are decoded.
+func (x *index) listEntries(list string, limit int, keep func(*entryHead) bool) []*Entry {
+	type found struct {
+		seq int64
+		b   []byte
+	}
+	var fs []found
 	x.mu.Lock()
-	var out []*Entry
-	for _, e := range x.entries {
-		if list == "" || e.List == list {
-			out = append(out, e)
+	x.entries.each(func(_, v []byte) bool {
+		h := peekEntry(v)
+		if (list == "" || string(h.list) == list) && (keep == nil || keep(&h)) {
+			fs = append(fs, found{h.seq, v}) // arena bytes are never rewritten: safe after unlock
 		}
-	}
+		return true
+	})
 	x.mu.Unlock()
-	sort.Slice(out, func(i, j int) bool { return out[i].Seq > out[j].Seq })
-	if len(out) > limit {
-		out = out[:limit]
+	sort.Slice(fs, func(i, j int) bool { return fs[i].seq > fs[j].seq })
+	if len(fs) > limit {
+		fs = fs[:limit]
 	}
+	out := make([]*Entry, len(fs))
+	for i, f := range fs {
+		out[i] = decodeEntry(f.b)
+	}
+	return out
+}
+
+// listedCounts counts the entries of each list in force at t.
+func (x *index) listedCounts(t time.Time) map[string]int {
+	out := make(map[string]int)
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.entries.each(func(_, v []byte) bool {
+		if h := peekEntry(v); h.active(t) {
+			out[string(h.list)]++
+		}
+		return true
+	})
 	return out
 }
 

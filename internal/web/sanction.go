@@ -284,22 +284,12 @@ func (p *Portal) listsPage(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	// Chart: listed subjects per list (from all entries).
-	all, err := svc.Entries(ctx, "", 1<<30)
-	if err != nil {
-		p.fail(w, r, v, err)
-		return
-	}
-	counts := map[string]float64{}
-	for _, e := range all {
-		if e.Active(now) {
-			counts[e.List]++
-		}
-	}
+	counts := svc.ListedCounts(now)
 	var labels, text []string
 	var vals [][]float64
 	for _, lt := range p.cfg.Catalog.Lists {
 		labels = append(labels, lt.Name)
-		vals = append(vals, []float64{counts[lt.Code]})
+		vals = append(vals, []float64{float64(counts[lt.Code])})
 		text = append(text, fmt.Sprint(counts[lt.Code]))
 	}
 	sp.Chart = newChart(v.T["lists_chart"], []string{v.T["state_decided"]}, labels, vals, text)

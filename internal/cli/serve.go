@@ -6,11 +6,13 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 	"time"
 
 	"github.com/xinyong/xinyong/internal/config"
 	"github.com/xinyong/xinyong/internal/demo"
+	"github.com/xinyong/xinyong/internal/gcpace"
 	"github.com/xinyong/xinyong/internal/records"
 	"github.com/xinyong/xinyong/internal/sanction"
 	"github.com/xinyong/xinyong/internal/search"
@@ -33,6 +35,15 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	logger := cfg.Logger()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	switch pct, ok := cfg.GCTarget(); {
+	case !ok:
+		logger.Info("garbage collector target from GOGC", "GOGC", os.Getenv("GOGC"))
+	case pct == 0:
+		go gcpace.Run(ctx, logger, gcpace.Interval, nil, nil)
+	default:
+		debug.SetGCPercent(pct)
+		logger.Info("garbage collector target set", "percent", pct)
+	}
 
 	cat, err := loadCatalog(&cfg)
 	if err != nil {

@@ -36,7 +36,7 @@ type Config struct {
 	// of 0 disables the limit.
 	PublicRate  float64
 	PublicBurst int
-	// SearchIndex: the node holds the in-memory name index (≈ 0.4 GiB per
+	// SearchIndex: the node holds the in-memory name index (≈ 0.3 GiB per
 	// million subjects). A node that only answers hit checks and API calls
 	// can go without; its name searches then scan the store.
 	SearchIndex bool
@@ -45,6 +45,11 @@ type Config struct {
 	// from them, X-Forwarded-For names the client. Empty: the TCP peer is
 	// the client.
 	TrustedProxies string
+	// GCPercent is the garbage collector's target, as GOGC: how far the
+	// heap may grow over the live data before a collection; 0 is auto
+	// (internal/gcpace). serve sets it at start (GCTarget).
+	GCPercent int
+	gcGiven   bool // by --gc-percent or XINYONG_GC_PERCENT
 
 	envErrs []error // malformed XINYONG_* values, reported by Validate
 }
@@ -71,7 +76,54 @@ func (c *Config) RegisterServe(fs *flag.FlagSet) {
 	fs.Var(&floatValue{&c.PublicRate, "XINYONG_PUBLIC_RATE"}, "public-rate", "public reads (search, subject pages, lists) per second per client (API key or address); 0 = no limit; over it clients get 429 with Retry-After (env XINYONG_PUBLIC_RATE)")
 	fs.IntVar(&c.PublicBurst, "public-burst", c.envInt("XINYONG_PUBLIC_BURST", 30), "public reads one client may make in a burst (env XINYONG_PUBLIC_BURST)")
 	fs.StringVar(&c.TrustedProxies, "trusted-proxies", env("XINYONG_TRUSTED_PROXIES", ""), "reverse proxies or load balancers in front of this node, as addresses and CIDR prefixes, comma-separated; requests from them are attributed to the client their X-Forwarded-For names (login limits, rate limits, logs, audit); empty: the TCP peer is the client (env XINYONG_TRUSTED_PROXIES)")
-	fs.BoolVar(&c.SearchIndex, "search-index", c.envBool("XINYONG_SEARCH_INDEX", true), "hold the in-memory name index (about 0.4 GiB per million subjects); false for nodes that serve hit checks and the API but not the portal's search, whose name searches then scan the store (env XINYONG_SEARCH_INDEX)")
+	fs.BoolVar(&c.SearchIndex, "search-index", c.envBool("XINYONG_SEARCH_INDEX", true), "hold the in-memory name index (about 0.3 GiB per million subjects); false for nodes that serve hit checks and the API but not the portal's search, whose name searches then scan the store (env XINYONG_SEARCH_INDEX)")
+	if v, ok := os.LookupEnv("XINYONG_GC_PERCENT"); ok {
+		if err := (&gcValue{c}).Set(v); err != nil {
+			c.envErrs = append(c.envErrs, fmt.Errorf("XINYONG_GC_PERCENT=%q: give auto or a whole number ≥ 1", v))
+		}
+	}
+	fs.Var(&gcValue{c}, "gc-percent", "garbage collector target, as GOGC: the heap grows this many `percent` over the live data before a collection; auto: the larger of 64 MiB and a quarter of the live heap, as a percentage between 25 and 100, followed as the heap changes (the node's indexes hold no pointers, so collections are cheap; see README); when neither this nor XINYONG_GC_PERCENT is given, a GOGC in the environment applies (env XINYONG_GC_PERCENT)")
+}
+
+// GCTarget returns the collector target serve sets: a percentage, or 0
+// for auto (internal/gcpace). It returns false when GOGC from the
+// environment should stand (neither --gc-percent nor XINYONG_GC_PERCENT
+// given).
+func (c *Config) GCTarget() (int, bool) {
+	if !c.gcGiven {
+		if _, ok := os.LookupEnv("GOGC"); ok {
+			return 0, false
+		}
+	}
+	return c.GCPercent, true
+}
+
+// gcValue is --gc-percent: auto (0) or a percentage; it records that it
+// was given.
+type gcValue struct{ c *Config }
+
+func (g *gcValue) String() string {
+	if g == nil || g.c == nil {
+		return "" // the zero value, against which flag decides whether to print a default
+	}
+	if g.c.GCPercent == 0 {
+		return "auto"
+	}
+	return strconv.Itoa(g.c.GCPercent)
+}
+
+func (g *gcValue) Set(s string) error {
+	s = strings.TrimSpace(s)
+	if s == "auto" {
+		g.c.GCPercent, g.c.gcGiven = 0, true
+		return nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 {
+		return fmt.Errorf("%q is neither auto nor a whole number ≥ 1 (percent)", s)
+	}
+	g.c.GCPercent, g.c.gcGiven = n, true
+	return nil
 }
 
 // floatValue is a float flag whose default comes from the environment.

@@ -3,7 +3,9 @@ package config
 import (
 	"flag"
 	"fmt"
+	"io"
 	"net/netip"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -141,5 +143,66 @@ func TestParsePrefixes(t *testing.T) {
 		if _, err := ParsePrefixes(bad); err == nil {
 			t.Errorf("%q accepted", bad)
 		}
+	}
+}
+
+func TestGCTarget(t *testing.T) {
+	for _, c := range []struct {
+		env  []string
+		args []string
+		pct  int
+		set  bool
+		bad  string
+	}{
+		{nil, nil, 0, true, ""}, // auto
+		{[]string{"GOGC", "200"}, []string{"--gc-percent", "auto"}, 0, true, ""}, // auto given stands over GOGC
+		{[]string{"GOGC", "200"}, nil, 0, false, ""},                             // the runtime's own knob stands
+		{[]string{"GOGC", "200"}, []string{"--gc-percent", "50"}, 50, true, ""},  // unless the flag is given
+		{[]string{"GOGC", "200", "XINYONG_GC_PERCENT", "40"}, nil, 40, true, ""}, // or ours in the environment
+		{[]string{"XINYONG_GC_PERCENT", "40"}, []string{"--gc-percent", "10"}, 10, true, ""},
+		{[]string{"XINYONG_GC_PERCENT", "off"}, nil, 0, true, "XINYONG_GC_PERCENT"},
+		{nil, []string{"--gc-percent", "0"}, 0, false, "gc-percent"},
+	} {
+		t.Run(strings.Join(append(c.env, c.args...), " "), func(t *testing.T) {
+			t.Setenv("GOGC", "")
+			os.Unsetenv("GOGC")
+			for i := 0; i < len(c.env); i += 2 {
+				t.Setenv(c.env[i], c.env[i+1])
+			}
+			var cfg Config
+			fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+			fs.SetOutput(io.Discard)
+			cfg.Register(fs)
+			cfg.RegisterServe(fs)
+			err := fs.Parse(c.args)
+			if err == nil {
+				err = cfg.Validate()
+			}
+			if c.bad != "" {
+				if err == nil || !strings.Contains(err.Error(), c.bad) {
+					t.Fatalf("err = %v, want one naming %s", err, c.bad)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			pct, set := cfg.GCTarget()
+			if pct != c.pct || set != c.set {
+				t.Fatalf("GCTarget() = %d, %v; want %d, %v", pct, set, c.pct, c.set)
+			}
+		})
+	}
+}
+
+func TestGCPercentHelp(t *testing.T) {
+	var cfg Config
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	cfg.RegisterServe(fs)
+	var help strings.Builder
+	fs.SetOutput(&help)
+	fs.PrintDefaults()
+	if !strings.Contains(help.String(), "-gc-percent percent") || !strings.Contains(help.String(), "(default auto)") {
+		t.Fatalf("--help does not show --gc-percent's default:\n%s", help.String())
 	}
 }

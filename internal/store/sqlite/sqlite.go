@@ -19,6 +19,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"time"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -135,7 +136,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	w.SetConnMaxIdleTime(0)
 	// Open the writer first: it switches the file to WAL before any reader
 	// connects.
-	if err := w.PingContext(ctx); err != nil {
+	if err := pingWhileBusy(ctx, w); err != nil {
 		w.Close()
 		return nil, unavailable(op, path, err, classify)
 	}
@@ -147,7 +148,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	r.SetMaxOpenConns(o.readers)
 	r.SetMaxIdleConns(o.readers)
 	r.SetConnMaxLifetime(0)
-	if err := r.PingContext(ctx); err != nil {
+	if err := pingWhileBusy(ctx, r); err != nil {
 		w.Close()
 		r.Close()
 		return nil, unavailable(op, path, err, classify)
@@ -172,6 +173,33 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		}
 	}
 	return s, nil
+}
+
+// pingWhileBusy opens a first connection, retrying while SQLite reports
+// SQLITE_BUSY, for as long as busy_timeout would wait. Switching a new file
+// to WAL needs it alone, and when a second process opens the same new file
+// at that moment SQLite answers SQLITE_BUSY at once instead of calling the
+// busy handler (an import started beside a server on a fresh file).
+func pingWhileBusy(ctx context.Context, db *sql.DB) error {
+	deadline := time.Now().Add(busyTimeoutMillis * time.Millisecond)
+	wait := 5 * time.Millisecond
+	for {
+		err := db.PingContext(ctx)
+		if err == nil || !isBusy(err) || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 200*time.Millisecond)
+	}
+}
+
+func isBusy(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_BUSY
 }
 
 func unavailable(op, path string, err error, classify func(error) (credit.Kind, string)) error {

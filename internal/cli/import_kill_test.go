@@ -67,7 +67,10 @@ func TestImportKilled(t *testing.T) {
 		}
 		select {
 		case err := <-exited:
-			t.Fatalf("import finished before it could be killed (%v): make the file larger", err)
+			if err != nil {
+				t.Fatalf("import failed before it could be killed: %v (its stderr is above)", err)
+			}
+			t.Fatal("import finished before it could be killed: make the file larger")
 		default:
 		}
 		time.Sleep(5 * time.Millisecond)

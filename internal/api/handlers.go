@@ -4,7 +4,6 @@ import (
 	_ "embed"
 	"encoding/json"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -469,14 +468,11 @@ func (a *API) revokeRecord(w http.ResponseWriter, r *http.Request, c *Call) (int
 func (a *API) auditLog(w http.ResponseWriter, r *http.Request, c *Call) (int, any, error) {
 	const op = "api.auditLog"
 	q := r.URL.Query()
-	f := credit.AuditFilter{Actor: q.Get("actor"), Target: q.Get("target"), Limit: 100}
-	if s := q.Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > 1000 {
-			return 0, nil, credit.E(op, credit.Invalid, "limit must be a number from 1 to 1000")
-		}
-		f.Limit = n
+	limit, err := queryInt(r, op, "limit", 100, 1, 1000)
+	if err != nil {
+		return 0, nil, err
 	}
+	f := credit.AuditFilter{Actor: q.Get("actor"), Target: q.Get("target"), Limit: limit}
 	if s := q.Get("since"); s != "" {
 		t, err := time.Parse(time.RFC3339, s)
 		if err != nil {

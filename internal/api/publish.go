@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -63,13 +64,9 @@ func (a *API) searchHits(w http.ResponseWriter, r *http.Request, c *Call) (int, 
 	if utf8.RuneCountInString(q) > 100 {
 		return 0, nil, credit.E(op, credit.Invalid, "q is longer than 100 characters")
 	}
-	limit := searchLimit
-	if l := r.URL.Query().Get("limit"); l != "" {
-		n, err := strconv.Atoi(l)
-		if err != nil || n < 1 || n > searchLimit {
-			return 0, nil, credit.E(op, credit.Invalid, "limit must be a number from 1 to %d", searchLimit)
-		}
-		limit = n
+	limit, err := queryInt(r, op, "limit", searchLimit, 1, searchLimit)
+	if err != nil {
+		return 0, nil, err
 	}
 	res := a.cfg.Search.Search(q, limit)
 	res.Query = auth.RedactIDs(res.Query)
@@ -103,10 +100,34 @@ func (a *API) publicFile(w http.ResponseWriter, r *http.Request, c *Call) (int, 
 
 // publishedList is GET /lists/{kind}: a published black or red list.
 func (a *API) publishedList(w http.ResponseWriter, r *http.Request, c *Call) (int, any, error) {
+	const op = "api.publishedList"
 	kind := r.PathValue("kind")
-	entries, err := a.cfg.Publish.List(r.Context(), a.cfg.Store, kind, publish.Public, a.cfg.Marks, 500)
+	offset, err := queryInt(r, op, "offset", 0, 0, math.MaxInt32)
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusOK, map[string]any{"kind": kind, "as_of": a.now(), "entries": entries}, nil
+	limit, err := queryInt(r, op, "limit", publish.MaxListPage, 1, publish.MaxListPage)
+	if err != nil {
+		return 0, nil, err
+	}
+	page, err := a.cfg.Publish.List(r.Context(), a.cfg.Store, kind, publish.Public, a.cfg.Marks, offset, limit)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, map[string]any{"kind": kind, "as_of": a.now(), "entries": page.Entries,
+		"offset": page.Offset, "limit": limit, "more": page.More}, nil
+}
+
+// queryInt reads the whole-number query parameter name, def when absent,
+// and refuses a value outside lo..hi with the range it takes.
+func queryInt(r *http.Request, op, name string, def, lo, hi int) (int, error) {
+	s := r.URL.Query().Get(name)
+	if s == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < lo || n > hi {
+		return 0, credit.E(op, credit.Invalid, "%s must be a whole number from %d to %d", name, lo, hi)
+	}
+	return n, nil
 }

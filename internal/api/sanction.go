@@ -2,7 +2,6 @@ package api
 
 import (
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -89,13 +88,9 @@ func (a *API) listEntries(w http.ResponseWriter, r *http.Request, c *Call) (int,
 	if err != nil {
 		return 0, nil, err
 	}
-	limit := 100
-	if s := r.URL.Query().Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > 1000 {
-			return 0, nil, credit.E("api.listEntries", credit.Invalid, "limit must be a number from 1 to 1000")
-		}
-		limit = n
+	limit, err := queryInt(r, "api.listEntries", "limit", 100, 1, 1000)
+	if err != nil {
+		return 0, nil, err
 	}
 	list := r.PathValue("list")
 	es, err := svc.Entries(r.Context(), list, limit)

@@ -2,6 +2,8 @@ package publish
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -59,12 +61,15 @@ func TestListedEntries(t *testing.T) {
 		{Admin, map[string]bool{"plain": false, "repaired": false, "masked": false, "objected": true, "person": false, "disputed": true}},
 	}
 	for _, tc := range cases {
-		got, err := e.List(context.Background(), noRecords{}, "black", tc.aud, marks, 0)
+		got, err := e.List(context.Background(), noRecords{}, "black", tc.aud, marks, 0, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
+		if got.More {
+			t.Errorf("%s: More on the only page", tc.aud)
+		}
 		seen := map[string]bool{}
-		for _, le := range got {
+		for _, le := range got.Entries {
 			seen[le.SubjectID] = le.Decision.Marks.UnderObjection
 			if le.Decision.Item != "samr_serious_illegal" || !le.Decision.Visible {
 				t.Errorf("%s: entry %s decided %+v", tc.aud, le.SubjectID, le.Decision)
@@ -79,4 +84,100 @@ func TestListedEntries(t *testing.T) {
 			}
 		}
 	}
+}
+
+// countingMarks records how many IDs each Marks call asked for.
+type countingMarks struct {
+	markMap
+	calls, ids int
+}
+
+func (c *countingMarks) Marks(ctx context.Context, ids []string) (map[string]Marks, error) {
+	c.calls++
+	c.ids += len(ids)
+	return c.markMap.Marks(ctx, ids)
+}
+
+// TestListPages pages through a list longer than one mark query, in which
+// some entries are hidden from the public (a repaired basis, a natural
+// person), against the visible sequence worked out here: the pages put
+// together are that sequence, More is set on every page but the last, and
+// a first page asks for the marks of its candidates only.
+func TestListPages(t *testing.T) {
+	now := day(2026, 11, 23)
+	e := engineAt(t, &now)
+	const n = 2*listChunk + 200
+	var es entries
+	marks := markMap{}
+	var want []string
+	for i := range n {
+		id := fmt.Sprintf("S%04d", i)
+		le := ListedEntry{EntryID: "E-" + id, List: "samr_serious_illegal", SubjectID: id, SubjectKind: credit.Organisation,
+			Name: id, Since: day(2026, 6, 1), BasisRecords: []string{"R-" + id}}
+		hidden := false
+		switch {
+		case i%7 == 3:
+			marks["R-"+id] = Marks{Repaired: true}
+			hidden = true
+		case i%11 == 5:
+			le.SubjectKind = credit.Person
+			hidden = true
+		}
+		es = append(es, le)
+		if !hidden {
+			want = append(want, id)
+		}
+	}
+	e.Entries = es
+
+	for _, size := range []int{1, 37, listChunk, MaxListPage + 1} {
+		var got []string
+		for off := 0; ; {
+			page, err := e.List(context.Background(), noRecords{}, "black", Public, marks, off, size)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if page.Offset != off {
+				t.Fatalf("size %d: page at %d says offset %d", size, off, page.Offset)
+			}
+			for _, le := range page.Entries {
+				got = append(got, le.SubjectID)
+			}
+			off += len(page.Entries)
+			if !page.More {
+				break
+			}
+			if len(page.Entries) != min(size, MaxListPage) {
+				t.Fatalf("size %d: a page before the last holds %d entries", size, len(page.Entries))
+			}
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("size %d: pages give %d entries, want %d (first difference near %v)", size, len(got), len(want), firstDiff(got, want))
+		}
+	}
+
+	past, err := e.List(context.Background(), noRecords{}, "black", Public, marks, len(want), 10)
+	if err != nil || len(past.Entries) != 0 || past.More {
+		t.Errorf("page past the end = %+v, %v", past, err)
+	}
+	if _, err := e.List(context.Background(), noRecords{}, "black", Public, marks, -1, 10); !credit.Is(credit.Invalid, err) {
+		t.Errorf("negative offset: %v, want Invalid", err)
+	}
+
+	cm := &countingMarks{markMap: marks}
+	if _, err := e.List(context.Background(), noRecords{}, "black", Public, cm, 0, 10); err != nil {
+		t.Fatal(err)
+	}
+	if cm.calls != 1 || cm.ids > 2*listChunk {
+		t.Errorf("a first page of 10 asked for marks %d times, %d IDs; the list has %d entries", cm.calls, cm.ids, n)
+	}
+}
+
+func firstDiff(a, b []string) int {
+	for i := range min(len(a), len(b)) {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return min(len(a), len(b))
 }

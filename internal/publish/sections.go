@@ -184,22 +184,57 @@ type ListStore interface {
 	Subject(ctx context.Context, id string) (*credit.Subject, error)
 }
 
-// List returns the entries of list kind ("black" or "red") that aud sees
-// now, newest first, at most limit (0 = 500).
-func (e *Engine) List(ctx context.Context, st ListStore, kind string, aud Audience, ms MarkSource, limit int) ([]ListEntry, error) {
+// ListPage is one page of a published list.
+type ListPage struct {
+	Entries []ListEntry `json:"entries"`
+	// Offset is the position of the page's first entry among the entries
+	// aud sees; More says whether any follow the page.
+	Offset int  `json:"offset"`
+	More   bool `json:"more"`
+}
+
+// MaxListPage bounds a page of a published list.
+const MaxListPage = 500
+
+// listChunk is how many candidates List decides per mark query. Marks are
+// read for the candidates a page needs, never for the whole list: a public
+// list holds tens of thousands of entries, and the page is public.
+const listChunk = 500
+
+// listCandidate is a reported list record (state) or a list decision made
+// on the platform (entry), before its publication decision.
+type listCandidate struct {
+	state *credit.State
+	entry *ListedEntry
+}
+
+// List returns a page of list kind ("black" or "red") as aud sees it now,
+// newest reported records first, then the platform's list decisions: the
+// visible entries from offset, at most limit (0 or more than MaxListPage
+// means MaxListPage). Every entry is decided by Decide or entryDecision
+// with its marks, so a page holds exactly what the whole list would show
+// at those positions.
+func (e *Engine) List(ctx context.Context, st ListStore, kind string, aud Audience, ms MarkSource, offset, limit int) (ListPage, error) {
+	const op = "publish.List"
 	items, ok := Lists[kind]
 	if !ok {
-		return nil, credit.E("publish.List", credit.NotFound, "no list kind %q (known: black, red)", kind)
+		return ListPage{}, credit.E(op, credit.NotFound, "no list kind %q (known: black, red)", kind)
 	}
-	if limit <= 0 {
-		limit = 500
+	if offset < 0 {
+		return ListPage{}, credit.E(op, credit.Invalid, "offset %d is negative", offset)
+	}
+	if limit <= 0 || limit > MaxListPage {
+		limit = MaxListPage
+	}
+	if ms == nil {
+		ms = NoMarks{}
 	}
 	var facts []credit.Record
 	after := ""
 	for {
 		page, err := st.RecordsByItems(ctx, items, after, 10000)
 		if err != nil {
-			return nil, err
+			return ListPage{}, err
 		}
 		facts = append(facts, page...)
 		if len(page) < 10000 {
@@ -208,72 +243,95 @@ func (e *Engine) List(ctx context.Context, st ListStore, kind string, aud Audien
 		after = page[len(page)-1].ID
 	}
 	states := credit.Derive(facts)
-	if ms == nil {
-		ms = NoMarks{}
-	}
-	ids := make([]string, len(states))
-	for i, s := range states {
-		ids[i] = s.Origin
-	}
-	marks, err := ms.Marks(ctx, ids)
-	if err != nil {
-		return nil, err
-	}
-	subjects := map[string]*credit.Subject{}
-	out := []ListEntry{}
-	for i := len(states) - 1; i >= 0 && len(out) < limit; i-- {
-		s := states[i]
-		subj, seen := subjects[s.Current.SubjectID]
-		if !seen {
-			subj, err = st.Subject(ctx, s.Current.SubjectID)
-			if err != nil && !credit.Is(credit.NotFound, err) {
-				return nil, err
-			}
-			subjects[s.Current.SubjectID] = subj
-		}
-		d := e.Decide(s, subj, aud, marks[s.Origin])
-		if !d.Visible {
-			continue
-		}
-		name := ""
-		if it, err := e.Catalog.Item(s.Current.Item); err == nil {
-			for _, f := range d.Fields {
-				if f.Code == it.Keys.SubjectName {
-					name = f.Value
-				}
-			}
-		}
-		out = append(out, ListEntry{SubjectID: s.Current.SubjectID, Name: name, Decision: d})
+	cands := make([]listCandidate, 0, len(states))
+	for i := len(states) - 1; i >= 0; i-- {
+		cands = append(cands, listCandidate{state: &states[i]})
 	}
 	if e.Entries != nil {
 		listed, err := e.Entries.ListedEntries(ctx, kind, e.now())
 		if err != nil {
-			return nil, err
+			return ListPage{}, err
 		}
+		for i := range listed {
+			cands = append(cands, listCandidate{entry: &listed[i]})
+		}
+	}
+
+	out := ListPage{Entries: []ListEntry{}, Offset: offset}
+	subjects := map[string]*credit.Subject{}
+	seen := 0 // visible entries passed so far
+	for lo := 0; lo < len(cands); lo += listChunk {
+		chunk := cands[lo:min(lo+listChunk, len(cands))]
 		var ids []string
-		for _, le := range listed {
-			ids = append(append(ids, le.EntryID), le.BasisRecords...)
+		for _, c := range chunk {
+			if c.state != nil {
+				ids = append(ids, c.state.Origin)
+			} else {
+				ids = append(append(ids, c.entry.EntryID), c.entry.BasisRecords...)
+			}
 		}
-		em, err := ms.Marks(ctx, ids)
+		marks, err := ms.Marks(ctx, ids)
 		if err != nil {
-			return nil, err
+			return ListPage{}, err
 		}
-		for _, le := range listed {
-			if len(out) >= limit {
-				break
+		for _, c := range chunk {
+			le, ok, err := e.listDecision(ctx, st, c, aud, marks, subjects)
+			if err != nil {
+				return ListPage{}, err
 			}
-			m := em[le.EntryID]
-			for _, b := range le.BasisRecords {
-				bm := em[b]
-				m.UnderObjection = m.UnderObjection || bm.UnderObjection
-				m.UnderRepair = m.UnderRepair || bm.UnderRepair
-				m.Repaired = m.Repaired || bm.Repaired
-				m.BankruptcyMasked = m.BankruptcyMasked || bm.BankruptcyMasked
+			if !ok {
+				continue
 			}
-			if d, ok := e.entryDecision(le, aud, m); ok {
-				out = append(out, ListEntry{SubjectID: le.SubjectID, Name: le.Name, Decision: d})
+			if seen >= offset+limit {
+				out.More = true
+				return out, nil
 			}
+			if seen >= offset {
+				out.Entries = append(out.Entries, le)
+			}
+			seen++
 		}
 	}
 	return out, nil
+}
+
+// listDecision decides one list candidate for aud; ok is false when aud
+// does not see it. subjects caches the registration data of reported
+// records' subjects across a page.
+func (e *Engine) listDecision(ctx context.Context, st ListStore, c listCandidate, aud Audience, marks map[string]Marks, subjects map[string]*credit.Subject) (ListEntry, bool, error) {
+	if le := c.entry; le != nil {
+		m := marks[le.EntryID]
+		for _, b := range le.BasisRecords {
+			bm := marks[b]
+			m.UnderObjection = m.UnderObjection || bm.UnderObjection
+			m.UnderRepair = m.UnderRepair || bm.UnderRepair
+			m.Repaired = m.Repaired || bm.Repaired
+			m.BankruptcyMasked = m.BankruptcyMasked || bm.BankruptcyMasked
+		}
+		d, ok := e.entryDecision(*le, aud, m)
+		return ListEntry{SubjectID: le.SubjectID, Name: le.Name, Decision: d}, ok, nil
+	}
+	s := c.state
+	subj, cached := subjects[s.Current.SubjectID]
+	if !cached {
+		var err error
+		subj, err = st.Subject(ctx, s.Current.SubjectID)
+		if err != nil && !credit.Is(credit.NotFound, err) {
+			return ListEntry{}, false, err
+		}
+		subjects[s.Current.SubjectID] = subj
+	}
+	d := e.Decide(*s, subj, aud, marks[s.Origin])
+	if !d.Visible {
+		return ListEntry{}, false, nil
+	}
+	name := ""
+	if it, err := e.Catalog.Item(s.Current.Item); err == nil {
+		for _, f := range d.Fields {
+			if f.Code == it.Keys.SubjectName {
+				name = f.Value
+			}
+		}
+	}
+	return ListEntry{SubjectID: s.Current.SubjectID, Name: name, Decision: d}, true, nil
 }

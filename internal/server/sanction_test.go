@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -377,4 +378,99 @@ func (e *env) sanctionScenario(rt api.Route, q *req, path string) string {
 		}
 	}
 	return path
+}
+
+// TestPublishedListPages pages the public black list, in the API and on
+// the portal, over more reported list records than one page holds: the
+// pages put together hold every record once, and the links and errors at
+// the edges are right.
+func TestPublishedListPages(t *testing.T) {
+	e := newSanctionEnv(t)
+	const n = 120
+	want := map[string]bool{}
+	var recs []credit.Record
+	for i := range n {
+		r := credit.Record{ID: credit.NewID(), SubjectID: orgCode, Item: "court_defaulter", Fact: credit.Original, Dept: "COURT-350100",
+			DocNo: fmt.Sprintf("（2026）闽0102执%d号", i), DecidedOn: e.now.AddDate(0, 0, -40), Severity: credit.SeveritySerious, Kind: credit.Organisation,
+			Fields: credit.Fields{"sx_bzxr_mc": orgName, "sx_bzxr_lb": "法人及非法人组织", "sx_shxym": orgCode, "sx_fbrq": e.now.AddDate(0, 0, -30).Format(time.DateOnly)}}
+		recs = append(recs, r)
+		want[r.ID] = true
+	}
+	if err := e.st.AppendRecords(t.Context(), recs); err != nil {
+		t.Fatal(err)
+	}
+
+	type page struct {
+		Offset, Limit int
+		More          bool
+		Entries       []struct {
+			Decision struct {
+				RecordID string `json:"record_id"`
+			}
+		}
+	}
+	got := map[string]bool{}
+	for off, pages := 0, 0; ; pages++ {
+		var p page
+		if err := json.Unmarshal([]byte(e.publicGet(fmt.Sprintf("/api/v1/lists/black?offset=%d&limit=50", off))), &p); err != nil {
+			t.Fatal(err)
+		}
+		if p.Offset != off || p.Limit != 50 {
+			t.Fatalf("page at %d: offset %d, limit %d", off, p.Offset, p.Limit)
+		}
+		for _, le := range p.Entries {
+			if got[le.Decision.RecordID] {
+				t.Fatalf("record %s on two pages", le.Decision.RecordID)
+			}
+			got[le.Decision.RecordID] = true
+		}
+		off += len(p.Entries)
+		if !p.More {
+			if pages != 2 || len(p.Entries) != n-100 {
+				t.Errorf("last page is page %d with %d entries, want page 2 with %d", pages, len(p.Entries), n-100)
+			}
+			break
+		}
+	}
+	if len(got) != n {
+		t.Fatalf("pages hold %d records, want %d", len(got), n)
+	}
+	for id := range got {
+		if !want[id] {
+			t.Errorf("record %s on the list was not reported", id)
+		}
+	}
+	for _, q := range []string{"offset=-1", "limit=0", "limit=501", "offset=x"} {
+		resp, err := http.Get(e.srv.URL + "/api/v1/lists/black?" + q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("?%s: status %d, want 400", q, resp.StatusCode)
+		}
+	}
+
+	// The portal shows 50 a page, linked both ways.
+	first := e.publicGet("/lists/black")
+	if !strings.Contains(first, `rel="next" href="/lists/black?page=2"`) || strings.Contains(first, `rel="prev"`) {
+		t.Errorf("page 1 links wrong")
+	}
+	last := e.publicGet("/lists/black?page=3")
+	if !strings.Contains(last, `rel="prev" href="/lists/black?page=2"`) || strings.Contains(last, `rel="next"`) || !strings.Contains(last, "第 3 页") {
+		t.Errorf("page 3 links wrong")
+	}
+	if c := strings.Count(last, `<a href="/subjects/`); c != n-100 {
+		t.Errorf("page 3 shows %d entries, want %d", c, n-100)
+	}
+	for _, q := range []string{"page=4", "page=0", "page=x"} {
+		resp, err := http.Get(e.srv.URL + "/lists/black?" + q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNotFound {
+			t.Errorf("/lists/black?%s: status %d, want 404", q, resp.StatusCode)
+		}
+	}
 }

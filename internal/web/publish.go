@@ -2,7 +2,9 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/xinyong/xinyong/internal/catalog"
@@ -28,6 +30,9 @@ var publishMessages = map[string]map[string]string{
 		"list_black_title":         "严重失信主体名单公示",
 		"list_red_title":           "诚信典型（红名单）公示",
 		"list_note":                "名单依法公示，公示期届满自动停止公示；自然人信息依法不公示。",
+		"page_label":               "第 %d 页",
+		"page_prev":                "上一页",
+		"page_next":                "下一页",
 		"col_item":                 "信息类别",
 		"col_severity":             "失信程度",
 		"col_source":               "数据来源",
@@ -65,6 +70,9 @@ var publishMessages = map[string]map[string]string{
 		"list_black_title":         "Published serious dishonesty lists",
 		"list_red_title":           "Published red list (honest models)",
 		"list_note":                "Lists are published as the law requires and stop by themselves when the period ends; natural persons are not published.",
+		"page_label":               "Page %d",
+		"page_prev":                "Previous",
+		"page_next":                "Next",
 		"col_item":                 "Kind",
 		"col_severity":             "Severity",
 		"col_source":               "Data source",
@@ -246,18 +254,49 @@ func (p *Portal) file(w http.ResponseWriter, r *http.Request) {
 func (p *Portal) list(w http.ResponseWriter, r *http.Request) {
 	v := p.newView(w, r, p.principal(r))
 	kind := r.PathValue("kind")
-	entries, err := p.cfg.Publish.List(r.Context(), p.cfg.Store, kind, publish.Public, p.cfg.Marks, 500)
+	n := 1
+	if s := r.URL.Query().Get("page"); s != "" {
+		var err error
+		if n, err = strconv.Atoi(s); err != nil || n < 1 || n > maxListPages {
+			p.fail(w, r, v, credit.E("web.list", credit.NotFound, "no page %q of list %s", s, kind))
+			return
+		}
+	}
+	page, err := p.cfg.Publish.List(r.Context(), p.cfg.Store, kind, publish.Public, p.cfg.Marks, (n-1)*listPageSize, listPageSize)
+	if err == nil && n > 1 && len(page.Entries) == 0 {
+		err = credit.E("web.list", credit.NotFound, "list %s has no page %d", kind, n)
+	}
 	if err != nil {
 		p.fail(w, r, v, err)
 		return
 	}
 	v.Title = v.T["list_"+kind+"_title"]
-	for _, e := range entries {
+	for _, e := range page.Entries {
 		ev := p.entry(e.Decision, v)
 		v.List = append(v.List, listRow{SubjectID: e.SubjectID, Name: e.Name, Entry: ev})
 	}
+	if n > 1 || page.More {
+		v.Pager = &pager{Label: fmt.Sprintf(v.T["page_label"], n)}
+		if n > 1 {
+			v.Pager.Prev = fmt.Sprintf("/lists/%s?page=%d", kind, n-1)
+		}
+		if page.More {
+			v.Pager.Next = fmt.Sprintf("/lists/%s?page=%d", kind, n+1)
+		}
+	}
 	p.render(w, r, http.StatusOK, "lists", v, nil)
 }
+
+// listPageSize is how many entries a public list page shows; maxListPages
+// bounds the page number a URL may ask for (a page is found by walking the
+// list from its start, so the bound caps the work one request can cause).
+const (
+	listPageSize = 50
+	maxListPages = 10000
+)
+
+// pager links a paged page to its neighbours.
+type pager struct{ Label, Prev, Next string }
 
 type listRow struct {
 	SubjectID, Name string

@@ -244,6 +244,7 @@ type view struct {
 	File     bool
 	FileLink string // the complete-file page, for viewers entitled to it
 	List     []listRow
+	Pager    *pager
 	Error    string
 	Next     string
 	Name     string

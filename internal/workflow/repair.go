@@ -517,9 +517,10 @@ func (s *Service) RecordMarks(ctx context.Context, subjectID, recordID string) (
 }
 
 // MarksFor implements the publication engine's mark source: marks by
-// origin record ID. It is on every subject page, so it costs one query for
-// the cases on those records, plus one for masked subjects (and a record
-// look-up per ID only while some subject is masked).
+// origin record ID. It is on every subject page and list page, so it costs
+// one query per thousand IDs for the cases on those records, one for
+// bankruptcy cases, and, only while some subject is masked, one per masked
+// subject or per ID, whichever is fewer.
 func (s *Service) MarksFor(ctx context.Context, originIDs []string) (map[string]Marks, error) {
 	out := map[string]Marks{}
 	if len(originIDs) == 0 {
@@ -548,6 +549,34 @@ func (s *Service) MarksFor(ctx context.Context, originIDs []string) (map[string]
 	if len(masked) == 0 {
 		return out, nil
 	}
+	maskRecord := func(r *credit.Record) {
+		if masked[r.SubjectID] && r.Severity != credit.SeverityNone {
+			m := out[r.ID]
+			m.BankruptcyMasked = true
+			out[r.ID] = m
+		}
+	}
+	// One query per masked subject or one per ID, whichever is fewer: a
+	// public list page asks about hundreds of IDs, while bankruptcy cases
+	// are few.
+	if len(masked) < len(originIDs) {
+		want := make(map[string]bool, len(originIDs))
+		for _, id := range originIDs {
+			want[id] = true
+		}
+		for subj := range masked {
+			rs, err := s.cfg.Store.RecordsBySubject(ctx, subj)
+			if err != nil {
+				return nil, err
+			}
+			for i := range rs {
+				if want[rs[i].ID] {
+					maskRecord(&rs[i])
+				}
+			}
+		}
+		return out, nil
+	}
 	for _, id := range originIDs {
 		r, err := s.cfg.Store.Record(ctx, id)
 		if err != nil {
@@ -556,11 +585,7 @@ func (s *Service) MarksFor(ctx context.Context, originIDs []string) (map[string]
 			}
 			return nil, err
 		}
-		if masked[r.SubjectID] && r.Severity != credit.SeverityNone {
-			m := out[id]
-			m.BankruptcyMasked = true
-			out[id] = m
-		}
+		maskRecord(r)
 	}
 	return out, nil
 }

@@ -478,8 +478,13 @@ func TestMarksForMatchesSubjectMarks(t *testing.T) {
 		t.Helper()
 		want, _, err := f.wf.SubjectMarks(f.ctx, f.subj.ID)
 		f.must(err)
-		got, err := f.wf.MarksFor(f.ctx, []string{a.ID, b.ID, c.ID})
+		// A list entry's ID is not a record's: it is asked about beside
+		// the records and gets no mark from them.
+		got, err := f.wf.MarksFor(f.ctx, []string{a.ID, b.ID, c.ID, "list-entry"})
 		f.must(err)
+		if m := got["list-entry"]; m != (workflow.Marks{}) {
+			t.Errorf("an ID that is no record is marked %+v", m)
+		}
 		for _, id := range []string{a.ID, b.ID, c.ID} {
 			if got[id] != want[id] {
 				t.Errorf("record %s: MarksFor %+v, SubjectMarks %+v", id, got[id], want[id])

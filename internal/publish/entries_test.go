@@ -14,9 +14,13 @@ import (
 // give them; the marks map stands for the workflows' marks.
 type entries []ListedEntry
 
-func (es entries) ListedEntries(context.Context, string, time.Time) ([]ListedEntry, error) {
+func (es entries) ListedEntries(context.Context, string, time.Time) (ListedEntries, error) {
 	return es, nil
 }
+
+func (es entries) Len() int { return len(es) }
+
+func (es entries) At(i int) ListedEntry { return es[i] }
 
 type markMap map[string]Marks
 
@@ -165,13 +169,27 @@ func TestListPages(t *testing.T) {
 	}
 
 	cm := &countingMarks{markMap: marks}
+	ce := &countingEntries{entries: es}
+	e.Entries = ce
 	if _, err := e.List(context.Background(), noRecords{}, "black", Public, cm, 0, 10); err != nil {
 		t.Fatal(err)
 	}
-	if cm.calls != 1 || cm.ids > 2*listChunk {
-		t.Errorf("a first page of 10 asked for marks %d times, %d IDs; the list has %d entries", cm.calls, cm.ids, n)
+	if cm.calls != 1 || cm.ids > 2*listChunk || ce.built > listChunk {
+		t.Errorf("a first page of 10 asked for marks %d times, %d IDs, and built %d entries; the list has %d entries", cm.calls, cm.ids, ce.built, n)
 	}
 }
+
+// countingEntries counts the entries a page builds.
+type countingEntries struct {
+	entries
+	built int
+}
+
+func (c *countingEntries) ListedEntries(context.Context, string, time.Time) (ListedEntries, error) {
+	return c, nil
+}
+
+func (c *countingEntries) At(i int) ListedEntry { c.built++; return c.entries[i] }
 
 func firstDiff(a, b []string) int {
 	for i := range min(len(a), len(b)) {

@@ -144,9 +144,18 @@ type ListedEntry struct {
 	BasisRecords []string
 }
 
-// EntrySource gives the list entries of a kind ("black", "red") in force at now.
+// EntrySource gives the list entries of a kind ("black", "red") in force at
+// now, in publication order.
 type EntrySource interface {
-	ListedEntries(ctx context.Context, kind string, now time.Time) ([]ListedEntry, error)
+	ListedEntries(ctx context.Context, kind string, now time.Time) (ListedEntries, error)
+}
+
+// ListedEntries is a sequence of list entries read one at a time, so that a
+// page of a list with tens of thousands of entries builds only the entries
+// it looks at.
+type ListedEntries interface {
+	Len() int
+	At(i int) ListedEntry
 }
 
 // entryDecision is the publication decision for a platform list entry: an
@@ -208,6 +217,33 @@ type listCandidate struct {
 	entry *ListedEntry
 }
 
+// candidates are a list's reported records, newest first, then the
+// platform's entries; entries are built when first looked at.
+type candidates struct {
+	states  []credit.State
+	entries ListedEntries
+	built   []ListedEntry // entries.At(i), built chunk by chunk
+}
+
+func (c *candidates) len() int {
+	n := len(c.states)
+	if c.entries != nil {
+		n += c.entries.Len()
+	}
+	return n
+}
+
+func (c *candidates) at(i int) listCandidate {
+	if i < len(c.states) {
+		return listCandidate{state: &c.states[len(c.states)-1-i]}
+	}
+	i -= len(c.states)
+	for len(c.built) <= i {
+		c.built = append(c.built, c.entries.At(len(c.built)))
+	}
+	return listCandidate{entry: &c.built[i]}
+}
+
 // List returns a page of list kind ("black" or "red") as aud sees it now,
 // newest reported records first, then the platform's list decisions: the
 // visible entries from offset, at most limit (0 or more than MaxListPage
@@ -242,26 +278,24 @@ func (e *Engine) List(ctx context.Context, st ListStore, kind string, aud Audien
 		}
 		after = page[len(page)-1].ID
 	}
-	states := credit.Derive(facts)
-	cands := make([]listCandidate, 0, len(states))
-	for i := len(states) - 1; i >= 0; i-- {
-		cands = append(cands, listCandidate{state: &states[i]})
-	}
+	cands := &candidates{states: credit.Derive(facts)}
 	if e.Entries != nil {
 		listed, err := e.Entries.ListedEntries(ctx, kind, e.now())
 		if err != nil {
 			return ListPage{}, err
 		}
-		for i := range listed {
-			cands = append(cands, listCandidate{entry: &listed[i]})
-		}
+		cands.entries = listed
 	}
 
 	out := ListPage{Entries: []ListEntry{}, Offset: offset}
 	subjects := map[string]*credit.Subject{}
 	seen := 0 // visible entries passed so far
-	for lo := 0; lo < len(cands); lo += listChunk {
-		chunk := cands[lo:min(lo+listChunk, len(cands))]
+	chunk := make([]listCandidate, 0, listChunk)
+	for lo := 0; lo < cands.len(); lo += listChunk {
+		chunk = chunk[:0]
+		for i := lo; i < min(lo+listChunk, cands.len()); i++ {
+			chunk = append(chunk, cands.at(i))
+		}
 		var ids []string
 		for _, c := range chunk {
 			if c.state != nil {

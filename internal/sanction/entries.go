@@ -575,20 +575,36 @@ func itoa(n int) string {
 
 // ListedEntries gives the entries of every list of kind ("black", "red",
 // "watch", "abnormal") in force at now, for the publication engine's list
-// pages. The deciding department is the one that recorded the decision.
-func (s *Service) ListedEntries(ctx context.Context, kind string, now time.Time) ([]publish.ListedEntry, error) {
-	var out []publish.ListedEntry
-	for _, lt := range s.Catalog.Lists {
-		if string(lt.Kind) != kind {
-			continue
-		}
-		for _, e := range s.index.listEntries(lt.Code, math.MaxInt, func(h *entryHead) bool { return h.active(now) }) {
-			out = append(out, publish.ListedEntry{
-				EntryID: e.ID, List: lt.Code, SubjectID: e.SubjectID, SubjectKind: e.Detail.SubjectKind,
-				Name: e.Detail.SubjectName, Dept: e.DecidedDept, Since: e.Detail.Since, Until: e.Detail.Until,
-				UnderVerification: s.UnderVerification(e), BasisRecords: e.Detail.BasisRecords,
-			})
+// pages: the lists in catalogue order, each newest change first. An entry
+// is decoded when the engine looks at it, so a page costs the entries it
+// shows, not the whole list. The deciding department is the one that
+// recorded the decision.
+func (s *Service) ListedEntries(ctx context.Context, kind string, now time.Time) (publish.ListedEntries, error) {
+	rank := map[string]int{}
+	for i, lt := range s.Catalog.Lists {
+		if string(lt.Kind) == kind {
+			rank[lt.Code] = i
 		}
 	}
-	return out, nil
+	if len(rank) == 0 {
+		return listedEntries{}, nil
+	}
+	return listedEntries{s: s, refs: s.index.entryRefs(rank, func(h *entryHead) bool { return h.active(now) })}, nil
+}
+
+// listedEntries is the sequence ListedEntries gives.
+type listedEntries struct {
+	s    *Service
+	refs [][]byte
+}
+
+func (l listedEntries) Len() int { return len(l.refs) }
+
+func (l listedEntries) At(i int) publish.ListedEntry {
+	e := decodeEntry(l.refs[i])
+	return publish.ListedEntry{
+		EntryID: e.ID, List: e.List, SubjectID: e.SubjectID, SubjectKind: e.Detail.SubjectKind,
+		Name: e.Detail.SubjectName, Dept: e.DecidedDept, Since: e.Detail.Since, Until: e.Detail.Until,
+		UnderVerification: l.s.UnderVerification(e), BasisRecords: e.Detail.BasisRecords,
+	}
 }

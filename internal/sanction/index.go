@@ -371,27 +371,52 @@ func (x *index) underVerification(e *Entry) string {
 // (all when keep is nil). Entries are filtered and sorted on their encoded
 // heads, and only those returned are decoded.
 func (x *index) listEntries(list string, limit int, keep func(*entryHead) bool) []*Entry {
+	var lists map[string]int
+	if list != "" {
+		lists = map[string]int{list: 0}
+	}
+	refs := x.entryRefs(lists, keep)
+	out := make([]*Entry, min(len(refs), limit))
+	for i := range out {
+		out[i] = decodeEntry(refs[i])
+	}
+	return out
+}
+
+// entryRefs returns the encoded entries of the lists that lists ranks (all
+// lists when it is nil) that keep accepts (all when keep is nil), ordered
+// by their list's rank and then newest change first, for the caller to
+// decode as it needs them. Arena bytes are never rewritten, so the
+// references stay valid after the lock is released.
+func (x *index) entryRefs(lists map[string]int, keep func(*entryHead) bool) [][]byte {
 	type found struct {
-		seq int64
-		b   []byte
+		rank int
+		seq  int64
+		b    []byte
 	}
 	var fs []found
 	x.mu.Lock()
 	x.entries.each(func(_, v []byte) bool {
 		h := peekEntry(v)
-		if (list == "" || string(h.list) == list) && (keep == nil || keep(&h)) {
-			fs = append(fs, found{h.seq, v}) // arena bytes are never rewritten: safe after unlock
+		rank, ok := 0, lists == nil
+		if !ok {
+			rank, ok = lists[string(h.list)]
+		}
+		if ok && (keep == nil || keep(&h)) {
+			fs = append(fs, found{rank, h.seq, v})
 		}
 		return true
 	})
 	x.mu.Unlock()
-	sort.Slice(fs, func(i, j int) bool { return fs[i].seq > fs[j].seq })
-	if len(fs) > limit {
-		fs = fs[:limit]
-	}
-	out := make([]*Entry, len(fs))
+	sort.Slice(fs, func(i, j int) bool {
+		if fs[i].rank != fs[j].rank {
+			return fs[i].rank < fs[j].rank
+		}
+		return fs[i].seq > fs[j].seq
+	})
+	out := make([][]byte, len(fs))
 	for i, f := range fs {
-		out[i] = decodeEntry(f.b)
+		out[i] = f.b
 	}
 	return out
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -739,5 +740,55 @@ func TestIncrementalMatchesRebuild(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestListedEntriesForPublication: the publication engine's sequence holds
+// the decided entries of a kind's lists in force, newest change first, and
+// not proposals or entries past their period.
+func TestListedEntriesForPublication(t *testing.T) {
+	f := newFixture(t)
+	ctx := t.Context()
+	a := f.listed()
+	b, err := f.svc.Propose(ctx, samrDept, sanction.Proposal{List: "samr_serious_illegal", SubjectID: orgB,
+		BasisRecords: []string{f.recs["other"]}, Grounds: "提供虚假材料取得许可"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seq := func(kind string) []string {
+		t.Helper()
+		es, err := f.svc.ListedEntries(ctx, kind, f.clk.now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for i := range es.Len() {
+			le := es.At(i)
+			if le.List != "samr_serious_illegal" || le.Dept != "SAMR-350100" || le.Since.IsZero() || len(le.BasisRecords) != 1 {
+				t.Errorf("entry %d: %+v", i, le)
+			}
+			ids = append(ids, le.SubjectID)
+		}
+		return ids
+	}
+	if got := seq("black"); !slices.Equal(got, []string{orgA}) {
+		t.Fatalf("with one decided entry and one proposal: %v", got)
+	}
+	if _, err := f.svc.Notice(ctx, samrDept, b.ID, sanction.NoticeInput{DocNo: "榕市监告〔2026〕2号"}); err != nil {
+		t.Fatal(err)
+	}
+	f.clk.add(15 * 24 * time.Hour)
+	if _, err := f.svc.Decide(ctx, samrDept, b.ID, sanction.DecisionInput{DocNo: "榕市监严〔2026〕2号"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := seq("black"); !slices.Equal(got, []string{orgB, orgA}) {
+		t.Fatalf("newest change first: got %v, want %v", got, []string{orgB, orgA})
+	}
+	if got := seq("red"); len(got) != 0 {
+		t.Fatalf("red: %v", got)
+	}
+	f.clk.add(37 * 30 * 24 * time.Hour)
+	if got := seq("black"); len(got) != 0 {
+		t.Fatalf("past the period: %v (entry %s)", got, a.ID)
 	}
 }

@@ -32,10 +32,12 @@ type PublishStore interface {
 	// streaming read (a full load of the search index: no ORDER BY, so the
 	// engine reads the table sequentially). It stops at fn's first error.
 	EachSubjectName(ctx context.Context, fn func(SubjectName) error) error
-	// RecordsByItems returns up to limit facts (100 when limit <= 0, at most
-	// 10000) of the given catalogue items with ID greater than afterID, in ID
-	// order. Corrections and revocations carry their chain's item, so a
-	// caller that reads to the end can derive the current state of every
-	// chain.
-	RecordsByItems(ctx context.Context, items []string, afterID string, limit int) ([]Record, error)
+	// NewestRecordsByItems returns up to limit facts (100 when limit <= 0,
+	// at most 10000) of the given catalogue items with ID less than beforeID
+	// (from the newest when beforeID is empty), newest first. IDs are
+	// UUIDv7, and corrections and revocations carry their chain's item and
+	// come after what they supersede, so a reader has a chain whole once it
+	// has read the chain's original fact: a list can be published newest
+	// first, a page at a time.
+	NewestRecordsByItems(ctx context.Context, items []string, beforeID string, limit int) ([]Record, error)
 }

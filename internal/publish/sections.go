@@ -189,7 +189,7 @@ type ListEntry struct {
 
 // ListStore is what List reads.
 type ListStore interface {
-	RecordsByItems(ctx context.Context, items []string, afterID string, limit int) ([]credit.Record, error)
+	NewestRecordsByItems(ctx context.Context, items []string, beforeID string, limit int) ([]credit.Record, error)
 	Subject(ctx context.Context, id string) (*credit.Subject, error)
 }
 
@@ -217,31 +217,83 @@ type listCandidate struct {
 	entry *ListedEntry
 }
 
-// candidates are a list's reported records, newest first, then the
-// platform's entries; entries are built when first looked at.
+// candidates are a list's reported records, newest chain first, then the
+// platform's entries. Both are read as far as a page needs: the records a
+// store page at a time, the entries one at a time.
 type candidates struct {
-	states  []credit.State
-	entries ListedEntries
-	built   []ListedEntry // entries.At(i), built chunk by chunk
+	st    ListStore
+	items []string
+
+	states  []credit.State             // whole chains, newest original first
+	pending map[string][]credit.Record // facts read, by the fact they supersede
+	before  string                     // the oldest fact read
+	drained bool                       // every fact of the items is read
+
+	source  EntrySource // nil: no platform entries
+	kind    string
+	now     time.Time
+	entries ListedEntries // from source, asked for when first needed
+	built   []ListedEntry // entries.At(i), in order
 }
 
-func (c *candidates) len() int {
-	n := len(c.states)
-	if c.entries != nil {
-		n += c.entries.Len()
+// recordPage is how many facts candidates reads from the store at a time.
+const recordPage = 1000
+
+// at returns candidate i; ok is false past the last one.
+func (c *candidates) at(ctx context.Context, i int) (cand listCandidate, ok bool, err error) {
+	for i >= len(c.states) && !c.drained {
+		if err := c.readRecords(ctx); err != nil {
+			return listCandidate{}, false, err
+		}
 	}
-	return n
-}
-
-func (c *candidates) at(i int) listCandidate {
 	if i < len(c.states) {
-		return listCandidate{state: &c.states[len(c.states)-1-i]}
+		return listCandidate{state: &c.states[i]}, true, nil
 	}
 	i -= len(c.states)
+	if c.entries == nil && c.source != nil {
+		if c.entries, err = c.source.ListedEntries(ctx, c.kind, c.now); err != nil {
+			return listCandidate{}, false, err
+		}
+	}
+	if c.entries == nil || i >= c.entries.Len() {
+		return listCandidate{}, false, nil
+	}
 	for len(c.built) <= i {
 		c.built = append(c.built, c.entries.At(len(c.built)))
 	}
-	return listCandidate{entry: &c.built[i]}
+	return listCandidate{entry: &c.built[i]}, true, nil
+}
+
+// readRecords reads the next store page of facts, newest first. A chain's
+// later facts come after its original, so reading backwards a chain is
+// whole once its original is read: its facts wait in pending until then,
+// and Derive then gives exactly the state a derivation of every fact would.
+// Facts whose original is never read (another item's chain) are left out,
+// as Derive leaves them out.
+func (c *candidates) readRecords(ctx context.Context) error {
+	facts, err := c.st.NewestRecordsByItems(ctx, c.items, c.before, recordPage)
+	if err != nil {
+		return err
+	}
+	if c.pending == nil {
+		c.pending = map[string][]credit.Record{}
+	}
+	for _, f := range facts {
+		chain := append(c.pending[f.ID], f)
+		delete(c.pending, f.ID)
+		switch f.Fact {
+		case credit.Original, "":
+			c.states = append(c.states, credit.Derive(chain)...)
+		case credit.Correction, credit.Revocation:
+			c.pending[f.Supersedes] = append(c.pending[f.Supersedes], chain...)
+		}
+	}
+	if len(facts) < recordPage {
+		c.drained = true
+	} else {
+		c.before = facts[len(facts)-1].ID
+	}
+	return nil
 }
 
 // List returns a page of list kind ("black" or "red") as aud sees it now,
@@ -265,36 +317,27 @@ func (e *Engine) List(ctx context.Context, st ListStore, kind string, aud Audien
 	if ms == nil {
 		ms = NoMarks{}
 	}
-	var facts []credit.Record
-	after := ""
-	for {
-		page, err := st.RecordsByItems(ctx, items, after, 10000)
-		if err != nil {
-			return ListPage{}, err
-		}
-		facts = append(facts, page...)
-		if len(page) < 10000 {
-			break
-		}
-		after = page[len(page)-1].ID
-	}
-	cands := &candidates{states: credit.Derive(facts)}
-	if e.Entries != nil {
-		listed, err := e.Entries.ListedEntries(ctx, kind, e.now())
-		if err != nil {
-			return ListPage{}, err
-		}
-		cands.entries = listed
-	}
+	cands := &candidates{st: st, items: items, source: e.Entries, kind: kind, now: e.now()}
 
 	out := ListPage{Entries: []ListEntry{}, Offset: offset}
 	subjects := map[string]*credit.Subject{}
 	seen := 0 // visible entries passed so far
 	chunk := make([]listCandidate, 0, listChunk)
-	for lo := 0; lo < cands.len(); lo += listChunk {
+	for next := 0; ; {
 		chunk = chunk[:0]
-		for i := lo; i < min(lo+listChunk, cands.len()); i++ {
-			chunk = append(chunk, cands.at(i))
+		for len(chunk) < listChunk {
+			c, ok, err := cands.at(ctx, next)
+			if err != nil {
+				return ListPage{}, err
+			}
+			if !ok {
+				break
+			}
+			chunk = append(chunk, c)
+			next++
+		}
+		if len(chunk) == 0 {
+			break
 		}
 		var ids []string
 		for _, c := range chunk {

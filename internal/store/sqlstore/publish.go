@@ -4,7 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"strconv"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/xinyong/xinyong/internal/credit"
@@ -162,31 +163,31 @@ func (s *Store) EachSubjectName(ctx context.Context, fn func(credit.SubjectName)
 	return s.fail(op, rows.Err())
 }
 
-// RecordsByItems returns facts of the given items after afterID, in ID order.
-func (s *Store) RecordsByItems(ctx context.Context, items []string, afterID string, limit int) ([]credit.Record, error) {
-	const op = "store.RecordsByItems"
-	if len(items) == 0 {
-		return nil, nil
-	}
+// NewestRecordsByItems returns facts of the given items before beforeID,
+// newest first. Each item is read on its own, a backward range of
+// records_item (item, id) that stops at limit, and the runs are merged
+// here: one query with item IN (...) would have to sort every fact of the
+// items to find the newest.
+func (s *Store) NewestRecordsByItems(ctx context.Context, items []string, beforeID string, limit int) ([]credit.Record, error) {
+	const op = "store.NewestRecordsByItems"
 	if limit <= 0 {
 		limit = 100
 	}
 	limit = min(limit, 10000)
-	q := []byte(recordSelect + `WHERE item IN (`)
-	args := make([]any, 0, len(items)+2)
-	for i, it := range items {
-		if i > 0 {
-			q = append(q, ',')
+	var out []credit.Record
+	for _, it := range items {
+		var run []credit.Record
+		var err error
+		if beforeID == "" {
+			run, err = s.queryRecords(ctx, recordSelect+`WHERE item = $1 ORDER BY id DESC LIMIT $2`, it, limit)
+		} else {
+			run, err = s.queryRecords(ctx, recordSelect+`WHERE item = $1 AND id < $2 ORDER BY id DESC LIMIT $3`, it, beforeID, limit)
 		}
-		q = append(q, '$')
-		q = append(q, strconv.Itoa(i+1)...)
-		args = append(args, it)
+		if err != nil {
+			return nil, s.fail(op, err)
+		}
+		out = append(out, run...)
 	}
-	q = append(q, []byte(`) AND id > $`+strconv.Itoa(len(items)+1)+` ORDER BY id LIMIT $`+strconv.Itoa(len(items)+2))...)
-	args = append(args, afterID, limit)
-	out, err := s.queryRecords(ctx, string(q), args...)
-	if err != nil {
-		return nil, s.fail(op, err)
-	}
-	return out, nil
+	slices.SortFunc(out, func(a, b credit.Record) int { return strings.Compare(b.ID, a.ID) })
+	return out[:min(len(out), limit)], nil
 }

@@ -97,27 +97,33 @@ func testPublish(t *testing.T, s credit.Store) {
 		t.Fatalf("changes after the scan = %+v, %v", changed, err)
 	}
 
-	// Records by item, in ID order, after a cursor.
+	// Records by item, newest first, before a cursor; the items' runs are
+	// merged in ID order.
 	r1, r2, r3 := rec("B0001", "D1"), rec("B0002", "D2"), rec("B0001", "D3")
 	r2.Item = "HONOUR"
 	fix := follow(r1, credit.Correction, "金额更正")
 	mustAppend(t, s, r1, r2, r3, fix)
-	recs, err := s.RecordsByItems(ctx(t), []string{"XZCF"}, "", 0)
-	if err != nil {
-		t.Fatal(err)
+	ids := func(recs []credit.Record, err error) []string {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, r := range recs {
+			out = append(out, r.ID)
+		}
+		return out
 	}
-	var ids []string
-	for _, r := range recs {
-		ids = append(ids, r.ID)
+	if got, want := ids(s.NewestRecordsByItems(ctx(t), []string{"XZCF"}, "", 0)), []string{fix.ID, r3.ID, r1.ID}; !slices.Equal(got, want) {
+		t.Fatalf("NewestRecordsByItems(XZCF) = %v, want %v", got, want)
 	}
-	if want := []string{r1.ID, r3.ID, fix.ID}; !slices.Equal(ids, want) {
-		t.Fatalf("RecordsByItems(XZCF) = %v, want %v", ids, want)
+	if got, want := ids(s.NewestRecordsByItems(ctx(t), []string{"XZCF", "HONOUR"}, "", 3)), []string{fix.ID, r3.ID, r2.ID}; !slices.Equal(got, want) {
+		t.Fatalf("NewestRecordsByItems(XZCF, HONOUR), limit 3 = %v, want %v", got, want)
 	}
-	recs, _ = s.RecordsByItems(ctx(t), []string{"XZCF", "HONOUR"}, r1.ID, 2)
-	if len(recs) != 2 || recs[0].ID != r2.ID || recs[1].ID != r3.ID {
-		t.Fatalf("RecordsByItems after r1, limit 2 = %+v", recs)
+	if got, want := ids(s.NewestRecordsByItems(ctx(t), []string{"HONOUR", "XZCF"}, r3.ID, 2)), []string{r2.ID, r1.ID}; !slices.Equal(got, want) {
+		t.Fatalf("NewestRecordsByItems before r3, limit 2 = %v, want %v", got, want)
 	}
-	if recs, _ := s.RecordsByItems(ctx(t), nil, "", 0); len(recs) != 0 {
-		t.Fatalf("RecordsByItems(no items) = %d records", len(recs))
+	if got := ids(s.NewestRecordsByItems(ctx(t), nil, "", 0)); len(got) != 0 {
+		t.Fatalf("NewestRecordsByItems(no items) = %d records", len(got))
 	}
 }

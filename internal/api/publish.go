@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -102,7 +101,7 @@ func (a *API) publicFile(w http.ResponseWriter, r *http.Request, c *Call) (int, 
 func (a *API) publishedList(w http.ResponseWriter, r *http.Request, c *Call) (int, any, error) {
 	const op = "api.publishedList"
 	kind := r.PathValue("kind")
-	offset, err := queryInt(r, op, "offset", 0, 0, math.MaxInt32)
+	offset, err := queryInt(r, op, "offset", 0, 0, publish.MaxListOffset)
 	if err != nil {
 		return 0, nil, err
 	}

@@ -41,8 +41,8 @@ type noRecords struct{}
 func (noRecords) NewestRecordsByItems(context.Context, []string, string, int) ([]credit.Record, error) {
 	return nil, nil
 }
-func (noRecords) Subject(context.Context, string) (*credit.Subject, error) {
-	return nil, credit.E("", credit.NotFound, "none")
+func (noRecords) SubjectsByID(context.Context, []string) (map[string]*credit.Subject, error) {
+	return nil, nil
 }
 
 func TestListedEntries(t *testing.T) {
@@ -166,8 +166,10 @@ func TestListPages(t *testing.T) {
 	if err != nil || len(past.Entries) != 0 || past.More {
 		t.Errorf("page past the end = %+v, %v", past, err)
 	}
-	if _, err := e.List(context.Background(), noRecords{}, "black", Public, marks, -1, 10); !credit.Is(credit.Invalid, err) {
-		t.Errorf("negative offset: %v, want Invalid", err)
+	for _, off := range []int{-1, MaxListOffset + 1} {
+		if _, err := e.List(context.Background(), noRecords{}, "black", Public, marks, off, 10); !credit.Is(credit.Invalid, err) {
+			t.Errorf("offset %d: %v, want Invalid", off, err)
+		}
 	}
 
 	cm := &countingMarks{markMap: marks}
@@ -221,11 +223,14 @@ func (m *memRecords) NewestRecordsByItems(_ context.Context, items []string, bef
 	return out[:min(len(out), limit)], nil
 }
 
-func (m *memRecords) Subject(_ context.Context, id string) (*credit.Subject, error) {
-	if s, ok := m.subjects[id]; ok {
-		return s, nil
+func (m *memRecords) SubjectsByID(_ context.Context, ids []string) (map[string]*credit.Subject, error) {
+	out := map[string]*credit.Subject{}
+	for _, id := range ids {
+		if s, ok := m.subjects[id]; ok {
+			out[id] = s
+		}
 	}
-	return nil, credit.E("", credit.NotFound, "no subject %s", id)
+	return out, nil
 }
 
 // TestListRecordChains pages a black list of reported records whose chains
@@ -237,7 +242,7 @@ func TestListRecordChains(t *testing.T) {
 	now := day(2026, 11, 23)
 	e := engineAt(t, &now)
 	rng := rand.New(rand.NewPCG(5, 7))
-	st := &memRecords{subjects: map[string]*credit.Subject{orgID: org, otherID: other}}
+	st := &memRecords{subjects: map[string]*credit.Subject{orgID: org, personID: person}}
 	seq := 0
 	newID := func() string { seq++; return fmt.Sprintf("R%06d", seq) }
 	fields := func(recent bool) credit.Fields {
@@ -267,8 +272,15 @@ func TestListRecordChains(t *testing.T) {
 		r := credit.Record{ID: newID(), SubjectID: orgID, Item: "court_defaulter", Fact: credit.Original, Dept: "COURT-350100",
 			DocNo: fmt.Sprintf("执%d", seq), DecidedOn: now.AddDate(0, -4, 0), Severity: credit.SeveritySerious, Kind: credit.Organisation,
 			Fields: fields(rng.IntN(3) > 0)}
-		if rng.IntN(10) == 0 {
+		switch rng.IntN(10) {
+		case 0:
 			r.Item = "admin_penalty" // not a list item: never on the list
+		case 1:
+			// A natural person known only from the registration data (the
+			// record's own kind and fields say organisation): not public.
+			r.SubjectID = personID
+		case 2:
+			r.SubjectID = "unregistered" // no registration data
 		}
 		st.recs = append(st.recs, r)
 		heads = append(heads, r)
@@ -278,7 +290,7 @@ func TestListRecordChains(t *testing.T) {
 	for i := len(states) - 1; i >= 0; i-- {
 		s := states[i]
 		if slices.Contains(Lists["black"], s.Current.Item) {
-			if d := e.Decide(s, org, Public, Marks{}); d.Visible {
+			if d := e.Decide(s, st.subjects[s.Current.SubjectID], Public, Marks{}); d.Visible {
 				want = append(want, d.RecordID)
 			}
 		}

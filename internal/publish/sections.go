@@ -190,7 +190,7 @@ type ListEntry struct {
 // ListStore is what List reads.
 type ListStore interface {
 	NewestRecordsByItems(ctx context.Context, items []string, beforeID string, limit int) ([]credit.Record, error)
-	Subject(ctx context.Context, id string) (*credit.Subject, error)
+	SubjectsByID(ctx context.Context, ids []string) (map[string]*credit.Subject, error)
 }
 
 // ListPage is one page of a published list.
@@ -202,8 +202,14 @@ type ListPage struct {
 	More   bool `json:"more"`
 }
 
-// MaxListPage bounds a page of a published list.
-const MaxListPage = 500
+// MaxListPage bounds a page of a published list, and MaxListOffset how far
+// into it a page may start. A page is found by walking the list from its
+// newest entry, so the offset bounds the work one public request can cause;
+// a subject further down is found by name or code.
+const (
+	MaxListPage   = 500
+	MaxListOffset = 10000
+)
 
 // listChunk is how many candidates List decides per mark query. Marks are
 // read for the candidates a page needs, never for the whole list: a public
@@ -308,8 +314,8 @@ func (e *Engine) List(ctx context.Context, st ListStore, kind string, aud Audien
 	if !ok {
 		return ListPage{}, credit.E(op, credit.NotFound, "no list kind %q (known: black, red)", kind)
 	}
-	if offset < 0 {
-		return ListPage{}, credit.E(op, credit.Invalid, "offset %d is negative", offset)
+	if offset < 0 || offset > MaxListOffset {
+		return ListPage{}, credit.E(op, credit.Invalid, "offset %d is outside 0 to %d: search by name or code for a subject further down the list", offset, MaxListOffset)
 	}
 	if limit <= 0 || limit > MaxListPage {
 		limit = MaxListPage
@@ -339,10 +345,13 @@ func (e *Engine) List(ctx context.Context, st ListStore, kind string, aud Audien
 		if len(chunk) == 0 {
 			break
 		}
-		var ids []string
+		var ids, subjIDs []string
 		for _, c := range chunk {
 			if c.state != nil {
 				ids = append(ids, c.state.Origin)
+				if _, known := subjects[c.state.Current.SubjectID]; !known {
+					subjIDs = append(subjIDs, c.state.Current.SubjectID)
+				}
 			} else {
 				ids = append(append(ids, c.entry.EntryID), c.entry.BasisRecords...)
 			}
@@ -351,11 +360,17 @@ func (e *Engine) List(ctx context.Context, st ListStore, kind string, aud Audien
 		if err != nil {
 			return ListPage{}, err
 		}
-		for _, c := range chunk {
-			le, ok, err := e.listDecision(ctx, st, c, aud, marks, subjects)
+		if len(subjIDs) > 0 {
+			found, err := st.SubjectsByID(ctx, subjIDs)
 			if err != nil {
 				return ListPage{}, err
 			}
+			for _, id := range subjIDs {
+				subjects[id] = found[id] // nil: no registration data, decided as unknown
+			}
+		}
+		for _, c := range chunk {
+			le, ok := e.listDecision(c, aud, marks, subjects)
 			if !ok {
 				continue
 			}
@@ -373,9 +388,9 @@ func (e *Engine) List(ctx context.Context, st ListStore, kind string, aud Audien
 }
 
 // listDecision decides one list candidate for aud; ok is false when aud
-// does not see it. subjects caches the registration data of reported
-// records' subjects across a page.
-func (e *Engine) listDecision(ctx context.Context, st ListStore, c listCandidate, aud Audience, marks map[string]Marks, subjects map[string]*credit.Subject) (ListEntry, bool, error) {
+// does not see it. subjects holds the registration data of the reported
+// records' subjects (nil for a subject the store does not hold).
+func (e *Engine) listDecision(c listCandidate, aud Audience, marks map[string]Marks, subjects map[string]*credit.Subject) (ListEntry, bool) {
 	if le := c.entry; le != nil {
 		m := marks[le.EntryID]
 		for _, b := range le.BasisRecords {
@@ -386,21 +401,12 @@ func (e *Engine) listDecision(ctx context.Context, st ListStore, c listCandidate
 			m.BankruptcyMasked = m.BankruptcyMasked || bm.BankruptcyMasked
 		}
 		d, ok := e.entryDecision(*le, aud, m)
-		return ListEntry{SubjectID: le.SubjectID, Name: le.Name, Decision: d}, ok, nil
+		return ListEntry{SubjectID: le.SubjectID, Name: le.Name, Decision: d}, ok
 	}
 	s := c.state
-	subj, cached := subjects[s.Current.SubjectID]
-	if !cached {
-		var err error
-		subj, err = st.Subject(ctx, s.Current.SubjectID)
-		if err != nil && !credit.Is(credit.NotFound, err) {
-			return ListEntry{}, false, err
-		}
-		subjects[s.Current.SubjectID] = subj
-	}
-	d := e.Decide(*s, subj, aud, marks[s.Origin])
+	d := e.Decide(*s, subjects[s.Current.SubjectID], aud, marks[s.Origin])
 	if !d.Visible {
-		return ListEntry{}, false, nil
+		return ListEntry{}, false
 	}
 	name := ""
 	if it, err := e.Catalog.Item(s.Current.Item); err == nil {
@@ -410,5 +416,5 @@ func (e *Engine) listDecision(ctx context.Context, st ListStore, c listCandidate
 			}
 		}
 	}
-	return ListEntry{SubjectID: s.Current.SubjectID, Name: name, Decision: d}, true, nil
+	return ListEntry{SubjectID: s.Current.SubjectID, Name: name, Decision: d}, true
 }

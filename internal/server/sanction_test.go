@@ -440,7 +440,7 @@ func TestPublishedListPages(t *testing.T) {
 			t.Errorf("record %s on the list was not reported", id)
 		}
 	}
-	for _, q := range []string{"offset=-1", "limit=0", "limit=501", "offset=x"} {
+	for _, q := range []string{"offset=-1", "limit=0", "limit=501", "offset=x", "offset=10001"} {
 		resp, err := http.Get(e.srv.URL + "/api/v1/lists/black?" + q)
 		if err != nil {
 			t.Fatal(err)
@@ -463,7 +463,7 @@ func TestPublishedListPages(t *testing.T) {
 	if c := strings.Count(last, `<a href="/subjects/`); c != n-100 {
 		t.Errorf("page 3 shows %d entries, want %d", c, n-100)
 	}
-	for _, q := range []string{"page=4", "page=0", "page=x"} {
+	for _, q := range []string{"page=4", "page=0", "page=x", "page=202"} {
 		resp, err := http.Get(e.srv.URL + "/lists/black?" + q)
 		if err != nil {
 			t.Fatal(err)

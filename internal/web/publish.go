@@ -33,6 +33,7 @@ var publishMessages = map[string]map[string]string{
 		"page_label":               "第 %d 页",
 		"page_prev":                "上一页",
 		"page_next":                "下一页",
+		"list_search_hint":         "名单较长，其后的主体请按名称或统一社会信用代码查询。",
 		"col_item":                 "信息类别",
 		"col_severity":             "失信程度",
 		"col_source":               "数据来源",
@@ -73,6 +74,7 @@ var publishMessages = map[string]map[string]string{
 		"page_label":               "Page %d",
 		"page_prev":                "Previous",
 		"page_next":                "Next",
+		"list_search_hint":         "The list goes on: search by name or unified social credit code for the subjects further down.",
 		"col_item":                 "Kind",
 		"col_severity":             "Severity",
 		"col_source":               "Data source",
@@ -280,23 +282,27 @@ func (p *Portal) list(w http.ResponseWriter, r *http.Request) {
 		if n > 1 {
 			v.Pager.Prev = fmt.Sprintf("/lists/%s?page=%d", kind, n-1)
 		}
-		if page.More {
+		if page.More && n < maxListPages {
 			v.Pager.Next = fmt.Sprintf("/lists/%s?page=%d", kind, n+1)
 		}
+		v.Pager.SearchHint = page.More && n == maxListPages
 	}
 	p.render(w, r, http.StatusOK, "lists", v, nil)
 }
 
 // listPageSize is how many entries a public list page shows; maxListPages
-// bounds the page number a URL may ask for (a page is found by walking the
-// list from its start, so the bound caps the work one request can cause).
+// is the last page publish.MaxListOffset lets a page start within.
 const (
 	listPageSize = 50
-	maxListPages = 10000
+	maxListPages = publish.MaxListOffset/listPageSize + 1
 )
 
-// pager links a paged page to its neighbours.
-type pager struct{ Label, Prev, Next string }
+// pager links a paged page to its neighbours. SearchHint says that entries
+// follow the last page a URL may ask for: they are found by search.
+type pager struct {
+	Label, Prev, Next string
+	SearchHint        bool
+}
 
 type listRow struct {
 	SubjectID, Name string

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"math"
 	"net/http"
 	"strings"
 	"time"
@@ -88,12 +89,17 @@ func (a *API) listEntries(w http.ResponseWriter, r *http.Request, c *Call) (int,
 	if err != nil {
 		return 0, nil, err
 	}
-	limit, err := queryInt(r, "api.listEntries", "limit", 100, 1, 1000)
+	const op = "api.listEntries"
+	offset, err := queryInt(r, op, "offset", 0, 0, math.MaxInt32)
+	if err != nil {
+		return 0, nil, err
+	}
+	limit, err := queryInt(r, op, "limit", 100, 1, 1000)
 	if err != nil {
 		return 0, nil, err
 	}
 	list := r.PathValue("list")
-	es, err := svc.Entries(r.Context(), list, limit)
+	es, total, err := svc.Entries(r.Context(), list, offset, limit)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -102,7 +108,7 @@ func (a *API) listEntries(w http.ResponseWriter, r *http.Request, c *Call) (int,
 		out = append(out, entryView(e))
 	}
 	c.Target = "list:" + list
-	return http.StatusOK, map[string]any{"entries": out, "data_version": svc.Version()}, nil
+	return http.StatusOK, map[string]any{"entries": out, "offset": offset, "total": total, "data_version": svc.Version()}, nil
 }
 
 func (a *API) entryIn(r *http.Request, svc *sanction.Service) (*sanction.Entry, error) {

@@ -18,7 +18,7 @@ import (
 // system makes a check and reports back, so the console pages have
 // something to show. It does nothing when entries exist already.
 func SeedLists(ctx context.Context, svc *records.Service, sanc *sanction.Service) error {
-	if es, err := sanc.Entries(ctx, "", 1); err != nil || len(es) > 0 {
+	if es, _, err := sanc.Entries(ctx, "", 0, 1); err != nil || len(es) > 0 {
 		return err
 	}
 	subs, err := svc.Store.SubjectsByName(ctx, "有限公司", 12)

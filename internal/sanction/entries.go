@@ -289,18 +289,22 @@ func (s *Service) SubjectEntries(ctx context.Context, subjectID string) ([]*Entr
 }
 
 // Entries returns the entries of a list (all lists when list is ""),
-// newest first, at most limit (default 100), without their histories
-// (Entry reads one).
-func (s *Service) Entries(ctx context.Context, list string, limit int) ([]*Entry, error) {
+// newest change first, from offset, at most limit (default 100), without
+// their histories (Entry reads one), and how many the list holds in all.
+func (s *Service) Entries(ctx context.Context, list string, offset, limit int) ([]*Entry, int, error) {
 	if list != "" {
 		if _, err := s.Catalog.List(list); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
+	}
+	if offset < 0 {
+		return nil, 0, credit.E("sanction.Entries", credit.Invalid, "offset %d is negative", offset)
 	}
 	if limit <= 0 {
 		limit = 100
 	}
-	return s.index.listEntries(list, limit, nil), nil
+	es, total := s.index.listEntries(list, offset, limit, nil)
+	return es, total, nil
 }
 
 // ListedCounts counts, by list code, the entries in force at t: the
@@ -483,7 +487,7 @@ const ExpiryActor = "system:expiry"
 func (s *Service) RemoveExpired(ctx context.Context) (int, error) {
 	const op = "sanction.RemoveExpired"
 	now := s.now()
-	due := s.index.listEntries("", math.MaxInt, func(h *entryHead) bool {
+	due, _ := s.index.listEntries("", 0, math.MaxInt, func(h *entryHead) bool {
 		return h.state == credit.StepDecided && !h.active(now)
 	})
 	sort.Slice(due, func(i, j int) bool { return due[i].Seq < due[j].Seq })

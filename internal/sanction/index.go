@@ -367,20 +367,22 @@ func (x *index) underVerification(e *Entry) string {
 }
 
 // listEntries lists the entries of a list (all lists when list is ""),
-// newest change first, at most limit, keeping only those keep accepts
-// (all when keep is nil). Entries are filtered and sorted on their encoded
-// heads, and only those returned are decoded.
-func (x *index) listEntries(list string, limit int, keep func(*entryHead) bool) []*Entry {
+// newest change first, from offset, at most limit, keeping only those keep
+// accepts (all when keep is nil), and says how many there are in all.
+// Entries are filtered and sorted on their encoded heads, and only those
+// returned are decoded.
+func (x *index) listEntries(list string, offset, limit int, keep func(*entryHead) bool) ([]*Entry, int) {
 	var lists map[string]int
 	if list != "" {
 		lists = map[string]int{list: 0}
 	}
 	refs := x.entryRefs(lists, keep)
-	out := make([]*Entry, min(len(refs), limit))
+	page := refs[min(offset, len(refs)):]
+	out := make([]*Entry, min(len(page), limit))
 	for i := range out {
-		out[i] = decodeEntry(refs[i])
+		out[i] = decodeEntry(page[i])
 	}
-	return out
+	return out, len(refs)
 }
 
 // entryRefs returns the encoded entries of the lists that lists ranks (all

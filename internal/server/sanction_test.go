@@ -474,3 +474,83 @@ func TestPublishedListPages(t *testing.T) {
 		}
 	}
 }
+
+// TestListDecisionPages pages a list's decisions in the API and on the
+// console, over more entries than one console page holds.
+func TestListDecisionPages(t *testing.T) {
+	e := newSanctionEnv(t)
+	ctx := t.Context()
+	const n = 130
+	gen := uscc.NewGenerator(77)
+	for i := range n {
+		code := gen.USCC('9', '1', "350100")
+		if err := e.st.PutSubject(ctx, &credit.Subject{ID: code, Kind: credit.Organisation, Code: code, Name: fmt.Sprintf("福州分页%d有限公司", i)}); err != nil {
+			t.Fatal(err)
+		}
+		r := credit.Record{ID: credit.NewID(), SubjectID: code, Item: "admin_penalty", Fact: credit.Original, Dept: "SAMR-350100",
+			DocNo: fmt.Sprintf("榕市监罚〔2026〕%d号", 100+i), DecidedOn: e.now.AddDate(0, -1, 0), Severity: credit.SeveritySerious, Fields: credit.Fields{}, Kind: credit.Organisation}
+		if err := e.st.AppendRecords(ctx, []credit.Record{r}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.sanc.Propose(ctx, sanction.Actor{Name: "samr", Role: credit.RoleDept, Dept: "SAMR-350100"},
+			sanction.Proposal{List: "samr_serious_illegal", SubjectID: code, BasisRecords: []string{r.ID}, Grounds: "提供虚假材料"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	base := "/api/v1/lists/samr_serious_illegal/entries"
+	seen := map[string]bool{}
+	for _, off := range []int{0, 50, 100} {
+		out := e.call("reviewer", "GET", fmt.Sprintf("%s?offset=%d&limit=50", base, off), nil, http.StatusOK)
+		es := out["entries"].([]any)
+		if want := min(50, n-off); len(es) != want || out["total"].(float64) != n || out["offset"].(float64) != float64(off) {
+			t.Fatalf("offset %d: %d entries, total %v, offset %v; want %d, %d, %d", off, len(es), out["total"], out["offset"], want, n, off)
+		}
+		for _, x := range es {
+			id := x.(map[string]any)["id"].(string)
+			if seen[id] {
+				t.Fatalf("entry %s on two pages", id)
+			}
+			seen[id] = true
+		}
+	}
+	if len(seen) != n {
+		t.Fatalf("pages hold %d entries, want %d", len(seen), n)
+	}
+	e.call("reviewer", "GET", base+"?offset=-1", nil, http.StatusBadRequest)
+
+	page := func(path string, status int) string {
+		t.Helper()
+		req, _ := http.NewRequest("GET", e.srv.URL+path, nil)
+		req.Header.Set("Authorization", "Bearer "+e.keys["reviewer"])
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != status {
+			t.Fatalf("%s: status %d, want %d", path, res.StatusCode, status)
+		}
+		return string(body)
+	}
+	first := page("/console/lists?list=samr_serious_illegal", http.StatusOK)
+	if !strings.Contains(first, "共 130 条") || !strings.Contains(first, `rel="next" href="/console/lists?list=samr_serious_illegal&amp;page=2"`) || strings.Contains(first, `rel="prev"`) {
+		t.Errorf("console page 1: total or links wrong")
+	}
+	if c := strings.Count(first, "福州分页"); c != consolePage {
+		t.Errorf("console page 1 shows %d entries, want %d", c, consolePage)
+	}
+	second := page("/console/lists?list=samr_serious_illegal&page=2", http.StatusOK)
+	if !strings.Contains(second, `rel="prev" href="/console/lists?list=samr_serious_illegal&amp;page=1"`) || strings.Contains(second, `rel="next"`) {
+		t.Errorf("console page 2: links wrong")
+	}
+	if c := strings.Count(second, "福州分页"); c != n-consolePage {
+		t.Errorf("console page 2 shows %d entries, want %d", c, n-consolePage)
+	}
+	page("/console/lists?list=samr_serious_illegal&page=3", http.StatusNotFound)
+	page("/console/lists?page=x", http.StatusNotFound)
+}
+
+// consolePage is the console's list page size (web.consoleListPage).
+const consolePage = 100

@@ -256,13 +256,10 @@ func (p *Portal) file(w http.ResponseWriter, r *http.Request) {
 func (p *Portal) list(w http.ResponseWriter, r *http.Request) {
 	v := p.newView(w, r, p.principal(r))
 	kind := r.PathValue("kind")
-	n := 1
-	if s := r.URL.Query().Get("page"); s != "" {
-		var err error
-		if n, err = strconv.Atoi(s); err != nil || n < 1 || n > maxListPages {
-			p.fail(w, r, v, credit.E("web.list", credit.NotFound, "no page %q of list %s", s, kind))
-			return
-		}
+	n, ok := pageNumber(r, maxListPages)
+	if !ok {
+		p.fail(w, r, v, credit.E("web.list", credit.NotFound, "no page %q of list %s", r.URL.Query().Get("page"), kind))
+		return
 	}
 	page, err := p.cfg.Publish.List(r.Context(), p.cfg.Store, kind, publish.Public, p.cfg.Marks, (n-1)*listPageSize, listPageSize)
 	if err == nil && n > 1 && len(page.Entries) == 0 {
@@ -277,17 +274,39 @@ func (p *Portal) list(w http.ResponseWriter, r *http.Request) {
 		ev := p.entry(e.Decision, v)
 		v.List = append(v.List, listRow{SubjectID: e.SubjectID, Name: e.Name, Entry: ev})
 	}
-	if n > 1 || page.More {
-		v.Pager = &pager{Label: fmt.Sprintf(v.T["page_label"], n)}
-		if n > 1 {
-			v.Pager.Prev = fmt.Sprintf("/lists/%s?page=%d", kind, n-1)
-		}
-		if page.More && n < maxListPages {
-			v.Pager.Next = fmt.Sprintf("/lists/%s?page=%d", kind, n+1)
-		}
+	v.Pager = newPager(v, n, page.More, maxListPages, func(n int) string { return fmt.Sprintf("/lists/%s?page=%d", kind, n) })
+	if v.Pager != nil {
 		v.Pager.SearchHint = page.More && n == maxListPages
 	}
 	p.render(w, r, http.StatusOK, "lists", v, nil)
+}
+
+// pageNumber reads ?page=, 1 when absent; ok is false for anything but a
+// whole number from 1 to last.
+func pageNumber(r *http.Request, last int) (n int, ok bool) {
+	s := r.URL.Query().Get("page")
+	if s == "" {
+		return 1, true
+	}
+	n, err := strconv.Atoi(s)
+	return n, err == nil && n >= 1 && n <= last
+}
+
+// newPager links page n to its neighbours (nil when there is only one
+// page): more says whether entries follow it, last is the last page a URL
+// may ask for, and url gives a page's address.
+func newPager(v *view, n int, more bool, last int, url func(int) string) *pager {
+	if n == 1 && !more {
+		return nil
+	}
+	pg := &pager{Label: fmt.Sprintf(v.T["page_label"], n)}
+	if n > 1 {
+		pg.Prev = url(n - 1)
+	}
+	if more && n < last {
+		pg.Next = url(n + 1)
+	}
+	return pg
 }
 
 // listPageSize is how many entries a public list page shows; maxListPages

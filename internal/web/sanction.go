@@ -3,9 +3,12 @@ package web
 import (
 	"fmt"
 	"html/template"
+	"math"
 	"net/http"
+	"net/url"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -34,7 +37,7 @@ var sanctionMessages = map[string]map[string]string{
 	"zh": {
 		"nav_lists": "名单认定", "nav_checks": "核查反馈统计",
 		"lists_title": "名单认定", "lists_all": "全部名单", "lists_basis": "依据", "lists_period": "期限", "lists_months": "个月", "lists_open": "长期",
-		"lists_chart": "各名单在列主体数", "lists_none": "暂无名单记录。", "lists_version": "数据版本",
+		"lists_chart": "各名单在列主体数", "lists_none": "暂无名单记录。", "lists_version": "数据版本", "lists_total": "共 %d 条",
 		"col_entry": "条目", "col_subject": "信用主体", "col_state": "状态", "col_doc": "决定书文号", "col_since": "列入日期", "col_until": "届满日期",
 		"col_grounds": "事由", "col_persons": "责任人", "col_verify": "核实",
 		"state_proposed": "拟列入", "state_noticed": "已告知", "state_decided": "已列入", "state_removed": "已移出", "state_expired": "已届满",
@@ -48,7 +51,7 @@ var sanctionMessages = map[string]map[string]string{
 	"en": {
 		"nav_lists": "Lists", "nav_checks": "Checks & feedback",
 		"lists_title": "List decisions", "lists_all": "All lists", "lists_basis": "Basis", "lists_period": "Period", "lists_months": " months", "lists_open": "open-ended",
-		"lists_chart": "Subjects listed per list", "lists_none": "No list entries yet.", "lists_version": "Data version",
+		"lists_chart": "Subjects listed per list", "lists_none": "No list entries yet.", "lists_version": "Data version", "lists_total": "%d entries in all",
 		"col_entry": "Entry", "col_subject": "Subject", "col_state": "State", "col_doc": "Decision document", "col_since": "Listed on", "col_until": "Until",
 		"col_grounds": "Grounds", "col_persons": "Responsible persons", "col_verify": "Verification",
 		"state_proposed": "proposed", "state_noticed": "noticed", "state_decided": "listed", "state_removed": "removed", "state_expired": "expired",
@@ -63,14 +66,15 @@ var sanctionMessages = map[string]map[string]string{
 
 // sanctionPage is the data of the two pages.
 type sanctionPage struct {
-	Lists   []listTab
-	Current *catalog.ListType
-	Basis   string
-	Period  string
-	Entries []entryRow
-	Version int64
-	Chart   *sanctionChart
-	Chart2  *sanctionChart
+	Lists     []listTab
+	Current   *catalog.ListType
+	Basis     string
+	Period    string
+	Entries   []entryRow
+	TotalText string
+	Version   int64
+	Chart     *sanctionChart
+	Chart2    *sanctionChart
 
 	Stats    []statRow
 	Depts    []option
@@ -215,6 +219,10 @@ func (p *Portal) staff(w http.ResponseWriter, r *http.Request, roles ...credit.R
 	return pr, v, true
 }
 
+// consoleListPage is how many entries a page of the console's list
+// decisions shows.
+const consoleListPage = 100
+
 func (p *Portal) listsPage(w http.ResponseWriter, r *http.Request) {
 	pr, v, ok := p.staff(w, r, credit.RoleAdmin, credit.RoleReviewer, credit.RoleDept, credit.RoleAuditor)
 	if !ok {
@@ -234,11 +242,27 @@ func (p *Portal) listsPage(w http.ResponseWriter, r *http.Request) {
 		p.fail(w, r, v, credit.E("web.lists", credit.NotFound, "no list %q", code))
 		return
 	}
-	entries, err := svc.Entries(ctx, code, 500)
+	n, ok := pageNumber(r, math.MaxInt32/consoleListPage)
+	if !ok {
+		p.fail(w, r, v, credit.E("web.lists", credit.NotFound, "no page %q", r.URL.Query().Get("page")))
+		return
+	}
+	entries, total, err := svc.Entries(ctx, code, (n-1)*consoleListPage, consoleListPage)
+	if err == nil && n > 1 && len(entries) == 0 {
+		err = credit.E("web.lists", credit.NotFound, "list %q has no page %d", code, n)
+	}
 	if err != nil {
 		p.fail(w, r, v, err)
 		return
 	}
+	sp.TotalText = fmt.Sprintf(v.T["lists_total"], total)
+	v.Pager = newPager(v, n, n*consoleListPage < total, math.MaxInt32/consoleListPage, func(n int) string {
+		q := url.Values{"page": {strconv.Itoa(n)}}
+		if code != "" {
+			q.Set("list", code)
+		}
+		return "/console/lists?" + q.Encode()
+	})
 	// Entries are not all public (proposals, responsible persons): the
 	// read is audited like the API's.
 	if err := p.audit.Read(ctx, pr, "list.entries.read", "list:"+code, "console", middleware.RemoteIP(r)); err != nil {

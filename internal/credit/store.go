@@ -26,10 +26,6 @@ type Store interface {
 	PutSubject(ctx context.Context, s *Subject) error
 	// Subject returns one subject by ID; NotFound if absent.
 	Subject(ctx context.Context, id string) (*Subject, error)
-	// SubjectsByID returns the subjects of ids that exist, by ID, in as few
-	// queries as the backend allows (a page of a published list names
-	// hundreds of subjects).
-	SubjectsByID(ctx context.Context, ids []string) (map[string]*Subject, error)
 	// SubjectByIDHash finds a natural person by the keyed hash of the ID number.
 	SubjectByIDHash(ctx context.Context, hash string) (*Subject, error)
 	// SubjectsByName returns up to limit subjects whose current or former name

@@ -41,7 +41,7 @@ type noRecords struct{}
 func (noRecords) NewestRecordsByItems(context.Context, []string, string, int) ([]credit.Record, error) {
 	return nil, nil
 }
-func (noRecords) SubjectsByID(context.Context, []string) (map[string]*credit.Subject, error) {
+func (noRecords) SubjectsByIDs(context.Context, []string) (map[string]*credit.Subject, error) {
 	return nil, nil
 }
 
@@ -223,7 +223,7 @@ func (m *memRecords) NewestRecordsByItems(_ context.Context, items []string, bef
 	return out[:min(len(out), limit)], nil
 }
 
-func (m *memRecords) SubjectsByID(_ context.Context, ids []string) (map[string]*credit.Subject, error) {
+func (m *memRecords) SubjectsByIDs(_ context.Context, ids []string) (map[string]*credit.Subject, error) {
 	out := map[string]*credit.Subject{}
 	for _, id := range ids {
 		if s, ok := m.subjects[id]; ok {

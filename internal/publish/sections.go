@@ -190,7 +190,7 @@ type ListEntry struct {
 // ListStore is what List reads.
 type ListStore interface {
 	NewestRecordsByItems(ctx context.Context, items []string, beforeID string, limit int) ([]credit.Record, error)
-	SubjectsByID(ctx context.Context, ids []string) (map[string]*credit.Subject, error)
+	SubjectsByIDs(ctx context.Context, ids []string) (map[string]*credit.Subject, error)
 }
 
 // ListPage is one page of a published list.
@@ -361,7 +361,7 @@ func (e *Engine) List(ctx context.Context, st ListStore, kind string, aud Audien
 			return ListPage{}, err
 		}
 		if len(subjIDs) > 0 {
-			found, err := st.SubjectsByID(ctx, subjIDs)
+			found, err := st.SubjectsByIDs(ctx, subjIDs)
 			if err != nil {
 				return ListPage{}, err
 			}

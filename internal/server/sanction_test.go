@@ -440,15 +440,19 @@ func TestPublishedListPages(t *testing.T) {
 			t.Errorf("record %s on the list was not reported", id)
 		}
 	}
-	for _, q := range []string{"offset=-1", "limit=0", "limit=501", "offset=x", "offset=10001"} {
-		resp, err := http.Get(e.srv.URL + "/api/v1/lists/black?" + q)
+	wantStatus := func(path string, status int) {
+		t.Helper()
+		resp, err := http.Get(e.srv.URL + path)
 		if err != nil {
 			t.Fatal(err)
 		}
 		resp.Body.Close()
-		if resp.StatusCode != http.StatusBadRequest {
-			t.Errorf("?%s: status %d, want 400", q, resp.StatusCode)
+		if resp.StatusCode != status {
+			t.Errorf("%s: status %d, want %d", path, resp.StatusCode, status)
 		}
+	}
+	for _, q := range []string{"offset=-1", "limit=0", "limit=501", "offset=x", "offset=10001"} {
+		wantStatus("/api/v1/lists/black?"+q, http.StatusBadRequest)
 	}
 
 	// The portal shows 50 a page, linked both ways.
@@ -464,14 +468,7 @@ func TestPublishedListPages(t *testing.T) {
 		t.Errorf("page 3 shows %d entries, want %d", c, n-100)
 	}
 	for _, q := range []string{"page=4", "page=0", "page=x", "page=202"} {
-		resp, err := http.Get(e.srv.URL + "/lists/black?" + q)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusNotFound {
-			t.Errorf("/lists/black?%s: status %d, want 404", q, resp.StatusCode)
-		}
+		wantStatus("/lists/black?"+q, http.StatusNotFound)
 	}
 }
 

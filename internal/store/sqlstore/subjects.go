@@ -73,31 +73,6 @@ func (s *Store) Subject(ctx context.Context, id string) (*credit.Subject, error)
 	return subj, nil
 }
 
-// SubjectsByID returns the subjects of ids that exist, by ID.
-func (s *Store) SubjectsByID(ctx context.Context, ids []string) (map[string]*credit.Subject, error) {
-	const op = "store.SubjectsByID"
-	out := make(map[string]*credit.Subject, len(ids))
-	err := s.inChunks(ids, func(list string, args []any) error {
-		rows, err := s.r.QueryContext(ctx, `SELECT `+subjectCols+` FROM subjects WHERE id IN (`+list+`)`, args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			subj, err := scanSubject(rows)
-			if err != nil {
-				return err
-			}
-			out[subj.ID] = subj
-		}
-		return rows.Err()
-	})
-	if err != nil {
-		return nil, s.fail(op, err)
-	}
-	return out, nil
-}
-
 // SubjectByIDHash finds a natural person by the keyed hash of the ID number.
 func (s *Store) SubjectByIDHash(ctx context.Context, hash string) (*credit.Subject, error) {
 	const op = "store.SubjectByIDHash"

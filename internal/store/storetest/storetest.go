@@ -233,19 +233,19 @@ func testSubject(t *testing.T, s credit.Store) {
 		ids = append(ids, sub.ID)
 	}
 	ids = append(ids, a.ID)
-	many, err := s.SubjectsByID(ctx(t), ids)
+	many, err := s.SubjectsByIDs(ctx(t), ids)
 	if err != nil {
-		t.Fatalf("SubjectsByID: %v", err)
+		t.Fatalf("SubjectsByIDs: %v", err)
 	}
 	if len(many) != 351 || many["no-such-subject"] != nil || many["B0001"] != nil || many["B0698"] == nil {
-		t.Fatalf("SubjectsByID gave %d subjects, want 351", len(many))
+		t.Fatalf("SubjectsByIDs gave %d subjects, want 351", len(many))
 	}
 	sameSubject(t, many[a.ID], b)
 	if many["B0698"].Name != "批量698有限公司" {
-		t.Errorf("SubjectsByID B0698 = %+v", many["B0698"])
+		t.Errorf("SubjectsByIDs B0698 = %+v", many["B0698"])
 	}
-	if none, err := s.SubjectsByID(ctx(t), nil); err != nil || len(none) != 0 {
-		t.Errorf("SubjectsByID(none) = %v, %v", none, err)
+	if none, err := s.SubjectsByIDs(ctx(t), nil); err != nil || len(none) != 0 {
+		t.Errorf("SubjectsByIDs(none) = %v, %v", none, err)
 	}
 
 	wantKind(t, "PutSubject(no ID)", s.PutSubject(ctx(t), &credit.Subject{Kind: credit.Organisation, Name: "x"}), credit.Invalid)

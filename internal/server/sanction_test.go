@@ -104,6 +104,24 @@ func newSanctionEnvB(t testing.TB) *sanctionEnv {
 	return e
 }
 
+// pageAs reads a console page as account who, with its API key, and
+// fails the test unless it answers status.
+func (e *sanctionEnv) pageAs(who, path string, status int) string {
+	e.t.Helper()
+	req, _ := http.NewRequest("GET", e.srv.URL+path, nil)
+	req.Header.Set("Authorization", "Bearer "+e.keys[who])
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != status {
+		e.t.Fatalf("%s as %s: status %d, want %d", path, who, res.StatusCode, status)
+	}
+	return string(body)
+}
+
 // publicGet reads a page or API answer as the public, without an account.
 func (e *sanctionEnv) publicGet(path string) string {
 	e.t.Helper()
@@ -246,23 +264,13 @@ func TestSanctionHTTP(t *testing.T) {
 	// Console pages.
 	page := func(who, path string, status int, want ...string) {
 		t.Helper()
-		req, _ := http.NewRequest("GET", e.srv.URL+path, nil)
-		req.Header.Set("Authorization", "Bearer "+e.keys[who])
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ := io.ReadAll(res.Body)
-		res.Body.Close()
-		if res.StatusCode != status {
-			t.Fatalf("%s as %s: status %d, want %d", path, who, res.StatusCode, status)
-		}
+		body := e.pageAs(who, path, status)
 		for _, w := range want {
-			if !strings.Contains(string(body), w) {
+			if !strings.Contains(body, w) {
 				t.Fatalf("%s as %s lacks %q", path, who, w)
 			}
 		}
-		if strings.Contains(string(body), "19491231") {
+		if strings.Contains(body, "19491231") {
 			t.Fatalf("%s shows a clear ID number", path)
 		}
 	}
@@ -516,21 +524,7 @@ func TestListDecisionPages(t *testing.T) {
 	}
 	e.call("reviewer", "GET", base+"?offset=-1", nil, http.StatusBadRequest)
 
-	page := func(path string, status int) string {
-		t.Helper()
-		req, _ := http.NewRequest("GET", e.srv.URL+path, nil)
-		req.Header.Set("Authorization", "Bearer "+e.keys["reviewer"])
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ := io.ReadAll(res.Body)
-		res.Body.Close()
-		if res.StatusCode != status {
-			t.Fatalf("%s: status %d, want %d", path, res.StatusCode, status)
-		}
-		return string(body)
-	}
+	page := func(path string, status int) string { t.Helper(); return e.pageAs("reviewer", path, status) }
 	first := page("/console/lists?list=samr_serious_illegal", http.StatusOK)
 	if !strings.Contains(first, "共 130 条") || !strings.Contains(first, `rel="next" href="/console/lists?list=samr_serious_illegal&amp;page=2"`) || strings.Contains(first, `rel="prev"`) {
 		t.Errorf("console page 1: total or links wrong")

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -252,12 +253,40 @@ func TestBrowser(t *testing.T) {
 	shot("04-subject-en")
 	run("switch to Chinese", chromedp.Click(chromedp.CSS("a.lang")), chromedp.WaitVisible(chromedp.CSS(`html[lang="zh-CN"]`)))
 
-	// The black list page.
+	// The black list pages: 55 court records reported after 宁德恒信's
+	// listing fill the first page, newest first, and push it to the second.
+	var court []credit.Record
+	for i := range 55 {
+		court = append(court, credit.Record{ID: credit.NewID(), SubjectID: nd, Item: "court_defaulter", Fact: credit.Original, Dept: "COURT-350100",
+			DocNo: "（2026）闽01执" + strconv.Itoa(i+1) + "号", DecidedOn: time.Date(2026, 5, 1, 0, 0, 0, 0, catalog.Location), Severity: credit.SeveritySerious, Kind: credit.Organisation,
+			Fields: credit.Fields{"sx_bzxr_mc": "宁德执行" + strconv.Itoa(i+1) + "号公司", "sx_bzxr_lb": "法人及非法人组织", "sx_shxym": nd, "sx_fbrq": "2026-05-01"}})
+	}
+	if err := st.AppendRecords(ctx, court); err != nil {
+		t.Fatal(err)
+	}
 	run("black list", chromedp.Navigate(srv.URL+"/lists/black"), chromedp.WaitVisible(chromedp.CSS("table.list")))
-	if got := text("table.list"); !strings.Contains(got, "宁德恒信新能源科技有限公司") || !strings.Contains(got, "福州市市场监督管理局") {
-		t.Errorf("black list page:\n%s", got)
+	if got := text("table.list"); !strings.Contains(got, "宁德执行55号公司") || strings.Contains(got, "宁德执行5号公司") || strings.Contains(got, "宁德恒信新能源科技有限公司") {
+		t.Errorf("black list page 1 (the 50 newest):\n%s", got)
 	}
 	shot("07-list-black")
+	run("black list page 2", chromedp.Click(chromedp.CSS(`nav.pager a[rel="next"]`)), chromedp.WaitVisible(chromedp.CSS(`nav.pager a[rel="prev"]`)))
+	if got := text("table.list"); !strings.Contains(got, "宁德恒信新能源科技有限公司") || !strings.Contains(got, "福州市市场监督管理局") || !strings.Contains(got, "宁德执行1号公司") {
+		t.Errorf("black list page 2:\n%s", got)
+	}
+	if got := text("nav.pager"); !strings.Contains(got, "第 2 页") || strings.Contains(got, "下一页") {
+		t.Errorf("pager on the last page: %q", got)
+	}
+	// The header's white link colour must not reach the pager: a link
+	// drawn white on white was there but could not be seen.
+	colour, err := chromedp.Run(bctx, chromedp.Evaluate[string](`getComputedStyle(document.querySelector('nav.pager a[rel="prev"]')).color`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if colour == "rgb(255, 255, 255)" || colour == "" {
+		t.Errorf("pager link colour %q: invisible on the white page", colour)
+	}
+	shot("08-list-black-page-2")
+	run("back to page 1", chromedp.Click(chromedp.CSS(`nav.pager a[rel="prev"]`)), chromedp.WaitVisible(chromedp.CSS(`nav.pager a[rel="next"]`)))
 
 	// The window ends: the public page no longer shows the penalty.
 	clk.Set(time.Date(2027, 1, 10, 9, 0, 0, 0, catalog.Location))

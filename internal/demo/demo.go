@@ -33,8 +33,12 @@ type Login struct {
 	Note           string
 }
 
-// demoDept is the department the demo operator and records belong to.
-const demoDept = "SAMR-350100"
+// demoDept is the department the demo operator and most records belong
+// to; courtDept reports the 失信被执行人 records, which only a court may.
+const (
+	demoDept  = "SAMR-350100"
+	courtDept = "COURT-350100"
+)
 
 // Seed loads the demo data into an empty store (subjects and records are
 // skipped when the store already holds subjects) and makes sure the demo
@@ -155,15 +159,18 @@ func seedData(ctx context.Context, svc *records.Service, o Options) (string, err
 		}
 	}
 	im := &ingest.Importer{Store: svc.Store, Records: svc}
+	// The court reports 失信被执行人 so that the public black list has
+	// entries, more than one page of them.
 	files := []struct {
-		item string
-		rows int
-		rate float64
+		item, dept string
+		rows       int
+		rate       float64
 	}{
-		{"admin_licence", o.Subjects * 2, 0},
-		{"admin_penalty", o.Subjects * 2, 0.02},
-		{"honour", o.Subjects / 5, 0},
-		{"credit_commitment", o.Subjects / 3, 0},
+		{"admin_licence", demoDept, o.Subjects * 2, 0},
+		{"admin_penalty", demoDept, o.Subjects * 2, 0.02},
+		{"honour", demoDept, o.Subjects / 5, 0},
+		{"credit_commitment", demoDept, o.Subjects / 3, 0},
+		{"court_defaulter", courtDept, o.Subjects / 3, 0},
 	}
 	for _, f := range files {
 		g, err := gen.NewRecords(gen.RecordOptions{Item: f.item, Seed: o.Seed, Subjects: o.Subjects, Now: now,
@@ -180,7 +187,7 @@ func seedData(ctx context.Context, svc *records.Service, o Options) (string, err
 			return "", err
 		}
 		data := buf.Bytes()
-		if _, err := im.Import(ctx, ingest.Request{Dept: demoDept, Item: f.item, FileName: "demo-" + f.item + ".csv",
+		if _, err := im.Import(ctx, ingest.Request{Dept: f.dept, Item: f.item, FileName: "demo-" + f.item + ".csv",
 			Actor: "demo", Size: int64(len(data)),
 			Open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }}); err != nil {
 			return "", err

@@ -11,6 +11,7 @@ import (
 	"github.com/xinyong/xinyong/internal/credit"
 	"github.com/xinyong/xinyong/internal/demo"
 	"github.com/xinyong/xinyong/internal/pii"
+	"github.com/xinyong/xinyong/internal/publish"
 	"github.com/xinyong/xinyong/internal/records"
 	"github.com/xinyong/xinyong/internal/store/sqlite"
 )
@@ -39,7 +40,7 @@ func TestSeed(t *testing.T) {
 		}
 	}
 	bs, err := st.Batches(t.Context(), credit.BatchFilter{})
-	if err != nil || len(bs) != 4 {
+	if err != nil || len(bs) != 5 {
 		t.Fatalf("batches = %d, %v", len(bs), err)
 	}
 	rejected := 0
@@ -65,6 +66,11 @@ func TestSeed(t *testing.T) {
 	s, err := st.Subject(t.Context(), a.Subject)
 	if err != nil || s.Name != "宁德恒信新能源科技有限公司" {
 		t.Errorf("subject account %q (%s) -> %v, %v", a.Subject, subj, s, err)
+	}
+	// The court's 失信被执行人 records give the public black list entries.
+	black, err := publish.New(cat, time.Now).List(t.Context(), st, "black", publish.Public, nil, 0, 0)
+	if err != nil || len(black.Entries) == 0 {
+		t.Errorf("public black list after the demo seed: %d entries, %v", len(black.Entries), err)
 	}
 	// Seeding again adds nothing.
 	n, _ := st.CountRecords(t.Context())

@@ -409,7 +409,14 @@ func (s *Store) AppendChecks(ctx context.Context, checks []credit.CheckLog) erro
 	if len(checks) == 0 {
 		return nil
 	}
-	var cargs, margs []any
+	// Sized up front: a flush carries hundreds of checks, and growing the
+	// argument lists by doubling allocates about twice their final size.
+	nm := 0
+	for i := range checks {
+		nm += len(checks[i].Measures)
+	}
+	cargs := make([]any, 0, len(checks)*len(checkCols))
+	margs := make([]any, 0, nm*len(checkMeasureCols))
 	for i := range checks {
 		c := &checks[i]
 		if c.ID == "" {

@@ -117,9 +117,9 @@ func TestReopen(t *testing.T) {
 
 // TestOpenConcurrentNewFile opens one new file from several stores at once,
 // as an import started beside a server on a fresh file does. Each store has
-// its own connections and locks, as a second process would. Switching the
-// file to WAL answered SQLITE_BUSY at once to whichever lost, in about one
-// round of two in four.
+// its own connections and locks, as a second process would. Before Open
+// retried, switching the file to WAL answered SQLITE_BUSY at once to the
+// store that lost the race, in about one round in four.
 func TestOpenConcurrentNewFile(t *testing.T) {
 	const rounds, openers = 12, 3
 	for round := range rounds {

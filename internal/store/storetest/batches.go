@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"testing"
 	"time"
@@ -271,6 +272,30 @@ func testSubjectsByKeys(t *testing.T, s credit.Store) {
 	got, err := s.SubjectsByIDs(ctx(t), []string{a.ID, p.ID, "nope"})
 	if err != nil || len(got) != 2 || got[a.ID].Name != "甲" || got[p.ID].IDHash != "hash-1" {
 		t.Fatalf("SubjectsByIDs = %v, %v", got, err)
+	}
+	// Many at once: more IDs than one IN list takes, some missing, one twice.
+	ids := []string{"no-such-subject", a.ID}
+	for i := range 700 {
+		sub := org(fmt.Sprintf("B%04d", i), fmt.Sprintf("批量%d有限公司", i))
+		if i%2 == 0 {
+			mustPutSubject(t, s, sub)
+		}
+		ids = append(ids, sub.ID)
+	}
+	ids = append(ids, a.ID)
+	many, err := s.SubjectsByIDs(ctx(t), ids)
+	if err != nil {
+		t.Fatalf("SubjectsByIDs: %v", err)
+	}
+	if len(many) != 351 || many["no-such-subject"] != nil || many["B0001"] != nil || many["B0698"] == nil {
+		t.Fatalf("SubjectsByIDs gave %d subjects, want 351", len(many))
+	}
+	sameSubject(t, many[a.ID], a)
+	if many["B0698"].Name != "批量698有限公司" {
+		t.Errorf("SubjectsByIDs B0698 = %+v", many["B0698"])
+	}
+	if none, err := s.SubjectsByIDs(ctx(t), nil); err != nil || len(none) != 0 {
+		t.Errorf("SubjectsByIDs(none) = %v, %v", none, err)
 	}
 	byHash, err := s.SubjectsByIDHashes(ctx(t), []string{"hash-1", "hash-2"})
 	if err != nil || len(byHash) != 1 || byHash["hash-1"].ID != p.ID {

@@ -223,31 +223,6 @@ func testSubject(t *testing.T, s credit.Store) {
 		t.Errorf("NotFound message does not name what was looked for: %v", err)
 	}
 
-	// Many at once: more IDs than one IN list takes, some missing, one twice.
-	ids := []string{"no-such-subject", a.ID}
-	for i := range 700 {
-		sub := org(fmt.Sprintf("B%04d", i), fmt.Sprintf("批量%d有限公司", i))
-		if i%2 == 0 {
-			mustPutSubject(t, s, sub)
-		}
-		ids = append(ids, sub.ID)
-	}
-	ids = append(ids, a.ID)
-	many, err := s.SubjectsByIDs(ctx(t), ids)
-	if err != nil {
-		t.Fatalf("SubjectsByIDs: %v", err)
-	}
-	if len(many) != 351 || many["no-such-subject"] != nil || many["B0001"] != nil || many["B0698"] == nil {
-		t.Fatalf("SubjectsByIDs gave %d subjects, want 351", len(many))
-	}
-	sameSubject(t, many[a.ID], b)
-	if many["B0698"].Name != "批量698有限公司" {
-		t.Errorf("SubjectsByIDs B0698 = %+v", many["B0698"])
-	}
-	if none, err := s.SubjectsByIDs(ctx(t), nil); err != nil || len(none) != 0 {
-		t.Errorf("SubjectsByIDs(none) = %v, %v", none, err)
-	}
-
 	wantKind(t, "PutSubject(no ID)", s.PutSubject(ctx(t), &credit.Subject{Kind: credit.Organisation, Name: "x"}), credit.Invalid)
 	wantKind(t, "PutSubject(bad kind)", s.PutSubject(ctx(t), &credit.Subject{ID: "x", Kind: "alien", Name: "x"}), credit.Invalid)
 }

@@ -51,7 +51,7 @@ func (e *env) scenario(rt api.Route, role credit.Role) req {
 		q.body = body
 	case "/api/v1/records/{id}/corrections":
 		path = strings.Replace(path, "{id}", e.appendRecord(e.keys[credit.RoleDept]), 1)
-		q.body = map[string]any{"reason": "金额录入错误", "fields": penaltyFields("榕市监罚〔2026〕c"+strconv.Itoa(e.unique())+"号", "罚款人民币2万元")}
+		q.body = map[string]any{"reason": "金额录入错误", "fields": e.penaltyFields("榕市监罚〔2026〕c"+strconv.Itoa(e.unique())+"号", "罚款人民币2万元")}
 	case "/api/v1/records/{id}/revocations":
 		path = strings.Replace(path, "{id}", e.appendRecord(e.keys[credit.RoleDept]), 1)
 		q.body = map[string]any{"reason": "行政复议撤销"}
@@ -156,7 +156,7 @@ func TestDeptScoping(t *testing.T) {
 	for _, p := range []string{"/corrections", "/revocations"} {
 		b := map[string]any{"reason": "不是我们的记录"}
 		if p == "/corrections" {
-			b["fields"] = penaltyFields("x", "y")
+			b["fields"] = e.penaltyFields("x", "y")
 		}
 		r := e.do(req{method: "POST", path: "/api/v1/records/" + id + p, key: e.dept2, body: b})
 		if r.status != http.StatusForbidden {
@@ -218,12 +218,12 @@ func TestCorrectionRevocationChain(t *testing.T) {
 	id := e.appendRecord(deptKey)
 
 	r := e.do(req{method: "POST", path: "/api/v1/records/" + id + "/corrections", key: deptKey,
-		body: map[string]any{"fields": penaltyFields("榕市监罚〔2026〕99号", "罚款人民币3万元")}})
+		body: map[string]any{"fields": e.penaltyFields("榕市监罚〔2026〕99号", "罚款人民币3万元")}})
 	if r.status != http.StatusBadRequest {
 		t.Errorf("correction without reason: %d %s", r.status, r.body)
 	}
 	r = e.do(req{method: "POST", path: "/api/v1/records/" + id + "/corrections", key: deptKey,
-		body: map[string]any{"reason": "金额录入错误", "fields": penaltyFields("榕市监罚〔2026〕99号", "罚款人民币3万元")}})
+		body: map[string]any{"reason": "金额录入错误", "fields": e.penaltyFields("榕市监罚〔2026〕99号", "罚款人民币3万元")}})
 	if r.status != http.StatusCreated {
 		t.Fatalf("correction: %d %s", r.status, r.body)
 	}

@@ -20,7 +20,7 @@ import (
 func (e *env) batchFile(n int) []byte {
 	var b bytes.Buffer
 	for range n {
-		f := penaltyFields("榕市监罚〔2026〕b"+strconv.Itoa(e.unique())+"号", "罚款人民币1万元")
+		f := e.penaltyFields("榕市监罚〔2026〕b"+strconv.Itoa(e.unique())+"号", "罚款人民币1万元")
 		line, _ := json.Marshal(f)
 		b.Write(line)
 		b.WriteByte('\n')
@@ -152,16 +152,16 @@ func TestInterruptedBatch(t *testing.T) {
 	e := newEnv(t)
 	key := e.keys["dept"]
 	dead := &credit.Batch{ID: credit.NewID(), Dept: deptCode, Item: "admin_penalty", FileName: "lost.csv", Format: "csv",
-		ContentHash: "lost", Actor: "t-dept", StartedAt: time.Now().Add(-time.Hour)}
+		ContentHash: "lost", Actor: "t-dept", StartedAt: e.clock.Now().Add(-time.Hour)}
 	if err := e.st.CreateBatch(t.Context(), dead); err != nil {
 		t.Fatal(err)
 	}
 	alive := &credit.Batch{ID: credit.NewID(), Dept: deptCode, Item: "admin_penalty", FileName: "slow.csv", Format: "csv",
-		ContentHash: "slow", Actor: "t-dept", StartedAt: time.Now().Add(-time.Hour)}
+		ContentHash: "slow", Actor: "t-dept", StartedAt: e.clock.Now().Add(-time.Hour)}
 	if err := e.st.CreateBatch(t.Context(), alive); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.st.BatchAlive(t.Context(), alive.ID, time.Now().Add(-10*time.Second)); err != nil {
+	if err := e.st.BatchAlive(t.Context(), alive.ID, e.clock.Now().Add(-10*time.Second)); err != nil {
 		t.Fatal(err)
 	}
 	for id, want := range map[string]bool{dead.ID: true, alive.ID: false} {

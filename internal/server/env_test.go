@@ -24,6 +24,7 @@ import (
 	"github.com/xinyong/xinyong/internal/sanction"
 	"github.com/xinyong/xinyong/internal/server"
 	"github.com/xinyong/xinyong/internal/store/sqlite"
+	"github.com/xinyong/xinyong/internal/testenv"
 )
 
 func init() { auth.HashParams = auth.LightParams }
@@ -44,6 +45,7 @@ const (
 // env is one platform node on a fresh SQLite file with the real catalogue.
 type env struct {
 	t       *testing.T
+	clock   *testenv.Clock
 	st      *sqlite.Store
 	cat     *catalog.Catalog
 	svc     *records.Service
@@ -82,15 +84,16 @@ func newEnvWith(t *testing.T, set func(*server.Deps)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := &records.Service{Store: st, Catalog: cat, Sealer: sealer, Now: time.Now}
+	clk := testenv.NewClock(testenv.DefaultNow)
+	svc := &records.Service{Store: st, Catalog: cat, Sealer: sealer, Now: clk.Now}
 	logBuf := &bytes.Buffer{}
 	logger := slog.New(slog.NewTextHandler(logBuf, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	sanc, err := sanction.New(ctx, sanction.Config{Store: st, Catalog: cat, Sealer: sealer, Logger: logger})
+	sanc, err := sanction.New(ctx, sanction.Config{Store: st, Catalog: cat, Sealer: sealer, Logger: logger, Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { sanc.Close(context.Background()) })
-	deps := server.Deps{Store: st, Catalog: cat, Records: svc, Sealer: sealer, Logger: logger, Now: time.Now, Version: "test", Sanction: sanc}
+	deps := server.Deps{Store: st, Catalog: cat, Records: svc, Sealer: sealer, Logger: logger, Now: clk.Now, Version: "test", Sanction: sanc}
 	if set != nil {
 		set(&deps)
 	}
@@ -102,7 +105,7 @@ func newEnvWith(t *testing.T, set func(*server.Deps)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, st: st, cat: cat, svc: svc, srv: httptest.NewServer(h), routes: a.Routes(), sanc: sanc,
+	e := &env{t: t, clock: clk, st: st, cat: cat, svc: svc, srv: httptest.NewServer(h), routes: a.Routes(), sanc: sanc,
 		keys: map[credit.Role]string{}, names: map[credit.Role]string{}, logBuf: logBuf}
 	t.Cleanup(e.srv.Close)
 
@@ -292,7 +295,7 @@ func containsAny(b []byte, s string) bool {
 const authorityCode = "11350100003632929H"
 
 // penaltyFields are valid admin_penalty fields for the organisation.
-func penaltyFields(docNo, content string) credit.Fields {
+func (e *env) penaltyFields(docNo, content string) credit.Fields {
 	return credit.Fields{
 		"cf_xdr_mc":    orgName,
 		"cf_xdr_lb":    "法人及非法人组织",
@@ -304,7 +307,7 @@ func penaltyFields(docNo, content string) credit.Fields {
 		"cf_yj":        "《中华人民共和国广告法》第五十五条",
 		"cf_cflb":      "罚款",
 		"cf_nr":        content,
-		"cf_jdrq":      time.Now().In(catalog.Location).AddDate(0, 0, -10).Format(time.DateOnly),
+		"cf_jdrq":      e.clock.Date(-10),
 		"cf_cfjg":      "福州市市场监督管理局",
 		"cf_cfjgdm":    authorityCode,
 		"cf_sjly":      "福州市市场监督管理局",
@@ -318,6 +321,6 @@ func (e *env) recordBody(subject string) map[string]any {
 	return map[string]any{
 		"item":       "admin_penalty",
 		"subject_id": subject,
-		"fields":     penaltyFields("榕市监罚〔2026〕"+strconv.Itoa(n)+"号", "罚款人民币1万元"),
+		"fields":     e.penaltyFields("榕市监罚〔2026〕"+strconv.Itoa(n)+"号", "罚款人民币1万元"),
 	}
 }

@@ -6,9 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/xinyong/xinyong/internal/catalog"
 	"github.com/xinyong/xinyong/internal/credit"
 	"github.com/xinyong/xinyong/internal/records"
 	"github.com/xinyong/xinyong/internal/server"
@@ -30,7 +28,7 @@ func compact(t *testing.T, b []byte) string {
 func TestPublicationThroughAPI(t *testing.T) {
 	e := newEnv(t)
 	ctx := t.Context()
-	today := time.Now().In(catalog.Location).AddDate(0, 0, -3).Format(time.DateOnly)
+	today := e.clock.Date(-3)
 	// A blacklist entry for the organisation, and one for the person.
 	list := func(subject, name, kind, doc string, extra credit.Fields) {
 		t.Helper()

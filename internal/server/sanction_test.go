@@ -25,6 +25,7 @@ import (
 	"github.com/xinyong/xinyong/internal/sanction"
 	"github.com/xinyong/xinyong/internal/server"
 	"github.com/xinyong/xinyong/internal/store/sqlite"
+	"github.com/xinyong/xinyong/internal/testenv"
 	"github.com/xinyong/xinyong/internal/uscc"
 )
 
@@ -58,7 +59,7 @@ func newSanctionEnvB(t testing.TB) *sanctionEnv {
 		t.Fatal(err)
 	}
 	sealer, _ := pii.New(bytes.Repeat([]byte{7}, 32))
-	e := &sanctionEnv{t: t, st: st, keys: map[string]string{}, now: time.Now().UTC()}
+	e := &sanctionEnv{t: t, st: st, keys: map[string]string{}, now: testenv.DefaultNow.UTC()}
 	svc := &records.Service{Store: st, Catalog: cat, Sealer: sealer, Now: e.clock}
 	sanc, err := sanction.New(ctx, sanction.Config{Store: st, Catalog: cat, Sealer: sealer, Now: e.clock})
 	if err != nil {
@@ -301,7 +302,7 @@ func (e *env) freshOrg() (string, string) {
 		e.t.Fatal(err)
 	}
 	r := credit.Record{ID: credit.NewID(), SubjectID: code, Item: "abnormal_operation", Fact: credit.Original, Dept: deptCode,
-		DocNo: "异" + strconv.Itoa(e.unique()), DecidedOn: time.Now().AddDate(0, -1, 0), Severity: credit.SeverityMinor, Fields: credit.Fields{}, Kind: credit.Organisation}
+		DocNo: "异" + strconv.Itoa(e.unique()), DecidedOn: e.clock.Now().AddDate(0, -1, 0), Severity: credit.SeverityMinor, Fields: credit.Fields{}, Kind: credit.Organisation}
 	if err := e.st.AppendRecords(ctx, []credit.Record{r}); err != nil {
 		e.t.Fatal(err)
 	}

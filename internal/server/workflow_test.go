@@ -8,10 +8,9 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/xinyong/xinyong/internal/api"
-	"github.com/xinyong/xinyong/internal/catalog"
+	"github.com/xinyong/xinyong/internal/chinatime"
 	"github.com/xinyong/xinyong/internal/credit"
 	"github.com/xinyong/xinyong/internal/records"
 	"github.com/xinyong/xinyong/internal/uscc"
@@ -24,9 +23,9 @@ var pdf = []byte("%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /
 // five months ago: past its 3-month minimum, so it can be repaired.
 func (e *env) oldPenalty() string {
 	e.t.Helper()
-	f := penaltyFields(fmt.Sprintf("榕市监罚〔2026〕r%d号", e.unique()), "罚款人民币2万元")
+	f := e.penaltyFields(fmt.Sprintf("榕市监罚〔2026〕r%d号", e.unique()), "罚款人民币2万元")
 	f["cf_nr_fk"] = "2"
-	f["cf_jdrq"] = time.Now().In(catalog.Location).AddDate(0, -5, 0).Format(time.DateOnly)
+	f["cf_jdrq"] = chinatime.Format(e.clock.Now().AddDate(0, -5, 0))
 	r, _, err := e.svc.Append(e.t.Context(), records.Report{Item: "admin_penalty", Dept: deptCode, SubjectID: orgCode, Fields: f})
 	if err != nil {
 		e.t.Fatal(err)

@@ -110,7 +110,7 @@ func (a *API) createBatch(w http.ResponseWriter, r *http.Request, c *Call) (int,
 	}
 	im := a.importer()
 	j, err := im.Prepare(r.Context(), ingest.Request{Dept: dept, Item: item, FileName: name, Format: format,
-		Domain: q.Get("domain"), Actor: c.P.Name(), Size: size,
+		Actor: c.P.Name(), Size: size,
 		Open: func() (io.ReadCloser, error) { return os.Open(path) }})
 	if err != nil {
 		os.Remove(path)

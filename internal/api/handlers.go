@@ -10,6 +10,7 @@ import (
 
 	"github.com/xinyong/xinyong/internal/auth"
 	"github.com/xinyong/xinyong/internal/catalog"
+	"github.com/xinyong/xinyong/internal/chinatime"
 	"github.com/xinyong/xinyong/internal/credit"
 	"github.com/xinyong/xinyong/internal/publish"
 	"github.com/xinyong/xinyong/internal/records"
@@ -151,7 +152,7 @@ func viewSubject(s *credit.Subject, maskName bool) subjectView {
 		CodeFlag: s.CodeFlag, IDMasked: s.IDMasked,
 	}
 	if !s.RegisteredOn.IsZero() {
-		v.RegisteredOn = s.RegisteredOn.In(catalog.Location).Format(time.DateOnly)
+		v.RegisteredOn = s.RegisteredOn.In(chinatime.Location).Format(time.DateOnly)
 	}
 	if maskName && s.Kind == credit.Person {
 		v.Name = uscc.MaskName(s.Name)
@@ -343,7 +344,6 @@ type recordInput struct {
 	Fields    credit.Fields `json:"fields"`
 	Dept      string        `json:"dept"` // admin only; a department reports as itself
 	BatchID   string        `json:"batch_id"`
-	Domain    string        `json:"domain"`
 }
 
 // reportingDept is the department a write is made for: a department
@@ -386,7 +386,7 @@ func (a *API) appendRecord(w http.ResponseWriter, r *http.Request, c *Call) (int
 	}
 	rec, outcome, err := a.cfg.Records.Append(r.Context(), records.Report{
 		Item: in.Item, Dept: dept, BatchID: in.BatchID, SubjectID: in.SubjectID,
-		Fields: in.Fields, Domain: in.Domain,
+		Fields: in.Fields,
 	})
 	if err != nil {
 		return 0, nil, err

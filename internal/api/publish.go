@@ -109,7 +109,7 @@ func (a *API) publishedList(w http.ResponseWriter, r *http.Request, c *Call) (in
 	if err != nil {
 		return 0, nil, err
 	}
-	page, err := a.cfg.Publish.List(r.Context(), a.cfg.Store, kind, publish.Public, a.cfg.Marks, offset, limit)
+	page, err := a.cfg.Publish.List(r.Context(), kind, publish.Public, a.cfg.Marks, offset, limit)
 	if err != nil {
 		return 0, nil, err
 	}

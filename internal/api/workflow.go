@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/xinyong/xinyong/internal/auth"
+	"github.com/xinyong/xinyong/internal/chinatime"
 	"github.com/xinyong/xinyong/internal/credit"
 	"github.com/xinyong/xinyong/internal/workday"
 	"github.com/xinyong/xinyong/internal/workflow"
@@ -132,7 +133,7 @@ func (a *API) calendarDeadline(w http.ResponseWriter, r *http.Request, c *Call) 
 		return 0, nil, err
 	}
 	q := r.URL.Query()
-	from, err := time.ParseInLocation(time.DateOnly, q.Get("from"), workday.Location)
+	from, err := time.ParseInLocation(time.DateOnly, q.Get("from"), chinatime.Location)
 	if err != nil {
 		return 0, nil, credit.E(op, credit.Invalid, "give from=YYYY-MM-DD")
 	}
@@ -140,11 +141,12 @@ func (a *API) calendarDeadline(w http.ResponseWriter, r *http.Request, c *Call) 
 	if err != nil || n < 1 || n > 250 {
 		return 0, nil, credit.E(op, credit.Invalid, "give days=1..250")
 	}
-	due, err := wf.Calendar().Deadline(from, n)
+	due, err := wf.Calendar().Due(from, n)
 	if err != nil {
-		return 0, nil, credit.E(op, credit.Unavailable, "%v", err)
+		return 0, nil, credit.Wrap(op, credit.Other, err) // a year without data: 409 naming it
 	}
-	return http.StatusOK, map[string]any{"from": q.Get("from"), "days": n, "due": due.Format(time.DateOnly)}, nil
+	return http.StatusOK, map[string]any{"from": q.Get("from"), "days": n, "due": chinatime.Format(due.Date),
+		"ends_at": due.End(), "provisional": due.Provisional}, nil
 }
 
 // --- filing ---
@@ -154,7 +156,6 @@ type objectionInput struct {
 	RecordID  string             `json:"record_id,omitempty"`
 	EntryID   string             `json:"entry_id,omitempty"`
 	Unit      string             `json:"unit,omitempty"`
-	Domain    string             `json:"domain,omitempty"`
 	Reasons   string             `json:"reasons"`
 	Applicant workflow.Applicant `json:"applicant"`
 }
@@ -179,7 +180,7 @@ func (a *API) fileObjection(w http.ResponseWriter, r *http.Request, c *Call) (in
 	}
 	c.Target = in.SubjectID
 	cs, code, err := wf.FileObjection(r.Context(), actor(c.P), workflow.Objection{SubjectID: in.SubjectID, RecordID: in.RecordID,
-		EntryID: in.EntryID, Unit: in.Unit, Domain: in.Domain, Reasons: in.Reasons, Applicant: in.Applicant})
+		EntryID: in.EntryID, Unit: in.Unit, Reasons: in.Reasons, Applicant: in.Applicant})
 	if err != nil {
 		return 0, nil, err
 	}
@@ -197,7 +198,7 @@ func (a *API) repairEligibility(w http.ResponseWriter, r *http.Request, c *Call)
 		return 0, nil, credit.E("api.repairEligibility", credit.Permission, "a subject account sees only its own records")
 	}
 	c.Target = sid
-	e, err := wf.Eligibility(r.Context(), sid, q.Get("record"), q.Get("domain"))
+	e, err := wf.Eligibility(r.Context(), sid, q.Get("record"))
 	if err != nil {
 		return 0, nil, err
 	}
@@ -211,7 +212,7 @@ func eligibilityView(e *workflow.Eligibility) map[string]any {
 		v["reasons"] = []workflow.Reason{}
 	}
 	if !e.From.IsZero() {
-		v["apply_from"] = e.From.In(workday.Location).Format(time.DateOnly)
+		v["apply_from"] = e.From.In(chinatime.Location).Format(time.DateOnly)
 	}
 	return v
 }
@@ -219,7 +220,6 @@ func eligibilityView(e *workflow.Eligibility) map[string]any {
 type repairInput struct {
 	SubjectID          string             `json:"subject_id"`
 	RecordID           string             `json:"record_id"`
-	Domain             string             `json:"domain,omitempty"`
 	Statement          string             `json:"statement"`
 	ObligationsMet     bool               `json:"obligations_met"`
 	CommitmentAccepted bool               `json:"commitment_accepted"`
@@ -236,7 +236,7 @@ func (a *API) fileRepair(w http.ResponseWriter, r *http.Request, c *Call) (int, 
 		return 0, nil, err
 	}
 	c.Target = in.SubjectID
-	cs, code, err := wf.FileRepair(r.Context(), actor(c.P), workflow.Repair{SubjectID: in.SubjectID, RecordID: in.RecordID, Domain: in.Domain,
+	cs, code, err := wf.FileRepair(r.Context(), actor(c.P), workflow.Repair{SubjectID: in.SubjectID, RecordID: in.RecordID,
 		Statement: in.Statement, ObligationsMet: in.ObligationsMet, CommitmentAccepted: in.CommitmentAccepted, Applicant: in.Applicant})
 	if err != nil {
 		return 0, nil, err
@@ -319,9 +319,12 @@ func (a *API) caseFor(r *http.Request, p auth.Principal) (*workflow.Service, *cr
 }
 
 type caseView struct {
-	Case   credit.Case        `json:"case"`
-	Events []credit.CaseEvent `json:"events"`
-	Files  []credit.CaseFile  `json:"files"`
+	Case credit.Case `json:"case"`
+	// DueProvisional says the case's due date was counted on provisional
+	// calendar data.
+	DueProvisional bool               `json:"due_provisional,omitempty"`
+	Events         []credit.CaseEvent `json:"events"`
+	Files          []credit.CaseFile  `json:"files"`
 }
 
 func (a *API) caseDetail(ctx context.Context, wf *workflow.Service, cs *credit.Case) (*caseView, error) {
@@ -336,7 +339,7 @@ func (a *API) caseDetail(ctx context.Context, wf *workflow.Service, cs *credit.C
 	if fs == nil {
 		fs = []credit.CaseFile{}
 	}
-	return &caseView{Case: *cs, Events: evs, Files: fs}, nil
+	return &caseView{Case: *cs, Events: evs, Files: fs, DueProvisional: dueProvisional(wf, cs)}, nil
 }
 
 func (a *API) caseRead(w http.ResponseWriter, r *http.Request, c *Call) (int, any, error) {
@@ -496,13 +499,15 @@ func (a *API) caseFile(w http.ResponseWriter, r *http.Request, c *Call) (int, an
 // trackView is what the tracking code shows: progress, deadlines, reasons
 // and requests; not who decided (names of officers) nor the files.
 type trackView struct {
-	Kind    credit.CaseKind `json:"kind"`
-	State   string          `json:"state"`
-	Due     string          `json:"due,omitempty"`
-	Filed   time.Time       `json:"filed_at"`
-	Unit    string          `json:"unit"`
-	Steps   []trackStep     `json:"steps"`
-	Overdue bool            `json:"overdue"`
+	Kind  credit.CaseKind `json:"kind"`
+	State string          `json:"state"`
+	Due   string          `json:"due,omitempty"`
+	// DueProvisional: the due date was counted on provisional calendar data.
+	DueProvisional bool        `json:"due_provisional,omitempty"`
+	Filed          time.Time   `json:"filed_at"`
+	Unit           string      `json:"unit"`
+	Steps          []trackStep `json:"steps"`
+	Overdue        bool        `json:"overdue"`
 }
 
 type trackStep struct {
@@ -522,12 +527,13 @@ func TrackView(ctx context.Context, wf *workflow.Service, cs *credit.Case, now t
 	}
 	v := &trackView{Kind: cs.Kind, State: cs.State, Filed: cs.Created, Unit: cs.Unit, Overdue: cs.Open && workday.Overdue(cs.Due, now)}
 	if !cs.Due.IsZero() {
-		v.Due = cs.Due.In(workday.Location).Format(time.DateOnly)
+		v.Due = cs.Due.In(chinatime.Location).Format(time.DateOnly)
+		v.DueProvisional = dueProvisional(wf, cs)
 	}
 	for _, ev := range evs {
 		st := trackStep{Action: ev.Action, State: ev.State, At: ev.At, Reason: ev.Reason}
 		if !ev.Due.IsZero() {
-			st.Due = ev.Due.In(workday.Location).Format(time.DateOnly)
+			st.Due = ev.Due.In(chinatime.Location).Format(time.DateOnly)
 		}
 		for _, k := range []string{"missing", "days", "outcome", "lockout_until", "platform_due"} {
 			if val, ok := ev.Data[k]; ok {
@@ -592,4 +598,10 @@ func (a *API) sweep(w http.ResponseWriter, r *http.Request, c *Call) (int, any, 
 		return 0, nil, err
 	}
 	return http.StatusOK, map[string]any{"escalated": n}, nil
+}
+
+// dueProvisional says whether a case's due date was counted on provisional
+// calendar data (from its last step to the due date).
+func dueProvisional(wf *workflow.Service, cs *credit.Case) bool {
+	return !cs.Due.IsZero() && wf.Calendar().Provisional(cs.Updated, cs.Due)
 }

@@ -161,8 +161,13 @@ type Item struct {
 	// Reporters are the kinds of department that may report records of
 	// this item (courts for 失信被执行人, say); empty: any department.
 	Reporters []string `json:"reporters,omitempty"`
-	Fields    []*Field `json:"fields"`
-	Keys      Keys     `json:"keys"`
+	// ReportsList says that every record of this item is a list decision
+	// made outside the platform (a court's 失信被执行人, a ministry's
+	// 严重失信主体名单): it must name a list of the catalogue, through that
+	// list's Reported rule, that its department decides.
+	ReportsList bool     `json:"reports_list,omitempty"`
+	Fields      []*Field `json:"fields"`
+	Keys        Keys     `json:"keys"`
 	// IgnoredHeaders are legacy columns that are recognised but not kept
 	// (地方编码, 数据更新时间戳): keeping them would breach data minimisation,
 	// rejecting the file for them would punish old systems.
@@ -233,7 +238,44 @@ type ListType struct {
 	NoticeRequired    bool   `json:"notice_required"`
 	ObjectionWorkdays int    `json:"objection_workdays"`
 	DecidingUnit      string `json:"deciding_unit"` // department kind code
-	Note              string `json:"note,omitempty"`
+	// Reported, when set, says which reported records are entries of this
+	// list: the deciding unit decides in its own system and reports the
+	// decision as a record, which becomes an entry of the list (its period,
+	// removal, revocation and repair following the record).
+	Reported *Reported `json:"reported,omitempty"`
+	// Bar, on a red list, says what keeps a subject off it: while the bar
+	// holds the subject cannot be proposed, and an entry it has is neither
+	// published nor rewarded (国发〔2016〕33号: no reward for the dishonest).
+	Bar  *Bar   `json:"bar,omitempty"`
+	Note string `json:"note,omitempty"`
+}
+
+// Bar is what keeps a subject off a red list: an entry in force on a list
+// of one of ListKinds, or a record in force whose severity is one of
+// Severities.
+type Bar struct {
+	Text       string            `json:"text"`
+	ListKinds  []ListKind        `json:"list_kinds"`
+	Severities []credit.Severity `json:"severities"`
+}
+
+// Reported is the rule by which reported records are entries of a list.
+// A record is an entry when its item is one of Items, it was reported by a
+// department of the list's deciding unit, it names the list in ListField
+// (by code or name) when ListField is set, and every When condition holds.
+type Reported struct {
+	Items     []string `json:"items"`
+	ListField string   `json:"list_field,omitempty"`
+	When      []Cond   `json:"when,omitempty"`
+	// EndsWhen: the entry ends when any condition holds on the record's
+	// current content (a court reporting 全部履行).
+	EndsWhen []Cond `json:"ends_when,omitempty"`
+	// Only: entries come from reports alone; the platform takes no
+	// proposals for the list.
+	Only bool `json:"only,omitempty"`
+	// GroundsField holds the entry's grounds (事由) in the record.
+	GroundsField string `json:"grounds_field,omitempty"`
+	Note         string `json:"note,omitempty"`
 }
 
 // MeasureKind is the kind of a measure (措施类型).
@@ -276,6 +318,10 @@ type DeptKind struct {
 	Code   string `json:"code"`
 	Name   string `json:"name"`
 	NameEn string `json:"name_en"`
+	// Domain is the regulatory domain whose severity and publication
+	// rules the records of departments of this kind follow; "" = the
+	// default rules.
+	Domain string `json:"domain,omitempty"`
 }
 
 // Department is a concrete department.
@@ -286,6 +332,8 @@ type Department struct {
 	Level  string `json:"level"` // national, provincial, city, county
 	Kind   string `json:"kind"`
 	Region string `json:"region,omitempty"` // GB/T 2260 code
+	// Domain overrides the domain of the department's kind.
+	Domain string `json:"domain,omitempty"`
 }
 
 // Domain is a regulatory domain whose rules may differ (market regulation,
@@ -470,6 +518,33 @@ func (c *Catalog) Department(code string) (*Department, error) {
 	return nil, c.notFound("department", code, keys(c.depts))
 }
 
+// DeptDomain is the regulatory domain of department dept: the one set on
+// the department, else its kind's, else DefaultDomain (also for a
+// department the catalogue does not hold). A record's domain is its
+// reporting department's: no caller chooses it.
+func (c *Catalog) DeptDomain(dept string) string {
+	d := c.depts[dept]
+	if d == nil {
+		return DefaultDomain
+	}
+	if d.Domain != "" {
+		return d.Domain
+	}
+	if k := c.kinds[d.Kind]; k != nil && k.Domain != "" {
+		return k.Domain
+	}
+	return DefaultDomain
+}
+
+// DeptKindName names a kind of department (市场监管部门), or gives the
+// code back when the catalogue does not hold it.
+func (c *Catalog) DeptKindName(kind string) string {
+	if k := c.kinds[kind]; k != nil {
+		return k.Name
+	}
+	return kind
+}
+
 // Domain returns the domain with the given code.
 func (c *Catalog) Domain(code string) (*Domain, error) {
 	if d, ok := c.domains[code]; ok {
@@ -510,6 +585,105 @@ func keys[V any](m map[string]V) []string {
 func contains[T comparable](xs []T, x T) bool {
 	for _, y := range xs {
 		if y == x {
+			return true
+		}
+	}
+	return false
+}
+
+// ReportedList returns the list type on which a record of item, reported by
+// department dept with fields f, lists its subject (see Reported), or nil
+// when it lists no one. For an item that ReportsList, a record naming no
+// list of the catalogue is Invalid, and one from a department that does not
+// decide the list it names is Permission, each saying why: such a record
+// may not enter a credit file, since a list exists only with its basis in
+// the catalogue and only its deciding unit may decide on it.
+func (c *Catalog) ReportedList(item string, f credit.Fields, dept string) (*ListType, error) {
+	const op = "catalog.ReportedList"
+	it := c.items[item]
+	if it == nil {
+		return nil, c.notFound("catalogue item", item, keys(c.items))
+	}
+	var found []*ListType
+	for _, lt := range c.Lists {
+		r := lt.Reported
+		if r == nil || !contains(r.Items, item) {
+			continue
+		}
+		if r.ListField != "" {
+			if v := strings.TrimSpace(f[r.ListField]); v != lt.Code && v != lt.Name {
+				continue
+			}
+		}
+		ok := true
+		for _, cd := range r.When {
+			ok = ok && cd.holds(f)
+		}
+		if ok {
+			found = append(found, lt)
+		}
+	}
+	switch {
+	case len(found) == 0 && !it.ReportsList:
+		return nil, nil
+	case len(found) == 0:
+		var names []string
+		field := ""
+		for _, lt := range c.Lists {
+			if r := lt.Reported; r != nil && contains(r.Items, item) {
+				names = append(names, lt.Name+"（"+lt.Code+"）")
+				if r.ListField != "" {
+					field = r.ListField
+				}
+			}
+		}
+		if field != "" {
+			return nil, credit.E(op, credit.Invalid, "field %s: %q is not a list of the catalogue (lists reported as %s: %s)", field, strings.TrimSpace(f[field]), it.Name, strings.Join(names, "、"))
+		}
+		return nil, credit.E(op, credit.Invalid, "%s（%s）names no list of the catalogue (known: %s)", it.Name, it.Code, strings.Join(names, "、"))
+	case len(found) > 1:
+		return nil, credit.E(op, credit.Invalid, "the record fits several lists (%s, %s): the catalogue's reported rules must tell them apart", found[0].Code, found[1].Code)
+	}
+	lt := found[0]
+	d := c.depts[dept]
+	if d == nil || d.Kind != lt.DecidingUnit {
+		if !it.ReportsList {
+			return nil, nil
+		}
+		return nil, credit.E(op, credit.Permission, "%s（%s）is decided by %s; %s may not report its entries", lt.Name, lt.Code, c.DeptKindName(lt.DecidingUnit), dept)
+	}
+	if k := it.SubjectKindOf(f); k != "" && !contains(lt.SubjectKinds, k) {
+		if !it.ReportsList {
+			return nil, nil
+		}
+		return nil, credit.E(op, credit.Invalid, "%s（%s）does not take subjects of kind %s", lt.Name, lt.Code, SubjectKindLabel(k))
+	}
+	return lt, nil
+}
+
+// EntryOnly reports whether the records of item are list decisions made
+// elsewhere and are shown as the list entries they make (a court's
+// 失信被执行人), not as records beside them.
+func (c *Catalog) EntryOnly(item string) bool {
+	if it := c.items[item]; it != nil && it.ReportsList {
+		return true
+	}
+	for _, lt := range c.Lists {
+		if r := lt.Reported; r != nil && r.Only && contains(r.Items, item) {
+			return true
+		}
+	}
+	return false
+}
+
+// EndsEntry reports whether a reported record's current content ends the
+// entry it made on lt (a court reporting that the obligation is met).
+func (lt *ListType) EndsEntry(f credit.Fields) bool {
+	if lt.Reported == nil {
+		return false
+	}
+	for _, cd := range lt.Reported.EndsWhen {
+		if cd.holds(f) {
 			return true
 		}
 	}

@@ -231,7 +231,14 @@ const miniLists = `{
      "basis": [{"title": "中办发〔2016〕64号"}], "subject_kinds": ["org", "person"],
      "criteria": {"text": "拒不履行", "items": ["court_defaulter"], "severities": ["严重"]},
      "period_months": 24, "exit": {"text": "履行完毕", "repairable": false},
-     "notice_required": true, "objection_workdays": 7, "deciding_unit": "court"}
+     "notice_required": true, "objection_workdays": 7, "deciding_unit": "court",
+     "reported": {"items": ["court_defaulter"], "only": true}},
+    {"code": "tax_major_dishonest", "name": "重大税收违法失信主体名单", "name_en": "Tax", "kind": "black", "domain": "tax",
+     "basis": [{"title": "国家税务总局令第54号"}], "subject_kinds": ["org"],
+     "criteria": {"text": "偷税", "items": ["admin_penalty"], "severities": ["严重"]},
+     "period_months": 36, "exit": {"text": "缴清", "repairable": true},
+     "notice_required": true, "objection_workdays": 7, "deciding_unit": "tax",
+     "reported": {"items": ["serious_dishonest_list"], "list_field": "yz_md"}}
   ]
 }`
 
@@ -330,8 +337,8 @@ func TestLoadErrors(t *testing.T) {
 			files: map[string]string{
 				"lists.json": replaceOnce(t, replaceOnce(t, replaceOnce(t, miniLists,
 					`"basis": [{"title": "中办发〔2016〕64号"}]`, `"basis": []`),
-					`"items": ["court_defaulter"]`, `"items": ["court_defaulterx"]`),
-					`"notice_required": true`, `"notice_required": false`),
+					`"拒不履行", "items": ["court_defaulter"]`, `"拒不履行", "items": ["court_defaulterx"]`),
+					`"notice_required": true, "objection_workdays": 7, "deciding_unit": "court"`, `"notice_required": false, "objection_workdays": 7, "deciding_unit": "court"`),
 				"measures.json": replaceOnce(t, replaceOnce(t, replaceOnce(t, miniMeasures,
 					`"triggered_by": ["court_defaulters"]`, `"triggered_by": ["court_defaulters", "no_such_list"]`),
 					`"matters": ["gov_procurement"]`, `"matters": ["gov_procurment"]`),

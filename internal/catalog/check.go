@@ -151,6 +151,11 @@ func (c *Catalog) checkSmall(l *errList, broken map[string]bool) {
 			l.add("departments.json", "department kind %q: missing name", k.Code)
 		}
 	}
+	for _, k := range c.DeptKinds {
+		if k.Domain != "" && !broken["domains.json"] && c.domains[k.Domain] == nil {
+			l.add("departments.json", "department kind %q: unknown domain %q", k.Code, k.Domain)
+		}
+	}
 	c.depts = index(l, "departments.json", "department", c.Departments, func(d *Department) string { return d.Code }, deptCodeRE)
 	for _, d := range c.Departments {
 		p := fmt.Sprintf("department %q", d.Code)
@@ -162,6 +167,9 @@ func (c *Catalog) checkSmall(l *errList, broken map[string]bool) {
 		}
 		if c.kinds[d.Kind] == nil {
 			l.add("departments.json", "%s: unknown department kind %q", p, d.Kind)
+		}
+		if d.Domain != "" && !broken["domains.json"] && c.domains[d.Domain] == nil {
+			l.add("departments.json", "%s: unknown domain %q", p, d.Domain)
 		}
 	}
 	c.matters = index(l, "matters.json", "matter", c.Matters, func(m *Matter) string { return m.Code }, codeRE)
@@ -257,6 +265,15 @@ func (c *Catalog) checkItem(it *Item, l *errList) {
 	checkKinds(l, file, p, "subject_kinds", it.SubjectKinds)
 	if it.ReportWithinWorkdays < 0 {
 		l.add(file, "%s: report_within_workdays: negative", p)
+	}
+	if it.ReportsList && c.lists != nil {
+		named := false
+		for _, lt := range c.Lists {
+			named = named || (lt.Reported != nil && contains(lt.Reported.Items, it.Code))
+		}
+		if !named {
+			l.add(file, "%s: reports_list: no list of lists.json takes its records (reported.items)", p)
+		}
 	}
 
 	it.byCode = map[string]*Field{}
@@ -619,6 +636,83 @@ func (c *Catalog) checkList(lt *ListType, l *errList) {
 	}
 	if c.kinds != nil && c.kinds[lt.DecidingUnit] == nil {
 		l.add(file, "%s: deciding_unit: unknown department kind %q", p, lt.DecidingUnit)
+	}
+	c.checkReported(lt, l)
+	switch {
+	case lt.Kind == ListRed && lt.Bar == nil:
+		l.add(file, "%s: bar: missing (a red list must say what keeps the dishonest off it, 国发〔2016〕33号)", p)
+	case lt.Kind != ListRed && lt.Bar != nil:
+		l.add(file, "%s: bar: only a red list has one", p)
+	case lt.Bar != nil:
+		if strings.TrimSpace(lt.Bar.Text) == "" {
+			l.add(file, "%s: bar: missing text", p)
+		}
+		if len(lt.Bar.ListKinds) == 0 && len(lt.Bar.Severities) == 0 {
+			l.add(file, "%s: bar: names neither list kinds nor severities", p)
+		}
+		for _, k := range lt.Bar.ListKinds {
+			if !contains(listKinds, k) || k == ListRed {
+				l.add(file, "%s: bar: list_kinds: %q is not a kind of list that bars (known: black, watch, abnormal)", p, k)
+			}
+		}
+		for _, s := range lt.Bar.Severities {
+			checkSeverity(l, file, p+": bar", s, true)
+		}
+	}
+}
+
+// checkReported checks a list's rule for reported entries: its items and
+// the fields it reads exist, and no two lists could claim the same record.
+func (c *Catalog) checkReported(lt *ListType, l *errList) {
+	const file = "lists.json"
+	r := lt.Reported
+	if r == nil || c.items == nil {
+		return
+	}
+	p := fmt.Sprintf("list %q: reported", lt.Code)
+	if len(r.Items) == 0 {
+		l.add(file, "%s: items: missing", p)
+	}
+	hasField := func(it *Item, code string) bool {
+		for _, f := range it.Fields {
+			if f.Code == code {
+				return true
+			}
+		}
+		return false
+	}
+	for _, code := range r.Items {
+		it := c.items[code]
+		if it == nil {
+			l.add(file, "%s: unknown item %q", p, code)
+			continue
+		}
+		if r.ListField != "" && !hasField(it, r.ListField) {
+			l.add(file, "%s: list_field: item %s has no field %q", p, code, r.ListField)
+		}
+		if r.GroundsField != "" && !hasField(it, r.GroundsField) {
+			l.add(file, "%s: grounds_field: item %s has no field %q", p, code, r.GroundsField)
+		}
+		for _, cs := range [][]Cond{r.When, r.EndsWhen} {
+			for _, cd := range cs {
+				if !hasField(it, cd.Field) {
+					l.add(file, "%s: item %s has no field %q", p, code, cd.Field)
+				}
+				if len(cd.Any) == 0 && len(cd.Only) == 0 {
+					l.add(file, "%s: condition on %s needs any or only", p, cd.Field)
+				}
+			}
+		}
+		// Two lists reporting the same item must be told apart by the
+		// list field or by conditions, or a record could land on both.
+		for _, o := range c.Lists {
+			if o == lt || o.Reported == nil || !contains(o.Reported.Items, code) || o.Code > lt.Code {
+				continue
+			}
+			if r.ListField == "" && len(r.When) == 0 && o.Reported.ListField == "" && len(o.Reported.When) == 0 {
+				l.add(file, "%s: lists %q and %q both take every %s record", p, o.Code, lt.Code, code)
+			}
+		}
 	}
 }
 

@@ -9,15 +9,24 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/xinyong/xinyong/internal/chinatime"
 	"github.com/xinyong/xinyong/internal/credit"
 )
 
-// Location is China Standard Time. Decision dates are Chinese calendar
-// dates, so they are read and compared in UTC+8 whatever the server's zone.
-var Location = time.FixedZone("CST", 8*60*60)
-
 // Field returns the field with the given code, or nil.
 func (it *Item) Field(code string) *Field { return it.byCode[code] }
+
+// LegalRepField is the code of the item's field that names the subject's
+// legal representative (法定代表人, 法定代表人（负责人）...), "" when it has
+// none.
+func (it *Item) LegalRepField() string {
+	for _, fd := range it.Fields {
+		if fd.Type == TypeString && strings.HasPrefix(fd.Label, "法定代表人") {
+			return fd.Code
+		}
+	}
+	return ""
+}
 
 // FieldByHeader returns the field a column header names: its code, its
 // Chinese or English label or one of its aliases (legacy names). Matching
@@ -174,7 +183,7 @@ var dateLayouts = []string{"2006-1-2", "2006/1/2", "20060102", "2006年1月2日"
 
 // ParseDate reads a calendar date in the forms departments send
 // (2006-01-02, 2006/01/02, 20060102, 2006年1月2日; unpadded months and days
-// too) and returns midnight of that day in Location. A time of day after the
+// too) and returns midnight of that day in chinatime.Location. A time of day after the
 // date ("2024-03-01 00:00:00", as spreadsheets export) is accepted and
 // dropped.
 func ParseDate(s string) (time.Time, error) {
@@ -188,7 +197,7 @@ func ParseDate(s string) (time.Time, error) {
 		}
 	}
 	for _, l := range dateLayouts {
-		if t, err := time.ParseInLocation(l, d, Location); err == nil {
+		if t, err := time.ParseInLocation(l, d, chinatime.Location); err == nil {
 			return t, nil
 		}
 	}
@@ -197,6 +206,6 @@ func ParseDate(s string) (time.Time, error) {
 
 // dateOf returns midnight China time of the day t falls on there.
 func dateOf(t time.Time) time.Time {
-	y, m, d := t.In(Location).Date()
-	return time.Date(y, m, d, 0, 0, 0, 0, Location)
+	y, m, d := t.In(chinatime.Location).Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, chinatime.Location)
 }

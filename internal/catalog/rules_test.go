@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xinyong/xinyong/internal/chinatime"
 	"github.com/xinyong/xinyong/internal/credit"
 )
 
@@ -49,7 +50,7 @@ func penalty(changes map[string]string) credit.Fields {
 }
 
 func TestValidate(t *testing.T) {
-	now := time.Date(2024, 6, 1, 12, 0, 0, 0, Location)
+	now := time.Date(2024, 6, 1, 12, 0, 0, 0, chinatime.Location)
 	p := mustItem(t, "admin_penalty")
 	tests := []struct {
 		name    string
@@ -251,10 +252,10 @@ func TestWindowOtherItems(t *testing.T) {
 }
 
 func TestParseDate(t *testing.T) {
-	want := time.Date(2024, 3, 5, 0, 0, 0, 0, Location)
+	want := time.Date(2024, 3, 5, 0, 0, 0, 0, chinatime.Location)
 	for _, s := range []string{"2024-03-05", "2024-3-5", "2024/03/05", "2024/3/5", "20240305", "2024年3月5日", "2024年03月05日", " 2024-03-05 ", "2024-03-05 00:00:00", "2024/3/5 14:30"} {
 		got, err := ParseDate(s)
-		if err != nil || !got.Equal(want) || got.Location() != Location {
+		if err != nil || !got.Equal(want) || got.Location() != chinatime.Location {
 			t.Errorf("ParseDate(%q) = %v, %v", s, got, err)
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/xinyong/xinyong/internal/catalog"
+	"github.com/xinyong/xinyong/internal/chinatime"
 	"github.com/xinyong/xinyong/internal/credit"
 	"github.com/xinyong/xinyong/internal/gen"
 	"github.com/xinyong/xinyong/internal/ingest"
@@ -68,7 +69,7 @@ func BenchIngest(ctx context.Context, db, tmp string, rows, chunk int, log io.Wr
 	}
 	it, _ := cat.Item("admin_penalty")
 	const seed = 7
-	opts := gen.RecordOptions{Item: "admin_penalty", Seed: seed, Subjects: max(rows/5, 100), Now: time.Now().In(catalog.Location)}
+	opts := gen.RecordOptions{Item: "admin_penalty", Seed: seed, Subjects: max(rows/5, 100), Now: time.Now().In(chinatime.Location)}
 	work, err := os.MkdirTemp(tmp, "xinyong-bench-")
 	if err != nil {
 		return nil, err

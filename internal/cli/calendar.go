@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/xinyong/xinyong/internal/catalog"
+	"github.com/xinyong/xinyong/internal/chinatime"
 	"github.com/xinyong/xinyong/internal/config"
 	"github.com/xinyong/xinyong/internal/credit"
 	"github.com/xinyong/xinyong/internal/records"
@@ -26,14 +27,15 @@ const sweepEvery = time.Hour
 // (embedded years plus the administrators') and the sanction service, and
 // escalates overdue cases every hour until ctx ends. Several nodes may
 // sweep: a case is escalated once per deadline whoever sweeps.
-func startWorkflow(ctx context.Context, cfg *config.Config, st credit.Store, svc *records.Service, cat *catalog.Catalog, sanc *sanction.Service, logger *slog.Logger) (*workflow.Service, error) {
-	cal, err := loadCalendar(cfg)
-	if err != nil {
-		return nil, err
-	}
+func startWorkflow(ctx context.Context, cal *workday.Calendar, st credit.Store, svc *records.Service, cat *catalog.Catalog, sanc *sanction.Service, logger *slog.Logger) (*workflow.Service, error) {
 	gate := workflow.SanctionGate{S: sanc}
 	wf, err := workflow.New(workflow.Config{Store: st, Records: svc, Catalog: cat, Calendar: cal, Suspender: gate, Lists: gate, Logger: logger, Now: time.Now})
 	if err != nil {
+		return nil, err
+	}
+	// Red-list bars weigh records with the workflows' marks (a repaired
+	// record no longer bars).
+	if err := sanc.SetMarks(ctx, workflow.PublishMarks{S: wf}); err != nil {
 		return nil, err
 	}
 	go func() {
@@ -136,7 +138,7 @@ func runCalendar(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "xinyong calendar: usage: calendar deadline YYYY-MM-DD N")
 			return 2
 		}
-		from, err := time.ParseInLocation(time.DateOnly, rest[1], workday.Location)
+		from, err := time.ParseInLocation(time.DateOnly, rest[1], chinatime.Location)
 		if err != nil {
 			return fail(stderr, "calendar", fmt.Errorf("date %q: write YYYY-MM-DD", rest[1]))
 		}

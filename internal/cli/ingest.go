@@ -23,14 +23,13 @@ import (
 // runImport implements `xinyong import --dept CODE --item ITEM FILE...`.
 func runImport(args []string, stdout, stderr io.Writer) int {
 	var cfg config.Config
-	var dept, item, domain, rejectsDir string
+	var dept, item, rejectsDir string
 	var chunk int
 	var quiet bool
 	fs := newFlagSet("import", "import --dept CODE --item ITEM [flags] FILE...", stdout)
 	cfg.Register(fs)
 	fs.StringVar(&dept, "dept", "", "reporting department code (catalogue departments.json)")
 	fs.StringVar(&item, "item", "", "catalogue item the file reports (e.g. admin_penalty)")
-	fs.StringVar(&domain, "domain", "", "publication-rule domain (e.g. market_regulation); empty for the default rules")
 	fs.StringVar(&rejectsDir, "rejects-dir", "", "write each file's rejected rows beside it (or into this directory) as NAME.rejects.EXT")
 	fs.IntVar(&chunk, "chunk", ingest.DefaultChunkSize, "rows committed per transaction")
 	fs.BoolVar(&quiet, "quiet", false, "no progress bar")
@@ -70,7 +69,7 @@ func runImport(args []string, stdout, stderr io.Writer) int {
 			bar = newProgressBar(stderr, filepath.Base(p), st.Size())
 			im.Progress = bar.update
 		}
-		j, err := im.Import(ctx, ingest.Request{Dept: dept, Item: item, Domain: domain, FileName: filepath.Base(p),
+		j, err := im.Import(ctx, ingest.Request{Dept: dept, Item: item, FileName: filepath.Base(p),
 			Actor: "cli", Size: st.Size(), Open: func() (io.ReadCloser, error) { return os.Open(p) }})
 		if bar != nil {
 			bar.done()

@@ -71,8 +71,17 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		}
 		demo.PrintLogins(stdout, logins)
 	}
-	sanc, err := sanction.New(ctx, sanction.Config{Store: st, Catalog: cat, Sealer: seal, Logger: logger, Now: time.Now})
+	cal, err := loadCalendar(&cfg)
 	if err != nil {
+		return fail(stderr, "serve", err)
+	}
+	sanc, err := sanction.New(ctx, sanction.Config{Store: st, Catalog: cat, Sealer: seal, Logger: logger, Now: time.Now, Calendar: cal})
+	if err != nil {
+		return fail(stderr, "serve", err)
+	}
+	// Lists decided elsewhere (the demo's court file) become entries now,
+	// not at the first poll.
+	if err := sanc.Sync(ctx); err != nil {
 		return fail(stderr, "serve", err)
 	}
 	if demoData {
@@ -108,7 +117,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	} else {
 		logger.Info("no search index on this node (--search-index=false): name searches scan the store")
 	}
-	wf, err := startWorkflow(ctx, &cfg, st, svc, cat, sanc, logger)
+	wf, err := startWorkflow(ctx, cal, st, svc, cat, sanc, logger)
 	if err != nil {
 		return fail(stderr, "serve", err)
 	}

@@ -47,9 +47,12 @@ type EntryDetail struct {
 	SubjectName string      `json:"subject_name,omitempty"`
 	FormerNames []string    `json:"former_names,omitempty"`
 	SubjectKind SubjectKind `json:"subject_kind,omitempty"`
-	// Noticed.
-	Rights            string    `json:"rights,omitempty"`
-	ObjectionDeadline time.Time `json:"objection_deadline,omitzero"`
+	// Noticed. ObjectionDeadline is the instant the objection period ends
+	// (24:00 China time of its last working day); DeadlineProvisional says
+	// it was counted on provisional calendar data.
+	Rights              string    `json:"rights,omitempty"`
+	ObjectionDeadline   time.Time `json:"objection_deadline,omitzero"`
+	DeadlineProvisional bool      `json:"deadline_provisional,omitempty"`
 	// Decided.
 	Measures []string  `json:"measures,omitempty"` // 惩戒措施提示 (or 激励措施) by code
 	Exit     string    `json:"exit,omitempty"`     // 移出条件和程序
@@ -57,8 +60,12 @@ type EntryDetail struct {
 	Since    time.Time `json:"since,omitzero"`
 	Until    time.Time `json:"until,omitzero"` // zero: until removed
 	// Removed.
-	RemovalReason string `json:"removal_reason,omitempty"` // expiry, repair, revocation, correction, withdrawn
+	RemovalReason string `json:"removal_reason,omitempty"` // expiry, repair, revocation, correction, withdrawn, fulfilled
 	Note          string `json:"note,omitempty"`
+	// Reported: the entry was decided outside the platform by its deciding
+	// unit and reported as the record BasisRecords[0]; it follows that
+	// record (catalog.Reported).
+	Reported bool `json:"reported,omitempty"`
 }
 
 // ListEvent is one append-only fact about a list entry.
@@ -195,14 +202,10 @@ type StatsFilter struct {
 // checks log and feedback (联合奖惩).
 //
 // Every write that changes what a hit check returns (list events,
-// verification marks, name decisions) takes the next data version in the
-// same transaction and stores it as the row's Seq, so nodes can poll
-// SanctionVersion and load only what changed.
+// verification marks, name decisions) is a change-feed entry, and the row's
+// Seq is its position in the feed: the data version of the hit check is
+// the feed position its index has read up to.
 type SanctionStore interface {
-	// SanctionVersion returns the current data version (0 when nothing has
-	// been written).
-	SanctionVersion(ctx context.Context) (int64, error)
-
 	// AppendListEvent writes one list event and sets e.Seq. prevSeq is the
 	// Seq of the entry's newest event the caller derived its state from (0
 	// for a new entry): if the entry has moved on since, nothing is written

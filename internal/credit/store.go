@@ -14,6 +14,7 @@ import (
 type Store interface {
 	SanctionStore
 	BatchStore
+	ChangeFeed
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 	// Close releases the connections.

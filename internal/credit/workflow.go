@@ -39,10 +39,10 @@ type Case struct {
 	// Seq is the number of events written.
 	Seq int `json:"seq"`
 	// Due is the date the current step must be done by (zero: no timer).
-	Due time.Time `json:"due,omitempty"`
+	Due time.Time `json:"due,omitzero"`
 	// Until is when an effect of the case ends (a repair lockout after a
 	// false commitment); zero when none.
-	Until   time.Time `json:"until,omitempty"`
+	Until   time.Time `json:"until,omitzero"`
 	Created time.Time `json:"created_at"`
 	Updated time.Time `json:"updated_at"`
 }
@@ -57,7 +57,7 @@ type CaseEvent struct {
 	Actor  string    `json:"actor"`
 	Role   Role      `json:"role"`
 	At     time.Time `json:"at"`
-	Due    time.Time `json:"due,omitempty"`
+	Due    time.Time `json:"due,omitzero"`
 	Reason string    `json:"reason,omitempty"`
 	// Data holds the event's details (materials asked for, the new
 	// record's ID, the earliest date to apply again...).

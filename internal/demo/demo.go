@@ -9,7 +9,7 @@ import (
 	"io"
 
 	"github.com/xinyong/xinyong/internal/auth"
-	"github.com/xinyong/xinyong/internal/catalog"
+	"github.com/xinyong/xinyong/internal/chinatime"
 	"github.com/xinyong/xinyong/internal/credit"
 	"github.com/xinyong/xinyong/internal/gen"
 	"github.com/xinyong/xinyong/internal/ingest"
@@ -140,7 +140,7 @@ func PrintLogins(w io.Writer, logins []Login) {
 // with a few rows of realistic errors left rejected in the batches. It
 // returns the ID of the subject named 宁德恒信新能源科技有限公司.
 func seedData(ctx context.Context, svc *records.Service, o Options) (string, error) {
-	now := svc.Now().In(catalog.Location)
+	now := svc.Now().In(chinatime.Location)
 	// A few fixed names make the search demo predictable: two-character
 	// queries such as 宁德 or 华为 find them.
 	fixed := []string{"宁德恒信新能源科技有限公司", "福州华为达电子科技有限公司", "厦门宁德海运物流有限公司"}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/xinyong/xinyong/internal/auth"
 	"github.com/xinyong/xinyong/internal/catalog"
@@ -13,7 +12,9 @@ import (
 	"github.com/xinyong/xinyong/internal/pii"
 	"github.com/xinyong/xinyong/internal/publish"
 	"github.com/xinyong/xinyong/internal/records"
+	"github.com/xinyong/xinyong/internal/sanction"
 	"github.com/xinyong/xinyong/internal/store/sqlite"
+	"github.com/xinyong/xinyong/internal/testenv"
 )
 
 func init() { auth.HashParams = auth.LightParams }
@@ -29,7 +30,8 @@ func TestSeed(t *testing.T) {
 	defer st.Close()
 	cat, _ := catalog.Default()
 	seal, _ := pii.New(bytes.Repeat([]byte{1}, 32))
-	svc := &records.Service{Store: st, Catalog: cat, Sealer: seal, Now: time.Now}
+	clk := testenv.NewClock(testenv.DefaultNow)
+	svc := &records.Service{Store: st, Catalog: cat, Sealer: seal, Now: clk.Now}
 	logins, err := demo.Seed(t.Context(), svc, demo.Options{Subjects: 100})
 	if err != nil {
 		t.Fatal(err)
@@ -67,8 +69,19 @@ func TestSeed(t *testing.T) {
 	if err != nil || s.Name != "宁德恒信新能源科技有限公司" {
 		t.Errorf("subject account %q (%s) -> %v, %v", a.Subject, subj, s, err)
 	}
-	// The court's 失信被执行人 records give the public black list entries.
-	black, err := publish.New(cat, time.Now).List(t.Context(), st, "black", publish.Public, nil, 0, 0)
+	// The court's 失信被执行人 records are entries of its list, which the
+	// public black list shows.
+	sanc, err := sanction.New(t.Context(), sanction.Config{Store: st, Catalog: cat, Sealer: seal, Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sanc.Close(t.Context())
+	if err := sanc.Sync(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	eng := publish.New(cat, clk.Now)
+	eng.Entries = sanc
+	black, err := eng.List(t.Context(), "black", publish.Public, nil, 0, 0)
 	if err != nil || len(black.Entries) == 0 {
 		t.Errorf("public black list after the demo seed: %d entries, %v", len(black.Entries), err)
 	}

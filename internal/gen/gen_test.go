@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/xinyong/xinyong/internal/catalog"
+	"github.com/xinyong/xinyong/internal/chinatime"
 	"github.com/xinyong/xinyong/internal/credit"
 	"github.com/xinyong/xinyong/internal/gen"
 	"github.com/xinyong/xinyong/internal/uscc"
@@ -35,7 +36,7 @@ func TestDeterministic(t *testing.T) {
 // catalogue's checks and every code its check characters.
 func TestCleanRowsAreValid(t *testing.T) {
 	cat, _ := catalog.Default()
-	now := time.Date(2026, 11, 2, 12, 0, 0, 0, catalog.Location)
+	now := time.Date(2026, 11, 2, 12, 0, 0, 0, chinatime.Location)
 	for _, item := range gen.Items {
 		it, _ := cat.Item(item)
 		g, _ := gen.NewRecords(gen.RecordOptions{Item: item, Seed: 5, Now: now})

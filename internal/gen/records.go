@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/xinyong/xinyong/internal/catalog"
+	"github.com/xinyong/xinyong/internal/chinatime"
 	"github.com/xinyong/xinyong/internal/credit"
 	"github.com/xinyong/xinyong/internal/uscc"
 )
@@ -93,7 +94,7 @@ func NewRecords(o RecordOptions) (*RecordGen, error) {
 		o.Subjects = 50000
 	}
 	if o.Now.IsZero() {
-		o.Now = time.Date(2026, 11, 2, 0, 0, 0, 0, cst)
+		o.Now = time.Date(2026, 11, 2, 0, 0, 0, 0, chinatime.Location)
 	}
 	if o.Region == "" {
 		o.Region = "350100"
@@ -104,8 +105,6 @@ func NewRecords(o RecordOptions) (*RecordGen, error) {
 	g.authName = authorityName(o.Item, o.Region)
 	return g, nil
 }
-
-var cst = time.FixedZone("CST", 8*3600)
 
 func authorityName(item, region string) string {
 	place := strings.TrimSuffix(uscc.RegionName(region), "市")

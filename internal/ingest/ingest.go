@@ -19,6 +19,7 @@ import (
 
 	"github.com/xinyong/xinyong/internal/catalog"
 	"github.com/xinyong/xinyong/internal/credit"
+	"github.com/xinyong/xinyong/internal/publish"
 	"github.com/xinyong/xinyong/internal/records"
 	"github.com/xinyong/xinyong/internal/store/sqlstore"
 	"github.com/xinyong/xinyong/internal/uscc"
@@ -65,7 +66,6 @@ type Progress struct {
 type Request struct {
 	Dept     string
 	Item     string
-	Domain   string // publication-rule domain ("" = default)
 	FileName string
 	Format   string // csv, xlsx, jsonl; "" = from FileName
 	Actor    string
@@ -249,6 +249,9 @@ func (j *Job) Run(ctx context.Context) error {
 			j.Batch.Unknown = unknown
 		}
 	}
+	// Whatever was committed is in the change feed; this node's followers
+	// need not wait for their next poll.
+	j.im.Records.Notify(context.WithoutCancel(ctx))
 	switch {
 	case err == nil:
 		j.Batch.Status = credit.BatchDone
@@ -504,7 +507,7 @@ func (j *Job) process(ctx context.Context, v *validator, c chunkIn, now time.Tim
 		}
 		rec, outcome, err := j.im.Records.Prepare(records.Report{
 			Item: j.it.Code, Dept: j.Batch.Dept, BatchID: j.Batch.ID, SubjectID: r.subjectID,
-			Fields: r.fields, Domain: j.req.Domain,
+			Fields: r.fields,
 		}, latest[r.docNo])
 		if err != nil {
 			if credit.Is(credit.Invalid, err) {
@@ -606,7 +609,7 @@ func (j *Job) commit(ctx context.Context, c chunkOut, seen *docSet, made map[str
 	it := j.it
 	var ch credit.Chunk
 	var k credit.BatchCounts
-	deadline := it.PublishWithinWorkdays(j.req.Domain)
+	deadline := publish.ReportDeadline(j.im.Records.Catalog, it, j.Batch.Dept)
 	for _, r := range c.results {
 		if len(r.rejects) == 0 && r.docNo != "" {
 			if first := seen.add(r.docNo, r.n); first != 0 && !c.replay {

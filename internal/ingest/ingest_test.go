@@ -17,6 +17,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/xinyong/xinyong/internal/catalog"
+	"github.com/xinyong/xinyong/internal/chinatime"
 	"github.com/xinyong/xinyong/internal/credit"
 	"github.com/xinyong/xinyong/internal/gen"
 	"github.com/xinyong/xinyong/internal/ingest"
@@ -76,7 +77,7 @@ func writeGen(t testing.TB, dir, item, format, enc, style string, rows int, rate
 	cat, _ := catalog.Default()
 	it, _ := cat.Item(item)
 	g, err := gen.NewRecords(gen.RecordOptions{Item: item, Seed: 42, ErrorRate: rate, Subjects: 500,
-		Now: time.Date(2026, 11, 2, 0, 0, 0, 0, catalog.Location)})
+		Now: time.Date(2026, 11, 2, 0, 0, 0, 0, chinatime.Location)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,7 +174,7 @@ func TestGeneratedErrors(t *testing.T) {
 		t.Run(item, func(t *testing.T) {
 			const rows = 600
 			opts := gen.RecordOptions{Item: item, Seed: 11, ErrorRate: 0.25, Subjects: 300,
-				Now: time.Date(2026, 11, 2, 0, 0, 0, 0, catalog.Location)}
+				Now: time.Date(2026, 11, 2, 0, 0, 0, 0, chinatime.Location)}
 			g, _ := gen.NewRecords(opts)
 			bad := map[int]string{}
 			for n := 1; n <= rows; n++ {
@@ -492,7 +493,7 @@ func TestXLSXDateCells(t *testing.T) {
 		t.Fatal(err)
 	}
 	for doc, r := range got {
-		if d := r.DecidedOn.In(catalog.Location); d.Year() != 2026 || d.Month() != 3 || d.Day() != 2 {
+		if d := r.DecidedOn.In(chinatime.Location); d.Year() != 2026 || d.Month() != 3 || d.Day() != 2 {
 			t.Errorf("%s decided on %s, want 2026-03-02", doc, d)
 		}
 	}

@@ -78,9 +78,21 @@ func TestLegacyGBK(t *testing.T) {
 			t.Errorf("reject %d = {%d, %q, %q}, want %+v", i, rs[i].Row, rs[i].Field, rs[i].Reason, want[i])
 		}
 	}
+	// The market regulator has 20 working days to publish (its domain's
+	// rule): decided 2026-11-16 and received on the 23rd, every row is in
+	// time.
 	c := b.Counts
-	if c.Total != 32 || c.Accepted != 6 || c.Created != 6 || c.Rejected != 26 || c.Timed != 6 || c.Late != 2 || c.CodeErrors != 3 {
+	if c.Total != 32 || c.Accepted != 6 || c.Created != 6 || c.Rejected != 26 || c.Timed != 6 || c.Late != 0 || c.CodeErrors != 3 {
 		t.Errorf("counts = %+v", c)
+	}
+	// The same rows from a department under the general rules (7 working
+	// days, 双公示) count two late: their decision dates are a week older.
+	jg, err := newImporter(t, openSQLite(t)).Import(t.Context(), fileRequest(file, "NDRC-350100", "admin_penalty"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := jg.Batch.Counts; c.Accepted != 6 || c.Timed != 6 || c.Late != 2 {
+		t.Errorf("counts under the general rules = %+v, want 2 of 6 late", c)
 	}
 	// Every good row is present, with legacy columns joined and mapped.
 	docs := []string{"榕市监罚〔2026〕1号", "榕市监罚〔2026〕2号", "榕市监罚〔2026〕3号", "榕市监罚〔2026〕4号", "榕市监罚〔2026〕5号", "榕市监罚〔2026〕31号"}

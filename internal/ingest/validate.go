@@ -64,11 +64,8 @@ type validator struct {
 }
 
 func newValidator(it *catalog.Item, m *Mapping, sealer *pii.Sealer, now time.Time) *validator {
-	v := &validator{it: it, m: m, sealer: sealer, now: now, idType: map[string]string{}}
+	v := &validator{it: it, m: m, sealer: sealer, now: now, idType: map[string]string{}, legalRep: it.LegalRepField()}
 	for _, fd := range it.Fields {
-		if v.legalRep == "" && fd.Type == catalog.TypeString && strings.HasPrefix(fd.Label, "法定代表人") {
-			v.legalRep = fd.Code
-		}
 		if fd.Type == catalog.TypeIDNo {
 			t := strings.TrimSuffix(fd.Code, "zjhm") + "zjlx"
 			if it.Field(t) != nil && t != fd.Code {

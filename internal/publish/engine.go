@@ -6,13 +6,14 @@
 // The rules (rules.md §2, the catalogue's Publication and field scopes):
 //
 //   - Severity (轻微/一般/严重) is classified by the catalogue's rules for the
-//     record's domain, which follows from the reporting department's kind
-//     (a market regulator's penalty falls under the market-regulation rules).
+//     record's domain, which is its reporting department's (department
+//     data: a market regulator's penalty falls under the market-regulation
+//     rules), in WindowOf, the one function every other part calls.
 //     A penalty of several types takes its most severe type, so the longest
 //     period; a term attached to the decision extends the window.
 //   - The window runs from the decision date; publication stops by itself at
 //     its maximum. A class the rules do not publish is never public.
-//   - Natural persons' 失信 information is not public by default.
+//   - Natural persons are never public (PublicSubject).
 //   - Revoked chains are never public or shared; a repaired or
 //     bankruptcy-masked record is neither public nor shared.
 //   - Records under objection or under repair stay visible and are marked.
@@ -137,21 +138,17 @@ type Decision struct {
 	// Source is the reporting department (数据来源).
 	Source     string `json:"source"`
 	SourceCode string `json:"source_code"`
+	// Entry is set when the decision is about a list entry, not a record.
+	Entry *ListedEntry `json:"entry,omitempty"`
 }
 
 // Engine decides publication. The zero clock is time.Now.
 type Engine struct {
 	Catalog *catalog.Catalog
 	Now     func() time.Time
-	// DomainOf gives the publication-rule domain of a record from its
-	// reporting department; nil uses DeptDomain with the catalogue.
-	DomainOf func(dept string) string
 	// MinorShareMonths is how long an unpublished (轻微) record is shared
 	// between departments; 0 means 3 months.
 	MinorShareMonths int
-	// PublishPersons publishes natural persons' 失信 information; off by
-	// default, as the national rules ask.
-	PublishPersons bool
 	// Entries gives the list decisions made on the platform (名单认定), which
 	// the list pages publish beside reported list records; nil for none.
 	Entries EntrySource
@@ -169,50 +166,30 @@ func (e *Engine) now() time.Time {
 	return time.Now()
 }
 
-// kindDomains maps department kinds to the domains whose rules they apply.
-var kindDomains = map[string]string{
-	"samr":    "market_regulation",
-	"tax":     "tax",
-	"ecology": "ecology",
-	"court":   "judicial",
-	"finance": "gov_procurement",
-	"hrss":    "labour",
-}
-
-// DeptDomain returns the domain of a department in cat: the one its kind
-// applies, or the default rules.
-func DeptDomain(cat *catalog.Catalog, dept string) string {
-	if d, err := cat.Department(dept); err == nil {
-		if dom, ok := kindDomains[d.Kind]; ok {
-			return dom
-		}
-	}
-	return catalog.DefaultDomain
-}
-
-func (e *Engine) domainOf(dept string) string {
-	if e.DomainOf != nil {
-		if d := e.DomainOf(dept); d != "" {
-			return d
-		}
-		return catalog.DefaultDomain
-	}
-	return DeptDomain(e.Catalog, dept)
-}
-
-// Window is the publication window of a record as the engine computes it.
+// Window is the publication window of a record as the engine computes it:
+// the one classification of a record that every part of the platform uses
+// (records when storing it, the publication engine, list criteria, repair
+// eligibility, reports).
 type Window struct {
-	Severity        credit.Severity
-	Domain          string
-	Published       bool
+	Severity credit.Severity
+	// Domain is the reporting department's regulatory domain
+	// (catalog.DeptDomain): a record's rules are its reporter's.
+	Domain    string
+	Published bool
+	// From is the decision date; MinEnd the end of the minimum period
+	// (repairable from then); MaxEnd the end of the maximum period (zero:
+	// no fixed end). Ends are exclusive instants at midnight China time.
 	From, MinEnd    time.Time
-	MaxEnd          time.Time // zero: no fixed end
+	MaxEnd          time.Time
 	PersonDishonest bool
 }
 
-// WindowOf classifies rec and computes its window.
-func (e *Engine) WindowOf(it *catalog.Item, rec *credit.Record, subj *credit.Subject) Window {
-	dom := e.domainOf(rec.Dept)
+// WindowOf classifies a record of item it: its domain from its reporting
+// department, its severity under that domain's rules, its publication
+// window from its decision date. subj may be nil. It is the one home of
+// these rules: call it, never catalog.Item.Severity or Window directly.
+func WindowOf(cat *catalog.Catalog, it *catalog.Item, rec *credit.Record, subj *credit.Subject) Window {
+	dom := cat.DeptDomain(rec.Dept)
 	sev := it.Severity(rec.Fields, dom)
 	from, minEnd, maxEnd, published := it.Window(rec.Fields, sev, dom, rec.DecidedOn)
 	w := Window{Severity: sev, Domain: dom, Published: published, From: from, MinEnd: minEnd, MaxEnd: maxEnd}
@@ -220,6 +197,42 @@ func (e *Engine) WindowOf(it *catalog.Item, rec *credit.Record, subj *credit.Sub
 		w.PersonDishonest = true
 	}
 	return w
+}
+
+// ReportDeadline is how many working days after its decision a record of
+// item reported by dept must be reported and published (双公示: 7; market
+// regulation: 20); 0 = no deadline. Timeliness figures count against it.
+func ReportDeadline(cat *catalog.Catalog, it *catalog.Item, dept string) int {
+	return it.PublishWithinWorkdays(cat.DeptDomain(dept))
+}
+
+// PublicSubject reports whether anything about a subject of kind k may be
+// shown to the public: organisations and individual businesses, yes;
+// natural persons, never (rules.md §2: natural persons' information is not
+// published on the portal; the platform keeps persons off every public page,
+// list, search and answer). It is the one place that decides it.
+func PublicSubject(k credit.SubjectKind) bool { return k != credit.Person }
+
+// InForce says whether the record chain st counts against its subject as
+// 失信 information, and over which window (from its decision date to the
+// end of its maximum period, zero for no fixed end): a revoked, repaired
+// or bankruptcy-masked record does not count, nor one that is no 失信
+// information or that the rules never publish. Red-list bars read it.
+func (e *Engine) InForce(st credit.State, subj *credit.Subject, m Marks) (Window, bool) {
+	if st.Revoked || m.Repaired || m.BankruptcyMasked {
+		return Window{}, false
+	}
+	it, err := e.Catalog.Item(st.Current.Item)
+	if err != nil {
+		return Window{}, false
+	}
+	w := e.WindowOf(it, &st.Current, subj)
+	return w, w.Severity != credit.SeverityNone && w.Published
+}
+
+// WindowOf is the package's WindowOf over the engine's catalogue.
+func (e *Engine) WindowOf(it *catalog.Item, rec *credit.Record, subj *credit.Subject) Window {
+	return WindowOf(e.Catalog, it, rec, subj)
 }
 
 func isPerson(it *catalog.Item, rec *credit.Record, subj *credit.Subject) bool {
@@ -259,7 +272,8 @@ func (e *Engine) Decide(st credit.State, subj *credit.Subject, aud Audience, mar
 	}
 	w := e.WindowOf(it, rec, subj)
 	d.Severity, d.Domain = w.Severity, w.Domain
-	d.Published = w.Published && !(w.PersonDishonest && !e.PublishPersons)
+	person := isPerson(it, rec, subj)
+	d.Published = w.Published && !person
 	d.PublishedFrom, d.RepairableFrom, d.PublishedUntil = w.From, w.MinEnd, w.MaxEnd
 	if !w.Published {
 		d.RepairableFrom, d.PublishedUntil = time.Time{}, time.Time{}
@@ -306,7 +320,7 @@ func (e *Engine) Decide(st credit.State, subj *credit.Subject, aud Audience, mar
 		switch {
 		case !w.Published:
 			d.Reason = NotPublished
-		case w.PersonDishonest && !e.PublishPersons:
+		case person:
 			d.Reason = PersonNotPublic
 		case !w.MaxEnd.IsZero() && !now.Before(w.MaxEnd):
 			d.Reason = WindowEnded

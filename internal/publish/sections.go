@@ -2,42 +2,48 @@ package publish
 
 import (
 	"context"
+	"slices"
 	"time"
 
+	"github.com/xinyong/xinyong/internal/catalog"
 	"github.com/xinyong/xinyong/internal/credit"
 )
 
 // Section is one tab of a subject's public page (and section of a credit
-// report), in the order of the national public credit report.
+// report), in the order of the national public credit report. It shows the
+// records of its items and the list entries (名单) of its list kinds.
 type Section struct {
 	Code   string   `json:"code"`
 	Name   string   `json:"name"`
 	NameEn string   `json:"name_en"`
 	Items  []string `json:"items"`
+	// Lists are the kinds of list whose entries in force the section
+	// shows: one membership, as the hit check and the list pages hold it.
+	Lists []catalog.ListKind `json:"lists,omitempty"`
 	// Placeholder marks a section whose feature is not built yet.
 	Placeholder bool `json:"placeholder,omitempty"`
 }
 
 // Sections lists the subject page's tabs after 基本信息, which shows the
 // subject's registration data. Items not named here are not shown on the
-// portal.
+// portal. Records of a list decided elsewhere (a court's 失信被执行人) are
+// shown as the entries they are (catalog.Catalog.EntryOnly), not twice.
 var Sections = []Section{
-	{Code: "licences", Name: "行政许可", NameEn: "Administrative licences", Items: []string{"admin_licence"}},
+	{Code: "blacklist", Name: "严重失信主体名单", NameEn: "Serious dishonesty lists", Lists: []catalog.ListKind{catalog.ListBlack}},
 	{Code: "penalties", Name: "行政处罚", NameEn: "Administrative penalties", Items: []string{"admin_penalty", "admin_compulsion"}},
-	{Code: "honesty", Name: "诚实守信", NameEn: "Honesty and honours", Items: []string{"honour", "contract_performance"}},
-	{Code: "abnormal", Name: "经营异常", NameEn: "Abnormal operations", Items: []string{"abnormal_operation"}},
-	{Code: "blacklist", Name: "严重失信主体名单", NameEn: "Serious dishonesty lists", Items: []string{"serious_dishonest_list", "court_defaulter"}},
-	{Code: "commitments", Name: "信用承诺", NameEn: "Credit commitments", Items: []string{"credit_commitment"}},
+	{Code: "abnormal", Name: "经营异常", NameEn: "Abnormal operations", Items: []string{"abnormal_operation"}, Lists: []catalog.ListKind{catalog.ListAbnormal}},
+	{Code: "licences", Name: "行政许可", NameEn: "Administrative licences", Items: []string{"admin_licence"}},
+	{Code: "honesty", Name: "诚实守信", NameEn: "Honesty and honours", Items: []string{"honour", "contract_performance"}, Lists: []catalog.ListKind{catalog.ListRed}},
+	{Code: "commitments", Name: "信用承诺", NameEn: "Credit commitments", Items: []string{"credit_commitment", "false_commitment"}},
 	{Code: "evaluation", Name: "信用评价", NameEn: "Credit evaluation", Placeholder: true},
 }
 
-// SectionOf returns the code of the section an item is shown in, or "".
+// SectionOf returns the code of the section an item's records are shown
+// in, or "".
 func SectionOf(item string) string {
 	for _, s := range Sections {
-		for _, it := range s.Items {
-			if it == item {
-				return s.Code
-			}
+		if slices.Contains(s.Items, item) {
+			return s.Code
 		}
 	}
 	return ""
@@ -85,11 +91,19 @@ type SectionView struct {
 	Entries []Decision `json:"entries"`
 }
 
-// SectionsOf sorts the visible records of a subject's file into the
+// SectionsOf sorts the visible records of a subject's file, and the list
+// entries in force on it (from Entries, the sanction service), into the
 // portal's sections. Records of items outside every section are left out
 // of the public and shared views; the owner and the administrator find them
-// in an "other" section.
+// in an "other" section. A record that is the report of a list entry (a
+// court's 失信被执行人) is shown as that entry.
 func (e *Engine) SectionsOf(ctx context.Context, states []credit.State, subj *credit.Subject, aud Audience, ms MarkSource) ([]SectionView, error) {
+	if ms == nil {
+		ms = NoMarks{}
+	}
+	if aud == Public && subj != nil && !PublicSubject(subj.Kind) {
+		return nil, credit.E("publish.SectionsOf", credit.NotFound, "natural persons are not published")
+	}
 	ds, err := e.File(ctx, states, subj, aud, ms)
 	if err != nil {
 		return nil, err
@@ -98,18 +112,62 @@ func (e *Engine) SectionsOf(ctx context.Context, states []credit.State, subj *cr
 	for _, s := range Sections {
 		out = append(out, SectionView{Section: s, Entries: []Decision{}})
 	}
+	shown := map[string]bool{}        // origins of records shown, by section
+	reported := map[string]Decision{} // records shown as the entries they make
 	other := SectionView{Section: Section{Code: "other", Name: "其他", NameEn: "Other"}, Entries: []Decision{}}
 	for _, d := range ds {
+		if e.Catalog.EntryOnly(d.Item) {
+			reported[d.Origin] = d
+			continue
+		}
 		code := SectionOf(d.Item)
 		placed := false
 		for i := range out {
 			if out[i].Code == code && code != "" {
 				out[i].Entries = append(out[i].Entries, d)
+				shown[code+"\x00"+d.Origin] = true
 				placed = true
 			}
 		}
 		if !placed && (aud == Admin || aud == Self) {
 			other.Entries = append(other.Entries, d)
+		}
+	}
+	if subj != nil && e.Entries != nil {
+		les, err := e.Entries.SubjectEntries(ctx, subj.ID, e.now())
+		if err != nil {
+			return nil, err
+		}
+		decided, err := e.entryDecisions(ctx, les, aud, ms)
+		if err != nil {
+			return nil, err
+		}
+		for i, le := range les {
+			d, ok := decided[i]
+			if !ok {
+				continue
+			}
+			lt, err := e.Catalog.List(le.List)
+			if err != nil {
+				continue
+			}
+			for j := range out {
+				if !slices.Contains(out[j].Lists, lt.Kind) {
+					continue
+				}
+				// An entry reported as a record the section already
+				// shows (an honour that is an A级纳税人 listing) is not
+				// repeated.
+				if le.Reported && len(le.BasisRecords) > 0 && shown[out[j].Code+"\x00"+le.BasisRecords[0]] {
+					continue
+				}
+				// An entry reported as a record shows the record's fields
+				// as the audience may see them (the court's 案号, 义务...).
+				if rd, ok := reported[le.EntryID]; ok && le.Reported {
+					d.Fields, d.Severity, d.Domain = rd.Fields, rd.Severity, rd.Domain
+				}
+				out[j].Entries = append(out[j].Entries, d)
+			}
 		}
 	}
 	if len(other.Entries) > 0 {
@@ -118,16 +176,8 @@ func (e *Engine) SectionsOf(ctx context.Context, states []credit.State, subj *cr
 	return out, nil
 }
 
-// Lists are the reported records that the portal's list pages publish, by
-// kind: records of list items for the black list and honours for the red
-// list. List decisions made on the platform come from Engine.Entries.
-var Lists = map[string][]string{
-	"black": {"serious_dishonest_list", "court_defaulter"},
-	"red":   {"honour"},
-}
-
-// ListedEntry is a list decision made on the platform, as the sanction
-// service holds it.
+// ListedEntry is a list entry in force, as the sanction service holds it:
+// decided on the platform, or reported by the unit that decided it.
 type ListedEntry struct {
 	EntryID     string
 	List        string // list type code
@@ -135,6 +185,8 @@ type ListedEntry struct {
 	SubjectKind credit.SubjectKind
 	Name        string
 	Dept        string // the deciding unit
+	DocNo       string // the decision document
+	Grounds     string // 事由
 	Since       time.Time
 	Until       time.Time // zero: until removed
 	// UnderVerification is set while an objection to the entry is checked.
@@ -142,12 +194,18 @@ type ListedEntry struct {
 	// BasisRecords are the origin IDs of the records the listing rests on:
 	// their marks (repaired, bankruptcy-masked, under objection) carry over.
 	BasisRecords []string
+	// Reported is set for an entry decided outside the platform and
+	// reported as the record BasisRecords[0].
+	Reported bool
 }
 
-// EntrySource gives the list entries of a kind ("black", "red") in force at
-// now, in publication order.
+// EntrySource gives the list entries in force at now: those of a kind of
+// list ("black", "red", "watch", "abnormal") in publication order, and
+// those of one subject. The sanction service is the one source, so that
+// list pages, subject pages and the hit check agree.
 type EntrySource interface {
 	ListedEntries(ctx context.Context, kind string, now time.Time) (ListedEntries, error)
+	SubjectEntries(ctx context.Context, subjectID string, now time.Time) ([]ListedEntry, error)
 }
 
 // ListedEntries is a sequence of list entries read one at a time, so that a
@@ -158,39 +216,68 @@ type ListedEntries interface {
 	At(i int) ListedEntry
 }
 
-// entryDecision is the publication decision for a platform list entry: an
-// entry in force is published to the public for its period, except a
-// natural person's black-list entry, which the national rules keep off the
-// portal unless PublishPersons is set. m holds the marks of the entry and of
-// its basis records: a repaired or bankruptcy-masked basis takes the entry
-// off the public lists; an objection marks it.
+// entryDecision is the publication decision for a list entry in force: it
+// is published for its period, except that natural persons are never
+// public. m holds the marks of the entry and of its basis records: a
+// repaired or bankruptcy-masked basis takes the entry off the public lists;
+// an objection marks it.
 func (e *Engine) entryDecision(le ListedEntry, aud Audience, m Marks) (Decision, bool) {
-	if aud == Public && le.SubjectKind == credit.Person && !e.PublishPersons {
+	if aud == Public && !PublicSubject(le.SubjectKind) {
 		return Decision{}, false
 	}
 	if aud != Admin && (m.Repaired || m.BankruptcyMasked) {
 		return Decision{}, false
 	}
 	m.UnderObjection = m.UnderObjection || le.UnderVerification
-	return Decision{
-		Visible: true, Published: true, RecordID: le.EntryID, Origin: le.EntryID, Item: le.List,
+	d := Decision{
+		Visible: true, Published: PublicSubject(le.SubjectKind), RecordID: le.EntryID, Origin: le.EntryID, Item: le.List,
 		PublishedFrom: le.Since, PublishedUntil: le.Until,
-		Marks:  m,
-		Source: le.Dept,
-	}, true
+		Marks: m, Source: le.Dept, SourceCode: le.Dept, Entry: &le,
+	}
+	if dept, err := e.Catalog.Department(le.Dept); err == nil {
+		d.Source = dept.Name
+	}
+	return d, true
+}
+
+// entryDecisions decides les for aud with their marks, read in one query;
+// the result holds the visible ones by position.
+func (e *Engine) entryDecisions(ctx context.Context, les []ListedEntry, aud Audience, ms MarkSource) (map[int]Decision, error) {
+	var ids []string
+	for _, le := range les {
+		ids = append(append(ids, le.EntryID), le.BasisRecords...)
+	}
+	marks, err := ms.Marks(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := map[int]Decision{}
+	for i, le := range les {
+		if d, ok := e.entryDecision(le, aud, entryMarks(le, marks)); ok {
+			out[i] = d
+		}
+	}
+	return out, nil
+}
+
+// entryMarks merges the marks of an entry and of its basis records.
+func entryMarks(le ListedEntry, marks map[string]Marks) Marks {
+	m := marks[le.EntryID]
+	for _, b := range le.BasisRecords {
+		bm := marks[b]
+		m.UnderObjection = m.UnderObjection || bm.UnderObjection
+		m.UnderRepair = m.UnderRepair || bm.UnderRepair
+		m.Repaired = m.Repaired || bm.Repaired
+		m.BankruptcyMasked = m.BankruptcyMasked || bm.BankruptcyMasked
+	}
+	return m
 }
 
 // ListEntry is one published list entry.
 type ListEntry struct {
 	SubjectID string   `json:"subject_id"`
-	Name      string   `json:"name"` // as published: masked for natural persons
+	Name      string   `json:"name"`
 	Decision  Decision `json:"decision"`
-}
-
-// ListStore is what List reads.
-type ListStore interface {
-	NewestRecordsByItems(ctx context.Context, items []string, beforeID string, limit int) ([]credit.Record, error)
-	SubjectsByIDs(ctx context.Context, ids []string) (map[string]*credit.Subject, error)
 }
 
 // ListPage is one page of a published list.
@@ -211,107 +298,23 @@ const (
 	MaxListOffset = 10000
 )
 
-// listChunk is how many candidates List decides per mark query. Marks are
-// read for the candidates a page needs, never for the whole list: a public
+// listChunk is how many entries List decides per mark query. Marks are
+// read for the entries a page needs, never for the whole list: a public
 // list holds tens of thousands of entries, and the page is public.
 const listChunk = 500
 
-// listCandidate is a reported list record (state) or a list decision made
-// on the platform (entry), before its publication decision.
-type listCandidate struct {
-	state *credit.State
-	entry *ListedEntry
-}
+// ListKinds are the kinds of list the portal publishes.
+var ListKinds = []catalog.ListKind{catalog.ListBlack, catalog.ListRed}
 
-// candidates are a list's reported records, newest chain first, then the
-// platform's entries. Both are read as far as a page needs: the records a
-// store page at a time, the entries one at a time.
-type candidates struct {
-	st    ListStore
-	items []string
-
-	states  []credit.State             // whole chains, newest original first
-	pending map[string][]credit.Record // facts read, by the fact they supersede
-	before  string                     // the oldest fact read
-	drained bool                       // every fact of the items is read
-
-	source  EntrySource // nil: no platform entries
-	kind    string
-	now     time.Time
-	entries ListedEntries // from source, asked for when first needed
-	built   []ListedEntry // entries.At(i), in order
-}
-
-// recordPage is how many facts candidates reads from the store at a time.
-const recordPage = 1000
-
-// at returns candidate i; ok is false past the last one.
-func (c *candidates) at(ctx context.Context, i int) (cand listCandidate, ok bool, err error) {
-	for i >= len(c.states) && !c.drained {
-		if err := c.readRecords(ctx); err != nil {
-			return listCandidate{}, false, err
-		}
-	}
-	if i < len(c.states) {
-		return listCandidate{state: &c.states[i]}, true, nil
-	}
-	i -= len(c.states)
-	if c.entries == nil && c.source != nil {
-		if c.entries, err = c.source.ListedEntries(ctx, c.kind, c.now); err != nil {
-			return listCandidate{}, false, err
-		}
-	}
-	if c.entries == nil || i >= c.entries.Len() {
-		return listCandidate{}, false, nil
-	}
-	for len(c.built) <= i {
-		c.built = append(c.built, c.entries.At(len(c.built)))
-	}
-	return listCandidate{entry: &c.built[i]}, true, nil
-}
-
-// readRecords reads the next store page of facts, newest first. A chain's
-// later facts come after its original, so reading backwards a chain is
-// whole once its original is read: its facts wait in pending until then,
-// and Derive then gives exactly the state a derivation of every fact would.
-// Facts whose original is never read (another item's chain) are left out,
-// as Derive leaves them out.
-func (c *candidates) readRecords(ctx context.Context) error {
-	facts, err := c.st.NewestRecordsByItems(ctx, c.items, c.before, recordPage)
-	if err != nil {
-		return err
-	}
-	if c.pending == nil {
-		c.pending = map[string][]credit.Record{}
-	}
-	for _, f := range facts {
-		chain := append(c.pending[f.ID], f)
-		delete(c.pending, f.ID)
-		switch f.Fact {
-		case credit.Original, "":
-			c.states = append(c.states, credit.Derive(chain)...)
-		case credit.Correction, credit.Revocation:
-			c.pending[f.Supersedes] = append(c.pending[f.Supersedes], chain...)
-		}
-	}
-	if len(facts) < recordPage {
-		c.drained = true
-	} else {
-		c.before = facts[len(facts)-1].ID
-	}
-	return nil
-}
-
-// List returns a page of list kind ("black" or "red") as aud sees it now,
-// newest reported records first, then the platform's list decisions: the
-// visible entries from offset, at most limit (0 or more than MaxListPage
-// means MaxListPage). Every entry is decided by Decide or entryDecision
-// with its marks, so a page holds exactly what the whole list would show
-// at those positions.
-func (e *Engine) List(ctx context.Context, st ListStore, kind string, aud Audience, ms MarkSource, offset, limit int) (ListPage, error) {
+// List returns a page of the entries in force of the lists of kind
+// ("black" or "red") as aud sees them now, in the sanction service's order
+// (lists in catalogue order, newest decision first): the visible entries
+// from offset, at most limit (0 or more than MaxListPage means
+// MaxListPage). Every entry is decided by entryDecision with its marks, so
+// a page holds exactly what the whole list would show at those positions.
+func (e *Engine) List(ctx context.Context, kind string, aud Audience, ms MarkSource, offset, limit int) (ListPage, error) {
 	const op = "publish.List"
-	items, ok := Lists[kind]
-	if !ok {
+	if !slices.Contains(ListKinds, catalog.ListKind(kind)) {
 		return ListPage{}, credit.E(op, credit.NotFound, "no list kind %q (known: black, red)", kind)
 	}
 	if offset < 0 || offset > MaxListOffset {
@@ -323,54 +326,27 @@ func (e *Engine) List(ctx context.Context, st ListStore, kind string, aud Audien
 	if ms == nil {
 		ms = NoMarks{}
 	}
-	cands := &candidates{st: st, items: items, source: e.Entries, kind: kind, now: e.now()}
-
 	out := ListPage{Entries: []ListEntry{}, Offset: offset}
-	subjects := map[string]*credit.Subject{}
+	if e.Entries == nil {
+		return out, nil
+	}
+	les, err := e.Entries.ListedEntries(ctx, kind, e.now())
+	if err != nil {
+		return ListPage{}, err
+	}
 	seen := 0 // visible entries passed so far
-	chunk := make([]listCandidate, 0, listChunk)
-	for next := 0; ; {
-		chunk = chunk[:0]
-		for len(chunk) < listChunk {
-			c, ok, err := cands.at(ctx, next)
-			if err != nil {
-				return ListPage{}, err
-			}
-			if !ok {
-				break
-			}
-			chunk = append(chunk, c)
+	for next := 0; next < les.Len(); {
+		chunk := make([]ListedEntry, 0, min(listChunk, les.Len()-next))
+		for len(chunk) < listChunk && next < les.Len() {
+			chunk = append(chunk, les.At(next))
 			next++
 		}
-		if len(chunk) == 0 {
-			break
-		}
-		var ids, subjIDs []string
-		for _, c := range chunk {
-			if c.state != nil {
-				ids = append(ids, c.state.Origin)
-				if _, known := subjects[c.state.Current.SubjectID]; !known {
-					subjIDs = append(subjIDs, c.state.Current.SubjectID)
-				}
-			} else {
-				ids = append(append(ids, c.entry.EntryID), c.entry.BasisRecords...)
-			}
-		}
-		marks, err := ms.Marks(ctx, ids)
+		decided, err := e.entryDecisions(ctx, chunk, aud, ms)
 		if err != nil {
 			return ListPage{}, err
 		}
-		if len(subjIDs) > 0 {
-			found, err := st.SubjectsByIDs(ctx, subjIDs)
-			if err != nil {
-				return ListPage{}, err
-			}
-			for _, id := range subjIDs {
-				subjects[id] = found[id] // nil: no registration data, decided as unknown
-			}
-		}
-		for _, c := range chunk {
-			le, ok := e.listDecision(c, aud, marks, subjects)
+		for i, le := range chunk {
+			d, ok := decided[i]
 			if !ok {
 				continue
 			}
@@ -379,42 +355,10 @@ func (e *Engine) List(ctx context.Context, st ListStore, kind string, aud Audien
 				return out, nil
 			}
 			if seen >= offset {
-				out.Entries = append(out.Entries, le)
+				out.Entries = append(out.Entries, ListEntry{SubjectID: le.SubjectID, Name: le.Name, Decision: d})
 			}
 			seen++
 		}
 	}
 	return out, nil
-}
-
-// listDecision decides one list candidate for aud; ok is false when aud
-// does not see it. subjects holds the registration data of the reported
-// records' subjects (nil for a subject the store does not hold).
-func (e *Engine) listDecision(c listCandidate, aud Audience, marks map[string]Marks, subjects map[string]*credit.Subject) (ListEntry, bool) {
-	if le := c.entry; le != nil {
-		m := marks[le.EntryID]
-		for _, b := range le.BasisRecords {
-			bm := marks[b]
-			m.UnderObjection = m.UnderObjection || bm.UnderObjection
-			m.UnderRepair = m.UnderRepair || bm.UnderRepair
-			m.Repaired = m.Repaired || bm.Repaired
-			m.BankruptcyMasked = m.BankruptcyMasked || bm.BankruptcyMasked
-		}
-		d, ok := e.entryDecision(*le, aud, m)
-		return ListEntry{SubjectID: le.SubjectID, Name: le.Name, Decision: d}, ok
-	}
-	s := c.state
-	d := e.Decide(*s, subjects[s.Current.SubjectID], aud, marks[s.Origin])
-	if !d.Visible {
-		return ListEntry{}, false
-	}
-	name := ""
-	if it, err := e.Catalog.Item(s.Current.Item); err == nil {
-		for _, f := range d.Fields {
-			if f.Code == it.Keys.SubjectName {
-				name = f.Value
-			}
-		}
-	}
-	return ListEntry{SubjectID: s.Current.SubjectID, Name: name, Decision: d}, true
 }

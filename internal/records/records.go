@@ -17,6 +17,7 @@ import (
 	"github.com/xinyong/xinyong/internal/catalog"
 	"github.com/xinyong/xinyong/internal/credit"
 	"github.com/xinyong/xinyong/internal/pii"
+	"github.com/xinyong/xinyong/internal/publish"
 	"github.com/xinyong/xinyong/internal/uscc"
 )
 
@@ -30,7 +31,22 @@ type Service struct {
 	// SubjectChanged, when set, is called after an organisation is
 	// registered or changed (the search index learns of it at once).
 	SubjectChanged func(ctx context.Context, s *credit.Subject)
+	// Written, when set, is called after facts were written, so that this
+	// node's followers of the change feed (the lists decided elsewhere,
+	// the hit check) catch up at once; other nodes do at their next poll.
+	Written func(ctx context.Context)
 }
+
+// written tells the followers of this node that facts were written.
+func (s *Service) written(ctx context.Context) {
+	if s.Written != nil {
+		s.Written(ctx)
+	}
+}
+
+// Notify tells this node's followers of the change feed that facts were
+// written by another path (a bulk import's chunks).
+func (s *Service) Notify(ctx context.Context) { s.written(ctx) }
 
 func (s *Service) now() time.Time {
 	if s.Now != nil {
@@ -145,7 +161,6 @@ type Report struct {
 	BatchID   string
 	SubjectID string
 	Fields    credit.Fields
-	Domain    string // publication-rule domain; "" for the default
 }
 
 // Outcome says what Append did with a report.
@@ -184,6 +199,11 @@ func (s *Service) Prepare(rep Report, latest *credit.Record) (*credit.Record, Ou
 		}
 		return nil, "", credit.E(op, credit.Invalid, "item %s: %s", it.Code, strings.Join(msgs, "; "))
 	}
+	// A record of a list decided elsewhere must name a list of the
+	// catalogue that its department decides.
+	if _, err := s.Catalog.ReportedList(it.Code, rep.Fields, rep.Dept); err != nil {
+		return nil, "", credit.Wrap(op, credit.Other, err)
+	}
 	docNo := docNumber(it, rep)
 	if docNo == "" {
 		return nil, "", credit.E(op, credit.Invalid, "item %s: field %s: document number is required", it.Code, it.Keys.DocNo)
@@ -198,9 +218,11 @@ func (s *Service) Prepare(rep Report, latest *credit.Record) (*credit.Record, Ou
 	rec := &credit.Record{
 		ID: credit.NewID(), SubjectID: rep.SubjectID, Item: it.Code, Catalog: s.Catalog.Version,
 		Fact: credit.Original, Dept: rep.Dept, BatchID: rep.BatchID, DocNo: docNo,
-		DecidedOn: decided, Received: now, Severity: it.Severity(rep.Fields, rep.Domain),
-		Fields: rep.Fields,
+		DecidedOn: decided, Received: now, Fields: rep.Fields,
 	}
+	// The severity stored with the fact is the one classification of it
+	// (publish.WindowOf), by its reporting department's domain.
+	rec.Severity = publish.WindowOf(s.Catalog, it, rec, nil).Severity
 	rec.Hash = ContentHash(rec)
 	if latest != nil {
 		if latest.SubjectID != rec.SubjectID {
@@ -251,6 +273,7 @@ func (s *Service) Append(ctx context.Context, rep Report) (*credit.Record, Outco
 	if err := s.Store.AppendRecords(ctx, []credit.Record{*rec}); err != nil {
 		return nil, "", credit.Wrap(op, credit.Other, err)
 	}
+	s.written(ctx)
 	return rec, outcome, nil
 }
 
@@ -276,6 +299,7 @@ func (s *Service) Revoke(ctx context.Context, recordID, dept, reason string) (*c
 	if err := s.Store.AppendRecords(ctx, []credit.Record{rec}); err != nil {
 		return nil, credit.Wrap(op, credit.Other, err)
 	}
+	s.written(ctx)
 	return &rec, nil
 }
 
@@ -300,6 +324,7 @@ func (s *Service) Correct(ctx context.Context, recordID, dept, reason string, fi
 	if err := s.Store.AppendRecords(ctx, []credit.Record{*rec}); err != nil {
 		return nil, credit.Wrap(op, credit.Other, err)
 	}
+	s.written(ctx)
 	return rec, nil
 }
 

@@ -253,7 +253,7 @@ func (s *Service) lookup(snap *snapshot, now time.Time, byList map[string][]*cat
 		return
 	}
 	r.SubjectID = code
-	collect(decodeMemberships(s.Catalog, b), now, byList, &r.Hits, false)
+	collect(snap, code, decodeMemberships(s.Catalog, b), now, byList, &r.Hits, false)
 	r.Listed = len(r.Lists) > 0
 }
 
@@ -282,29 +282,25 @@ func (s *Service) person(snap *snapshot, now time.Time, byList map[string][]*cat
 	id := "P" + hash[:32]
 	if b, ok := snap.bySubject.get(id); ok {
 		r.SubjectID = id
-		collect(decodeMemberships(s.Catalog, b), now, byList, &r.Hits, true)
+		collect(snap, id, decodeMemberships(s.Catalog, b), now, byList, &r.Hits, true)
 	}
 	if b, ok := snap.byPerson.get(hash); ok {
 		if r.SubjectID == "" {
 			r.SubjectID = id
 		}
-		collect(decodeMemberships(s.Catalog, b), now, byList, &r.Hits, true)
+		collect(snap, "", decodeMemberships(s.Catalog, b), now, byList, &r.Hits, true)
 	}
 	r.Listed = len(r.Lists) > 0
 }
 
-// collect adds the active memberships in ms and the measures they trigger
-// for the matter. person says the checked party is a natural person, so
-// measures aimed at persons reach it.
-func collect(ms []membership, now time.Time, byList map[string][]*catalog.Measure, h *Hits, person bool) {
-	black := false
+// collect adds the memberships in ms that apply at now (applies) and the
+// measures they trigger for the matter. subject is the listed subject the
+// memberships are its own (for red-list bars), "" for memberships through
+// a responsible person. person says the checked party is a natural
+// person, so measures aimed at persons reach it.
+func collect(snap *snapshot, subject string, ms []membership, now time.Time, byList map[string][]*catalog.Measure, h *Hits, person bool) {
 	for _, m := range ms {
-		if m.active(now) && m.lt.Kind != catalog.ListRed {
-			black = true
-		}
-	}
-	for _, m := range ms {
-		if !m.active(now) {
+		if !applies(snap, subject, &m, ms, now) {
 			continue
 		}
 		h.Lists = append(h.Lists, ListHit{List: m.lt.Code, Name: m.lt.Name, Kind: string(m.lt.Kind), EntryID: m.entryID, Via: m.via,
@@ -315,11 +311,7 @@ func collect(ms []membership, now time.Time, byList map[string][]*catalog.Measur
 			}
 			switch {
 			case ms.Incentive:
-				// A subject on a black or watch list gets no reward
-				// (诚信典型 ends on any 失信 listing).
-				if !black {
-					h.Incentives = addMeasure(h.Incentives, ms, m.lt.Code, "")
-				}
+				h.Incentives = addMeasure(h.Incentives, ms, m.lt.Code, "")
 			case m.suspended != "":
 				h.Suspended = addMeasure(h.Suspended, ms, m.lt.Code, SuspendedNote)
 			default:
@@ -415,7 +407,7 @@ func (s *Service) candidates(snap *snapshot, now time.Time, byList map[string][]
 		d, _ := snap.display.get(id)
 		c := Candidate{SubjectID: id, Name: string(d), Score: float64(int(sc*100+0.5)) / 100}
 		b, _ := snap.bySubject.get(id)
-		collect(decodeMemberships(s.Catalog, b), now, byList, &c.Hits, false)
+		collect(snap, id, decodeMemberships(s.Catalog, b), now, byList, &c.Hits, false)
 		if len(c.Lists) > 0 {
 			r.Candidates = append(r.Candidates, c)
 		}
@@ -456,4 +448,28 @@ func (s *Service) Probe(c Caller, req Request) (int, error) {
 		}
 	}
 	return n, nil
+}
+
+// applies reports whether membership m of a subject lists it at now: it is
+// in force, and, on a red list, the list's bar does not hold (catalog.Bar:
+// no entry in force on a list of a barring kind among ms, no record in
+// force of a barring severity). The hit check, the published lists and the
+// console's counts all ask this.
+func applies(snap *snapshot, subject string, m *membership, ms []membership, now time.Time) bool {
+	if !m.active(now) {
+		return false
+	}
+	return m.lt.Bar == nil || !barred(snap, subject, m.lt, ms, now)
+}
+
+// barred reports whether red list lt's bar holds for subject at now, given
+// its memberships ms.
+func barred(snap *snapshot, subject string, lt *catalog.ListType, ms []membership, now time.Time) bool {
+	for _, o := range ms {
+		if o.via == "" && o.active(now) && slices.Contains(lt.Bar.ListKinds, o.lt.Kind) {
+			return true
+		}
+	}
+	until, ok := snap.bars[subject+"\x00"+lt.Code]
+	return ok && now.UnixMicro() < until
 }

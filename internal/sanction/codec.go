@@ -31,6 +31,17 @@ func (e *encoder) strs(ss []string) {
 
 func (e *encoder) int(n int64) { e.b = binary.AppendVarint(e.b, n) }
 
+// flags packs booleans into one byte, the first in the lowest bit.
+func (e *encoder) flags(bs ...bool) {
+	var f byte
+	for i, b := range bs {
+		if b {
+			f |= 1 << i
+		}
+	}
+	e.b = append(e.b, f)
+}
+
 func (e *encoder) time(t time.Time) {
 	if t.IsZero() {
 		e.b = append(e.b, 0)
@@ -78,6 +89,15 @@ func (d *decoder) view() []byte {
 }
 
 func (d *decoder) str() string { return string(d.view()) }
+
+func (d *decoder) flags() byte {
+	if len(d.b) == 0 {
+		d.fail("flags")
+	}
+	f := d.b[0]
+	d.b = d.b[1:]
+	return f
+}
 
 func (d *decoder) strs() []string {
 	n := d.uvarint()
@@ -155,6 +175,7 @@ func encodeEntry(e *Entry) []byte {
 	enc.time(d.Since)
 	enc.str(d.RemovalReason)
 	enc.str(d.Note)
+	enc.flags(d.DeadlineProvisional, d.Reported)
 	return enc.b
 }
 
@@ -205,6 +226,8 @@ func decodeEntry(b []byte) *Entry {
 	d.Since = dec.time()
 	d.RemovalReason = dec.str()
 	d.Note = dec.str()
+	fl := dec.flags()
+	d.DeadlineProvisional, d.Reported = fl&1 != 0, fl&2 != 0
 	if len(dec.b) != 0 {
 		dec.fail("trailing bytes")
 	}

@@ -5,14 +5,15 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/xinyong/xinyong/internal/catalog"
+	"github.com/xinyong/xinyong/internal/chinatime"
 	"github.com/xinyong/xinyong/internal/credit"
 	"github.com/xinyong/xinyong/internal/publish"
 	"github.com/xinyong/xinyong/internal/uscc"
-	"github.com/xinyong/xinyong/internal/workday"
 )
 
 // Actor is who acts on a list entry.
@@ -68,17 +69,22 @@ func Derive(events []credit.ListEvent) []*Entry {
 	return order
 }
 
-// apply folds one event into an entry.
+// apply folds one event into an entry. The first event carries the whole
+// detail: a proposal, or the decision of an entry reported from outside.
 func apply(e *Entry, ev credit.ListEvent) {
+	first := e.State == ""
 	e.Events = append(e.Events, ev)
 	e.State, e.Seq = ev.Step, ev.Seq
 	d := ev.Detail
+	if first {
+		e.Detail = d
+	}
 	switch ev.Step {
 	case credit.StepProposed:
 		e.Detail = d
 	case credit.StepNoticed:
 		e.NoticeDoc = ev.DocNo
-		e.Detail.Rights, e.Detail.ObjectionDeadline = d.Rights, d.ObjectionDeadline
+		e.Detail.Rights, e.Detail.ObjectionDeadline, e.Detail.DeadlineProvisional = d.Rights, d.ObjectionDeadline, d.DeadlineProvisional
 	case credit.StepDecided:
 		e.DocNo, e.DecidedDept = ev.DocNo, ev.Dept
 		e.Detail.Measures, e.Detail.Exit, e.Detail.Remedies = d.Measures, d.Exit, d.Remedies
@@ -123,6 +129,10 @@ func (s *Service) Propose(ctx context.Context, a Actor, p Proposal) (*Entry, err
 	if err := s.mayDecide(a, lt); err != nil {
 		return nil, credit.Wrap(op, credit.Other, err)
 	}
+	if lt.Reported != nil && lt.Reported.Only {
+		return nil, credit.E(op, credit.Invalid, "%s（%s）is decided by %s in its own system: its entries come from the records it reports (%s), not from proposals on the platform",
+			lt.Name, lt.Code, s.Catalog.DeptKindName(lt.DecidingUnit), strings.Join(lt.Reported.Items, ", "))
+	}
 	if strings.TrimSpace(p.Grounds) == "" {
 		return nil, credit.E(op, credit.Invalid, "state the grounds (事由) of the listing")
 	}
@@ -139,6 +149,13 @@ func (s *Service) Propose(ctx context.Context, a Actor, p Proposal) (*Entry, err
 	origins, err := s.checkBasis(ctx, op, lt, subj.ID, p.BasisRecords)
 	if err != nil {
 		return nil, err
+	}
+	if lt.Bar != nil {
+		if why, err := s.barHolds(ctx, subj.ID, lt); err != nil {
+			return nil, credit.Wrap(op, credit.Other, err)
+		} else if why != "" {
+			return nil, credit.E(op, credit.Conflict, "%s cannot be put on %s（%s）: %s (%s)", subj.ID, lt.Name, lt.Code, why, lt.Bar.Text)
+		}
 	}
 	persons, err := s.persons(op, p.Persons)
 	if err != nil {
@@ -199,15 +216,20 @@ func (s *Service) checkBasis(ctx context.Context, op string, lt *catalog.ListTyp
 		if st.Revoked {
 			return nil, credit.E(op, credit.Invalid, "basis record %s has been revoked and cannot ground a listing", id)
 		}
+		sev := credit.SeverityNone
+		if it, err := s.Catalog.Item(cur.Item); err == nil {
+			// The record's one classification, never the stored copy.
+			sev = publish.WindowOf(s.Catalog, it, &cur, nil).Severity
+		}
 		if len(lt.Criteria.Items) > 0 && !slices.Contains(lt.Criteria.Items, cur.Item) {
 			return nil, credit.E(op, credit.Invalid, "basis record %s is a %s record; %s accepts only %s", id, cur.Item, lt.Code, strings.Join(lt.Criteria.Items, ", "))
 		}
-		if sevs := lt.Criteria.SeveritiesFor(cur.Item); len(sevs) > 0 && !slices.Contains(sevs, cur.Severity) {
-			sev := string(cur.Severity)
-			if sev == "" {
-				sev = "unclassified"
+		if sevs := lt.Criteria.SeveritiesFor(cur.Item); len(sevs) > 0 && !slices.Contains(sevs, sev) {
+			name := string(sev)
+			if name == "" {
+				name = "unclassified"
 			}
-			return nil, credit.E(op, credit.Invalid, "basis record %s is a %s record of severity %s; %s requires %s", id, cur.Item, sev, lt.Code, severities(sevs))
+			return nil, credit.E(op, credit.Invalid, "basis record %s is a %s record of severity %s; %s requires %s", id, cur.Item, name, lt.Code, severities(sevs))
 		}
 		if !slices.Contains(origins, st.Origin) {
 			origins = append(origins, st.Origin)
@@ -279,8 +301,9 @@ func (s *Service) Entry(ctx context.Context, id string) (*Entry, error) {
 	return Derive(events)[0], nil
 }
 
-// SubjectEntries returns every entry of a subject.
-func (s *Service) SubjectEntries(ctx context.Context, subjectID string) ([]*Entry, error) {
+// SubjectHistory returns every entry of a subject, in any state, with
+// its events.
+func (s *Service) SubjectHistory(ctx context.Context, subjectID string) ([]*Entry, error) {
 	events, err := s.Store.SubjectListEvents(ctx, subjectID)
 	if err != nil {
 		return nil, err
@@ -309,7 +332,24 @@ func (s *Service) Entries(ctx context.Context, list string, offset, limit int) (
 
 // ListedCounts counts, by list code, the entries in force at t: the
 // console's chart, without decoding every entry.
-func (s *Service) ListedCounts(t time.Time) map[string]int { return s.index.listedCounts(t) }
+// A red-list entry whose bar holds is not counted, as it is neither
+// published nor rewarded.
+func (s *Service) ListedCounts(t time.Time) map[string]int {
+	out := s.index.listedCounts(t)
+	red := map[string]int{}
+	for _, lt := range s.Catalog.Lists {
+		if lt.Bar != nil {
+			red[lt.Code] = 0
+		}
+	}
+	snap := s.index.load()
+	for _, b := range s.index.entryRefs(red, func(h *entryHead) bool { return h.active(t) }) {
+		if e := decodeEntry(b); !s.entryApplies(snap, e, t) {
+			out[e.List]--
+		}
+	}
+	return out
+}
 
 // NoticeInput is the notice to the subject (告知).
 type NoticeInput struct {
@@ -332,15 +372,20 @@ func (s *Service) Notice(ctx context.Context, a Actor, entryID string, in Notice
 		return nil, credit.E(op, credit.Invalid, "give the notice's document number (doc_no)")
 	}
 	now := s.now()
-	deadline := AddWorkdays(now, lt.ObjectionWorkdays)
+	// The objection period ends at 24:00 China time of its last working
+	// day, on the platform's one calendar; a year it lacks is refused.
+	due, err := s.cfg.Calendar.Due(now, lt.ObjectionWorkdays)
+	if err != nil {
+		return nil, credit.Wrap(op, credit.Other, err)
+	}
 	rights := strings.TrimSpace(in.Rights)
 	if rights == "" {
-		rights = "当事人有权自告知之日起" + itoa(lt.ObjectionWorkdays) + "个工作日内（截至" + deadline.In(cst).Format("2006-01-02") + "）提出异议，进行陈述和申辩。"
+		rights = "当事人有权自告知之日起" + strconv.Itoa(lt.ObjectionWorkdays) + "个工作日内（截至" + due.String() + "24时）提出异议，进行陈述和申辩。"
 	}
 	ev := &credit.ListEvent{
 		ID: credit.NewID(), EntryID: e.ID, List: e.List, SubjectID: e.SubjectID, Step: credit.StepNoticed,
 		Actor: a.Name, Dept: a.Dept, At: now, DocNo: strings.TrimSpace(in.DocNo),
-		Detail: credit.EntryDetail{Rights: rights, ObjectionDeadline: deadline},
+		Detail: credit.EntryDetail{Rights: rights, ObjectionDeadline: due.End(), DeadlineProvisional: due.Provisional},
 	}
 	return s.append(ctx, op, ev, e.Seq)
 }
@@ -365,7 +410,7 @@ func (s *Service) Decide(ctx context.Context, a Actor, entryID string, in Decisi
 	switch {
 	case e.State == credit.StepNoticed:
 		if now.Before(e.Detail.ObjectionDeadline) {
-			return nil, credit.E(op, credit.Conflict, "the objection period of entry %s runs until %s: decide after it", e.ID, e.Detail.ObjectionDeadline.In(cst).Format("2006-01-02 15:04"))
+			return nil, credit.E(op, credit.Conflict, "the objection period of entry %s runs until the end of %s: decide after it", e.ID, chinatime.Format(e.Detail.ObjectionDeadline.Add(-time.Nanosecond)))
 		}
 	case e.State == credit.StepProposed && !lt.NoticeRequired:
 	case e.State == credit.StepProposed:
@@ -439,6 +484,13 @@ func (s *Service) Remove(ctx context.Context, a Actor, entryID string, in Remova
 		return nil, err
 	}
 	now := s.now()
+	if e.Detail.Reported && in.Reason != RemoveRepair && in.Reason != RemoveExpiry {
+		rec := ""
+		if len(e.Detail.BasisRecords) > 0 {
+			rec = e.Detail.BasisRecords[0]
+		}
+		return nil, credit.E(op, credit.Conflict, "entry %s was reported by %s: it ends when that department revokes or corrects its record %s, not by removal on the platform", e.ID, e.DecidedDept, rec)
+	}
 	switch e.State {
 	case credit.StepRemoved:
 		return nil, credit.E(op, credit.Conflict, "entry %s is already removed", e.ID)
@@ -453,7 +505,7 @@ func (s *Service) Remove(ctx context.Context, a Actor, entryID string, in Remova
 				return nil, credit.E(op, credit.Invalid, "%s cannot be left by repair: %s", lt.Code, lt.Exit.Text)
 			}
 			if min := e.Detail.Since.AddDate(0, lt.Exit.MinMonths, 0); now.Before(min) {
-				return nil, credit.E(op, credit.Conflict, "%s can be left by repair only after %d months, from %s", lt.Code, lt.Exit.MinMonths, min.In(cst).Format("2006-01-02"))
+				return nil, credit.E(op, credit.Conflict, "%s can be left by repair only after %d months, from %s", lt.Code, lt.Exit.MinMonths, chinatime.Format(min))
 			}
 		case RemoveRevocation, RemoveCorrection:
 		default:
@@ -497,7 +549,7 @@ func (s *Service) RemoveExpired(ctx context.Context) (int, error) {
 			ID: credit.NewID(), EntryID: e.ID, List: e.List, SubjectID: e.SubjectID, Step: credit.StepRemoved,
 			Actor: ExpiryActor, At: now,
 			Detail: credit.EntryDetail{RemovalReason: RemoveExpiry,
-				Note: "有效期届满（" + e.Detail.Until.In(cst).Format("2006-01-02") + "），自动移出"},
+				Note: "有效期届满（" + chinatime.Format(e.Detail.Until.Add(-time.Nanosecond)) + "），自动移出"},
 		}
 		err := s.Store.AppendListEvent(ctx, ev, e.Seq)
 		if credit.Is(credit.Conflict, err) {
@@ -555,34 +607,12 @@ func (s *Service) append(ctx context.Context, op string, ev *credit.ListEvent, p
 	return s.Entry(ctx, ev.EntryID)
 }
 
-// cst is China Standard Time, for dates in documents.
-var cst = time.FixedZone("CST", 8*3600)
-
-// AddWorkdays adds n working days to t on the platform's working-day
-// calendar (weekends, public holidays and 调休 working weekends), keeping
-// t's time of day: the same moment on the n-th working day after t.
-func AddWorkdays(t time.Time, n int) time.Time {
-	return workday.Add(t, n).Add(t.Sub(workday.Date(t)))
-}
-
-func itoa(n int) string {
-	if n == 0 {
-		return "0"
-	}
-	var b []byte
-	for n > 0 {
-		b = append([]byte{byte('0' + n%10)}, b...)
-		n /= 10
-	}
-	return string(b)
-}
-
 // ListedEntries gives the entries of every list of kind ("black", "red",
-// "watch", "abnormal") in force at now, for the publication engine's list
-// pages: the lists in catalogue order, each newest change first. An entry
-// is decoded when the engine looks at it, so a page costs the entries it
-// shows, not the whole list. The deciding department is the one that
-// recorded the decision.
+// "watch", "abnormal") that apply at now (applies: in force, and not barred
+// for a red list), for the publication engine's list pages: the lists in
+// catalogue order, each newest change first. An entry is decoded when the
+// engine looks at it, so a page costs the entries it shows, not the whole
+// list. The deciding department is the one that recorded the decision.
 func (s *Service) ListedEntries(ctx context.Context, kind string, now time.Time) (publish.ListedEntries, error) {
 	rank := map[string]int{}
 	for i, lt := range s.Catalog.Lists {
@@ -593,7 +623,73 @@ func (s *Service) ListedEntries(ctx context.Context, kind string, now time.Time)
 	if len(rank) == 0 {
 		return listedEntries{}, nil
 	}
-	return listedEntries{s: s, refs: s.index.entryRefs(rank, func(h *entryHead) bool { return h.active(now) })}, nil
+	snap := s.index.load()
+	keep := func(h *entryHead) bool { return h.active(now) }
+	refs := s.index.entryRefs(rank, keep)
+	if kind == string(catalog.ListRed) {
+		refs = slices.DeleteFunc(refs, func(b []byte) bool { return !s.entryApplies(snap, decodeEntry(b), now) })
+	}
+	return listedEntries{s: s, refs: refs}, nil
+}
+
+// SubjectEntries gives the entries of a subject that apply at now, in
+// catalogue order of their lists: what its page shows and the hit check
+// answers.
+func (s *Service) SubjectEntries(ctx context.Context, subjectID string, now time.Time) ([]publish.ListedEntry, error) {
+	snap := s.index.load()
+	var out []publish.ListedEntry
+	for _, id := range s.index.subjectEntryIDs(subjectID) {
+		e := s.index.entry(id)
+		if e == nil || !s.entryApplies(snap, e, now) {
+			continue
+		}
+		out = append(out, s.listed(e))
+	}
+	rank := map[string]int{}
+	for i, lt := range s.Catalog.Lists {
+		rank[lt.Code] = i
+	}
+	sort.SliceStable(out, func(i, j int) bool { return rank[out[i].List] < rank[out[j].List] })
+	return out, nil
+}
+
+// entryApplies reports whether e lists its subject at now, by the same
+// rule as the hit check (applies): in force, and for a red list its bar
+// does not hold, judged on the subject's memberships in snap.
+func (s *Service) entryApplies(snap *snapshot, e *Entry, now time.Time) bool {
+	if !e.Active(now) {
+		return false
+	}
+	lt, err := s.Catalog.List(e.List)
+	if err != nil {
+		return false
+	}
+	if lt.Bar == nil {
+		return true
+	}
+	b, _ := snap.bySubject.get(e.SubjectID)
+	return !barred(snap, e.SubjectID, lt, decodeMemberships(s.Catalog, b), now)
+}
+
+// barHolds says why red list lt's bar keeps subjectID off it now ("" when
+// it does not): a proposal is refused then.
+func (s *Service) barHolds(ctx context.Context, subjectID string, lt *catalog.ListType) (string, error) {
+	now := s.now()
+	snap := s.index.load()
+	b, _ := snap.bySubject.get(subjectID)
+	for _, m := range decodeMemberships(s.Catalog, b) {
+		if m.via == "" && m.active(now) && slices.Contains(lt.Bar.ListKinds, m.lt.Kind) {
+			return "the subject is on " + m.lt.Name + "（" + m.lt.Code + "）", nil
+		}
+	}
+	until, err := s.barUntil(ctx, subjectID, lt)
+	if err != nil {
+		return "", err
+	}
+	if until > now.UnixMicro() {
+		return "the subject has a record in force of severity " + severities(lt.Bar.Severities), nil
+	}
+	return "", nil
 }
 
 // listedEntries is the sequence ListedEntries gives.
@@ -604,11 +700,14 @@ type listedEntries struct {
 
 func (l listedEntries) Len() int { return len(l.refs) }
 
-func (l listedEntries) At(i int) publish.ListedEntry {
-	e := decodeEntry(l.refs[i])
+func (l listedEntries) At(i int) publish.ListedEntry { return l.s.listed(decodeEntry(l.refs[i])) }
+
+// listed is an entry as the publication engine takes it.
+func (s *Service) listed(e *Entry) publish.ListedEntry {
 	return publish.ListedEntry{
 		EntryID: e.ID, List: e.List, SubjectID: e.SubjectID, SubjectKind: e.Detail.SubjectKind,
-		Name: e.Detail.SubjectName, Dept: e.DecidedDept, Since: e.Detail.Since, Until: e.Detail.Until,
-		UnderVerification: l.s.UnderVerification(e), BasisRecords: e.Detail.BasisRecords,
+		Name: e.Detail.SubjectName, Dept: e.DecidedDept, DocNo: e.DocNo, Grounds: e.Detail.Grounds,
+		Since: e.Detail.Since, Until: e.Detail.Until,
+		UnderVerification: s.UnderVerification(e), BasisRecords: e.Detail.BasisRecords, Reported: e.Detail.Reported,
 	}
 }

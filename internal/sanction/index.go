@@ -25,6 +25,11 @@ type snapshot struct {
 	names     table // normalised name → listed subject IDs
 	display   table // subject ID → current name
 	notThis   map[string]map[string]bool
+	// bars holds, for each red-list entry's subject and list ("subject\x00
+	// list"), until when (Unix microseconds; math.MaxInt64 for no end) a
+	// record in force bars the subject from that list (catalog.Bar). Few
+	// subjects are on red lists, so a map copied on change serves.
+	bars map[string]int64
 }
 
 // index holds the hit-check snapshot and the state it is built from. One
@@ -56,6 +61,8 @@ type index struct {
 	personEntries table // ID-number hash → entry IDs
 	recordEntries table // basis record ID → entry IDs
 	subjNameKeys  table // subject ID → name keys in the snapshot
+
+	bars map[string]int64 // as in the snapshot; replaced, never changed in place
 }
 
 func newIndex(cat *catalog.Catalog) *index {
@@ -76,30 +83,68 @@ func (x *index) entry(id string) *Entry {
 	return decodeEntry(b)
 }
 
-// refresh loads everything after the last version seen and swaps in a new
-// snapshot if anything changed.
-func (x *index) refresh(ctx context.Context, st credit.SanctionStore) error {
+// barFunc gives until when records in force bar a subject from red list
+// lt (zero: not barred; math.MaxInt64 microseconds for no end).
+type barFunc func(ctx context.Context, subjectID string, lt *catalog.ListType) (int64, error)
+
+// indexStore is what the index reads: the change feed and the sanction
+// tables.
+type indexStore interface {
+	credit.SanctionStore
+	credit.ChangeFeed
+}
+
+// refresh follows the change feed from the last position read to its head
+// and swaps in a new snapshot if anything the hit check reads changed:
+// list events, verification marks and name decisions (whose seq is their
+// feed position), and the records and cases of subjects on red lists,
+// whose bars (catalog.Bar) bar may recompute. all recomputes every bar.
+func (x *index) refresh(ctx context.Context, st indexStore, bar barFunc, all bool) error {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	v, err := st.SanctionVersion(ctx)
+	head, err := st.ChangeHead(ctx)
 	if err != nil {
 		return err
 	}
-	if v == x.version {
+	if head == x.version && !all {
 		return nil
 	}
 	after := x.version
+	// Rows written after the head was read are left for the next refresh,
+	// which reads from the head on: nothing between is skipped.
 	events, err := st.ListEvents(ctx, after, 0)
 	if err != nil {
 		return err
 	}
+	events = upTo(events, head, func(e credit.ListEvent) int64 { return e.Seq })
 	marks, err := st.Verifications(ctx, after, 0)
 	if err != nil {
 		return err
 	}
+	marks = upTo(marks, head, func(m credit.VerificationMark) int64 { return m.Seq })
 	decisions, err := st.NameDecisions(ctx, after, 0)
 	if err != nil {
 		return err
+	}
+	decisions = upTo(decisions, head, func(d credit.NameDecision) int64 { return d.Seq })
+	// The subjects whose files changed: a red-list bar may start or end.
+	files := map[string]bool{}
+	if x.built && !all {
+		for pos := after; pos < head; {
+			cs, err := st.ChangesSince(ctx, pos, 10000, credit.ChangeRecord, credit.ChangeCase)
+			if err != nil {
+				return err
+			}
+			for _, c := range cs {
+				if c.Pos <= head {
+					files[c.SubjectID] = true
+				}
+			}
+			if len(cs) < 10000 {
+				break
+			}
+			pos = cs[len(cs)-1].Pos
+		}
 	}
 	subjects := make(map[string]bool)
 	persons := make(map[string]bool)
@@ -126,11 +171,13 @@ func (x *index) refresh(ctx context.Context, st credit.SanctionStore) error {
 			changed[ev.EntryID] = e
 			order = append(order, ev.EntryID)
 		}
+		first := e.State == ""
 		apply(e, ev)
 		// The index keeps an entry's current state, not its history: Entry
 		// reads the history from the store.
 		e.Events = nil
-		if ev.Step == credit.StepProposed {
+		if first {
+			// The first event carries the persons and the basis.
 			for _, p := range e.Detail.Persons {
 				if p.IDHash != "" {
 					x.personEntries.addID(p.IDHash, e.ID)
@@ -170,31 +217,94 @@ func (x *index) refresh(ctx context.Context, st credit.SanctionStore) error {
 		}
 		x.decisions[d.NameKey][d.SubjectID] = true
 	}
-	// Reading the version first and the rows after may load rows newer
-	// than v; remember the highest seq actually applied.
-	nv := v
-	for _, ev := range events {
-		nv = max(nv, ev.Seq)
+	// Bars: every red entry's on a full load, else those of subjects whose
+	// files or entries changed.
+	barsChanged := false
+	if !x.built || all {
+		x.bars = map[string]int64{}
+		barsChanged = true
+		x.subjEntries.each(func(k, _ []byte) bool {
+			files[string(k)] = true
+			return true
+		})
 	}
-	for _, m := range marks {
-		nv = max(nv, m.Seq)
+	for subj := range subjects {
+		files[subj] = true
 	}
-	for _, d := range decisions {
-		nv = max(nv, d.Seq)
+	if len(files) > 0 && bar != nil {
+		nb, changed, err := x.barsFor(ctx, files, bar)
+		if err != nil {
+			return err
+		}
+		if changed {
+			x.bars, barsChanged = nb, true
+			for subj := range files {
+				subjects[subj] = true
+			}
+		}
 	}
-	x.version = nv
+	x.version = head
 	x.entries = x.entries.compacted()
 	x.subjEntries = x.subjEntries.compacted()
 	x.personEntries = x.personEntries.compacted()
 	x.recordEntries = x.recordEntries.compacted()
 	old := x.cur.Load()
-	if !x.built {
+	if !x.built || all {
 		x.built = true
 		x.cur.Store(x.build())
 		return nil
 	}
-	x.cur.Store(x.update(old, subjects, persons, len(decisions) > 0))
+	x.cur.Store(x.update(old, subjects, persons, len(decisions) > 0 || barsChanged))
 	return nil
+}
+
+// upTo keeps the rows at or below position head.
+func upTo[T any](rows []T, head int64, pos func(T) int64) []T {
+	out := rows[:0]
+	for _, r := range rows {
+		if pos(r) <= head {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// barsFor recomputes the bars of the red entries of subjects and returns
+// the new bars, and whether they differ from the current ones.
+func (x *index) barsFor(ctx context.Context, subjects map[string]bool, bar barFunc) (map[string]int64, bool, error) {
+	nb := maps.Clone(x.bars)
+	if nb == nil {
+		nb = map[string]int64{}
+	}
+	changed := false
+	for subj := range subjects {
+		for _, id := range x.subjEntries.ids(subj) {
+			e := x.entry(id)
+			if e == nil {
+				continue
+			}
+			lt, err := x.cat.List(e.List)
+			if err != nil || lt.Bar == nil {
+				continue
+			}
+			key := subj + "\x00" + lt.Code
+			until := int64(0)
+			if e.State == credit.StepDecided || e.State == credit.StepProposed || e.State == credit.StepNoticed {
+				if until, err = bar(ctx, subj, lt); err != nil {
+					return nil, false, err
+				}
+			}
+			if old, ok := nb[key]; ok != (until != 0) || old != until {
+				changed = true
+				if until == 0 {
+					delete(nb, key)
+				} else {
+					nb[key] = until
+				}
+			}
+		}
+	}
+	return nb, changed, nil
 }
 
 // membershipsOf computes the memberships of the given entries, through a
@@ -258,7 +368,7 @@ func nameKeysOf(es []*Entry) ([]string, string) {
 // it and are dropped by the check's own clock, so expiry needs no write.
 func (x *index) build() *snapshot {
 	s := &snapshot{version: x.version, bySubject: newTable(), byPerson: newTable(), names: newTable(), display: newTable(),
-		notThis: x.copyDecisions()}
+		notThis: x.copyDecisions(), bars: x.bars}
 	x.subjNameKeys = newTable()
 	// Names gather in a map first: many subjects can share a name, and
 	// adding them one at a time would rewrite its list each time.
@@ -298,6 +408,7 @@ func (x *index) build() *snapshot {
 func (x *index) update(old *snapshot, subjects, persons map[string]bool, decisions bool) *snapshot {
 	s := *old
 	s.version = x.version
+	s.bars = x.bars
 	if decisions {
 		s.notThis = x.copyDecisions()
 	}
@@ -421,6 +532,13 @@ func (x *index) entryRefs(lists map[string]int, keep func(*entryHead) bool) [][]
 		out[i] = f.b
 	}
 	return out
+}
+
+// subjectEntryIDs returns the IDs of a subject's entries.
+func (x *index) subjectEntryIDs(subjectID string) []string {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return x.subjEntries.ids(subjectID)
 }
 
 // listedCounts counts the entries of each list in force at t.

@@ -82,9 +82,16 @@ func newFixture(t *testing.T) *fixture {
 			t.Fatal(err)
 		}
 	}
+	// The fields carry the severity: it is classified from them
+	// (publish.WindowOf), never taken from the stored copy.
+	typeOf := map[credit.Severity]string{credit.SeveritySerious: "吊销许可证", credit.SeverityMinor: "警告"}
 	add := func(name, subject, item string, sev credit.Severity) string {
+		fields := credit.Fields{}
+		if item == "admin_penalty" {
+			fields = credit.Fields{"cf_cflb": typeOf[sev], "cf_xdr_lb": "法人及非法人组织"}
+		}
 		r := credit.Record{ID: credit.NewID(), SubjectID: subject, Item: item, Fact: credit.Original, Dept: "SAMR-350100",
-			DocNo: name, DecidedOn: f.clk.now().AddDate(0, -1, 0), Severity: sev, Fields: credit.Fields{}, Kind: credit.Organisation}
+			DocNo: name, DecidedOn: f.clk.now().AddDate(0, -1, 0), Severity: sev, Fields: fields, Kind: credit.Organisation}
 		if err := st.AppendRecords(t.Context(), []credit.Record{r}); err != nil {
 			t.Fatal(err)
 		}
@@ -186,17 +193,21 @@ func TestProposalRefusedOutsideCriteria(t *testing.T) {
 		{"bad person ID", samrDept, sanction.Proposal{List: "samr_serious_illegal", SubjectID: orgA, BasisRecords: []string{f.recs["serious"]}, Grounds: "x",
 			Persons: []sanction.PersonInput{{Role: "法定代表人", Name: "李四", IDNo: "110105194912310021"}}}, credit.Invalid, "invalid resident ID"},
 	}
+	before, err := f.st.ChangeHead(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := f.svc.Propose(ctx, c.actor, c.p)
 			wantKind(t, c.name, err, c.kind, c.says)
 		})
 	}
-	if v := f.svc.Version(); v != 0 {
-		t.Fatalf("refused proposals wrote something: version %d", v)
+	if after, _ := f.st.ChangeHead(ctx); after != before {
+		t.Fatalf("refused proposals wrote something: the change feed moved from %d to %d", before, after)
 	}
 	// The minor record is refused because of its severity, said in words.
-	_, err := f.svc.Propose(ctx, samrDept, cases[0].p)
+	_, err = f.svc.Propose(ctx, samrDept, cases[0].p)
 	if !strings.Contains(err.Error(), "severity 轻微") {
 		t.Fatalf("message %q does not name the severity", err)
 	}
@@ -470,25 +481,97 @@ func TestNameCandidates(t *testing.T) {
 	}
 }
 
+// TestRedListIncentives: a clean subject on a red list gets its rewards;
+// the list's bar (catalog.Bar) keeps a subject with a serious record in
+// force off it, and takes the rewards and the published entry away from a
+// red-listed subject while a serious record is in force or it is on a
+// black list, and gives them back when the record is revoked.
 func TestRedListIncentives(t *testing.T) {
 	f := newFixture(t)
 	ctx := t.Context()
-	e, err := f.svc.Propose(ctx, reviewer, sanction.Proposal{List: "honest_typical", SubjectID: orgA, BasisRecords: []string{f.recs["honour"]}, Grounds: "诚信典型"})
+	const orgC = "91350100MA2XN0CQ7K"
+	if err := f.st.PutSubject(ctx, &credit.Subject{ID: orgC, Kind: credit.Organisation, Code: orgC, Name: "福州守信科技有限公司"}); err != nil {
+		t.Fatal(err)
+	}
+	record := func(item string, fields credit.Fields) string {
+		r := credit.Record{ID: credit.NewID(), SubjectID: orgC, Item: item, Fact: credit.Original, Dept: "SAMR-350100",
+			DocNo: "c-" + credit.NewID(), DecidedOn: f.clk.now().AddDate(0, -1, 0), Fields: fields, Kind: credit.Organisation}
+		if err := f.st.AppendRecords(ctx, []credit.Record{r}); err != nil {
+			t.Fatal(err)
+		}
+		return r.ID
+	}
+	honour := record("honour", credit.Fields{})
+
+	// orgA has a serious penalty in force: the bar refuses it.
+	_, err := f.svc.Propose(ctx, reviewer, sanction.Proposal{List: "honest_typical", SubjectID: orgA, BasisRecords: []string{f.recs["honour"]}, Grounds: "诚信典型"})
+	wantKind(t, "red list for a subject with a serious record", err, credit.Conflict, "严重")
+
+	e, err := f.svc.Propose(ctx, reviewer, sanction.Proposal{List: "honest_typical", SubjectID: orgC, BasisRecords: []string{honour}, Grounds: "诚信典型"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.svc.Decide(ctx, reviewer, e.ID, sanction.DecisionInput{DocNo: "榕信用〔2026〕1号"}); err != nil {
 		t.Fatalf("red list needs no notice: %v", err)
 	}
-	r := f.check(procure, "licence_approval", sanction.Query{Code: orgA}).Results[0]
-	if strings.Join(codes(r.Incentives), ",") != "green_channel" || len(r.Measures) != 0 {
-		t.Fatalf("red list: %+v", r)
+	rewarded := func() bool {
+		t.Helper()
+		if err := f.svc.Refresh(ctx); err != nil {
+			t.Fatal(err)
+		}
+		r := f.check(procure, "licence_approval", sanction.Query{Code: orgC}).Results[0]
+		les, err := f.svc.ListedEntries(ctx, "red", f.clk.now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		published := les.Len() == 1 && les.At(0).SubjectID == orgC
+		counted := f.svc.ListedCounts(f.clk.now())["honest_typical"] == 1
+		rewards := strings.Join(codes(r.Incentives), ",") == "green_channel"
+		onRed := slices.ContainsFunc(r.Lists, func(h sanction.ListHit) bool { return h.List == "honest_typical" })
+		if published != rewards || counted != rewards || onRed != rewards {
+			t.Fatalf("the check (red list %v, incentives %v), the published list (%v) and the counts (%v) disagree", onRed, codes(r.Incentives), published, counted)
+		}
+		return rewards
 	}
-	// A 失信 listing ends the rewards.
-	f.listed()
-	r = f.check(procure, "licence_approval", sanction.Query{Code: orgA}).Results[0]
-	if len(r.Incentives) != 0 || len(r.Measures) == 0 {
-		t.Fatalf("black and red: incentives %v measures %v", codes(r.Incentives), codes(r.Measures))
+	if !rewarded() {
+		t.Fatal("a clean subject on the red list is not rewarded")
+	}
+	// A serious penalty in force bars it; its revocation lifts the bar.
+	serious := record("admin_penalty", credit.Fields{"cf_cflb": "吊销许可证", "cf_xdr_lb": "法人及非法人组织"})
+	if rewarded() {
+		t.Fatal("a serious record in force did not bar the red list")
+	}
+	r, _ := f.st.Record(ctx, serious)
+	r.ID, r.Fact, r.Supersedes, r.Reason = credit.NewID(), credit.Revocation, serious, "撤销"
+	if err := f.st.AppendRecords(ctx, []credit.Record{*r}); err != nil {
+		t.Fatal(err)
+	}
+	if !rewarded() {
+		t.Fatal("the revoked record still bars the red list")
+	}
+	// A minor penalty does not bar it.
+	record("admin_penalty", credit.Fields{"cf_cflb": "警告", "cf_xdr_lb": "法人及非法人组织"})
+	if !rewarded() {
+		t.Fatal("a minor record barred the red list")
+	}
+	// A black-list entry bars it, whatever its basis (here a 一般 record).
+	general := record("admin_penalty", credit.Fields{"cf_cflb": "没收违法所得", "cf_xdr_lb": "法人及非法人组织"})
+	b, err := f.svc.Propose(ctx, reviewer, sanction.Proposal{List: "wage_arrears_dishonest", SubjectID: orgC, BasisRecords: []string{general}, Grounds: "拖欠工资"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Notice(ctx, reviewer, b.ID, sanction.NoticeInput{DocNo: "榕人社告〔2026〕1号"}); err != nil {
+		t.Fatal(err)
+	}
+	f.clk.add(30 * 24 * time.Hour)
+	if _, err := f.svc.Decide(ctx, reviewer, b.ID, sanction.DecisionInput{DocNo: "榕人社决〔2026〕1号"}); err != nil {
+		t.Fatal(err)
+	}
+	if rewarded() {
+		t.Fatal("a black-list entry did not bar the red list")
+	}
+	if r := f.check(procure, "gov_procurement", sanction.Query{Code: orgC}).Results[0]; !r.Listed {
+		t.Fatalf("black-listed subject: %+v", r)
 	}
 }
 

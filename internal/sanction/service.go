@@ -14,11 +14,16 @@ package sanction
 import (
 	"context"
 	"log/slog"
+	"math"
+	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/xinyong/xinyong/internal/catalog"
 	"github.com/xinyong/xinyong/internal/credit"
 	"github.com/xinyong/xinyong/internal/pii"
+	"github.com/xinyong/xinyong/internal/publish"
+	"github.com/xinyong/xinyong/internal/workday"
 )
 
 // DefaultPollInterval is how often a node looks for list changes made by
@@ -45,6 +50,12 @@ type Config struct {
 	// ExpiryInterval is how often Run writes the removal of entries whose
 	// period has ended (RemoveExpired): default DefaultExpiryInterval.
 	ExpiryInterval time.Duration
+	// Calendar counts the working days of notice periods; nil is the
+	// embedded calendar.
+	Calendar *workday.Calendar
+	// Marks are the workflows' marks (repaired, masked), which end a
+	// record's weight in red-list bars; nil until SetMarks.
+	Marks publish.MarkSource
 }
 
 // DefaultExpiryInterval is how often a node sweeps for expired entries.
@@ -62,6 +73,8 @@ type Service struct {
 	table   *measureTable
 	log     *checkLog
 	matters mattersCache
+	engine  *publish.Engine
+	marks   atomic.Pointer[publish.MarkSource]
 }
 
 // New builds the service and loads the hit-check index from storage. Call
@@ -82,8 +95,15 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	if cfg.ExpiryInterval <= 0 {
 		cfg.ExpiryInterval = DefaultExpiryInterval
 	}
+	if cfg.Calendar == nil {
+		cfg.Calendar = workday.Default()
+	}
 	s := &Service{Store: cfg.Store, Catalog: cfg.Catalog, Sealer: cfg.Sealer, cfg: cfg,
-		index: newIndex(cfg.Catalog), table: newMeasureTable(cfg.Catalog)}
+		index: newIndex(cfg.Catalog), table: newMeasureTable(cfg.Catalog),
+		engine: publish.New(cfg.Catalog, cfg.Now)}
+	if cfg.Marks != nil {
+		s.marks.Store(&cfg.Marks)
+	}
 	if err := s.Refresh(ctx); err != nil {
 		return nil, err
 	}
@@ -97,16 +117,85 @@ func (s *Service) logger() *slog.Logger { return s.cfg.Logger }
 // Version returns the data version the hit check currently serves.
 func (s *Service) Version() int64 { return s.index.load().version }
 
-// Refresh brings the hit-check index up to the stored data version.
+// Refresh brings the hit-check index up to the head of the change feed.
 func (s *Service) Refresh(ctx context.Context) error {
-	if err := s.index.refresh(ctx, s.Store); err != nil {
+	if err := s.index.refresh(ctx, s.Store, s.barUntil, false); err != nil {
 		return credit.Wrap("sanction.Refresh", credit.Other, err)
 	}
 	return nil
 }
 
-// Run polls for changes made by other nodes, and writes the removal of
-// expired entries (at start and every ExpiryInterval), until ctx ends.
+// SetMarks gives the service the workflows' marks (the workflow service
+// is built after it, on top of it) and recomputes the red-list bars with
+// them.
+func (s *Service) SetMarks(ctx context.Context, ms publish.MarkSource) error {
+	s.marks.Store(&ms)
+	if err := s.index.refresh(ctx, s.Store, s.barUntil, true); err != nil {
+		return credit.Wrap("sanction.SetMarks", credit.Other, err)
+	}
+	return nil
+}
+
+func (s *Service) markSource() publish.MarkSource {
+	if p := s.marks.Load(); p != nil && *p != nil {
+		return *p
+	}
+	return publish.NoMarks{}
+}
+
+// barUntil is until when (Unix microseconds; math.MaxInt64 for no end)
+// subject's records in force bar it from red list lt, 0 when none does: a
+// record is weighed by the publication engine's one classification, and
+// ends its weight when revoked, repaired or masked.
+func (s *Service) barUntil(ctx context.Context, subjectID string, lt *catalog.ListType) (int64, error) {
+	if lt.Bar == nil || len(lt.Bar.Severities) == 0 {
+		return 0, nil
+	}
+	facts, err := s.Store.RecordsBySubject(ctx, subjectID)
+	if err != nil {
+		return 0, err
+	}
+	states := credit.Derive(facts)
+	ids := make([]string, len(states))
+	for i, st := range states {
+		ids[i] = st.Origin
+	}
+	marks, err := s.markSource().Marks(ctx, ids)
+	if err != nil {
+		return 0, err
+	}
+	now := s.now()
+	var until int64
+	for _, st := range states {
+		w, ok := s.engine.InForce(st, nil, marks[st.Origin])
+		if !ok || !slices.Contains(lt.Bar.Severities, w.Severity) || w.From.After(now) {
+			continue
+		}
+		end := int64(math.MaxInt64)
+		if !w.MaxEnd.IsZero() {
+			end = w.MaxEnd.UnixMicro()
+		}
+		if end > now.UnixMicro() {
+			until = max(until, end)
+		}
+	}
+	return until, nil
+}
+
+// Sync turns the records of lists decided elsewhere into their entries
+// (SyncReported) and brings the hit-check index up to the head of the
+// change feed: what Run does at every poll, for callers that need it done
+// now (the demo, tests, a command that imported a court's file).
+func (s *Service) Sync(ctx context.Context) error {
+	if _, err := s.SyncReported(ctx); err != nil {
+		return err
+	}
+	return s.Refresh(ctx)
+}
+
+// Run follows the change feed (reported list records, and changes made by
+// other nodes), and writes the removal of expired entries (at start and
+// every ExpiryInterval), until ctx ends.
 func (s *Service) Run(ctx context.Context) {
 	t := time.NewTicker(s.cfg.PollInterval)
 	defer t.Stop()
@@ -121,6 +210,9 @@ func (s *Service) Run(ctx context.Context) {
 		case <-sweep.C:
 			s.sweepExpired(ctx)
 		case <-t.C:
+			if _, err := s.SyncReported(ctx); err != nil && ctx.Err() == nil && !failing {
+				s.logger().Warn("reported list entries could not be brought in step with their records; retrying", "err", err)
+			}
 			err := s.Refresh(ctx)
 			if err != nil && ctx.Err() == nil && !failing {
 				s.logger().Warn("hit-check index refresh failed; checks serve the last loaded version", "version", s.Version(), "err", err)

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -19,9 +20,11 @@ import (
 
 	"github.com/xinyong/xinyong/internal/auth"
 	"github.com/xinyong/xinyong/internal/catalog"
+	"github.com/xinyong/xinyong/internal/chinatime"
 	"github.com/xinyong/xinyong/internal/credit"
 	"github.com/xinyong/xinyong/internal/pii"
 	"github.com/xinyong/xinyong/internal/records"
+	"github.com/xinyong/xinyong/internal/sanction"
 	"github.com/xinyong/xinyong/internal/server"
 	"github.com/xinyong/xinyong/internal/store/sqlite"
 	"github.com/xinyong/xinyong/internal/uscc"
@@ -78,7 +81,7 @@ func TestBrowser(t *testing.T) {
 	out := artefacts(t)
 	ctx := t.Context()
 
-	clk := &clock{now: time.Date(2026, 6, 1, 10, 0, 0, 0, catalog.Location)}
+	clk := &clock{now: time.Date(2026, 6, 1, 10, 0, 0, 0, chinatime.Location)}
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "x.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -102,7 +105,7 @@ func TestBrowser(t *testing.T) {
 		{Name: "福州恒泰电子科技有限公司", FormerNames: []string{"福州恒泰电子厂"}, LegalRep: "林二", Status: "存续"},
 	} {
 		o.Code = gen.USCC('9', '1', "350100")
-		o.RegisteredOn = time.Date(2015, 3, 1, 0, 0, 0, 0, catalog.Location)
+		o.RegisteredOn = time.Date(2015, 3, 1, 0, 0, 0, 0, chinatime.Location)
 		if _, err := svc.PutOrganisation(ctx, o); err != nil {
 			t.Fatal(err)
 		}
@@ -140,8 +143,16 @@ func TestBrowser(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	sanc, err := sanction.New(ctx, sanction.Config{Store: st, Catalog: cat, Sealer: sealer, Now: clk.Now, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sanc.Close(context.Background())
+	if err := sanc.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
 	h, err := server.New(server.Deps{Store: st, Catalog: cat, Records: svc, Sealer: sealer, Now: clk.Now, Version: "browser-test",
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Sanction: sanc})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,13 +170,13 @@ func TestBrowser(t *testing.T) {
 
 	run := func(step string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
-		if err := chromedp.Do(bctx, actions...); err != nil {
+		if err := chromedp.Do(stepCtx(t, bctx), actions...); err != nil {
 			t.Fatalf("%s: %v", step, err)
 		}
 	}
 	shot := func(name string) {
 		t.Helper()
-		png, err := chromedp.Run(bctx, chromedp.FullScreenshot(100))
+		png, err := chromedp.Run(stepCtx(t, bctx), chromedp.FullScreenshot(100))
 		if err != nil {
 			t.Fatalf("screenshot %s: %v", name, err)
 		}
@@ -175,7 +186,7 @@ func TestBrowser(t *testing.T) {
 	}
 	text := func(sel string) string {
 		t.Helper()
-		s, err := chromedp.Run(bctx, chromedp.Text(chromedp.CSS(sel)))
+		s, err := chromedp.Run(stepCtx(t, bctx), chromedp.Text(chromedp.CSS(sel)))
 		if err != nil {
 			t.Fatalf("read %s: %v", sel, err)
 		}
@@ -253,15 +264,23 @@ func TestBrowser(t *testing.T) {
 	shot("04-subject-en")
 	run("switch to Chinese", chromedp.Click(chromedp.CSS("a.lang")), chromedp.WaitVisible(chromedp.CSS(`html[lang="zh-CN"]`)))
 
-	// The black list pages: 55 court records reported after 宁德恒信's
-	// listing fill the first page, newest first, and push it to the second.
-	var court []credit.Record
+	// The black list pages: 55 defaulters the court reports fill the first
+	// list of the page (失信被执行人名单, first in the catalogue), newest
+	// first, and push 宁德恒信's listing to the second.
 	for i := range 55 {
-		court = append(court, credit.Record{ID: credit.NewID(), SubjectID: nd, Item: "court_defaulter", Fact: credit.Original, Dept: "COURT-350100",
-			DocNo: "（2026）闽01执" + strconv.Itoa(i+1) + "号", DecidedOn: time.Date(2026, 5, 1, 0, 0, 0, 0, catalog.Location), Severity: credit.SeveritySerious, Kind: credit.Organisation,
-			Fields: credit.Fields{"sx_bzxr_mc": "宁德执行" + strconv.Itoa(i+1) + "号公司", "sx_bzxr_lb": "法人及非法人组织", "sx_shxym": nd, "sx_fbrq": "2026-05-01"}})
+		name := "宁德执行" + strconv.Itoa(i+1) + "号公司"
+		code := gen.USCC('9', '1', "350900")
+		if _, err := svc.PutOrganisation(ctx, records.Organisation{Code: code, Name: name}); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := svc.Append(ctx, records.Report{Item: "court_defaulter", Dept: "COURT-350100", SubjectID: code, Fields: credit.Fields{
+			"sx_bzxr_mc": name, "sx_bzxr_lb": "法人及非法人组织", "sx_shxym": code, "sx_fddbr": "陈" + strconv.Itoa(i+1), "sx_ah": "（2026）闽01执" + strconv.Itoa(i+1) + "号",
+			"sx_zxfy": "福州市中级人民法院", "sx_zxyj": "（2025）闽01民初1号", "sx_zxyjdw": "福州市中级人民法院", "sx_yw": "支付货款",
+			"sx_lxqk": "全部未履行", "sx_qx": "有履行能力而拒不履行生效法律文书确定义务", "sx_fbrq": "2026-05-01"}}); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if err := st.AppendRecords(ctx, court); err != nil {
+	if err := sanc.Sync(ctx); err != nil {
 		t.Fatal(err)
 	}
 	run("black list", chromedp.Navigate(srv.URL+"/lists/black"), chromedp.WaitVisible(chromedp.CSS("table.list")))
@@ -278,7 +297,7 @@ func TestBrowser(t *testing.T) {
 	}
 	// The header's white link colour must not reach the pager: a link
 	// drawn white on white was there but could not be seen.
-	colour, err := chromedp.Run(bctx, chromedp.Evaluate[string](`getComputedStyle(document.querySelector('nav.pager a[rel="prev"]')).color`))
+	colour, err := chromedp.Run(stepCtx(t, bctx), chromedp.Evaluate[string](`getComputedStyle(document.querySelector('nav.pager a[rel="prev"]')).color`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -289,7 +308,7 @@ func TestBrowser(t *testing.T) {
 	run("back to page 1", chromedp.Click(chromedp.CSS(`nav.pager a[rel="prev"]`)), chromedp.WaitVisible(chromedp.CSS(`nav.pager a[rel="next"]`)))
 
 	// The window ends: the public page no longer shows the penalty.
-	clk.Set(time.Date(2027, 1, 10, 9, 0, 0, 0, catalog.Location))
+	clk.Set(time.Date(2027, 1, 10, 9, 0, 0, 0, chinatime.Location))
 	run("reload after the window", chromedp.Navigate(srv.URL+"/subjects/"+hw), chromedp.WaitVisible(chromedp.CSS("#penalties")))
 	if got := text("#penalties"); strings.Contains(got, "罚款") || !strings.Contains(got, "查询期内无相关信息") {
 		t.Fatalf("penalty still public after its window:\n%s", got)
@@ -365,4 +384,15 @@ func TestPublicRateLimit(t *testing.T) {
 		t.Fatalf("healthz: %v %v", resp, err)
 	}
 	resp.Body.Close()
+}
+
+// stepTimeout bounds one browser step, so that a page that never shows
+// what a step waits for fails the test instead of hanging it.
+const stepTimeout = 45 * time.Second
+
+// stepCtx is bctx with the step timeout, cancelled when the test ends.
+func stepCtx(t *testing.T, bctx context.Context) context.Context {
+	ctx, cancel := context.WithTimeout(bctx, stepTimeout)
+	t.Cleanup(cancel)
+	return ctx
 }

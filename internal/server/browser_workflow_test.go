@@ -16,6 +16,7 @@ import (
 
 	"github.com/xinyong/xinyong/internal/auth"
 	"github.com/xinyong/xinyong/internal/catalog"
+	"github.com/xinyong/xinyong/internal/chinatime"
 	"github.com/xinyong/xinyong/internal/credit"
 	"github.com/xinyong/xinyong/internal/pii"
 	"github.com/xinyong/xinyong/internal/records"
@@ -35,7 +36,7 @@ func TestBrowserObjectionAndRepair(t *testing.T) {
 	out := artefacts(t)
 	ctx := t.Context()
 
-	clk := &clock{now: time.Date(2026, 6, 1, 10, 0, 0, 0, catalog.Location)} // a Monday
+	clk := &clock{now: time.Date(2026, 6, 1, 10, 0, 0, 0, chinatime.Location)} // a Monday
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "x.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -96,13 +97,13 @@ func TestBrowserObjectionAndRepair(t *testing.T) {
 
 	run := func(step string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
-		if err := chromedp.Do(bctx, actions...); err != nil {
+		if err := chromedp.Do(stepCtx(t, bctx), actions...); err != nil {
 			t.Fatalf("%s: %v", step, err)
 		}
 	}
 	text := func(sel string) string {
 		t.Helper()
-		s, err := chromedp.Run(bctx, chromedp.Text(chromedp.CSS(sel)))
+		s, err := chromedp.Run(stepCtx(t, bctx), chromedp.Text(chromedp.CSS(sel)))
 		if err != nil {
 			t.Fatalf("read %s: %v", sel, err)
 		}
@@ -110,7 +111,7 @@ func TestBrowserObjectionAndRepair(t *testing.T) {
 	}
 	shot := func(name string) {
 		t.Helper()
-		png, err := chromedp.Run(bctx, chromedp.FullScreenshot(100))
+		png, err := chromedp.Run(stepCtx(t, bctx), chromedp.FullScreenshot(100))
 		if err != nil {
 			t.Fatalf("screenshot %s: %v", name, err)
 		}

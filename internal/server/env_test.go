@@ -18,6 +18,7 @@ import (
 	"github.com/xinyong/xinyong/internal/api"
 	"github.com/xinyong/xinyong/internal/auth"
 	"github.com/xinyong/xinyong/internal/catalog"
+	"github.com/xinyong/xinyong/internal/chinatime"
 	"github.com/xinyong/xinyong/internal/credit"
 	"github.com/xinyong/xinyong/internal/pii"
 	"github.com/xinyong/xinyong/internal/records"
@@ -110,7 +111,7 @@ func newEnvWith(t *testing.T, set func(*server.Deps)) *env {
 	t.Cleanup(e.srv.Close)
 
 	if _, err := svc.PutOrganisation(ctx, records.Organisation{Code: orgCode, Name: orgName, LegalRep: "张三", Status: "存续",
-		RegisteredOn: time.Date(2016, 3, 1, 0, 0, 0, 0, catalog.Location)}); err != nil {
+		RegisteredOn: time.Date(2016, 3, 1, 0, 0, 0, 0, chinatime.Location)}); err != nil {
 		t.Fatal(err)
 	}
 	e.person, err = svc.PutPerson(ctx, personName, personID)

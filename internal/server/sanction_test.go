@@ -79,7 +79,7 @@ func newSanctionEnvB(t testing.TB) *sanctionEnv {
 		t.Fatal(err)
 	}
 	r := credit.Record{ID: credit.NewID(), SubjectID: orgCode, Item: "admin_penalty", Fact: credit.Original, Dept: "SAMR-350100",
-		DocNo: "榕市监罚〔2026〕9号", DecidedOn: e.now.AddDate(0, -1, 0), Severity: credit.SeveritySerious, Fields: credit.Fields{}, Kind: credit.Organisation}
+		DocNo: "榕市监罚〔2026〕9号", DecidedOn: e.now.AddDate(0, -1, 0), Severity: credit.SeveritySerious, Fields: seriousFields, Kind: credit.Organisation}
 	if err := st.AppendRecords(ctx, []credit.Record{r}); err != nil {
 		t.Fatal(err)
 	}
@@ -284,36 +284,63 @@ func TestSanctionHTTP(t *testing.T) {
 }
 
 // sanctionFixture is what the role matrix needs for the 联合奖惩 routes: a
-// subject listed on the abnormal-operation list, an entry to read, and a
-// check of the business account that returned a measure.
+// subject listed on the market regulator's serious-violation list, an
+// entry to read, and a check of the business account that returned a
+// measure.
 type sanctionFixture struct {
 	listed, entry, checkID string
 }
 
+// seriousFields classify a penalty as 严重 (a licence revoked): severity
+// is read from the fields, never from a stored copy.
+var seriousFields = credit.Fields{"cf_cflb": "吊销许可证", "cf_xdr_lb": "法人及非法人组织"}
+
 var matrixAdmin = sanction.Actor{Name: "t-admin", Role: credit.RoleAdmin}
 
-// freshOrg registers a new organisation with an abnormal-operation record
-// and returns its code and the record's ID.
+// matrixList is the list the role matrix decides on: one the platform
+// decides, with notice.
+const matrixList = "samr_serious_illegal"
+
+// freshOrg registers a new organisation with a serious penalty (a licence
+// revoked) reported by the market regulator, and returns its code and the
+// record's ID.
 func (e *env) freshOrg() (string, string) {
 	e.t.Helper()
 	ctx := e.t.Context()
 	code := uscc.NewGenerator(int64(1000+e.unique())).USCC('9', '1', "350100")
-	if _, err := e.svc.PutOrganisation(ctx, records.Organisation{Code: code, Name: "福州矩阵" + strconv.Itoa(e.unique()) + "有限公司"}); err != nil {
+	name := "福州矩阵" + strconv.Itoa(e.unique()) + "有限公司"
+	if _, err := e.svc.PutOrganisation(ctx, records.Organisation{Code: code, Name: name}); err != nil {
 		e.t.Fatal(err)
 	}
-	r := credit.Record{ID: credit.NewID(), SubjectID: code, Item: "abnormal_operation", Fact: credit.Original, Dept: deptCode,
-		DocNo: "异" + strconv.Itoa(e.unique()), DecidedOn: e.clock.Now().AddDate(0, -1, 0), Severity: credit.SeverityMinor, Fields: credit.Fields{}, Kind: credit.Organisation}
-	if err := e.st.AppendRecords(ctx, []credit.Record{r}); err != nil {
+	f := e.penaltyFields("榕市监罚〔2026〕m"+strconv.Itoa(e.unique())+"号", "吊销营业执照")
+	f["cf_xdr_mc"], f["cf_xdr_shxym"], f["cf_cflb"] = name, code, "吊销许可证件"
+	r, _, err := e.svc.Append(ctx, records.Report{Item: "admin_penalty", Dept: deptCode, SubjectID: code, Fields: f})
+	if err != nil {
 		e.t.Fatal(err)
 	}
 	return code, r.ID
 }
 
-// proposed returns a fresh proposed entry on the abnormal-operation list.
+// proposed returns a fresh proposed entry on the matrix list.
 func (e *env) proposed() *sanction.Entry {
 	e.t.Helper()
 	code, rec := e.freshOrg()
-	en, err := e.sanc.Propose(e.t.Context(), matrixAdmin, sanction.Proposal{List: "abnormal_operation_list", SubjectID: code, BasisRecords: []string{rec}, Grounds: "未按期公示年度报告"})
+	en, err := e.sanc.Propose(e.t.Context(), matrixAdmin, sanction.Proposal{List: matrixList, SubjectID: code, BasisRecords: []string{rec}, Grounds: "提供虚假材料取得许可"})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return en
+}
+
+// noticed returns a fresh entry whose subject was given notice a month
+// ago: its objection period is over, so it can be decided now.
+func (e *env) noticed() *sanction.Entry {
+	e.t.Helper()
+	now := e.clock.Now()
+	e.clock.Set(now.AddDate(0, -1, 0))
+	defer e.clock.Set(now)
+	en := e.proposed()
+	en, err := e.sanc.Notice(e.t.Context(), matrixAdmin, en.ID, sanction.NoticeInput{DocNo: "榕市监告〔2026〕" + strconv.Itoa(e.unique()) + "号"})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -333,8 +360,8 @@ func (e *env) sanctionSetup() *sanctionFixture {
 	if err := e.sanc.SetMatters(ctx, acc, []string{"gov_procurement"}); err != nil {
 		e.t.Fatal(err)
 	}
-	en := e.proposed()
-	if en, err = e.sanc.Decide(ctx, matrixAdmin, en.ID, sanction.DecisionInput{DocNo: "榕市监异〔2026〕1号"}); err != nil {
+	en := e.noticed()
+	if en, err = e.sanc.Decide(ctx, matrixAdmin, en.ID, sanction.DecisionInput{DocNo: "榕市监严〔2026〕1号"}); err != nil {
 		e.t.Fatal(err)
 	}
 	resp, err := e.sanc.Check(ctx, sanction.Caller{Name: acc.Name, Dept: bizDept, Matters: []string{"gov_procurement"}},
@@ -353,12 +380,12 @@ func (e *env) sanctionScenario(rt api.Route, q *req, path string) string {
 		return path
 	}
 	fx := e.sanctionSetup()
-	path = strings.Replace(path, "{list}", "abnormal_operation_list", 1)
+	path = strings.Replace(path, "{list}", matrixList, 1)
 	switch rt.Path {
 	case "/api/v1/lists/{list}/entries":
 		if rt.Method == "POST" {
 			code, rec := e.freshOrg()
-			q.body = map[string]any{"subject_id": code, "basis_records": []string{rec}, "grounds": "未按期公示年度报告"}
+			q.body = map[string]any{"subject_id": code, "basis_records": []string{rec}, "grounds": "提供虚假材料取得许可"}
 		}
 	case "/api/v1/lists/{list}/entries/{id}":
 		path = strings.Replace(path, "{id}", fx.entry, 1)
@@ -366,7 +393,7 @@ func (e *env) sanctionScenario(rt api.Route, q *req, path string) string {
 		path = strings.Replace(path, "{id}", e.proposed().ID, 1)
 		q.body = map[string]any{"doc_no": "告" + strconv.Itoa(e.unique())}
 	case "/api/v1/lists/{list}/entries/{id}/decision":
-		path = strings.Replace(path, "{id}", e.proposed().ID, 1)
+		path = strings.Replace(path, "{id}", e.noticed().ID, 1)
 		q.body = map[string]any{"doc_no": "决" + strconv.Itoa(e.unique())}
 	case "/api/v1/lists/{list}/entries/{id}/removal":
 		path = strings.Replace(path, "{id}", e.proposed().ID, 1)
@@ -406,6 +433,10 @@ func TestPublishedListPages(t *testing.T) {
 		want[r.ID] = true
 	}
 	if err := e.st.AppendRecords(t.Context(), recs); err != nil {
+		t.Fatal(err)
+	}
+	// Written to the store directly: the entries follow at the sync.
+	if err := e.sanc.Sync(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 
@@ -494,7 +525,7 @@ func TestListDecisionPages(t *testing.T) {
 			t.Fatal(err)
 		}
 		r := credit.Record{ID: credit.NewID(), SubjectID: code, Item: "admin_penalty", Fact: credit.Original, Dept: "SAMR-350100",
-			DocNo: fmt.Sprintf("榕市监罚〔2026〕%d号", 100+i), DecidedOn: e.now.AddDate(0, -1, 0), Severity: credit.SeveritySerious, Fields: credit.Fields{}, Kind: credit.Organisation}
+			DocNo: fmt.Sprintf("榕市监罚〔2026〕%d号", 100+i), DecidedOn: e.now.AddDate(0, -1, 0), Severity: credit.SeveritySerious, Fields: seriousFields, Kind: credit.Organisation}
 		if err := e.st.AppendRecords(ctx, []credit.Record{r}); err != nil {
 			t.Fatal(err)
 		}

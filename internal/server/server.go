@@ -30,6 +30,7 @@ import (
 	"github.com/xinyong/xinyong/internal/search"
 	"github.com/xinyong/xinyong/internal/server/middleware"
 	"github.com/xinyong/xinyong/internal/web"
+	"github.com/xinyong/xinyong/internal/workday"
 	"github.com/xinyong/xinyong/internal/workflow"
 )
 
@@ -47,6 +48,9 @@ type Deps struct {
 	Workflow *workflow.Service
 	// CalendarDir is where administrators' calendar years are saved.
 	CalendarDir string
+	// Calendar is the one working-day calendar of every deadline; nil is
+	// workday.Default().
+	Calendar *workday.Calendar
 	// Sanction serves lists, the hit check and feedback (optional).
 	Sanction *sanction.Service
 
@@ -109,11 +113,24 @@ func New(d Deps) (http.Handler, error) {
 		}
 	}
 	if d.Sanction != nil && d.Publish.Entries == nil {
-		// List decisions made on the platform appear on the list pages.
+		// The sanction service is the one source of list entries: list
+		// pages, subject pages and the hit check read the same.
 		d.Publish.Entries = d.Sanction
 	}
+	if sanc, prev := d.Sanction, d.Records.Written; sanc != nil {
+		// Lists decided elsewhere and reported through this node are
+		// entries at once, not at the next poll.
+		d.Records.Written = func(ctx context.Context) {
+			if prev != nil {
+				prev(ctx)
+			}
+			if err := sanc.Sync(ctx); err != nil {
+				d.Logger.Warn("list entries of reported records not brought in step; the next poll retries", "err", err)
+			}
+		}
+	}
 	if d.Workflow == nil {
-		cfg := workflow.Config{Store: d.Store, Records: d.Records, Catalog: d.Catalog, Logger: d.Logger, Now: d.Now}
+		cfg := workflow.Config{Store: d.Store, Records: d.Records, Catalog: d.Catalog, Logger: d.Logger, Now: d.Now, Calendar: d.Calendar}
 		if d.Sanction != nil {
 			// Objections suspend measures in the hit check; repairs remove
 			// list entries; bankruptcy masking suspends them.
@@ -124,6 +141,11 @@ func New(d Deps) (http.Handler, error) {
 			return nil, err
 		}
 		d.Workflow = wf
+		if d.Sanction != nil {
+			if err := d.Sanction.SetMarks(context.Background(), workflow.PublishMarks{S: wf}); err != nil {
+				return nil, err
+			}
+		}
 	}
 	if d.Marks == nil {
 		// The workflows' marks (under objection, under repair, repaired,

@@ -20,12 +20,13 @@ import (
 var pdf = []byte("%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n")
 
 // oldPenalty reports, as department samr, a 一般 penalty for orgCode decided
-// five months ago: past its 3-month minimum, so it can be repaired.
+// thirteen months ago: a 20万元 fine is 一般 under market regulation's rules
+// (1 to 3 years), past its minimum, so it can be repaired.
 func (e *env) oldPenalty() string {
 	e.t.Helper()
-	f := e.penaltyFields(fmt.Sprintf("榕市监罚〔2026〕r%d号", e.unique()), "罚款人民币2万元")
-	f["cf_nr_fk"] = "2"
-	f["cf_jdrq"] = chinatime.Format(e.clock.Now().AddDate(0, -5, 0))
+	f := e.penaltyFields(fmt.Sprintf("榕市监罚〔2026〕r%d号", e.unique()), "罚款人民币20万元")
+	f["cf_nr_fk"] = "20"
+	f["cf_jdrq"] = chinatime.Format(e.clock.Now().AddDate(0, -13, 0))
 	r, _, err := e.svc.Append(e.t.Context(), records.Report{Item: "admin_penalty", Dept: deptCode, SubjectID: orgCode, Fields: f})
 	if err != nil {
 		e.t.Fatal(err)
@@ -167,7 +168,14 @@ func TestObjectionAndRepairAPI(t *testing.T) {
 	}
 
 	// Repair: early application refused with the date; a ripe one granted.
-	early := e.appendRecord(dept)
+	// A 20万元 fine is 一般 under market regulation: a year's minimum.
+	body := e.recordBody(orgCode)
+	body["fields"].(credit.Fields)["cf_nr_fk"] = "20"
+	rr := e.do(req{method: "POST", path: "/api/v1/records", key: dept, body: body})
+	if rr.status != http.StatusCreated {
+		t.Fatalf("append record: %d %s", rr.status, rr.body)
+	}
+	early := rr.json(t)["record"].(map[string]any)["id"].(string)
 	r = e.do(req{method: "GET", path: "/api/v1/repairs/eligibility?subject=" + orgCode + "&record=" + early, key: subj})
 	m := r.json(t)
 	if m["eligible"] != false || m["apply_from"] == nil {

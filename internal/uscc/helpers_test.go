@@ -4,6 +4,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/xinyong/xinyong/internal/chinatime"
 )
 
 // fixUSCC completes prefix (8 characters) and body (8 characters) with the
@@ -26,7 +28,7 @@ func fixUSCC(prefix, body string) string {
 func fixID(s17 string) string { return s17 + string(idCheckChar(s17)) }
 
 // fixedNow is the clock used wherever a test depends on "today".
-var fixedNow = time.Date(2025, 6, 15, 12, 0, 0, 0, chinaTime)
+var fixedNow = time.Date(2025, 6, 15, 12, 0, 0, 0, chinatime.Location)
 
 func fixedChecker(l *Legacy) *Checker {
 	return NewChecker(l, func() time.Time { return fixedNow })

@@ -5,17 +5,14 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/xinyong/xinyong/internal/chinatime"
 )
 
 // idWeights are the GB 11643-1999 weights, 2^(18−i) mod 11 for positions
 // 1–17. All are non-zero modulo the prime 11, so any single-digit
 // substitution changes the check character.
 var idWeights = [17]int{7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2}
-
-// chinaTime is UTC+8. A birth date is "in the future" relative to the civil
-// date in China, not in the server's zone; a fixed zone avoids depending on
-// the tzdata database for a country without daylight saving.
-var chinaTime = time.FixedZone("CST", 8*60*60)
 
 // minBirthYear rejects years no holder of a GB 11643-1999 number can have:
 // those numbers were first issued in 1999 and nobody has lived 150 years. The
@@ -95,7 +92,7 @@ func checkResidentID(id string, now time.Time) Result {
 	m := atoi(id[10:12])
 	d := atoi(id[12:14])
 	birth := time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC)
-	today := civilDate(now.In(chinaTime))
+	today := civilDate(now.In(chinatime.Location))
 	switch {
 	case m < 1 || m > 12 || birth.Day() != d:
 		// time.Date normalises 0230 to 0302; a changed day means the date

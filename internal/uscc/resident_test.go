@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/xinyong/xinyong/internal/chinatime"
 )
 
 func TestCheckResidentID(t *testing.T) {
@@ -77,7 +79,7 @@ func TestResidentIDChinaDate(t *testing.T) {
 }
 
 func TestCheckResidentIDPackageClock(t *testing.T) {
-	tomorrow := time.Now().In(chinaTime).AddDate(0, 0, 2)
+	tomorrow := time.Now().In(chinatime.Location).AddDate(0, 0, 2)
 	id := fixID("110105" + tomorrow.Format("20060102") + "001")
 	if r := CheckResidentID(id); r.Status != Invalid {
 		t.Errorf("%s born after today: %v", id, r.Status)

@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/xinyong/xinyong/internal/catalog"
+	"github.com/xinyong/xinyong/internal/chinatime"
 	"github.com/xinyong/xinyong/internal/credit"
 	"github.com/xinyong/xinyong/internal/publish"
 	"github.com/xinyong/xinyong/internal/server/middleware"
@@ -179,12 +179,12 @@ func (p *Portal) entry(d publish.Decision, v *view) entryView {
 		}
 	}
 	if !d.PublishedFrom.IsZero() {
-		ev.From = d.PublishedFrom.In(catalog.Location).Format(time.DateOnly)
+		ev.From = d.PublishedFrom.In(chinatime.Location).Format(time.DateOnly)
 	}
 	ev.Until = v.T["until_open"]
 	if !d.PublishedUntil.IsZero() {
 		// The end is exclusive: the last day shown is the day before.
-		ev.Until = d.PublishedUntil.Add(-time.Nanosecond).In(catalog.Location).Format(time.DateOnly)
+		ev.Until = d.PublishedUntil.Add(-time.Nanosecond).In(chinatime.Location).Format(time.DateOnly)
 	}
 	m := d.Marks
 	for _, mk := range []struct {
@@ -261,7 +261,7 @@ func (p *Portal) list(w http.ResponseWriter, r *http.Request) {
 		p.fail(w, r, v, credit.E("web.list", credit.NotFound, "no page %q of list %s", r.URL.Query().Get("page"), kind))
 		return
 	}
-	page, err := p.cfg.Publish.List(r.Context(), p.cfg.Store, kind, publish.Public, p.cfg.Marks, (n-1)*listPageSize, listPageSize)
+	page, err := p.cfg.Publish.List(r.Context(), kind, publish.Public, p.cfg.Marks, (n-1)*listPageSize, listPageSize)
 	if err == nil && n > 1 && len(page.Entries) == 0 {
 		err = credit.E("web.list", credit.NotFound, "list %s has no page %d", kind, n)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/xinyong/xinyong/internal/auth"
 	"github.com/xinyong/xinyong/internal/catalog"
+	"github.com/xinyong/xinyong/internal/chinatime"
 	"github.com/xinyong/xinyong/internal/credit"
 	"github.com/xinyong/xinyong/internal/sanction"
 	"github.com/xinyong/xinyong/internal/server/middleware"
@@ -274,7 +275,7 @@ func (p *Portal) listsPage(w http.ResponseWriter, r *http.Request) {
 		if t.IsZero() {
 			return ""
 		}
-		return t.In(catalog.Location).Format(time.DateOnly)
+		return t.In(chinatime.Location).Format(time.DateOnly)
 	}
 	for _, e := range entries {
 		state := v.T["state_"+string(e.State)]

@@ -26,6 +26,7 @@ import (
 	"github.com/xinyong/xinyong/internal/api"
 	"github.com/xinyong/xinyong/internal/auth"
 	"github.com/xinyong/xinyong/internal/catalog"
+	"github.com/xinyong/xinyong/internal/chinatime"
 	"github.com/xinyong/xinyong/internal/credit"
 	"github.com/xinyong/xinyong/internal/publish"
 	"github.com/xinyong/xinyong/internal/records"
@@ -427,7 +428,7 @@ func (p *Portal) subjectPage(s *credit.Subject, v *view) *subjectPage {
 	add("col_legal_rep", s.LegalRep)
 	add("col_status", s.Status)
 	if !s.RegisteredOn.IsZero() {
-		add("col_registered_on", s.RegisteredOn.In(catalog.Location).Format(time.DateOnly))
+		add("col_registered_on", s.RegisteredOn.In(chinatime.Location).Format(time.DateOnly))
 	}
 	region := s.Region
 	if name := uscc.RegionName(s.Region); name != "" {

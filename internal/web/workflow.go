@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/xinyong/xinyong/internal/auth"
+	"github.com/xinyong/xinyong/internal/chinatime"
 	"github.com/xinyong/xinyong/internal/credit"
 	"github.com/xinyong/xinyong/internal/server/middleware"
 	"github.com/xinyong/xinyong/internal/workday"
@@ -116,10 +117,10 @@ func dateOf(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.In(workday.Location).Format(time.DateOnly)
+	return t.In(chinatime.Location).Format(time.DateOnly)
 }
 
-func timeOf(t time.Time) string { return t.In(workday.Location).Format("2006-01-02 15:04") }
+func timeOf(t time.Time) string { return t.In(chinatime.Location).Format("2006-01-02 15:04") }
 
 func (v *view) caseRow(c *credit.Case, now time.Time) caseRow {
 	return caseRow{ID: c.ID, Kind: string(c.Kind), KindName: v.T["kind_"+string(c.Kind)], State: c.State,
@@ -427,7 +428,7 @@ func (p *Portal) repairForm(w http.ResponseWriter, r *http.Request) {
 		p.fail(w, r, v, err)
 		return
 	}
-	e, err := p.wf().Eligibility(ctx, pr.Account.Subject, rec.ID, "")
+	e, err := p.wf().Eligibility(ctx, pr.Account.Subject, rec.ID)
 	if err != nil {
 		p.fail(w, r, v, err)
 		return
@@ -445,7 +446,7 @@ func (p *Portal) repairFile(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	sid := pr.Account.Subject
-	e, err := p.wf().Eligibility(ctx, sid, rec.ID, "")
+	e, err := p.wf().Eligibility(ctx, sid, rec.ID)
 	if err != nil {
 		p.fail(w, r, v, err)
 		return

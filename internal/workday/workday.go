@@ -8,8 +8,8 @@
 // schedule is data: one JSON file per year (data/2026.json), shipped with the
 // binary and extendable by an administrator (LoadDir, AddYear, the admin API).
 //
-// Dates are China time (UTC+8). A deadline is a date: the work is due by the
-// end of that day, China time.
+// Dates are China time (UTC+8, internal/chinatime). A deadline is a date:
+// the work is due by the end of that day, China time (Due.End).
 //
 // Missing years: the Calendar methods refuse to count into a year that has
 // no data, with an error that names the year and says how to add it (a
@@ -32,10 +32,10 @@ import (
 	"strings"
 	"sync"
 	"time"
-)
 
-// Location is China Standard Time, in which all dates are counted.
-var Location = time.FixedZone("CST", 8*3600)
+	"github.com/xinyong/xinyong/internal/chinatime"
+	"github.com/xinyong/xinyong/internal/credit"
+)
 
 //go:embed data/*.json
 var dataFS embed.FS
@@ -189,7 +189,7 @@ func Parse(b []byte) (*Year, error) {
 }
 
 func parseDate(s string, year int, what string) (time.Time, error) {
-	t, err := time.ParseInLocation(time.DateOnly, s, Location)
+	t, err := time.ParseInLocation(time.DateOnly, s, chinatime.Location)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("%s %q: write dates as YYYY-MM-DD", what, s)
 	}
@@ -281,22 +281,18 @@ func (c *Calendar) Has(year int) bool {
 	return ok
 }
 
-// Date returns t's calendar date in China time, at midnight.
-func Date(t time.Time) time.Time {
-	t = t.In(Location)
-	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, Location)
-}
-
 func (c *Calendar) isWorkday(d time.Time, fallback bool) (bool, error) {
-	d = d.In(Location)
+	d = d.In(chinatime.Location)
 	c.mu.RLock()
 	yd, ok := c.years[d.Year()]
 	c.mu.RUnlock()
 	weekend := d.Weekday() == time.Saturday || d.Weekday() == time.Sunday
 	if !ok {
 		if !fallback {
-			return false, fmt.Errorf("%w for %d (date %s): an administrator must add the State Council schedule as %d.json (xinyong calendar add, or PUT /api/v1/calendar/years/%d)",
-				ErrNoData, d.Year(), d.Format(time.DateOnly), d.Year(), d.Year())
+			// Conflict: the request is sound, the platform lacks the data.
+			return false, &credit.Error{Op: "workday", Kind: credit.Conflict, Err: fmt.Errorf(
+				"%w for %d (date %s): an administrator must add the State Council schedule as %d.json (xinyong calendar add, or PUT /api/v1/calendar/years/%d)",
+				ErrNoData, d.Year(), d.Format(time.DateOnly), d.Year(), d.Year())}
 		}
 		warnOnce(d.Year())
 		return !weekend, nil
@@ -311,11 +307,11 @@ func (c *Calendar) isWorkday(d time.Time, fallback bool) (bool, error) {
 }
 
 // IsWorkday reports whether t's date (China time) is a working day.
-func (c *Calendar) IsWorkday(t time.Time) (bool, error) { return c.isWorkday(Date(t), false) }
+func (c *Calendar) IsWorkday(t time.Time) (bool, error) { return c.isWorkday(chinatime.Date(t), false) }
 
 // DayName names a day off or an adjusted working day ("" for ordinary days).
 func (c *Calendar) DayName(t time.Time) string {
-	d := Date(t)
+	d := chinatime.Date(t)
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	if yd, ok := c.years[d.Year()]; ok {
@@ -331,7 +327,7 @@ func (c *Calendar) DayName(t time.Time) string {
 const maxScan = 3 * 366 * 2
 
 func (c *Calendar) add(from time.Time, n int, fallback bool) (time.Time, error) {
-	d := Date(from)
+	d := chinatime.Date(from)
 	step := 1
 	if n < 0 {
 		step, n = -1, -n
@@ -358,16 +354,85 @@ func (c *Calendar) Add(from time.Time, n int) (time.Time, error) { return c.add(
 
 // Deadline is the due date of something that must be done within n working
 // days (n ≥ 1) of from: the n-th working day after from's date. It is always
-// a working day.
+// a working day. The work is due by the end of that day (Due.End).
 func (c *Calendar) Deadline(from time.Time, n int) (time.Time, error) {
-	if n < 1 {
-		return time.Time{}, fmt.Errorf("workday: a deadline needs at least 1 working day, not %d", n)
+	d, err := c.Due(from, n)
+	return d.Date, err
+}
+
+// Due is a deadline: the date by the end of which (24:00 China time)
+// something must be done, and whether it was counted on provisional
+// calendar data, which every answer that shows it must say.
+type Due struct {
+	Date        time.Time `json:"date"`
+	Provisional bool      `json:"provisional,omitempty"`
+}
+
+// End is the instant the deadline passes: the end of its date, China time.
+// Until then the work is in time.
+func (d Due) End() time.Time { return chinatime.EndOfDay(d.Date) }
+
+// String gives the date, marked （暂定） when it was counted on provisional
+// calendar data.
+func (d Due) String() string {
+	s := chinatime.Format(d.Date)
+	if d.Provisional {
+		s += "（暂定）"
 	}
-	return c.add(from, n, false)
+	return s
+}
+
+// Due is Deadline with its end and provisional flag: the one way every
+// deadline of the platform is counted.
+func (c *Calendar) Due(from time.Time, n int) (Due, error) {
+	if n < 1 {
+		return Due{}, &credit.Error{Op: "workday", Kind: credit.Invalid, Err: fmt.Errorf("a deadline needs at least 1 working day, not %d", n)}
+	}
+	d, err := c.add(from, n, false)
+	if err != nil {
+		return Due{}, err
+	}
+	return Due{Date: d, Provisional: c.Provisional(from, d)}, nil
+}
+
+// Provisional reports whether counting from a's date to b's used
+// provisional data: a year whose whole file is marked uncertain, or an
+// uncertain holiday or adjusted working day in between.
+func (c *Calendar) Provisional(a, b time.Time) bool {
+	da, db := chinatime.Date(a), chinatime.Date(b)
+	if db.Before(da) {
+		da, db = db, da
+	}
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	for y := da.Year(); y <= db.Year(); y++ {
+		yd, ok := c.years[y]
+		if !ok {
+			continue
+		}
+		if yd.meta.Uncertain {
+			return true
+		}
+		in := func(s string) bool {
+			t, err := time.ParseInLocation(time.DateOnly, s, chinatime.Location)
+			return err == nil && !t.Before(da) && !t.After(db)
+		}
+		for _, h := range yd.meta.Holidays {
+			if h.Uncertain && (in(h.From) || in(h.To)) {
+				return true
+			}
+		}
+		for _, w := range yd.meta.Workdays {
+			if w.Uncertain && in(w.Date) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func (c *Calendar) between(a, b time.Time, fallback bool) (int, error) {
-	da, db := Date(a), Date(b)
+	da, db := chinatime.Date(a), chinatime.Date(b)
 	sign := 1
 	if db.Before(da) {
 		da, db, sign = db, da, -1
@@ -392,7 +457,7 @@ func (c *Calendar) Between(a, b time.Time) (int, error) { return c.between(a, b,
 // Overdue reports whether something due on date due is late at now: now is
 // past the end of the due day, China time.
 func Overdue(due, now time.Time) bool {
-	return !due.IsZero() && !Date(now).Before(Date(due).AddDate(0, 0, 1))
+	return !due.IsZero() && !chinatime.Date(now).Before(chinatime.Date(due).AddDate(0, 0, 1))
 }
 
 // --- the default calendar ---
@@ -429,7 +494,7 @@ func warnOnce(year int) {
 func Add(from time.Time, n int) time.Time {
 	d, err := Default().add(from, n, true)
 	if err != nil {
-		return Date(from)
+		return chinatime.Date(from)
 	}
 	return d
 }

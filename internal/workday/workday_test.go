@@ -8,10 +8,12 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/xinyong/xinyong/internal/chinatime"
 )
 
 func day(s string) time.Time {
-	t, err := time.ParseInLocation(time.DateOnly, s, Location)
+	t, err := time.ParseInLocation(time.DateOnly, s, chinatime.Location)
 	if err != nil {
 		panic(err)
 	}
@@ -175,7 +177,7 @@ func TestProperties(t *testing.T) {
 		if got, _ := c.Between(from, d); got != n {
 			t.Fatalf("Between(from, Deadline(from, %d)) = %d", n, got)
 		}
-		if back, _ := c.Add(d, -n); !back.After(Date(from).AddDate(0, 0, -1)) || back.After(Date(from)) {
+		if back, _ := c.Add(d, -n); !back.After(chinatime.Date(from).AddDate(0, 0, -1)) || back.After(chinatime.Date(from)) {
 			// going back n working days lands on from's date or, if from
 			// was a day off, on the last working day before it.
 			ok, _ := c.IsWorkday(from)

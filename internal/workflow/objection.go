@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/xinyong/xinyong/internal/chinatime"
 	"github.com/xinyong/xinyong/internal/credit"
 )
 
@@ -15,7 +16,6 @@ type Objection struct {
 	RecordID  string // any fact of the record chain objected to
 	EntryID   string // or a list entry
 	Unit      string // deciding unit of a list entry (records: the reporting department)
-	Domain    string
 	Applicant Applicant
 	Reasons   string
 }
@@ -30,7 +30,7 @@ func (s *Service) FileObjection(ctx context.Context, a Actor, in Objection) (*cr
 	if strings.TrimSpace(in.Reasons) == "" {
 		return nil, "", credit.E(op, credit.Invalid, "state the reasons for the objection")
 	}
-	c := &credit.Case{Kind: credit.CaseObjection, SubjectID: in.SubjectID, Domain: in.Domain, State: StateSubmitted}
+	c := &credit.Case{Kind: credit.CaseObjection, SubjectID: in.SubjectID, State: StateSubmitted}
 	switch {
 	case in.RecordID != "":
 		st, err := s.chain(ctx, op, in.SubjectID, in.RecordID)
@@ -46,10 +46,12 @@ func (s *Service) FileObjection(ctx context.Context, a Actor, in Objection) (*cr
 	default:
 		return nil, "", credit.E(op, credit.Invalid, "name the record or the list entry objected to")
 	}
+	// The deciding unit's domain sets its verification time limit.
+	c.Domain = s.cfg.Catalog.DeptDomain(c.Unit)
 	if open, err := s.openCase(ctx, credit.CaseObjection, c.RecordID); err != nil {
 		return nil, "", err
 	} else if open != nil {
-		return nil, "", credit.E(op, credit.Conflict, "an objection to this record is already being handled (filed %s): follow it with its tracking code", open.Created.In(time.FixedZone("CST", 8*3600)).Format(time.DateOnly))
+		return nil, "", credit.E(op, credit.Conflict, "an objection to this record is already being handled (filed %s): follow it with its tracking code", chinatime.Format(open.Created))
 	}
 	due, err := s.deadline(s.now(), s.rules.ObjectionRoute)
 	if err != nil {

@@ -10,9 +10,9 @@ import (
 	"time"
 
 	"github.com/xinyong/xinyong/internal/catalog"
+	"github.com/xinyong/xinyong/internal/chinatime"
 	"github.com/xinyong/xinyong/internal/credit"
 	"github.com/xinyong/xinyong/internal/sanction"
-	"github.com/xinyong/xinyong/internal/workday"
 	"github.com/xinyong/xinyong/internal/workflow"
 )
 
@@ -306,7 +306,7 @@ func checkInvariants(t *testing.T, f *fixture, recs []string, log []string) {
 	for _, c := range cases {
 		if !c.Due.IsZero() {
 			if ok, err := cal.IsWorkday(c.Due); !ok || err != nil {
-				fail("case %s is due on %s, a day off (%s)", c.ID, c.Due.In(workday.Location).Format(time.DateOnly), cal.DayName(c.Due))
+				fail("case %s is due on %s, a day off (%s)", c.ID, c.Due.In(chinatime.Location).Format(time.DateOnly), cal.DayName(c.Due))
 			}
 		}
 		evs, err := f.st.CaseEvents(f.ctx, c.ID)
@@ -316,7 +316,7 @@ func checkInvariants(t *testing.T, f *fixture, recs []string, log []string) {
 				continue
 			}
 			if ok, err := cal.IsWorkday(ev.Due); !ok || err != nil {
-				fail("event %s of case %s has its deadline on %s, a day off", ev.Action, c.ID, ev.Due.In(workday.Location).Format(time.DateOnly))
+				fail("event %s of case %s has its deadline on %s, a day off", ev.Action, c.ID, ev.Due.In(chinatime.Location).Format(time.DateOnly))
 			}
 		}
 	}

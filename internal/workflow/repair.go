@@ -7,9 +7,10 @@ import (
 	"time"
 
 	"github.com/xinyong/xinyong/internal/catalog"
+	"github.com/xinyong/xinyong/internal/chinatime"
 	"github.com/xinyong/xinyong/internal/credit"
+	"github.com/xinyong/xinyong/internal/publish"
 	"github.com/xinyong/xinyong/internal/records"
-	"github.com/xinyong/xinyong/internal/workday"
 )
 
 // FalseCommitmentItem is the catalogue item of the record created when a
@@ -40,12 +41,12 @@ type Eligibility struct {
 	Extra    map[string]string `json:"-"`
 }
 
-func dateStr(t time.Time) string { return t.In(workday.Location).Format(time.DateOnly) }
+func dateStr(t time.Time) string { return t.In(chinatime.Location).Format(time.DateOnly) }
 
 // Eligibility computes from the record whether it can be repaired at now.
 // Obligations and the commitment are declared by the application itself;
 // they are listed in Needs.
-func (s *Service) Eligibility(ctx context.Context, subjectID, recordID, domain string) (*Eligibility, error) {
+func (s *Service) Eligibility(ctx context.Context, subjectID, recordID string) (*Eligibility, error) {
 	const op = "workflow.Eligibility"
 	st, err := s.chain(ctx, op, subjectID, recordID)
 	if err != nil {
@@ -53,7 +54,14 @@ func (s *Service) Eligibility(ctx context.Context, subjectID, recordID, domain s
 	}
 	now := s.now()
 	cur := st.Current
-	e := &Eligibility{Record: st.Origin, Item: cur.Item, Severity: cur.Severity,
+	it, err := s.cfg.Catalog.Item(cur.Item)
+	if err != nil {
+		return nil, credit.Wrap(op, credit.Internal, err)
+	}
+	// The one classification of the record: severity, window and the date
+	// it can be repaired from, by its reporting department's domain.
+	w := publish.WindowOf(s.cfg.Catalog, it, &cur, nil)
+	e := &Eligibility{Record: st.Origin, Item: cur.Item, Severity: w.Severity,
 		Needs: []string{"obligations_met", "evidence", "commitment"}}
 	no := func(code, format string, args ...any) {
 		e.Reasons = append(e.Reasons, Reason{Code: code, Message: fmt.Sprintf(format, args...)})
@@ -62,7 +70,7 @@ func (s *Service) Eligibility(ctx context.Context, subjectID, recordID, domain s
 		no("revoked", "the record was revoked: it is no longer published and needs no repair")
 		return e, nil
 	}
-	if cur.Severity == credit.SeverityNone {
+	if w.Severity == credit.SeverityNone {
 		no("not_dishonesty", "the record is not 失信 information: there is nothing to repair")
 		return e, nil
 	}
@@ -70,20 +78,16 @@ func (s *Service) Eligibility(ctx context.Context, subjectID, recordID, domain s
 		no("no_early_end", "a record of a false commitment is published for %d years without early end and cannot be repaired", s.rules.LockoutYears)
 		return e, nil
 	}
-	it, err := s.cfg.Catalog.Item(cur.Item)
-	if err != nil {
-		return nil, credit.Wrap(op, credit.Internal, err)
-	}
-	start, minEnd, maxEnd, published := it.Window(cur.Fields, cur.Severity, domain, cur.DecidedOn)
+	start, minEnd, maxEnd := w.From, w.MinEnd, w.MaxEnd
 	e.MinEnd, e.MaxEnd = minEnd, maxEnd
 	switch {
-	case !published && cur.Severity != credit.SeverityMinor:
+	case !w.Published && w.Severity != credit.SeverityMinor:
 		no("not_published", "the record is not published under the rules: there is nothing to repair")
 	case !maxEnd.IsZero() && !now.Before(maxEnd):
 		no("ended", "publication ended on %s by itself: there is nothing to repair", dateStr(maxEnd.AddDate(0, 0, -1)))
-	case cur.Severity != credit.SeverityMinor && now.Before(minEnd):
+	case w.Severity != credit.SeverityMinor && now.Before(minEnd):
 		no("min_period", "the minimum publication period (%s class) runs from %s until %s: apply from %s",
-			cur.Severity, dateStr(start), dateStr(minEnd.AddDate(0, 0, -1)), dateStr(minEnd))
+			w.Severity, dateStr(start), dateStr(minEnd.AddDate(0, 0, -1)), dateStr(minEnd))
 		e.From = minEnd
 	}
 	cs, err := s.cfg.Store.Cases(ctx, credit.CaseFilter{Kind: credit.CaseRepair, RecordIDs: []string{st.Origin}})
@@ -131,7 +135,6 @@ type RepairLimits interface {
 type Repair struct {
 	SubjectID string
 	RecordID  string
-	Domain    string
 	Applicant Applicant
 	// Statement says how the behaviour was corrected.
 	Statement string
@@ -162,7 +165,7 @@ func (s *Service) FileRepair(ctx context.Context, a Actor, in Repair) (*credit.C
 	if err := mayFile(op, in.SubjectID, a, in.Applicant); err != nil {
 		return nil, "", err
 	}
-	e, err := s.Eligibility(ctx, in.SubjectID, in.RecordID, in.Domain)
+	e, err := s.Eligibility(ctx, in.SubjectID, in.RecordID)
 	if err != nil {
 		return nil, "", err
 	}
@@ -192,7 +195,7 @@ func (s *Service) FileRepair(ctx context.Context, a Actor, in Repair) (*credit.C
 	if err != nil {
 		return nil, "", err
 	}
-	c := &credit.Case{Kind: credit.CaseRepair, SubjectID: in.SubjectID, RecordID: st.Origin, Domain: in.Domain,
+	c := &credit.Case{Kind: credit.CaseRepair, SubjectID: in.SubjectID, RecordID: st.Origin, Domain: s.cfg.Catalog.DeptDomain(st.Current.Dept),
 		State: StateSubmitted, Due: due}
 	data := in.Applicant.data()
 	data["obligations_met"] = "yes"
@@ -317,7 +320,7 @@ func (s *Service) FalseCommitment(ctx context.Context, a Actor, id, docNo, reaso
 		return nil, err
 	}
 	now := s.now()
-	today := workday.Date(now)
+	today := chinatime.Date(now)
 	f := credit.Fields{
 		"xj_mc": subj.Name, "xj_wsh": strings.TrimSpace(docNo), "xj_sy": clip(reason, 2000),
 		"xj_xfsx": c.ID, "xj_rdrq": today.Format(time.DateOnly), "xj_rdjg": c.Unit,
@@ -421,7 +424,18 @@ func (s *Service) EndBankruptcy(ctx context.Context, a Actor, id string, failed 
 	state := StateCompleted
 	if failed {
 		state = StateRestored
-		if s.cfg.Lists != nil && c.State == StateMasked {
+		// Another reorganisation of the subject may still mask it (one
+		// carried out earlier keeps its masking): then the entries stay
+		// masked.
+		others, err := s.cfg.Store.Cases(ctx, credit.CaseFilter{Kind: credit.CaseBankruptcy, SubjectID: c.SubjectID})
+		if err != nil {
+			return credit.Wrap(op, credit.Other, err)
+		}
+		still := false
+		for _, o := range others {
+			still = still || (o.ID != c.ID && (o.State == StateMasked || o.State == StateCompleted))
+		}
+		if s.cfg.Lists != nil && c.State == StateMasked && !still {
 			if err := s.cfg.Lists.Unmask(ctx, c.SubjectID, a.Name, c.ID); err != nil {
 				return credit.Wrap(op, credit.Unavailable, err)
 			}
@@ -430,7 +444,10 @@ func (s *Service) EndBankruptcy(ctx context.Context, a Actor, id string, failed 
 	if err := s.advance(ctx, c, a, "end", state, clip(reason, 2000), time.Time{}, nil); err != nil {
 		return err
 	}
-	_ = s.cfg.Store.MarkRecompute(ctx, credit.RecomputeMark{SubjectID: c.SubjectID, Since: s.now(), Reason: "bankruptcy ended " + c.ID})
+	if err := s.cfg.Store.MarkRecompute(ctx, credit.RecomputeMark{SubjectID: c.SubjectID, Since: s.now(), Reason: "bankruptcy ended " + c.ID}); err != nil {
+		// The case has ended; the evaluation will catch up from the feed.
+		s.log.Warn("marking a subject for re-evaluation failed", "subject", c.SubjectID, "case", c.ID, "err", err)
+	}
 	return nil
 }
 
@@ -476,7 +493,7 @@ func (s *Service) SubjectMarks(ctx context.Context, subjectID string) (map[strin
 			return nil, false, err
 		}
 		for _, st := range file {
-			if st.Current.Severity != credit.SeverityNone {
+			if it, err := s.cfg.Catalog.Item(st.Current.Item); err == nil && publish.WindowOf(s.cfg.Catalog, it, &st.Current, nil).Severity != credit.SeverityNone {
 				m := out[st.Origin]
 				m.BankruptcyMasked = true
 				out[st.Origin] = m

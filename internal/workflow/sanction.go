@@ -76,7 +76,7 @@ func (g SanctionGate) ClearVerification(ctx context.Context, t Target, actor, re
 // entriesOn returns the subject's entries in force or in progress that
 // rest on the record (all of them when recordID is "").
 func (g SanctionGate) entriesOn(ctx context.Context, subjectID, recordID string) ([]*sanction.Entry, error) {
-	es, err := g.S.SubjectEntries(ctx, subjectID)
+	es, err := g.S.SubjectHistory(ctx, subjectID)
 	if err != nil {
 		return nil, err
 	}

@@ -35,7 +35,7 @@ func TestWithSanction(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec := credit.Record{ID: credit.NewID(), SubjectID: org, Item: "admin_penalty", Fact: credit.Original, Dept: "SAMR-350100",
-		DocNo: "榕市监罚〔2025〕1号", DecidedOn: clk.Now().AddDate(-1, -2, 0), Severity: credit.SeveritySerious, Fields: credit.Fields{}, Kind: credit.Organisation}
+		DocNo: "榕市监罚〔2025〕1号", DecidedOn: clk.Now().AddDate(-1, -2, 0), Severity: credit.SeveritySerious, Fields: credit.Fields{"cf_cflb": "吊销许可证", "cf_xdr_lb": "法人及非法人组织"}, Kind: credit.Organisation}
 	if err := st.AppendRecords(ctx, []credit.Record{rec}); err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +98,7 @@ func TestWithSanction(t *testing.T) {
 	// Repair: refused while the list's own 12-month minimum runs, granted
 	// after it; the entry is removed and no measure is returned.
 	clk.Move(30 * 24 * time.Hour)
-	el, err := wf.Eligibility(ctx, org, rec.ID, "")
+	el, err := wf.Eligibility(ctx, org, rec.ID)
 	if err != nil {
 		t.Fatal(err)
 	}

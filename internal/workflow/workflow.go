@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/xinyong/xinyong/internal/catalog"
+	"github.com/xinyong/xinyong/internal/chinatime"
 	"github.com/xinyong/xinyong/internal/credit"
 	"github.com/xinyong/xinyong/internal/records"
 	"github.com/xinyong/xinyong/internal/workday"
@@ -193,7 +194,11 @@ const (
 // final reports whether a state ends the case's steps.
 func final(state string) bool {
 	switch state {
-	case StateRefused, StateUpheld, StateDismissed, StateRevoked, StateRestored, StateCompleted, StateWithdrawn:
+	case StateRefused, StateUpheld, StateDismissed, StateRevoked, StateRestored, StateCompleted, StateWithdrawn,
+		// A granted repair leaves every queue: nothing is due from anyone.
+		// A false commitment found later still acts on it (FalseCommitment
+		// loads it by its state, not by Open).
+		StateRepaired:
 		return true
 	}
 	return false
@@ -238,7 +243,7 @@ func TrackHash(code string) string {
 func (s *Service) deadline(from time.Time, n int) (time.Time, error) {
 	d, err := s.cal.Deadline(from, n)
 	if err != nil {
-		return time.Time{}, credit.E("workflow.deadline", credit.Unavailable, "cannot set a deadline: %v", err)
+		return time.Time{}, credit.Wrap("workflow.deadline", credit.Other, err)
 	}
 	return d, nil
 }
@@ -496,7 +501,7 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 		late, _ := s.cal.Between(c.Due, now)
 		data := map[string]string{"days_overdue": fmt.Sprint(late), "to": c.Unit}
 		ev := &credit.CaseEvent{Action: actionEscalate, Actor: Platform.Name, Role: Platform.Role, At: now, Due: c.Due,
-			Reason: fmt.Sprintf("overdue since %s", c.Due.In(workday.Location).Format(time.DateOnly)), Data: data}
+			Reason: fmt.Sprintf("overdue since %s", c.Due.In(chinatime.Location).Format(time.DateOnly)), Data: data}
 		if err := s.cfg.Store.AdvanceCase(ctx, c, ev); err != nil {
 			if credit.Is(credit.Conflict, err) {
 				continue // someone acted meanwhile

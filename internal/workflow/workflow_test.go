@@ -12,12 +12,13 @@ import (
 	"time"
 
 	"github.com/xinyong/xinyong/internal/catalog"
+	"github.com/xinyong/xinyong/internal/chinatime"
 	"github.com/xinyong/xinyong/internal/credit"
 	"github.com/xinyong/xinyong/internal/pii"
+	"github.com/xinyong/xinyong/internal/publish"
 	"github.com/xinyong/xinyong/internal/records"
 	"github.com/xinyong/xinyong/internal/store/sqlite"
 	"github.com/xinyong/xinyong/internal/uscc"
-	"github.com/xinyong/xinyong/internal/workday"
 	"github.com/xinyong/xinyong/internal/workflow"
 )
 
@@ -186,7 +187,7 @@ func (f *fixture) marks(recordID string) workflow.Marks {
 }
 
 func day(s string) time.Time {
-	t, _ := time.ParseInLocation(time.DateOnly, s, workday.Location)
+	t, _ := time.ParseInLocation(time.DateOnly, s, chinatime.Location)
 	return t
 }
 
@@ -214,7 +215,7 @@ func TestObjectionUpheld(t *testing.T) {
 		t.Fatalf("after filing: state %s unit %s", c.State, c.Unit)
 	}
 	// Routed on 9.29 (Tue): acceptance within 2 working days → 9.30, then 国庆 → 10.8.
-	if got := c.Due.In(workday.Location).Format(time.DateOnly); got != "2026-10-08" {
+	if got := c.Due.In(chinatime.Location).Format(time.DateOnly); got != "2026-10-08" {
 		t.Errorf("acceptance due %s, want 2026-10-08", got)
 	}
 	if _, _, err := f.wf.FileObjection(f.ctx, f.subjA, workflow.Objection{SubjectID: f.subj.ID, RecordID: r.ID, Reasons: "again"}); !credit.Is(credit.Conflict, err) {
@@ -238,7 +239,7 @@ func TestObjectionUpheld(t *testing.T) {
 	f.clock.Set(at("2026-10-08"))
 	f.must(f.wf.AcceptObjection(f.ctx, f.unit, c.ID))
 	c, _ = f.wf.Case(f.ctx, c.ID)
-	if got := c.Due.In(workday.Location).Format(time.DateOnly); got != "2026-10-16" { // 7 working days, Saturday 10.10 (调休) counts
+	if got := c.Due.In(chinatime.Location).Format(time.DateOnly); got != "2026-10-16" { // 7 working days, Saturday 10.10 (调休) counts
 		t.Errorf("verification due %s, want 2026-10-16", got)
 	}
 	if m := f.marks(r.ID); !m.UnderObjection || !m.Suspended() || !m.Published() {
@@ -297,7 +298,7 @@ func TestObjectionDismissRefuseExtendEscalate(t *testing.T) {
 		t.Errorf("second extension: %v", err)
 	}
 	c2, _ = f.wf.Case(f.ctx, c2.ID)
-	if got := c2.Due.In(workday.Location).Format(time.DateOnly); got != "2026-12-11" { // 11.23 +7 = 12.2, +7 = 12.11
+	if got := c2.Due.In(chinatime.Location).Format(time.DateOnly); got != "2026-12-11" { // 11.23 +7 = 12.2, +7 = 12.11
 		t.Errorf("extended due %s", got)
 	}
 	// Overdue: one escalation per missed deadline.
@@ -324,11 +325,13 @@ func TestObjectionDismissRefuseExtendEscalate(t *testing.T) {
 
 func TestRepair(t *testing.T) {
 	f := newFixture(t, at("2026-11-23"))
-	r := f.penalty("榕市监罚〔2026〕9号", "2", "2026-10-08") // 一般: 3 months minimum
+	// A market regulator's 20万元 fine: 一般 under the market-regulation
+	// rules (its department's domain), published 1 to 3 years.
+	r := f.penalty("榕市监罚〔2026〕9号", "20", "2026-10-08")
 
-	e, err := f.wf.Eligibility(f.ctx, f.subj.ID, r.ID, "")
+	e, err := f.wf.Eligibility(f.ctx, f.subj.ID, r.ID)
 	f.must(err)
-	if e.Eligible || e.From.In(workday.Location).Format(time.DateOnly) != "2027-01-08" || e.Reasons[0].Code != "min_period" || !strings.Contains(e.Reasons[0].Message, "apply from 2027-01-08") {
+	if e.Eligible || e.Severity != credit.SeverityGeneral || e.From.In(chinatime.Location).Format(time.DateOnly) != "2027-10-08" || e.Reasons[0].Code != "min_period" || !strings.Contains(e.Reasons[0].Message, "apply from 2027-10-08") {
 		t.Fatalf("eligibility before the minimum period: %+v", e)
 	}
 	in := workflow.Repair{SubjectID: f.subj.ID, RecordID: r.ID, Statement: "已缴纳罚款并完成整改", ObligationsMet: true, CommitmentAccepted: true}
@@ -338,7 +341,7 @@ func TestRepair(t *testing.T) {
 		t.Fatalf("early application: %v", err)
 	}
 
-	f.clock.Set(at("2027-01-11"))
+	f.clock.Set(at("2027-10-11"))
 	bad := in
 	bad.CommitmentAccepted, bad.ObligationsMet = false, false
 	_, _, err = f.wf.FileRepair(f.ctx, f.subjA, bad)
@@ -378,7 +381,7 @@ func TestRepair(t *testing.T) {
 	f.must(f.wf.AcceptRepair(f.ctx, f.unit, c.ID))
 	f.must(f.wf.Extend(f.ctx, f.unit, c.ID, "案情复杂"))
 	c, _ = f.wf.Case(f.ctx, c.ID)
-	if got, _ := f.wf.Calendar().Between(at("2027-01-11"), c.Due); got != 17 {
+	if got, _ := f.wf.Calendar().Between(at("2027-10-11"), c.Due); got != 17 {
 		t.Errorf("decision due %s is %d working days away, want 7+10", c.Due, got)
 	}
 	f.must(f.wf.ApproveRepair(f.ctx, f.unit, c.ID, "准予修复"))
@@ -392,7 +395,7 @@ func TestRepair(t *testing.T) {
 	if p, _ := f.st.PendingRecompute(f.ctx, 10); len(p) != 1 || p[0].SubjectID != f.subj.ID {
 		t.Errorf("recompute not marked: %+v", p)
 	}
-	if e, _ := f.wf.Eligibility(f.ctx, f.subj.ID, r.ID, ""); e.Eligible || e.Reasons[0].Code != "repaired" {
+	if e, _ := f.wf.Eligibility(f.ctx, f.subj.ID, r.ID); e.Eligible || e.Reasons[0].Code != "repaired" {
 		t.Errorf("eligible after repair: %+v", e)
 	}
 
@@ -408,18 +411,18 @@ func TestRepair(t *testing.T) {
 	if !f.sanc.activeMeasures(f.subj.ID)[r.ID] {
 		t.Error("list entry not restored after the false commitment")
 	}
-	e, _ = f.wf.Eligibility(f.ctx, f.subj.ID, r.ID, "")
-	if e.Eligible || e.From.In(workday.Location).Format(time.DateOnly) != "2030-01-11" {
+	e, _ = f.wf.Eligibility(f.ctx, f.subj.ID, r.ID)
+	if e.Eligible || e.From.In(chinatime.Location).Format(time.DateOnly) != "2030-10-11" {
 		t.Errorf("lockout: %+v", e)
 	}
-	if e, _ := f.wf.Eligibility(f.ctx, f.subj.ID, nr.ID, ""); e.Eligible || e.Reasons[0].Code != "no_early_end" {
+	if e, _ := f.wf.Eligibility(f.ctx, f.subj.ID, nr.ID); e.Eligible || e.Reasons[0].Code != "no_early_end" {
 		t.Errorf("false-commitment record repairable: %+v", e)
 	}
 	cat, _ := catalog.Default()
 	it, _ := cat.Item(workflow.FalseCommitmentItem)
-	_, minEnd, maxEnd, pub := it.Window(nr.Fields, nr.Severity, "", nr.DecidedOn)
-	if !pub || !minEnd.Equal(maxEnd) || minEnd.Year() != 2030 {
-		t.Errorf("false-commitment window: %v %v %v", minEnd, maxEnd, pub)
+	w := publish.WindowOf(cat, it, nr, nil)
+	if !w.Published || !w.MinEnd.Equal(w.MaxEnd) || w.MinEnd.Year() != 2030 {
+		t.Errorf("false-commitment window: %+v", w)
 	}
 }
 
@@ -454,7 +457,7 @@ func TestMissingCalendarYear(t *testing.T) {
 	f := newFixture(t, at("2027-12-31"))
 	r := f.penalty("榕市监罚〔2027〕5号", "2", "2027-10-08")
 	_, _, err := f.wf.FileObjection(f.ctx, f.subjA, workflow.Objection{SubjectID: f.subj.ID, RecordID: r.ID, Reasons: "x"})
-	if !credit.Is(credit.Unavailable, err) || !strings.Contains(err.Error(), "2028") {
+	if !credit.Is(credit.Conflict, err) || !strings.Contains(err.Error(), "2028") {
 		t.Fatalf("deadline into a year without calendar: %v", err)
 	}
 	if cs, _ := f.st.Cases(f.ctx, credit.CaseFilter{}); len(cs) != 0 {
@@ -465,10 +468,10 @@ func TestMissingCalendarYear(t *testing.T) {
 // TestMarksForMatchesSubjectMarks: the publication engine's mark source
 // says the same as SubjectMarks.
 func TestMarksForMatchesSubjectMarks(t *testing.T) {
-	f := newFixture(t, at("2027-01-11"))
-	a := f.penalty("榕市监罚〔2026〕31号", "2", "2026-10-08")
-	b := f.penalty("榕市监罚〔2026〕32号", "2", "2026-10-08")
-	c := f.penalty("榕市监罚〔2026〕33号", "2", "2026-10-08")
+	f := newFixture(t, at("2027-10-11"))
+	a := f.penalty("榕市监罚〔2026〕31号", "20", "2026-10-08")
+	b := f.penalty("榕市监罚〔2026〕32号", "20", "2026-10-08")
+	c := f.penalty("榕市监罚〔2026〕33号", "20", "2026-10-08")
 	oc, _, err := f.wf.FileObjection(f.ctx, f.subjA, workflow.Objection{SubjectID: f.subj.ID, RecordID: a.ID, Reasons: "x"})
 	f.must(err)
 	f.must(f.wf.AcceptObjection(f.ctx, f.unit, oc.ID))

@@ -59,6 +59,17 @@ func (s *Store) SubjectsByIDHashes(ctx context.Context, hashes []string) (map[st
 
 type pgChunkTx struct{ tx pgx.Tx }
 
+func (t pgChunkTx) QueryInt(ctx context.Context, q string, args ...any) (int64, error) {
+	var n int64
+	err := t.tx.QueryRow(ctx, q, args...).Scan(&n)
+	return n, err
+}
+
+// InsertChanges sends a chunk's feed entries by COPY, as its records.
+func (t pgChunkTx) InsertChanges(ctx context.Context, args []any) error {
+	return copyRows(ctx, t.tx, "changes", sqlstore.ChangeColumns(), args)
+}
+
 func (t pgChunkTx) Exec(ctx context.Context, q string, args ...any) (int64, error) {
 	tag, err := t.tx.Exec(ctx, q, args...)
 	if err != nil {
@@ -76,12 +87,16 @@ func (t pgChunkTx) ExecMany(ctx context.Context, q string, argLists [][]any) err
 }
 
 func (t pgChunkTx) InsertRecords(ctx context.Context, args []any) error {
-	cols := sqlstore.RecordColumns()
+	return copyRows(ctx, t.tx, "records", sqlstore.RecordColumns(), args)
+}
+
+// copyRows sends args, len(cols) values per row, into table by COPY.
+func copyRows(ctx context.Context, tx pgx.Tx, table string, cols []string, args []any) error {
 	n := len(cols)
 	rows := make([][]any, 0, len(args)/n)
 	for i := 0; i+n <= len(args); i += n {
 		rows = append(rows, args[i:i+n])
 	}
-	_, err := t.tx.CopyFrom(ctx, pgx.Identifier{"records"}, cols, pgx.CopyFromRows(rows))
+	_, err := tx.CopyFrom(ctx, pgx.Identifier{table}, cols, pgx.CopyFromRows(rows))
 	return err
 }

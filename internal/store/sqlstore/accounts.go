@@ -25,7 +25,8 @@ func (s *Store) PutAccount(ctx context.Context, a *credit.Account) error {
 	}
 	created := stamp(a.Created)
 	var createdMicros int64
-	err := s.w.QueryRowContext(ctx, `
+	_, err := s.inFeedTx(ctx, 1, func(tx *sql.Tx) ([]change, error) {
+		return []change{{kind: credit.ChangeAccount, ref: a.ID, subj: a.Subject}}, tx.QueryRowContext(ctx, `
 		INSERT INTO accounts (id, name, display, role, dept, subject, pass_hash, disabled, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 		ON CONFLICT (id) DO UPDATE SET
@@ -33,8 +34,9 @@ func (s *Store) PutAccount(ctx context.Context, a *credit.Account) error {
 			dept = excluded.dept, subject = excluded.subject, pass_hash = excluded.pass_hash,
 			disabled = excluded.disabled
 		RETURNING created_at`,
-		a.ID, a.Name, a.Display, string(a.Role), a.Dept, a.Subject, a.PassHash, a.Disabled, created.UnixMicro(),
-	).Scan(&createdMicros)
+			a.ID, a.Name, a.Display, string(a.Role), a.Dept, a.Subject, a.PassHash, a.Disabled, created.UnixMicro(),
+		).Scan(&createdMicros)
+	})
 	if err != nil {
 		if s.kindOf(err) == credit.Exists {
 			return credit.E(op, credit.Exists, "account name %q is taken", a.Name)
@@ -93,15 +95,17 @@ func (s *Store) PutAPIKey(ctx context.Context, k *credit.APIKey) error {
 	}
 	created := stamp(k.Created)
 	var createdMicros int64
-	err := s.w.QueryRowContext(ctx, `
+	_, err := s.inFeedTx(ctx, 1, func(tx *sql.Tx) ([]change, error) {
+		return []change{{kind: credit.ChangeAccount, ref: k.AccountID, tg: "key"}}, tx.QueryRowContext(ctx, `
 		INSERT INTO api_keys (id, account_id, hash, prefix, created_at, revoked)
 		VALUES ($1, $2, $3, $4, $5, $6)
 		ON CONFLICT (id) DO UPDATE SET
 			account_id = excluded.account_id, hash = excluded.hash,
 			prefix = excluded.prefix, revoked = excluded.revoked
 		RETURNING created_at`,
-		k.ID, k.AccountID, k.Hash, k.Prefix, created.UnixMicro(), k.Revoked,
-	).Scan(&createdMicros)
+			k.ID, k.AccountID, k.Hash, k.Prefix, created.UnixMicro(), k.Revoked,
+		).Scan(&createdMicros)
+	})
 	if err != nil {
 		switch s.kindOf(err) {
 		case credit.Exists:

@@ -340,7 +340,13 @@ type ChunkTx interface {
 	// InsertRecords writes records whose arguments, recordCols per record,
 	// are in args.
 	InsertRecords(ctx context.Context, args []any) error
+	// The chunk's change-feed entries are written through it, last.
+	feedTx
 }
+
+// ChangeColumns returns the changes table's insert columns, in the order
+// ChunkTx.InsertChanges receives them.
+func ChangeColumns() []string { return append([]string(nil), changeCols...) }
 
 // RecordColumns returns the records table's insert columns, in the order
 // RecordArgs encodes them.
@@ -372,8 +378,14 @@ func (s *Store) CommitChunk(ctx context.Context, c *credit.Chunk) error {
 	if err != nil {
 		return s.fail("store.CommitChunk", err)
 	}
+	feed, err := s.feedStmts(ctx, len(c.Records)+len(c.Subjects))
+	if err != nil {
+		return s.fail("store.CommitChunk", err)
+	}
 	return s.CommitChunkWith(ctx, c, args, func(ctx context.Context, fn func(ChunkTx) error) error {
-		return s.inTx(ctx, func(tx *sql.Tx) error { return fn(&sqlChunkTx{s: s, tx: tx, stmts: stmts}) })
+		return s.inTx(ctx, func(tx *sql.Tx) error {
+			return fn(&sqlChunkTx{s: s, tx: tx, stmts: stmts, sqlFeedTx: sqlFeedTx{tx: tx, s: s, stmts: feed}})
+		})
 	})
 }
 
@@ -487,7 +499,13 @@ func (s *Store) CommitChunkWith(ctx context.Context, c *credit.Chunk, recordArgs
 				return err
 			}
 		}
-		return nil
+		cs := make([]change, 0, len(c.Subjects)+len(c.Records))
+		for i := range c.Subjects {
+			cs = append(cs, change{kind: credit.ChangeSubject, ref: c.Subjects[i].ID, subj: c.Subjects[i].ID})
+		}
+		cs = append(cs, recordChanges(c.Records)...)
+		_, err = writeChanges(ctx, tx, cs, time.UnixMicro(now))
+		return err
 	})
 	return s.fail(op, err)
 }
@@ -496,6 +514,7 @@ type sqlChunkTx struct {
 	s     *Store
 	tx    *sql.Tx
 	stmts map[int]*sql.Stmt
+	sqlFeedTx
 }
 
 func (t *sqlChunkTx) Exec(ctx context.Context, q string, args ...any) (int64, error) {

@@ -49,14 +49,18 @@ func (s *Store) PutSubjects(ctx context.Context, subs []credit.Subject) error {
 		return nil
 	}
 	per := min(s.d.MaxParams/subjectColCount, 250)
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	_, err := s.inFeedTx(ctx, len(subs), func(tx *sql.Tx) ([]change, error) {
 		for from := 0; from < len(subs); from += per {
 			n := min(per, len(subs)-from)
 			if _, err := tx.ExecContext(ctx, s.upsertSubjectsSQL(n), args[from*subjectColCount:(from+n)*subjectColCount]...); err != nil {
-				return err
+				return nil, err
 			}
 		}
-		return nil
+		cs := make([]change, len(subs))
+		for i := range subs {
+			cs[i] = change{kind: credit.ChangeSubject, ref: subs[i].ID, subj: subs[i].ID}
+		}
+		return cs, nil
 	})
 	if err != nil {
 		if s.kindOf(err) == credit.Exists {

@@ -146,14 +146,14 @@ func (s *Store) AppendRecords(ctx context.Context, recs []credit.Record) error {
 	if err != nil {
 		return s.fail(op, err)
 	}
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
+	_, err = s.inFeedTx(ctx, len(recs), func(tx *sql.Tx) ([]change, error) {
 		if err := s.checkSubjects(ctx, tx, op, subjects); err != nil {
-			return err
+			return nil, err
 		}
 		if err := s.checkTargets(ctx, tx, op, recs, index, targets); err != nil {
-			return err
+			return nil, err
 		}
-		return s.insertRecords(ctx, tx, args, stmts)
+		return recordChanges(recs), s.insertRecords(ctx, tx, args, stmts)
 	})
 	if err == nil {
 		return nil
@@ -411,4 +411,13 @@ func scanRecord(row scanner) (*credit.Record, error) {
 		return nil, credit.E("store.scanRecord", credit.Internal, "record %s: fields: %w", r.ID, err)
 	}
 	return &r, nil
+}
+
+// recordChanges are the feed entries of recs.
+func recordChanges(recs []credit.Record) []change {
+	cs := make([]change, len(recs))
+	for i := range recs {
+		cs[i] = change{kind: credit.ChangeRecord, ref: recs[i].ID, subj: recs[i].SubjectID, tg: recs[i].Item}
+	}
+	return cs
 }

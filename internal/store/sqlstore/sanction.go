@@ -9,27 +9,47 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/xinyong/xinyong/internal/credit"
 )
 
-// SanctionVersion returns the data version of the hit check's inputs.
-func (s *Store) SanctionVersion(ctx context.Context) (int64, error) {
-	var v int64
-	if err := s.r.QueryRowContext(ctx, `SELECT version FROM sanction_version WHERE id = 1`).Scan(&v); err != nil {
-		return 0, s.fail("store.SanctionVersion", err)
+// inSeqTx runs fn in a write transaction for a row that carries its
+// feed position as its seq (list events, verification marks, name
+// decisions): the position is taken first, which also serialises every
+// check fn makes against concurrent writers (the head row stays locked
+// until the transaction ends), then fn writes the row, then the feed entry.
+//
+// Every other writer of facts takes the head last, after its row locks;
+// this one takes it before fn's writes, so fn must not wait on a row lock
+// another writer may hold while that writer waits for the head. A row that
+// fn's insert references through a foreign key is locked first: lockRef
+// names the subject, if any.
+func (s *Store) inSeqTx(ctx context.Context, c change, at time.Time, lockRef string, fn func(tx *sql.Tx, pos int64) error) (int64, error) {
+	stmts, err := s.feedStmts(ctx, 1)
+	if err != nil {
+		return 0, err
 	}
-	return v, nil
-}
-
-// nextVersion takes the next data version inside tx. The single row is
-// locked until tx ends, so versions are handed out in commit order on
-// PostgreSQL too; list changes are rare enough that this serialisation
-// costs nothing.
-func nextVersion(ctx context.Context, tx *sql.Tx) (int64, error) {
-	var v int64
-	err := tx.QueryRowContext(ctx, `UPDATE sanction_version SET version = version + 1 WHERE id = 1 RETURNING version`).Scan(&v)
-	return v, err
+	var pos int64
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		ftx := sqlFeedTx{tx: tx, s: s, stmts: stmts}
+		if lockRef != "" && s.d.ForKeyShare != "" {
+			var one int
+			err := tx.QueryRowContext(ctx, `SELECT 1 FROM subjects WHERE id = $1`+s.d.ForKeyShare, lockRef).Scan(&one)
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return err // a missing subject fails the insert below, with its message
+			}
+		}
+		var err error
+		if pos, err = takePositions(ctx, ftx, 1); err != nil {
+			return err
+		}
+		if err := fn(tx, pos); err != nil {
+			return err
+		}
+		return ftx.InsertChanges(ctx, []any{pos, string(c.kind), c.ref, c.subj, c.tg, stamp(at).UnixMicro()})
+	})
+	return pos, err
 }
 
 const listEventCols = `id, seq, entry_id, list_code, subject_id, step, actor, dept, at, doc_no, detail`
@@ -46,8 +66,7 @@ func (s *Store) AppendListEvent(ctx context.Context, e *credit.ListEvent, prevSe
 		return credit.E(op, credit.Invalid, "list event %s: %w", e.ID, err)
 	}
 	at := stamp(e.At)
-	var seq int64
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
+	seq, err := s.inSeqTx(ctx, change{kind: credit.ChangeListEvent, ref: e.ID, subj: e.SubjectID, tg: e.List}, at, e.SubjectID, func(tx *sql.Tx, seq int64) error {
 		var last sql.NullInt64
 		if err := tx.QueryRowContext(ctx, `SELECT max(seq) FROM list_events WHERE entry_id = $1`, e.EntryID).Scan(&last); err != nil {
 			return err
@@ -58,11 +77,7 @@ func (s *Store) AppendListEvent(ctx context.Context, e *credit.ListEvent, prevSe
 			}
 			return credit.E(op, credit.Conflict, "list entry %s changed meanwhile (version %d, expected %d): reload it and try again", e.EntryID, last.Int64, prevSeq)
 		}
-		var err error
-		if seq, err = nextVersion(ctx, tx); err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO list_events (`+listEventCols+`)
+		_, err := tx.ExecContext(ctx, `INSERT INTO list_events (`+listEventCols+`)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
 			e.ID, seq, e.EntryID, e.List, e.SubjectID, string(e.Step), e.Actor, e.Dept, at.UnixMicro(), e.DocNo, detail)
 		return err
@@ -138,13 +153,8 @@ func (s *Store) AppendVerification(ctx context.Context, m *credit.VerificationMa
 		return credit.E(op, credit.Invalid, "verification mark: target kind must be %q or %q, not %q", credit.VerifyRecord, credit.VerifyEntry, m.TargetKind)
 	}
 	at := stamp(m.At)
-	var seq int64
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		var err error
-		if seq, err = nextVersion(ctx, tx); err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO verification_marks
+	seq, err := s.inSeqTx(ctx, change{kind: credit.ChangeVerification, ref: m.ID, subj: m.SubjectID, tg: m.TargetKind}, at, "", func(tx *sql.Tx, seq int64) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO verification_marks
 			(id, seq, target_kind, target_id, subject_id, active, at, actor, reason, ref)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
 			m.ID, seq, m.TargetKind, m.TargetID, m.SubjectID, m.Active, at.UnixMicro(), m.Actor, m.Reason, m.Ref)
@@ -195,13 +205,8 @@ func (s *Store) AppendNameDecision(ctx context.Context, d *credit.NameDecision) 
 		return credit.E(op, credit.Invalid, "name decision: ID, name and subject are required")
 	}
 	at := stamp(d.At)
-	var seq int64
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		var err error
-		if seq, err = nextVersion(ctx, tx); err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO name_decisions (id, seq, name_key, subject_id, actor, dept, at, reason)
+	seq, err := s.inSeqTx(ctx, change{kind: credit.ChangeNameDecision, ref: d.ID, subj: d.SubjectID}, at, "", func(tx *sql.Tx, seq int64) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO name_decisions (id, seq, name_key, subject_id, actor, dept, at, reason)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
 			d.ID, seq, d.NameKey, d.SubjectID, d.Actor, d.Dept, at.UnixMicro(), d.Reason)
 		return err
@@ -249,9 +254,9 @@ func (s *Store) SetAccountMatters(ctx context.Context, accountID string, matters
 	if accountID == "" {
 		return credit.E(op, credit.Invalid, "account ID is required")
 	}
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	_, err := s.inFeedTx(ctx, 1, func(tx *sql.Tx) ([]change, error) {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM account_matters WHERE account_id = $1`, accountID); err != nil {
-			return err
+			return nil, err
 		}
 		seen := make(map[string]bool)
 		for _, m := range matters {
@@ -261,10 +266,10 @@ func (s *Store) SetAccountMatters(ctx context.Context, accountID string, matters
 			}
 			seen[m] = true
 			if _, err := tx.ExecContext(ctx, `INSERT INTO account_matters (account_id, matter) VALUES ($1, $2)`, accountID, m); err != nil {
-				return err
+				return nil, err
 			}
 		}
-		return nil
+		return []change{{kind: credit.ChangeAccount, ref: accountID, tg: "matters"}}, nil
 	})
 	if err != nil {
 		if s.kindOf(err) == credit.Invalid {

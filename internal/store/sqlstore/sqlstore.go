@@ -58,6 +58,10 @@ type Dialect struct {
 	// to parse and to bind, while plain "?" costs nothing. Hand-written
 	// statements with a handful of parameters keep $N on every backend.
 	Placeholder func(i int) string
+	// ForKeyShare is the row-lock clause that keeps a referenced row from
+	// changing its key until the transaction ends (PostgreSQL's
+	// " FOR KEY SHARE"); "" where the engine has a single writer.
+	ForKeyShare string
 }
 
 // Store implements credit.Store over database/sql. Reads go to one pool and

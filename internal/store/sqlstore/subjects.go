@@ -31,7 +31,8 @@ func (s *Store) PutSubject(ctx context.Context, subj *credit.Subject) error {
 	}
 	created, updated := stamp(subj.CreatedAt), stamp(subj.UpdatedAt)
 	var createdMicros int64
-	err = s.w.QueryRowContext(ctx, `
+	_, err = s.inFeedTx(ctx, 1, func(tx *sql.Tx) ([]change, error) {
+		err := tx.QueryRowContext(ctx, `
 		INSERT INTO subjects (id, kind, code, name, former_names, org_type, region, legal_rep, status,
 			registered_on, code_flag, id_cipher, id_hash, id_masked, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
@@ -43,11 +44,13 @@ func (s *Store) PutSubject(ctx context.Context, subj *credit.Subject) error {
 			id_cipher = excluded.id_cipher, id_hash = excluded.id_hash,
 			id_masked = excluded.id_masked, updated_at = excluded.updated_at
 		RETURNING created_at`,
-		subj.ID, string(subj.Kind), subj.Code, subj.Name, former, subj.OrgType, subj.Region,
-		subj.LegalRep, subj.Status, micros(subj.RegisteredOn), subj.CodeFlag,
-		nullBytes(subj.IDCipher), nullText(subj.IDHash), subj.IDMasked,
-		created.UnixMicro(), updated.UnixMicro(),
-	).Scan(&createdMicros)
+			subj.ID, string(subj.Kind), subj.Code, subj.Name, former, subj.OrgType, subj.Region,
+			subj.LegalRep, subj.Status, micros(subj.RegisteredOn), subj.CodeFlag,
+			nullBytes(subj.IDCipher), nullText(subj.IDHash), subj.IDMasked,
+			created.UnixMicro(), updated.UnixMicro(),
+		).Scan(&createdMicros)
+		return []change{{kind: credit.ChangeSubject, ref: subj.ID, subj: subj.ID}}, err
+	})
 	if err != nil {
 		if s.kindOf(err) == credit.Exists {
 			// The ID is the upsert key, so the clash is on the ID hash.

@@ -50,18 +50,18 @@ func (s *Store) CreateCase(ctx context.Context, c *credit.Case, first *credit.Ca
 	first.Seq = 1
 	prepEvent(c, first)
 	c.Created = first.At
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	_, err := s.inFeedTx(ctx, 1, func(tx *sql.Tx) ([]change, error) {
 		_, err := tx.ExecContext(ctx, `INSERT INTO wf_cases (`+caseCols+`)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
 			c.ID, string(c.Kind), c.SubjectID, c.RecordID, c.EntryID, c.Unit, c.Domain, c.TrackHash, c.State, c.Open, c.Seq,
 			micros(c.Due), micros(c.Until), c.Created.UnixMicro(), c.Updated.UnixMicro())
 		if err != nil {
 			if s.kindOf(err) == credit.Exists {
-				return credit.E(op, credit.Exists, "case %s already exists", c.ID)
+				return nil, credit.E(op, credit.Exists, "case %s already exists", c.ID)
 			}
-			return err
+			return nil, err
 		}
-		return s.insertEvent(ctx, tx, first)
+		return caseChanges(c, first), s.insertEvent(ctx, tx, first)
 	})
 	return s.fail(op, err)
 }
@@ -78,25 +78,25 @@ func (s *Store) AdvanceCase(ctx context.Context, c *credit.Case, ev *credit.Case
 	next.Seq = prev + 1
 	ev.Seq = next.Seq
 	prepEvent(&next, ev)
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	_, err := s.inFeedTx(ctx, 1, func(tx *sql.Tx) ([]change, error) {
 		res, err := tx.ExecContext(ctx, `UPDATE wf_cases SET state = $1, is_open = $2, seq = $3, due = $4, until_at = $5, updated_at = $6, unit = $7, entry_id = $8
 			WHERE id = $9 AND seq = $10`,
 			next.State, next.Open, next.Seq, micros(next.Due), micros(next.Until), next.Updated.UnixMicro(), next.Unit, next.EntryID, next.ID, prev)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		n, err := res.RowsAffected()
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if n != 1 {
 			var one int
 			if err := tx.QueryRowContext(ctx, `SELECT 1 FROM wf_cases WHERE id = $1`, c.ID).Scan(&one); errors.Is(err, sql.ErrNoRows) {
-				return credit.E(op, credit.NotFound, "case %s not found", c.ID)
+				return nil, credit.E(op, credit.NotFound, "case %s not found", c.ID)
 			}
-			return credit.E(op, credit.Conflict, "case %s changed since it was read (step %d): reload it and try again", c.ID, prev)
+			return nil, credit.E(op, credit.Conflict, "case %s changed since it was read (step %d): reload it and try again", c.ID, prev)
 		}
-		return s.insertEvent(ctx, tx, ev)
+		return caseChanges(&next, ev), s.insertEvent(ctx, tx, ev)
 	})
 	if err != nil {
 		return s.fail(op, err)
@@ -337,4 +337,11 @@ func (s *Store) PendingRecompute(ctx context.Context, limit int) ([]credit.Recom
 		out = append(out, m)
 	}
 	return out, s.fail(op, rows.Err())
+}
+
+// caseChanges is the feed entry of a case event: Ref is the case, Tag its
+// kind, so followers (marks, evaluation) learn which subject's file a
+// workflow changed.
+func caseChanges(c *credit.Case, ev *credit.CaseEvent) []change {
+	return []change{{kind: credit.ChangeCase, ref: c.ID, subj: c.SubjectID, tg: string(c.Kind)}}
 }

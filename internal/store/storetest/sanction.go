@@ -5,24 +5,27 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xinyong/xinyong/internal/chinatime"
 	"github.com/xinyong/xinyong/internal/credit"
 )
 
-// testSanction covers the SanctionStore: versions, optimistic list events,
+// testSanction covers the SanctionStore: feed positions as versions, optimistic list events,
 // verification marks, name decisions, account matters, checks, feedback and
 // statistics.
 func testSanction(t *testing.T, s credit.Store) {
 	c := ctx(t)
 	mustPutSubject(t, s, org("91350100M000100Y43", "福州甲公司"))
-	v0, err := s.SanctionVersion(c)
-	if err != nil || v0 != 0 {
-		t.Fatalf("SanctionVersion on empty store = %d, %v; want 0", v0, err)
+	// The subject's registration is the feed's first change; list events
+	// take the positions after it.
+	v0, err := s.ChangeHead(c)
+	if err != nil || v0 != 1 {
+		t.Fatalf("ChangeHead after one registration = %d, %v; want 1", v0, err)
 	}
 
 	entry := credit.NewID()
 	ev := func(step credit.ListStep) *credit.ListEvent {
 		return &credit.ListEvent{ID: credit.NewID(), EntryID: entry, List: "court_defaulters", SubjectID: "91350100M000100Y43",
-			Step: step, Actor: "reviewer", Dept: "COURT-350100", At: time.Date(2026, 1, 5, 9, 0, 0, 0, shanghai),
+			Step: step, Actor: "reviewer", Dept: "COURT-350100", At: time.Date(2026, 1, 5, 9, 0, 0, 0, chinatime.Location),
 			Detail: credit.EntryDetail{BasisRecords: []string{"r1"}, Grounds: "拒不履行",
 				Persons: []credit.ResponsiblePerson{{Role: "法定代表人", Name: "张三", IDHash: "abc", IDMasked: "110101********1234"}}}}
 	}
@@ -30,8 +33,8 @@ func testSanction(t *testing.T, s credit.Store) {
 	if err := s.AppendListEvent(c, p, 0); err != nil {
 		t.Fatalf("AppendListEvent(proposed): %v", err)
 	}
-	if p.Seq != 1 {
-		t.Fatalf("first event seq = %d, want 1", p.Seq)
+	if p.Seq != v0+1 {
+		t.Fatalf("first event seq = %d, want %d", p.Seq, v0+1)
 	}
 	// A second "new entry" with the same ID is refused.
 	wantKind(t, "duplicate entry", s.AppendListEvent(c, ev(credit.StepProposed), 0), credit.Exists)
@@ -69,7 +72,7 @@ func testSanction(t *testing.T, s credit.Store) {
 	if err := s.AppendNameDecision(c, d); err != nil {
 		t.Fatalf("AppendNameDecision: %v", err)
 	}
-	if v, _ := s.SanctionVersion(c); v != d.Seq || d.Seq != m.Seq+1 || m.Seq != n.Seq+1 {
+	if v, _ := s.ChangeHead(c); v != d.Seq || d.Seq != m.Seq+1 || m.Seq != n.Seq+1 {
 		t.Fatalf("versions: current %d, events %d %d, mark %d, decision %d", v, p.Seq, n.Seq, m.Seq, d.Seq)
 	}
 	if evs, _ := s.ListEvents(c, p.Seq, 0); len(evs) != 1 || evs[0].ID != n.ID {

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xinyong/xinyong/internal/chinatime"
 	"github.com/xinyong/xinyong/internal/credit"
 )
 
@@ -52,6 +53,8 @@ func Run(t *testing.T, open func(t *testing.T) credit.Store) {
 		{"Workflow", testWorkflow},
 		{"Sanction", testSanction},
 		{"Publish", testPublish},
+		{"Changes", testChanges},
+		{"ChangeOrder", testChangeOrder},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -63,8 +66,6 @@ func Run(t *testing.T, open func(t *testing.T) credit.Store) {
 }
 
 // Fixtures.
-
-var shanghai = time.FixedZone("CST", 8*3600) // no tzdata needed
 
 func org(id, name string, former ...string) *credit.Subject {
 	return &credit.Subject{
@@ -583,7 +584,7 @@ func testSessions(t *testing.T, s credit.Store) {
 	if err := s.PutAccount(ctx(t), a); err != nil {
 		t.Fatalf("PutAccount: %v", err)
 	}
-	now := time.Date(2026, 1, 1, 8, 0, 0, 123456789, shanghai)
+	now := time.Date(2026, 1, 1, 8, 0, 0, 123456789, chinatime.Location)
 	ss := &credit.Session{Hash: "sh1", AccountID: a.ID, Expires: now.Add(time.Hour)}
 	if err := s.PutSession(ctx(t), ss); err != nil {
 		t.Fatalf("PutSession: %v", err)
@@ -622,7 +623,7 @@ func testSessions(t *testing.T, s credit.Store) {
 }
 
 func testAudit(t *testing.T, s credit.Store) {
-	t0 := time.Date(2026, 3, 1, 10, 0, 0, 0, shanghai)
+	t0 := time.Date(2026, 3, 1, 10, 0, 0, 0, chinatime.Location)
 	type in struct{ actor, target string }
 	var entries []credit.AuditEntry
 	for i, x := range []in{{"alice", "S1"}, {"bob", "S1"}, {"alice", "S2"}, {"carol", "S3"}, {"alice", "S1"}} {
@@ -725,8 +726,8 @@ func testMigrate(t *testing.T, s credit.Store) {
 
 func testTimes(t *testing.T, s credit.Store) {
 	// Nanoseconds in a non-UTC zone: stored as UTC microseconds.
-	at := time.Date(2025, 12, 31, 23, 59, 59, 987654321, shanghai)
-	old := time.Date(1949, 10, 1, 15, 0, 0, 1500, shanghai) // before the Unix epoch
+	at := time.Date(2025, 12, 31, 23, 59, 59, 987654321, chinatime.Location)
+	old := time.Date(1949, 10, 1, 15, 0, 0, 1500, chinatime.Location) // before the Unix epoch
 	subj := org("T", "时间测试")
 	subj.RegisteredOn, subj.CreatedAt, subj.UpdatedAt = old, at, at
 	mustPutSubject(t, s, subj)

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xinyong/xinyong/internal/chinatime"
 	"github.com/xinyong/xinyong/internal/credit"
 )
 
@@ -13,8 +14,8 @@ import (
 func testWorkflow(t *testing.T, s credit.Store) {
 	c := ctx(t)
 	t0 := time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)
-	due1 := time.Date(2026, 3, 3, 0, 0, 0, 0, shanghai)
-	due2 := time.Date(2026, 3, 10, 0, 0, 0, 0, shanghai)
+	due1 := time.Date(2026, 3, 3, 0, 0, 0, 0, chinatime.Location)
+	due2 := time.Date(2026, 3, 10, 0, 0, 0, 0, chinatime.Location)
 
 	mk := func(kind credit.CaseKind, subj, rec, unit, hash string, due time.Time) *credit.Case {
 		cs := &credit.Case{Kind: kind, SubjectID: subj, RecordID: rec, Unit: unit, TrackHash: hash, State: "submitted", Open: true, Due: due}

@@ -1,0 +1,306 @@
+package sanction
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/xinyong/xinyong/internal/catalog"
+	"github.com/xinyong/xinyong/internal/credit"
+	"github.com/xinyong/xinyong/internal/publish"
+)
+
+// Lists decided outside the platform (a court's 失信被执行人, a tax bureau's
+// A级纳税人, a market regulator's 经营异常名录) arrive as records. Each such
+// record chain is an entry of its list (catalog.Catalog.ReportedList), so
+// that the hit check, the list pages, the subject page and the statistics
+// read one membership. The follower below keeps the entries in step with
+// the records, through the change feed: the entry's ID is the record
+// chain's origin, its period the record's publication window (the one
+// classification, publish.WindowOf), and a revocation, a correction or a
+// reported end (履行完毕) ends it.
+
+// ReportedCursor is the change-feed cursor of the reported-list follower:
+// one for the whole installation, so each record is turned into its entry
+// once, whichever node does it.
+const ReportedCursor = "sanction.reported"
+
+// followPage is how many changes the follower reads at a time.
+const followPage = 5000
+
+// SyncReported brings the entries of reported lists up to the records
+// committed so far, and returns how many list events it wrote. Every node
+// runs it (Run); several may at once: an entry moved on by another is
+// left to it (Conflict), and the shared cursor moves only forward.
+func (s *Service) SyncReported(ctx context.Context) (int, error) {
+	const op = "sanction.SyncReported"
+	items := s.reportedItems()
+	if len(items) == 0 {
+		return 0, nil
+	}
+	pos, ok, err := s.Store.FeedCursor(ctx, ReportedCursor)
+	if err != nil {
+		return 0, credit.Wrap(op, credit.Other, err)
+	}
+	if !ok {
+		return s.bootstrapReported(ctx, items)
+	}
+	written := 0
+	for {
+		head, err := s.Store.ChangeHead(ctx)
+		if err != nil {
+			return written, credit.Wrap(op, credit.Other, err)
+		}
+		if head <= pos {
+			return written, nil
+		}
+		cs, err := s.Store.ChangesSince(ctx, pos, followPage, credit.ChangeRecord)
+		if err != nil {
+			return written, credit.Wrap(op, credit.Other, err)
+		}
+		var subjects []string // in the order of their first change
+		seen := map[string]bool{}
+		for _, c := range cs {
+			if slices.Contains(items, c.Tag) && !seen[c.SubjectID] {
+				seen[c.SubjectID] = true
+				subjects = append(subjects, c.SubjectID)
+			}
+		}
+		n, err := s.reconcile(ctx, subjects)
+		written += n
+		if err != nil {
+			return written, err
+		}
+		// Read up to the head when the page was not full: changes after
+		// it were read too (and are applied again next time, to no
+		// effect), none before it is left behind.
+		next := head
+		if len(cs) == followPage {
+			next = cs[len(cs)-1].Pos
+		}
+		if err := s.Store.MoveFeedCursor(ctx, ReportedCursor, pos, next); err != nil {
+			if credit.Is(credit.Conflict, err) {
+				return written, nil // another node moved on; it continues
+			}
+			return written, credit.Wrap(op, credit.Other, err)
+		}
+		pos = next
+		if n > 0 {
+			if err := s.Refresh(ctx); err != nil {
+				return written, err
+			}
+		}
+	}
+}
+
+// bootstrapReported reconciles every subject with records of the reported
+// items, for a store whose records predate the change feed, and creates
+// the cursor at the head read before.
+func (s *Service) bootstrapReported(ctx context.Context, items []string) (int, error) {
+	const op = "sanction.SyncReported"
+	head, err := s.Store.ChangeHead(ctx)
+	if err != nil {
+		return 0, credit.Wrap(op, credit.Other, err)
+	}
+	var subjects []string // newest record first, reversed below
+	seen := map[string]bool{}
+	before := ""
+	for {
+		recs, err := s.Store.NewestRecordsByItems(ctx, items, before, 10000)
+		if err != nil {
+			return 0, credit.Wrap(op, credit.Other, err)
+		}
+		for _, r := range recs {
+			if !seen[r.SubjectID] {
+				seen[r.SubjectID] = true
+				subjects = append(subjects, r.SubjectID)
+			}
+		}
+		if len(recs) < 10000 {
+			break
+		}
+		before = recs[len(recs)-1].ID
+	}
+	slices.Reverse(subjects)
+	n, err := s.reconcile(ctx, subjects)
+	if err != nil {
+		return n, err
+	}
+	if err := s.Store.MoveFeedCursor(ctx, ReportedCursor, -1, head); err != nil && !credit.Is(credit.Exists, err) {
+		return n, credit.Wrap(op, credit.Other, err)
+	}
+	if n > 0 {
+		return n, s.Refresh(ctx)
+	}
+	return n, nil
+}
+
+// reportedItems are the items whose records may be entries of a list.
+func (s *Service) reportedItems() []string {
+	var out []string
+	for _, lt := range s.Catalog.Lists {
+		if r := lt.Reported; r != nil {
+			for _, it := range r.Items {
+				if !slices.Contains(out, it) {
+					out = append(out, it)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// reconcile brings the reported entries of each subject in step with its
+// records, subject by subject in the order given (the order their records
+// were written, so that entries are made in that order too).
+func (s *Service) reconcile(ctx context.Context, subjects []string) (int, error) {
+	const op = "sanction.reconcile"
+	items := s.reportedItems()
+	written := 0
+	for _, subjectID := range subjects {
+		facts, err := s.Store.RecordsBySubject(ctx, subjectID)
+		if err != nil {
+			return written, credit.Wrap(op, credit.Other, err)
+		}
+		events, err := s.Store.SubjectListEvents(ctx, subjectID)
+		if err != nil {
+			return written, credit.Wrap(op, credit.Other, err)
+		}
+		entries := map[string]*Entry{}
+		for _, e := range Derive(events) {
+			entries[e.ID] = e
+		}
+		var subj *credit.Subject
+		for _, st := range credit.Derive(facts) {
+			if !slices.Contains(items, st.Current.Item) {
+				continue
+			}
+			if subj == nil {
+				if subj, err = s.Store.Subject(ctx, subjectID); err != nil {
+					return written, credit.Wrap(op, credit.Other, err)
+				}
+			}
+			ev, prev := s.reportedEvent(st, subj, entries[st.Origin])
+			if ev == nil {
+				continue
+			}
+			err := s.Store.AppendListEvent(ctx, ev, prev)
+			switch {
+			case credit.Is(credit.Conflict, err), credit.Is(credit.Exists, err):
+				// Another node wrote it first; the next pass compares again.
+			case err != nil:
+				return written, credit.Wrap(op, credit.Other, err)
+			default:
+				written++
+			}
+		}
+	}
+	return written, nil
+}
+
+// Removal reasons of reported entries.
+const (
+	// RemoveFulfilled: the deciding unit reported that the subject met
+	// its obligation (catalog.Reported.EndsWhen).
+	RemoveFulfilled = "fulfilled"
+)
+
+// reportedEvent is the list event that brings entry e (nil when there is
+// none) in step with the record chain st of subj, and the seq it follows;
+// nil when nothing is to be written.
+func (s *Service) reportedEvent(st credit.State, subj *credit.Subject, e *Entry) (*credit.ListEvent, int64) {
+	cur := st.Current
+	lt, err := s.Catalog.ReportedList(cur.Item, cur.Fields, cur.Dept)
+	if err != nil {
+		lt = nil // a record the catalogue no longer places on a list
+	}
+	now := s.now()
+	base := credit.ListEvent{ID: credit.NewID(), EntryID: st.Origin, SubjectID: cur.SubjectID,
+		Actor: cur.Dept, Dept: cur.Dept, At: now, DocNo: cur.DocNo}
+	removal := func(reason, note string) (*credit.ListEvent, int64) {
+		if e == nil || e.State == credit.StepRemoved {
+			return nil, 0
+		}
+		ev := base
+		ev.List, ev.Step = e.List, credit.StepRemoved
+		ev.Detail = credit.EntryDetail{RemovalReason: reason, Note: note}
+		return &ev, e.Seq
+	}
+	switch {
+	case st.Revoked:
+		return removal(RemoveRevocation, "认定单位撤销了该信息："+st.RevokedBy.Reason)
+	case lt == nil || (e != nil && e.List != lt.Code):
+		return removal(RemoveCorrection, "认定单位更正后，该信息不再列入本名单")
+	case lt.EndsEntry(cur.Fields):
+		return removal(RemoveFulfilled, "认定单位报送：已履行义务")
+	}
+	if e != nil && e.State == credit.StepRemoved {
+		return nil, 0 // an ended entry is not revived; a new decision is a new record
+	}
+	it, err := s.Catalog.Item(cur.Item)
+	if err != nil {
+		return nil, 0
+	}
+	w := publish.WindowOf(s.Catalog, it, &cur, subj)
+	since, until := w.From, w.MaxEnd
+	if until.IsZero() && lt.PeriodMonths > 0 {
+		until = since.AddDate(0, lt.PeriodMonths, 0)
+	}
+	if e == nil && !until.IsZero() && !now.Before(until) {
+		return nil, 0 // its period is over: nothing to apply
+	}
+	if e != nil && e.Detail.Since.Equal(since) && e.Detail.Until.Equal(until) && e.DocNo == cur.DocNo {
+		return nil, 0
+	}
+	ev := base
+	ev.List, ev.Step = lt.Code, credit.StepDecided
+	var measures []string
+	for _, m := range s.Catalog.MeasuresFor(lt.Code, "") {
+		measures = append(measures, m.Code)
+	}
+	ev.Detail = credit.EntryDetail{
+		BasisRecords: []string{st.Origin}, Grounds: groundsOf(lt, cur.Fields), Basis: basisTexts(lt),
+		SubjectName: subj.Name, FormerNames: subj.FormerNames, SubjectKind: subj.Kind,
+		Persons: reportedPersons(it, cur.Fields), Measures: measures, Exit: lt.Exit.Text,
+		Since: since.UTC(), Until: until.UTC(), Reported: true,
+	}
+	if until.IsZero() {
+		ev.Detail.Until = time.Time{}
+	}
+	if e == nil {
+		return &ev, 0
+	}
+	return &ev, e.Seq
+}
+
+// groundsOf is the entry's 事由 from the record.
+func groundsOf(lt *catalog.ListType, f credit.Fields) string {
+	if lt.Reported != nil && lt.Reported.GroundsField != "" {
+		if g := strings.TrimSpace(f[lt.Reported.GroundsField]); g != "" {
+			return g
+		}
+	}
+	return lt.Criteria.Text
+}
+
+// basisTexts are a list type's legal bases as text.
+func basisTexts(lt *catalog.ListType) []string {
+	out := make([]string, 0, len(lt.Basis))
+	for _, b := range lt.Basis {
+		out = append(out, b.String())
+	}
+	return out
+}
+
+// reportedPersons are the responsible persons a reported record names
+// (its legal representative), by name only: measures reach them by ID
+// number only through entries decided on the platform.
+func reportedPersons(it *catalog.Item, f credit.Fields) []credit.ResponsiblePerson {
+	if code := it.LegalRepField(); code != "" {
+		if n := strings.TrimSpace(f[code]); n != "" {
+			return []credit.ResponsiblePerson{{Role: "法定代表人", Name: n}}
+		}
+	}
+	return nil
+}

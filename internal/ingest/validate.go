@@ -58,9 +58,6 @@ type validator struct {
 	now      time.Time
 	legalRep string            // field code of the legal representative, if any
 	idType   map[string]string // idno field code -> its ID-type field code
-	// spreadsheet is set for XLSX files, whose date cells may read as
-	// serial numbers or m/d/yy renderings (spreadsheetDate).
-	spreadsheet, date1904 bool
 }
 
 func newValidator(it *catalog.Item, m *Mapping, sealer *pii.Sealer, now time.Time) *validator {
@@ -95,7 +92,8 @@ func (v *validator) check(row Row, full bool) *rowResult {
 		return r
 	}
 	it := v.it
-	f := credit.Fields(v.m.FieldsFor(row.Header, row.Cells))
+	cells, cellErrs := v.dateCells(row)
+	f := credit.Fields(v.m.FieldsFor(row.Header, cells))
 	for code, val := range f {
 		fd := it.Field(code)
 		switch fd.Type {
@@ -105,17 +103,15 @@ func (v *validator) check(row Row, full bool) *rowResult {
 			}
 		case catalog.TypeUSCC, catalog.TypeIDNo:
 			f[code] = strings.ToUpper(val)
-		case catalog.TypeDate:
-			if v.spreadsheet {
-				f[code] = spreadsheetDate(val, v.date1904)
-			}
 		}
 	}
 	r.fields = f
+	var errs []catalog.FieldError
 	if full {
-		for _, e := range it.Validate(f, v.now) {
-			r.reject(e.Field, "%s", e.Reason)
-		}
+		errs = it.Validate(f, v.now)
+	}
+	for _, e := range withCellErrors(it, errs, cellErrs) {
+		r.reject(e.Field, "%s", e.Reason)
 	}
 	r.kind = it.SubjectKindOf(f)
 	if r.kind != "" && !slices.Contains(it.SubjectKinds, r.kind) {
@@ -207,4 +203,64 @@ func (v *validator) check(row Row, full bool) *rowResult {
 		r.docNo = r.subjectID
 	}
 	return r
+}
+
+// dateCells returns the row's cells with each date cell (XLSX) that fills
+// a date field replaced by its day, and the reasons, by field, of the date
+// cells that hold no full date; those are emptied, so that no check reads
+// the date they are shown as (2454/9/14 for 202603). Cells in other
+// columns stay as the workbook shows them.
+func (v *validator) dateCells(row Row) ([]string, map[string]string) {
+	if len(row.Dates) == 0 {
+		return row.Cells, nil
+	}
+	cells := slices.Clone(row.Cells)
+	var errs map[string]string
+	for _, d := range row.Dates {
+		if d.Col >= len(v.m.Cols) || d.Col >= len(cells) {
+			continue
+		}
+		code := v.m.Cols[d.Col]
+		if code == "" || v.it.Field(code).Type != catalog.TypeDate {
+			continue
+		}
+		if d.Problem != "" {
+			if errs == nil {
+				errs = map[string]string{}
+			}
+			errs[code] = d.Problem
+			cells[d.Col] = ""
+			continue
+		}
+		cells[d.Col] = d.Date
+	}
+	return cells, errs
+}
+
+// withCellErrors puts the reasons of refused date cells among the
+// catalogue's errors, in the item's field order, in place of what the
+// catalogue says of the same fields (it read the cell as shown, which may
+// even pass for a date: 1905/7/18).
+func withCellErrors(it *catalog.Item, errs []catalog.FieldError, cellErrs map[string]string) []catalog.FieldError {
+	if len(cellErrs) == 0 {
+		return errs
+	}
+	out := make([]catalog.FieldError, 0, len(errs)+len(cellErrs))
+	for _, fd := range it.Fields {
+		if reason, ok := cellErrs[fd.Code]; ok {
+			out = append(out, catalog.FieldError{Field: fd.Code, Reason: reason})
+			continue
+		}
+		for _, e := range errs {
+			if e.Field == fd.Code {
+				out = append(out, e)
+			}
+		}
+	}
+	for _, e := range errs {
+		if it.Field(e.Field) == nil {
+			out = append(out, e)
+		}
+	}
+	return out
 }

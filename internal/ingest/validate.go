@@ -58,10 +58,12 @@ type validator struct {
 	now      time.Time
 	legalRep string            // field code of the legal representative, if any
 	idType   map[string]string // idno field code -> its ID-type field code
+	codes    *uscc.Checker     // on the import's clock
 }
 
 func newValidator(it *catalog.Item, m *Mapping, sealer *pii.Sealer, now time.Time) *validator {
-	v := &validator{it: it, m: m, sealer: sealer, now: now, idType: map[string]string{}}
+	v := &validator{it: it, m: m, sealer: sealer, now: now, idType: map[string]string{},
+		codes: uscc.NewChecker(uscc.DefaultLegacy(), func() time.Time { return now })}
 	for _, fd := range it.Fields {
 		if v.legalRep == "" && fd.Type == catalog.TypeString && strings.HasPrefix(fd.Label, "法定代表人") {
 			v.legalRep = fd.Code
@@ -129,7 +131,7 @@ func (v *validator) check(row Row, full bool) *rowResult {
 		}
 		switch fd.Type {
 		case catalog.TypeUSCC:
-			res := uscc.CheckUSCC(val)
+			res := v.codes.CheckUSCC(val)
 			subject := fd.Code == it.Keys.SubjectCode
 			if subject {
 				r.codeChecked = true
@@ -140,7 +142,11 @@ func (v *validator) check(row Row, full bool) *rowResult {
 				if subject {
 					r.codeError = true
 				}
-				r.reject(fd.Code, "invalid unified social credit code %s: %s", res.Code, res.Reason())
+				if id := v.codes.Check(val); id.Kind == uscc.KindResidentID && id.Status == uscc.Valid {
+					r.reject(fd.Code, "%s", v.residentIDInCode(fd, id.Code, r.kind))
+				} else {
+					r.reject(fd.Code, "invalid unified social credit code %s: %s", res.Code, res.Reason())
+				}
 			case uscc.Flagged:
 				if subject {
 					r.codeError = true // kept, but counted in 重错码率
@@ -150,7 +156,7 @@ func (v *validator) check(row Row, full bool) *rowResult {
 			if t := v.idType[fd.Code]; t != "" && f[t] != "" && f[t] != "身份证" {
 				continue // passports and permits have no check character to verify
 			}
-			res := uscc.CheckResidentID(val)
+			res := v.codes.CheckResidentID(val)
 			if res.Status == uscc.Invalid {
 				r.reject(fd.Code, "invalid resident ID number: %s", res.Reason())
 			}
@@ -263,4 +269,41 @@ func withCellErrors(it *catalog.Item, errs []catalog.FieldError, cellErrs map[st
 		}
 	}
 	return out
+}
+
+// residentIDInCode is the reason a valid resident ID number in a column of
+// unified social credit codes is refused: what it is and where it belongs.
+// The number is shown masked: a reason is kept with the batch and read by
+// whoever reads its rejects.
+func (v *validator) residentIDInCode(fd *catalog.Field, id string, kind credit.SubjectKind) string {
+	it := v.it
+	masked := uscc.MaskResidentID(id)
+	const what, whatZh = " is a resident ID number (居民身份证号码), not a unified social credit code: ", "这是居民身份证号码，不是统一社会信用代码："
+	if fd.Code != it.Keys.SubjectCode {
+		return fmt.Sprintf("%s%s%s (%s) is an organisation's code (%s%s应填单位的统一社会信用代码)",
+			masked, what, fd.Label, fd.Code, whatZh, fd.Label)
+	}
+	idf, kindf := it.Field(it.Keys.SubjectIDNo), it.Field(it.Keys.SubjectKind)
+	if idf == nil || !slices.Contains(it.SubjectKinds, credit.Person) {
+		return fmt.Sprintf("%s%sthe subject is a natural person, and item %s does not concern natural persons (%s主体是自然人，本信息项不归集自然人)",
+			masked, what, it.Code, whatZh)
+	}
+	person := catalog.SubjectKindLabel(credit.Person)
+	dest := fmt.Sprintf("%s (%s)", idf.Label, idf.Code)
+	destZh := "号码应填在" + idf.Label
+	if kindf != nil {
+		dest += fmt.Sprintf(", with %s (%s) %s", kindf.Label, kindf.Code, person)
+		destZh += fmt.Sprintf("，%s填“%s”", kindf.Label, person)
+	}
+	dest += fmt.Sprintf(" and %s left empty", fd.Label)
+	destZh += "，" + fd.Label + "留空"
+	if kind == credit.IndividualBusiness {
+		// An individual business has a code of its own (92…); its
+		// operator's ID number is no substitute for it.
+		indiv := catalog.SubjectKindLabel(credit.IndividualBusiness)
+		return fmt.Sprintf("%s%sa %s is identified by its own code (92…); if the subject is the natural person (%s), the number belongs in %s (%s%s应填其统一社会信用代码（92开头）；如主体是%s，%s)",
+			masked, what, indiv, person, dest, whatZh, indiv, person, destZh)
+	}
+	return fmt.Sprintf("%s%sthe subject is a natural person (%s), whose number belongs in %s (%s主体是%s，%s)",
+		masked, what, person, dest, whatZh, person, destZh)
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/xinyong/xinyong/internal/catalog"
 	"github.com/xinyong/xinyong/internal/credit"
+	"github.com/xinyong/xinyong/internal/uscc"
 )
 
 // edgeHeader is a penalty file's header with the natural person's ID
@@ -211,6 +212,83 @@ func TestXLSXDateEdgeCases(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestResidentIDInCodeColumn: a valid resident ID number in the subject's
+// unified social credit code column is refused with what it is and where
+// it belongs (证件号码, with the subject category 自然人), in both languages,
+// not with check-character noise; in an authority's code column it is
+// refused as not an organisation's code. The number itself never appears
+// in a reason. The same person filed as a natural person lands.
+func TestResidentIDInCodeColumn(t *testing.T) {
+	id := uscc.NewGenerator(12).ResidentID("350102", time.Date(1980, 5, 6, 0, 0, 0, 0, time.UTC), true)
+	if uscc.CheckResidentID(id).Status != uscc.Valid || uscc.CheckUSCC(id).Status != uscc.Invalid {
+		t.Fatalf("fixture %s: want a valid resident ID that is no valid USCC", uscc.MaskResidentID(id))
+	}
+	masked := uscc.MaskResidentID(id)
+	asOrg := edgeRow("P1")
+	asOrg[colCode], asOrg[colDate] = id, "2026-03-02"
+	asPerson := edgeRow("P2")
+	asPerson[0], asPerson[1], asPerson[colCode], asPerson[colIDNo], asPerson[colIDType], asPerson[colLegalRep], asPerson[colDate] =
+		"陈明", "自然人", nil, id, "身份证", nil, "2026-03-02"
+	personNoID := edgeRow("P3")
+	personNoID[0], personNoID[1], personNoID[colCode], personNoID[colIDType], personNoID[colLegalRep], personNoID[colDate] =
+		"陈明", "自然人", id, "身份证", nil, "2026-03-02"
+	inAuthority := edgeRow("P4")
+	inAuthority[colAuthorityCode], inAuthority[colDate] = id, "2026-03-02"
+	asIndiv := edgeRow("P5")
+	asIndiv[1], asIndiv[colCode], asIndiv[colDate] = "个体工商户", id, "2026-03-02"
+	p := writeEdgeBook(t, false, nil, asOrg, asPerson, personNoID, inAuthority, asIndiv)
+
+	st := openSQLite(t)
+	j, err := newImporter(t, st).Import(t.Context(), fileRequest(p, "SAMR-350100", "admin_penalty"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, err := st.Rejects(t.Context(), j.Batch.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type want struct {
+		row       int
+		field     string
+		fragments []string
+	}
+	subject := []string{masked + " is a resident ID number (居民身份证号码), not a unified social credit code: the subject is a natural person (自然人)",
+		"whose number belongs in 证件号码 (cf_xdr_zjhm), with 行政相对人类别 (cf_xdr_lb) 自然人 and 统一社会信用代码 left empty",
+		"这是居民身份证号码，不是统一社会信用代码：主体是自然人，号码应填在证件号码，行政相对人类别填“自然人”，统一社会信用代码留空"}
+	wants := []want{
+		{1, "cf_xdr_shxym", subject},
+		{3, "cf_xdr_zjhm", []string{"required for person subjects (证件号码)"}},
+		{3, "cf_xdr_shxym", subject},
+		{4, "cf_cfjgdm", []string{masked + " is a resident ID number (居民身份证号码), not a unified social credit code: 处罚机关统一社会信用代码 (cf_cfjgdm) is an organisation's code",
+			"这是居民身份证号码，不是统一社会信用代码"}},
+		{5, "cf_xdr_shxym", []string{masked + " is a resident ID number (居民身份证号码), not a unified social credit code: a 个体工商户 is identified by its own code (92…); " +
+			"if the subject is the natural person (自然人), the number belongs in 证件号码 (cf_xdr_zjhm)", "个体工商户应填其统一社会信用代码（92开头）"}},
+	}
+	if len(rs) != len(wants) {
+		t.Errorf("%d rejects, want %d: %+v", len(rs), len(wants), rs)
+	}
+	for i, w := range wants[:min(len(rs), len(wants))] {
+		r := rs[i]
+		if r.Row != w.row || r.Field != w.field {
+			t.Errorf("reject %d on row %d %s, want row %d %s: %s", i, r.Row, r.Field, w.row, w.field, r.Reason)
+		}
+		for _, frag := range w.fragments {
+			if !strings.Contains(r.Reason, frag) {
+				t.Errorf("row %d %s: reason %q does not say %q", r.Row, r.Field, r.Reason, frag)
+			}
+		}
+		if strings.Contains(r.Reason, id) || strings.Contains(r.Reason, "check") {
+			t.Errorf("row %d %s: reason %q shows the ID number or check-character noise", r.Row, r.Field, r.Reason)
+		}
+	}
+	if c := j.Batch.Counts; c.Created != 1 || c.Rejected != 4 {
+		t.Errorf("counts %+v, want the natural person's row created and 4 refused", c)
+	}
+	if got, _ := st.LatestByDocs(t.Context(), "SAMR-350100", "admin_penalty", []string{"P2"}); got["P2"] == nil || got["P2"].Kind != credit.Person {
+		t.Errorf("the natural person's row: %+v", got["P2"])
 	}
 }
 

@@ -181,11 +181,19 @@ func parseAmount(s string) (float64, bool) {
 // also accept zero-padded months and days.
 var dateLayouts = []string{"2006-1-2", "2006/1/2", "20060102", "2006年1月2日", "2006.1.2"}
 
+// FullDate says, in English, what a date must look like; FullDateZh says it
+// in Chinese. Every refusal of a date ends with them.
+const (
+	FullDate   = "a full date has year, month and day, e.g. 2026-03-02, 2026/3/2, 20260302 or 2026年3月2日"
+	FullDateZh = "完整日期须有年、月、日，如 2026-03-02"
+)
+
 // ParseDate reads a calendar date in the forms departments send
 // (2006-01-02, 2006/01/02, 20060102, 2006年1月2日; unpadded months and days
 // too) and returns midnight of that day in chinatime.Location. A time of day after the
 // date ("2024-03-01 00:00:00", as spreadsheets export) is accepted and
-// dropped.
+// dropped. Anything short of a full date is refused: a year (2026), a year
+// and month (202603, 2026-03), a spreadsheet's serial number (46083).
 func ParseDate(s string) (time.Time, error) {
 	s = strings.TrimSpace(s)
 	d := s
@@ -201,7 +209,7 @@ func ParseDate(s string) (time.Time, error) {
 			return t, nil
 		}
 	}
-	return time.Time{}, fmt.Errorf("not a date: %q (use 2006-01-02, 2006/01/02, 20060102 or 2006年1月2日)", s)
+	return time.Time{}, fmt.Errorf("not a date: %q; %s (不是有效日期：%s)", s, FullDate, FullDateZh)
 }
 
 // dateOf returns midnight China time of the day t falls on there.

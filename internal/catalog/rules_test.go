@@ -89,7 +89,7 @@ func TestValidate(t *testing.T) {
 			`field cf_wsh: 129 characters, at most 128 allowed`,
 			`field cf_nr_fk: not an amount: "-1" (a decimal number ≥ 0, e.g. 1.5)`,
 			`field cf_nr_wfff: not an amount: "1e3" (a decimal number ≥ 0, e.g. 1.5)`,
-			`field cf_jdrq: not a date: "2024-02-30" (use 2006-01-02, 2006/01/02, 20060102 or 2006年1月2日)`,
+			`field cf_jdrq: not a date: "2024-02-30"; a full date has year, month and day, e.g. 2026-03-02, 2026/3/2, 20260302 or 2026年3月2日 (不是有效日期：完整日期须有年、月、日，如 2026-03-02)`,
 			`field cf_foo: not a field of catalogue item admin_penalty`,
 		}},
 		{"future decision and dates out of order", "admin_penalty", map[string]string{"cf_jdrq": "2024-06-02", "cf_yxq": "2024-06-01"}, []string{
@@ -259,7 +259,8 @@ func TestParseDate(t *testing.T) {
 			t.Errorf("ParseDate(%q) = %v, %v", s, got, err)
 		}
 	}
-	for _, s := range []string{"", "2024-13-01", "2024-02-30", "05/03/2024", "2024-03", "2024-03-05 25:00:00", "yesterday"} {
+	for _, s := range []string{"", "2024-13-01", "2024-02-30", "05/03/2024", "2024-03", "2024-03-05 25:00:00", "yesterday",
+		"2024", "202403", "45000", "2024年3月", "2024/3", "2024.3", "240305"} {
 		if _, err := ParseDate(s); err == nil {
 			t.Errorf("ParseDate(%q) succeeded", s)
 		}

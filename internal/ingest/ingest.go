@@ -332,9 +332,6 @@ func (j *Job) run(ctx context.Context) error {
 	}
 	now := im.Records.Now()
 	v := newValidator(j.it, m, im.Records.Sealer, now)
-	if sd, ok := t.(spreadsheetDates); ok {
-		v.spreadsheet, v.date1904 = true, sd.Date1904()
-	}
 	resumeAfter := j.Batch.LastRow
 	start := time.Now()
 

@@ -49,7 +49,7 @@ func TestLegacyGBK(t *testing.T) {
 		{13, "cf_xdr_zjhm", "invalid resident ID number: wrong ID check character at position 18: got 1, want 0"},
 		{14, "cf_xdr_zjhm", "required for person subjects (证件号码)"},
 		{15, "cf_jdrq", "decision date 2030-01-01 is in the future"},
-		{16, "cf_jdrq", "not a date: \"2026-02-30\" (use 2006-01-02, 2006/01/02, 20060102 or 2006年1月2日)"},
+		{16, "cf_jdrq", "not a date: \"2026-02-30\"; a full date has year, month and day, e.g. 2026-03-02, 2026/3/2, 20260302 or 2026年3月2日 (不是有效日期：完整日期须有年、月、日，如 2026-03-02)"},
 		{17, "cf_nr_fk", "not an amount: \"1,000\" (a decimal number ≥ 0, e.g. 1.5)"},
 		{18, "cf_nr_fk", "not an amount: \"-5\" (a decimal number ≥ 0, e.g. 1.5)"},
 		{19, "cf_xdr_lb", "\"公司\" is not one of 法人及非法人组织, 自然人, 个体工商户"},

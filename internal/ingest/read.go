@@ -6,6 +6,7 @@
 package ingest
 
 import (
+	"archive/zip"
 	"bufio"
 	"bytes"
 	"encoding/csv"
@@ -56,6 +57,9 @@ type Row struct {
 	// Header is set by JSON Lines, whose rows may bring new keys: the
 	// header as it stood for this row.
 	Header []string
+	// Dates are the row's cells that a workbook stores as dates (XLSX
+	// only); Cells has them as the workbook shows them.
+	Dates []DateCell
 }
 
 // Table reads a department file row by row.
@@ -305,17 +309,24 @@ func decodeObject(line []byte) (keys, vals []string, err error) {
 }
 
 type xlsxTable struct {
-	f        *excelize.File
-	rows     *excelize.Rows
-	header   []string
-	n        int
-	date1904 bool
+	f      *excelize.File
+	rows   *excelize.Rows
+	dates  *sheetDates
+	header []string
+	n      int
+	// sheetRow is the sheet's number of the row rows is at: excelize's
+	// iterator stops at every row number, also those the sheet skips.
+	sheetRow int
 }
 
-func (t *xlsxTable) Date1904() bool { return t.date1904 }
-
 func newXLSX(r io.Reader) (*xlsxTable, error) {
-	f, err := excelize.OpenReader(r)
+	// The whole file is needed at once (a zip's directory is at its end);
+	// excelize reads it all too.
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, err
+	}
+	f, err := excelize.OpenReader(bytes.NewReader(data))
 	if err != nil {
 		return nil, fmt.Errorf("not a readable XLSX workbook: %v", err)
 	}
@@ -330,10 +341,20 @@ func newXLSX(r io.Reader) (*xlsxTable, error) {
 		return nil, err
 	}
 	t := &xlsxTable{f: f, rows: rows}
+	date1904 := false
 	if p, err := f.GetWorkbookProps(); err == nil && p.Date1904 != nil {
-		t.date1904 = *p.Date1904
+		date1904 = *p.Date1904
+	}
+	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err == nil {
+		t.dates, err = newSheetDates(f, zr, date1904)
+	}
+	if err != nil {
+		t.Close()
+		return nil, fmt.Errorf("not a readable XLSX workbook: %v", err)
 	}
 	for rows.Next() {
+		t.sheetRow++
 		h, err := rows.Columns()
 		if err != nil {
 			t.Close()
@@ -360,11 +381,15 @@ func (t *xlsxTable) Close() error {
 	if t.rows != nil {
 		t.rows.Close()
 	}
+	if t.dates != nil {
+		t.dates.Close()
+	}
 	return t.f.Close()
 }
 
 func (t *xlsxTable) Next() (Row, error) {
 	for t.rows.Next() {
+		t.sheetRow++
 		cells, err := t.rows.Columns()
 		if err != nil {
 			return Row{}, err
@@ -372,8 +397,12 @@ func (t *xlsxTable) Next() (Row, error) {
 		if blank(cells) {
 			continue
 		}
+		dates, err := t.dates.row(t.sheetRow)
+		if err != nil {
+			return Row{}, err
+		}
 		t.n++
-		row := Row{N: t.n}
+		row := Row{N: t.n, Dates: dates}
 		// Spreadsheets drop trailing empty cells; pad to the header.
 		if len(cells) < len(t.header) {
 			cells = append(cells, make([]string, len(t.header)-len(cells))...)

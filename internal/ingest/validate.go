@@ -58,13 +58,12 @@ type validator struct {
 	now      time.Time
 	legalRep string            // field code of the legal representative, if any
 	idType   map[string]string // idno field code -> its ID-type field code
-	// spreadsheet is set for XLSX files, whose date cells may read as
-	// serial numbers or m/d/yy renderings (spreadsheetDate).
-	spreadsheet, date1904 bool
+	codes    *uscc.Checker     // on the import's clock
 }
 
 func newValidator(it *catalog.Item, m *Mapping, sealer *pii.Sealer, now time.Time) *validator {
-	v := &validator{it: it, m: m, sealer: sealer, now: now, idType: map[string]string{}, legalRep: it.LegalRepField()}
+	v := &validator{it: it, m: m, sealer: sealer, now: now, idType: map[string]string{}, legalRep: it.LegalRepField(),
+		codes: uscc.NewChecker(uscc.DefaultLegacy(), func() time.Time { return now })}
 	for _, fd := range it.Fields {
 		if fd.Type == catalog.TypeIDNo {
 			t := strings.TrimSuffix(fd.Code, "zjhm") + "zjlx"
@@ -92,7 +91,8 @@ func (v *validator) check(row Row, full bool) *rowResult {
 		return r
 	}
 	it := v.it
-	f := credit.Fields(v.m.FieldsFor(row.Header, row.Cells))
+	cells, cellErrs := v.dateCells(row)
+	f := credit.Fields(v.m.FieldsFor(row.Header, cells))
 	for code, val := range f {
 		fd := it.Field(code)
 		switch fd.Type {
@@ -102,17 +102,15 @@ func (v *validator) check(row Row, full bool) *rowResult {
 			}
 		case catalog.TypeUSCC, catalog.TypeIDNo:
 			f[code] = strings.ToUpper(val)
-		case catalog.TypeDate:
-			if v.spreadsheet {
-				f[code] = spreadsheetDate(val, v.date1904)
-			}
 		}
 	}
 	r.fields = f
+	var errs []catalog.FieldError
 	if full {
-		for _, e := range it.Validate(f, v.now) {
-			r.reject(e.Field, "%s", e.Reason)
-		}
+		errs = it.Validate(f, v.now)
+	}
+	for _, e := range withCellErrors(it, errs, cellErrs) {
+		r.reject(e.Field, "%s", e.Reason)
 	}
 	r.kind = it.SubjectKindOf(f)
 	if r.kind != "" && !slices.Contains(it.SubjectKinds, r.kind) {
@@ -130,7 +128,7 @@ func (v *validator) check(row Row, full bool) *rowResult {
 		}
 		switch fd.Type {
 		case catalog.TypeUSCC:
-			res := uscc.CheckUSCC(val)
+			res := v.codes.CheckUSCC(val)
 			subject := fd.Code == it.Keys.SubjectCode
 			if subject {
 				r.codeChecked = true
@@ -141,7 +139,11 @@ func (v *validator) check(row Row, full bool) *rowResult {
 				if subject {
 					r.codeError = true
 				}
-				r.reject(fd.Code, "invalid unified social credit code %s: %s", res.Code, res.Reason())
+				if id := v.codes.Check(val); id.Kind == uscc.KindResidentID && id.Status == uscc.Valid {
+					r.reject(fd.Code, "%s", v.residentIDInCode(fd, id.Code, r.kind))
+				} else {
+					r.reject(fd.Code, "invalid unified social credit code %s: %s", res.Code, res.Reason())
+				}
 			case uscc.Flagged:
 				if subject {
 					r.codeError = true // kept, but counted in 重错码率
@@ -151,7 +153,7 @@ func (v *validator) check(row Row, full bool) *rowResult {
 			if t := v.idType[fd.Code]; t != "" && f[t] != "" && f[t] != "身份证" {
 				continue // passports and permits have no check character to verify
 			}
-			res := uscc.CheckResidentID(val)
+			res := v.codes.CheckResidentID(val)
 			if res.Status == uscc.Invalid {
 				r.reject(fd.Code, "invalid resident ID number: %s", res.Reason())
 			}
@@ -204,4 +206,101 @@ func (v *validator) check(row Row, full bool) *rowResult {
 		r.docNo = r.subjectID
 	}
 	return r
+}
+
+// dateCells returns the row's cells with each date cell (XLSX) that fills
+// a date field replaced by its day, and the reasons, by field, of the date
+// cells that hold no full date; those are emptied, so that no check reads
+// the date they are shown as (2454/9/14 for 202603). Cells in other
+// columns stay as the workbook shows them.
+func (v *validator) dateCells(row Row) ([]string, map[string]string) {
+	if len(row.Dates) == 0 {
+		return row.Cells, nil
+	}
+	cells := slices.Clone(row.Cells)
+	var errs map[string]string
+	for _, d := range row.Dates {
+		if d.Col >= len(v.m.Cols) || d.Col >= len(cells) {
+			continue
+		}
+		code := v.m.Cols[d.Col]
+		if code == "" || v.it.Field(code).Type != catalog.TypeDate {
+			continue
+		}
+		if d.Problem != "" {
+			if errs == nil {
+				errs = map[string]string{}
+			}
+			errs[code] = d.Problem
+			cells[d.Col] = ""
+			continue
+		}
+		cells[d.Col] = d.Date
+	}
+	return cells, errs
+}
+
+// withCellErrors puts the reasons of refused date cells among the
+// catalogue's errors, in the item's field order, in place of what the
+// catalogue says of the same fields (it read the cell as shown, which may
+// even pass for a date: 1905/7/18).
+func withCellErrors(it *catalog.Item, errs []catalog.FieldError, cellErrs map[string]string) []catalog.FieldError {
+	if len(cellErrs) == 0 {
+		return errs
+	}
+	out := make([]catalog.FieldError, 0, len(errs)+len(cellErrs))
+	for _, fd := range it.Fields {
+		if reason, ok := cellErrs[fd.Code]; ok {
+			out = append(out, catalog.FieldError{Field: fd.Code, Reason: reason})
+			continue
+		}
+		for _, e := range errs {
+			if e.Field == fd.Code {
+				out = append(out, e)
+			}
+		}
+	}
+	for _, e := range errs {
+		if it.Field(e.Field) == nil {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// residentIDInCode is the reason a valid resident ID number in a column of
+// unified social credit codes is refused: what it is and where it belongs.
+// The number is shown masked: a reason is kept with the batch and read by
+// whoever reads its rejects.
+func (v *validator) residentIDInCode(fd *catalog.Field, id string, kind credit.SubjectKind) string {
+	it := v.it
+	masked := uscc.MaskResidentID(id)
+	const what, whatZh = " is a resident ID number (居民身份证号码), not a unified social credit code: ", "这是居民身份证号码，不是统一社会信用代码："
+	if fd.Code != it.Keys.SubjectCode {
+		return fmt.Sprintf("%s%s%s (%s) is an organisation's code (%s%s应填单位的统一社会信用代码)",
+			masked, what, fd.Label, fd.Code, whatZh, fd.Label)
+	}
+	idf, kindf := it.Field(it.Keys.SubjectIDNo), it.Field(it.Keys.SubjectKind)
+	if idf == nil || !slices.Contains(it.SubjectKinds, credit.Person) {
+		return fmt.Sprintf("%s%sthe subject is a natural person, and item %s does not concern natural persons (%s主体是自然人，本信息项不归集自然人)",
+			masked, what, it.Code, whatZh)
+	}
+	person := catalog.SubjectKindLabel(credit.Person)
+	dest := fmt.Sprintf("%s (%s)", idf.Label, idf.Code)
+	destZh := "号码应填在" + idf.Label
+	if kindf != nil {
+		dest += fmt.Sprintf(", with %s (%s) %s", kindf.Label, kindf.Code, person)
+		destZh += fmt.Sprintf("，%s填“%s”", kindf.Label, person)
+	}
+	dest += fmt.Sprintf(" and %s left empty", fd.Label)
+	destZh += "，" + fd.Label + "留空"
+	if kind == credit.IndividualBusiness {
+		// An individual business has a code of its own (92…); its
+		// operator's ID number is no substitute for it.
+		indiv := catalog.SubjectKindLabel(credit.IndividualBusiness)
+		return fmt.Sprintf("%s%sa %s is identified by its own code (92…); if the subject is the natural person (%s), the number belongs in %s (%s%s应填其统一社会信用代码（92开头）；如主体是%s，%s)",
+			masked, what, indiv, person, dest, whatZh, indiv, person, destZh)
+	}
+	return fmt.Sprintf("%s%sthe subject is a natural person (%s), whose number belongs in %s (%s主体是%s，%s)",
+		masked, what, person, dest, whatZh, person, destZh)
 }

@@ -10,7 +10,9 @@ package api
 
 import (
 	"errors"
+	"io"
 	"log/slog"
+	"mime"
 	"net/http"
 	"net/url"
 	"slices"
@@ -59,6 +61,11 @@ type Config struct {
 	// LoginGuard limits failed logins; share one with the portal. nil
 	// builds one with the defaults.
 	LoginGuard *auth.LoginGuard
+	// MaxUpload bounds an uploaded batch file, in bytes (DefaultMaxUpload
+	// when 0); MaxRejectRows caps the rejected rows stored per batch
+	// (ingest.DefaultMaxRejectRows when 0).
+	MaxUpload     int64
+	MaxRejectRows int
 }
 
 // keyCacheTTL is how long a node trusts an API key it has checked: a
@@ -228,6 +235,22 @@ func (a *API) wrap(rt Route) http.Handler {
 			writeError(w, r, a.log, err)
 			return
 		}
+		if p.Via == "session" && !auth.SafeMethod(r.Method) {
+			// The browser sends the session cookie whichever page makes
+			// the request: a write under it must come from this site.
+			if same, _ := auth.SameOrigin(r); !same {
+				a.audit.Denied(ctx, p, rt.Action, r.URL.Path, "", remote)
+				writeError(w, r, a.log, refuse("api", credit.Permission,
+					"已拒绝跨站请求：以登录会话（Cookie）发出的修改请求须来自本平台的页面（Origin 或 Referer 为本站）。程序调用请使用 API 密钥",
+					"cross-site request refused: a change made under the session cookie must come from this site's pages (Origin or Referer naming this site); programs use an API key"))
+				return
+			}
+		}
+		var text *jsonText
+		if r.Body != nil && r.Body != http.NoBody && isJSON(r.Header.Get("Content-Type")) {
+			text = newJSONText(r.Body)
+			r.Body = readCloser{text, r.Body}
+		}
 		if !slices.Contains(rt.Roles, p.Role) {
 			a.audit.Denied(ctx, p, rt.Action, r.URL.Path, "", remote)
 			if !p.Authenticated() {
@@ -255,8 +278,15 @@ func (a *API) wrap(rt Route) http.Handler {
 			}
 		}
 		status, body, err := rt.Handler(w, r, c)
+		if bt := (*badText)(nil); err != nil && text != nil && errors.As(text.err, &bt) {
+			// Whatever the handler made of the failed read, the body was
+			// refused for not being text.
+			err = textError("api", bt)
+		}
 		if err != nil {
-			if k := credit.KindOf(err); k == credit.Unauthenticated || k == credit.Permission {
+			// A login refused while the account or address is locked out
+			// (RateLimited) is a refusal like the others.
+			if k := credit.KindOf(err); k == credit.Unauthenticated || k == credit.Permission || k == credit.RateLimited {
 				a.audit.Denied(ctx, c.P, rt.Action, c.Target, c.Purpose, remote)
 			}
 			writeError(w, r, a.log, err)
@@ -273,6 +303,19 @@ func (a *API) wrap(rt Route) http.Handler {
 		}
 		writeJSON(w, status, body)
 	})
+}
+
+// isJSON reports whether a Content-Type names JSON (application/json or
+// any +json type).
+func isJSON(ct string) bool {
+	mt, _, err := mime.ParseMediaType(ct)
+	return err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json"))
+}
+
+// readCloser reads through r and closes the original body.
+type readCloser struct {
+	io.Reader
+	io.Closer
 }
 
 // maxPurpose bounds a stated purpose, in characters.

@@ -9,23 +9,84 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/xinyong/xinyong/internal/credit"
 	"github.com/xinyong/xinyong/internal/ingest"
+	"github.com/xinyong/xinyong/internal/server/middleware"
 )
 
-// maxUpload bounds one uploaded batch file.
-const maxUpload = 1 << 30
+// DefaultMaxUpload bounds one uploaded batch file when Config.MaxUpload is
+// 0: 200 MiB, some two million rows of 双公示 data. Larger files are
+// split, or imported on the server with `xinyong import`.
+const DefaultMaxUpload = 200 << 20
+
+// maxUpload is the configured bound on an uploaded file.
+func (a *API) maxUpload() int64 {
+	if a.cfg.MaxUpload > 0 {
+		return a.cfg.MaxUpload
+	}
+	return DefaultMaxUpload
+}
+
+// FormatSize renders a byte count for people: "200 MiB", "1 GiB", "64 KiB".
+func FormatSize(n int64) string {
+	unit := func(shift uint, name string) string {
+		if n%(1<<shift) == 0 {
+			return strconv.FormatInt(n>>shift, 10) + " " + name
+		}
+		return strconv.FormatFloat(float64(n)/float64(int64(1)<<shift), 'f', 1, 64) + " " + name
+	}
+	switch {
+	case n >= 1<<30:
+		return unit(30, "GiB")
+	case n >= 1<<20:
+		return unit(20, "MiB")
+	case n >= 1<<10:
+		return unit(10, "KiB")
+	}
+	return strconv.FormatInt(n, 10) + " B"
+}
+
+// uploadError is what a client is told when an upload could not be read:
+// the limit it crossed, or that it stalled or broke off, and never the
+// read error itself, whose text names sockets and addresses.
+func uploadError(op string, err error, limit int64, parsing bool) error {
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		return refuse(op, credit.TooLarge,
+			"文件超过上传上限 "+FormatSize(limit)+"。请拆分为多个文件分别上传",
+			"the file is larger than the upload limit of "+FormatSize(limit)+"; split it into several files")
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return refuse(op, credit.Invalid,
+			"上传中断：长时间未收到数据。请检查网络后重新上传整个文件，本次上传的内容均未入库",
+			"the upload stalled: no data arrived for too long; send the whole file again (nothing of this upload was imported)")
+	case parsing:
+		return refuse(op, credit.Invalid,
+			"多部分表单（multipart/form-data）格式不正确，或在传完前中断",
+			"the multipart/form-data body is malformed or was cut off")
+	}
+	return refuse(op, credit.Invalid,
+		"上传未完成：连接在文件传完前中断。请重新上传整个文件，本次上传的内容均未入库",
+		"the upload did not complete: the connection broke before the end of the file; send the whole file again (nothing of this upload was imported)")
+}
 
 // fileBody is a handler result sent as a file download instead of JSON.
 type fileBody struct {
 	contentType, name string
 	data              []byte
+	// notKept is the batch's rejected rows missing from a rejects file
+	// (past the cap on stored rejects), said in X-Rejected-Not-Kept.
+	notKept int
 }
 
 func (f fileBody) writeTo(w http.ResponseWriter, status int) {
 	h := w.Header()
+	if f.notKept > 0 {
+		h.Set("X-Rejected-Not-Kept", strconv.Itoa(f.notKept))
+	}
 	h.Set("Content-Type", f.contentType)
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Cache-Control", "no-store")
@@ -35,7 +96,7 @@ func (f fileBody) writeTo(w http.ResponseWriter, status int) {
 }
 
 func (a *API) importer() *ingest.Importer {
-	return &ingest.Importer{Store: a.cfg.Store, Records: a.cfg.Records, Logger: a.log}
+	return &ingest.Importer{Store: a.cfg.Store, Records: a.cfg.Records, Logger: a.log, MaxRejectRows: a.cfg.MaxRejectRows}
 }
 
 // createBatch accepts a department file: the raw body (Content-Type
@@ -58,12 +119,19 @@ func (a *API) createBatch(w http.ResponseWriter, r *http.Request, c *Call) (int,
 	}
 	name := filepath.Base(strings.TrimSpace(q.Get("file_name")))
 	format := strings.TrimSpace(q.Get("format"))
-	body := io.Reader(http.MaxBytesReader(w, r.Body, maxUpload))
+	limit := a.maxUpload()
+	// On r.Body itself, which r.MultipartReader reads too.
+	r.Body = http.MaxBytesReader(w, r.Body, limit)
+	body := io.Reader(r.Body)
+	refused := func(err error, parsing bool) (int, any, error) {
+		a.log.Info("upload not read", "id", middleware.IDFrom(r.Context()), "err", err)
+		return 0, nil, uploadError(op, err, limit, parsing)
+	}
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if ct == "multipart/form-data" {
 		mr, err := r.MultipartReader()
 		if err != nil {
-			return 0, nil, credit.E(op, credit.Invalid, "bad multipart body: %v", err)
+			return refused(err, true)
 		}
 		for {
 			p, err := mr.NextPart()
@@ -71,7 +139,7 @@ func (a *API) createBatch(w http.ResponseWriter, r *http.Request, c *Call) (int,
 				return 0, nil, credit.E(op, credit.Invalid, "the multipart form has no \"file\" part")
 			}
 			if err != nil {
-				return 0, nil, credit.E(op, credit.Invalid, "bad multipart body: %v", err)
+				return refused(err, true)
 			}
 			if p.FormName() == "file" {
 				if p.FileName() != "" && (name == "" || name == ".") {
@@ -106,7 +174,7 @@ func (a *API) createBatch(w http.ResponseWriter, r *http.Request, c *Call) (int,
 	}
 	if err != nil {
 		os.Remove(path)
-		return 0, nil, credit.E(op, credit.Invalid, "upload: %v", err)
+		return refused(err, false)
 	}
 	im := a.importer()
 	j, err := im.Prepare(r.Context(), ingest.Request{Dept: dept, Item: item, FileName: name, Format: format,
@@ -192,7 +260,7 @@ func (a *API) batchRejects(w http.ResponseWriter, r *http.Request, c *Call) (int
 			ct = "text/csv; charset=gb18030"
 		}
 	}
-	return http.StatusOK, fileBody{contentType: ct, name: ingest.RejectsFileName(b), data: buf.Bytes()}, nil
+	return http.StatusOK, fileBody{contentType: ct, name: ingest.RejectsFileName(b), data: buf.Bytes(), notKept: b.Counts.RejectedNotKept}, nil
 }
 
 // listBatches lists batches, newest first; a department sees its own.

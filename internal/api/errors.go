@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math"
 	"mime"
@@ -25,6 +26,20 @@ type errorBody struct {
 type errorDetail struct {
 	Kind    string `json:"kind"`
 	Message string `json:"message"`
+	// MessageZh is the message in Chinese, where the platform has one
+	// (refusals a person at a department desk is likely to read).
+	MessageZh string `json:"message_zh,omitempty"`
+}
+
+// bilingual is an error message in Chinese and English; its Error is the
+// English, and writeError sends both.
+type bilingual struct{ zh, en string }
+
+func (b *bilingual) Error() string { return b.en }
+
+// refuse builds an error whose message a user reads in either language.
+func refuse(op string, kind credit.Kind, zh, en string) error {
+	return &credit.Error{Op: op, Kind: kind, Err: &bilingual{zh: zh, en: en}}
 }
 
 // StatusOf maps an error kind to its HTTP status.
@@ -44,6 +59,8 @@ func StatusOf(k credit.Kind) int {
 		return http.StatusServiceUnavailable
 	case credit.RateLimited:
 		return http.StatusTooManyRequests
+	case credit.TooLarge:
+		return http.StatusRequestEntityTooLarge
 	}
 	return http.StatusInternalServerError
 }
@@ -84,8 +101,12 @@ func RetryAfter(err error) time.Duration {
 func writeError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err error) {
 	kind := credit.KindOf(err)
 	status := StatusOf(kind)
-	msg := auth.RedactIDs(message(err))
+	msg, msgZh := auth.RedactIDs(message(err)), ""
+	if bl := (*bilingual)(nil); errors.As(err, &bl) {
+		msgZh = auth.RedactIDs(bl.zh)
+	}
 	if status >= 500 {
+		msgZh = ""
 		id := middleware.IDFrom(r.Context())
 		logger.Error("api request failed", "id", id, "method", r.Method, "path", auth.RedactIDs(r.URL.Path),
 			"kind", kind.String(), "err", auth.RedactIDs(err.Error()))
@@ -102,7 +123,7 @@ func writeError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err
 	if ra := RetryAfter(err); ra > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(ra.Seconds()))))
 	}
-	writeJSON(w, status, errorBody{Error: errorDetail{Kind: kind.String(), Message: msg}})
+	writeJSON(w, status, errorBody{Error: errorDetail{Kind: kind.String(), Message: msg, MessageZh: msgZh}})
 }
 
 // writeJSON sends v as JSON. API responses are never cached: most carry
@@ -130,6 +151,18 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = enc.Encode(v)
 }
 
+// textError refuses a JSON body that is not Unicode text (jsonText).
+func textError(op string, bt *badText) error {
+	if bt.surrogate {
+		return refuse(op, credit.Invalid,
+			fmt.Sprintf("请求正文第 %d 字节附近的 \\u 转义只有半个 UTF-16 代理对，不是字符。请检查数据的编码", bt.off),
+			bt.Error()+"; check how the data was encoded")
+	}
+	return refuse(op, credit.Invalid,
+		fmt.Sprintf("请求正文第 %d 字节不是有效的 UTF-8 编码。JSON 正文须为 UTF-8；GBK 等编码的数据请先转换", bt.off),
+		bt.Error()+"; JSON must be sent in UTF-8: convert GBK or other encodings first")
+}
+
 // maxBody bounds a JSON request body. Bulk reports go through the import
 // path, not through one request.
 const maxBody = 1 << 20
@@ -148,7 +181,10 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 	if err := dec.Decode(v); err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			return credit.E(op, credit.Invalid, "the request body is larger than %d bytes", maxBody)
+			return credit.E(op, credit.TooLarge, "the request body is larger than %d bytes", maxBody)
+		}
+		if bt := (*badText)(nil); errors.As(err, &bt) {
+			return textError(op, bt)
 		}
 		return credit.E(op, credit.Invalid, "malformed JSON body: %s", strings.TrimPrefix(err.Error(), "json: "))
 	}

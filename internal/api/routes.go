@@ -78,6 +78,12 @@ func (a *API) table() []Route {
 			Summary: "Create an account", Handler: a.createAccount},
 		{Method: "POST", Path: p + "/accounts/{name}/keys", Roles: roles(admin), Audited: true, Action: "account.key.create",
 			Summary: "Issue an API key; the secret is shown once", Handler: a.createKey},
+		{Method: "GET", Path: p + "/lockouts", Roles: roles(admin), Action: "account.lockout.list",
+			Summary: "Accounts whose password logins are refused now after failed logins, with until when", Handler: a.listLockouts},
+		{Method: "GET", Path: p + "/accounts/{name}/lockout", Roles: roles(admin), Action: "account.lockout.read",
+			Summary: "Whether the account's password logins are refused now after failed logins, and until when", Handler: a.getLockout},
+		{Method: "DELETE", Path: p + "/accounts/{name}/lockout", Roles: roles(admin), Audited: true, Action: "account.unlock",
+			Summary: "Lift the lockout of an account after failed logins (the guessing address stays limited)", Handler: a.unlockAccount},
 	}, append(a.workflowRoutes(), a.sanctionRoutes()...)...)
 }
 

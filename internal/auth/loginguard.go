@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -235,4 +236,87 @@ func (g *LoginGuard) Succeeded(ctx context.Context, name string) error {
 	delete(g.fails, guardName(name))
 	g.mu.Unlock()
 	return nil
+}
+
+// Lockout is an account name whose password logins the per-account limit
+// refuses now, and for how long.
+type Lockout struct {
+	Name  string        `json:"name"`
+	Wait  time.Duration `json:"-"`
+	Until time.Time     `json:"until"`
+}
+
+// Locked returns how long password logins for name stay refused by the
+// per-account limit (the per-address limit is not the account's and is
+// not reported), and false when they are not.
+func (g *LoginGuard) Locked(ctx context.Context, name string) (time.Duration, bool, error) {
+	if g == nil {
+		return 0, false, nil
+	}
+	perAccount, _, window, now := g.limits()
+	key := guardName(name)
+	var w time.Duration
+	if g.Store != nil {
+		ts, err := g.Store.LoginFailures(ctx, key, now.Add(-window), perAccount)
+		if err != nil {
+			return 0, false, credit.Wrap("auth.LoginGuard", credit.Unavailable, err)
+		}
+		if len(ts) >= perAccount {
+			w = ts[perAccount-1].Add(window).Sub(now)
+		}
+	} else {
+		g.mu.Lock()
+		if g.fails != nil {
+			w = g.blocked(key, perAccount, window, now)
+		}
+		g.mu.Unlock()
+	}
+	return w, w > 0, nil
+}
+
+// LockedOut lists the account names the per-account limit refuses now,
+// by name.
+func (g *LoginGuard) LockedOut(ctx context.Context) ([]Lockout, error) {
+	if g == nil {
+		return nil, nil
+	}
+	perAccount, _, window, now := g.limits()
+	var names []string
+	if g.Store != nil {
+		keys, err := g.Store.LoginFailureKeys(ctx, "a:", now.Add(-window), perAccount)
+		if err != nil {
+			return nil, credit.Wrap("auth.LoginGuard", credit.Unavailable, err)
+		}
+		for _, k := range keys {
+			names = append(names, strings.TrimPrefix(k, "a:"))
+		}
+	} else {
+		g.mu.Lock()
+		for k := range g.fails {
+			if strings.HasPrefix(k, "a:") {
+				names = append(names, strings.TrimPrefix(k, "a:"))
+			}
+		}
+		g.mu.Unlock()
+		slices.Sort(names)
+	}
+	var out []Lockout
+	for _, n := range names {
+		w, locked, err := g.Locked(ctx, n)
+		if err != nil {
+			return nil, err
+		}
+		if locked {
+			out = append(out, Lockout{Name: n, Wait: w, Until: now.Add(w).UTC()})
+		}
+	}
+	return out, nil
+}
+
+// Unlock lifts the per-account limit on name at once, as a successful
+// login does: its failures are forgotten. An administrator uses it for
+// an account someone locked out by guessing; the per-address limit of the
+// guesser stays.
+func (g *LoginGuard) Unlock(ctx context.Context, name string) error {
+	return g.Succeeded(ctx, name)
 }

@@ -157,3 +157,50 @@ func TestLoginLockout(t *testing.T) {
 		t.Fatalf("after the window: %v", err)
 	}
 }
+
+// TestLoginGuardUnlock: the guard lists the accounts its per-account limit
+// refuses, with when the refusal ends, and an unlock lifts it at once
+// while the guesser's address stays limited.
+func TestLoginGuardUnlock(t *testing.T) {
+	for _, shared := range []bool{false, true} {
+		t.Run(map[bool]string{false: "memory", true: "store"}[shared], func(t *testing.T) {
+			ctx := t.Context()
+			now := time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)
+			g := &auth.LoginGuard{Now: func() time.Time { return now }, MaxPerClient: 8}
+			if shared {
+				g.Store = openStore(t)
+			}
+			for i := range 5 {
+				if err := g.Failed(ctx, "rev", "192.0.2.1"); err != nil {
+					t.Fatal(err)
+				}
+				if i < 3 {
+					if err := g.Failed(ctx, "aud", "192.0.2.1"); err != nil {
+						t.Fatal(err)
+					}
+				}
+				now = now.Add(time.Minute)
+			}
+			ls, err := g.LockedOut(ctx)
+			if err != nil || len(ls) != 1 || ls[0].Name != "rev" || ls[0].Wait != 10*time.Minute || !ls[0].Until.Equal(now.Add(10*time.Minute)) {
+				t.Fatalf("LockedOut = %+v, %v; want rev for 10 more minutes", ls, err)
+			}
+			if w, locked, err := g.Locked(ctx, "aud"); err != nil || locked || w != 0 {
+				t.Fatalf("Locked(aud) = %v %v %v; 3 failures lock nothing", w, locked, err)
+			}
+			if err := g.Unlock(ctx, "rev"); err != nil {
+				t.Fatal(err)
+			}
+			if ls, err := g.LockedOut(ctx); err != nil || len(ls) != 0 {
+				t.Fatalf("after unlocking: %+v, %v", ls, err)
+			}
+			if err := g.Check(ctx, "rev", "192.0.2.2"); err != nil {
+				t.Fatalf("rev from another address after unlocking: %v", err)
+			}
+			var lo *auth.LockedOut
+			if err := g.Check(ctx, "rev", "192.0.2.1"); !errors.As(err, &lo) || lo.By != "client" {
+				t.Fatalf("the guesser's address after unlocking: %v, want still limited", err)
+			}
+		})
+	}
+}

@@ -71,13 +71,13 @@ func NewSessionToken() (token, hash string) {
 // scripts; SameSite=Lax keeps other sites from making signed-in POSTs;
 // Secure is set when the request came over TLS (directly or, as reported by
 // the front proxy, X-Forwarded-Proto) so that a plain-HTTP county intranet
-// still works. The lifetime is given as Max-Age, relative, so that a skewed
+// still works, and always when the node is told to (SecureCookie). The lifetime is given as Max-Age, relative, so that a skewed
 // client clock does not drop the cookie early; the store enforces expiry.
 func SetSessionCookie(w http.ResponseWriter, r *http.Request, token string) {
 	http.SetCookie(w, &http.Cookie{
 		Name: SessionCookie, Value: token, Path: "/",
 		MaxAge:   int(SessionTTL / time.Second),
-		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: IsTLS(r),
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: SecureCookie(r),
 	})
 }
 
@@ -85,7 +85,7 @@ func SetSessionCookie(w http.ResponseWriter, r *http.Request, token string) {
 func ClearSessionCookie(w http.ResponseWriter, r *http.Request) {
 	http.SetCookie(w, &http.Cookie{
 		Name: SessionCookie, Value: "", Path: "/", MaxAge: -1,
-		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: IsTLS(r),
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: SecureCookie(r),
 	})
 }
 

@@ -625,7 +625,7 @@ func serveBench(ctx context.Context, h http.Handler, logger *slog.Logger) (addr 
 	}
 	srvCtx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
-	go func() { done <- server.Serve(srvCtx, ln, h, logger) }()
+	go func() { done <- server.Serve(srvCtx, ln, h, logger, server.Limits{}) }()
 	return ln.Addr().String(), func() { cancel(); <-done }, nil
 }
 

@@ -56,20 +56,31 @@ func runBenchBareServe(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	if err := server.Serve(ctx, ln, bareHandler(body), logger); err != nil && !errors.Is(err, context.Canceled) {
+	if err := server.Serve(ctx, ln, bareHandler(body), logger, server.Limits{}); err != nil && !errors.Is(err, context.Canceled) {
 		return fail(stderr, "bench", err)
 	}
 	return 0
 }
 
+// freeAddr is a free loopback address for a child to bind a moment later.
+func freeAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
 // benchChild is a server the bench started as a child process.
 type benchChild struct {
-	name string
-	addr string
-	cmd  *exec.Cmd
-	log  string // the child's stdout and stderr
-	done chan struct{}
-	err  error // set when done closes
+	name    string
+	addr    string
+	metrics string // where it serves /metrics, if it does
+	cmd     *exec.Cmd
+	log     string // the child's stdout and stderr
+	done    chan struct{}
+	err     error // set when done closes
 }
 
 // startBenchChild runs this executable with args plus --addr on a free
@@ -80,12 +91,10 @@ func startBenchChild(ctx context.Context, dir, name string, args, env []string, 
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
 	}
-	addr := ln.Addr().String()
-	ln.Close() // the child binds it a moment later
 	c := &benchChild{name: name, addr: addr, log: filepath.Join(dir, name+".log"), done: make(chan struct{})}
 	logf, err := os.Create(c.log)
 	if err != nil {
@@ -161,8 +170,11 @@ func (c *benchChild) cpu() time.Duration { return pidCPU(c.cmd.Process.Pid) }
 // gcCycles reads the child's completed collections from its /metrics
 // (go_gc_duration_seconds_count); ok is false for a child without them.
 func (c *benchChild) gcCycles() (n int, ok bool) {
+	if c.metrics == "" {
+		return 0, false
+	}
 	client := &http.Client{Timeout: 5 * time.Second}
-	resp, err := client.Get("http://" + c.addr + "/metrics")
+	resp, err := client.Get("http://" + c.metrics + "/metrics")
 	if err != nil {
 		return 0, false
 	}
@@ -262,12 +274,18 @@ func singleTargets(ctx context.Context, o BenchCheckOptions, dir, addr string, s
 		return nil, nil, err
 	}
 	fmt.Fprintf(progress, "bench: starting `xinyong serve --search-index=%t` on the bench database\n", !o.NoSearchIndex)
+	maddr, err := freeAddr()
+	if err != nil {
+		bc.stop()
+		return nil, nil, err
+	}
 	sc, err := startBenchChild(ctx, dir, "bench-serve", []string{"serve", "--db", filepath.Join(dir, benchDBFile),
-		"--search-index=" + strconv.FormatBool(!o.NoSearchIndex), "--public-rate", "0"},
+		"--search-index=" + strconv.FormatBool(!o.NoSearchIndex), "--public-rate", "0", "--metrics-addr", maddr},
 		[]string{"XINYONG_DATA_KEY=" + hex.EncodeToString(benchDataKey)}, 10*time.Minute)
 	if err != nil {
 		bc.stop()
 		return nil, nil, err
 	}
+	sc.metrics = maddr
 	return &loadTarget{addr: bc.addr, child: bc}, &loadTarget{addr: sc.addr, child: sc}, nil
 }

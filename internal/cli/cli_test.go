@@ -2,10 +2,17 @@ package cli
 
 import (
 	"bytes"
+	"encoding/base64"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/xinyong/xinyong/internal/api"
+	"github.com/xinyong/xinyong/internal/config"
+	"github.com/xinyong/xinyong/internal/ingest"
+	"github.com/xinyong/xinyong/internal/server"
 )
 
 // asMainEnv makes the test binary act as the xinyong command (Main with
@@ -68,6 +75,12 @@ func TestOneLineErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	db := filepath.Join(t.TempDir(), "x.db")
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	key := "--data-key=" + base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32))
 	cases := []struct {
 		name string
 		args []string
@@ -81,6 +94,9 @@ func TestOneLineErrors(t *testing.T) {
 		{"unreachable database", []string{"migrate", "--db", "postgres://postgres@127.0.0.1:1/test?connect_timeout=2"}, 1, "cannot reach PostgreSQL at 127.0.0.1:1"},
 		{"postgres without data key", []string{"serve", "--db", "postgres://postgres@127.0.0.1:1/test", "--data-key", ""}, 1, "--data-key"},
 		{"short data key", []string{"serve", "--db", db, "--data-key", "c2hvcnQ="}, 1, "at least 32 bytes"},
+		{"metrics address taken", []string{"serve", "--db", db, key, "--addr", "127.0.0.1:0", "--metrics-addr", taken.Addr().String()}, 1, "--metrics-addr " + taken.Addr().String()},
+		{"metrics on the main address", []string{"serve", "--db", db, key, "--addr", "127.0.0.1:8080", "--metrics-addr", "127.0.0.1:8080"}, 1, "--metrics-addr"},
+		{"bad upload limit", []string{"serve", "--db", db, key, "--max-upload", "big"}, 2, "-max-upload"},
 		{"unknown flag", []string{"migrate", "--nope"}, 2, "flag provided but not defined"},
 		{"unknown command", []string{"frobnicate"}, 2, "unknown command"},
 	}
@@ -96,6 +112,19 @@ func TestOneLineErrors(t *testing.T) {
 				t.Fatalf("stderr %q does not mention %q", errOut, tc.want)
 			}
 		})
+	}
+}
+
+// TestDefaultsAgree: serve's configured defaults are the packages' own.
+func TestDefaultsAgree(t *testing.T) {
+	if config.DefaultMaxUpload != api.DefaultMaxUpload {
+		t.Errorf("upload limit: config %d, api %d", config.DefaultMaxUpload, api.DefaultMaxUpload)
+	}
+	if config.DefaultMaxRejectRows != ingest.DefaultMaxRejectRows {
+		t.Errorf("reject rows: config %d, ingest %d", config.DefaultMaxRejectRows, ingest.DefaultMaxRejectRows)
+	}
+	if config.DefaultUploadIdle != server.DefaultBodyIdle {
+		t.Errorf("idle timeout: config %s, server %s", config.DefaultUploadIdle, server.DefaultBodyIdle)
 	}
 }
 

@@ -28,6 +28,7 @@ func runImport(args []string, stdout, stderr io.Writer) int {
 	var quiet bool
 	fs := newFlagSet("import", "import --dept CODE --item ITEM [flags] FILE...", stdout)
 	cfg.Register(fs)
+	cfg.RegisterIngest(fs)
 	fs.StringVar(&dept, "dept", "", "reporting department code (catalogue departments.json)")
 	fs.StringVar(&item, "item", "", "catalogue item the file reports (e.g. admin_penalty)")
 	fs.StringVar(&rejectsDir, "rejects-dir", "", "write each file's rejected rows beside it (or into this directory) as NAME.rejects.EXT")
@@ -52,6 +53,7 @@ func runImport(args []string, stdout, stderr io.Writer) int {
 	}
 	defer closeFn()
 	im.ChunkSize = chunk
+	im.MaxRejectRows = cfg.MaxRejectRows
 	if _, err := im.Records.Catalog.Department(dept); err != nil {
 		return fail(stderr, "import", err)
 	}
@@ -103,6 +105,10 @@ func runImport(args []string, stdout, stderr io.Writer) int {
 				return fail(stderr, "import", err)
 			}
 			fmt.Fprintf(stdout, "%s\trejected rows with reasons: %s\n", p, out)
+			if c.RejectedNotKept > 0 {
+				fmt.Fprintf(stdout, "%s\t%d rejected rows past the first %d were counted but not kept (--max-reject-rows): fix these and send the file again\n",
+					p, c.RejectedNotKept, c.Rejected-c.RejectedNotKept)
+			}
 		}
 	}
 	return exit

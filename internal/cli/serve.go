@@ -3,12 +3,16 @@ package cli
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/signal"
 	"runtime/debug"
 	"syscall"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/xinyong/xinyong/internal/config"
 	"github.com/xinyong/xinyong/internal/demo"
@@ -121,11 +125,13 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, "serve", err)
 	}
+	reg := prometheus.NewRegistry()
 	h, err := server.New(server.Deps{
 		Store: st, Catalog: cat, Records: svc, Sealer: seal,
 		Logger: logger, Now: time.Now, Version: Version, Sanction: sanc,
 		Search: idx, NoSearchIndex: idx == nil, PublicRate: cfg.PublicRate, PublicBurst: cfg.PublicBurst,
 		Workflow: wf, CalendarDir: calendarDir(&cfg), TrustedProxies: cfg.Proxies(),
+		Metrics: reg, MaxUpload: cfg.MaxUpload, MaxRejectRows: cfg.MaxRejectRows, SecureCookies: cfg.SecureCookies,
 	})
 	if err != nil {
 		return fail(stderr, "serve", err)
@@ -133,9 +139,38 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	if cfg.TrustedProxies != "" {
 		logger.Info("behind trusted proxies: X-Forwarded-For from them names the client", "proxies", cfg.TrustedProxies)
 	}
-	logger.Info("listening", "addr", "http://"+cfg.Addr)
-	if err := server.Run(ctx, cfg.Addr, h, logger); err != nil && !errors.Is(err, context.Canceled) {
-		return fail(stderr, "serve", err)
+	// Both addresses are bound before either serves, so that a taken
+	// port stops the start instead of leaving a node without metrics.
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fail(stderr, "serve", fmt.Errorf("--addr %s: %w", cfg.Addr, err))
 	}
-	return 0
+	var mln net.Listener
+	if cfg.MetricsAddr != "" {
+		if mln, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
+			ln.Close()
+			return fail(stderr, "serve", fmt.Errorf("--metrics-addr %s: %w (give another address, or an empty one to serve no metrics)", cfg.MetricsAddr, err))
+		}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	lim := server.Limits{BodyIdle: cfg.UploadIdle}
+	errc := make(chan error, 2)
+	logger.Info("listening", "addr", "http://"+cfg.Addr, "max_upload", cfg.MaxUpload, "upload_idle_timeout", cfg.UploadIdle.String(), "secure_cookies", cfg.SecureCookies)
+	go func() { errc <- server.Serve(ctx, ln, h, logger, lim); cancel() }()
+	n := 1
+	if mln != nil {
+		n++
+		logger.Info("metrics", "addr", "http://"+cfg.MetricsAddr+"/metrics")
+		go func() { errc <- server.Serve(ctx, mln, server.MetricsHandler(reg), logger, server.Limits{}); cancel() }()
+	} else {
+		logger.Info("metrics are not served (--metrics-addr is empty)")
+	}
+	code := 0
+	for range n {
+		if err := <-errc; err != nil && !errors.Is(err, context.Canceled) {
+			code = fail(stderr, "serve", err)
+		}
+	}
+	return code
 }

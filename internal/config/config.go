@@ -8,11 +8,13 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Config is the configuration shared by the subcommands.
@@ -50,12 +52,43 @@ type Config struct {
 	// (internal/gcpace). serve sets it at start (GCTarget).
 	GCPercent int
 	gcGiven   bool // by --gc-percent or XINYONG_GC_PERCENT
+	// MetricsAddr is where serve answers GET /metrics, on a listener of
+	// its own; empty: metrics are not served. The main address never
+	// serves them.
+	MetricsAddr string
+	// SecureCookies marks the session, form and language cookies Secure
+	// whatever the request or the proxy headers say about TLS.
+	SecureCookies bool
+	// MaxUpload bounds an uploaded file (a batch, or a form with case
+	// files), in bytes.
+	MaxUpload int64
+	// UploadIdle cuts a request body that sends nothing for this long; a
+	// body that keeps coming may take as long as it needs.
+	UploadIdle time.Duration
+	// MaxRejectRows caps the rejected rows stored per batch; the rest are
+	// counted only.
+	MaxRejectRows int
 
 	envErrs []error // malformed XINYONG_* values, reported by Validate
+	// serve and ingest record that RegisterServe and RegisterIngest
+	// declared their flags, whose values Validate then checks.
+	serve, ingest bool
 }
 
 // DefaultDB is the embedded store's file.
 const DefaultDB = "data/xinyong.db"
+
+// Defaults of serve's limits. The API and ingest packages have the same
+// values as their own defaults (a test holds them together).
+const (
+	// DefaultMetricsAddr is loopback: a Prometheus on the same machine
+	// scrapes it, nobody else reaches it. Not 9090, which Prometheus
+	// itself takes by default.
+	DefaultMetricsAddr   = "127.0.0.1:9464"
+	DefaultMaxUpload     = 200 << 20
+	DefaultUploadIdle    = 30 * time.Second
+	DefaultMaxRejectRows = 10_000
+)
 
 // Register declares the shared flags on fs, with defaults taken from the
 // environment.
@@ -69,6 +102,7 @@ func (c *Config) Register(fs *flag.FlagSet) {
 
 // RegisterServe declares the flags only serve needs.
 func (c *Config) RegisterServe(fs *flag.FlagSet) {
+	c.serve = true
 	fs.StringVar(&c.Addr, "addr", env("XINYONG_ADDR", "127.0.0.1:8080"), "HTTP listen address (env XINYONG_ADDR)")
 	// The default is set before Var, which takes the flag's printed
 	// default from the value's String at that moment.
@@ -82,7 +116,20 @@ func (c *Config) RegisterServe(fs *flag.FlagSet) {
 			c.envErrs = append(c.envErrs, fmt.Errorf("XINYONG_GC_PERCENT=%q: give auto or a whole number ≥ 1", v))
 		}
 	}
+	fs.StringVar(&c.MetricsAddr, "metrics-addr", env("XINYONG_METRICS_ADDR", DefaultMetricsAddr), "address of a separate listener answering GET /metrics (Prometheus); empty: metrics are not served; the main address never serves them (env XINYONG_METRICS_ADDR)")
+	fs.BoolVar(&c.SecureCookies, "secure-cookies", c.envBool("XINYONG_SECURE_COOKIES", false), "mark the session, form and language cookies Secure whatever the request or the proxy headers say; set it when users reach the node over HTTPS (env XINYONG_SECURE_COOKIES)")
+	c.MaxUpload = c.envSize("XINYONG_MAX_UPLOAD", DefaultMaxUpload)
+	fs.Var(&sizeValue{&c.MaxUpload}, "max-upload", "largest uploaded file (a batch, or a form with case files), as bytes or with KiB, MiB, GiB; larger ones are refused with 413 (env XINYONG_MAX_UPLOAD)")
+	fs.DurationVar(&c.UploadIdle, "upload-idle-timeout", c.envDuration("XINYONG_UPLOAD_IDLE_TIMEOUT", DefaultUploadIdle), "cut a request body (an upload) that sends nothing for this long; one that keeps coming may take as long as it needs (env XINYONG_UPLOAD_IDLE_TIMEOUT)")
+	c.RegisterIngest(fs)
 	fs.Var(&gcValue{c}, "gc-percent", "garbage collector target, as GOGC: the heap grows this many `percent` over the live data before a collection; auto: the larger of 64 MiB and a quarter of the live heap, as a percentage between 25 and 100, followed as the heap changes (the node's indexes hold no pointers, so collections are cheap; see README); when neither this nor XINYONG_GC_PERCENT is given, a GOGC in the environment applies (env XINYONG_GC_PERCENT)")
+}
+
+// RegisterIngest declares the flags of commands that import files (serve
+// for uploads, import).
+func (c *Config) RegisterIngest(fs *flag.FlagSet) {
+	c.ingest = true
+	fs.IntVar(&c.MaxRejectRows, "max-reject-rows", c.envInt("XINYONG_MAX_REJECT_ROWS", DefaultMaxRejectRows), "rejected rows stored per batch with their cells and reasons, for the rejects file; past it they are only counted (env XINYONG_MAX_REJECT_ROWS)")
 }
 
 // GCTarget returns the collector target serve sets: a percentage, or 0
@@ -159,6 +206,70 @@ func (c *Config) envFloat(name string, def float64) float64 {
 	return def
 }
 
+func (c *Config) envSize(name string, def int64) int64 {
+	if v, ok := os.LookupEnv(name); ok {
+		var n int64
+		if err := (&sizeValue{&n}).Set(v); err == nil {
+			return n
+		}
+		c.envErrs = append(c.envErrs, fmt.Errorf("%s=%q: give a size such as 200MiB", name, v))
+	}
+	return def
+}
+
+func (c *Config) envDuration(name string, def time.Duration) time.Duration {
+	if v, ok := os.LookupEnv(name); ok {
+		d, err := time.ParseDuration(strings.TrimSpace(v))
+		if err == nil {
+			return d
+		}
+		c.envErrs = append(c.envErrs, fmt.Errorf("%s=%q: give a duration such as 30s", name, v))
+	}
+	return def
+}
+
+// sizeValue is a byte count given as a number of bytes or with a binary
+// unit: 200MiB, 1GiB, 512KiB (also 200M, 1G, 512K).
+type sizeValue struct{ p *int64 }
+
+var sizeUnits = []struct {
+	suffix string
+	shift  uint
+}{{"kib", 10}, {"mib", 20}, {"gib", 30}, {"k", 10}, {"m", 20}, {"g", 30}, {"b", 0}}
+
+func (s *sizeValue) String() string {
+	if s == nil || s.p == nil {
+		return "0"
+	}
+	n := *s.p
+	switch {
+	case n > 0 && n%(1<<30) == 0:
+		return strconv.FormatInt(n>>30, 10) + "GiB"
+	case n > 0 && n%(1<<20) == 0:
+		return strconv.FormatInt(n>>20, 10) + "MiB"
+	case n > 0 && n%(1<<10) == 0:
+		return strconv.FormatInt(n>>10, 10) + "KiB"
+	}
+	return strconv.FormatInt(n, 10)
+}
+
+func (s *sizeValue) Set(v string) error {
+	t := strings.ToLower(strings.TrimSpace(v))
+	var shift uint
+	for _, u := range sizeUnits {
+		if strings.HasSuffix(t, u.suffix) {
+			t, shift = strings.TrimSpace(strings.TrimSuffix(t, u.suffix)), u.shift
+			break
+		}
+	}
+	n, err := strconv.ParseInt(t, 10, 64)
+	if err != nil || n < 1 || n > (1<<62)>>shift {
+		return fmt.Errorf("%q is not a size such as 200MiB, 1GiB or a number of bytes", v)
+	}
+	*s.p = n << shift
+	return nil
+}
+
 func (c *Config) envInt(name string, def int) int {
 	if v, ok := os.LookupEnv(name); ok {
 		n, err := strconv.Atoi(strings.TrimSpace(v))
@@ -212,6 +323,19 @@ func (c *Config) Validate() error {
 	}
 	if _, err := ParsePrefixes(c.TrustedProxies); err != nil {
 		errs = append(errs, fmt.Errorf("--trusted-proxies: %w", err))
+	}
+	if c.serve && c.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			errs = append(errs, fmt.Errorf("--metrics-addr %q: give host:port (e.g. 127.0.0.1:9464), or empty to serve no metrics", c.MetricsAddr))
+		} else if c.MetricsAddr == c.Addr {
+			errs = append(errs, fmt.Errorf("--metrics-addr %q is the main address: metrics are served on an address of their own", c.MetricsAddr))
+		}
+	}
+	if c.serve && c.UploadIdle < time.Second {
+		errs = append(errs, fmt.Errorf("--upload-idle-timeout %s: give at least 1s", c.UploadIdle))
+	}
+	if c.ingest && c.MaxRejectRows < 1 {
+		errs = append(errs, fmt.Errorf("--max-reject-rows %d: give a whole number ≥ 1", c.MaxRejectRows))
 	}
 	if c.CatalogDir != "" {
 		if st, err := os.Stat(c.CatalogDir); err != nil || !st.IsDir() {

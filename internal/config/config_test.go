@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestEnvThenFlag(t *testing.T) {
@@ -204,5 +205,66 @@ func TestGCPercentHelp(t *testing.T) {
 	fs.PrintDefaults()
 	if !strings.Contains(help.String(), "-gc-percent percent") || !strings.Contains(help.String(), "(default auto)") {
 		t.Fatalf("--help does not show --gc-percent's default:\n%s", help.String())
+	}
+}
+
+// TestServeLimits: the metrics address, secure cookies, upload limit,
+// idle timeout and reject cap come from flags over the environment over
+// the defaults, and bad values are refused with the flag's name.
+func TestServeLimits(t *testing.T) {
+	for _, c := range []struct {
+		name      string
+		env, args []string
+		check     func(*Config) bool
+		bad       string
+	}{
+		{"defaults", nil, nil, func(c *Config) bool {
+			return c.MetricsAddr == "127.0.0.1:9464" && !c.SecureCookies && c.MaxUpload == 200<<20 &&
+				c.UploadIdle == 30*time.Second && c.MaxRejectRows == 10000
+		}, ""},
+		{"environment", []string{"XINYONG_METRICS_ADDR=", "XINYONG_SECURE_COOKIES=true", "XINYONG_MAX_UPLOAD=1GiB",
+			"XINYONG_UPLOAD_IDLE_TIMEOUT=2m", "XINYONG_MAX_REJECT_ROWS=50"}, nil, func(c *Config) bool {
+			return c.MetricsAddr == "" && c.SecureCookies && c.MaxUpload == 1<<30 && c.UploadIdle == 2*time.Minute && c.MaxRejectRows == 50
+		}, ""},
+		{"flags over environment", []string{"XINYONG_MAX_UPLOAD=1GiB", "XINYONG_METRICS_ADDR=10.0.0.5:9464"},
+			[]string{"--max-upload", "512KiB", "--metrics-addr", "127.0.0.1:9999", "--secure-cookies"}, func(c *Config) bool {
+				return c.MaxUpload == 512<<10 && c.MetricsAddr == "127.0.0.1:9999" && c.SecureCookies
+			}, ""},
+		{"plain bytes and short units", nil, []string{"--max-upload", "1048576"}, func(c *Config) bool { return c.MaxUpload == 1<<20 }, ""},
+		{"short unit", nil, []string{"--max-upload", "3M"}, func(c *Config) bool { return c.MaxUpload == 3<<20 }, ""},
+		{"bad size in env", []string{"XINYONG_MAX_UPLOAD=lots"}, nil, nil, "XINYONG_MAX_UPLOAD"},
+		{"bad size flag", nil, []string{"--max-upload", "-5MiB"}, nil, "-max-upload"},
+		{"bad metrics addr", nil, []string{"--metrics-addr", "metrics"}, nil, "--metrics-addr"},
+		{"metrics on the main address", nil, []string{"--metrics-addr", "127.0.0.1:8080"}, nil, "main address"},
+		{"idle too short", nil, []string{"--upload-idle-timeout", "10ms"}, nil, "--upload-idle-timeout"},
+		{"no reject rows", nil, []string{"--max-reject-rows", "0"}, nil, "--max-reject-rows"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			for _, kv := range c.env {
+				k, v, _ := strings.Cut(kv, "=")
+				t.Setenv(k, v)
+			}
+			var cfg Config
+			fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+			fs.SetOutput(io.Discard)
+			cfg.Register(fs)
+			cfg.RegisterServe(fs)
+			err := fs.Parse(c.args)
+			if err == nil {
+				err = cfg.Validate()
+			}
+			if c.bad != "" {
+				if err == nil || !strings.Contains(err.Error(), c.bad) {
+					t.Fatalf("err = %v, want it to mention %q", err, c.bad)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !c.check(&cfg) {
+				t.Fatalf("config %+v", cfg)
+			}
+		})
 	}
 }

@@ -23,6 +23,11 @@ type BatchCounts struct {
 	Versioned int `json:"versioned"`
 	Unchanged int `json:"unchanged"`
 	Rejected  int `json:"rejected"`
+	// RejectedNotKept counts the rejected rows past the batch's cap on
+	// stored rejects (ingest.DefaultMaxRejectRows): counted in Rejected,
+	// but neither their cells nor their reasons are stored, so the rejects
+	// download lacks them.
+	RejectedNotKept int `json:"rejected_not_kept"`
 
 	// Data-quality figures gathered while importing.
 	// Timed counts accepted rows whose item has a reporting deadline, Late
@@ -48,6 +53,7 @@ func (c *BatchCounts) Add(o BatchCounts) {
 	c.Versioned += o.Versioned
 	c.Unchanged += o.Unchanged
 	c.Rejected += o.Rejected
+	c.RejectedNotKept += o.RejectedNotKept
 	c.Timed += o.Timed
 	c.Late += o.Late
 	c.CodesChecked += o.CodesChecked

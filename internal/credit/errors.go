@@ -22,6 +22,7 @@ const (
 	Unavailable                 // a dependency (database, peer) cannot be reached
 	Internal                    // a bug or an unexpected failure inside the platform
 	RateLimited                 // the caller must slow down; the error may say for how long
+	TooLarge                    // the request is larger than the platform accepts
 )
 
 var kindNames = [...]string{
@@ -35,6 +36,7 @@ var kindNames = [...]string{
 	Unavailable:     "unavailable",
 	Internal:        "internal",
 	RateLimited:     "rate_limited",
+	TooLarge:        "too_large",
 }
 
 func (k Kind) String() string {

@@ -95,6 +95,9 @@ type LoginFailureStore interface {
 	LoginFailures(ctx context.Context, key string, since time.Time, limit int) ([]time.Time, error)
 	// ClearLoginFailures forgets key's failures.
 	ClearLoginFailures(ctx context.Context, key string) error
+	// LoginFailureKeys returns, in order, the keys starting with prefix
+	// that have at least atLeast failures after since (at most 1000).
+	LoginFailureKeys(ctx context.Context, prefix string, since time.Time, atLeast int) ([]string, error)
 	// PruneLoginFailures forgets failures at or before before and returns
 	// how many.
 	PruneLoginFailures(ctx context.Context, before time.Time) (int, error)

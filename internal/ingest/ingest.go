@@ -29,6 +29,13 @@ import (
 // DefaultChunkSize is how many rows one transaction commits.
 const DefaultChunkSize = 2000
 
+// DefaultMaxRejectRows is how many rejected rows of one batch are stored
+// with their cells and reasons; past it they are only counted
+// (BatchCounts.RejectedNotKept). A department fixes the first ten
+// thousand and sends the file again long before it needs the rest, and a
+// file of junk cannot grow the database by many times its own size.
+const DefaultMaxRejectRows = 10_000
+
 // Importer runs imports. Rows are parsed, validated and prepared by
 // parallel workers; one writer commits the chunks in file order, each in
 // one transaction with its subjects, records, rejects and the batch's
@@ -49,6 +56,9 @@ type Importer struct {
 	// between chunks (credit.BatchHeartbeat when 0), so that readers can
 	// tell an import in progress from one whose process died.
 	Heartbeat time.Duration
+	// MaxRejectRows caps the rejected rows stored per batch
+	// (DefaultMaxRejectRows when 0); the rest are counted only.
+	MaxRejectRows int
 }
 
 // Progress reports how far an import has come.
@@ -607,6 +617,13 @@ func (j *Job) commit(ctx context.Context, c chunkOut, seen *docSet, made map[str
 	var ch credit.Chunk
 	var k credit.BatchCounts
 	deadline := publish.ReportDeadline(j.im.Records.Catalog, it, j.Batch.Dept)
+	maxRejects := j.im.MaxRejectRows
+	if maxRejects <= 0 {
+		maxRejects = DefaultMaxRejectRows
+	}
+	// Rejected rows stored by the committed chunks (a resumed batch's
+	// counts include those of its earlier runs).
+	keptBefore := j.Batch.Counts.Rejected - j.Batch.Counts.RejectedNotKept
 	for _, r := range c.results {
 		if len(r.rejects) == 0 && r.docNo != "" {
 			if first := seen.add(r.docNo, r.n); first != 0 && !c.replay {
@@ -626,6 +643,10 @@ func (j *Job) commit(ctx context.Context, c chunkOut, seen *docSet, made map[str
 		}
 		if len(r.rejects) > 0 {
 			k.Rejected++
+			if keptBefore+k.Rejected-k.RejectedNotKept > maxRejects {
+				k.RejectedNotKept++
+				continue
+			}
 			ch.Rejects = append(ch.Rejects, r.rejects...)
 			continue
 		}

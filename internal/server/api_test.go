@@ -72,7 +72,7 @@ func (e *env) scenario(rt api.Route, role credit.Role) req {
 		}
 	case "/api/v1/accounts":
 		q.body = map[string]any{"name": "new-" + strconv.Itoa(e.unique()), "role": "auditor", "password": password}
-	case "/api/v1/accounts/{name}/keys":
+	case "/api/v1/accounts/{name}/keys", "/api/v1/accounts/{name}/lockout":
 		path = strings.Replace(path, "{name}", e.names[credit.RoleBusiness], 1)
 	default:
 		path = e.sanctionScenario(rt, &q, path)
@@ -350,7 +350,8 @@ func TestLoginAndSession(t *testing.T) {
 	if r.status != http.StatusBadRequest {
 		t.Errorf("form-encoded login: %d", r.status)
 	}
-	r = e.do(req{method: "DELETE", path: "/api/v1/sessions", cookies: cookie})
+	// A browser signs out from a page of this site, and says so (Origin).
+	r = e.do(req{method: "DELETE", path: "/api/v1/sessions", cookies: cookie, header: map[string]string{"Origin": e.srv.URL}})
 	if r.status != http.StatusNoContent {
 		t.Fatalf("logout: %d %s", r.status, r.body)
 	}
@@ -383,8 +384,8 @@ func TestLoginLockout(t *testing.T) {
 	if secs, err := strconv.Atoi(r.header.Get("Retry-After")); err != nil || secs < 60 || secs > 15*60 {
 		t.Errorf("Retry-After %q", r.header.Get("Retry-After"))
 	}
-	form := url.Values{"name": {"t-admin"}, "password": {password}}
-	r = e.do(req{method: "POST", path: "/login", raw: []byte(form.Encode()), header: map[string]string{"Content-Type": "application/x-www-form-urlencoded"}})
+	token, jar := e.formToken("/login", nil)
+	r = e.postForm("/login", url.Values{"name": {"t-admin"}, "password": {password}, "csrf": {token}}, jar)
 	if r.status != http.StatusTooManyRequests || !strings.Contains(string(r.body), "登录失败次数过多") || r.header.Get("Retry-After") == "" {
 		t.Fatalf("portal login while locked out: %d %s", r.status, r.body)
 	}

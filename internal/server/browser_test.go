@@ -336,6 +336,28 @@ func TestBrowser(t *testing.T) {
 		shot("06-file-after-window-" + who)
 		run("log out", chromedp.Click(chromedp.CSS("form.inline button")), chromedp.WaitVisible(chromedp.CSS("#q")))
 	}
+
+	// A next parameter that Chromium would read as another host (it drops
+	// the tab: "/\t/evil.example" is "//evil.example") lands on the
+	// console instead. Bounded, so that a browser sent elsewhere fails the
+	// test rather than hanging it.
+	for _, next := range []string{"/%09/evil.example", "/%0a/evil.example", "%5C%5Cevil.example"} {
+		sctx, cancel := context.WithTimeout(bctx, 30*time.Second)
+		err := chromedp.Do(sctx,
+			chromedp.Navigate(srv.URL+"/login?next="+next),
+			chromedp.WaitVisible(chromedp.CSS(`input[name="name"]`)),
+			chromedp.SendKeys(chromedp.CSS(`input[name="name"]`), "b-admin"),
+			chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), password),
+			chromedp.Submit(chromedp.CSS(`input[name="password"]`)),
+			chromedp.WaitVisible(chromedp.CSS("ul.counts")),
+		)
+		cancel()
+		loc, lerr := chromedp.Run(bctx, chromedp.Location())
+		if err != nil || lerr != nil || loc != srv.URL+"/console" {
+			t.Fatalf("signing in with next=%s: ended at %q (%v, %v), want %s/console", next, loc, err, lerr, srv.URL)
+		}
+		run("log out", chromedp.Click(chromedp.CSS("form.inline button")), chromedp.WaitVisible(chromedp.CSS("#q")))
+	}
 }
 
 // TestPublicRateLimit checks the limit end to end through the real server.

@@ -51,6 +51,7 @@ type env struct {
 	cat     *catalog.Catalog
 	svc     *records.Service
 	srv     *httptest.Server
+	h       http.Handler // what srv serves, for tests that serve it otherwise
 	routes  []api.Route
 	keys    map[credit.Role]string // API key secret per role; public has none
 	names   map[credit.Role]string // account name per role
@@ -106,7 +107,7 @@ func newEnvWith(t *testing.T, set func(*server.Deps)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, clock: clk, st: st, cat: cat, svc: svc, srv: httptest.NewServer(h), routes: a.Routes(), sanc: sanc,
+	e := &env{t: t, clock: clk, st: st, cat: cat, svc: svc, srv: httptest.NewServer(h), h: h, routes: a.Routes(), sanc: sanc,
 		keys: map[credit.Role]string{}, names: map[credit.Role]string{}, logBuf: logBuf}
 	t.Cleanup(e.srv.Close)
 

@@ -5,10 +5,13 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/xinyong/xinyong/internal/credit"
 	"github.com/xinyong/xinyong/internal/server"
@@ -70,9 +73,13 @@ func TestPortalPages(t *testing.T) {
 func TestPortalLoginConsole(t *testing.T) {
 	e := newEnv(t)
 	form := func(name, pw string, origin string) resp {
-		body := url.Values{"name": {name}, "password": {pw}, "next": {"/console"}}.Encode()
+		token, jar := e.formToken("/login", nil)
+		body := url.Values{"name": {name}, "password": {pw}, "next": {"/console"}, "csrf": {token}}.Encode()
 		r, _ := http.NewRequestWithContext(t.Context(), "POST", e.srv.URL+"/login", strings.NewReader(body))
 		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		for _, c := range jar {
+			r.AddCookie(c)
+		}
 		if origin != "" {
 			r.Header.Set("Origin", origin)
 		}
@@ -178,7 +185,10 @@ func TestPersonNeverPublic(t *testing.T) {
 }
 
 func TestHealthReadyMetrics(t *testing.T) {
-	e := newEnv(t)
+	reg := prometheus.NewRegistry()
+	e := newEnvWith(t, func(d *server.Deps) { d.Metrics = reg })
+	metrics := httptest.NewServer(server.MetricsHandler(reg))
+	t.Cleanup(metrics.Close)
 	if r := e.get("/healthz"); r.status != 200 || !strings.Contains(string(r.body), `"ok"`) {
 		t.Errorf("healthz: %d %s", r.status, r.body)
 	}
@@ -188,11 +198,19 @@ func TestHealthReadyMetrics(t *testing.T) {
 	e.get("/api/v1/catalog")
 	e.get("/api/v1/catalog")
 	e.get("/subjects/" + orgCode)
-	r := e.get("/metrics")
-	if r.status != 200 {
-		t.Fatalf("metrics: %d", r.status)
+	if r := e.get("/metrics"); r.status != http.StatusNotFound {
+		t.Errorf("metrics on the main address: %d", r.status)
 	}
-	m := string(r.body)
+	res, err := http.Get(metrics.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		t.Fatalf("metrics: %d", res.StatusCode)
+	}
+	m := string(body)
 	for _, w := range []string{
 		`xinyong_http_requests_total{method="GET",route="GET /api/v1/catalog",status="200"} 2`,
 		`xinyong_http_requests_total{method="GET",route="GET /subjects/{id}",status="200"} 1`,
@@ -206,7 +224,7 @@ func TestHealthReadyMetrics(t *testing.T) {
 	if err := e.st.Close(); err != nil {
 		t.Fatal(err)
 	}
-	r = e.get("/readyz")
+	r := e.get("/readyz")
 	if r.status != http.StatusServiceUnavailable || !strings.Contains(string(r.body), "reason") {
 		t.Errorf("readyz with closed store: %d %s", r.status, r.body)
 	}
@@ -225,7 +243,7 @@ func TestRunShutsDown(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) })
-	go func() { done <- server.Serve(ctx, ln, h, nil) }()
+	go func() { done <- server.Serve(ctx, ln, h, nil, server.Limits{}) }()
 	res, err := http.Get("http://" + ln.Addr().String() + "/")
 	if err != nil {
 		t.Fatal(err)

@@ -1,13 +1,15 @@
 // Package server assembles the HTTP surface of one Xinyong node: the JSON
-// API, the portal, health and readiness probes and Prometheus metrics,
-// behind request IDs, access logs, panic recovery and metrics. It keeps no
-// state of its own, so any number of nodes can serve the same store.
+// API, the portal, health and readiness probes, behind request IDs, access
+// logs, panic recovery and metrics, and the Prometheus metrics handler,
+// served on a listener of its own (MetricsHandler). It keeps no state of
+// its own, so any number of nodes can serve the same store.
 package server
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -76,6 +78,18 @@ type Deps struct {
 	// TrustedProxies are the reverse proxies in front of the node: from
 	// them X-Forwarded-For names the client (middleware.ClientIP).
 	TrustedProxies []netip.Prefix
+	// Metrics is the registry the node's HTTP, Go and process metrics
+	// are registered in; nil makes a private one. The main handler does
+	// not serve it: MetricsHandler does, on another address.
+	Metrics *prometheus.Registry
+	// MaxUpload bounds an uploaded file or form with files, in bytes
+	// (api.DefaultMaxUpload when 0); MaxRejectRows caps the rejected rows
+	// stored per batch (ingest.DefaultMaxRejectRows when 0).
+	MaxUpload     int64
+	MaxRejectRows int
+	// SecureCookies marks every cookie Secure, whatever the request or the
+	// proxy headers say about TLS.
+	SecureCookies bool
 }
 
 // readyTimeout bounds the readiness probe's store ping: a load balancer
@@ -159,20 +173,24 @@ func New(d Deps) (http.Handler, error) {
 		Store: d.Store, Catalog: d.Catalog, Records: d.Records, Sealer: d.Sealer,
 		Logger: d.Logger, Now: d.Now, Workflow: d.Workflow, CalendarDir: d.CalendarDir, Sanction: d.Sanction,
 		Publish: d.Publish, Marks: d.Marks, Search: d.Search, LoginGuard: d.LoginGuard,
+		MaxUpload: d.MaxUpload, MaxRejectRows: d.MaxRejectRows,
 	})
 	if err != nil {
 		return nil, err
 	}
 	portal, err := web.New(web.Config{Store: d.Store, Catalog: d.Catalog, Logger: d.Logger, Now: d.Now, Version: d.Version,
 		Records: d.Records, Publish: d.Publish, Marks: d.Marks, Search: d.Search, Workflow: d.Workflow, Sanction: d.Sanction,
-		LoginGuard: d.LoginGuard})
+		LoginGuard: d.LoginGuard, MaxUpload: d.MaxUpload})
 	if err != nil {
 		return nil, err
 	}
 
 	// A registry per server, not the global default, so that tests (and a
 	// process hosting two servers) do not collide on registration.
-	reg := prometheus.NewRegistry()
+	reg := d.Metrics
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m, err := middleware.NewMetrics(reg)
 	if err != nil {
@@ -199,7 +217,6 @@ func New(d Deps) (http.Handler, error) {
 		}
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ready", "store": d.Store.Backend()})
 	})
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 
 	// Outermost first: the request ID exists before anything logs; Observe
 	// sees the final status, including the 500 that Recover writes; Recover
@@ -226,7 +243,71 @@ func New(d Deps) (http.Handler, error) {
 	h = middleware.RequestID(h)
 	// Before anything reads the client's address.
 	h = middleware.ClientIP(d.TrustedProxies, h)
+	if d.SecureCookies {
+		next := h
+		h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			next.ServeHTTP(w, r.WithContext(auth.WithSecureCookies(r.Context())))
+		})
+	}
 	return h, nil
+}
+
+// MetricsHandler serves the registry in the Prometheus format. It belongs
+// on an address of its own (serve --metrics-addr, loopback by default):
+// request counts by route, timings and the process's figures are no
+// business of the public.
+func MetricsHandler(reg *prometheus.Registry) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	return mux
+}
+
+// idleBodies gives each request body a read deadline that every read
+// pushes back by idle, so that a body is cut when it stalls rather than
+// when it is long, and a write deadline writeTimeout after its last read,
+// so that a long upload still gets its answer. It must wrap the server's
+// own ResponseWriter (or ones that Unwrap to it), which
+// http.ResponseController needs to reach the connection.
+func idleBodies(h http.Handler, idle time.Duration) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Body != nil && r.Body != http.NoBody {
+			b := &idleBody{ReadCloser: r.Body, rc: http.NewResponseController(w), idle: idle}
+			// At once, so that a body nobody reads is bounded too when the
+			// server drains it after the handler.
+			b.push(time.Now())
+			r.Body = b
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+type idleBody struct {
+	io.ReadCloser
+	rc   *http.ResponseController
+	idle time.Duration
+}
+
+func (b *idleBody) push(now time.Time) {
+	// Errors mean the connection cannot take deadlines (a test
+	// recorder): the body is then simply not bounded.
+	_ = b.rc.SetReadDeadline(now.Add(b.idle))
+	_ = b.rc.SetWriteDeadline(now.Add(b.idle + writeTimeout))
+}
+
+func (b *idleBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	switch {
+	case errors.Is(err, io.EOF):
+		// The body is whole. The server now reads on in the background
+		// to notice a client that goes away, and a deadline passing
+		// there would cancel the handler's context: there is none while
+		// the handler works.
+		_ = b.rc.SetReadDeadline(time.Time{})
+		_ = b.rc.SetWriteDeadline(time.Now().Add(writeTimeout))
+	case n > 0:
+		b.push(time.Now())
+	}
+	return n, err
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -240,29 +321,47 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // context is cancelled.
 const shutdownGrace = 15 * time.Second
 
+// Limits bound slow clients on a listener; zero fields take the defaults.
+type Limits struct {
+	// BodyIdle cuts a request body that sends nothing for this long
+	// (DefaultBodyIdle). A body that keeps coming takes as long as it
+	// needs: a 200 MiB file over a slow county line is slow, not an
+	// attack, while a connection that stalls is cut.
+	BodyIdle time.Duration
+}
+
+// Slow-client limits. Headers must arrive promptly (slowloris); bodies are
+// limited by idle time, not total time (Limits.BodyIdle); the response
+// must be written within writeTimeout of the last byte of the body, which
+// leaves room for a large search or report page.
+const (
+	DefaultBodyIdle   = 30 * time.Second
+	readHeaderTimeout = 10 * time.Second
+	writeTimeout      = 120 * time.Second
+)
+
 // Run listens on addr and serves h until ctx is cancelled, then shuts down
 // gracefully. It returns nil after a clean shutdown.
-func Run(ctx context.Context, addr string, h http.Handler, logger *slog.Logger) error {
+func Run(ctx context.Context, addr string, h http.Handler, logger *slog.Logger, lim Limits) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
 	}
-	return Serve(ctx, ln, h, logger)
+	return Serve(ctx, ln, h, logger, lim)
 }
 
 // Serve is Run on a listener the caller opened (tests use port 0).
-func Serve(ctx context.Context, ln net.Listener, h http.Handler, logger *slog.Logger) error {
+func Serve(ctx context.Context, ln net.Listener, h http.Handler, logger *slog.Logger, lim Limits) error {
 	if logger == nil {
 		logger = slog.Default()
 	}
+	if lim.BodyIdle <= 0 {
+		lim.BodyIdle = DefaultBodyIdle
+	}
 	srv := &http.Server{
-		Handler: h,
-		// Slow-client limits: headers must arrive promptly (slowloris);
-		// bodies are small (bulk files go through import); WriteTimeout
-		// leaves room for a large search or report page.
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       60 * time.Second,
-		WriteTimeout:      120 * time.Second,
+		Handler:           idleBodies(h, lim.BodyIdle),
+		ReadHeaderTimeout: readHeaderTimeout,
+		WriteTimeout:      writeTimeout,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),

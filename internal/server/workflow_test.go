@@ -3,7 +3,6 @@ package server_test
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -240,13 +239,9 @@ func TestPortalCasePages(t *testing.T) {
 		t.Errorf("another unit's case page: %d", r.status)
 	}
 	form := func(path string, vals url.Values) resp {
-		res, err := http.PostForm(e.srv.URL+path, vals)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		b, _ := io.ReadAll(res.Body)
-		return resp{status: res.StatusCode, body: b}
+		token, jar := e.formToken("/track", nil)
+		vals.Set("csrf", token)
+		return e.postForm(path, vals, jar)
 	}
 	if r := form("/track", url.Values{"code": {"AAAA-BBBB-CCCC-DDDD"}}); r.status != 404 || strings.Contains(string(r.body), "金额有误") {
 		t.Errorf("wrong tracking code: %d", r.status)

@@ -74,7 +74,6 @@ var messages = map[string]map[string]string{
 		"error_title":              "服务暂不可用",
 		"error_body":               "请稍后再试。如需报告问题，请提供请求编号：",
 		"forbidden_title":          "请求被拒绝",
-		"forbidden_body":           "该请求来自其他站点，已拒绝。",
 		"footer":                   "依法公示 · 个人信息依法保护 · 异议与信用修复请通过信用主体账号办理",
 	},
 	"en": {
@@ -147,7 +146,6 @@ var messages = map[string]map[string]string{
 		"error_title":              "Service unavailable",
 		"error_body":               "Please try again later. To report the problem, quote request ID:",
 		"forbidden_title":          "Request refused",
-		"forbidden_body":           "The request came from another site and was refused.",
 		"footer":                   "Published according to law · personal information protected · objections and credit repair through a subject account",
 	},
 }

@@ -16,42 +16,46 @@ func init() {
 		}
 	}
 	add("zh", map[string]string{
-		"quality_title":        "数据质量",
-		"quality_intro":        "按报送部门统计的归集数据质量。及时率按双公示“作出决定后7个工作日内”计算（目前只扣除周末，法定节假日日历待接入）。",
-		"quality_dept":         "部门",
-		"quality_batches":      "批次",
-		"quality_rows":         "行数",
-		"quality_accepted":     "入库",
-		"quality_rejected":     "退回",
-		"quality_timeliness":   "及时率",
-		"quality_error_rate":   "差错率",
-		"quality_code_errors":  "重错码率",
-		"quality_completeness": "完整率",
-		"quality_none":         "尚无归集批次。",
-		"quality_recent":       "最近批次",
-		"quality_file":         "文件",
-		"quality_status":       "状态",
-		"quality_rejects":      "退回明细",
-		"quality_chart":        "各部门数据质量（%）",
+		"quality_title":         "数据质量",
+		"quality_intro":         "按报送部门统计的归集数据质量。及时率按双公示“作出决定后7个工作日内”计算（目前只扣除周末，法定节假日日历待接入）。",
+		"quality_dept":          "部门",
+		"quality_batches":       "批次",
+		"quality_rows":          "行数",
+		"quality_accepted":      "入库",
+		"quality_rejected":      "退回",
+		"quality_timeliness":    "及时率",
+		"quality_error_rate":    "差错率",
+		"quality_code_errors":   "重错码率",
+		"quality_completeness":  "完整率",
+		"quality_none":          "尚无归集批次。",
+		"quality_recent":        "最近批次",
+		"quality_file":          "文件",
+		"quality_status":        "状态",
+		"quality_rejects":       "退回明细",
+		"quality_chart":         "各部门数据质量（%）",
+		"quality_not_kept":      "其中 %d 行未保存",
+		"quality_not_kept_hint": "超过每批保存的退回行数上限，这些行只计数，不在退回明细中。请先修正明细中的行后重新报送。",
 	})
 	add("en", map[string]string{
-		"quality_title":        "Data quality",
-		"quality_intro":        "Quality of reported data per department. Timeliness follows the 双公示 rule (within 7 working days of the decision; weekends only for now, the public-holiday calendar is still to come).",
-		"quality_dept":         "Department",
-		"quality_batches":      "Batches",
-		"quality_rows":         "Rows",
-		"quality_accepted":     "Accepted",
-		"quality_rejected":     "Rejected",
-		"quality_timeliness":   "Timeliness",
-		"quality_error_rate":   "Error rate",
-		"quality_code_errors":  "USCC error rate",
-		"quality_completeness": "Completeness",
-		"quality_none":         "No import batches yet.",
-		"quality_recent":       "Recent batches",
-		"quality_file":         "File",
-		"quality_status":       "Status",
-		"quality_rejects":      "Rejected rows",
-		"quality_chart":        "Data quality per department (%)",
+		"quality_title":         "Data quality",
+		"quality_intro":         "Quality of reported data per department. Timeliness follows the 双公示 rule (within 7 working days of the decision; weekends only for now, the public-holiday calendar is still to come).",
+		"quality_dept":          "Department",
+		"quality_batches":       "Batches",
+		"quality_rows":          "Rows",
+		"quality_accepted":      "Accepted",
+		"quality_rejected":      "Rejected",
+		"quality_timeliness":    "Timeliness",
+		"quality_error_rate":    "Error rate",
+		"quality_code_errors":   "USCC error rate",
+		"quality_completeness":  "Completeness",
+		"quality_none":          "No import batches yet.",
+		"quality_recent":        "Recent batches",
+		"quality_file":          "File",
+		"quality_status":        "Status",
+		"quality_rejects":       "Rejected rows",
+		"quality_chart":         "Data quality per department (%)",
+		"quality_not_kept":      "%d of them not kept",
+		"quality_not_kept_hint": "Past the cap on rejected rows kept per batch these rows are only counted, and are not in the rejects file. Fix the rows in the file and send it again.",
 	})
 }
 
@@ -149,7 +153,7 @@ func (p *Portal) quality(w http.ResponseWriter, r *http.Request) {
 	v := p.newView(w, r, pr)
 	if !slices.Contains([]credit.Role{credit.RoleAdmin, credit.RoleReviewer, credit.RoleDept}, pr.Role) {
 		p.render(w, r, http.StatusForbidden, "error", v, func(v *view) {
-			v.Title, v.Error = v.T["forbidden_title"], v.T["forbidden_body"]
+			v.Title, v.Error = v.T["forbidden_title"], v.T["forbidden_role"]
 		})
 		return
 	}

@@ -207,7 +207,7 @@ func (p *Portal) staff(w http.ResponseWriter, r *http.Request, roles ...credit.R
 	if !slices.Contains(roles, pr.Role) {
 		p.audit.Denied(r.Context(), pr, "console"+r.URL.Path, r.URL.Path, "", middleware.RemoteIP(r))
 		p.render(w, r, http.StatusForbidden, "error", v, func(v *view) {
-			v.Title, v.Error = v.T["forbidden_title"], v.T["forbidden_body"]
+			v.Title, v.Error = v.T["forbidden_title"], v.T["forbidden_role"]
 		})
 		return pr, nil, false
 	}

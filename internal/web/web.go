@@ -64,6 +64,9 @@ type Config struct {
 	// LoginGuard limits failed logins; share one with the API. nil builds
 	// one with the defaults.
 	LoginGuard *auth.LoginGuard
+	// MaxUpload bounds a form with files, in bytes (api.DefaultMaxUpload
+	// when 0).
+	MaxUpload int64
 }
 
 // Portal serves the HTML pages.
@@ -134,6 +137,7 @@ func New(cfg Config) (*Portal, error) {
 	p.mux.HandleFunc("POST /login", p.login)
 	p.mux.HandleFunc("POST /logout", p.logout)
 	p.mux.HandleFunc("GET /console", p.console)
+	p.mux.HandleFunc("POST /console/accounts/{name}/unlock", p.unlock)
 	if cfg.Workflow != nil {
 		if err := p.wfRoutes(); err != nil {
 			return nil, err
@@ -156,29 +160,21 @@ func (p *Portal) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "same-origin")
 	h.Set("X-Frame-Options", "DENY")
-	if r.Method == http.MethodPost && !sameOrigin(r) {
-		p.render(w, r, http.StatusForbidden, "error", p.newView(w, r, auth.Anonymous()), func(v *view) {
-			v.Title, v.Error = v.T["forbidden_title"], v.T["forbidden_body"]
-		})
-		return
+	// Every post carries its form's token and, when it says where it
+	// comes from, comes from this site. The session cookie is
+	// SameSite=Lax already; this also covers the login form itself (login
+	// CSRF), sibling sites and old browsers without SameSite.
+	if !auth.SafeMethod(r.Method) {
+		if !p.checkForm(w, r) {
+			return
+		}
+		if r.MultipartForm != nil {
+			// The server removes the temporary files of the request it
+			// read, not of the copies the middleware made.
+			defer r.MultipartForm.RemoveAll()
+		}
 	}
 	p.mux.ServeHTTP(w, r)
-}
-
-// sameOrigin rejects cross-site form posts. The session cookie is
-// SameSite=Lax already; this also covers the login form itself (login CSRF)
-// and old browsers without SameSite. A request without Origin (curl, old
-// browsers) is let through: it cannot carry a victim's cookie cross-site.
-func sameOrigin(r *http.Request) bool {
-	o := r.Header.Get("Origin")
-	if o == "" {
-		return true
-	}
-	u, err := url.Parse(o)
-	if err != nil {
-		return false
-	}
-	return strings.EqualFold(u.Host, r.Host)
 }
 
 // --- language ---
@@ -191,7 +187,7 @@ func language(w http.ResponseWriter, r *http.Request) string {
 	if l := r.URL.Query().Get("lang"); l == "zh" || l == "en" {
 		http.SetCookie(w, &http.Cookie{
 			Name: langCookie, Value: l, Path: "/", MaxAge: 365 * 24 * 3600,
-			HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: auth.IsTLS(r),
+			HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: auth.SecureCookie(r),
 		})
 		return l
 	}
@@ -254,6 +250,23 @@ type view struct {
 	Quality  *qualityPage
 	// Sanction holds the 联合奖惩 console pages' data.
 	Sanction *sanctionPage
+	// Lockouts are the accounts locked after failed logins, on an
+	// administrator's console.
+	Lockouts []lockoutRow
+
+	// csrf issues the form token (auth.CSRFToken) on first use.
+	csrf      func() string
+	csrfToken string
+}
+
+// CSRF is the token the page's forms carry (the csrf template puts it in
+// a hidden field). A page that asks for it is never cached: the token is
+// this browser's.
+func (v *view) CSRF() string {
+	if v.csrfToken == "" && v.csrf != nil {
+		v.csrfToken = v.csrf()
+	}
+	return v.csrfToken
 }
 
 type subjectPage struct {
@@ -283,6 +296,10 @@ func (p *Portal) newView(w http.ResponseWriter, r *http.Request, pr auth.Princip
 		RequestID: middleware.IDFrom(r.Context()),
 	}
 	v.RoleName = v.T["role_"+string(pr.Role)]
+	v.csrf = func() string {
+		w.Header().Set("Cache-Control", "no-store")
+		return auth.CSRFToken(w, r)
+	}
 	return v
 }
 
@@ -314,6 +331,12 @@ func (p *Portal) render(w http.ResponseWriter, r *http.Request, status int, page
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Vary", "Cookie")
+	if v.Account != nil {
+		// A signed-in page shows who is signed in, and most show data
+		// that is not public: neither the browser's cache nor a proxy
+		// keeps it.
+		w.Header().Set("Cache-Control", "no-store")
+	}
 	w.WriteHeader(status)
 	_, _ = buf.WriteTo(w)
 }
@@ -439,15 +462,6 @@ func (p *Portal) subjectPage(s *credit.Subject, v *view) *subjectPage {
 	return sp
 }
 
-// safeNext keeps the post-login redirect on this site: only a local path,
-// never "//host" or "/\host", which browsers treat as another site.
-func safeNext(next string) string {
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
-		return "/console"
-	}
-	return next
-}
-
 func (p *Portal) loginForm(w http.ResponseWriter, r *http.Request) {
 	pr := p.principal(r)
 	next := safeNext(r.URL.Query().Get("next"))
@@ -531,8 +545,15 @@ func (p *Portal) console(w http.ResponseWriter, r *http.Request) {
 		p.fail(w, r, v, err)
 		return
 	}
+	var locks []lockoutRow
+	if pr.Role == credit.RoleAdmin {
+		if locks, err = p.lockouts(r); err != nil {
+			p.fail(w, r, v, err)
+			return
+		}
+	}
 	p.render(w, r, http.StatusOK, "console", v, func(v *view) {
-		v.Title = v.T["console_title"]
+		v.Title, v.Lockouts = v.T["console_title"], locks
 		v.Counts = &counts{Subjects: ns, Records: nr, Items: len(p.cfg.Catalog.Items), Catalog: p.cfg.Catalog.Version}
 	})
 }

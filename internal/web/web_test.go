@@ -40,6 +40,15 @@ func TestSafeNext(t *testing.T) {
 	for in, want := range map[string]string{
 		"": "/console", "/console": "/console", "/search?q=x": "/search?q=x",
 		"//evil.example": "/console", "/\\evil.example": "/console", "https://evil.example": "/console",
+		// Browsers drop tabs and line breaks: "/\t/evil.example" is "//evil.example".
+		"/\t/evil.example": "/console", "/\n/evil.example": "/console", "\t//evil.example": "/console",
+		"/\r\n/evil.example": "/console", "/ /evil.example": "/console", "/\u2028/evil.example": "/console",
+		"/\u00a0/evil.example": "/console", "/\u202e/x": "/console", "/\x00/x": "/console", "/\xff/x": "/console",
+		// A proxy or server that decodes once more must not find a host either.
+		"/%2F%2Fevil.example": "/console", "/%5Cevil.example": "/console", "/%09/evil.example": "/console",
+		"/%zz": "/console", "http:evil.example": "/console", "javascript:alert(1)": "/console",
+		"/subjects/91350100M000100Y43": "/subjects/91350100M000100Y43", "/console/cases?kind=objection": "/console/cases?kind=objection",
+		"/search?q=%E5%8D%8E%E4%B8%BA": "/search?q=%E5%8D%8E%E4%B8%BA",
 	} {
 		if got := safeNext(in); got != want {
 			t.Errorf("safeNext(%q) = %q, want %q", in, got, want)

@@ -14,7 +14,7 @@ import (
 const batchCols = `id, dept, item, file_name, format, encoding, header_style, content_hash, header,
 	unknown_cols, status, error, chunks, last_row, n_total, n_accepted, n_created, n_versioned,
 	n_unchanged, n_rejected, n_timed, n_late, n_codes, n_code_errors, n_filled, n_fillable,
-	actor, started_at, finished_at, heartbeat_at`
+	actor, started_at, finished_at, heartbeat_at, n_rejected_unkept`
 
 // CreateBatch stores a new batch.
 func (s *Store) CreateBatch(ctx context.Context, b *credit.Batch) error {
@@ -39,11 +39,11 @@ func (s *Store) CreateBatch(ctx context.Context, b *credit.Batch) error {
 	}
 	c := b.Counts
 	_, err = s.w.ExecContext(ctx, `INSERT INTO batches (`+batchCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,
-		$10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30)`,
+		$10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31)`,
 		b.ID, b.Dept, b.Item, b.FileName, b.Format, b.Encoding, b.HeaderStyle, b.ContentHash, header,
 		unknown, string(b.Status), b.Error, b.Chunks, b.LastRow, c.Total, c.Accepted, c.Created, c.Versioned,
 		c.Unchanged, c.Rejected, c.Timed, c.Late, c.CodesChecked, c.CodeErrors, c.Filled, c.Fillable,
-		b.Actor, b.StartedAt.UnixMicro(), micros(b.FinishedAt), micros(b.HeartbeatAt))
+		b.Actor, b.StartedAt.UnixMicro(), micros(b.FinishedAt), micros(b.HeartbeatAt), c.RejectedNotKept)
 	if err != nil {
 		if s.kindOf(err) == credit.Exists {
 			return credit.E(op, credit.Exists, "batch %s already exists, or a batch of the same file for %s %s does", b.ID, b.Dept, b.Item)
@@ -64,7 +64,7 @@ func scanBatch(row scanner) (*credit.Batch, error) {
 	err := row.Scan(&b.ID, &b.Dept, &b.Item, &b.FileName, &b.Format, &b.Encoding, &b.HeaderStyle,
 		&b.ContentHash, &header, &unknown, &status, &b.Error, &b.Chunks, &b.LastRow, &c.Total,
 		&c.Accepted, &c.Created, &c.Versioned, &c.Unchanged, &c.Rejected, &c.Timed, &c.Late,
-		&c.CodesChecked, &c.CodeErrors, &c.Filled, &c.Fillable, &b.Actor, &started, &finished, &heartbeat)
+		&c.CodesChecked, &c.CodeErrors, &c.Filled, &c.Fillable, &b.Actor, &started, &finished, &heartbeat, &c.RejectedNotKept)
 	if err != nil {
 		return nil, err
 	}
@@ -308,7 +308,7 @@ func (s *Store) Quality(ctx context.Context) ([]credit.DeptQuality, error) {
 	const op = "store.Quality"
 	rows, err := s.r.QueryContext(ctx, `SELECT dept, count(*), sum(n_total), sum(n_accepted), sum(n_created),
 		sum(n_versioned), sum(n_unchanged), sum(n_rejected), sum(n_timed), sum(n_late), sum(n_codes),
-		sum(n_code_errors), sum(n_filled), sum(n_fillable) FROM batches GROUP BY dept ORDER BY dept`)
+		sum(n_code_errors), sum(n_filled), sum(n_fillable), sum(n_rejected_unkept) FROM batches GROUP BY dept ORDER BY dept`)
 	if err != nil {
 		return nil, s.fail(op, err)
 	}
@@ -318,7 +318,7 @@ func (s *Store) Quality(ctx context.Context) ([]credit.DeptQuality, error) {
 		var q credit.DeptQuality
 		c := &q.Counts
 		if err := rows.Scan(&q.Dept, &q.Batches, &c.Total, &c.Accepted, &c.Created, &c.Versioned, &c.Unchanged,
-			&c.Rejected, &c.Timed, &c.Late, &c.CodesChecked, &c.CodeErrors, &c.Filled, &c.Fillable); err != nil {
+			&c.Rejected, &c.Timed, &c.Late, &c.CodesChecked, &c.CodeErrors, &c.Filled, &c.Fillable, &c.RejectedNotKept); err != nil {
 			return nil, s.fail(op, err)
 		}
 		out = append(out, q)
@@ -470,10 +470,10 @@ func (s *Store) CommitChunkWith(ctx context.Context, c *credit.Chunk, recordArgs
 			n_versioned = n_versioned + $6, n_unchanged = n_unchanged + $7, n_rejected = n_rejected + $8,
 			n_timed = n_timed + $9, n_late = n_late + $10, n_codes = n_codes + $11,
 			n_code_errors = n_code_errors + $12, n_filled = n_filled + $13, n_fillable = n_fillable + $14,
-			heartbeat_at = $17
+			heartbeat_at = $17, n_rejected_unkept = n_rejected_unkept + $18
 			WHERE id = $15 AND chunks = $16 AND status = 'running'`,
 			c.Seq, c.LastRow, k.Total, k.Accepted, k.Created, k.Versioned, k.Unchanged, k.Rejected,
-			k.Timed, k.Late, k.CodesChecked, k.CodeErrors, k.Filled, k.Fillable, c.BatchID, c.Seq-1, now)
+			k.Timed, k.Late, k.CodesChecked, k.CodeErrors, k.Filled, k.Fillable, c.BatchID, c.Seq-1, now, k.RejectedNotKept)
 		if err != nil {
 			return err
 		}

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"slices"
 	"time"
 
 	"github.com/xinyong/xinyong/internal/credit"
@@ -61,6 +62,33 @@ func (s *Store) ClearLoginFailures(ctx context.Context, key string) error {
 		return s.fail("store.ClearLoginFailures", err)
 	}
 	return nil
+}
+
+// LoginFailureKeys returns the keys under prefix with at least atLeast
+// failures after since, in byte order.
+func (s *Store) LoginFailureKeys(ctx context.Context, prefix string, since time.Time, atLeast int) ([]string, error) {
+	const op = "store.LoginFailureKeys"
+	// Compared by substr rather than LIKE, so that '_' and '%' in a
+	// prefix are plain characters.
+	rows, err := s.r.QueryContext(ctx, `SELECT key FROM login_failures WHERE at > $1 AND substr(key, 1, $2) = $3
+		GROUP BY key HAVING count(*) >= $4 ORDER BY key LIMIT 1000`, since.UnixMicro(), len([]rune(prefix)), prefix, max(atLeast, 1))
+	if err != nil {
+		return nil, s.fail(op, err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			return nil, s.fail(op, err)
+		}
+		out = append(out, k)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.fail(op, err)
+	}
+	slices.Sort(out) // in byte order, whatever the database's collation
+	return out, nil
 }
 
 // PruneLoginFailures forgets failures at or before before.

@@ -164,14 +164,15 @@ func testCommitChunk(t *testing.T, s credit.Store) {
 		t.Fatalf("Rejects = %+v, %v", rej, err)
 	}
 
-	// Chunk 2 renames the subject (upsert) and versions the record.
+	// Chunk 2 renames the subject (upsert) and versions the record; its
+	// two rejected rows are past the batch's cap: counted, not stored.
 	subj2 := subj
 	subj2.Name, subj2.FormerNames = "福州某某数字科技有限公司", []string{subj.Name}
 	r2 := follow(r1, credit.Correction, "resent with changed content")
 	r2.Fields["cf_nr"] = "罚款人民币一万元 <更正>"
 	enc, _ := json.Marshal(r2.Fields)
 	c2 := &credit.Chunk{BatchID: b.ID, Seq: 2, LastRow: 5, Subjects: []credit.Subject{subj2}, Records: []credit.Record{r2},
-		Counts: credit.BatchCounts{Total: 2, Accepted: 2, Versioned: 1, Unchanged: 1}, FieldsJSON: []string{string(enc)}}
+		Counts: credit.BatchCounts{Total: 4, Accepted: 2, Versioned: 1, Unchanged: 1, Rejected: 2, RejectedNotKept: 2}, FieldsJSON: []string{string(enc)}}
 	bad := *c2
 	bad.FieldsJSON = []string{"{}", "{}"}
 	wantKind(t, "CommitChunk with mismatched FieldsJSON", s.CommitChunk(ctx(t), &bad), credit.Invalid)
@@ -187,7 +188,8 @@ func testCommitChunk(t *testing.T, s credit.Store) {
 		t.Fatalf("record written with pre-encoded fields: %+v, %v", back, err)
 	}
 	got, _ = s.Batch(ctx(t), b.ID)
-	if got.Chunks != 2 || got.LastRow != 5 || got.Counts.Total != 5 || got.Counts.Accepted != 3 || got.Counts.Versioned != 1 {
+	if got.Chunks != 2 || got.LastRow != 5 || got.Counts.Total != 7 || got.Counts.Accepted != 3 || got.Counts.Versioned != 1 ||
+		got.Counts.Rejected != 4 || got.Counts.RejectedNotKept != 2 {
 		t.Fatalf("after chunk 2: %+v", got)
 	}
 	if time.Since(got.HeartbeatAt) > time.Minute {
@@ -199,7 +201,8 @@ func testCommitChunk(t *testing.T, s credit.Store) {
 	wantKind(t, "CommitChunk after done", s.CommitChunk(ctx(t), &credit.Chunk{BatchID: b.ID, Seq: 3, LastRow: 9}), credit.Conflict)
 
 	q, err := s.Quality(ctx(t))
-	if err != nil || len(q) != 1 || q[0].Dept != b.Dept || q[0].Batches != 1 || q[0].Counts.Total != 5 || q[0].Counts.Late != 1 || q[0].Counts.CodeErrors != 1 {
+	if err != nil || len(q) != 1 || q[0].Dept != b.Dept || q[0].Batches != 1 || q[0].Counts.Total != 7 || q[0].Counts.Late != 1 || q[0].Counts.CodeErrors != 1 ||
+		q[0].Counts.RejectedNotKept != 2 {
 		t.Fatalf("Quality = %+v, %v", q, err)
 	}
 }

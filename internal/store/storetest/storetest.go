@@ -887,6 +887,19 @@ func testLoginFailures(t *testing.T, s credit.Store) {
 	if err := s.AddLoginFailures(ctx(t), t0, "a:李四"); err != nil {
 		t.Fatal(err)
 	}
+	keys, err := s.LoginFailureKeys(ctx(t), "a:", t0.Add(-time.Second), 2)
+	if err != nil || !slices.Equal(keys, []string{"a:张三"}) {
+		t.Fatalf("LoginFailureKeys(a:, at least 2) = %v, %v; want [a:张三]", keys, err)
+	}
+	if keys, _ := s.LoginFailureKeys(ctx(t), "a:", t0.Add(-time.Second), 1); !slices.Equal(keys, []string{"a:张三", "a:李四"}) {
+		t.Fatalf("LoginFailureKeys(a:, at least 1) = %v", keys)
+	}
+	if keys, _ := s.LoginFailureKeys(ctx(t), "a:", t0.Add(2*time.Minute), 2); len(keys) != 0 {
+		t.Fatalf("LoginFailureKeys(a:, after t0+2m, at least 2) = %v; want none", keys)
+	}
+	if keys, _ := s.LoginFailureKeys(ctx(t), "c:", t0.Add(-time.Second), 4); !slices.Equal(keys, []string{"c:192.0.2.7"}) {
+		t.Fatalf("LoginFailureKeys(c:) = %v", keys)
+	}
 	got, err := s.LoginFailures(ctx(t), "a:张三", t0, 10) // after t0: three
 	if err != nil || len(got) != 3 || !got[0].Equal(t0.Add(3*time.Minute)) || !got[2].Equal(t0.Add(time.Minute)) {
 		t.Fatalf("LoginFailures(after t0) = %v, %v; want the last three, newest first", got, err)

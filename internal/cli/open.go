@@ -34,7 +34,7 @@ func openStore(ctx context.Context, cfg *config.Config) (migrator, error) {
 		}
 		return s, nil
 	}
-	s, err := sqlite.Open(ctx, cfg.DB)
+	s, err := sqlite.Open(ctx, cfg.DB, sqlite.Logger(cfg.Logger()))
 	if err != nil {
 		return nil, err
 	}
@@ -68,7 +68,7 @@ func sealer(cfg *config.Config) (*pii.Sealer, string, error) {
 				return nil, "", fmt.Errorf("generate data key: %w", err)
 			}
 			key = base64.StdEncoding.EncodeToString(raw)
-			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 				return nil, "", fmt.Errorf("create %s: %w", filepath.Dir(path), err)
 			}
 			if err := os.WriteFile(path, []byte(key+"\n"), 0o600); err != nil {

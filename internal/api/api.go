@@ -59,6 +59,10 @@ type Config struct {
 	// LoginGuard limits failed logins; share one with the portal. nil
 	// builds one with the defaults.
 	LoginGuard *auth.LoginGuard
+	// SpoolDir is where uploaded batch files wait while they are imported
+	// (files named SpoolPrefix*); empty: the system's temporary directory.
+	// `serve` puts it under the data directory and empties it at start.
+	SpoolDir string
 }
 
 // keyCacheTTL is how long a node trusts an API key it has checked: a

@@ -18,6 +18,9 @@ import (
 // maxUpload bounds one uploaded batch file.
 const maxUpload = 1 << 30
 
+// SpoolPrefix begins the name of every spooled upload in Config.SpoolDir.
+const SpoolPrefix = "xinyong-upload-"
+
 // fileBody is a handler result sent as a file download instead of JSON.
 type fileBody struct {
 	contentType, name string
@@ -95,7 +98,9 @@ func (a *API) createBatch(w http.ResponseWriter, r *http.Request, c *Call) (int,
 	if name == "" || name == "." {
 		name = "upload." + format
 	}
-	tmp, err := os.CreateTemp("", "xinyong-upload-*")
+	// The file holds the department's rows as sent, ID numbers included:
+	// CreateTemp makes it 0600, in the node's spool directory.
+	tmp, err := os.CreateTemp(a.cfg.SpoolDir, SpoolPrefix+"*")
 	if err != nil {
 		return 0, nil, credit.Wrap(op, credit.Internal, err)
 	}

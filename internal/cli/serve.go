@@ -108,6 +108,13 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	} else {
 		logger.Info("no search index on this node (--search-index=false): name searches scan the store")
 	}
+	// Uploads wait in the spool under the data directory; what a crash
+	// left there is removed now.
+	releaseSpool, err := openSpool(cfg.SpoolPath(), logger)
+	if err != nil {
+		return fail(stderr, "serve", err)
+	}
+	defer releaseSpool()
 	wf, err := startWorkflow(ctx, &cfg, st, svc, cat, sanc, logger)
 	if err != nil {
 		return fail(stderr, "serve", err)
@@ -116,7 +123,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		Store: st, Catalog: cat, Records: svc, Sealer: seal,
 		Logger: logger, Now: time.Now, Version: Version, Sanction: sanc,
 		Search: idx, NoSearchIndex: idx == nil, PublicRate: cfg.PublicRate, PublicBurst: cfg.PublicBurst,
-		Workflow: wf, CalendarDir: calendarDir(&cfg), TrustedProxies: cfg.Proxies(),
+		Workflow: wf, CalendarDir: calendarDir(&cfg), TrustedProxies: cfg.Proxies(), SpoolDir: cfg.SpoolPath(),
 	})
 	if err != nil {
 		return fail(stderr, "serve", err)

@@ -50,6 +50,9 @@ type Config struct {
 	// (internal/gcpace). serve sets it at start (GCTarget).
 	GCPercent int
 	gcGiven   bool // by --gc-percent or XINYONG_GC_PERCENT
+	// SpoolDir is where uploaded batch files wait while they are imported;
+	// empty: SpoolPath's default.
+	SpoolDir string
 
 	envErrs []error // malformed XINYONG_* values, reported by Validate
 }
@@ -76,6 +79,7 @@ func (c *Config) RegisterServe(fs *flag.FlagSet) {
 	fs.Var(&floatValue{&c.PublicRate, "XINYONG_PUBLIC_RATE"}, "public-rate", "public reads (search, subject pages, lists) per second per client (API key or address); 0 = no limit; over it clients get 429 with Retry-After (env XINYONG_PUBLIC_RATE)")
 	fs.IntVar(&c.PublicBurst, "public-burst", c.envInt("XINYONG_PUBLIC_BURST", 30), "public reads one client may make in a burst (env XINYONG_PUBLIC_BURST)")
 	fs.StringVar(&c.TrustedProxies, "trusted-proxies", env("XINYONG_TRUSTED_PROXIES", ""), "reverse proxies or load balancers in front of this node, as addresses and CIDR prefixes, comma-separated; requests from them are attributed to the client their X-Forwarded-For names (login limits, rate limits, logs, audit); empty: the TCP peer is the client (env XINYONG_TRUSTED_PROXIES)")
+	fs.StringVar(&c.SpoolDir, "spool-dir", env("XINYONG_SPOOL_DIR", ""), "directory where uploaded batch files wait while they are imported, one per node; files a crash left there are removed at start (default: spool/ beside the SQLite file; data/spool with PostgreSQL) (env XINYONG_SPOOL_DIR)")
 	fs.BoolVar(&c.SearchIndex, "search-index", c.envBool("XINYONG_SEARCH_INDEX", true), "hold the in-memory name index (about 0.3 GiB per million subjects); false for nodes that serve hit checks and the API but not the portal's search, whose name searches then scan the store (env XINYONG_SEARCH_INDEX)")
 	if v, ok := os.LookupEnv("XINYONG_GC_PERCENT"); ok {
 		if err := (&gcValue{c}).Set(v); err != nil {
@@ -251,6 +255,22 @@ func (c *Config) Logger() *slog.Logger {
 // the database, so that copying the data directory keeps the data readable.
 func (c *Config) KeyFile() string {
 	return filepath.Join(filepath.Dir(c.DB), "xinyong.key")
+}
+
+// DefaultSpoolDir is where a node on PostgreSQL spools uploads when
+// SpoolDir is not set.
+const DefaultSpoolDir = "data/spool"
+
+// SpoolPath is where uploads are spooled: SpoolDir, else spool/ beside the
+// SQLite file (with the rest of the data), else DefaultSpoolDir.
+func (c *Config) SpoolPath() string {
+	switch {
+	case strings.TrimSpace(c.SpoolDir) != "":
+		return c.SpoolDir
+	case c.Postgres():
+		return DefaultSpoolDir
+	}
+	return filepath.Join(filepath.Dir(c.DB), "spool")
 }
 
 // redact hides a password in a URL for error messages.

@@ -72,6 +72,8 @@ type Deps struct {
 	// TrustedProxies are the reverse proxies in front of the node: from
 	// them X-Forwarded-For names the client (middleware.ClientIP).
 	TrustedProxies []netip.Prefix
+	// SpoolDir is where uploaded batch files wait (api.Config.SpoolDir).
+	SpoolDir string
 }
 
 // readyTimeout bounds the readiness probe's store ping: a load balancer
@@ -136,7 +138,7 @@ func New(d Deps) (http.Handler, error) {
 	a, err := api.New(api.Config{
 		Store: d.Store, Catalog: d.Catalog, Records: d.Records, Sealer: d.Sealer,
 		Logger: d.Logger, Now: d.Now, Workflow: d.Workflow, CalendarDir: d.CalendarDir, Sanction: d.Sanction,
-		Publish: d.Publish, Marks: d.Marks, Search: d.Search, LoginGuard: d.LoginGuard,
+		Publish: d.Publish, Marks: d.Marks, Search: d.Search, LoginGuard: d.LoginGuard, SpoolDir: d.SpoolDir,
 	})
 	if err != nil {
 		return nil, err

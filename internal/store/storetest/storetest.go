@@ -52,6 +52,8 @@ func Run(t *testing.T, open func(t *testing.T) credit.Store) {
 		{"Workflow", testWorkflow},
 		{"Sanction", testSanction},
 		{"Publish", testPublish},
+		{"DataKeys", testDataKeys},
+		{"Reseal", testReseal},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -167,11 +167,7 @@ func newImporter(ctx context.Context, cfg *config.Config) (*ingest.Importer, fun
 	if err != nil {
 		return nil, nil, err
 	}
-	seal, _, err := sealer(cfg)
-	if err != nil {
-		return nil, nil, err
-	}
-	st, err := openStore(ctx, cfg)
+	st, seal, err := openSealed(ctx, cfg, cfg.Logger())
 	if err != nil {
 		return nil, nil, err
 	}

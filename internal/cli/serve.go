@@ -7,12 +7,14 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/xinyong/xinyong/internal/config"
 	"github.com/xinyong/xinyong/internal/demo"
 	"github.com/xinyong/xinyong/internal/gcpace"
+	"github.com/xinyong/xinyong/internal/pii"
 	"github.com/xinyong/xinyong/internal/records"
 	"github.com/xinyong/xinyong/internal/sanction"
 	"github.com/xinyong/xinyong/internal/search"
@@ -49,18 +51,14 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, "serve", err)
 	}
-	seal, note, err := sealer(&cfg)
-	if err != nil {
-		return fail(stderr, "serve", err)
-	}
-	if note != "" {
-		logger.Warn(note)
-	}
-	st, err := openStore(ctx, &cfg)
+	st, seal, err := openSealed(ctx, &cfg, logger)
 	if err != nil {
 		return fail(stderr, "serve", err)
 	}
 	defer st.Close()
+	if strings.TrimSpace(cfg.DataKey) == "" && !cfg.Postgres() {
+		go followKeyFile(ctx, &cfg, st, seal, logger, keyFileInterval)
+	}
 	logger.Info("store ready", "backend", st.Backend(), "db", cfg.Redacted(), "catalog", cat.Version)
 
 	svc := &records.Service{Store: st, Catalog: cat, Sealer: seal, Now: time.Now}
@@ -124,6 +122,9 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		Logger: logger, Now: time.Now, Version: Version, Sanction: sanc,
 		Search: idx, NoSearchIndex: idx == nil, PublicRate: cfg.PublicRate, PublicBurst: cfg.PublicBurst,
 		Workflow: wf, CalendarDir: calendarDir(&cfg), TrustedProxies: cfg.Proxies(), SpoolDir: cfg.SpoolPath(),
+		// Not ready once a key rotation has begun to replace or has
+		// retired this node's key (pii.Usable).
+		KeyCheck: func(ctx context.Context) error { return pii.Usable(ctx, st, seal) },
 	})
 	if err != nil {
 		return fail(stderr, "serve", err)

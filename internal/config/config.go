@@ -25,6 +25,9 @@ type Config struct {
 	// DataKey is the master key for natural persons' ID numbers (base64 or
 	// hex, at least 32 bytes).
 	DataKey string
+	// DataKeyPrevious is the key being replaced while a key rotation is
+	// under way: what is not re-sealed yet opens with it.
+	DataKeyPrevious string
 	// CatalogDir overrides the embedded catalogue file by file.
 	CatalogDir string
 	// LogLevel is debug, info, warn or error.
@@ -64,7 +67,8 @@ const DefaultDB = "data/xinyong.db"
 // environment.
 func (c *Config) Register(fs *flag.FlagSet) {
 	fs.StringVar(&c.DB, "db", env("XINYONG_DB", DefaultDB), "SQLite file path or postgres:// URL (env XINYONG_DB)")
-	fs.StringVar(&c.DataKey, "data-key", env("XINYONG_DATA_KEY", ""), "master key for ID numbers, base64 or hex, ≥32 bytes; with SQLite a key file beside the database is created if unset (env XINYONG_DATA_KEY)")
+	fs.StringVar(&c.DataKey, "data-key", env("XINYONG_DATA_KEY", ""), "master key for ID numbers, base64 or hex, ≥32 bytes; checked against the check value the database keeps; with SQLite, if unset, the key file beside the database (created on a database that holds nothing sealed yet) (env XINYONG_DATA_KEY)")
+	fs.StringVar(&c.DataKeyPrevious, "previous-data-key", env("XINYONG_DATA_KEY_PREVIOUS", ""), "during a key rotation, the key being replaced (base64 or hex): values not re-sealed yet open with it; --data-key is then the new key (env XINYONG_DATA_KEY_PREVIOUS)")
 	fs.StringVar(&c.CatalogDir, "catalog-dir", env("XINYONG_CATALOG_DIR", ""), "directory whose catalogue files override the embedded ones (env XINYONG_CATALOG_DIR)")
 	fs.StringVar(&c.LogLevel, "log-level", env("XINYONG_LOG_LEVEL", "info"), "log level: debug, info, warn, error (env XINYONG_LOG_LEVEL)")
 	fs.StringVar(&c.LogFormat, "log-format", env("XINYONG_LOG_FORMAT", "text"), "log format: text or json (env XINYONG_LOG_FORMAT)")

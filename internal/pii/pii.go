@@ -23,15 +23,33 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 
 	"golang.org/x/crypto/hkdf"
 )
 
 // Sealer encrypts, decrypts and hashes identity numbers with keys derived
 // from a master key: the current one, and any previous ones it was given.
+//
+// A node adopts a rotation begun while it runs (Adopt): the keys are
+// swapped atomically, so a Sealer is safe for concurrent use throughout.
 type Sealer struct {
-	keys []*key // keys[0] is current
+	keys atomic.Pointer[[]*key] // [0] is current
 }
+
+// ks returns the keys, the current one first.
+func (s *Sealer) ks() []*key { return *s.keys.Load() }
+
+func sealerOf(keys []*key) *Sealer {
+	s := &Sealer{}
+	s.keys.Store(&keys)
+	return s
+}
+
+// Adopt makes s hold o's keys from now on: a serving node whose key file
+// gained the key of a rotation begun meanwhile takes it up without a
+// restart, and every part holding s sees the change at once.
+func (s *Sealer) Adopt(o *Sealer) { s.keys.Store(o.keys.Load()) }
 
 // key is what one master key derives.
 type key struct {
@@ -80,20 +98,20 @@ func NewKey() (string, error) {
 // still open, and persons whose hashes were computed with them are still
 // found (Hashes).
 func New(master []byte, previous ...[]byte) (*Sealer, error) {
-	s := &Sealer{}
+	var keys []*key
 	for i, m := range append([][]byte{master}, previous...) {
 		k, err := derive(m)
 		if err != nil {
 			return nil, err
 		}
-		for _, o := range s.keys {
+		for _, o := range keys {
 			if o.id == k.id {
 				return nil, fmt.Errorf("pii: key %d is key %s again", i+1, k.id)
 			}
 		}
-		s.keys = append(s.keys, k)
+		keys = append(keys, k)
 	}
-	return s, nil
+	return sealerOf(keys), nil
 }
 
 // derive derives the encryption, hashing and check keys from master with
@@ -144,18 +162,19 @@ const checkLabel = "xinyong data key check v1"
 // KeyID names the current key: 8 hex digits of its check value, shown in
 // messages and carried in every value sealed with it. It says nothing of
 // the key.
-func (s *Sealer) KeyID() string { return s.keys[0].id }
+func (s *Sealer) KeyID() string { return s.ks()[0].id }
 
 // CheckValue is the current key's check value: an HMAC-SHA256 of a fixed
 // label under a key derived from it, hex encoded. The store keeps it so
 // that a node given another key refuses to start; it reveals nothing of
 // the key.
-func (s *Sealer) CheckValue() string { return s.keys[0].check }
+func (s *Sealer) CheckValue() string { return s.ks()[0].check }
 
 // KeyIDs names every key the sealer holds, the current one first.
 func (s *Sealer) KeyIDs() []string {
-	out := make([]string, len(s.keys))
-	for i, k := range s.keys {
+	ks := s.ks()
+	out := make([]string, len(ks))
+	for i, k := range ks {
 		out[i] = k.id
 	}
 	return out
@@ -173,23 +192,23 @@ func (s *Sealer) CheckValueOf(id string) string {
 // Keep returns a sealer with only the keys named (in the sealer's own
 // order), or nil if it holds none of them. The first kept becomes current.
 func (s *Sealer) Keep(ids ...string) *Sealer {
-	out := &Sealer{}
-	for _, k := range s.keys {
+	var keys []*key
+	for _, k := range s.ks() {
 		for _, id := range ids {
 			if k.id == id {
-				out.keys = append(out.keys, k)
+				keys = append(keys, k)
 				break
 			}
 		}
 	}
-	if len(out.keys) == 0 {
+	if len(keys) == 0 {
 		return nil
 	}
-	return out
+	return sealerOf(keys)
 }
 
 func (s *Sealer) byID(id string) *key {
-	for _, k := range s.keys {
+	for _, k := range s.ks() {
 		if k.id == id {
 			return k
 		}
@@ -203,15 +222,16 @@ func normalise(id string) string { return strings.ToUpper(strings.TrimSpace(id))
 
 // Hash returns the keyed lookup hash of an ID number under the current
 // key, hex encoded: what is stored with a new value.
-func (s *Sealer) Hash(id string) string { return s.keys[0].hash(normalise(id)) }
+func (s *Sealer) Hash(id string) string { return s.ks()[0].hash(normalise(id)) }
 
 // Hashes returns the ID number's hash under every key the sealer holds,
 // the current one first: a look-up must try them all, since during a key
 // rotation a stored hash may still be the previous key's.
 func (s *Sealer) Hashes(id string) []string {
 	id = normalise(id)
-	out := make([]string, len(s.keys))
-	for i, k := range s.keys {
+	ks := s.ks()
+	out := make([]string, len(ks))
+	for i, k := range ks {
 		out[i] = k.hash(id)
 	}
 	return out
@@ -235,7 +255,7 @@ const (
 
 // Seal encrypts an ID number with the current key.
 func (s *Sealer) Seal(id string) ([]byte, error) {
-	k := s.keys[0]
+	k := s.ks()[0]
 	n := k.aead.NonceSize()
 	out := make([]byte, headerLen+n, headerLen+n+len(id)+k.aead.Overhead())
 	out[0] = version
@@ -268,7 +288,7 @@ func (s *Sealer) Open(sealed []byte) (string, error) {
 			}
 		}
 	}
-	for _, k := range s.keys {
+	for _, k := range s.ks() {
 		n := k.aead.NonceSize()
 		if len(sealed) < n {
 			return "", errors.New("pii: sealed value too short")
@@ -285,4 +305,4 @@ func (s *Sealer) Open(sealed []byte) (string, error) {
 
 // SealedWith reports whether a value is sealed with the current key (and
 // so needs no re-sealing in a rotation to it).
-func (s *Sealer) SealedWith(sealed []byte) bool { return KeyOf(sealed) == s.keys[0].id }
+func (s *Sealer) SealedWith(sealed []byte) bool { return KeyOf(sealed) == s.ks()[0].id }

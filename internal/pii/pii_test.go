@@ -82,7 +82,7 @@ func TestParseKey(t *testing.T) {
 // nonce || ciphertext, no header.
 func legacySeal(t *testing.T, s *Sealer, id string) []byte {
 	t.Helper()
-	k := s.keys[0]
+	k := s.ks()[0]
 	nonce := bytes.Repeat([]byte{0xA1}, k.aead.NonceSize()) // even a nonce that starts like a header
 	return k.aead.Seal(nonce, nonce, []byte(normalise(id)), nil)
 }
@@ -101,7 +101,7 @@ func TestKeysNamedAndChecked(t *testing.T) {
 		t.Fatalf("KeyID %q, CheckValue %q", a.KeyID(), a.CheckValue())
 	}
 	// The check value is not the key, nor the hash key, nor a hash of an ID.
-	for _, k := range [][]byte{testKey(), a.keys[0].hashKey} {
+	for _, k := range [][]byte{testKey(), a.ks()[0].hashKey} {
 		if strings.Contains(a.CheckValue(), hex.EncodeToString(k)) {
 			t.Fatal("the check value holds key material")
 		}
@@ -116,7 +116,7 @@ func TestKeysNamedAndChecked(t *testing.T) {
 	// The header is authenticated: a value relabelled with another key's
 	// tag does not open.
 	forged := append([]byte(nil), sealed...)
-	copy(forged[1:5], b.keys[0].tag[:])
+	copy(forged[1:5], b.ks()[0].tag[:])
 	if _, err := a.Open(forged); err == nil {
 		t.Fatal("a relabelled value opened")
 	}

@@ -52,7 +52,7 @@ func (s *Sealer) Recover(masked, hash string) (string, bool) {
 	}
 	found := ""
 	ok := try(func(id string) bool {
-		for _, k := range s.keys {
+		for _, k := range s.ks() {
 			if k.hash(id) == hash {
 				found = id
 				return true

@@ -25,6 +25,10 @@ type snapshot struct {
 	names     table // normalised name → listed subject IDs
 	display   table // subject ID → current name
 	notThis   map[string]map[string]bool
+	// personIDs: ID-number hash → subject ID of a listed natural person. A
+	// person registered under an earlier data key keeps the ID that key's
+	// hash derived, which the current key's hash no longer gives.
+	personIDs table
 }
 
 // index holds the hit-check snapshot and the state it is built from. One
@@ -56,11 +60,30 @@ type index struct {
 	personEntries table // ID-number hash → entry IDs
 	recordEntries table // basis record ID → entry IDs
 	subjNameKeys  table // subject ID → name keys in the snapshot
+
+	// Listed natural persons' ID-number hashes, read from the store once
+	// per person (snapshot.personIDs).
+	personIDs  table // hash → subject ID
+	personHash table // subject ID → hash ("-" for none): asked already
+}
+
+// indexStore is what the index reads: the sanction tables, and listed
+// persons' ID-number hashes.
+type indexStore interface {
+	credit.SanctionStore
+	SubjectsByIDs(ctx context.Context, ids []string) (map[string]*credit.Subject, error)
+}
+
+// isPerson tells a natural person's subject from an entry's events: by the
+// kind recorded at proposal, or by the form of IDs given to persons.
+func isPerson(subjectID string, kind credit.SubjectKind) bool {
+	return kind == credit.Person || (kind == "" && strings.HasPrefix(subjectID, "P"))
 }
 
 func newIndex(cat *catalog.Catalog) *index {
 	x := &index{cat: cat, entries: newTable(), marks: make(map[string]bool), decisions: make(map[string]map[string]bool),
-		subjEntries: newTable(), personEntries: newTable(), recordEntries: newTable(), subjNameKeys: newTable()}
+		subjEntries: newTable(), personEntries: newTable(), recordEntries: newTable(), subjNameKeys: newTable(),
+		personIDs: newTable(), personHash: newTable()}
 	x.cur.Store(&snapshot{})
 	return x
 }
@@ -78,7 +101,7 @@ func (x *index) entry(id string) *Entry {
 
 // refresh loads everything after the last version seen and swaps in a new
 // snapshot if anything changed.
-func (x *index) refresh(ctx context.Context, st credit.SanctionStore) error {
+func (x *index) refresh(ctx context.Context, st indexStore) error {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	v, err := st.SanctionVersion(ctx)
@@ -100,6 +123,32 @@ func (x *index) refresh(ctx context.Context, st credit.SanctionStore) error {
 	decisions, err := st.NameDecisions(ctx, after, 0)
 	if err != nil {
 		return err
+	}
+	// The hashes of natural persons listed for the first time, read before
+	// anything changes so that a failed read leaves the index as it was.
+	var ask []string
+	asked := make(map[string]bool)
+	for _, ev := range events {
+		if _, known := x.personHash.get(ev.SubjectID); !known && !asked[ev.SubjectID] && isPerson(ev.SubjectID, ev.Detail.SubjectKind) {
+			asked[ev.SubjectID] = true
+			ask = append(ask, ev.SubjectID)
+		}
+	}
+	personsChanged := false
+	if len(ask) > 0 {
+		subs, err := st.SubjectsByIDs(ctx, ask)
+		if err != nil {
+			return err
+		}
+		for _, id := range ask {
+			h := "-"
+			if sub := subs[id]; sub != nil && sub.IDHash != "" {
+				h = sub.IDHash
+				x.personIDs.put(h, []byte(id))
+				personsChanged = true
+			}
+			x.personHash.put(id, []byte(h))
+		}
 	}
 	subjects := make(map[string]bool)
 	persons := make(map[string]bool)
@@ -193,7 +242,11 @@ func (x *index) refresh(ctx context.Context, st credit.SanctionStore) error {
 		x.cur.Store(x.build())
 		return nil
 	}
-	x.cur.Store(x.update(old, subjects, persons, len(decisions) > 0))
+	s := x.update(old, subjects, persons, len(decisions) > 0)
+	if personsChanged {
+		s.personIDs = x.personIDs.clone()
+	}
+	x.cur.Store(s)
 	return nil
 }
 
@@ -258,7 +311,7 @@ func nameKeysOf(es []*Entry) ([]string, string) {
 // it and are dropped by the check's own clock, so expiry needs no write.
 func (x *index) build() *snapshot {
 	s := &snapshot{version: x.version, bySubject: newTable(), byPerson: newTable(), names: newTable(), display: newTable(),
-		notThis: x.copyDecisions()}
+		notThis: x.copyDecisions(), personIDs: x.personIDs.clone()}
 	x.subjNameKeys = newTable()
 	// Names gather in a map first: many subjects can share a name, and
 	// adding them one at a time would rewrite its list each time.

@@ -74,6 +74,10 @@ type Deps struct {
 	TrustedProxies []netip.Prefix
 	// SpoolDir is where uploaded batch files wait (api.Config.SpoolDir).
 	SpoolDir string
+	// KeyCheck, when set, tells /readyz whether the store still accepts
+	// the node's data key (pii.Usable): a node whose key a rotation has
+	// replaced must not take traffic.
+	KeyCheck func(context.Context) error
 }
 
 // readyTimeout bounds the readiness probe's store ping: a load balancer
@@ -176,6 +180,14 @@ func New(d Deps) (http.Handler, error) {
 			d.Logger.Warn("not ready", "reason", reason)
 			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": reason})
 			return
+		}
+		if d.KeyCheck != nil {
+			if err := d.KeyCheck(ctx); err != nil {
+				reason := "data key: " + err.Error()
+				d.Logger.Warn("not ready", "reason", reason)
+				writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": reason})
+				return
+			}
 		}
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ready", "store": d.Store.Backend()})
 	})

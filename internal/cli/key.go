@@ -122,6 +122,17 @@ func runKeyRotate(args []string, stdout, stderr io.Writer) int {
 		}
 		return 0
 	}
+	if fileMode && adoptWait > 0 {
+		// A serve running on the key file takes the new key up within
+		// keyFileInterval; until it has, it seals with the old key alone
+		// and cannot open what is re-sealed.
+		fmt.Fprintf(stdout, "waiting %s for running nodes to take up key %s from the key file\n", adoptWait, to)
+		select {
+		case <-ctx.Done():
+			return fail(stderr, "key rotate", errors.New("interrupted; nothing is re-sealed yet: run it again to resume"))
+		case <-time.After(adoptWait):
+		}
+	}
 	fmt.Fprintf(stdout, "rotating the data key from %s to %s\n", from, to)
 	start := time.Now()
 	last := map[string]credit.ResealProgress{}
@@ -152,6 +163,11 @@ func runKeyRotate(args []string, stdout, stderr io.Writer) int {
 	}
 	return 0
 }
+
+// adoptWait is how long `key rotate` on the key file waits, once the new
+// key is in the file and registered, before it re-seals anything: long
+// enough for a serve following the file (followKeyFile) to take it up.
+var adoptWait = 2*keyFileInterval + time.Second
 
 // rotation names the keys of the rotation under way, "" if none.
 func rotation(ctx context.Context, st credit.KeyStore, s *pii.Sealer) (from, to string, err error) {

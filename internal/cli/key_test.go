@@ -25,6 +25,10 @@ type keyEnv struct {
 
 func newKeyEnv(t *testing.T) *keyEnv {
 	t.Helper()
+	// No serve follows these key files: no need to wait for one.
+	w := adoptWait
+	adoptWait = 0
+	t.Cleanup(func() { adoptWait = w })
 	t.Setenv("XINYONG_DATA_KEY", "")
 	t.Setenv("XINYONG_DATA_KEY_PREVIOUS", "")
 	dir := t.TempDir()

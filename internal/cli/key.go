@@ -54,10 +54,10 @@ It commits in batches with its progress in the database: if it is killed
 or interrupted, run it again and it resumes. Serving nodes keep answering
 meanwhile, as long as they hold both keys.
 
-With SQLite and the key file (no --data-key): run it; it writes a new key
-into the key file (the old one on the line after it, for nodes started
-meanwhile), re-seals, and leaves the new key alone in the file. Back up the
-key file afterwards.
+With SQLite and the key file (no --data-key): run it. It writes a new key
+into the key file (the old one on the line after it), waits 5 s in which a
+running serve takes both keys up from the file, re-seals, and leaves the
+new key alone in the file. Back up the key file afterwards.
 
 With PostgreSQL, or keys given in the environment:
   1. generate a key:        openssl rand -base64 32

@@ -107,6 +107,9 @@ func accept(s *Sealer, keys []credit.DataKey, cur, next *credit.DataKey) (*Seale
 		}
 		return nil, nil, refuse("data key %s was retired by a key rotation on %s: set %s to the current key (key %s)", s.KeyID(), when.Format(time.DateOnly), keyVar, cur.ID)
 	}
+	if next != nil {
+		return nil, nil, refuse("the data key (key %s) is neither key of the rotation under way from key %s to key %s: set %s to key %s and %s to key %s", s.KeyID(), cur.ID, next.ID, keyVar, next.ID, previousVar, cur.ID)
+	}
 	return nil, nil, refuse("the data key (key %s) is not the key this database is sealed with (key %s): set %s to that key, or restore the key file from the backup made with the database", s.KeyID(), cur.ID, keyVar)
 }
 

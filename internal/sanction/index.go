@@ -25,9 +25,10 @@ type snapshot struct {
 	names     table // normalised name → listed subject IDs
 	display   table // subject ID → current name
 	notThis   map[string]map[string]bool
-	// personIDs: ID-number hash → subject ID of a listed natural person. A
-	// person registered under an earlier data key keeps the ID that key's
-	// hash derived, which the current key's hash no longer gives.
+	// personIDs: ID-number hash → subject ID of a listed natural person
+	// whose ID is not "P" + the first 32 digits of the hash: one registered
+	// under an earlier data key keeps the ID that key's hash derived. Empty
+	// until a key has been rotated.
 	personIDs table
 }
 
@@ -61,10 +62,10 @@ type index struct {
 	recordEntries table // basis record ID → entry IDs
 	subjNameKeys  table // subject ID → name keys in the snapshot
 
-	// Listed natural persons' ID-number hashes, read from the store once
-	// per person (snapshot.personIDs).
-	personIDs  table // hash → subject ID
-	personHash table // subject ID → hash ("-" for none): asked already
+	// Listed natural persons' stored hashes, where they do not give the
+	// subject ID (snapshot.personIDs), read from the store for the persons
+	// each refresh touches.
+	personIDs table // hash → subject ID
 }
 
 // indexStore is what the index reads: the sanction tables, and listed
@@ -83,7 +84,7 @@ func isPerson(subjectID string, kind credit.SubjectKind) bool {
 func newIndex(cat *catalog.Catalog) *index {
 	x := &index{cat: cat, entries: newTable(), marks: make(map[string]bool), decisions: make(map[string]map[string]bool),
 		subjEntries: newTable(), personEntries: newTable(), recordEntries: newTable(), subjNameKeys: newTable(),
-		personIDs: newTable(), personHash: newTable()}
+		personIDs: newTable()}
 	x.cur.Store(&snapshot{})
 	return x
 }
@@ -124,12 +125,13 @@ func (x *index) refresh(ctx context.Context, st indexStore) error {
 	if err != nil {
 		return err
 	}
-	// The hashes of natural persons listed for the first time, read before
-	// anything changes so that a failed read leaves the index as it was.
+	// The stored hashes of the natural persons these events list, read
+	// before anything changes so that a failed read leaves the index as it
+	// was.
 	var ask []string
 	asked := make(map[string]bool)
 	for _, ev := range events {
-		if _, known := x.personHash.get(ev.SubjectID); !known && !asked[ev.SubjectID] && isPerson(ev.SubjectID, ev.Detail.SubjectKind) {
+		if !asked[ev.SubjectID] && isPerson(ev.SubjectID, ev.Detail.SubjectKind) {
 			asked[ev.SubjectID] = true
 			ask = append(ask, ev.SubjectID)
 		}
@@ -140,14 +142,11 @@ func (x *index) refresh(ctx context.Context, st indexStore) error {
 		if err != nil {
 			return err
 		}
-		for _, id := range ask {
-			h := "-"
-			if sub := subs[id]; sub != nil && sub.IDHash != "" {
-				h = sub.IDHash
-				x.personIDs.put(h, []byte(id))
+		for _, sub := range subs {
+			if h := sub.IDHash; len(h) >= 32 && sub.ID != "P"+h[:32] {
+				x.personIDs.put(h, []byte(sub.ID))
 				personsChanged = true
 			}
-			x.personHash.put(id, []byte(h))
 		}
 	}
 	subjects := make(map[string]bool)

@@ -66,6 +66,10 @@ type Config struct {
 	// (ingest.DefaultMaxRejectRows when 0).
 	MaxUpload     int64
 	MaxRejectRows int
+	// SpoolDir is where uploaded batch files wait while they are imported
+	// (files named SpoolPrefix*); empty: the system's temporary directory.
+	// `serve` puts it under the data directory and empties it at start.
+	SpoolDir string
 }
 
 // keyCacheTTL is how long a node trusts an API key it has checked: a

@@ -73,6 +73,9 @@ func uploadError(op string, err error, limit int64, parsing bool) error {
 		"the upload did not complete: the connection broke before the end of the file; send the whole file again (nothing of this upload was imported)")
 }
 
+// SpoolPrefix begins the name of every spooled upload in Config.SpoolDir.
+const SpoolPrefix = "xinyong-upload-"
+
 // fileBody is a handler result sent as a file download instead of JSON.
 type fileBody struct {
 	contentType, name string
@@ -163,7 +166,9 @@ func (a *API) createBatch(w http.ResponseWriter, r *http.Request, c *Call) (int,
 	if name == "" || name == "." {
 		name = "upload." + format
 	}
-	tmp, err := os.CreateTemp("", "xinyong-upload-*")
+	// The file holds the department's rows as sent, ID numbers included:
+	// CreateTemp makes it 0600, in the node's spool directory.
+	tmp, err := os.CreateTemp(a.cfg.SpoolDir, SpoolPrefix+"*")
 	if err != nil {
 		return 0, nil, credit.Wrap(op, credit.Internal, err)
 	}

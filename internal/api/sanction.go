@@ -74,7 +74,7 @@ func entryView(e *sanction.Entry) *sanction.Entry {
 	v := *e
 	v.Detail.Persons = append([]credit.ResponsiblePerson(nil), e.Detail.Persons...)
 	for i := range v.Detail.Persons {
-		v.Detail.Persons[i].IDHash = ""
+		v.Detail.Persons[i].IDHash, v.Detail.Persons[i].IDCipher = "", nil
 	}
 	v.Events = nil
 	for _, ev := range e.Events {

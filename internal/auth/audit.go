@@ -56,7 +56,7 @@ func (a *Auditor) entry(p Principal, action, target, purpose, remote, outcome st
 func (a *Auditor) Read(ctx context.Context, p Principal, action, target, purpose, remote string) error {
 	e := a.entry(p, action, target, purpose, remote, OutcomeOK)
 	if err := a.Store.AppendAudit(ctx, e); err != nil {
-		a.logger().Error("audit write failed", "actor", e.Actor, "action", action, "target", target, "err", err)
+		a.logger().Error("audit write failed", "actor", e.Actor, "action", action, "target", e.Target, "err", err)
 		return credit.Wrap("auth.Audit", credit.Unavailable, err)
 	}
 	return nil
@@ -71,8 +71,8 @@ func (a *Auditor) Denied(ctx context.Context, p Principal, action, target, purpo
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	if err := a.Store.AppendAudit(ctx, e); err != nil {
-		a.logger().Error("audit write failed", "actor", e.Actor, "action", action, "target", target, "outcome", OutcomeDenied, "err", err)
+		a.logger().Error("audit write failed", "actor", e.Actor, "action", action, "target", e.Target, "outcome", OutcomeDenied, "err", err)
 		return
 	}
-	a.logger().Info("request denied", "actor", e.Actor, "role", string(e.Role), "action", action, "target", target, "remote", remote)
+	a.logger().Info("request denied", "actor", e.Actor, "role", string(e.Role), "action", action, "target", e.Target, "remote", remote)
 }

@@ -280,6 +280,11 @@ func BenchCheck(ctx context.Context, o BenchCheckOptions, progress io.Writer) (*
 	if err != nil {
 		return nil, err
 	}
+	// Registered like any node's key, so that the `xinyong serve` started
+	// on this database below finds it.
+	if sealer, _, err = pii.Check(ctx, st, sealer, time.Now()); err != nil {
+		return nil, err
+	}
 	if o.CPUProfile != "" || o.MemProfile != "" || o.Trace != "" {
 		o.ServerInProcess = true // profiles and traces are of this process
 	}

@@ -33,6 +33,7 @@ func commands() []command {
 		{"gen", "generate synthetic department records (CSV, XLSX, JSONL)", runGen},
 		{"bench", "run benchmarks: bench check (hit check vs plain SQL), bench search (name search vs a LIKE scan), bench ingest (pipeline vs raw inserts)", runBenchDispatch},
 		{"calendar", "list, add or count in the working-day calendar", runCalendar},
+		{"key", "rotate the data key that seals ID numbers (key rotate)", runKey},
 		{"version", "print the version", runVersion},
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -132,7 +133,7 @@ func writeRejects(ctx context.Context, im *ingest.Importer, b *credit.Batch, pat
 		dir = filepath.Dir(path)
 	}
 	out := filepath.Join(dir, ingest.RejectsFileName(b))
-	f, err := os.Create(out)
+	f, err := createPrivate(out)
 	if err != nil {
 		return "", err
 	}
@@ -148,17 +149,30 @@ func writeRejects(ctx context.Context, im *ingest.Importer, b *credit.Batch, pat
 	return out, f.Close()
 }
 
+// createPrivate creates or truncates a file readable by its owner only
+// (0600): rejected rows are personal data, ID numbers included. A file
+// left by an earlier run with a wider mode is tightened too.
+func createPrivate(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	if runtime.GOOS != "windows" {
+		if err := f.Chmod(0o600); err != nil {
+			f.Close()
+			return nil, err
+		}
+	}
+	return f, nil
+}
+
 // newImporter opens the store and builds an importer.
 func newImporter(ctx context.Context, cfg *config.Config) (*ingest.Importer, func(), error) {
 	cat, err := loadCatalog(cfg)
 	if err != nil {
 		return nil, nil, err
 	}
-	seal, _, err := sealer(cfg)
-	if err != nil {
-		return nil, nil, err
-	}
-	st, err := openStore(ctx, cfg)
+	st, seal, err := openSealed(ctx, cfg, cfg.Logger())
 	if err != nil {
 		return nil, nil, err
 	}

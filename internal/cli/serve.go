@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strings"
 	"syscall"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/xinyong/xinyong/internal/config"
 	"github.com/xinyong/xinyong/internal/demo"
 	"github.com/xinyong/xinyong/internal/gcpace"
+	"github.com/xinyong/xinyong/internal/pii"
 	"github.com/xinyong/xinyong/internal/records"
 	"github.com/xinyong/xinyong/internal/sanction"
 	"github.com/xinyong/xinyong/internal/search"
@@ -53,18 +55,14 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, "serve", err)
 	}
-	seal, note, err := sealer(&cfg)
-	if err != nil {
-		return fail(stderr, "serve", err)
-	}
-	if note != "" {
-		logger.Warn(note)
-	}
-	st, err := openStore(ctx, &cfg)
+	st, seal, err := openSealed(ctx, &cfg, logger)
 	if err != nil {
 		return fail(stderr, "serve", err)
 	}
 	defer st.Close()
+	if strings.TrimSpace(cfg.DataKey) == "" && !cfg.Postgres() {
+		go followKeyFile(ctx, &cfg, st, seal, logger, keyFileInterval)
+	}
 	logger.Info("store ready", "backend", st.Backend(), "db", cfg.Redacted(), "catalog", cat.Version)
 
 	svc := &records.Service{Store: st, Catalog: cat, Sealer: seal, Now: time.Now}
@@ -121,6 +119,13 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	} else {
 		logger.Info("no search index on this node (--search-index=false): name searches scan the store")
 	}
+	// Uploads wait in the spool under the data directory; what a crash
+	// left there is removed now.
+	releaseSpool, err := openSpool(cfg.SpoolPath(), logger)
+	if err != nil {
+		return fail(stderr, "serve", err)
+	}
+	defer releaseSpool()
 	wf, err := startWorkflow(ctx, cal, st, svc, cat, sanc, logger)
 	if err != nil {
 		return fail(stderr, "serve", err)
@@ -130,8 +135,11 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		Store: st, Catalog: cat, Records: svc, Sealer: seal,
 		Logger: logger, Now: time.Now, Version: Version, Sanction: sanc,
 		Search: idx, NoSearchIndex: idx == nil, PublicRate: cfg.PublicRate, PublicBurst: cfg.PublicBurst,
-		Workflow: wf, CalendarDir: calendarDir(&cfg), TrustedProxies: cfg.Proxies(),
+		Workflow: wf, CalendarDir: calendarDir(&cfg), TrustedProxies: cfg.Proxies(), SpoolDir: cfg.SpoolPath(),
 		Metrics: reg, MaxUpload: cfg.MaxUpload, MaxRejectRows: cfg.MaxRejectRows, SecureCookies: cfg.SecureCookies,
+		// Not ready once a key rotation has begun to replace or has
+		// retired this node's key (pii.Usable).
+		KeyCheck: func(ctx context.Context) error { return pii.Usable(ctx, st, seal) },
 	})
 	if err != nil {
 		return fail(stderr, "serve", err)

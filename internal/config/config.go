@@ -27,6 +27,9 @@ type Config struct {
 	// DataKey is the master key for natural persons' ID numbers (base64 or
 	// hex, at least 32 bytes).
 	DataKey string
+	// DataKeyPrevious is the key being replaced while a key rotation is
+	// under way: what is not re-sealed yet opens with it.
+	DataKeyPrevious string
 	// CatalogDir overrides the embedded catalogue file by file.
 	CatalogDir string
 	// LogLevel is debug, info, warn or error.
@@ -68,6 +71,9 @@ type Config struct {
 	// MaxRejectRows caps the rejected rows stored per batch; the rest are
 	// counted only.
 	MaxRejectRows int
+	// SpoolDir is where uploaded batch files wait while they are imported;
+	// empty: SpoolPath's default.
+	SpoolDir string
 
 	envErrs []error // malformed XINYONG_* values, reported by Validate
 	// serve and ingest record that RegisterServe and RegisterIngest
@@ -94,7 +100,8 @@ const (
 // environment.
 func (c *Config) Register(fs *flag.FlagSet) {
 	fs.StringVar(&c.DB, "db", env("XINYONG_DB", DefaultDB), "SQLite file path or postgres:// URL (env XINYONG_DB)")
-	fs.StringVar(&c.DataKey, "data-key", env("XINYONG_DATA_KEY", ""), "master key for ID numbers, base64 or hex, ≥32 bytes; with SQLite a key file beside the database is created if unset (env XINYONG_DATA_KEY)")
+	fs.StringVar(&c.DataKey, "data-key", env("XINYONG_DATA_KEY", ""), "master key for ID numbers, base64 or hex, ≥32 bytes; checked against the check value the database keeps; with SQLite, if unset, the key file beside the database (created on a database that holds nothing sealed yet) (env XINYONG_DATA_KEY)")
+	fs.StringVar(&c.DataKeyPrevious, "previous-data-key", env("XINYONG_DATA_KEY_PREVIOUS", ""), "during a key rotation, the key being replaced (base64 or hex): values not re-sealed yet open with it; --data-key is then the new key (env XINYONG_DATA_KEY_PREVIOUS)")
 	fs.StringVar(&c.CatalogDir, "catalog-dir", env("XINYONG_CATALOG_DIR", ""), "directory whose catalogue files override the embedded ones (env XINYONG_CATALOG_DIR)")
 	fs.StringVar(&c.LogLevel, "log-level", env("XINYONG_LOG_LEVEL", "info"), "log level: debug, info, warn, error (env XINYONG_LOG_LEVEL)")
 	fs.StringVar(&c.LogFormat, "log-format", env("XINYONG_LOG_FORMAT", "text"), "log format: text or json (env XINYONG_LOG_FORMAT)")
@@ -110,6 +117,7 @@ func (c *Config) RegisterServe(fs *flag.FlagSet) {
 	fs.Var(&floatValue{&c.PublicRate, "XINYONG_PUBLIC_RATE"}, "public-rate", "public reads (search, subject pages, lists) per second per client (API key or address); 0 = no limit; over it clients get 429 with Retry-After (env XINYONG_PUBLIC_RATE)")
 	fs.IntVar(&c.PublicBurst, "public-burst", c.envInt("XINYONG_PUBLIC_BURST", 30), "public reads one client may make in a burst (env XINYONG_PUBLIC_BURST)")
 	fs.StringVar(&c.TrustedProxies, "trusted-proxies", env("XINYONG_TRUSTED_PROXIES", ""), "reverse proxies or load balancers in front of this node, as addresses and CIDR prefixes, comma-separated; requests from them are attributed to the client their X-Forwarded-For names (login limits, rate limits, logs, audit); empty: the TCP peer is the client (env XINYONG_TRUSTED_PROXIES)")
+	fs.StringVar(&c.SpoolDir, "spool-dir", env("XINYONG_SPOOL_DIR", ""), "directory where uploaded batch files wait while they are imported, one per node; files a crash left there are removed at start (default: spool/ beside the SQLite file; data/spool with PostgreSQL) (env XINYONG_SPOOL_DIR)")
 	fs.BoolVar(&c.SearchIndex, "search-index", c.envBool("XINYONG_SEARCH_INDEX", true), "hold the in-memory name index (about 0.3 GiB per million subjects); false for nodes that serve hit checks and the API but not the portal's search, whose name searches then scan the store (env XINYONG_SEARCH_INDEX)")
 	if v, ok := os.LookupEnv("XINYONG_GC_PERCENT"); ok {
 		if err := (&gcValue{c}).Set(v); err != nil {
@@ -375,6 +383,22 @@ func (c *Config) Logger() *slog.Logger {
 // the database, so that copying the data directory keeps the data readable.
 func (c *Config) KeyFile() string {
 	return filepath.Join(filepath.Dir(c.DB), "xinyong.key")
+}
+
+// DefaultSpoolDir is where a node on PostgreSQL spools uploads when
+// SpoolDir is not set.
+const DefaultSpoolDir = "data/spool"
+
+// SpoolPath is where uploads are spooled: SpoolDir, else spool/ beside the
+// SQLite file (with the rest of the data), else DefaultSpoolDir.
+func (c *Config) SpoolPath() string {
+	switch {
+	case strings.TrimSpace(c.SpoolDir) != "":
+		return c.SpoolDir
+	case c.Postgres():
+		return DefaultSpoolDir
+	}
+	return filepath.Join(filepath.Dir(c.DB), "spool")
 }
 
 // redact hides a password in a URL for error messages.

@@ -268,3 +268,31 @@ func TestServeLimits(t *testing.T) {
 		})
 	}
 }
+
+func TestSpoolPath(t *testing.T) {
+	for _, c := range []struct {
+		db, env, flag, want string
+	}{
+		{DefaultDB, "", "", "data/spool"},
+		{"/srv/xy/credit.db", "", "", "/srv/xy/spool"},
+		{"postgres://u@db/x", "", "", DefaultSpoolDir},
+		{"postgres://u@db/x", "/var/spool/xinyong", "", "/var/spool/xinyong"},
+		{"/srv/xy/credit.db", "/from/env", "/from/flag", "/from/flag"},
+	} {
+		t.Setenv("XINYONG_SPOOL_DIR", c.env)
+		var cfg Config
+		fs := flag.NewFlagSet("x", flag.ContinueOnError)
+		cfg.Register(fs)
+		cfg.RegisterServe(fs)
+		args := []string{"--db", c.db}
+		if c.flag != "" {
+			args = append(args, "--spool-dir", c.flag)
+		}
+		if err := fs.Parse(args); err != nil {
+			t.Fatal(err)
+		}
+		if got := cfg.SpoolPath(); got != c.want {
+			t.Errorf("db %q env %q flag %q: SpoolPath = %q, want %q", c.db, c.env, c.flag, got, c.want)
+		}
+	}
+}

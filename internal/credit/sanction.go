@@ -24,13 +24,15 @@ const (
 
 // ResponsiblePerson is a person an entry's measures reach (落实到人): the
 // 法定代表人, 主要负责人 or 实际控制人 of a listed organisation. The ID number
-// is never kept clear: only its keyed hash (for the hit check) and its
-// masked form (for display).
+// is never kept clear: only its keyed hash (for the hit check), its masked
+// form (for display) and the number sealed, from which a key rotation
+// recomputes the hash. IDHash and IDCipher never leave the platform.
 type ResponsiblePerson struct {
 	Role     string `json:"role"` // 法定代表人, 主要负责人, 实际控制人
 	Name     string `json:"name"`
 	IDHash   string `json:"id_hash,omitempty"`
 	IDMasked string `json:"id_masked,omitempty"`
+	IDCipher []byte `json:"id_cipher,omitempty"`
 }
 
 // EntryDetail is what a list event says beyond its key columns. Each step

@@ -66,6 +66,7 @@ type Store interface {
 	// DeleteSession ends a session.
 	DeleteSession(ctx context.Context, hash string) error
 	LoginFailureStore
+	KeyStore
 
 	// AppendAudit writes an audit entry.
 	AppendAudit(ctx context.Context, e *AuditEntry) error

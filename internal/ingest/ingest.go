@@ -476,7 +476,7 @@ func (j *Job) process(ctx context.Context, v *validator, c chunkIn, now time.Tim
 		}
 		docs = append(docs, r.docNo)
 		if r.kind == credit.Person {
-			hashes = append(hashes, r.idHash)
+			hashes = append(hashes, r.idHashes...) // a key rotation may be under way
 		} else {
 			orgIDs = append(orgIDs, r.subjectID)
 		}
@@ -508,7 +508,7 @@ func (j *Job) process(ctx context.Context, v *validator, c chunkIn, now time.Tim
 			continue
 		}
 		if r.kind == credit.Person {
-			if p, ok := persons[r.idHash]; ok {
+			if p := stored(persons, r); p != nil {
 				r.subjectID = p.ID
 			}
 		}
@@ -529,7 +529,7 @@ func (j *Job) process(ctx context.Context, v *validator, c chunkIn, now time.Tim
 		// Subject: created when new; an organisation's new name is kept as
 		// a known name (registration data itself comes from the registry).
 		if r.kind == credit.Person {
-			if p, ok := persons[r.idHash]; ok {
+			if p := stored(persons, r); p != nil {
 				r.subjectID = p.ID
 			} else if _, ok := upserts[r.subjectID]; !ok {
 				sealed, err := j.im.Records.Sealer.Seal(r.idNo)
@@ -705,5 +705,17 @@ func (j *Job) commit(ctx context.Context, c chunkOut, seen *docSet, made map[str
 	}
 	j.Batch.Chunks, j.Batch.LastRow = ch.Seq, ch.LastRow
 	j.Batch.Counts.Add(k)
+	return nil
+}
+
+// stored returns the stored person a row names, found by the hash of its
+// ID number under any key (during a key rotation a stored hash may still
+// be the previous key's), or nil.
+func stored(persons map[string]*credit.Subject, r *rowResult) *credit.Subject {
+	for _, h := range r.idHashes {
+		if p, ok := persons[h]; ok {
+			return p
+		}
+	}
 	return nil
 }

@@ -610,3 +610,40 @@ func TestXLSXRejectsFile(t *testing.T) {
 		t.Fatalf("%d rows in the rejects workbook, %d rejected rows, batch says %d", n, want, j.Batch.Counts.Rejected)
 	}
 }
+
+// TestImportDuringKeyRotation: while a key rotation is under way, a node
+// holds the new key and the previous one, and persons stored under the
+// previous key's hash are found, not registered a second time.
+func TestImportDuringKeyRotation(t *testing.T) {
+	first := writeGen(t, t.TempDir(), "admin_penalty", "csv", "utf-8", "codes", 200, 0)
+	more := writeGen(t, t.TempDir(), "admin_penalty", "csv", "utf-8", "codes", 400, 0)
+	persons := func(st credit.Store) int {
+		var n int
+		if err := st.(*sqlite.Store).ReadDB().QueryRow(`SELECT count(*) FROM subjects WHERE id_cipher IS NOT NULL`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	// The persons of the larger file, imported under one key.
+	want := openSQLite(t)
+	if _, err := newImporter(t, want).Import(t.Context(), fileRequest(more, "SAMR-350100", "admin_penalty")); err != nil {
+		t.Fatal(err)
+	}
+	st := openSQLite(t)
+	im := newImporter(t, st)
+	if _, err := im.Import(t.Context(), fileRequest(first, "SAMR-350100", "admin_penalty")); err != nil {
+		t.Fatal(err)
+	}
+	before := persons(st)
+	both, err := pii.New(bytes.Repeat([]byte{8}, 32), bytes.Repeat([]byte{7}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	im.Records.Sealer = both
+	if _, err := im.Import(t.Context(), fileRequest(more, "SAMR-350100", "admin_penalty")); err != nil {
+		t.Fatal(err)
+	}
+	if got := persons(st); before == 0 || got != persons(want) {
+		t.Fatalf("%d persons after the second file (%d after the first), want %d: persons were registered twice", got, before, persons(want))
+	}
+}

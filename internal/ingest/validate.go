@@ -25,7 +25,8 @@ type rowResult struct {
 	// Subject identity, set when the row is valid.
 	subjectID string
 	code      uscc.Result // organisations and individual businesses
-	idHash    string      // persons
+	idHash    string      // persons: the hash stored with a new person
+	idHashes  []string    // persons: the hashes under every key, idHash first
 	idNo      string
 	name      string
 	legalRep  string
@@ -197,7 +198,8 @@ func (v *validator) check(row Row, full bool) *rowResult {
 			return r
 		}
 		r.idNo = f[it.Keys.SubjectIDNo]
-		r.idHash = v.sealer.Hash(r.idNo)
+		r.idHashes = v.sealer.Hashes(r.idNo)
+		r.idHash = r.idHashes[0]
 		r.subjectID = "P" + r.idHash[:32]
 	default:
 		r.subjectID = r.code.Code

@@ -132,12 +132,17 @@ func (s *Service) PutPerson(ctx context.Context, name, idno string) (*credit.Sub
 	if s.Sealer == nil {
 		return nil, credit.E(op, credit.Internal, "no data key configured: natural persons cannot be stored")
 	}
-	hash := s.Sealer.Hash(res.Code)
-	if old, err := s.Store.SubjectByIDHash(ctx, hash); err == nil {
-		return old, nil
-	} else if !credit.Is(credit.NotFound, err) {
-		return nil, credit.Wrap(op, credit.Other, err)
+	// During a key rotation a person's stored hash may be the previous
+	// key's: look under every key's hash, so as never to create the same
+	// person twice.
+	for _, h := range s.Sealer.Hashes(res.Code) {
+		if old, err := s.Store.SubjectByIDHash(ctx, h); err == nil {
+			return old, nil
+		} else if !credit.Is(credit.NotFound, err) {
+			return nil, credit.Wrap(op, credit.Other, err)
+		}
 	}
+	hash := s.Sealer.Hash(res.Code)
 	sealed, err := s.Sealer.Seal(res.Code)
 	if err != nil {
 		return nil, credit.Wrap(op, credit.Internal, err)

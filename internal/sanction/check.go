@@ -278,17 +278,29 @@ func (s *Service) person(snap *snapshot, now time.Time, byList map[string][]*cat
 	}
 	// The query echoes only the masked number.
 	r.Query.Code = uscc.MaskResidentID(idno)
-	hash := s.Sealer.Hash(idno)
-	id := "P" + hash[:32]
-	if b, ok := snap.bySubject.get(id); ok {
-		r.SubjectID = id
-		collect(snap, id, decodeMemberships(s.Catalog, b), now, byList, &r.Hits, true)
-	}
-	if b, ok := snap.byPerson.get(hash); ok {
-		if r.SubjectID == "" {
-			r.SubjectID = id
+	// Under every key the node holds: during a key rotation a stored hash
+	// may still be the previous key's.
+	hashes := s.Sealer.Hashes(idno)
+	self := false
+	for _, hash := range hashes {
+		// A person's subject ID is derived from the hash under the key of
+		// the day it was registered; one registered under an earlier key
+		// is known to the index by its stored hash.
+		id := "P" + hash[:32]
+		if sid, ok := snap.personIDs.get(hash); ok {
+			id = string(sid)
 		}
-		collect(snap, "", decodeMemberships(s.Catalog, b), now, byList, &r.Hits, true)
+		if b, ok := snap.bySubject.get(id); ok && !self {
+			self = true
+			r.SubjectID = id
+			collect(snap, id, decodeMemberships(s.Catalog, b), now, byList, &r.Hits, true)
+		}
+		if b, ok := snap.byPerson.get(hash); ok {
+			if r.SubjectID == "" {
+				r.SubjectID = "P" + hashes[0][:32]
+			}
+			collect(snap, "", decodeMemberships(s.Catalog, b), now, byList, &r.Hits, true)
+		}
 	}
 	r.Listed = len(r.Lists) > 0
 }

@@ -266,7 +266,11 @@ func (s *Service) persons(op string, in []PersonInput) ([]credit.ResponsiblePers
 			if s.Sealer == nil {
 				return nil, credit.E(op, credit.Unavailable, "no data key configured: ID numbers cannot be sealed")
 			}
-			rp.IDHash, rp.IDMasked = s.Sealer.Hash(res.Code), uscc.MaskResidentID(res.Code)
+			sealed, err := s.Sealer.Seal(res.Code)
+			if err != nil {
+				return nil, credit.Wrap(op, credit.Internal, err)
+			}
+			rp.IDHash, rp.IDMasked, rp.IDCipher = s.Sealer.Hash(res.Code), uscc.MaskResidentID(res.Code), sealed
 		}
 		out = append(out, rp)
 	}

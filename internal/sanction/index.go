@@ -30,6 +30,11 @@ type snapshot struct {
 	// record in force bars the subject from that list (catalog.Bar). Few
 	// subjects are on red lists, so a map copied on change serves.
 	bars map[string]int64
+	// personIDs: ID-number hash → subject ID of a listed natural person
+	// whose ID is not "P" + the first 32 digits of the hash: one registered
+	// under an earlier data key keeps the ID that key's hash derived. Empty
+	// until a key has been rotated.
+	personIDs table
 }
 
 // index holds the hit-check snapshot and the state it is built from. One
@@ -63,11 +68,23 @@ type index struct {
 	subjNameKeys  table // subject ID → name keys in the snapshot
 
 	bars map[string]int64 // as in the snapshot; replaced, never changed in place
+
+	// Listed natural persons' stored hashes, where they do not give the
+	// subject ID (snapshot.personIDs), read from the store for the persons
+	// each refresh touches.
+	personIDs table // hash → subject ID
+}
+
+// isPerson tells a natural person's subject from an entry's events: by the
+// kind recorded at proposal, or by the form of IDs given to persons.
+func isPerson(subjectID string, kind credit.SubjectKind) bool {
+	return kind == credit.Person || (kind == "" && strings.HasPrefix(subjectID, "P"))
 }
 
 func newIndex(cat *catalog.Catalog) *index {
 	x := &index{cat: cat, entries: newTable(), marks: make(map[string]bool), decisions: make(map[string]map[string]bool),
-		subjEntries: newTable(), personEntries: newTable(), recordEntries: newTable(), subjNameKeys: newTable()}
+		subjEntries: newTable(), personEntries: newTable(), recordEntries: newTable(), subjNameKeys: newTable(),
+		personIDs: newTable()}
 	x.cur.Store(&snapshot{})
 	return x
 }
@@ -87,11 +104,12 @@ func (x *index) entry(id string) *Entry {
 // lt (zero: not barred; math.MaxInt64 microseconds for no end).
 type barFunc func(ctx context.Context, subjectID string, lt *catalog.ListType) (int64, error)
 
-// indexStore is what the index reads: the change feed and the sanction
-// tables.
+// indexStore is what the index reads: the change feed, the sanction
+// tables, and listed persons' ID-number hashes.
 type indexStore interface {
 	credit.SanctionStore
 	credit.ChangeFeed
+	SubjectsByIDs(ctx context.Context, ids []string) (map[string]*credit.Subject, error)
 }
 
 // refresh follows the change feed from the last position read to its head
@@ -127,6 +145,30 @@ func (x *index) refresh(ctx context.Context, st indexStore, bar barFunc, all boo
 		return err
 	}
 	decisions = upTo(decisions, head, func(d credit.NameDecision) int64 { return d.Seq })
+	// The stored hashes of the natural persons these events list, read
+	// before anything changes so that a failed read leaves the index as it
+	// was.
+	var ask []string
+	asked := make(map[string]bool)
+	for _, ev := range events {
+		if !asked[ev.SubjectID] && isPerson(ev.SubjectID, ev.Detail.SubjectKind) {
+			asked[ev.SubjectID] = true
+			ask = append(ask, ev.SubjectID)
+		}
+	}
+	personsChanged := false
+	if len(ask) > 0 {
+		subs, err := st.SubjectsByIDs(ctx, ask)
+		if err != nil {
+			return err
+		}
+		for _, sub := range subs {
+			if h := sub.IDHash; len(h) >= 32 && sub.ID != "P"+h[:32] {
+				x.personIDs.put(h, []byte(sub.ID))
+				personsChanged = true
+			}
+		}
+	}
 	// The subjects whose files changed: a red-list bar may start or end.
 	files := map[string]bool{}
 	if x.built && !all {
@@ -254,7 +296,11 @@ func (x *index) refresh(ctx context.Context, st indexStore, bar barFunc, all boo
 		x.cur.Store(x.build())
 		return nil
 	}
-	x.cur.Store(x.update(old, subjects, persons, len(decisions) > 0 || barsChanged))
+	s := x.update(old, subjects, persons, len(decisions) > 0 || barsChanged)
+	if personsChanged {
+		s.personIDs = x.personIDs.clone()
+	}
+	x.cur.Store(s)
 	return nil
 }
 
@@ -368,7 +414,7 @@ func nameKeysOf(es []*Entry) ([]string, string) {
 // it and are dropped by the check's own clock, so expiry needs no write.
 func (x *index) build() *snapshot {
 	s := &snapshot{version: x.version, bySubject: newTable(), byPerson: newTable(), names: newTable(), display: newTable(),
-		notThis: x.copyDecisions(), bars: x.bars}
+		notThis: x.copyDecisions(), bars: x.bars, personIDs: x.personIDs.clone()}
 	x.subjNameKeys = newTable()
 	// Names gather in a map first: many subjects can share a name, and
 	// adding them one at a time would rewrite its list each time.

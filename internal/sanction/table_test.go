@@ -117,6 +117,8 @@ func fill(v reflect.Value, n *int) {
 		v.SetInt(int64(*n) * 1000003)
 	case reflect.Bool:
 		v.SetBool(true)
+	case reflect.Uint8:
+		v.SetUint(uint64(*n % 256))
 	case reflect.Slice:
 		s := reflect.MakeSlice(v.Type(), 2, 2)
 		for i := range 2 {
@@ -141,6 +143,11 @@ func TestEntryCodec(t *testing.T) {
 	n := 0
 	fill(reflect.ValueOf(&e).Elem(), &n)
 	e.Events = nil // the index does not keep histories
+	for i := range e.Detail.Persons {
+		// Nor sealed ID numbers: a check needs the hash, a page the masked
+		// number; the sealed one is for a key rotation, read from the store.
+		e.Detail.Persons[i].IDCipher = nil
+	}
 	got := decodeEntry(encodeEntry(&e))
 	if !reflect.DeepEqual(got, &e) {
 		t.Fatalf("round trip lost fields:\ngot  %+v\nwant %+v", got, &e)

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"golang.org/x/text/encoding/simplifiedchinese"
 
 	"github.com/xinyong/xinyong/internal/credit"
+	"github.com/xinyong/xinyong/internal/server"
 )
 
 // batchFile is a JSON Lines file of n fresh penalties for orgCode.
@@ -212,5 +214,30 @@ func TestReporterRefused(t *testing.T) {
 	}
 	if !e.auditHas(credit.AuditEntry{Actor: "t-dept", Outcome: "denied"}) {
 		t.Error("refusals not audited")
+	}
+}
+
+// TestUploadSpool: an uploaded file waits in the node's spool directory
+// (never the system's temporary directory, here made unusable) and is gone
+// once its batch is imported.
+func TestUploadSpool(t *testing.T) {
+	spool := t.TempDir()
+	e := newEnvWith(t, func(d *server.Deps) { d.SpoolDir = spool })
+	t.Setenv("TMPDIR", filepath.Join(spool, "no-such-dir"))
+	key := e.keys["dept"]
+	b := e.upload(key, "item=admin_penalty&file_name=one.jsonl", "application/x-ndjson", e.batchFile(2))
+	id, _ := b["id"].(string)
+	if got := e.waitBatch(key, id); got["status"] != "done" {
+		t.Fatalf("batch %v", got)
+	}
+	for {
+		left, err := os.ReadDir(spool)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(left) == 0 {
+			break
+		}
+		time.Sleep(10 * time.Millisecond) // the importer removes its file as it returns
 	}
 }

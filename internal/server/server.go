@@ -90,6 +90,12 @@ type Deps struct {
 	// SecureCookies marks every cookie Secure, whatever the request or the
 	// proxy headers say about TLS.
 	SecureCookies bool
+	// SpoolDir is where uploaded batch files wait (api.Config.SpoolDir).
+	SpoolDir string
+	// KeyCheck, when set, tells /readyz whether the store still accepts
+	// the node's data key (pii.Usable): a node whose key a rotation has
+	// replaced must not take traffic.
+	KeyCheck func(context.Context) error
 }
 
 // readyTimeout bounds the readiness probe's store ping: a load balancer
@@ -172,7 +178,7 @@ func New(d Deps) (http.Handler, error) {
 	a, err := api.New(api.Config{
 		Store: d.Store, Catalog: d.Catalog, Records: d.Records, Sealer: d.Sealer,
 		Logger: d.Logger, Now: d.Now, Workflow: d.Workflow, CalendarDir: d.CalendarDir, Sanction: d.Sanction,
-		Publish: d.Publish, Marks: d.Marks, Search: d.Search, LoginGuard: d.LoginGuard,
+		Publish: d.Publish, Marks: d.Marks, Search: d.Search, LoginGuard: d.LoginGuard, SpoolDir: d.SpoolDir,
 		MaxUpload: d.MaxUpload, MaxRejectRows: d.MaxRejectRows,
 	})
 	if err != nil {
@@ -214,6 +220,14 @@ func New(d Deps) (http.Handler, error) {
 			d.Logger.Warn("not ready", "reason", reason)
 			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": reason})
 			return
+		}
+		if d.KeyCheck != nil {
+			if err := d.KeyCheck(ctx); err != nil {
+				reason := "data key: " + err.Error()
+				d.Logger.Warn("not ready", "reason", reason)
+				writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": reason})
+				return
+			}
 		}
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ready", "store": d.Store.Backend()})
 	})

@@ -34,6 +34,10 @@ func idCheckChar(s string) byte {
 	return byte('0' + c)
 }
 
+// ResidentIDCheckChar is the GB 11643 check character of the first 17
+// characters of id, which must be ASCII digits.
+func ResidentIDCheckChar(id string) byte { return idCheckChar(id) }
+
 func idCharOK(pos int, r rune) bool {
 	if r >= '0' && r <= '9' {
 		return true

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -64,6 +65,7 @@ type Option func(*options)
 type options struct {
 	migrate bool
 	readers int
+	logger  *slog.Logger
 }
 
 // SkipMigrations opens the file without applying migrations, for tools that
@@ -73,13 +75,20 @@ func SkipMigrations() Option { return func(o *options) { o.migrate = false } }
 // Readers sets the size of the read pool (default GOMAXPROCS*2, at least 4).
 func Readers(n int) Option { return func(o *options) { o.readers = n } }
 
+// Logger is where Open reports what it changed on disk (a file's mode
+// tightened); default slog.Default().
+func Logger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
+
 // busyTimeoutMillis bounds how long a connection waits for a lock held by
 // another process (a backup, a second binary on the same file) before
 // reporting SQLITE_BUSY; within one process the single writer queues in Go.
 const busyTimeoutMillis = 10000
 
 // Open opens (creating if needed) the database file at path, creating its
-// parent directory, and applies migrations. ":memory:" is refused: every
+// parent directory (mode 0700), and applies migrations. The file, and with
+// it the -wal and -shm files SQLite creates beside it with the database's
+// own mode, are readable by the owner only (0600): they hold personal
+// data. An existing file readable by others is tightened, with a notice. ":memory:" is refused: every
 // pooled connection would get its own empty database.
 func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	const op = "sqlite.Open"
@@ -94,8 +103,14 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	if strings.ContainsRune(path, '?') {
 		return nil, credit.E(op, credit.Invalid, "SQLite file path %q must not contain '?'", path)
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, credit.E(op, credit.Unavailable, "cannot create directory for SQLite database %s: %v", path, unwrapPathError(err))
+	}
+	if o.logger == nil {
+		o.logger = slog.Default()
+	}
+	if err := ownerOnly(path, o.logger); err != nil {
+		return nil, credit.E(op, credit.Unavailable, "cannot create SQLite database %s: %v", path, unwrapPathError(err))
 	}
 
 	// Pragmas go in the DSN so that database/sql applies them to every
@@ -173,6 +188,36 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		}
 	}
 	return s, nil
+}
+
+// ownerOnly creates the database file with mode 0600 if it does not exist,
+// so that SQLite, which opens an existing file and gives its -wal and -shm
+// files the database's mode, never creates any of them readable by others
+// (its own default is 0644). Existing files readable or writable by group
+// or others are tightened to 0600, with a notice.
+func ownerOnly(path string, logger *slog.Logger) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if err == nil {
+		return f.Close()
+	}
+	if !errors.Is(err, fs.ErrExist) {
+		return err
+	}
+	if runtime.GOOS == "windows" {
+		return nil // modes are not Unix permissions there
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		st, err := os.Stat(p)
+		if err != nil || !st.Mode().IsRegular() || st.Mode().Perm()&0o077 == 0 {
+			continue // absent, not a file (Open reports it), or private already
+		}
+		if err := os.Chmod(p, st.Mode().Perm()&0o700); err != nil {
+			return err
+		}
+		logger.Warn("SQLite file was readable by others: mode tightened", "file", p,
+			"was", fmt.Sprintf("%#o", st.Mode().Perm()), "now", fmt.Sprintf("%#o", st.Mode().Perm()&0o700))
+	}
+	return nil
 }
 
 // pingWhileBusy opens a first connection, retrying while SQLite reports

@@ -55,6 +55,8 @@ func Run(t *testing.T, open func(t *testing.T) credit.Store) {
 		{"Publish", testPublish},
 		{"Changes", testChanges},
 		{"ChangeOrder", testChangeOrder},
+		{"DataKeys", testDataKeys},
+		{"Reseal", testReseal},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -1,0 +1,30 @@
+-- Data keys (postgres; keep in step with sqlite/migrations/0012_data_keys.sql).
+-- The store never holds a data key: it keeps each key's check value (an
+-- HMAC of a fixed label under the key, pii.Sealer.CheckValue) so that a
+-- node given another key refuses to start, and the progress of a key
+-- rotation so that a killed one resumes.
+-- state: current (seals everything), next (the target of a rotation under
+-- way) or retired (refused). At most one key is current and one next.
+CREATE TABLE data_keys (
+	id          TEXT PRIMARY KEY,
+	check_value TEXT NOT NULL,
+	state       TEXT NOT NULL,
+	created_at  BIGINT NOT NULL,
+	changed_at  BIGINT NOT NULL
+);
+CREATE UNIQUE INDEX data_keys_state ON data_keys (state) WHERE state <> 'retired';
+
+-- One row per sealed column (pii's registry) of the rotation to key_id:
+-- the pass over the table, the last key re-sealed in it, and whether a
+-- whole pass found nothing left to re-seal.
+CREATE TABLE data_key_progress (
+	key_id     TEXT NOT NULL,
+	name       TEXT NOT NULL,
+	pass       INTEGER NOT NULL,
+	last_key   TEXT NOT NULL DEFAULT '',
+	changed    BIGINT NOT NULL DEFAULT 0,
+	resealed   BIGINT NOT NULL DEFAULT 0,
+	done       BOOLEAN NOT NULL DEFAULT FALSE,
+	updated_at BIGINT NOT NULL,
+	PRIMARY KEY (key_id, name)
+);

@@ -34,11 +34,18 @@ type Login struct {
 }
 
 // demoDept is the department the demo operator and most records belong
-// to; courtDept reports the 失信被执行人 records, which only a court may.
+// to; courtDept reports the 失信被执行人 records, which only a court may;
+// housingDept issues building permits; taxDept grades taxpayers.
 const (
-	demoDept  = "SAMR-350100"
-	courtDept = "COURT-350100"
+	demoDept    = "SAMR-350100"
+	courtDept   = "COURT-350100"
+	housingDept = "HOUSING-350100"
+	taxDept     = "TAX-350100"
 )
+
+// fuzhouRegions are where the demo's population is registered: the city
+// and its districts and counties.
+var fuzhouRegions = []string{"350100", "350102", "350103", "350104", "350105", "350111", "350112", "350121", "350181"}
 
 // Seed loads the demo data into an empty store (subjects and records are
 // skipped when the store already holds subjects) and makes sure the demo
@@ -135,46 +142,74 @@ func PrintLogins(w io.Writer, logins []Login) {
 }
 
 // seedData generates department files with internal/gen and imports them
-// through the ingest pipeline, as a department would: a few thousand
+// through the ingest pipeline, as departments would: a few thousand
 // licences, penalties, honours and commitments over o.Subjects subjects,
 // with a few rows of realistic errors left rejected in the batches. It
 // returns the ID of the subject named 宁德恒信新能源科技有限公司.
+//
+// The data is meant to be plausible: the population is registered in
+// Fuzhou (a company named after a city is registered there), each file
+// comes from the department that really decides what it holds (building
+// permits from housing, food and drug licences from market regulation,
+// A-grade taxpayers from tax, defaulters from the court), and honours go
+// to companies that get no penalty or court listing in the demo, so that
+// the red lists hold clean files.
 func seedData(ctx context.Context, svc *records.Service, o Options) (string, error) {
 	now := svc.Now().In(chinatime.Location)
+	pop := gen.RecordOptions{Seed: o.Seed, Subjects: o.Subjects, Now: now, Regions: fuzhouRegions}
 	// A few fixed names make the search demo predictable: two-character
 	// queries such as 宁德 or 华为 find them.
 	fixed := []string{"宁德恒信新能源科技有限公司", "福州华为达电子科技有限公司", "厦门宁德海运物流有限公司"}
-	probe, err := gen.NewRecords(gen.RecordOptions{Item: "admin_penalty", Seed: o.Seed, Subjects: o.Subjects})
+	probe := pop
+	probe.Item = "admin_penalty"
+	pg, err := gen.NewRecords(probe)
 	if err != nil {
 		return "", err
 	}
 	names := map[int]string{}
-	var firstCode string
+	first := -1
 	for i := 0; i < o.Subjects && len(names) < len(fixed); i++ {
-		if s := probe.SubjectAt(i); s.Kind == credit.Organisation {
-			if len(names) == 0 {
-				firstCode = s.Code
+		if s := pg.SubjectAt(i); s.Kind == credit.Organisation {
+			if first < 0 {
+				first = i
 			}
 			names[i] = fixed[len(names)]
 		}
 	}
+	pop.Names = names
+	probe.Names = names
+	if pg, err = gen.NewRecords(probe); err != nil {
+		return "", err
+	}
+	firstCode := pg.SubjectAt(first).Code
 	im := &ingest.Importer{Store: svc.Store, Records: svc}
-	// The court reports 失信被执行人 so that the public black list has
-	// entries, more than one page of them.
+	// Penalties and court listings concern the first four fifths of the
+	// population, honours the last sixth: no honoured company is
+	// dishonest. The court reports 失信被执行人 so that the public black
+	// list has entries, more than one page of them.
+	dishonest, honest := o.Subjects*4/5, o.Subjects*5/6
 	files := []struct {
 		item, dept string
 		rows       int
 		rate       float64
+		from, to   int
 	}{
-		{"admin_licence", demoDept, o.Subjects * 2, 0},
-		{"admin_penalty", demoDept, o.Subjects * 2, 0.02},
-		{"honour", demoDept, o.Subjects / 5, 0},
-		{"credit_commitment", demoDept, o.Subjects / 3, 0},
-		{"court_defaulter", courtDept, o.Subjects / 3, 0},
+		{"admin_licence", demoDept, o.Subjects * 3 / 2, 0, 0, 0},
+		{"admin_licence", housingDept, o.Subjects / 2, 0, 0, 0},
+		{"admin_penalty", demoDept, o.Subjects * 2, 0.02, 0, dishonest},
+		{"honour", taxDept, o.Subjects / 10, 0, honest, 0},
+		{"honour", demoDept, o.Subjects / 10, 0, honest, 0},
+		{"credit_commitment", demoDept, o.Subjects / 3, 0, 0, 0},
+		{"court_defaulter", courtDept, o.Subjects / 3, 0, 0, dishonest},
 	}
 	for _, f := range files {
-		g, err := gen.NewRecords(gen.RecordOptions{Item: f.item, Seed: o.Seed, Subjects: o.Subjects, Now: now,
-			ErrorRate: f.rate, Names: names})
+		dept, err := svc.Catalog.Department(f.dept)
+		if err != nil {
+			return "", err
+		}
+		ro := pop
+		ro.Item, ro.ErrorRate, ro.Dept, ro.From, ro.To = f.item, f.rate, dept, f.from, f.to
+		g, err := gen.NewRecords(ro)
 		if err != nil {
 			return "", err
 		}
@@ -187,7 +222,7 @@ func seedData(ctx context.Context, svc *records.Service, o Options) (string, err
 			return "", err
 		}
 		data := buf.Bytes()
-		if _, err := im.Import(ctx, ingest.Request{Dept: f.dept, Item: f.item, FileName: "demo-" + f.item + ".csv",
+		if _, err := im.Import(ctx, ingest.Request{Dept: f.dept, Item: f.item, FileName: "demo-" + f.dept + "-" + f.item + ".csv",
 			Actor: "demo", Size: int64(len(data)),
 			Open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }}); err != nil {
 			return "", err
@@ -195,7 +230,7 @@ func seedData(ctx context.Context, svc *records.Service, o Options) (string, err
 	}
 	// Every fixed name is searchable even if no generated row drew it.
 	for i, name := range names {
-		s := probe.SubjectAt(i)
+		s := pg.SubjectAt(i)
 		if _, err := svc.Store.Subject(ctx, s.Code); credit.Is(credit.NotFound, err) {
 			if _, err := svc.PutOrganisation(ctx, records.Organisation{Code: s.Code, Name: name, LegalRep: s.LegalRep, Status: "存续"}); err != nil {
 				return "", err

@@ -3,6 +3,7 @@ package demo_test
 import (
 	"bytes"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/xinyong/xinyong/internal/auth"
@@ -42,7 +43,7 @@ func TestSeed(t *testing.T) {
 		}
 	}
 	bs, err := st.Batches(t.Context(), credit.BatchFilter{})
-	if err != nil || len(bs) != 5 {
+	if err != nil || len(bs) != 7 {
 		t.Fatalf("batches = %d, %v", len(bs), err)
 	}
 	rejected := 0
@@ -79,12 +80,16 @@ func TestSeed(t *testing.T) {
 	if err := sanc.Sync(t.Context()); err != nil {
 		t.Fatal(err)
 	}
+	if err := demo.SeedLists(t.Context(), svc, sanc); err != nil {
+		t.Fatal(err)
+	}
 	eng := publish.New(cat, clk.Now)
 	eng.Entries = sanc
 	black, err := eng.List(t.Context(), "black", publish.Public, nil, 0, 0)
 	if err != nil || len(black.Entries) == 0 {
 		t.Errorf("public black list after the demo seed: %d entries, %v", len(black.Entries), err)
 	}
+	checkPlausible(t, st, cat, sanc, eng)
 	// Seeding again adds nothing.
 	n, _ := st.CountRecords(t.Context())
 	if _, err := demo.Seed(t.Context(), svc, demo.Options{Subjects: 100}); err != nil {
@@ -92,5 +97,65 @@ func TestSeed(t *testing.T) {
 	}
 	if m, _ := st.CountRecords(t.Context()); m != n {
 		t.Errorf("second seed: %d records, was %d", m, n)
+	}
+}
+
+// checkPlausible: the demo data reads like a city's: the red lists hold
+// clean files only (no black-list entry, no serious record in force),
+// building permits come from housing and nothing else does, companies
+// named after Fuzhou are registered there, and no natural person is on a
+// public list.
+func checkPlausible(t *testing.T, st *sqlite.Store, cat *catalog.Catalog, sanc *sanction.Service, eng *publish.Engine) {
+	t.Helper()
+	ctx := t.Context()
+	red, err := eng.List(ctx, "red", publish.Public, nil, 0, 0)
+	if err != nil || len(red.Entries) < 2 {
+		t.Fatalf("public red list: %d entries, %v", len(red.Entries), err)
+	}
+	lists := map[string]bool{}
+	for _, le := range red.Entries {
+		lists[le.Decision.Item] = true
+		facts, err := st.RecordsBySubject(ctx, le.SubjectID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range credit.Derive(facts) {
+			if w, ok := eng.InForce(s, nil, publish.Marks{}); ok && w.Severity == credit.SeveritySerious && !eng.Now().Before(w.From) && (w.MaxEnd.IsZero() || eng.Now().Before(w.MaxEnd)) {
+				t.Errorf("red-listed %s (%s) has a serious %s record in force", le.Name, le.SubjectID, s.Current.Item)
+			}
+		}
+		es, err := sanc.SubjectEntries(ctx, le.SubjectID, eng.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range es {
+			if lt, _ := cat.List(e.List); lt.Kind == catalog.ListBlack {
+				t.Errorf("red-listed %s is on black list %s", le.Name, e.List)
+			}
+		}
+	}
+	if !lists["tax_a_grade"] || !lists["honest_typical"] {
+		t.Errorf("red list holds %v; want the tax bureau's A-grade taxpayers and the credit office's 诚信典型", lists)
+	}
+	for _, kind := range []string{"black", "red"} {
+		page, _ := eng.List(ctx, kind, publish.Public, nil, 0, 0)
+		for _, le := range page.Entries {
+			if le.Decision.Entry == nil || le.Decision.Entry.SubjectKind == credit.Person {
+				t.Errorf("%s list shows a natural person or no entry: %+v", kind, le)
+			}
+		}
+	}
+	recs, err := st.NewestRecordsByItems(ctx, []string{"admin_licence"}, "", 10000)
+	if err != nil || len(recs) == 0 {
+		t.Fatalf("licences: %d, %v", len(recs), err)
+	}
+	for _, r := range recs {
+		building := strings.Contains(r.Fields["xk_xkws"], "建筑")
+		if building != (r.Dept == "HOUSING-350100") {
+			t.Errorf("licence %q issued by %s (%s)", r.Fields["xk_xkws"], r.Dept, r.Fields["xk_xkjg"])
+		}
+		if name := r.Fields["xk_xdr_mc"]; strings.HasPrefix(name, "福州") && !strings.HasPrefix(r.SubjectID[2:], "3501") {
+			t.Errorf("%s is registered in %s, not Fuzhou", name, r.SubjectID[2:8])
+		}
 	}
 }

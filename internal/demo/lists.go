@@ -6,19 +6,20 @@ import (
 	"time"
 
 	"github.com/xinyong/xinyong/internal/credit"
+	"github.com/xinyong/xinyong/internal/publish"
 	"github.com/xinyong/xinyong/internal/records"
 	"github.com/xinyong/xinyong/internal/sanction"
 )
 
-// SeedLists gives the demo a few list entries through the lawful path: a
-// department reports 经营异常 records, the market regulator lists those
-// subjects on the abnormal-operation list (no notice is required for it),
-// proposes one serious-penalty subject for the serious-violation list and
-// gives notice (the objection period then runs), and the procurement
-// system makes a check and reports back, so the console pages have
-// something to show. It does nothing when entries exist already.
+// SeedLists gives the demo a few list entries through the lawful path: the
+// market regulator reports 经营异常 records (its list's entries follow from
+// them), proposes one serious-penalty subject for the serious-violation
+// list and gives notice (the objection period then runs), the credit office
+// names two honoured companies with clean files 诚信典型, and the
+// procurement system makes a check and reports back, so the console pages
+// have something to show. It does nothing when it has run before.
 func SeedLists(ctx context.Context, svc *records.Service, sanc *sanction.Service) error {
-	if es, _, err := sanc.Entries(ctx, "", 0, 1); err != nil || len(es) > 0 {
+	if es, _, err := sanc.Entries(ctx, "samr_serious_illegal", 0, 1); err != nil || len(es) > 0 {
 		return err
 	}
 	subs, err := svc.Store.SubjectsByName(ctx, "有限公司", 12)
@@ -32,24 +33,20 @@ func SeedLists(ctx context.Context, svc *records.Service, sanc *sanction.Service
 		if i >= 4 {
 			break
 		}
-		rec, _, err := svc.Append(ctx, records.Report{Item: "abnormal_operation", Dept: demoDept, SubjectID: s.ID, Fields: credit.Fields{
+		if _, _, err := svc.Append(ctx, records.Report{Item: "abnormal_operation", Dept: demoDept, SubjectID: s.ID, Fields: credit.Fields{
 			"yc_mc": s.Name, "yc_shxym": s.Code, "yc_lb": "法人及非法人组织", "yc_lryy": "未按照规定期限公示年度报告",
 			"yc_lrrq": now.AddDate(0, -2, -i).Format(time.DateOnly), "yc_lrjg": "福州市市场监督管理局",
 			"yc_lrwsh": fmt.Sprintf("榕市监异〔%d〕%03d号", now.Year(), i+1),
-		}})
-		if err != nil {
-			return err
-		}
-		e, err := sanc.Propose(ctx, officer, sanction.Proposal{List: "abnormal_operation_list", SubjectID: s.ID,
-			BasisRecords: []string{rec.ID}, Grounds: "未按照规定期限公示年度报告",
-			Persons: []sanction.PersonInput{{Role: "法定代表人", Name: s.LegalRep}}})
-		if err != nil {
-			return err
-		}
-		if _, err := sanc.Decide(ctx, officer, e.ID, sanction.DecisionInput{DocNo: fmt.Sprintf("榕市监异决〔%d〕%03d号", now.Year(), i+1)}); err != nil {
+		}}); err != nil {
 			return err
 		}
 		listed = append(listed, s.ID)
+	}
+	if err := sanc.Sync(ctx); err != nil {
+		return err
+	}
+	if err := seedRedList(ctx, svc, sanc); err != nil {
+		return err
 	}
 	// One serious-penalty subject goes through notice.
 	for _, s := range subs {
@@ -58,17 +55,19 @@ func SeedLists(ctx context.Context, svc *records.Service, sanc *sanction.Service
 			return err
 		}
 		for _, st := range facts {
-			if st.Current.Item == "admin_penalty" && st.Current.Severity == credit.SeveritySerious && !st.Revoked {
-				e, err := sanc.Propose(ctx, officer, sanction.Proposal{List: "samr_serious_illegal", SubjectID: s.ID,
-					BasisRecords: []string{st.Origin}, Grounds: "受到吊销许可证的较重行政处罚"})
-				if err != nil {
-					return err
-				}
-				if _, err := sanc.Notice(ctx, officer, e.ID, sanction.NoticeInput{DocNo: fmt.Sprintf("榕市监告〔%d〕001号", now.Year())}); err != nil {
-					return err
-				}
-				goto checked
+			it, err := svc.Catalog.Item(st.Current.Item)
+			if err != nil || st.Current.Item != "admin_penalty" || st.Revoked || publish.WindowOf(svc.Catalog, it, &st.Current, nil).Severity != credit.SeveritySerious {
+				continue
 			}
+			e, err := sanc.Propose(ctx, officer, sanction.Proposal{List: "samr_serious_illegal", SubjectID: s.ID,
+				BasisRecords: []string{st.Origin}, Grounds: "受到吊销许可证的较重行政处罚"})
+			if err != nil {
+				return err
+			}
+			if _, err := sanc.Notice(ctx, officer, e.ID, sanction.NoticeInput{DocNo: fmt.Sprintf("榕市监告〔%d〕001号", now.Year())}); err != nil {
+				return err
+			}
+			goto checked
 		}
 	}
 checked:
@@ -103,6 +102,39 @@ checked:
 		if _, err := sanc.Feedback(ctx, caller, resp.CheckID, items); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// seedRedList has the credit office name up to two companies honoured by
+// the market regulator 诚信典型: the list's bar refuses any with a serious
+// record or a black-list entry in force, so only clean files are named.
+func seedRedList(ctx context.Context, svc *records.Service, sanc *sanction.Service) error {
+	office := sanction.Actor{Name: "reviewer", Role: credit.RoleReviewer}
+	honours, err := svc.Store.NewestRecordsByItems(ctx, []string{"honour"}, "", 200)
+	if err != nil {
+		return err
+	}
+	named := 0
+	for _, h := range honours {
+		if named == 2 {
+			break
+		}
+		if h.Dept != demoDept || h.Kind == credit.Person {
+			continue
+		}
+		e, err := sanc.Propose(ctx, office, sanction.Proposal{List: "honest_typical", SubjectID: h.SubjectID, BasisRecords: []string{h.ID},
+			Grounds: "被评为" + h.Fields["ry_rymc"] + "，无严重失信记录"})
+		if credit.Is(credit.Conflict, err) || credit.Is(credit.Invalid, err) {
+			continue // barred, or already named
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := sanc.Decide(ctx, office, e.ID, sanction.DecisionInput{DocNo: fmt.Sprintf("榕信用〔%d〕%d号", svc.Now().Year(), named+1)}); err != nil {
+			return err
+		}
+		named++
 	}
 	return nil
 }

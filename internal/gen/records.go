@@ -2,6 +2,7 @@ package gen
 
 import (
 	"fmt"
+	"hash/fnv"
 	"math/rand/v2"
 	"strings"
 	"time"
@@ -45,8 +46,23 @@ type RecordOptions struct {
 	Errors    []string
 	// Region is the GB/T 2260 region of the deciding authority.
 	Region string
+	// Dept, when set, is the department reporting the file: its name is
+	// the deciding authority, and what it decides follows its kind (a
+	// housing bureau issues building permits, a tax bureau grades
+	// taxpayers A, a court lists defaulters).
+	Dept *catalog.Department
+	// Regions are where the population is registered (GB/T 2260 codes);
+	// empty: anywhere in uscc.Regions. A company is named after the city
+	// it is registered in.
+	Regions []string
+	// From and To bound the part of the population the rows are about
+	// (subjects From to To-1; To 0 means Subjects), so that files can
+	// concern disjoint subjects: honours go to companies without
+	// penalties.
+	From, To int
 	// Names fixes the names of some subjects of the population (by index),
-	// so that a demo has predictable names to search for.
+	// so that a demo has predictable names to search for. A fixed name
+	// that starts with a city's name is registered in that city.
 	Names map[int]string
 }
 
@@ -98,12 +114,40 @@ func NewRecords(o RecordOptions) (*RecordGen, error) {
 	}
 	if o.Region == "" {
 		o.Region = "350100"
+		if o.Dept != nil && o.Dept.Region != "" {
+			o.Region = o.Dept.Region
+		}
 	}
-	g := &RecordGen{o: o, r: rand.New(rand.NewPCG(o.Seed, 0x5851f42d4c957f2d)), names: NewNames(o.Seed ^ 0xabcdef)}
+	if o.To <= 0 || o.To > o.Subjects {
+		o.To = o.Subjects
+	}
+	if o.From < 0 || o.From >= o.To {
+		return nil, fmt.Errorf("gen: subjects %d to %d: no subject in the range", o.From, o.To)
+	}
+	stream := uint64(0x5851f42d4c957f2d)
+	if o.Dept != nil {
+		// Each department's file draws its own rows from the same
+		// population (which the seed alone fixes).
+		h := fnv.New64a()
+		h.Write([]byte(o.Dept.Code + "\x00" + o.Item))
+		stream ^= h.Sum64()
+	}
+	g := &RecordGen{o: o, r: rand.New(rand.NewPCG(o.Seed, stream)), names: NewNames(o.Seed ^ 0xabcdef)}
 	ug := uscc.NewGenerator(int64(o.Seed) ^ 0x1234)
 	g.authCode = ug.USCC('1', '1', o.Region)
 	g.authName = authorityName(o.Item, o.Region)
+	if o.Dept != nil {
+		g.authName = o.Dept.Name
+	}
 	return g, nil
+}
+
+// deptKind is the kind of the reporting department, "" when unknown.
+func (g *RecordGen) deptKind() string {
+	if g.o.Dept == nil {
+		return ""
+	}
+	return g.o.Dept.Kind
 }
 
 func authorityName(item, region string) string {
@@ -140,19 +184,40 @@ func (g *RecordGen) SubjectAt(i int) Subject {
 		birth := time.Date(1950+r.IntN(55), time.Month(1+r.IntN(12)), 1+r.IntN(28), 0, 0, 0, 0, time.UTC)
 		return Subject{Kind: credit.Person, IDNo: ug.ResidentID(ug.RandomRegion(), birth, r.IntN(2) == 0), Name: nm.Person()}
 	}
-	code := ug.RandomUSCC()
+	var code string
+	if len(g.o.Regions) > 0 {
+		code = ug.RandomUSCCIn(g.o.Regions[r.IntN(len(g.o.Regions))])
+	} else {
+		code = ug.RandomUSCC()
+	}
+	fixed, isFixed := g.o.Names[i]
+	if isFixed {
+		// A fixed name is a company's, registered where its name says.
+		code = ug.USCC('9', '1', regionNamed(fixed, uscc.CheckUSCC(code).Region))
+	}
 	res := uscc.CheckUSCC(code)
-	place := trimPlace(uscc.RegionName(res.Region))
+	place := trimPlace(uscc.RegionName(uscc.CityOf(res.Region)))
 	s := Subject{Kind: credit.Organisation, Code: code, Name: nm.Company(place), LegalRep: nm.Person()}
 	if res.Authority == "9" && res.EntityType == "2" {
 		s.Kind, s.Name = credit.IndividualBusiness, nm.Shop(place)
 	}
-	if n, ok := g.o.Names[i]; ok {
-		s.Name = n
+	if isFixed {
+		s.Name = fixed
 	}
 	birth := time.Date(1955+r.IntN(45), time.Month(1+r.IntN(12)), 1+r.IntN(28), 0, 0, 0, 0, time.UTC)
 	s.RepID = ug.ResidentID(res.Region, birth, r.IntN(2) == 0)
 	return s
+}
+
+// regionNamed is the region of the city a company name starts with (福州…
+// → 350100), or def when no city of the table starts it.
+func regionNamed(name, def string) string {
+	for _, r := range uscc.Regions() {
+		if place := trimPlace(r.Name); strings.HasSuffix(r.Code, "00") && len([]rune(place)) >= 2 && strings.HasPrefix(name, place) {
+			return r.Code
+		}
+	}
+	return def
 }
 
 func trimPlace(name string) string {
@@ -175,7 +240,7 @@ func day(t time.Time) string { return t.Format("2006-01-02") }
 func (g *RecordGen) Next() Row {
 	g.n++
 	r := g.r
-	subj := g.SubjectAt(r.IntN(g.o.Subjects))
+	subj := g.SubjectAt(g.o.From + r.IntN(g.o.To-g.o.From))
 	if g.o.Item == "court_defaulter" && subj.Kind == credit.Person && strings.HasPrefix(subj.IDNo[6:10], "20") {
 		subj = g.SubjectAt(0) // minors are never listed; adults only
 	}
@@ -217,12 +282,20 @@ func (g *RecordGen) Next() Row {
 		}
 	case "admin_licence":
 		nameF, kindF, codeF, idF, docF, dateF = "xk_xdr_mc", "xk_xdr_lb", "xk_xdr_shxym", "xk_xdr_zjhm", "xk_wsh", "xk_jdrq"
-		f["xk_xkws"] = pick(r, "食品经营许可决定书", "药品经营许可决定书", "建筑工程施工许可决定书")
-		f["xk_wsh"] = fmt.Sprintf("榕市监许〔%d〕%06d号", year, g.n)
+		// What a department licenses follows its kind: building permits
+		// come from housing, food and drug licences from market regulation.
+		if g.deptKind() == "housing" {
+			f["xk_xkws"], f["xk_xkzs"], f["xk_nr"] = "建筑工程施工许可决定书", "建筑工程施工许可证", "房屋建筑工程施工"
+			f["xk_wsh"] = fmt.Sprintf("榕建许〔%d〕%06d号", year, g.n)
+			f["xk_xkbh"] = fmt.Sprintf("%s%s%06d", g.o.Region, decided.Format("200601"), g.n%1000000)
+		} else {
+			doc := pick(r, "食品经营许可决定书", "药品经营许可决定书")
+			f["xk_xkws"], f["xk_xkzs"] = doc, strings.TrimSuffix(doc, "决定书")+"证"
+			f["xk_nr"] = map[string]string{"食品经营许可决定书": "预包装食品销售（含冷藏冷冻食品）", "药品经营许可决定书": "药品零售（处方药、非处方药）"}[doc]
+			f["xk_wsh"] = fmt.Sprintf("榕市监许〔%d〕%06d号", year, g.n)
+			f["xk_xkbh"] = fmt.Sprintf("JY1%s%08d", g.o.Region, g.n)
+		}
 		f["xk_xklb"] = pick(r, "普通", "普通", "特许", "认可", "核准", "登记")
-		f["xk_xkzs"] = "许可证"
-		f["xk_xkbh"] = fmt.Sprintf("JY1%s%08d", g.o.Region, g.n)
-		f["xk_nr"] = "预包装食品销售（含冷藏冷冻食品）"
 		f["xk_jdrq"], f["xk_yxqz"], f["xk_yxqzi"] = day(decided), day(decided), day(decided.AddDate(5, 0, 0))
 		f["xk_xkjg"], f["xk_xkjgdm"], f["xk_zt"], f["xk_lydw"], f["xk_lydwdm"] = g.authName, g.authCode, "有效", g.authName, g.authCode
 		if subj.Kind == credit.Organisation {
@@ -246,7 +319,16 @@ func (g *RecordGen) Next() Row {
 		}
 	case "honour":
 		nameF, kindF, codeF, idF, docF, dateF = "ry_mc", "ry_lb", "ry_shxym", "ry_zjhm", "ry_wh", "ry_rq"
-		f["ry_rymc"] = pick(r, "守合同重信用企业", "诚信经营示范单位", "纳税信用A级纳税人", "诚信个体工商户")
+		// Honours follow the department that confers them: a tax bureau
+		// grades taxpayers A, a market regulator names 守合同重信用 firms.
+		switch g.deptKind() {
+		case "tax":
+			f["ry_rymc"] = fmt.Sprintf("%d年度纳税信用A级纳税人", year-1)
+		case "samr":
+			f["ry_rymc"] = pick(r, "守合同重信用企业", "诚信个体工商户")
+		default:
+			f["ry_rymc"] = pick(r, "诚信经营示范单位", "守合同重信用企业", "诚信个体工商户")
+		}
 		f["ry_rydj"] = pick(r, "国家级", "省级", "市级", "县级")
 		f["ry_wh"] = fmt.Sprintf("榕发改〔%d〕%d号", year, g.n)
 		f["ry_rq"], f["ry_yxqzi"] = day(decided), day(decided.AddDate(2, 0, 0))

@@ -98,6 +98,13 @@ func (g *Generator) orgBody(b []byte, authority byte) []byte {
 // RandomUSCC returns a valid code with a realistic authority/type pair
 // (weighted toward 91, 92 and 93) and a region from Regions.
 func (g *Generator) RandomUSCC() string {
+	p := g.pair()
+	r := regions[g.rng.IntN(len(regions))]
+	return g.USCC(p.authority, p.entityType, r.Code)
+}
+
+// pair draws an authority/type pair by weight.
+func (g *Generator) pair() weightedPair {
 	n := g.rng.IntN(randomPairsTotal)
 	p := randomPairs[len(randomPairs)-1]
 	for _, q := range randomPairs {
@@ -107,8 +114,24 @@ func (g *Generator) RandomUSCC() string {
 		}
 		n -= q.weight
 	}
-	r := regions[g.rng.IntN(len(regions))]
-	return g.USCC(p.authority, p.entityType, r.Code)
+	return p
+}
+
+// RandomUSCCIn is RandomUSCC registered in region.
+func (g *Generator) RandomUSCCIn(region string) string {
+	p := g.pair()
+	return g.USCC(p.authority, p.entityType, region)
+}
+
+// CityOf returns the city-level code of a county-level region ("350102"
+// → "350100") when the table holds that city, else region itself.
+func CityOf(region string) string {
+	if len(region) == 6 {
+		if city := region[:4] + "00"; regionNames[city] != "" {
+			return city
+		}
+	}
+	return region
 }
 
 // RandomRegion returns a region code from Regions.

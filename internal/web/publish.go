@@ -135,11 +135,22 @@ func (p *Portal) sections(ctx context.Context, s *credit.Subject, aud publish.Au
 	if err != nil {
 		return nil, err
 	}
+	// On the file page each record says whether and why the public sees
+	// it: the engine decides with the record's real marks (a repaired or
+	// masked record is not public).
 	var public map[string]publish.Decision
 	if aud != publish.Public {
+		ids := make([]string, len(states))
+		for i, st := range states {
+			ids[i] = st.Origin
+		}
+		marks, err := p.cfg.Marks.Marks(ctx, ids)
+		if err != nil {
+			return nil, err
+		}
 		public = map[string]publish.Decision{}
 		for _, st := range states {
-			public[st.Origin] = p.cfg.Publish.Decide(st, s, publish.Public, publish.Marks{})
+			public[st.Origin] = p.cfg.Publish.Decide(st, s, publish.Public, marks[st.Origin])
 		}
 	}
 	out := make([]sectionView, 0, len(secs))

@@ -97,6 +97,9 @@ func New(cfg Config) (*Portal, error) {
 	if cfg.Publish == nil {
 		cfg.Publish = publish.New(cfg.Catalog, cfg.Now)
 	}
+	if cfg.Marks == nil {
+		cfg.Marks = publish.NoMarks{}
+	}
 	if cfg.Records == nil {
 		cfg.Records = &records.Service{Store: cfg.Store, Catalog: cfg.Catalog, Now: cfg.Now}
 	}

@@ -246,6 +246,8 @@ func runGen(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&errs, "errors", "", "comma-separated error kinds to inject (default all): "+strings.Join(gen.ErrorKinds, ", "))
 	fs.IntVar(&subjects, "subjects", 50000, "size of the subject population")
 	fs.StringVar(&now, "now", "2026-11-02", "anchor date: decisions fall in the three years before it")
+	var deptCode string
+	fs.StringVar(&deptCode, "dept", "", "reporting department code (catalogue): it is the deciding authority, and what the file holds follows its kind (housing: building permits; tax: A-grade taxpayers)")
 	if code, done := parse(fs, args, stderr); done {
 		return code
 	}
@@ -263,11 +265,16 @@ func runGen(args []string, stdout, stderr io.Writer) int {
 	if errs != "" {
 		o.Errors = strings.Split(errs, ",")
 	}
-	g, err := gen.NewRecords(o)
+	cat, err := catalog.Default()
 	if err != nil {
 		return fail(stderr, "gen", err)
 	}
-	cat, err := catalog.Default()
+	if deptCode != "" {
+		if o.Dept, err = cat.Department(deptCode); err != nil {
+			return fail(stderr, "gen", fmt.Errorf("--dept: %w", err))
+		}
+	}
+	g, err := gen.NewRecords(o)
 	if err != nil {
 		return fail(stderr, "gen", err)
 	}

@@ -155,10 +155,15 @@ func (e *Engine) SectionsOf(ctx context.Context, states []credit.State, subj *cr
 				if !slices.Contains(out[j].Lists, lt.Kind) {
 					continue
 				}
-				// An entry reported as a record the section already
-				// shows (an honour that is an A级纳税人 listing) is not
-				// repeated.
+				// An entry reported as a record the section already shows
+				// (an honour that is an A级纳税人 listing) is not repeated:
+				// the record says that it is the list's entry.
 				if le.Reported && len(le.BasisRecords) > 0 && shown[out[j].Code+"\x00"+le.BasisRecords[0]] {
+					for k := range out[j].Entries {
+						if rd := &out[j].Entries[k]; rd.Entry == nil && rd.Origin == le.BasisRecords[0] {
+							rd.Entry = d.Entry
+						}
+					}
 					continue
 				}
 				// An entry reported as a record shows the record's fields

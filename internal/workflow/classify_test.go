@@ -39,11 +39,18 @@ func TestOneClassification(t *testing.T) {
 	reviewer := sanction.Actor{Name: "reviewer", Role: credit.RoleReviewer}
 	lt, _ := cat.List("samr_serious_illegal")
 
-	var depts []string
+	// Departments by domain, so that every domain's rules are drawn.
+	byDomain := map[string][]string{}
+	var domains []string
 	for _, d := range cat.Departments {
-		if cat.MayReport(d.Code, "admin_penalty") == nil {
-			depts = append(depts, d.Code)
+		if cat.MayReport(d.Code, "admin_penalty") != nil {
+			continue
 		}
+		dom := cat.DeptDomain(d.Code)
+		if byDomain[dom] == nil {
+			domains = append(domains, dom)
+		}
+		byDomain[dom] = append(byDomain[dom], d.Code)
 	}
 	types := []string{"警告", "通报批评", "罚款", "罚款;没收违法所得", "没收违法所得", "暂扣许可证", "吊销许可证", "责令停产停业", "罚款并处限制从业三年"}
 	amounts := []string{"", "0.1", "0.5", "1", "3", "4.99", "5", "20", "49", "99", "100", "150"}
@@ -51,12 +58,16 @@ func TestOneClassification(t *testing.T) {
 	gen := uscc.NewGenerator(77)
 	seen := map[credit.Severity]int{}
 	eligibleSeen := 0
-	for i := range 120 {
-		dept := depts[rng.IntN(len(depts))]
+	for i := range 300 {
+		ds := byDomain[domains[rng.IntN(len(domains))]]
+		dept := ds[rng.IntN(len(ds))]
 		code := gen.USCC('9', '1', "350100")
 		subj, err := f.rec.PutOrganisation(f.ctx, records.Organisation{Code: code, Name: fmt.Sprintf("福州分类%d有限公司", i)})
 		f.must(err)
-		cflb := types[rng.IntN(len(types))]
+		cflb := "罚款" // fines most often: their bands differ by domain
+		if rng.IntN(2) == 0 {
+			cflb = types[rng.IntN(len(types))]
+		}
 		amt := amounts[rng.IntN(len(amounts))]
 		nr := cflb
 		if amt != "" {

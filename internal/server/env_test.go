@@ -26,6 +26,7 @@ import (
 	"github.com/xinyong/xinyong/internal/server"
 	"github.com/xinyong/xinyong/internal/store/sqlite"
 	"github.com/xinyong/xinyong/internal/testenv"
+	"github.com/xinyong/xinyong/internal/workday"
 )
 
 func init() { auth.HashParams = auth.LightParams }
@@ -47,6 +48,7 @@ const (
 type env struct {
 	t       *testing.T
 	clock   *testenv.Clock
+	cal     *workday.Calendar // the node's one working-day calendar
 	st      *sqlite.Store
 	cat     *catalog.Catalog
 	svc     *records.Service
@@ -66,11 +68,18 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	return newEnvWith(t, nil)
+	return newEnvAt(t, testenv.DefaultNow, nil)
 }
 
 // newEnvWith is newEnv with the server's dependencies adjusted by set.
 func newEnvWith(t *testing.T, set func(*server.Deps)) *env {
+	t.Helper()
+	return newEnvAt(t, testenv.DefaultNow, set)
+}
+
+// newEnvAt is newEnvWith with the clock starting at start, and a working-
+// day calendar of its own (so that a test may add years to it).
+func newEnvAt(t *testing.T, start time.Time, set func(*server.Deps)) *env {
 	t.Helper()
 	ctx := t.Context()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "x.db"))
@@ -86,16 +95,21 @@ func newEnvWith(t *testing.T, set func(*server.Deps)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk := testenv.NewClock(testenv.DefaultNow)
+	clk := testenv.NewClock(start)
+	cal, err := workday.Embedded()
+	if err != nil {
+		t.Fatal(err)
+	}
 	svc := &records.Service{Store: st, Catalog: cat, Sealer: sealer, Now: clk.Now}
 	logBuf := &bytes.Buffer{}
 	logger := slog.New(slog.NewTextHandler(logBuf, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	sanc, err := sanction.New(ctx, sanction.Config{Store: st, Catalog: cat, Sealer: sealer, Logger: logger, Now: clk.Now})
+	sanc, err := sanction.New(ctx, sanction.Config{Store: st, Catalog: cat, Sealer: sealer, Logger: logger, Now: clk.Now, Calendar: cal})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { sanc.Close(context.Background()) })
-	deps := server.Deps{Store: st, Catalog: cat, Records: svc, Sealer: sealer, Logger: logger, Now: clk.Now, Version: "test", Sanction: sanc}
+	deps := server.Deps{Store: st, Catalog: cat, Records: svc, Sealer: sealer, Logger: logger, Now: clk.Now, Version: "test", Sanction: sanc,
+		Calendar: cal, CalendarDir: t.TempDir()}
 	if set != nil {
 		set(&deps)
 	}
@@ -107,7 +121,7 @@ func newEnvWith(t *testing.T, set func(*server.Deps)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, clock: clk, st: st, cat: cat, svc: svc, srv: httptest.NewServer(h), h: h, routes: a.Routes(), sanc: sanc,
+	e := &env{t: t, clock: clk, cal: cal, st: st, cat: cat, svc: svc, srv: httptest.NewServer(h), h: h, routes: a.Routes(), sanc: sanc,
 		keys: map[credit.Role]string{}, names: map[credit.Role]string{}, logBuf: logBuf}
 	t.Cleanup(e.srv.Close)
 
@@ -292,9 +306,8 @@ func containsAny(b []byte, s string) bool {
 		bytes.Contains(bytes.ToLower(b), []byte(strings.ToLower(s)))
 }
 
-// authorityCode is a well-formed code for the deciding authority (the
-// catalogue checks only the shape of such fields).
-const authorityCode = "11350100003632929H"
+// authorityCode is a valid code for the deciding authority.
+const authorityCode = "11350100570485441B"
 
 // penaltyFields are valid admin_penalty fields for the organisation.
 func (e *env) penaltyFields(docNo, content string) credit.Fields {

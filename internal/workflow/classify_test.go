@@ -78,7 +78,7 @@ func TestOneClassification(t *testing.T) {
 			"cf_xdr_mc": subj.Name, "cf_xdr_lb": "法人及非法人组织", "cf_xdr_shxym": code, "cf_frdb": "王伟",
 			"cf_wsh": fmt.Sprintf("榕罚〔2026〕%d号", i), "cf_wfxw": "违法行为", "cf_sy": "经查……", "cf_yj": "《某法》第一条",
 			"cf_cflb": cflb, "cf_nr": nr, "cf_nr_fk": amt, "cf_jdrq": chinatime.Format(decided),
-			"cf_cfjg": "某机关", "cf_cfjgdm": "11350100003632929H", "cf_sjly": "某机关", "cf_sjlydm": "11350100003632929H",
+			"cf_cfjg": "某机关", "cf_cfjgdm": "11350100570485441B", "cf_sjly": "某机关", "cf_sjlydm": "11350100570485441B",
 		}
 		if rng.IntN(4) == 0 {
 			fields["bz"] = "简易程序"

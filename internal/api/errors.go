@@ -31,15 +31,9 @@ type errorDetail struct {
 	MessageZh string `json:"message_zh,omitempty"`
 }
 
-// bilingual is an error message in Chinese and English; its Error is the
-// English, and writeError sends both.
-type bilingual struct{ zh, en string }
-
-func (b *bilingual) Error() string { return b.en }
-
 // refuse builds an error whose message a user reads in either language.
 func refuse(op string, kind credit.Kind, zh, en string) error {
-	return &credit.Error{Op: op, Kind: kind, Err: &bilingual{zh: zh, en: en}}
+	return &credit.Error{Op: op, Kind: kind, Err: &credit.Text{Zh: zh, En: en}}
 }
 
 // StatusOf maps an error kind to its HTTP status.
@@ -101,10 +95,7 @@ func RetryAfter(err error) time.Duration {
 func writeError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err error) {
 	kind := credit.KindOf(err)
 	status := StatusOf(kind)
-	msg, msgZh := auth.RedactIDs(message(err)), ""
-	if bl := (*bilingual)(nil); errors.As(err, &bl) {
-		msgZh = auth.RedactIDs(bl.zh)
-	}
+	msg, msgZh := auth.RedactIDs(message(err)), auth.RedactIDs(credit.Chinese(err))
 	if status >= 500 {
 		msgZh = ""
 		id := middleware.IDFrom(r.Context())

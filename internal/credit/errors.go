@@ -107,3 +107,26 @@ func KindOf(err error) Kind {
 
 // Is reports whether err has the given kind.
 func Is(kind Kind, err error) bool { return KindOf(err) == kind }
+
+// Text is a message in the platform's two languages: Chinese, which the
+// pages show first, and English. As an error it reads in English (logs,
+// the API's message); Chinese finds the Chinese.
+type Text struct{ Zh, En string }
+
+func (t *Text) Error() string { return t.En }
+
+// Say builds an error whose message a person reads in either language;
+// zh and en are formatted with the same args.
+func Say(op string, kind Kind, zh, en string, args ...any) error {
+	return &Error{Op: op, Kind: kind, Err: &Text{Zh: fmt.Sprintf(zh, args...), En: fmt.Sprintf(en, args...)}}
+}
+
+// Chinese returns the Chinese message err carries (the innermost Text in
+// its chain), or "" when it has none.
+func Chinese(err error) string {
+	var t *Text
+	if errors.As(err, &t) {
+		return t.Zh
+	}
+	return ""
+}

@@ -190,11 +190,21 @@ func actorOf(pr auth.Principal) workflow.Actor {
 func (p *Portal) userError(w http.ResponseWriter, r *http.Request, v *view, err error, page string) bool {
 	switch credit.KindOf(err) {
 	case credit.Invalid, credit.Conflict, credit.Permission:
-		msg := innermost(err)
+		msg := says(v, err)
 		p.render(w, r, http.StatusUnprocessableEntity, page, v, func(v *view) { v.Error = auth.RedactIDs(msg) })
 		return true
 	}
 	return false
+}
+
+// says is what an error tells the user in the page's language: its
+// Chinese message on a Chinese page (credit.Say), else its innermost
+// message.
+func says(v *view, err error) string {
+	if zh := credit.Chinese(err); zh != "" && v.Lang != "en" {
+		return zh
+	}
+	return innermost(err)
 }
 
 // innermost is the message of the innermost platform error, without the

@@ -20,10 +20,12 @@ const FalseCommitmentItem = "false_commitment"
 // Commitment is the text of the 信用承诺书 an applicant accepts.
 const Commitment = "本主体承诺：已纠正失信行为、履行相关义务，所提交材料真实、准确、完整；如有虚假，自愿接受重新公示及相应惩戒，三年内不再申请修复该信息。"
 
-// Reason is one ground of ineligibility, in a stable code and words.
+// Reason is one ground of ineligibility, in a stable code and words, in
+// English and Chinese.
 type Reason struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
+	Code      string `json:"code"`
+	Message   string `json:"message"`
+	MessageZh string `json:"message_zh,omitempty"`
 }
 
 // Eligibility is whether a record can be repaired now, and if not, why and

@@ -188,7 +188,7 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Allow", probe.header.Get("Allow"))
 			writeJSON(w, http.StatusMethodNotAllowed, errorBody{Error: errorDetail{
 				Kind:    credit.Invalid.String(),
-				Message: auth.RedactIDs(r.Method + " is not allowed on " + r.URL.Path + "; allowed: " + probe.header.Get("Allow")),
+				Message: pii.RedactIDs(r.Method + " is not allowed on " + r.URL.Path + "; allowed: " + probe.header.Get("Allow")),
 			}})
 			return
 		case http.StatusMovedPermanently, http.StatusTemporaryRedirect, http.StatusPermanentRedirect:

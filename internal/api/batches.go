@@ -246,6 +246,10 @@ func (a *API) batchRejects(w http.ResponseWriter, r *http.Request, c *Call) (int
 	if err != nil {
 		return 0, nil, err
 	}
+	// The department reads its own rows back, opened.
+	if err := ingest.OpenRejects(a.cfg.Sealer, rs); err != nil {
+		return 0, nil, err
+	}
 	var m *ingest.Mapping
 	if it, err := a.cfg.Catalog.Item(b.Item); err == nil {
 		m, _ = ingest.MapHeader(it, b.Header)

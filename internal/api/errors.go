@@ -12,8 +12,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/xinyong/xinyong/internal/auth"
 	"github.com/xinyong/xinyong/internal/credit"
+	"github.com/xinyong/xinyong/internal/pii"
 	"github.com/xinyong/xinyong/internal/server/middleware"
 )
 
@@ -95,12 +95,12 @@ func RetryAfter(err error) time.Duration {
 func writeError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err error) {
 	kind := credit.KindOf(err)
 	status := StatusOf(kind)
-	msg, msgZh := auth.RedactIDs(message(err)), auth.RedactIDs(credit.Chinese(err))
+	msg, msgZh := pii.RedactIDs(message(err)), pii.RedactIDs(credit.Chinese(err))
 	if status >= 500 {
 		msgZh = ""
 		id := middleware.IDFrom(r.Context())
-		logger.Error("api request failed", "id", id, "method", r.Method, "path", auth.RedactIDs(r.URL.Path),
-			"kind", kind.String(), "err", auth.RedactIDs(err.Error()))
+		logger.Error("api request failed", "id", id, "method", r.Method, "path", pii.RedactIDs(r.URL.Path),
+			"kind", kind.String(), "err", pii.RedactIDs(err.Error()))
 		if kind == credit.Unavailable {
 			msg = "the service is temporarily unavailable (request " + id + ")"
 		} else {

@@ -12,6 +12,7 @@ import (
 	"github.com/xinyong/xinyong/internal/catalog"
 	"github.com/xinyong/xinyong/internal/chinatime"
 	"github.com/xinyong/xinyong/internal/credit"
+	"github.com/xinyong/xinyong/internal/pii"
 	"github.com/xinyong/xinyong/internal/publish"
 	"github.com/xinyong/xinyong/internal/records"
 	"github.com/xinyong/xinyong/internal/server/middleware"
@@ -184,7 +185,7 @@ func (a *API) searchSubjects(w http.ResponseWriter, r *http.Request, c *Call) (i
 		if err != nil {
 			return 0, nil, err
 		}
-		return http.StatusOK, map[string]any{"query": auth.RedactIDs(q), "limit": searchLimit, "subjects": subs}, nil
+		return http.StatusOK, map[string]any{"query": pii.RedactIDs(q), "limit": searchLimit, "subjects": subs}, nil
 	}
 	subs, err := Search(r.Context(), a.cfg.Store, q, searchLimit, seesPersons(c.P))
 	if err != nil {
@@ -194,7 +195,7 @@ func (a *API) searchSubjects(w http.ResponseWriter, r *http.Request, c *Call) (i
 	for i := range subs {
 		out = append(out, viewSubject(&subs[i], true))
 	}
-	return http.StatusOK, map[string]any{"query": auth.RedactIDs(q), "limit": searchLimit, "subjects": out}, nil
+	return http.StatusOK, map[string]any{"query": pii.RedactIDs(q), "limit": searchLimit, "subjects": out}, nil
 }
 
 func (a *API) subject(w http.ResponseWriter, r *http.Request, c *Call) (int, any, error) {
@@ -331,7 +332,7 @@ func (a *API) subjectRecords(w http.ResponseWriter, r *http.Request, c *Call) (i
 	}
 	body := map[string]any{"subject_id": id, "audience": aud, "sections": secs}
 	if aud == publish.Admin || aud == publish.Self {
-		body["records"] = states
+		body["records"] = a.cfg.Publish.Chains(states, aud)
 	}
 	return http.StatusOK, body, nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/xinyong/xinyong/internal/auth"
 	"github.com/xinyong/xinyong/internal/credit"
+	"github.com/xinyong/xinyong/internal/pii"
 	"github.com/xinyong/xinyong/internal/publish"
 )
 
@@ -18,8 +19,10 @@ import (
 // institutions as authorised queries; a subject account its own file.
 func audienceOf(p auth.Principal) publish.Audience {
 	switch p.Role {
-	case credit.RoleAdmin, credit.RoleReviewer, credit.RoleAuditor:
+	case credit.RoleAdmin, credit.RoleReviewer:
 		return publish.Admin
+	case credit.RoleAuditor:
+		return publish.Audit
 	case credit.RoleDept, credit.RoleBusiness:
 		return publish.Gov
 	case credit.RoleInstitution:
@@ -68,7 +71,7 @@ func (a *API) searchHits(w http.ResponseWriter, r *http.Request, c *Call) (int, 
 		return 0, nil, err
 	}
 	res := a.cfg.Search.Search(q, limit)
-	res.Query = auth.RedactIDs(res.Query)
+	res.Query = pii.RedactIDs(res.Query)
 	return http.StatusOK, res, nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/xinyong/xinyong/internal/credit"
+	"github.com/xinyong/xinyong/internal/pii"
 )
 
 // Audit outcomes.
@@ -44,7 +45,7 @@ func (a *Auditor) entry(p Principal, action, target, purpose, remote, outcome st
 	}
 	return &credit.AuditEntry{
 		ID: credit.NewID(), At: a.now(), Actor: p.Name(), Role: role,
-		Action: action, Target: RedactIDs(target), Purpose: RedactIDs(purpose), Outcome: outcome, Remote: remote,
+		Action: action, Target: pii.RedactIDs(target), Purpose: pii.RedactIDs(purpose), Outcome: outcome, Remote: remote,
 	}
 }
 

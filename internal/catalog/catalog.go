@@ -105,6 +105,10 @@ type Field struct {
 	NotBefore string `json:"not_before,omitempty"`
 	Publish   Scope  `json:"publish"`
 	Mask      Mask   `json:"mask"`
+	// Personal marks a field that can hold a personal identifier (a
+	// natural person's ID number): it is stored sealed with the data key
+	// (internal/pii) and opened only for the roles entitled to it.
+	Personal bool `json:"personal,omitempty"`
 	// Aliases are other headers departments use for this field: Chinese
 	// labels of other editions and legacy column names.
 	Aliases []string `json:"aliases,omitempty"`

@@ -378,6 +378,11 @@ func (c *Catalog) checkField(it *Item, fd *Field, l *errList) {
 	if fd.Type == TypeEnum && len(fd.Enum) == 0 {
 		l.add(file, "%s: type enum needs enum values", p)
 	}
+	if fd.Type == TypeIDNo && !fd.Personal {
+		// An identity number is sealed at rest: the catalogue may not
+		// forget to say so.
+		l.add(file, "%s: an identity number field must be marked personal (stored sealed)", p)
+	}
 	if fd.Type != TypeEnum && (len(fd.Enum) > 0 || len(fd.EnumAliases) > 0) {
 		l.add(file, "%s: enum values given for type %q", p, fd.Type)
 	}

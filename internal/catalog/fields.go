@@ -16,6 +16,18 @@ import (
 // Field returns the field with the given code, or nil.
 func (it *Item) Field(code string) *Field { return it.byCode[code] }
 
+// PersonalFields are the codes of the item's personal fields (stored
+// sealed), in catalogue order.
+func (it *Item) PersonalFields() []string {
+	var out []string
+	for _, fd := range it.Fields {
+		if fd.Personal {
+			out = append(out, fd.Code)
+		}
+	}
+	return out
+}
+
 // LegalRepField is the code of the item's field that names the subject's
 // legal representative (法定代表人, 法定代表人（负责人）...), "" when it has
 // none.

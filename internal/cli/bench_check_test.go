@@ -184,7 +184,8 @@ func TestBenchCheckSmall(t *testing.T) {
 				Duration: 300 * time.Millisecond, Rate: 200, SQLN: 100, Warmup: 100 * time.Millisecond, Pairs: 2,
 				LoadInProcess: inProcess, ServerInProcess: inProcess, NoSearchIndex: !inProcess}, &progress)
 			if err != nil {
-				t.Fatalf("%v\n%s", err, progress.String())
+				log, _ := os.ReadFile(filepath.Join(dir, "bench-serve.log"))
+				t.Fatalf("%v\n%s\nserve log:\n%s", err, progress.String(), log)
 			}
 			if res.Subjects != 300 || res.Listed != 30 {
 				t.Errorf("seeded %d subjects, %d listed", res.Subjects, res.Listed)

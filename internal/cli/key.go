@@ -106,7 +106,11 @@ func runKeyRotate(args []string, stdout, stderr io.Writer) int {
 			return 0
 		}
 	}
-	st, s, err := openSealed(ctx, &cfg, logger)
+	cat, err := loadCatalog(&cfg)
+	if err != nil {
+		return fail(stderr, "key rotate", err)
+	}
+	st, s, err := openSealed(ctx, &cfg, cat, logger)
 	if err != nil {
 		return fail(stderr, "key rotate", err)
 	}

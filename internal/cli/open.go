@@ -15,6 +15,7 @@ import (
 	"github.com/xinyong/xinyong/internal/config"
 	"github.com/xinyong/xinyong/internal/credit"
 	"github.com/xinyong/xinyong/internal/pii"
+	"github.com/xinyong/xinyong/internal/records"
 	"github.com/xinyong/xinyong/internal/store/postgres"
 	"github.com/xinyong/xinyong/internal/store/sqlite"
 )
@@ -51,7 +52,10 @@ func loadCatalog(cfg *config.Config) (*catalog.Catalog, error) {
 // key stops here, before anything is sealed with it or anything sealed
 // fails to open. What is worth knowing (a key generated, a rotation under
 // way, a previous key no longer needed) is logged.
-func openSealed(ctx context.Context, cfg *config.Config, logger *slog.Logger) (migrator, *pii.Sealer, error) {
+func openSealed(ctx context.Context, cfg *config.Config, cat *catalog.Catalog, logger *slog.Logger) (migrator, *pii.Sealer, error) {
+	// Records' personal fields join the registry of sealed columns: the
+	// catalogue says which they are.
+	pii.Register(records.SealedFields(cat))
 	// Keys given in the configuration are checked for form before the
 	// database is opened.
 	if strings.TrimSpace(cfg.DataKey) == "" && cfg.Postgres() {
@@ -66,21 +70,39 @@ func openSealed(ctx context.Context, cfg *config.Config, logger *slog.Logger) (m
 	if err != nil {
 		return nil, nil, err
 	}
+	s, err := checkKeys(ctx, cfg, st, logger)
+	if err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	return st, s, nil
+}
+
+// checkKeys builds the sealer, checks it against the store's check values,
+// and seals what an older installation kept in clear.
+func checkKeys(ctx context.Context, cfg *config.Config, st migrator, logger *slog.Logger) (*pii.Sealer, error) {
 	s, note, err := sealer(ctx, cfg, st)
-	if err == nil {
-		var notes []string
-		if s, notes, err = pii.Check(ctx, st, s, time.Now()); err == nil {
-			for _, n := range append([]string{note}, notes...) {
-				if n != "" {
-					logger.Warn(n)
-				}
-			}
-			logger.Debug("data key checked", "key", s.KeyID())
-			return st, s, nil
+	if err != nil {
+		return nil, err
+	}
+	s, notes, err := pii.Check(ctx, st, s, time.Now())
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range append([]string{note}, notes...) {
+		if n != "" {
+			logger.Warn(n)
 		}
 	}
-	st.Close()
-	return nil, nil, err
+	logger.Debug("data key checked", "key", s.KeyID())
+	n, err := pii.SealClear(ctx, st, s, pii.RotateOptions{})
+	if err != nil {
+		return nil, err
+	}
+	if n > 0 {
+		logger.Info("personal data an earlier version kept in clear is sealed", "rows", n)
+	}
+	return s, nil
 }
 
 // sealer builds the ID-number sealer from the configured keys. With the

@@ -55,7 +55,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, "serve", err)
 	}
-	st, seal, err := openSealed(ctx, &cfg, logger)
+	st, seal, err := openSealed(ctx, &cfg, cat, logger)
 	if err != nil {
 		return fail(stderr, "serve", err)
 	}

@@ -125,6 +125,11 @@ type Reject struct {
 	Field   string   `json:"field"` // field code, or the column header when unmapped, or "" for the row
 	Reason  string   `json:"reason"`
 	Raw     []string `json:"raw,omitempty"` // the row's cells as sent, in header order
+	// Sealed is the row's cells as stored: sealed as a whole with the data
+	// key (they may hold a person's ID number anywhere), or, from a store
+	// without a key, their JSON. The store keeps and returns only this;
+	// the importer fills it from Raw, readers open it into Raw.
+	Sealed string `json:"-"`
 }
 
 // Chunk is what one import step commits, all or nothing: the subjects to

@@ -647,6 +647,11 @@ func (j *Job) commit(ctx context.Context, c chunkOut, seen *docSet, made map[str
 				k.RejectedNotKept++
 				continue
 			}
+			// The row's cells may hold a person's ID number anywhere:
+			// they are stored sealed as a whole.
+			if err := sealRow(j.im.Records.Sealer, r.rejects); err != nil {
+				return err
+			}
 			ch.Rejects = append(ch.Rejects, r.rejects...)
 			continue
 		}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/xinyong/xinyong/internal/credit"
 	"github.com/xinyong/xinyong/internal/ingest"
+	"github.com/xinyong/xinyong/internal/pii"
 )
 
 // TestLegacyGBK imports a GBK file with the legacy headers that mixes good
@@ -43,7 +44,7 @@ func TestLegacyGBK(t *testing.T) {
 		{7, "cf_xdr_shxym", "required for org subjects (统一社会信用代码)"},
 		{8, "cf_xdr_shxym", "not a unified social credit code: \"9135010270308755\" (18 characters 0-9, A-Z)"},
 		{9, "cf_xdr_shxym", "invalid unified social credit code 91350102703087552R: wrong check character at position 18: got R, want Q"},
-		{10, "cf_xdr_shxym", "invalid unified social credit code 00000000000000000X: placeholder code 00000000000000000X is not a real code: the reporting department must send the subject's real code (占位代码，请报送单位提供真实代码); unknown registration authority '0' at position 1; wrong check character at position 18: got X, want 0"},
+		{10, "cf_xdr_shxym", "invalid unified social credit code 000000********000X: placeholder code 00000000000000000X is not a real code: the reporting department must send the subject's real code (占位代码，请报送单位提供真实代码); unknown registration authority '0' at position 1; wrong check character at position 18: got X, want 0"},
 		{11, "cf_xdr_shxym", "subject category is 个体工商户 but code 91350102703087552Q is not an individual business's code (those start with 92)"},
 		{12, "cf_xdr_shxym", "code 92350102336792136A is an individual business's code (92…) but the subject category is 法人及非法人组织: use 个体工商户"},
 		{13, "cf_xdr_zjhm", "invalid resident ID number: wrong ID check character at position 18: got 1, want 0"},
@@ -54,7 +55,7 @@ func TestLegacyGBK(t *testing.T) {
 		{18, "cf_nr_fk", "not an amount: \"-5\" (a decimal number ≥ 0, e.g. 1.5)"},
 		{19, "cf_xdr_lb", "\"公司\" is not one of 法人及非法人组织, 自然人, 个体工商户"},
 		{20, "cf_yxq", "2026-01-01 is before cf_jdrq (2026-11-16)"},
-		{21, "cf_cfjgdm", "invalid unified social credit code 113501007985494997: wrong check character at position 18: got 7, want 6"},
+		{21, "cf_cfjgdm", "invalid unified social credit code 113501********4997: wrong check character at position 18: got 7, want 6"},
 		{22, "cf_wsh", "required (行政处罚决定书文号)"},
 		{23, "cf_frdb", "required for org subjects (法定代表人)"},
 		{24, "cf_fr_zjhm", "invalid resident ID number: wrong ID check character at position 18: got 1, want 0"},
@@ -115,6 +116,16 @@ func TestLegacyGBK(t *testing.T) {
 		t.Errorf("records = %d, want 6", n)
 	}
 
+	// The rows are stored sealed: nothing of them is readable without the
+	// key; opened, they are the rows as sent.
+	for _, r := range rs {
+		if len(r.Raw) != 0 || !pii.IsSealedBlob(r.Sealed) {
+			t.Fatalf("reject of row %d is stored in clear: %q", r.Row, r.Sealed)
+		}
+	}
+	if err := ingest.OpenRejects(im.Records.Sealer, rs); err != nil {
+		t.Fatal(err)
+	}
 	// The rejects file: GBK, the department's headers plus 错误原因.
 	var buf bytes.Buffer
 	m, _ := ingest.MapHeader(mustItem(t, "admin_penalty"), b.Header)

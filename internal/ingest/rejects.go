@@ -12,6 +12,7 @@ import (
 
 	"github.com/xinyong/xinyong/internal/credit"
 	"github.com/xinyong/xinyong/internal/gen"
+	"github.com/xinyong/xinyong/internal/pii"
 )
 
 // ReasonHeader is the column added to a rejects file.
@@ -22,6 +23,60 @@ type RejectRow struct {
 	Row     int
 	Cells   []string
 	Reasons []credit.Reject
+}
+
+// sealRow seals a rejected row's cells (its rejects carry the same cells)
+// for storage: the first reject carries them sealed, the others nothing.
+// Without a data key they are stored as they are.
+func sealRow(s *pii.Sealer, rs []credit.Reject) error {
+	if len(rs) == 0 || s == nil {
+		return nil
+	}
+	b, err := json.Marshal(rs[0].Raw)
+	if err != nil {
+		return err
+	}
+	if rs[0].Sealed, err = s.SealBlob(b); err != nil {
+		return err
+	}
+	return nil
+}
+
+// OpenRejects fills each reject's Raw from what the store keeps (Sealed):
+// the department that sent the rows reads them in its own format.
+func OpenRejects(s *pii.Sealer, rs []credit.Reject) error {
+	for i := range rs {
+		v := rs[i].Sealed
+		var b []byte
+		switch {
+		case v == "":
+			continue
+		case pii.IsSealedBlob(v):
+			if s == nil {
+				return credit.Say("ingest.OpenRejects", credit.Unavailable, "平台未配置数据密钥，无法打开被拒绝的行", "no data key is configured: the rejected rows cannot be opened")
+			}
+			var err error
+			if b, err = s.OpenBlob(v); err != nil {
+				return credit.Wrap("ingest.OpenRejects", credit.Internal, err)
+			}
+		default:
+			b = []byte(v) // kept before rows were sealed, or without a key
+		}
+		if err := json.Unmarshal(b, &rs[i].Raw); err != nil {
+			return credit.E("ingest.OpenRejects", credit.Internal, "batch %s row %d: %w", rs[i].BatchID, rs[i].Row, err)
+		}
+	}
+	return nil
+}
+
+// MaskIdentities masks, in rejected rows' cells, anything that looks like
+// an identity number (pii.RedactIDs), whatever column it was sent in.
+func MaskIdentities(rs []credit.Reject) {
+	for i := range rs {
+		for j, c := range rs[i].Raw {
+			rs[i].Raw[j] = pii.RedactIDs(c)
+		}
+	}
 }
 
 // GroupRejects folds rejects (in row order) into one entry per row.

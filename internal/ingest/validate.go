@@ -39,6 +39,14 @@ type rowResult struct {
 }
 
 func (r *rowResult) reject(field, format string, args ...any) {
+	// A reason may repeat a value the department sent, which may be a
+	// person's ID number (typed in the wrong column, with a typo): reasons
+	// are stored and shown in clear, so such a value is masked.
+	for i, a := range args {
+		if s, ok := a.(string); ok && pii.LooksLikeIDNumber(s) {
+			args[i] = pii.MaskIdentifier(s)
+		}
+	}
 	r.rejects = append(r.rejects, credit.Reject{Row: r.n, Field: field, Reason: fmt.Sprintf(format, args...), Raw: r.cells})
 }
 

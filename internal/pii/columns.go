@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"sync"
 
 	"github.com/xinyong/xinyong/internal/credit"
 )
@@ -20,6 +21,9 @@ type Column struct {
 	// holds (tells is false when the row cannot say): on a database from
 	// before key check values, it tells which key the data was sealed with.
 	Opens func(s *Sealer, values [][]byte) (opens, tells bool)
+	// Clear says that an older version kept the column's values in
+	// clear: SealClear seals them.
+	Clear bool
 }
 
 // Rekey is a rotation's pair of sealers: From opens with every key given
@@ -34,7 +38,23 @@ type Rekey struct {
 // of them refuses a new key) and `xinyong key rotate` (which re-seals them
 // in this order) take it from here: a new sealed column joins both with
 // one entry.
-var Columns = []Column{subjectIDNumbers, responsiblePersons}
+var Columns = []Column{subjectIDNumbers, responsiblePersons, rejectedRows}
+
+var register sync.Mutex
+
+// Register adds a sealed column that another package defines (the
+// records' personal fields, which need the catalogue to be found): once
+// per name, before the key check and any rotation.
+func Register(c Column) {
+	register.Lock()
+	defer register.Unlock()
+	for _, o := range Columns {
+		if o.Name == c.Name {
+			return
+		}
+	}
+	Columns = append(Columns, c)
+}
 
 // ColumnNames lists the registry's names.
 func ColumnNames() []string {
@@ -161,6 +181,37 @@ var responsiblePersons = Column{
 			}
 		}
 		return false, false // a hash of something that is no ID number (generated data) says nothing
+	},
+}
+
+// rejectedRows: a rejected row's cells, as the department sent them (they
+// may hold a person's ID number in any column), sealed as a whole. Rows
+// kept before rows were sealed are clear JSON: sealed at the first pass.
+var rejectedRows = Column{
+	Clear: true,
+	SealedColumn: credit.SealedColumn{Name: "batch_reject_rows.raw", Table: "batch_reject_rows", Key: "id",
+		Fields: []credit.SealedField{{Name: "raw"}}},
+	Reseal: func(r *Rekey, _ string, v [][]byte) ([][]byte, error) {
+		raw := string(v[0])
+		if IsSealedBlob(raw) && r.To.BlobSealedWith(raw) {
+			return nil, nil
+		}
+		clear := v[0]
+		if IsSealedBlob(raw) {
+			var err error
+			if clear, err = r.From.OpenBlob(raw); err != nil {
+				return nil, err
+			}
+		}
+		sealed, err := r.To.SealBlob(clear)
+		return [][]byte{[]byte(sealed)}, err
+	},
+	Opens: func(s *Sealer, v [][]byte) (bool, bool) {
+		if !IsSealedBlob(string(v[0])) {
+			return false, false
+		}
+		_, err := s.OpenBlob(string(v[0]))
+		return err == nil, true
 	},
 }
 

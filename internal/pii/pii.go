@@ -254,16 +254,19 @@ const (
 )
 
 // Seal encrypts an ID number with the current key.
-func (s *Sealer) Seal(id string) ([]byte, error) {
+func (s *Sealer) Seal(id string) ([]byte, error) { return s.seal([]byte(normalise(id))) }
+
+// seal encrypts bytes with the current key.
+func (s *Sealer) seal(b []byte) ([]byte, error) {
 	k := s.ks()[0]
 	n := k.aead.NonceSize()
-	out := make([]byte, headerLen+n, headerLen+n+len(id)+k.aead.Overhead())
+	out := make([]byte, headerLen+n, headerLen+n+len(b)+k.aead.Overhead())
 	out[0] = version
 	copy(out[1:headerLen], k.tag[:])
 	if _, err := rand.Read(out[headerLen:]); err != nil {
 		return nil, fmt.Errorf("pii: nonce: %w", err)
 	}
-	return k.aead.Seal(out, out[headerLen:], []byte(normalise(id)), out[:headerLen]), nil
+	return k.aead.Seal(out, out[headerLen:], b, out[:headerLen]), nil
 }
 
 // KeyOf returns the ID of the key a value was sealed with, as written in

@@ -78,3 +78,39 @@ func Rotate(ctx context.Context, st credit.KeyStore, s *Sealer, o RotateOptions)
 	}
 	return st.FinishRotation(ctx, next.ID, ColumnNames(), o.Now())
 }
+
+// SealClear seals, with s's current key, what the registry's columns hold
+// in clear: data written before the platform sealed it (record fields that
+// name a person's ID number, rejected rows). It is the migration of an
+// older installation, run at every start: once a column has been sealed
+// whole it is marked done for the key and costs one read from then on. It
+// returns how many rows it sealed.
+func SealClear(ctx context.Context, st credit.KeyStore, s *Sealer, o RotateOptions) (int64, error) {
+	const op = "pii.SealClear"
+	if o.Batch <= 0 {
+		o.Batch = 500
+	}
+	r := &Rekey{From: s, To: s.Keep(s.KeyID())}
+	var n int64
+	for _, c := range Columns {
+		if !c.Clear {
+			continue
+		}
+		for {
+			p, err := st.Reseal(ctx, c.SealedColumn, s.KeyID(), o.Batch, func(key string, v [][]byte) ([][]byte, error) {
+				return c.Reseal(r, key, v)
+			})
+			if err != nil {
+				return n, credit.Wrap(op, credit.Other, err)
+			}
+			if o.Progress != nil {
+				o.Progress(*p)
+			}
+			if p.Done {
+				n += p.Resealed
+				break
+			}
+		}
+	}
+	return n, nil
+}

@@ -42,6 +42,7 @@ import (
 
 	"github.com/xinyong/xinyong/internal/catalog"
 	"github.com/xinyong/xinyong/internal/credit"
+	"github.com/xinyong/xinyong/internal/pii"
 	"github.com/xinyong/xinyong/internal/uscc"
 )
 
@@ -54,10 +55,14 @@ const (
 	Institution Audience = "institution" // 授权查询
 	Self        Audience = "subject"     // the subject itself
 	Admin       Audience = "admin"
+	// Audit is the auditor's view: every record, as Admin sees them, but
+	// masked like government sharing (an auditor checks what was done,
+	// not who a person is).
+	Audit Audience = "audit"
 )
 
 // Audiences lists every audience, for tables and tests.
-var Audiences = []Audience{Public, Gov, Institution, Self, Admin}
+var Audiences = []Audience{Public, Gov, Institution, Self, Admin, Audit}
 
 // Valid reports whether a is a known audience.
 func (a Audience) Valid() bool {
@@ -149,9 +154,13 @@ type Engine struct {
 	// MinorShareMonths is how long an unpublished (轻微) record is shared
 	// between departments; 0 means 3 months.
 	MinorShareMonths int
-	// Entries gives the list decisions made on the platform (名单认定), which
-	// the list pages publish beside reported list records; nil for none.
+	// Entries gives the list entries in force (the sanction service);
+	// nil for none.
 	Entries EntrySource
+	// Sealer opens personal fields (ID numbers, sealed at rest) for the
+	// audiences entitled to them, administrators and the subject itself;
+	// nil shows them masked to everyone.
+	Sealer *pii.Sealer
 }
 
 // New returns an engine over cat with the clock now (nil = time.Now).
@@ -261,9 +270,9 @@ func (e *Engine) Decide(st credit.State, subj *credit.Subject, aud Audience, mar
 		// Nothing outside the catalogue is published; its owner and the
 		// administrator still see the raw fields.
 		d.Reason = UnknownItem
-		if aud == Admin || (aud == Self && owns(subj, rec)) {
+		if aud == Admin || aud == Audit || (aud == Self && owns(subj, rec)) {
 			d.Visible = true
-			d.Fields = rawFields(rec.Fields)
+			d.Fields = rawFields(rec.Fields, aud == Audit)
 		}
 		return d
 	}
@@ -283,7 +292,11 @@ func (e *Engine) Decide(st credit.State, subj *credit.Subject, aud Audience, mar
 	switch aud {
 	case Admin:
 		d.Visible, d.Reason = true, AdminView
-		d.Fields = fieldsFor(it, rec, subj, catalog.ScopeAuthorised, false)
+		d.Fields = e.fieldsFor(it, rec, subj, catalog.ScopeAuthorised, false)
+		return d
+	case Audit:
+		d.Visible, d.Reason = true, AdminView
+		d.Fields = e.fieldsFor(it, rec, subj, catalog.ScopeAuthorised, true)
 		return d
 	case Self:
 		if !owns(subj, rec) {
@@ -291,7 +304,7 @@ func (e *Engine) Decide(st credit.State, subj *credit.Subject, aud Audience, mar
 			return d
 		}
 		d.Visible, d.Reason = true, OwnRecord
-		d.Fields = fieldsFor(it, rec, subj, catalog.ScopeAuthorised, false)
+		d.Fields = e.fieldsFor(it, rec, subj, catalog.ScopeAuthorised, false)
 		return d
 	case Public, Gov, Institution:
 	default:
@@ -329,7 +342,7 @@ func (e *Engine) Decide(st credit.State, subj *credit.Subject, aud Audience, mar
 			if w.MaxEnd.IsZero() {
 				d.Reason = OpenEnded
 			}
-			d.Fields = fieldsFor(it, rec, subj, catalog.ScopePublic, true)
+			d.Fields = e.fieldsFor(it, rec, subj, catalog.ScopePublic, true)
 		}
 		return d
 	}
@@ -356,7 +369,7 @@ func (e *Engine) Decide(st credit.State, subj *credit.Subject, aud Audience, mar
 		return d
 	}
 	d.Visible, d.Reason = true, reason
-	d.Fields = fieldsFor(it, rec, subj, catalog.ScopeGov, true)
+	d.Fields = e.fieldsFor(it, rec, subj, catalog.ScopeGov, true)
 	return d
 }
 
@@ -367,8 +380,11 @@ func owns(subj *credit.Subject, rec *credit.Record) bool {
 var scopeRank = map[catalog.Scope]int{catalog.ScopePublic: 0, catalog.ScopeGov: 1, catalog.ScopeAuthorised: 2}
 
 // fieldsFor lists the item's fields of the record that an audience cleared
-// up to scope may see, in catalogue order, masked when mask is set.
-func fieldsFor(it *catalog.Item, rec *credit.Record, subj *credit.Subject, scope catalog.Scope, mask bool) []VisibleField {
+// up to scope may see, in catalogue order, masked when mask is set. A
+// sealed personal field is opened only when mask is not set (the audiences
+// entitled to it) and the engine holds the key; otherwise its masked form
+// is shown.
+func (e *Engine) fieldsFor(it *catalog.Item, rec *credit.Record, subj *credit.Subject, scope catalog.Scope, mask bool) []VisibleField {
 	person := isPerson(it, rec, subj)
 	var out []VisibleField
 	known := make(map[string]bool, len(it.Fields))
@@ -383,6 +399,19 @@ func fieldsFor(it *catalog.Item, rec *credit.Record, subj *credit.Subject, scope
 			continue
 		}
 		vf := VisibleField{Code: f.Code, Label: f.Label, LabelEn: f.LabelEn, Value: v}
+		if pii.IsSealedField(v) {
+			vf.Value, vf.Masked = pii.MaskedField(v), true
+			if !mask && e.Sealer != nil {
+				if clear, err := e.Sealer.OpenField(v); err == nil {
+					vf.Value, vf.Masked = clear, false
+				}
+			}
+			if vf.Masked && f.Mask == catalog.MaskHide {
+				continue
+			}
+			out = append(out, vf)
+			continue
+		}
 		if mask {
 			switch f.Mask {
 			case catalog.MaskHide:
@@ -402,7 +431,7 @@ func fieldsFor(it *catalog.Item, rec *credit.Record, subj *credit.Subject, scope
 	if scope == catalog.ScopeAuthorised {
 		// Fields kept under an older catalogue edition: only the subject and
 		// the administrator see them, by code.
-		for _, f := range rawFields(rec.Fields) {
+		for _, f := range rawFields(rec.Fields, mask) {
 			if !known[f.Code] {
 				out = append(out, f)
 			}
@@ -411,7 +440,10 @@ func fieldsFor(it *catalog.Item, rec *credit.Record, subj *credit.Subject, scope
 	return out
 }
 
-func rawFields(fs credit.Fields) []VisibleField {
+// rawFields lists fields by code, for fields the catalogue does not name:
+// a sealed value is never opened for them, and is masked like any other
+// when mask is set.
+func rawFields(fs credit.Fields, mask bool) []VisibleField {
 	keys := make([]string, 0, len(fs))
 	for k := range fs {
 		keys = append(keys, k)
@@ -419,7 +451,11 @@ func rawFields(fs credit.Fields) []VisibleField {
 	sort.Strings(keys)
 	out := make([]VisibleField, 0, len(keys))
 	for _, k := range keys {
-		out = append(out, VisibleField{Code: k, Label: k, LabelEn: k, Value: fs[k]})
+		v := fs[k]
+		if pii.IsSealedField(v) || mask {
+			v = pii.MaskedField(v)
+		}
+		out = append(out, VisibleField{Code: k, Label: k, LabelEn: k, Value: v})
 	}
 	return out
 }
@@ -433,4 +469,47 @@ func MaskPhone(v string) string {
 		return strings.Repeat("*", n)
 	}
 	return string(rs[:3]) + strings.Repeat("*", n-7) + string(rs[n-4:])
+}
+
+// Chains gives record chains whole (every fact, with history) to an
+// audience that sees everything of them (Admin, Self), with each sealed
+// personal field opened when the engine holds the key, masked otherwise:
+// a sealed value (its cipher and keyed hash) never leaves the platform.
+func (e *Engine) Chains(states []credit.State, aud Audience) []credit.State {
+	out := make([]credit.State, len(states))
+	for i, st := range states {
+		st.Current = e.openRecord(st.Current, aud)
+		hist := make([]credit.Record, len(st.History))
+		for j, r := range st.History {
+			hist[j] = e.openRecord(r, aud)
+		}
+		st.History = hist
+		if st.RevokedBy != nil {
+			r := e.openRecord(*st.RevokedBy, aud)
+			st.RevokedBy = &r
+		}
+		out[i] = st
+	}
+	return out
+}
+
+// openRecord is rec with its sealed fields opened for Admin and Self, and
+// masked for anyone else.
+func (e *Engine) openRecord(rec credit.Record, aud Audience) credit.Record {
+	f := make(credit.Fields, len(rec.Fields))
+	for k, v := range rec.Fields {
+		if pii.IsSealedField(v) {
+			open := ""
+			if (aud == Admin || aud == Self) && e.Sealer != nil {
+				open, _ = e.Sealer.OpenField(v)
+			}
+			if open == "" {
+				open = pii.MaskedField(v)
+			}
+			v = open
+		}
+		f[k] = v
+	}
+	rec.Fields = f
+	return rec
 }

@@ -129,7 +129,7 @@ func (e *Engine) SectionsOf(ctx context.Context, states []credit.State, subj *cr
 				placed = true
 			}
 		}
-		if !placed && (aud == Admin || aud == Self) {
+		if !placed && (aud == Admin || aud == Audit || aud == Self) {
 			other.Entries = append(other.Entries, d)
 		}
 	}
@@ -230,7 +230,7 @@ func (e *Engine) entryDecision(le ListedEntry, aud Audience, m Marks) (Decision,
 	if aud == Public && !PublicSubject(le.SubjectKind) {
 		return Decision{}, false
 	}
-	if aud != Admin && (m.Repaired || m.BankruptcyMasked) {
+	if aud != Admin && aud != Audit && (m.Repaired || m.BankruptcyMasked) {
 		return Decision{}, false
 	}
 	m.UnderObjection = m.UnderObjection || le.UnderVerification

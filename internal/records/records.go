@@ -6,9 +6,11 @@
 package records
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -228,6 +230,9 @@ func (s *Service) Prepare(rep Report, latest *credit.Record) (*credit.Record, Ou
 	// The severity stored with the fact is the one classification of it
 	// (publish.WindowOf), by its reporting department's domain.
 	rec.Severity = publish.WindowOf(s.Catalog, it, rec, nil).Severity
+	if rec.Fields, err = s.seal(it, rep.Fields); err != nil {
+		return nil, "", credit.Wrap(op, credit.Other, err)
+	}
 	rec.Hash = ContentHash(rec)
 	if latest != nil {
 		if latest.SubjectID != rec.SubjectID {
@@ -242,6 +247,31 @@ func (s *Service) Prepare(rep Report, latest *credit.Record) (*credit.Record, Ou
 		return rec, Versioned, nil
 	}
 	return rec, Created, nil
+}
+
+// seal returns a copy of f with the item's personal fields sealed
+// (internal/pii): no clear identity number reaches storage.
+func (s *Service) seal(it *catalog.Item, f credit.Fields) (credit.Fields, error) {
+	personal := it.PersonalFields()
+	out := make(credit.Fields, len(f))
+	for k, v := range f {
+		out[k] = v
+	}
+	for _, code := range personal {
+		v := strings.TrimSpace(out[code])
+		if v == "" || pii.IsSealedField(v) {
+			continue
+		}
+		if s.Sealer == nil {
+			return nil, credit.Say("records.seal", credit.Unavailable, "平台未配置数据密钥，无法保存证件号码（%s）", "no data key is configured: the identity number in %s cannot be stored", code)
+		}
+		sealed, err := s.Sealer.SealField(v)
+		if err != nil {
+			return nil, credit.Wrap("records.seal", credit.Internal, err)
+		}
+		out[code] = sealed
+	}
+	return out, nil
 }
 
 // docNumber is the identity of a reported document within its department
@@ -355,7 +385,90 @@ func ContentHash(r *credit.Record) string {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		fmt.Fprintf(h, "%s=%s\x00", k, strings.TrimSpace(r.Fields[k]))
+		v := strings.TrimSpace(r.Fields[k])
+		if pii.IsSealedField(v) {
+			// A sealed number counts by its keyed hash: sealing the same
+			// number twice gives two ciphertexts, never two hashes.
+			v = "sealed:" + pii.FieldHash(v)
+		}
+		fmt.Fprintf(h, "%s=%s\x00", k, v)
 	}
 	return hex.EncodeToString(h.Sum(nil))
+}
+
+// SealedFields is the key registry's entry (internal/pii) for the personal
+// fields of records (the catalogue's Personal fields): a key rotation
+// re-seals them, and a start seals any a record of an older installation
+// holds in clear. The content hash, which counts a sealed number by its
+// keyed hash, is computed again with them.
+func SealedFields(cat *catalog.Catalog) pii.Column {
+	return pii.Column{
+		Clear: true,
+		SealedColumn: credit.SealedColumn{Name: "records.fields", Table: "records", Key: "id",
+			Fields: []credit.SealedField{{Name: "item"}, {Name: "subject_id"}, {Name: "doc_no"}, {Name: "fields"}, {Name: "hash"}},
+			Where:  personalItemsWhere(cat)},
+		Reseal: func(r *pii.Rekey, _ string, v [][]byte) ([][]byte, error) {
+			it, err := cat.Item(string(v[0]))
+			if err != nil {
+				return nil, nil // an item the catalogue no longer has: left as it is
+			}
+			var f credit.Fields
+			if err := json.Unmarshal(v[3], &f); err != nil {
+				return nil, fmt.Errorf("fields: %w", err)
+			}
+			changed := false
+			for _, code := range it.PersonalFields() {
+				val := strings.TrimSpace(f[code])
+				if val == "" || (pii.IsSealedField(val) && r.To.FieldSealedWith(val)) {
+					continue
+				}
+				clear, err := r.From.OpenField(val)
+				if err != nil {
+					return nil, fmt.Errorf("field %s: %w", code, err)
+				}
+				if f[code], err = r.To.SealField(clear); err != nil {
+					return nil, err
+				}
+				changed = true
+			}
+			if !changed {
+				return nil, nil
+			}
+			rec := &credit.Record{SubjectID: string(v[1]), Item: it.Code, DocNo: string(v[2]), Fields: f}
+			var out bytes.Buffer
+			enc := json.NewEncoder(&out)
+			enc.SetEscapeHTML(false) // as the store writes fields
+			if err := enc.Encode(f); err != nil {
+				return nil, err
+			}
+			return [][]byte{v[0], v[1], v[2], bytes.TrimSuffix(out.Bytes(), []byte("\n")), []byte(ContentHash(rec))}, nil
+		},
+		Opens: func(s *pii.Sealer, v [][]byte) (bool, bool) {
+			var f credit.Fields
+			if json.Unmarshal(v[3], &f) != nil {
+				return false, false
+			}
+			for _, val := range f {
+				if pii.IsSealedField(val) {
+					_, err := s.OpenField(val)
+					return err == nil, true
+				}
+			}
+			return false, false
+		},
+	}
+}
+
+// personalItemsWhere selects the records of items with personal fields.
+func personalItemsWhere(cat *catalog.Catalog) string {
+	var items []string
+	for _, it := range cat.Items {
+		if len(it.PersonalFields()) > 0 {
+			items = append(items, "'"+strings.ReplaceAll(it.Code, "'", "")+"'")
+		}
+	}
+	if len(items) == 0 {
+		return "1 = 0"
+	}
+	return "item IN (" + strings.Join(items, ", ") + ")"
 }

@@ -115,6 +115,9 @@ func New(d Deps) (http.Handler, error) {
 	}
 	if d.Publish == nil {
 		d.Publish = publish.New(d.Catalog, d.Now)
+		// Administrators and the subject itself see personal fields
+		// opened; everyone else their masked form.
+		d.Publish.Sealer = d.Sealer
 	}
 	if d.Search == nil && !d.NoSearchIndex {
 		d.Search = search.New()

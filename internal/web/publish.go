@@ -231,8 +231,10 @@ func (p *Portal) file(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case pr.Role == credit.RoleSubject && pr.Account.Subject == id:
 		aud = publish.Self
-	case pr.Role == credit.RoleAdmin || pr.Role == credit.RoleReviewer || pr.Role == credit.RoleAuditor:
+	case pr.Role == credit.RoleAdmin || pr.Role == credit.RoleReviewer:
 		aud = publish.Admin
+	case pr.Role == credit.RoleAuditor:
+		aud = publish.Audit
 	default:
 		p.audit.Denied(r.Context(), pr, "subject.file.read", id, "", middleware.RemoteIP(r))
 		p.render(w, r, http.StatusForbidden, "error", v, func(v *view) { v.Title, v.Error = v.T["forbidden_title"], v.T["forbidden_file"] })

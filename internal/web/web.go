@@ -28,6 +28,7 @@ import (
 	"github.com/xinyong/xinyong/internal/catalog"
 	"github.com/xinyong/xinyong/internal/chinatime"
 	"github.com/xinyong/xinyong/internal/credit"
+	"github.com/xinyong/xinyong/internal/pii"
 	"github.com/xinyong/xinyong/internal/publish"
 	"github.com/xinyong/xinyong/internal/records"
 	"github.com/xinyong/xinyong/internal/sanction"
@@ -205,12 +206,12 @@ func toggleURL(r *http.Request, other string) string {
 	q := r.URL.Query()
 	for k, vs := range q {
 		for i := range vs {
-			vs[i] = auth.RedactIDs(vs[i]) // the link is on the page: no ID numbers
+			vs[i] = pii.RedactIDs(vs[i]) // the link is on the page: no ID numbers
 		}
 		q[k] = vs
 	}
 	q.Set("lang", other)
-	path := auth.RedactIDs(r.URL.Path)
+	path := pii.RedactIDs(r.URL.Path)
 	if strings.HasPrefix(path, "//") {
 		path = "/" // "//host" in an href would leave the site
 	}
@@ -353,7 +354,7 @@ func (p *Portal) fail(w http.ResponseWriter, r *http.Request, v *view, err error
 		})
 		return
 	}
-	p.log.Error("portal: request failed", "id", v.RequestID, "path", auth.RedactIDs(r.URL.Path), "err", auth.RedactIDs(err.Error()))
+	p.log.Error("portal: request failed", "id", v.RequestID, "path", pii.RedactIDs(r.URL.Path), "err", pii.RedactIDs(err.Error()))
 	p.render(w, r, http.StatusServiceUnavailable, "error", v, func(v *view) {
 		v.Title, v.Error = v.T["error_title"], v.T["error_body"]
 	})
@@ -380,7 +381,7 @@ func (p *Portal) search(w http.ResponseWriter, r *http.Request) {
 	if len([]rune(q)) > 100 {
 		q = string([]rune(q)[:100])
 	}
-	v.Query = auth.RedactIDs(q) // echoed in the search box: never repeat an ID number
+	v.Query = pii.RedactIDs(q) // echoed in the search box: never repeat an ID number
 	if q != "" {
 		// The portal is a public page whoever is signed in: no persons.
 		var (

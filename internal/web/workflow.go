@@ -14,6 +14,7 @@ import (
 	"github.com/xinyong/xinyong/internal/auth"
 	"github.com/xinyong/xinyong/internal/chinatime"
 	"github.com/xinyong/xinyong/internal/credit"
+	"github.com/xinyong/xinyong/internal/pii"
 	"github.com/xinyong/xinyong/internal/server/middleware"
 	"github.com/xinyong/xinyong/internal/workday"
 	"github.com/xinyong/xinyong/internal/workflow"
@@ -191,7 +192,7 @@ func (p *Portal) userError(w http.ResponseWriter, r *http.Request, v *view, err 
 	switch credit.KindOf(err) {
 	case credit.Invalid, credit.Conflict, credit.Permission:
 		msg := says(v, err)
-		p.render(w, r, http.StatusUnprocessableEntity, page, v, func(v *view) { v.Error = auth.RedactIDs(msg) })
+		p.render(w, r, http.StatusUnprocessableEntity, page, v, func(v *view) { v.Error = pii.RedactIDs(msg) })
 		return true
 	}
 	return false
@@ -408,7 +409,7 @@ func (p *Portal) attach(r *http.Request, pr auth.Principal, caseID string) (stri
 			return err.Error(), false
 		}
 		if _, err := p.wf().AddFile(r.Context(), actorOf(pr), caseID, fh.Filename, fh.Header.Get("Content-Type"), body); err != nil {
-			return auth.RedactIDs(innermost(err)), false
+			return pii.RedactIDs(innermost(err)), false
 		}
 	}
 	return "", true
@@ -579,7 +580,7 @@ func (p *Portal) trackSupplement(w http.ResponseWriter, r *http.Request) {
 			p.fail(w, r, v, err)
 			return
 		}
-		msg = auth.RedactIDs(innermost(err))
+		msg = pii.RedactIDs(innermost(err))
 	}
 	c, err := p.wf().Case(r.Context(), c.ID)
 	if err != nil {
@@ -803,7 +804,7 @@ func (p *Portal) caseAction(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		switch credit.KindOf(err) {
 		case credit.Invalid, credit.Conflict, credit.Permission:
-			v.WF = &wfView{Message: auth.RedactIDs(innermost(err))}
+			v.WF = &wfView{Message: pii.RedactIDs(innermost(err))}
 			if c, err = p.wf().Case(ctx, c.ID); err != nil {
 				p.fail(w, r, v, err)
 				return

@@ -329,8 +329,16 @@ func (s *Service) FalseCommitment(ctx context.Context, a Actor, id, docNo, reaso
 	}
 	f["xj_lb"] = catalog.SubjectKindLabel(subj.Kind)
 	if subj.Kind == credit.Person {
+		// The person's number, opened here only to be sealed again with
+		// the record (records seals every personal field).
 		f["xj_zjlx"] = "身份证"
-		f["xj_zjhm"] = subj.IDMasked // the sealed number stays sealed; the record is keyed by subject
+		if sealer := s.cfg.Records.Sealer; sealer != nil && len(subj.IDCipher) > 0 {
+			idno, err := sealer.Open(subj.IDCipher)
+			if err != nil {
+				return nil, credit.Wrap(op, credit.Internal, err)
+			}
+			f["xj_zjhm"] = idno
+		}
 	} else {
 		f["xj_shxym"] = subj.Code
 	}

@@ -18,8 +18,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/xinyong/xinyong/internal/auth"
+	"github.com/xinyong/xinyong/internal/pii"
 )
 
 type ctxKey int
@@ -175,7 +174,7 @@ func Observe(logger *slog.Logger, m *Metrics, next http.Handler) http.Handler {
 		logger.LogAttrs(r.Context(), level, "http",
 			slog.String("id", IDFrom(r.Context())),
 			slog.String("method", r.Method),
-			slog.String("path", auth.RedactIDs(r.URL.Path)),
+			slog.String("path", pii.RedactIDs(r.URL.Path)),
 			slog.String("route", route),
 			slog.Int("status", status),
 			slog.Int64("bytes", sw.bytes),
@@ -199,7 +198,7 @@ func Recover(logger *slog.Logger, next http.Handler) http.Handler {
 				panic(v)
 			}
 			id := IDFrom(r.Context())
-			logger.Error("panic serving request", "id", id, "method", r.Method, "path", auth.RedactIDs(r.URL.Path),
+			logger.Error("panic serving request", "id", id, "method", r.Method, "path", pii.RedactIDs(r.URL.Path),
 				"panic", fmt.Sprint(v), "stack", string(debug.Stack()))
 			// If the handler had already started the response this header
 			// is ignored and the client sees a truncated body, which is the

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/xinyong/xinyong/internal/credit"
@@ -195,8 +196,9 @@ func (s *Store) SetBatchUnknown(ctx context.Context, id string, unknown []string
 // Rejects returns a batch's rejects in row order.
 func (s *Store) Rejects(ctx context.Context, batchID string) ([]credit.Reject, error) {
 	const op = "store.Rejects"
-	rows, err := s.r.QueryContext(ctx, `SELECT row_no, field, reason, raw FROM batch_rejects
-		WHERE batch_id = $1 ORDER BY row_no, seq`, batchID)
+	rows, err := s.r.QueryContext(ctx, `SELECT r.row_no, r.field, r.reason, COALESCE(w.raw, '')
+		FROM batch_rejects r LEFT JOIN batch_reject_rows w ON w.batch_id = r.batch_id AND w.row_no = r.row_no
+		WHERE r.batch_id = $1 ORDER BY r.row_no, r.seq`, batchID)
 	if err != nil {
 		return nil, s.fail(op, err)
 	}
@@ -204,12 +206,8 @@ func (s *Store) Rejects(ctx context.Context, batchID string) ([]credit.Reject, e
 	var out []credit.Reject
 	for rows.Next() {
 		r := credit.Reject{BatchID: batchID}
-		var raw string
-		if err := rows.Scan(&r.Row, &r.Field, &r.Reason, &raw); err != nil {
+		if err := rows.Scan(&r.Row, &r.Field, &r.Reason, &r.Sealed); err != nil {
 			return nil, s.fail(op, err)
-		}
-		if err := json.Unmarshal([]byte(raw), &r.Raw); err != nil {
-			return nil, credit.E(op, credit.Internal, "batch %s row %d: raw: %w", batchID, r.Row, err)
 		}
 		out = append(out, r)
 	}
@@ -366,7 +364,10 @@ const upsertSubjectSQL = `INSERT INTO subjects (id, kind, code, name, former_nam
 			id_cipher = excluded.id_cipher, id_hash = excluded.id_hash,
 			id_masked = excluded.id_masked, updated_at = excluded.updated_at`
 
-const insertRejectSQL = `INSERT INTO batch_rejects (batch_id, row_no, seq, field, reason, raw) VALUES ($1, $2, $3, $4, $5, $6)`
+const (
+	insertRejectSQL    = `INSERT INTO batch_rejects (batch_id, row_no, seq, field, reason) VALUES ($1, $2, $3, $4, $5)`
+	insertRejectRowSQL = `INSERT INTO batch_reject_rows (id, batch_id, row_no, raw) VALUES ($1, $2, $3, $4)`
+)
 
 // CommitChunk writes a chunk in one database/sql transaction.
 func (s *Store) CommitChunk(ctx context.Context, c *credit.Chunk) error {
@@ -453,13 +454,20 @@ func (s *Store) CommitChunkWith(ctx context.Context, c *credit.Chunk, recordArgs
 			created.UnixMicro(), updated.UnixMicro()})
 	}
 	rejArgs := make([][]any, 0, len(c.Rejects))
+	var rowArgs [][]any
 	seq := map[int]int{}
 	for _, r := range c.Rejects {
-		raw, err := jsonText(r.Raw)
-		if err != nil {
-			return credit.Wrap(op, credit.Invalid, err)
+		if seq[r.Row] == 0 {
+			raw := r.Sealed
+			if raw == "" {
+				var err error
+				if raw, err = jsonText(r.Raw); err != nil {
+					return credit.Wrap(op, credit.Invalid, err)
+				}
+			}
+			rowArgs = append(rowArgs, []any{c.BatchID + ":" + strconv.Itoa(r.Row), c.BatchID, r.Row, raw})
 		}
-		rejArgs = append(rejArgs, []any{c.BatchID, r.Row, seq[r.Row], r.Field, r.Reason, raw})
+		rejArgs = append(rejArgs, []any{c.BatchID, r.Row, seq[r.Row], r.Field, r.Reason})
 		seq[r.Row]++
 	}
 	k := c.Counts
@@ -496,6 +504,9 @@ func (s *Store) CommitChunkWith(ctx context.Context, c *credit.Chunk, recordArgs
 		}
 		if len(rejArgs) > 0 {
 			if err := tx.ExecMany(ctx, insertRejectSQL, rejArgs); err != nil {
+				return err
+			}
+			if err := tx.ExecMany(ctx, insertRejectRowSQL, rowArgs); err != nil {
 				return err
 			}
 		}

@@ -1,11 +1,11 @@
-package auth_test
+package pii_test
 
 import (
 	"net/url"
 	"strings"
 	"testing"
 
-	"github.com/xinyong/xinyong/internal/auth"
+	"github.com/xinyong/xinyong/internal/pii"
 )
 
 func TestRedactIDs(t *testing.T) {
@@ -39,7 +39,7 @@ func TestRedactIDs(t *testing.T) {
 		{"empty", "", ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			got := auth.RedactIDs(c.in)
+			got := pii.RedactIDs(c.in)
 			if got != c.want {
 				t.Errorf("RedactIDs(%q) = %q, want %q", c.in, got, c.want)
 			}
@@ -58,14 +58,14 @@ func TestRedactIDsHidesEveryAlignment(t *testing.T) {
 	for _, pre := range []string{"", "0", "9", "12", "x", "/", "%31", "１"} {
 		for _, post := range []string{"", "0", "X", "99", "/", "%30"} {
 			in := pre + id + post
-			got := auth.RedactIDs(in)
+			got := pii.RedactIDs(in)
 			if strings.Contains(got, "195412") || strings.Contains(got, "%31%39%35") {
 				t.Errorf("RedactIDs(%q) = %q keeps the birth date", in, got)
 			}
 		}
 	}
 	// Decoding the redacted text reveals nothing either.
-	got := auth.RedactIDs(pct(id))
+	got := pii.RedactIDs(pct(id))
 	if dec, _ := url.PathUnescape(got); strings.Contains(dec, "19541218") {
 		t.Errorf("decoded %q", dec)
 	}
@@ -82,6 +82,6 @@ func pct(s string) string {
 func BenchmarkRedactIDsNoMatch(b *testing.B) {
 	s := "/api/v1/subjects/91350100M000100Y43/records"
 	for b.Loop() {
-		auth.RedactIDs(s)
+		pii.RedactIDs(s)
 	}
 }

@@ -1,4 +1,4 @@
-package auth
+package pii
 
 import (
 	"strings"

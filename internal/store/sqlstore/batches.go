@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/xinyong/xinyong/internal/credit"
@@ -192,6 +193,23 @@ func (s *Store) SetBatchUnknown(ctx context.Context, id string, unknown []string
 	return nil
 }
 
+// reasonSep joins a reject's English and Chinese reasons in the one
+// reason column: a control character no reason holds. A reason stored
+// before there were two reads as English alone.
+const reasonSep = "\x1e"
+
+func packReason(en, zh string) string {
+	if zh == "" {
+		return en
+	}
+	return en + reasonSep + zh
+}
+
+func unpackReason(s string) (en, zh string) {
+	en, zh, _ = strings.Cut(s, reasonSep)
+	return en, zh
+}
+
 // Rejects returns a batch's rejects in row order.
 func (s *Store) Rejects(ctx context.Context, batchID string) ([]credit.Reject, error) {
 	const op = "store.Rejects"
@@ -205,9 +223,11 @@ func (s *Store) Rejects(ctx context.Context, batchID string) ([]credit.Reject, e
 	for rows.Next() {
 		r := credit.Reject{BatchID: batchID}
 		var raw string
-		if err := rows.Scan(&r.Row, &r.Field, &r.Reason, &raw); err != nil {
+		var reason string
+		if err := rows.Scan(&r.Row, &r.Field, &reason, &raw); err != nil {
 			return nil, s.fail(op, err)
 		}
+		r.Reason, r.ReasonZh = unpackReason(reason)
 		if err := json.Unmarshal([]byte(raw), &r.Raw); err != nil {
 			return nil, credit.E(op, credit.Internal, "batch %s row %d: raw: %w", batchID, r.Row, err)
 		}
@@ -459,7 +479,7 @@ func (s *Store) CommitChunkWith(ctx context.Context, c *credit.Chunk, recordArgs
 		if err != nil {
 			return credit.Wrap(op, credit.Invalid, err)
 		}
-		rejArgs = append(rejArgs, []any{c.BatchID, r.Row, seq[r.Row], r.Field, r.Reason, raw})
+		rejArgs = append(rejArgs, []any{c.BatchID, r.Row, seq[r.Row], r.Field, packReason(r.Reason, r.ReasonZh), raw})
 		seq[r.Row]++
 	}
 	k := c.Counts

@@ -141,7 +141,7 @@ func testCommitChunk(t *testing.T, s credit.Store) {
 	c1 := &credit.Chunk{
 		BatchID: b.ID, Seq: 1, LastRow: 3, Subjects: []credit.Subject{subj}, Records: []credit.Record{r1},
 		Rejects: []credit.Reject{
-			{Row: 2, Field: "cf_jdrq", Reason: "future", Raw: []string{"甲", "罚款"}},
+			{Row: 2, Field: "cf_jdrq", Reason: "future", ReasonZh: "决定日期晚于今天", Raw: []string{"甲", "罚款"}},
 			{Row: 2, Field: "cf_xdr_shxym", Reason: "bad code", Raw: []string{"甲", "罚款"}},
 			{Row: 3, Reason: "too many cells", Raw: []string{"a", "b", "c"}},
 		},
@@ -160,6 +160,7 @@ func testCommitChunk(t *testing.T, s credit.Store) {
 	}
 	rej, err := s.Rejects(ctx(t), b.ID)
 	if err != nil || len(rej) != 3 || rej[0].Field != "cf_jdrq" || rej[1].Field != "cf_xdr_shxym" || rej[2].Row != 3 ||
+		rej[0].Reason != "future" || rej[0].ReasonZh != "决定日期晚于今天" || rej[1].Reason != "bad code" || rej[1].ReasonZh != "" ||
 		!reflect.DeepEqual(rej[0].Raw, []string{"甲", "罚款"}) || rej[0].BatchID != b.ID {
 		t.Fatalf("Rejects = %+v, %v", rej, err)
 	}

@@ -348,6 +348,9 @@ func (s *Service) FalseCommitment(ctx context.Context, a Actor, id, docNo, reaso
 		"xj_mc": subj.Name, "xj_wsh": strings.TrimSpace(docNo), "xj_sy": clip(reason, 2000),
 		"xj_xfsx": c.ID, "xj_rdrq": today.Format(time.DateOnly), "xj_rdjg": c.Unit,
 	}
+	if d, err := s.cfg.Catalog.Department(c.Unit); err == nil {
+		f["xj_rdjg"] = d.Name // 认定单位 names the unit, as the public reads it
+	}
 	f["xj_lb"] = catalog.SubjectKindLabel(subj.Kind)
 	if subj.Kind == credit.Person {
 		f["xj_zjlx"] = "身份证"

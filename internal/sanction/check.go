@@ -126,6 +126,7 @@ type Result struct {
 	Hits
 	Candidates []Candidate `json:"candidates,omitempty"`
 	Error      string      `json:"error,omitempty"`
+	ErrorZh    string      `json:"error_zh,omitempty"` // Error in Chinese
 }
 
 // Response is the answer to one check.
@@ -226,7 +227,7 @@ func (s *Service) lookup(snap *snapshot, now time.Time, byList map[string][]*cat
 	if code == "" {
 		name := strings.TrimSpace(q.Name)
 		if name == "" {
-			r.Error = "give the subject's code, or its name if it has none"
+			r.Error, r.ErrorZh = "give the subject's code, or its name if it has none", "请提供主体的代码；没有代码的，请提供名称"
 			return
 		}
 		s.candidates(snap, now, byList, name, r)
@@ -251,6 +252,7 @@ func (s *Service) lookup(snap *snapshot, now time.Time, byList map[string][]*cat
 		}
 		if res := uscc.CheckUSCC(code); res.Status == uscc.Invalid {
 			r.Error = "not a valid unified social credit code or resident ID number: " + res.Reason()
+			r.ErrorZh = "不是有效的统一社会信用代码或居民身份证号码：" + res.ReasonZh()
 		}
 		return
 	}
@@ -275,7 +277,7 @@ func isResidentID(s string) bool {
 // as a listed subject, and as a responsible person of listed subjects (落实到人).
 func (s *Service) person(snap *snapshot, now time.Time, byList map[string][]*catalog.Measure, idno string, r *Result) {
 	if s.Sealer == nil {
-		r.Error = "natural persons cannot be checked: no data key configured"
+		r.Error, r.ErrorZh = "natural persons cannot be checked: no data key configured", "平台未配置数据密钥，无法核查自然人"
 		return
 	}
 	// The query echoes only the masked number.

@@ -83,7 +83,7 @@ func (s *Service) Feedback(ctx context.Context, c Caller, checkID string, items 
 			return nil, credit.Say(op, credit.Invalid, "第%d项：反馈结果须为“已惩戒”“已激励”或“未采纳”，不能为“%s”", "item %d: outcome must be 已惩戒, 已激励 or 未采纳, not %q", i+1, it.Outcome)
 		}
 		if m.Suspended && it.Outcome == credit.OutcomePunished {
-			return nil, credit.Say(op, credit.Invalid, "第%[1]d项：核查%[4]s时措施%[5]s处于%[3]s状态，不可能已实施",
+			return nil, credit.Say(op, credit.Invalid, "第%[1]d项：核查%[4]s时措施%[5]s处于“%[3]s”状态，不可能已实施",
 				"item %[1]d: measure %[2]s was suspended (%[3]s) in check %[4]s and cannot have been applied", i+1, it.Measure, SuspendedNote, checkID, s.measureZh(it.Measure))
 		}
 		amt := strings.TrimSpace(it.Amount)

@@ -343,3 +343,70 @@ func (cs codeSet) in(text string, english bool) []string {
 	}
 	return out
 }
+
+// TestRefusalsInBothLanguages: the API's refusals a person reads carry
+// the message in Chinese beside the English one, from every part that
+// makes them.
+func TestRefusalsInBothLanguages(t *testing.T) {
+	e := newEnv(t)
+	fx := e.sanctionSetup()
+	future := e.recordBody(orgCode)
+	future["fields"].(credit.Fields)["cf_jdrq"] = "2030-01-01"
+	bad := e.recordBody(orgCode)
+	bad["fields"].(credit.Fields)["cf_jdrq"] = "2026"
+	for _, tc := range []struct {
+		name   string
+		q      req
+		status int
+		en, zh string
+		// noZhWord: the Chinese has no English words (a malformed body's
+		// has the JSON decoder's own).
+		noZhWord bool
+	}{
+		{"a future decision date", req{method: "POST", path: "/api/v1/records", key: e.keys[credit.RoleDept], body: future},
+			http.StatusBadRequest, "decision date 2030-01-01 is in the future", "决定日期2030-01-01晚于今天", true},
+		{"not a date", req{method: "POST", path: "/api/v1/records", key: e.keys[credit.RoleDept], body: bad},
+			http.StatusBadRequest, `not a date: "2026"`, "“2026”不是有效日期", true},
+		{"a reporter the item does not take", req{method: "POST", path: "/api/v1/records", key: e.keys[credit.RoleDept],
+			body: map[string]any{"item": "court_defaulter", "subject_id": orgCode, "fields": credit.Fields{}}},
+			http.StatusForbidden, "may not report", "只能由", true},
+		{"a proposal without grounds", req{method: "POST", path: "/api/v1/lists/" + matrixList + "/entries", key: e.keys[credit.RoleAdmin],
+			body: map[string]any{"subject_id": fx.listed, "basis_records": []string{"x"}}},
+			http.StatusBadRequest, "state the grounds", "请填写列入事由", true},
+		{"feedback on a measure not returned", req{method: "POST", path: "/api/v1/checks/" + fx.checkID + "/feedback", key: e.keys[credit.RoleBusiness],
+			body: map[string]any{"items": []map[string]any{{"subject_id": orgCode, "measure": "restrict_gov_procurement", "outcome": "已惩戒"}}}},
+			http.StatusBadRequest, "did not return measure", "限制作为供应商参加政府采购活动（restrict_gov_procurement）", true},
+		{"a malformed body", req{method: "POST", path: "/api/v1/records", key: e.keys[credit.RoleDept], raw: []byte("{"),
+			header: map[string]string{"Content-Type": "application/json"}}, http.StatusBadRequest, "malformed JSON body", "JSON正文格式错误", false},
+	} {
+		r := e.do(tc.q)
+		var body struct {
+			Error struct {
+				Message   string `json:"message"`
+				MessageZh string `json:"message_zh"`
+			} `json:"error"`
+		}
+		if err := json.Unmarshal(r.body, &body); err != nil || r.status != tc.status {
+			t.Errorf("%s: %d %s", tc.name, r.status, r.body)
+			continue
+		}
+		if m := body.Error; !strings.Contains(m.Message, tc.en) || !strings.Contains(m.MessageZh, tc.zh) ||
+			(tc.noZhWord && englishWords.MatchString(m.MessageZh)) {
+			t.Errorf("%s: message %q, message_zh %q", tc.name, m.Message, m.MessageZh)
+		}
+	}
+
+	// A code check gives its reasons in Chinese too.
+	r := e.get("/api/v1/codes/91350100M000100Y44")
+	var code struct {
+		Reason   string `json:"reason"`
+		ReasonZh string `json:"reason_zh"`
+		Problems []struct {
+			MessageZh string `json:"message_zh"`
+		} `json:"problems"`
+	}
+	if err := json.Unmarshal(r.body, &code); err != nil || !strings.Contains(code.ReasonZh, "第18位校验码错误：实为4，应为3") ||
+		len(code.Problems) != 1 || code.Problems[0].MessageZh == "" {
+		t.Errorf("code check: %s", r.body)
+	}
+}

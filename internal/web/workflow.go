@@ -130,9 +130,8 @@ func (v *view) caseRow(c *credit.Case, now time.Time) caseRow {
 }
 
 // eventRows shows events; staff see who acted, applicants see the role
-// (or the platform).
-// What the platform wrote itself (an escalation's reason, a unit, an
-// outcome) is said in the page's language.
+// (or the platform). What the platform wrote itself (an escalation's
+// reason, a unit, an outcome) is said in the page's language.
 func (v *view) eventRows(evs []credit.CaseEvent, staff bool) []eventRow {
 	out := make([]eventRow, 0, len(evs))
 	for _, ev := range evs {
@@ -804,7 +803,7 @@ func (p *Portal) caseAction(w http.ResponseWriter, r *http.Request) {
 	case "end_failed", "end_completed":
 		err = p.wf().EndBankruptcy(ctx, a, c.ID, act == "end_failed", reason)
 	default:
-		err = credit.E("web", credit.Invalid, "unknown action")
+		err = credit.Say("web", credit.Invalid, "未知的办理环节", "unknown action")
 	}
 	if err != nil {
 		switch credit.KindOf(err) {

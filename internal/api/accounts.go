@@ -24,7 +24,7 @@ func (a *API) lockedAccount(r *http.Request, c *Call) (lockoutView, error) {
 	c.Target = "account:" + clip(name, 64)
 	if _, err := a.cfg.Store.Account(r.Context(), name); err != nil {
 		if credit.Is(credit.NotFound, err) {
-			return lockoutView{}, credit.E("api.lockout", credit.NotFound, "no account %s", clip(name, 64))
+			return lockoutView{}, credit.Say("api.lockout", credit.NotFound, "没有账号%s", "no account %s", clip(name, 64))
 		}
 		return lockoutView{}, err
 	}

@@ -197,7 +197,7 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			w.WriteHeader(probe.status)
 			return
 		}
-		writeError(w, r, a.log, credit.E("api", credit.NotFound, "no such API operation: %s %s", r.Method, r.URL.Path))
+		writeError(w, r, a.log, credit.Say("api", credit.NotFound, "没有该接口：%s %s", "no such API operation: %s %s", r.Method, r.URL.Path))
 		return
 	}
 	a.mux.ServeHTTP(w, r)
@@ -258,9 +258,9 @@ func (a *API) wrap(rt Route) http.Handler {
 		if !slices.Contains(rt.Roles, p.Role) {
 			a.audit.Denied(ctx, p, rt.Action, r.URL.Path, "", remote)
 			if !p.Authenticated() {
-				writeError(w, r, a.log, credit.E("api", credit.Unauthenticated, "sign in or send an API key to %s %s", rt.Method, rt.Path))
+				writeError(w, r, a.log, credit.Say("api", credit.Unauthenticated, "调用 %s %s 须先登录或提供API密钥", "sign in or send an API key to %s %s", rt.Method, rt.Path))
 			} else {
-				writeError(w, r, a.log, credit.E("api", credit.Permission, "role %s may not %s %s", p.Role, rt.Method, rt.Path))
+				writeError(w, r, a.log, credit.Say("api", credit.Permission, "角色%s无权调用 %s %s", "role %s may not %s %s", p.Role, rt.Method, rt.Path))
 			}
 			return
 		}
@@ -273,7 +273,8 @@ func (a *API) wrap(rt Route) http.Handler {
 				c.Purpose = "subject reading its own file"
 			}
 			if err == nil && c.Purpose == "" {
-				err = credit.E("api", credit.Invalid, "%s %s reads non-public data: state the purpose in the X-Purpose header or the purpose query parameter", rt.Method, rt.Path)
+				err = credit.Say("api", credit.Invalid, "%s %s 读取非公开信息：请在 X-Purpose 请求头或 purpose 查询参数中说明查询用途",
+					"%s %s reads non-public data: state the purpose in the X-Purpose header or the purpose query parameter", rt.Method, rt.Path)
 			}
 			if err != nil {
 				a.audit.Denied(ctx, p, rt.Action, r.URL.Path, "", remote)
@@ -338,10 +339,10 @@ func statedPurpose(r *http.Request) (string, error) {
 	}
 	p = strings.TrimSpace(p)
 	if !utf8.ValidString(p) {
-		return "", credit.E("api", credit.Invalid, "the stated purpose is not valid UTF-8")
+		return "", credit.Say("api", credit.Invalid, "查询用途不是有效的UTF-8文本", "the stated purpose is not valid UTF-8")
 	}
 	if utf8.RuneCountInString(p) > maxPurpose {
-		return "", credit.E("api", credit.Invalid, "the stated purpose is longer than %d characters", maxPurpose)
+		return "", credit.Say("api", credit.Invalid, "查询用途超过%d个字符", "the stated purpose is longer than %d characters", maxPurpose)
 	}
 	return p, nil
 }

@@ -118,7 +118,7 @@ func (a *API) createBatch(w http.ResponseWriter, r *http.Request, c *Call) (int,
 	}
 	item := strings.TrimSpace(q.Get("item"))
 	if item == "" {
-		return 0, nil, credit.E(op, credit.Invalid, "state the catalogue item in ?item= (e.g. admin_penalty)")
+		return 0, nil, credit.Say(op, credit.Invalid, "请在 ?item= 中指明信息项（如 admin_penalty）", "state the catalogue item in ?item= (e.g. admin_penalty)")
 	}
 	name := filepath.Base(strings.TrimSpace(q.Get("file_name")))
 	format := strings.TrimSpace(q.Get("format"))
@@ -139,7 +139,7 @@ func (a *API) createBatch(w http.ResponseWriter, r *http.Request, c *Call) (int,
 		for {
 			p, err := mr.NextPart()
 			if errors.Is(err, io.EOF) {
-				return 0, nil, credit.E(op, credit.Invalid, "the multipart form has no \"file\" part")
+				return 0, nil, credit.Say(op, credit.Invalid, "表单中没有“file”部分", "the multipart form has no \"file\" part")
 			}
 			if err != nil {
 				return refused(err, true)
@@ -221,7 +221,7 @@ func (a *API) ownBatch(r *http.Request, c *Call) (*credit.Batch, error) {
 	if c.P.Role == credit.RoleDept && b.Dept != c.P.Account.Dept {
 		// Not found rather than forbidden: another department's batch IDs
 		// are none of its business.
-		return nil, credit.E("api.batch", credit.NotFound, "batch %q not found", id)
+		return nil, credit.Say("api.batch", credit.NotFound, "批次“%s”不存在", "batch %q not found", id)
 	}
 	return b, nil
 }

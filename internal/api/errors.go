@@ -165,22 +165,22 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 	const op = "api.decode"
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "application/json" {
-		return credit.E(op, credit.Invalid, "send the request body as application/json")
+		return credit.Say(op, credit.Invalid, "请求正文须为 application/json", "send the request body as application/json")
 	}
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			return credit.E(op, credit.TooLarge, "the request body is larger than %d bytes", maxBody)
+			return credit.Say(op, credit.TooLarge, "请求正文超过%d字节", "the request body is larger than %d bytes", maxBody)
 		}
 		if bt := (*badText)(nil); errors.As(err, &bt) {
 			return textError(op, bt)
 		}
-		return credit.E(op, credit.Invalid, "malformed JSON body: %s", strings.TrimPrefix(err.Error(), "json: "))
+		return credit.Say(op, credit.Invalid, "JSON正文格式错误：%s", "malformed JSON body: %s", strings.TrimPrefix(err.Error(), "json: "))
 	}
 	if dec.More() {
-		return credit.E(op, credit.Invalid, "malformed JSON body: more than one value")
+		return credit.Say(op, credit.Invalid, "JSON正文格式错误：含有不止一个值", "malformed JSON body: more than one value")
 	}
 	return nil
 }

@@ -73,12 +73,15 @@ type problemView struct {
 	Got     string           `json:"got,omitempty"`
 	Want    string           `json:"want,omitempty"`
 	Message string           `json:"message"`
+	// MessageZh is the message in Chinese.
+	MessageZh string `json:"message_zh,omitempty"`
 }
 
 type codeView struct {
 	Code           string        `json:"code"`
 	Status         uscc.Status   `json:"status"`
 	Reason         string        `json:"reason"`
+	ReasonZh       string        `json:"reason_zh,omitempty"`
 	Problems       []problemView `json:"problems"`
 	Authority      string        `json:"authority,omitempty"`
 	AuthorityName  string        `json:"authority_name,omitempty"`
@@ -94,21 +97,21 @@ type codeView struct {
 func (a *API) checkCode(w http.ResponseWriter, r *http.Request, c *Call) (int, any, error) {
 	code := r.PathValue("code")
 	if utf8.RuneCountInString(code) > 64 {
-		return 0, nil, credit.E("api.checkCode", credit.Invalid, "a unified social credit code has 18 characters")
+		return 0, nil, credit.Say("api.checkCode", credit.Invalid, "统一社会信用代码为18位", "a unified social credit code has 18 characters")
 	}
 	if uscc.CheckResidentID(code).Status == uscc.Valid {
 		// Not echoed: the number is personal data.
-		return 0, nil, credit.E("api.checkCode", credit.Invalid, "this is a resident ID number; only unified social credit codes are checked here")
+		return 0, nil, credit.Say("api.checkCode", credit.Invalid, "这是居民身份证号码；此处只校验统一社会信用代码", "this is a resident ID number; only unified social credit codes are checked here")
 	}
 	res := uscc.CheckUSCC(code)
 	v := codeView{
-		Code: res.Code, Status: res.Status, Reason: res.Reason(), Problems: []problemView{},
+		Code: res.Code, Status: res.Status, Reason: res.Reason(), ReasonZh: res.ReasonZh(), Problems: []problemView{},
 		Authority: res.Authority, AuthorityName: res.AuthorityName,
 		EntityType: res.EntityType, EntityTypeName: res.EntityTypeName,
 		Region: res.Region, RegionName: uscc.RegionName(res.Region), OrgCode: res.OrgCode,
 	}
 	for _, p := range res.Problems {
-		v.Problems = append(v.Problems, problemView{Kind: p.Kind, Pos: p.Pos, Got: p.Got, Want: p.Want, Message: p.Msg})
+		v.Problems = append(v.Problems, problemView{Kind: p.Kind, Pos: p.Pos, Got: p.Got, Want: p.Want, Message: p.Msg, MessageZh: p.MsgZh})
 	}
 	return http.StatusOK, v, nil
 }
@@ -175,10 +178,10 @@ func (a *API) searchSubjects(w http.ResponseWriter, r *http.Request, c *Call) (i
 	const op = "api.searchSubjects"
 	q := strings.TrimSpace(r.URL.Query().Get("q"))
 	if q == "" {
-		return 0, nil, credit.E(op, credit.Invalid, "give a code or part of a name in q")
+		return 0, nil, credit.Say(op, credit.Invalid, "请在 q 中填写代码或名称的一部分", "give a code or part of a name in q")
 	}
 	if utf8.RuneCountInString(q) > 100 {
-		return 0, nil, credit.E(op, credit.Invalid, "q is longer than 100 characters")
+		return 0, nil, credit.Say(op, credit.Invalid, "q 超过100个字符", "q is longer than 100 characters")
 	}
 	if a.cfg.Search != nil && !seesPersons(c.P) {
 		subs, err := a.searchIndex(r.Context(), q)
@@ -223,7 +226,7 @@ func notFoundSubject(id string, err error) error {
 	if err != nil && !credit.Is(credit.NotFound, err) {
 		return credit.Wrap("api.subject", credit.Other, err)
 	}
-	return credit.E("api.subject", credit.NotFound, "no subject %s", clip(id, 64))
+	return credit.Say("api.subject", credit.NotFound, "没有信用主体%s", "no subject %s", clip(id, 64))
 }
 
 type subjectInput struct {
@@ -250,12 +253,12 @@ func (a *API) registerSubject(w http.ResponseWriter, r *http.Request, c *Call) (
 	switch credit.SubjectKind(in.Kind) {
 	case "", credit.Organisation, credit.IndividualBusiness:
 		if in.IDNumber != "" {
-			return 0, nil, credit.E(op, credit.Invalid, "an organisation has no id_number; register the person separately")
+			return 0, nil, credit.Say(op, credit.Invalid, "组织没有身份证号码（id_number）；自然人请单独登记", "an organisation has no id_number; register the person separately")
 		}
 		var reg time.Time
 		if in.RegisteredOn != "" {
 			if reg, err = catalog.ParseDate(in.RegisteredOn); err != nil {
-				return 0, nil, credit.E(op, credit.Invalid, "registered_on: %v", err)
+				return 0, nil, credit.Say(op, credit.Invalid, "成立日期（registered_on）：%v", "registered_on: %v", err)
 			}
 		}
 		s, err = a.cfg.Records.PutOrganisation(r.Context(), records.Organisation{
@@ -264,14 +267,14 @@ func (a *API) registerSubject(w http.ResponseWriter, r *http.Request, c *Call) (
 		})
 	case credit.Person:
 		if in.Code != "" || in.LegalRep != "" || in.RegisteredOn != "" {
-			return 0, nil, credit.E(op, credit.Invalid, "a natural person has only name and id_number")
+			return 0, nil, credit.Say(op, credit.Invalid, "自然人只登记姓名（name）和身份证号码（id_number）", "a natural person has only name and id_number")
 		}
 		if strings.TrimSpace(in.Name) == "" {
-			return 0, nil, credit.E(op, credit.Invalid, "a natural person needs a name")
+			return 0, nil, credit.Say(op, credit.Invalid, "请填写自然人姓名", "a natural person needs a name")
 		}
 		s, err = a.cfg.Records.PutPerson(r.Context(), in.Name, in.IDNumber)
 	default:
-		return 0, nil, credit.E(op, credit.Invalid, "kind %q: use \"org\" or \"person\"", clip(in.Kind, 20))
+		return 0, nil, credit.Say(op, credit.Invalid, "主体类型“%s”无效：请填写“org”或“person”", "kind %q: use \"org\" or \"person\"", clip(in.Kind, 20))
 	}
 	if err != nil {
 		return 0, nil, err
@@ -289,7 +292,7 @@ func (a *API) identity(w http.ResponseWriter, r *http.Request, c *Call) (int, an
 		return 0, nil, notFoundSubject(id, err)
 	}
 	if len(s.IDCipher) == 0 {
-		return 0, nil, credit.E(op, credit.NotFound, "subject %s has no identity number on file", s.ID)
+		return 0, nil, credit.Say(op, credit.NotFound, "信用主体%s没有登记身份证号码", "subject %s has no identity number on file", s.ID)
 	}
 	if a.cfg.Sealer == nil {
 		return 0, nil, credit.E(op, credit.Unavailable, "no data key is configured")
@@ -310,7 +313,7 @@ func (a *API) subjectRecords(w http.ResponseWriter, r *http.Request, c *Call) (i
 	// Scope before existence: a subject account learns nothing about
 	// other subjects, not even whether they exist.
 	if c.P.Role == credit.RoleSubject && c.P.Account.Subject != id {
-		return 0, nil, credit.E(op, credit.Permission, "a subject account may read only its own credit file")
+		return 0, nil, credit.Say(op, credit.Permission, "信用主体账号只能查看本主体的信用档案", "a subject account may read only its own credit file")
 	}
 	subj, err := a.cfg.Store.Subject(r.Context(), id)
 	if err != nil {
@@ -354,12 +357,12 @@ func reportingDept(p auth.Principal, stated string) (string, error) {
 	stated = strings.TrimSpace(stated)
 	if p.Role == credit.RoleDept {
 		if stated != "" && stated != p.Account.Dept {
-			return "", credit.E(op, credit.Permission, "department %s may report only its own records, not %s", p.Account.Dept, clip(stated, 64))
+			return "", credit.Say(op, credit.Permission, "部门%s只能报送本部门的信息，不能以%s的名义报送", "department %s may report only its own records, not %s", p.Account.Dept, clip(stated, 64))
 		}
 		return p.Account.Dept, nil
 	}
 	if stated == "" {
-		return "", credit.E(op, credit.Invalid, "state the reporting department in dept")
+		return "", credit.Say(op, credit.Invalid, "请在 dept 中指明报送部门", "state the reporting department in dept")
 	}
 	return stated, nil
 }
@@ -375,7 +378,7 @@ func (a *API) appendRecord(w http.ResponseWriter, r *http.Request, c *Call) (int
 		return 0, nil, err
 	}
 	if strings.TrimSpace(in.Item) == "" {
-		return 0, nil, credit.E(op, credit.Invalid, "item is required")
+		return 0, nil, credit.Say(op, credit.Invalid, "请填写信息项（item）", "item is required")
 	}
 	// Checked before the subject so that the answer names the unknown item
 	// (principle 1: nothing outside the catalogue enters a credit file).
@@ -383,7 +386,7 @@ func (a *API) appendRecord(w http.ResponseWriter, r *http.Request, c *Call) (int
 		return 0, nil, credit.Wrap(op, credit.Invalid, err)
 	}
 	if strings.TrimSpace(in.SubjectID) == "" {
-		return 0, nil, credit.E(op, credit.Invalid, "subject_id is required")
+		return 0, nil, credit.Say(op, credit.Invalid, "请填写信用主体（subject_id）", "subject_id is required")
 	}
 	rec, outcome, err := a.cfg.Records.Append(r.Context(), records.Report{
 		Item: in.Item, Dept: dept, BatchID: in.BatchID, SubjectID: in.SubjectID,
@@ -412,12 +415,12 @@ func (a *API) ownerDept(r *http.Request, c *Call, id string) (string, error) {
 	old, err := a.cfg.Store.Record(r.Context(), id)
 	if err != nil {
 		if credit.Is(credit.NotFound, err) {
-			return "", credit.E(op, credit.NotFound, "no record %s", clip(id, 64))
+			return "", credit.Say(op, credit.NotFound, "没有信息记录%s", "no record %s", clip(id, 64))
 		}
 		return "", credit.Wrap(op, credit.Other, err)
 	}
 	if c.P.Role == credit.RoleDept && old.Dept != c.P.Account.Dept {
-		return "", credit.E(op, credit.Permission, "record %s was reported by department %s; only it may change it", old.ID, old.Dept)
+		return "", credit.Say(op, credit.Permission, "信息记录%s由部门%s报送，只有该部门可以修改", "record %s was reported by department %s; only it may change it", old.ID, old.Dept)
 	}
 	return old.Dept, nil
 }
@@ -434,7 +437,7 @@ func (a *API) correctRecord(w http.ResponseWriter, r *http.Request, c *Call) (in
 		return 0, nil, err
 	}
 	if len(in.Fields) == 0 {
-		return 0, nil, credit.E("api.correctRecord", credit.Invalid, "a correction gives the record's fields as they should read")
+		return 0, nil, credit.Say("api.correctRecord", credit.Invalid, "更正须提供更正后的全部字段", "a correction gives the record's fields as they should read")
 	}
 	rec, err := a.cfg.Records.Correct(r.Context(), id, dept, in.Reason, in.Fields)
 	if err != nil {
@@ -451,7 +454,7 @@ func (a *API) revokeRecord(w http.ResponseWriter, r *http.Request, c *Call) (int
 		return 0, nil, err
 	}
 	if len(in.Fields) > 0 {
-		return 0, nil, credit.E("api.revokeRecord", credit.Invalid, "a revocation takes only a reason")
+		return 0, nil, credit.Say("api.revokeRecord", credit.Invalid, "撤销只需说明理由（reason）", "a revocation takes only a reason")
 	}
 	dept, err := a.ownerDept(r, c, id)
 	if err != nil {
@@ -477,7 +480,7 @@ func (a *API) auditLog(w http.ResponseWriter, r *http.Request, c *Call) (int, an
 	if s := q.Get("since"); s != "" {
 		t, err := time.Parse(time.RFC3339, s)
 		if err != nil {
-			return 0, nil, credit.E(op, credit.Invalid, "since must be an RFC 3339 time, e.g. 2026-01-02T15:04:05+08:00")
+			return 0, nil, credit.Say(op, credit.Invalid, "since 须为 RFC 3339 格式的时间，如 2026-01-02T15:04:05+08:00", "since must be an RFC 3339 time, e.g. 2026-01-02T15:04:05+08:00")
 		}
 		f.Since = t
 	}
@@ -522,7 +525,7 @@ func (a *API) createKey(w http.ResponseWriter, r *http.Request, c *Call) (int, a
 	secret, k, err := a.accounts.NewKey(r.Context(), name)
 	if err != nil {
 		if credit.Is(credit.NotFound, err) {
-			return 0, nil, credit.E("api.createKey", credit.NotFound, "no account %s", clip(name, 64))
+			return 0, nil, credit.Say("api.createKey", credit.NotFound, "没有账号%s", "no account %s", clip(name, 64))
 		}
 		return 0, nil, err
 	}

@@ -61,10 +61,10 @@ func (a *API) searchHits(w http.ResponseWriter, r *http.Request, c *Call) (int, 
 	}
 	q := strings.TrimSpace(r.URL.Query().Get("q"))
 	if q == "" {
-		return 0, nil, credit.E(op, credit.Invalid, "give a code or at least one character of a name in q")
+		return 0, nil, credit.Say(op, credit.Invalid, "请在 q 中填写代码或名称中的至少一个字", "give a code or at least one character of a name in q")
 	}
 	if utf8.RuneCountInString(q) > 100 {
-		return 0, nil, credit.E(op, credit.Invalid, "q is longer than 100 characters")
+		return 0, nil, credit.Say(op, credit.Invalid, "q 超过100个字符", "q is longer than 100 characters")
 	}
 	limit, err := queryInt(r, op, "limit", searchLimit, 1, searchLimit)
 	if err != nil {
@@ -129,7 +129,7 @@ func queryInt(r *http.Request, op, name string, def, lo, hi int) (int, error) {
 	}
 	n, err := strconv.Atoi(s)
 	if err != nil || n < lo || n > hi {
-		return 0, credit.E(op, credit.Invalid, "%s must be a whole number from %d to %d", name, lo, hi)
+		return 0, credit.Say(op, credit.Invalid, "%s 须为%d至%d之间的整数", "%s must be a whole number from %d to %d", name, lo, hi)
 	}
 	return n, nil
 }

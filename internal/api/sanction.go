@@ -117,7 +117,7 @@ func (a *API) entryIn(r *http.Request, svc *sanction.Service) (*sanction.Entry, 
 		return nil, err
 	}
 	if e.List != r.PathValue("list") {
-		return nil, credit.E("api", credit.NotFound, "entry %s is not on list %s", e.ID, r.PathValue("list"))
+		return nil, credit.Say("api", credit.NotFound, "条目%s不在名单%s中", "entry %s is not on list %s", e.ID, r.PathValue("list"))
 	}
 	return e, nil
 }
@@ -241,7 +241,7 @@ func (a *API) checkRead(w http.ResponseWriter, r *http.Request, c *Call) (int, a
 		return 0, nil, err
 	}
 	if c.P.Role == credit.RoleBusiness && chk.Dept != c.P.Account.Dept {
-		return 0, nil, credit.E("api.checkRead", credit.Permission, "check %s belongs to another department", id)
+		return 0, nil, credit.Say("api.checkRead", credit.Permission, "核查%s属于其他部门", "check %s belongs to another department", id)
 	}
 	fb, err := a.cfg.Store.FeedbackByCheck(r.Context(), id)
 	if err != nil {
@@ -284,7 +284,7 @@ func (a *API) checkStats(w http.ResponseWriter, r *http.Request, c *Call) (int, 
 	dept, matter := q.Get("dept"), q.Get("matter")
 	if c.P.Role == credit.RoleBusiness {
 		if dept != "" && dept != c.P.Account.Dept {
-			return 0, nil, credit.E("api.checkStats", credit.Permission, "a business system sees the statistics of its own department only")
+			return 0, nil, credit.Say("api.checkStats", credit.Permission, "业务系统只能查看本部门的统计", "a business system sees the statistics of its own department only")
 		}
 		dept = c.P.Account.Dept
 	}
@@ -292,7 +292,7 @@ func (a *API) checkStats(w http.ResponseWriter, r *http.Request, c *Call) (int, 
 	if s := q.Get("since"); s != "" {
 		t, err := time.Parse(time.RFC3339, s)
 		if err != nil {
-			return 0, nil, credit.E("api.checkStats", credit.Invalid, "since must be an RFC 3339 time, e.g. 2026-01-02T15:04:05+08:00")
+			return 0, nil, credit.Say("api.checkStats", credit.Invalid, "since 须为 RFC 3339 格式的时间，如 2026-01-02T15:04:05+08:00", "since must be an RFC 3339 time, e.g. 2026-01-02T15:04:05+08:00")
 		}
 		since = t
 	}
@@ -322,7 +322,7 @@ func (a *API) nameDecision(w http.ResponseWriter, r *http.Request, c *Call) (int
 		return 0, nil, err
 	}
 	if strings.TrimSpace(in.Reason) == "" {
-		return 0, nil, credit.E("api.nameDecision", credit.Invalid, "state why the candidate is not the subject (reason)")
+		return 0, nil, credit.Say("api.nameDecision", credit.Invalid, "请说明候选主体不是所查主体的理由（reason）", "state why the candidate is not the subject (reason)")
 	}
 	c.Target = in.SubjectID
 	d, err := svc.NotThisSubject(r.Context(), actorOf(c), in.Name, in.SubjectID, in.Reason)

@@ -106,18 +106,18 @@ func (a *API) putCalendarYear(w http.ResponseWriter, r *http.Request, c *Call) (
 	}
 	year, err := strconv.Atoi(r.PathValue("year"))
 	if err != nil {
-		return 0, nil, credit.E(op, credit.Invalid, "the year in the path must be a number like 2028")
+		return 0, nil, credit.Say(op, credit.Invalid, "路径中的年份须为数字，如 2028", "the year in the path must be a number like 2028")
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 256<<10))
 	if err != nil {
-		return 0, nil, credit.E(op, credit.Invalid, "the calendar file is larger than 256 KiB")
+		return 0, nil, credit.Say(op, credit.Invalid, "日历文件超过 256 KiB", "the calendar file is larger than 256 KiB")
 	}
 	y, err := workday.Parse(body)
 	if err != nil {
-		return 0, nil, credit.E(op, credit.Invalid, "%v", err)
+		return 0, nil, credit.Say(op, credit.Invalid, "%v", "%v", err)
 	}
 	if y.Year != year {
-		return 0, nil, credit.E(op, credit.Invalid, "the file holds year %d but the path says %d", y.Year, year)
+		return 0, nil, credit.Say(op, credit.Invalid, "文件中的年份是%d，路径中的年份是%d", "the file holds year %d but the path says %d", y.Year, year)
 	}
 	if _, err := wf.Calendar().SaveYear(a.cfg.CalendarDir, body); err != nil {
 		return 0, nil, credit.E(op, credit.Unavailable, "could not save the year: %v", err)
@@ -135,11 +135,11 @@ func (a *API) calendarDeadline(w http.ResponseWriter, r *http.Request, c *Call) 
 	q := r.URL.Query()
 	from, err := time.ParseInLocation(time.DateOnly, q.Get("from"), chinatime.Location)
 	if err != nil {
-		return 0, nil, credit.E(op, credit.Invalid, "give from=YYYY-MM-DD")
+		return 0, nil, credit.Say(op, credit.Invalid, "请提供 from=YYYY-MM-DD", "give from=YYYY-MM-DD")
 	}
 	n, err := strconv.Atoi(q.Get("days"))
 	if err != nil || n < 1 || n > 250 {
-		return 0, nil, credit.E(op, credit.Invalid, "give days=1..250")
+		return 0, nil, credit.Say(op, credit.Invalid, "请提供 days=1..250", "give days=1..250")
 	}
 	due, err := wf.Calendar().Due(from, n)
 	if err != nil {
@@ -195,7 +195,7 @@ func (a *API) repairEligibility(w http.ResponseWriter, r *http.Request, c *Call)
 	q := r.URL.Query()
 	sid := q.Get("subject")
 	if c.P.Role == credit.RoleSubject && c.P.Account.Subject != sid {
-		return 0, nil, credit.E("api.repairEligibility", credit.Permission, "a subject account sees only its own records")
+		return 0, nil, credit.Say("api.repairEligibility", credit.Permission, "信用主体账号只能查看本主体的信息", "a subject account sees only its own records")
 	}
 	c.Target = sid
 	e, err := wf.Eligibility(r.Context(), sid, q.Get("record"))
@@ -283,7 +283,7 @@ func (a *API) caseQueue(w http.ResponseWriter, r *http.Request, c *Call) (int, a
 	switch kind {
 	case "", credit.CaseObjection, credit.CaseRepair, credit.CaseBankruptcy:
 	default:
-		return 0, nil, credit.E("api.caseQueue", credit.Invalid, "kind is objection, repair or bankruptcy")
+		return 0, nil, credit.Say("api.caseQueue", credit.Invalid, "kind 须为 objection（异议）、repair（信用修复）或 bankruptcy（破产重整屏蔽）", "kind is objection, repair or bankruptcy")
 	}
 	items, err := wf.Queue(r.Context(), kind, unit)
 	if err != nil {
@@ -308,11 +308,11 @@ func (a *API) caseFor(r *http.Request, p auth.Principal) (*workflow.Service, *cr
 	switch p.Role {
 	case credit.RoleSubject:
 		if p.Account.Subject != cs.SubjectID {
-			return nil, nil, credit.E("api.case", credit.NotFound, "case %q not found", id)
+			return nil, nil, credit.Say("api.case", credit.NotFound, "事项“%s”不存在", "case %q not found", id)
 		}
 	case credit.RoleDept:
 		if p.Account.Dept != cs.Unit {
-			return nil, nil, credit.E("api.case", credit.NotFound, "case %q not found", id)
+			return nil, nil, credit.Say("api.case", credit.NotFound, "事项“%s”不存在", "case %q not found", id)
 		}
 	}
 	return wf, cs, nil
@@ -375,7 +375,7 @@ func Act(ctx context.Context, wf *workflow.Service, a workflow.Actor, id string,
 		return err
 	}
 	if a.Role == credit.RoleSubject && in.Action != "supplement" {
-		return credit.E(op, credit.Permission, "an applicant may only send supplementary materials")
+		return credit.Say(op, credit.Permission, "申请人只能补交材料", "an applicant may only send supplementary materials")
 	}
 	objection := cs.Kind == credit.CaseObjection
 	switch in.Action {
@@ -401,7 +401,7 @@ func Act(ctx context.Context, wf *workflow.Service, a workflow.Actor, id string,
 		return wf.RequestMaterials(ctx, a, id, in.Missing)
 	case "supplement":
 		if a.Role == credit.RoleSubject && a.Subject != cs.SubjectID {
-			return credit.E(op, credit.NotFound, "case %q not found", id)
+			return credit.Say(op, credit.NotFound, "事项“%s”不存在", "case %q not found", id)
 		}
 		return wf.Supplement(ctx, a, id, in.Reason)
 	case "approve":
@@ -414,7 +414,7 @@ func Act(ctx context.Context, wf *workflow.Service, a workflow.Actor, id string,
 	case "end":
 		return wf.EndBankruptcy(ctx, a, id, in.Failed, in.Reason)
 	}
-	return credit.E(op, credit.Invalid, "unknown action %q", in.Action)
+	return credit.Say(op, credit.Invalid, "未知的办理环节“%s”", "unknown action %q", in.Action)
 }
 
 func (a *API) caseAct(w http.ResponseWriter, r *http.Request, c *Call) (int, any, error) {
@@ -460,7 +460,7 @@ func (a *API) caseAddFile(w http.ResponseWriter, r *http.Request, c *Call) (int,
 		}
 		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, limit*4/3+4096))
 		if err := dec.Decode(&in); err != nil {
-			return 0, nil, credit.E("api.caseAddFile", credit.Invalid, "malformed JSON body or file larger than %d MiB: %v", limit>>20, err)
+			return 0, nil, credit.Say("api.caseAddFile", credit.Invalid, "JSON正文格式错误或文件超过%d MiB：%v", "malformed JSON body or file larger than %d MiB: %v", limit>>20, err)
 		}
 		body, ctype = in.Content, in.ContentType
 		if in.Name != "" {
@@ -469,7 +469,7 @@ func (a *API) caseAddFile(w http.ResponseWriter, r *http.Request, c *Call) (int,
 	} else {
 		b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit+1))
 		if err != nil {
-			return 0, nil, credit.E("api.caseAddFile", credit.Invalid, "the file is larger than %d MiB", limit>>20)
+			return 0, nil, credit.Say("api.caseAddFile", credit.Invalid, "文件超过%d MiB", "the file is larger than %d MiB", limit>>20)
 		}
 		body = b
 	}
@@ -555,7 +555,7 @@ func (a *API) track(w http.ResponseWriter, r *http.Request, c *Call) (int, any, 
 	}
 	code := strings.TrimSpace(r.Header.Get("X-Track-Code"))
 	if code == "" {
-		return 0, nil, credit.E("api.track", credit.Invalid, "send the tracking code in the X-Track-Code header")
+		return 0, nil, credit.Say("api.track", credit.Invalid, "请在 X-Track-Code 请求头中提供查询码", "send the tracking code in the X-Track-Code header")
 	}
 	cs, err := wf.ByTrackCode(r.Context(), code)
 	if err != nil {
@@ -575,7 +575,7 @@ func (a *API) subjectCases(w http.ResponseWriter, r *http.Request, c *Call) (int
 	}
 	id := r.PathValue("id")
 	if c.P.Role == credit.RoleSubject && c.P.Account.Subject != id {
-		return 0, nil, credit.E("api.subjectCases", credit.Permission, "a subject account sees only its own history")
+		return 0, nil, credit.Say("api.subjectCases", credit.Permission, "信用主体账号只能查看本主体的办理记录", "a subject account sees only its own history")
 	}
 	c.Target = id
 	h, err := wf.History(r.Context(), id)

@@ -40,29 +40,30 @@ func (a *Accounts) CreateAccount(ctx context.Context, name, display string, role
 	dept = strings.TrimSpace(dept)
 	subject = strings.TrimSpace(subject)
 	if !accountName.MatchString(name) {
-		return nil, credit.E(op, credit.Invalid, "account name %q: use 2-64 letters, digits, '.', '_', '@' or '-', starting with a letter or digit", name)
+		return nil, credit.Say(op, credit.Invalid, "账号名“%s”无效：请使用2至64个字母、数字或“.”“_”“@”“-”，并以字母或数字开头",
+			"account name %q: use 2-64 letters, digits, '.', '_', '@' or '-', starting with a letter or digit", name)
 	}
 	if !role.Valid() || role == credit.RolePublic {
-		return nil, credit.E(op, credit.Invalid, "role %q is not an account role", role)
+		return nil, credit.Say(op, credit.Invalid, "“%s”不是账号角色", "role %q is not an account role", role)
 	}
 	switch role {
 	case credit.RoleDept, credit.RoleBusiness:
 		if dept == "" {
-			return nil, credit.E(op, credit.Invalid, "a %s account needs the code of its department", role)
+			return nil, credit.Say(op, credit.Invalid, "数据提供部门和业务系统的账号须填写所属部门代码", "a %s account needs the code of its department", role)
 		}
 	case credit.RoleSubject:
 		if subject == "" {
-			return nil, credit.E(op, credit.Invalid, "a subject account needs the ID of the subject it acts for")
+			return nil, credit.Say(op, credit.Invalid, "信用主体账号须填写其所代表主体的标识", "a subject account needs the ID of the subject it acts for")
 		}
 		if _, err := a.Store.Subject(ctx, subject); err != nil {
 			if credit.Is(credit.NotFound, err) {
-				return nil, credit.E(op, credit.Invalid, "subject %s is not registered", subject)
+				return nil, credit.Say(op, credit.Invalid, "信用主体%s未登记", "subject %s is not registered", subject)
 			}
 			return nil, credit.Wrap(op, credit.Other, err)
 		}
 	}
 	if role != credit.RoleSubject && subject != "" {
-		return nil, credit.E(op, credit.Invalid, "only a subject account acts for a subject")
+		return nil, credit.Say(op, credit.Invalid, "只有信用主体账号可以代表信用主体", "only a subject account acts for a subject")
 	}
 	acc := &credit.Account{
 		ID: credit.NewID(), Name: name, Display: strings.TrimSpace(display),
@@ -70,7 +71,7 @@ func (a *Accounts) CreateAccount(ctx context.Context, name, display string, role
 	}
 	if password != "" {
 		if err := CheckPassword(password); err != nil {
-			return nil, credit.E(op, credit.Invalid, "%v", err)
+			return nil, credit.Say(op, credit.Invalid, "%v", "%v", err)
 		}
 		h, err := HashPassword(password)
 		if err != nil {
@@ -81,7 +82,7 @@ func (a *Accounts) CreateAccount(ctx context.Context, name, display string, role
 	// PutAccount replaces by name; look first so that creating never
 	// silently overwrites someone else's account.
 	if _, err := a.Store.Account(ctx, name); err == nil {
-		return nil, credit.E(op, credit.Exists, "account %s already exists", name)
+		return nil, credit.Say(op, credit.Exists, "账号%s已存在", "account %s already exists", name)
 	} else if !credit.Is(credit.NotFound, err) {
 		return nil, credit.Wrap(op, credit.Other, err)
 	}
@@ -134,7 +135,7 @@ func (a *Accounts) Login(ctx context.Context, name, password, client string) (st
 		if err := a.Guard.Failed(ctx, name, client); err != nil {
 			return "", nil, nil, credit.Wrap(op, credit.Other, err)
 		}
-		return "", nil, nil, credit.E(op, credit.Unauthenticated, errLogin)
+		return "", nil, nil, credit.Say(op, credit.Unauthenticated, "账号或密码错误", errLogin)
 	}
 	if err := a.Guard.Succeeded(ctx, name); err != nil {
 		return "", nil, nil, credit.Wrap(op, credit.Other, err)

@@ -73,12 +73,12 @@ func (a *Authenticator) Authenticate(r *http.Request) (Principal, error) {
 		k, err := a.Store.APIKeyByHash(ctx, hash)
 		if err != nil {
 			if credit.Is(credit.NotFound, err) {
-				return Anonymous(), credit.E(op, credit.Unauthenticated, "unknown or revoked API key")
+				return Anonymous(), credit.Say(op, credit.Unauthenticated, "API密钥不存在或已吊销", "unknown or revoked API key")
 			}
 			return Anonymous(), credit.Wrap(op, credit.Other, err)
 		}
 		if k.Revoked {
-			return Anonymous(), credit.E(op, credit.Unauthenticated, "unknown or revoked API key")
+			return Anonymous(), credit.Say(op, credit.Unauthenticated, "API密钥不存在或已吊销", "unknown or revoked API key")
 		}
 		p, err := a.principal(ctx, k.AccountID, "key")
 		if err == nil {
@@ -106,17 +106,17 @@ func (a *Authenticator) principal(ctx context.Context, accountID, via string) (P
 	if err != nil {
 		if credit.Is(credit.NotFound, err) {
 			// The key or session outlived its account.
-			return Anonymous(), credit.E(op, credit.Unauthenticated, "the account of this credential no longer exists")
+			return Anonymous(), credit.Say(op, credit.Unauthenticated, "该凭证所属的账号已不存在", "the account of this credential no longer exists")
 		}
 		return Anonymous(), credit.Wrap(op, credit.Other, err)
 	}
 	if acc.Disabled {
-		return Anonymous(), credit.E(op, credit.Unauthenticated, "account %s is disabled", acc.Name)
+		return Anonymous(), credit.Say(op, credit.Unauthenticated, "账号%s已停用", "account %s is disabled", acc.Name)
 	}
 	if !acc.Role.Valid() || acc.Role == credit.RolePublic {
 		// A stored account with a role we do not know gets nothing rather
 		// than a guess.
-		return Anonymous(), credit.E(op, credit.Unauthenticated, "account %s has no usable role", acc.Name)
+		return Anonymous(), credit.Say(op, credit.Unauthenticated, "账号%s没有可用的角色", "account %s has no usable role", acc.Name)
 	}
 	return Principal{Account: acc, Role: acc.Role, Via: via}, nil
 }
@@ -129,7 +129,7 @@ func keyFromRequest(r *http.Request) (secret string, present bool, err error) {
 	if h := r.Header.Get("Authorization"); h != "" {
 		scheme, rest, _ := strings.Cut(h, " ")
 		if !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(rest) == "" {
-			return "", false, credit.E(op, credit.Unauthenticated, "the Authorization header must be \"Bearer <API key>\"")
+			return "", false, credit.Say(op, credit.Unauthenticated, "Authorization 请求头须为“Bearer <API密钥>”", "the Authorization header must be \"Bearer <API key>\"")
 		}
 		return strings.TrimSpace(rest), true, nil
 	}

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/xinyong/xinyong/internal/credit"
 	"golang.org/x/crypto/argon2"
 )
 
@@ -58,10 +59,10 @@ const (
 func CheckPassword(pw string) error {
 	n := utf8.RuneCountInString(pw)
 	if n < MinPasswordLen {
-		return fmt.Errorf("the password must have at least %d characters", MinPasswordLen)
+		return credit.Says("密码至少须有%d个字符", "the password must have at least %d characters", MinPasswordLen)
 	}
 	if len(pw) > maxPasswordLen {
-		return fmt.Errorf("the password must have at most %d bytes", maxPasswordLen)
+		return credit.Says("密码最多%d字节", "the password must have at most %d bytes", maxPasswordLen)
 	}
 	return nil
 }

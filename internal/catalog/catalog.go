@@ -457,7 +457,7 @@ func (c *Catalog) Item(code string) (*Item, error) {
 	if it, ok := c.items[code]; ok {
 		return it, nil
 	}
-	return nil, c.notFound("catalogue item", code, keys(c.items))
+	return nil, c.notFound("catalogue item", "信息项", code, keys(c.items))
 }
 
 // List returns the list type with the given code.
@@ -465,7 +465,7 @@ func (c *Catalog) List(code string) (*ListType, error) {
 	if l, ok := c.lists[code]; ok {
 		return l, nil
 	}
-	return nil, c.notFound("list type", code, keys(c.lists))
+	return nil, c.notFound("list type", "名单", code, keys(c.lists))
 }
 
 // Measure returns the measure with the given code.
@@ -473,7 +473,7 @@ func (c *Catalog) Measure(code string) (*Measure, error) {
 	if m, ok := c.measures[code]; ok {
 		return m, nil
 	}
-	return nil, c.notFound("measure", code, keys(c.measures))
+	return nil, c.notFound("measure", "措施", code, keys(c.measures))
 }
 
 // Matter returns the matter with the given code.
@@ -481,7 +481,7 @@ func (c *Catalog) Matter(code string) (*Matter, error) {
 	if m, ok := c.matters[code]; ok {
 		return m, nil
 	}
-	return nil, c.notFound("matter", code, keys(c.matters))
+	return nil, c.notFound("matter", "事项", code, keys(c.matters))
 }
 
 // MayReport says whether department dept may report records of item:
@@ -506,12 +506,14 @@ func (c *Catalog) MayReport(dept, item string) error {
 	}
 	d, err := c.Department(dept)
 	if err != nil {
-		return credit.E(op, credit.Permission, "department %s is not in the catalogue; %s（%s）is reported only by %s", dept, it.Name, it.Code, strings.Join(names, "、"))
+		return credit.Say(op, credit.Permission, "部门%s不在目录中；%s（%s）只能由%s报送", "department %s is not in the catalogue; %s（%s）is reported only by %s",
+			dept, it.Name, it.Code, strings.Join(names, "、"))
 	}
 	if slices.Contains(it.Reporters, d.Kind) {
 		return nil
 	}
-	return credit.E(op, credit.Permission, "%s（%s）may not report %s（%s）: it is reported only by %s", d.Name, d.Code, it.Name, it.Code, strings.Join(names, "、"))
+	return credit.Say(op, credit.Permission, "%s（%s）不能报送%s（%s）：该信息只能由%s报送", "%s（%s）may not report %s（%s）: it is reported only by %s",
+		d.Name, d.Code, it.Name, it.Code, strings.Join(names, "、"))
 }
 
 // Department returns the department with the given code.
@@ -519,7 +521,7 @@ func (c *Catalog) Department(code string) (*Department, error) {
 	if d, ok := c.depts[code]; ok {
 		return d, nil
 	}
-	return nil, c.notFound("department", code, keys(c.depts))
+	return nil, c.notFound("department", "部门", code, keys(c.depts))
 }
 
 // DeptDomain is the regulatory domain of department dept: the one set on
@@ -540,6 +542,15 @@ func (c *Catalog) DeptDomain(dept string) string {
 	return DefaultDomain
 }
 
+// DeptZh names a department in a Chinese message: its name with its
+// code, or the code alone when the catalogue does not hold it.
+func (c *Catalog) DeptZh(code string) string {
+	if d := c.depts[code]; d != nil {
+		return d.Name + "（" + code + "）"
+	}
+	return code
+}
+
 // DeptKindName names a kind of department (市场监管部门), or gives the
 // code back when the catalogue does not hold it.
 func (c *Catalog) DeptKindName(kind string) string {
@@ -554,7 +565,7 @@ func (c *Catalog) Domain(code string) (*Domain, error) {
 	if d, ok := c.domains[code]; ok {
 		return d, nil
 	}
-	return nil, c.notFound("domain", code, keys(c.domains))
+	return nil, c.notFound("domain", "领域", code, keys(c.domains))
 }
 
 // MeasuresFor returns the measures that membership of list triggers for
@@ -572,9 +583,9 @@ func (c *Catalog) MeasuresFor(list, matter string) []*Measure {
 
 // notFound names what is known, so that a caller who misspelt a code sees
 // the right one in the message.
-func (c *Catalog) notFound(what, code string, known []string) error {
-	return credit.E("", credit.NotFound, "unknown %s %q: not in catalogue %s (known: %s)",
-		what, code, c.Version, strings.Join(known, ", "))
+func (c *Catalog) notFound(what, whatZh, code string, known []string) error {
+	return credit.Say("", credit.NotFound, "目录（%[3]s版）中没有%[5]s“%[2]s”（现有：%[4]s）", "unknown %[1]s %[2]q: not in catalogue %[3]s (known: %[4]s)",
+		what, code, c.Version, strings.Join(known, ", "), whatZh)
 }
 
 func keys[V any](m map[string]V) []string {
@@ -606,7 +617,7 @@ func (c *Catalog) ReportedList(item string, f credit.Fields, dept string) (*List
 	const op = "catalog.ReportedList"
 	it := c.items[item]
 	if it == nil {
-		return nil, c.notFound("catalogue item", item, keys(c.items))
+		return nil, c.notFound("catalogue item", "信息项", item, keys(c.items))
 	}
 	var found []*ListType
 	for _, lt := range c.Lists {
@@ -642,11 +653,17 @@ func (c *Catalog) ReportedList(item string, f credit.Fields, dept string) (*List
 			}
 		}
 		if field != "" {
-			return nil, credit.E(op, credit.Invalid, "field %s: %q is not a list of the catalogue (lists reported as %s: %s)", field, strings.TrimSpace(f[field]), it.Name, strings.Join(names, "、"))
+			label := field
+			if fd := it.Field(field); fd != nil {
+				label = fd.Label
+			}
+			return nil, credit.Say(op, credit.Invalid, "字段“%[5]s”（%[1]s）：“%[2]s”不是目录中的名单（以%[3]s报送的名单：%[4]s）",
+				"field %[1]s: %[2]q is not a list of the catalogue (lists reported as %[3]s: %[4]s)", field, strings.TrimSpace(f[field]), it.Name, strings.Join(names, "、"), label)
 		}
-		return nil, credit.E(op, credit.Invalid, "%s（%s）names no list of the catalogue (known: %s)", it.Name, it.Code, strings.Join(names, "、"))
+		return nil, credit.Say(op, credit.Invalid, "%s（%s）未写明目录中的名单（现有：%s）", "%s（%s）names no list of the catalogue (known: %s)", it.Name, it.Code, strings.Join(names, "、"))
 	case len(found) > 1:
-		return nil, credit.E(op, credit.Invalid, "the record fits several lists (%s, %s): the catalogue's reported rules must tell them apart", found[0].Code, found[1].Code)
+		return nil, credit.Say(op, credit.Invalid, "该信息同时符合多个名单（%[3]s（%[1]s）、%[4]s（%[2]s）），须在目录的报送规则中加以区分",
+			"the record fits several lists (%[1]s, %[2]s): the catalogue's reported rules must tell them apart", found[0].Code, found[1].Code, found[0].Name, found[1].Name)
 	}
 	lt := found[0]
 	d := c.depts[dept]
@@ -654,13 +671,14 @@ func (c *Catalog) ReportedList(item string, f credit.Fields, dept string) (*List
 		if !it.ReportsList {
 			return nil, nil
 		}
-		return nil, credit.E(op, credit.Permission, "%s（%s）is decided by %s; %s may not report its entries", lt.Name, lt.Code, c.DeptKindName(lt.DecidingUnit), dept)
+		return nil, credit.Say(op, credit.Permission, "%[1]s（%[2]s）由%[3]s认定，%[5]s不能报送该名单的条目", "%[1]s（%[2]s）is decided by %[3]s; %[4]s may not report its entries",
+			lt.Name, lt.Code, c.DeptKindName(lt.DecidingUnit), dept, c.DeptZh(dept))
 	}
 	if k := it.SubjectKindOf(f); k != "" && !contains(lt.SubjectKinds, k) {
 		if !it.ReportsList {
 			return nil, nil
 		}
-		return nil, credit.E(op, credit.Invalid, "%s（%s）does not take subjects of kind %s", lt.Name, lt.Code, SubjectKindLabel(k))
+		return nil, credit.Say(op, credit.Invalid, "%s（%s）不列入%s", "%s（%s）does not take subjects of kind %s", lt.Name, lt.Code, SubjectKindLabel(k))
 	}
 	return lt, nil
 }

@@ -1,7 +1,6 @@
 package catalog
 
 import (
-	"fmt"
 	"sort"
 	"strconv"
 	"strings"
@@ -72,13 +71,28 @@ func normHeader(h string) string {
 	return strings.Join(strings.Fields(s), " ")
 }
 
-// FieldError is one problem with one field of a record.
+// FieldError is one problem with one field of a record, in English and
+// Chinese. Label is the field's Chinese label, when the item has the field.
 type FieldError struct {
-	Field  string
-	Reason string
+	Field    string
+	Label    string
+	Reason   string
+	ReasonZh string
 }
 
 func (e FieldError) Error() string { return "field " + e.Field + ": " + e.Reason }
+
+// Chinese is the problem in Chinese, naming the field by its label.
+func (e FieldError) Chinese() string {
+	zh := e.ReasonZh
+	if zh == "" {
+		zh = e.Reason
+	}
+	if e.Label == "" {
+		return "字段" + e.Field + "：" + zh
+	}
+	return "字段“" + e.Label + "”（" + e.Field + "）：" + zh
+}
 
 // Validate checks a record's fields against the item: unknown fields,
 // required fields (also those required for the stated subject kind), types,
@@ -88,57 +102,66 @@ func (e FieldError) Error() string { return "field " + e.Field + ": " + e.Reason
 // order, then unknown fields by code.
 func (it *Item) Validate(f credit.Fields, now time.Time) []FieldError {
 	var errs []FieldError
-	bad := func(code, format string, args ...any) {
-		errs = append(errs, FieldError{Field: code, Reason: fmt.Sprintf(format, args...)})
+	bad := func(code, zh, en string, args ...any) {
+		t := credit.Says(zh, en, args...)
+		fe := FieldError{Field: code, Reason: t.En, ReasonZh: t.Zh}
+		if fd := it.byCode[code]; fd != nil {
+			fe.Label = fd.Label
+		}
+		errs = append(errs, fe)
 	}
 	kind := it.SubjectKindOf(f)
 	for _, fd := range it.Fields {
 		v := strings.TrimSpace(f[fd.Code])
 		if v == "" {
 			if fd.Required {
-				bad(fd.Code, "required (%s)", fd.Label)
+				bad(fd.Code, "必填项“%s”未填写", "required (%s)", fd.Label)
 			} else if kind != "" && contains(fd.RequiredFor, kind) {
-				bad(fd.Code, "required for %s subjects (%s)", kind, fd.Label)
+				bad(fd.Code, "主体为%[3]s时“%[2]s”为必填项", "required for %[1]s subjects (%[2]s)", kind, fd.Label, SubjectKindLabel(kind))
 			}
 			continue
 		}
 		if n := utf8.RuneCountInString(v); fd.MaxLen > 0 && n > fd.MaxLen {
-			bad(fd.Code, "%d characters, at most %d allowed", n, fd.MaxLen)
+			bad(fd.Code, "共%d个字符，最多%d个", "%d characters, at most %d allowed", n, fd.MaxLen)
 		}
 		switch fd.Type {
 		case TypeDate:
 			d, err := ParseDate(v)
 			if err != nil {
-				bad(fd.Code, "%v", err)
+				bad(fd.Code, "%v", "%v", err)
 				break
 			}
 			if fd.Code == it.Keys.DecidedOn && d.After(now) {
-				bad(fd.Code, "decision date %s is in the future", d.Format("2006-01-02"))
+				bad(fd.Code, "决定日期%s晚于今天", "decision date %s is in the future", d.Format("2006-01-02"))
 			}
 			if fd.NotBefore != "" {
 				if o, err := ParseDate(f[fd.NotBefore]); err == nil && d.Before(o) {
-					bad(fd.Code, "%s is before %s (%s)", d.Format("2006-01-02"), fd.NotBefore, o.Format("2006-01-02"))
+					label := fd.NotBefore
+					if nb := it.byCode[fd.NotBefore]; nb != nil {
+						label = nb.Label
+					}
+					bad(fd.Code, "%[1]s早于“%[4]s”（%[3]s）", "%[1]s is before %[2]s (%[3]s)", d.Format("2006-01-02"), fd.NotBefore, o.Format("2006-01-02"), label)
 				}
 			}
 		case TypeAmount:
 			if _, ok := parseAmount(v); !ok {
-				bad(fd.Code, "not an amount: %q (a decimal number ≥ 0, e.g. 1.5)", v)
+				bad(fd.Code, "“%s”不是有效金额（应为不小于0的数字，如 1.5）", "not an amount: %q (a decimal number ≥ 0, e.g. 1.5)", v)
 			}
 		case TypeInt:
 			if _, err := strconv.ParseInt(v, 10, 64); err != nil {
-				bad(fd.Code, "not an integer: %q", v)
+				bad(fd.Code, "“%s”不是整数", "not an integer: %q", v)
 			}
 		case TypeUSCC:
 			if !usccShape(v) {
-				bad(fd.Code, "not a unified social credit code: %q (18 characters 0-9, A-Z)", v)
+				bad(fd.Code, "“%s”不是统一社会信用代码（应为18位数字或大写字母）", "not a unified social credit code: %q (18 characters 0-9, A-Z)", v)
 			}
 		case TypeEnum:
 			if _, ok := fd.Canonical(v); !ok {
-				bad(fd.Code, "%q is not one of %s", v, strings.Join(fd.Enum, ", "))
+				bad(fd.Code, "“%[1]s”不是可填写的值，应为%[3]s之一", "%[1]q is not one of %[2]s", v, strings.Join(fd.Enum, ", "), strings.Join(fd.Enum, "、"))
 			}
 		}
 		if fd.re != nil && !fd.re.MatchString(v) {
-			bad(fd.Code, "%q does not match the pattern %s", v, fd.Pattern)
+			bad(fd.Code, "“%s”不符合规定格式（%s）", "%q does not match the pattern %s", v, fd.Pattern)
 		}
 	}
 	var unknown []string
@@ -149,7 +172,7 @@ func (it *Item) Validate(f credit.Fields, now time.Time) []FieldError {
 	}
 	sort.Strings(unknown)
 	for _, code := range unknown {
-		bad(code, "not a field of catalogue item %s", it.Code)
+		bad(code, "不是信息项%[2]s（%[1]s）的字段", "not a field of catalogue item %[1]s", it.Code, it.Name)
 	}
 	return errs
 }
@@ -221,7 +244,7 @@ func ParseDate(s string) (time.Time, error) {
 			return t, nil
 		}
 	}
-	return time.Time{}, fmt.Errorf("not a date: %q; %s (不是有效日期：%s)", s, FullDate, FullDateZh)
+	return time.Time{}, credit.Says("“%[1]s”不是有效日期：%[3]s", "not a date: %[1]q; %[2]s (不是有效日期：%[3]s)", s, FullDate, FullDateZh)
 }
 
 // dateOf returns midnight China time of the day t falls on there.

@@ -120,11 +120,13 @@ func (b *Batch) Stalled(now time.Time) bool {
 // Reject is one problem with one row of a batch. A row with several
 // problems has several rejects with the same Row.
 type Reject struct {
-	BatchID string   `json:"batch_id"`
-	Row     int      `json:"row"`   // data row number, 1-based, header excluded
-	Field   string   `json:"field"` // field code, or the column header when unmapped, or "" for the row
-	Reason  string   `json:"reason"`
-	Raw     []string `json:"raw,omitempty"` // the row's cells as sent, in header order
+	BatchID string `json:"batch_id"`
+	Row     int    `json:"row"`   // data row number, 1-based, header excluded
+	Field   string `json:"field"` // field code, or the column header when unmapped, or "" for the row
+	Reason  string `json:"reason"`
+	// ReasonZh is the reason in Chinese, which the rejects file gives.
+	ReasonZh string   `json:"reason_zh,omitempty"`
+	Raw      []string `json:"raw,omitempty"` // the row's cells as sent, in header order
 	// Sealed is the row's cells as stored: sealed as a whole with the data
 	// key (they may hold a person's ID number anywhere), or, from a store
 	// without a key, their JSON. The store keeps and returns only this;

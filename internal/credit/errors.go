@@ -3,6 +3,7 @@ package credit
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -115,18 +116,54 @@ type Text struct{ Zh, En string }
 
 func (t *Text) Error() string { return t.En }
 
+// Chinese is the message in Chinese.
+func (t *Text) Chinese() string { return t.Zh }
+
 // Say builds an error whose message a person reads in either language;
-// zh and en are formatted with the same args.
+// zh and en are formatted with the same args. In zh, an arg that is an
+// error carrying a Chinese message is given in Chinese. When the two
+// languages need different args (a name in Chinese and in English), the
+// formats pick them by index (%[2]s): unused args are then no mistake.
 func Say(op string, kind Kind, zh, en string, args ...any) error {
-	return &Error{Op: op, Kind: kind, Err: &Text{Zh: fmt.Sprintf(zh, args...), En: fmt.Sprintf(en, args...)}}
+	return &Error{Op: op, Kind: kind, Err: Says(zh, en, args...)}
 }
 
-// Chinese returns the Chinese message err carries (the innermost Text in
-// its chain), or "" when it has none.
+// Says is the message of Say without an operation or a kind: a reason
+// that is not an error of its own (a rejected row's, a refused field's).
+func Says(zh, en string, args ...any) *Text {
+	var zargs []any
+	for i, a := range args {
+		if err, ok := a.(error); ok {
+			if c := Chinese(err); c != "" {
+				if zargs == nil {
+					zargs = slices.Clone(args)
+				}
+				zargs[i] = c
+			}
+		}
+	}
+	if zargs == nil {
+		zargs = args
+	}
+	return &Text{Zh: fmt.Sprintf(zh, zargs...), En: fmt.Sprintf(en, args...)}
+}
+
+// Chinese returns the Chinese message err carries (the first error in
+// its chain that says itself in Chinese: a Text, or a type with a Chinese
+// method), or "" when it has none.
 func Chinese(err error) string {
-	var t *Text
+	var t interface{ Chinese() string }
 	if errors.As(err, &t) {
-		return t.Zh
+		return t.Chinese()
 	}
 	return ""
+}
+
+// ChineseOr is err's Chinese message, or its English one when it has
+// none: what a Chinese page or file shows of it.
+func ChineseOr(err error) string {
+	if c := Chinese(err); c != "" {
+		return c
+	}
+	return err.Error()
 }

@@ -124,7 +124,7 @@ func (im *Importer) Prepare(ctx context.Context, req Request) (*Job, error) {
 	const op = "ingest.Prepare"
 	cat := im.Records.Catalog
 	if strings.TrimSpace(req.Dept) == "" {
-		return nil, credit.E(op, credit.Invalid, "no reporting department")
+		return nil, credit.Say(op, credit.Invalid, "未指明报送部门", "no reporting department")
 	}
 	it, err := cat.Item(req.Item)
 	if err != nil {
@@ -139,11 +139,11 @@ func (im *Importer) Prepare(ctx context.Context, req Request) (*Job, error) {
 		req.Format = FormatOf(req.FileName)
 	}
 	if req.Format == "" {
-		return nil, credit.E(op, credit.Invalid, "cannot tell the format of %q: name it .csv, .xlsx or .jsonl, or give the format", req.FileName)
+		return nil, credit.Say(op, credit.Invalid, "无法判断“%s”的格式：请将文件命名为.csv、.xlsx或.jsonl，或指明格式", "cannot tell the format of %q: name it .csv, .xlsx or .jsonl, or give the format", req.FileName)
 	}
 	hash, err := hashOf(req.Open)
 	if err != nil {
-		return nil, credit.E(op, credit.Invalid, "read %s: %v", req.FileName, err)
+		return nil, credit.Say(op, credit.Invalid, "读取%s失败：%v", "read %s: %v", req.FileName, err)
 	}
 	j := &Job{im: im, req: req, it: it}
 	old, err := im.Store.BatchByContent(ctx, req.Dept, it.Code, hash)
@@ -205,11 +205,12 @@ func (im *Importer) Prepare(ctx context.Context, req Request) (*Job, error) {
 			j.Batch, j.Done = other, true
 			return j, nil
 		}
-		return nil, credit.E(op, credit.Conflict, "%s: the same file is being imported at this moment as batch %s; follow that batch instead of sending the file again", req.FileName, other.ID)
+		return nil, credit.Say(op, credit.Conflict, "%s：同一文件正在作为批次%s导入，请查看该批次，不要重复上传",
+			"%s: the same file is being imported at this moment as batch %s; follow that batch instead of sending the file again", req.FileName, other.ID)
 	}
 	j.Batch = b
 	if ferr != nil {
-		return j, credit.E(op, credit.Invalid, "%s: %v", req.FileName, ferr)
+		return j, credit.Say(op, credit.Invalid, "%s：%v", "%s: %v", req.FileName, ferr)
 	}
 	return j, nil
 }
@@ -523,7 +524,7 @@ func (j *Job) process(ctx context.Context, v *validator, c chunkIn, now time.Tim
 					continue
 				}
 			}
-			r.reject(j.it.Keys.DocNo, "%s", strings.TrimPrefix(err.Error(), "records.Prepare: "))
+			r.reject(j.it.Keys.DocNo, "%[2]s", "%[1]s", strings.TrimPrefix(err.Error(), "records.Prepare: "), credit.Chinese(err))
 			continue
 		}
 		// Subject: created when new; an organisation's new name is kept as
@@ -627,7 +628,7 @@ func (j *Job) commit(ctx context.Context, c chunkOut, seen *docSet, made map[str
 	for _, r := range c.results {
 		if len(r.rejects) == 0 && r.docNo != "" {
 			if first := seen.add(r.docNo, r.n); first != 0 && !c.replay {
-				r.reject(it.Keys.DocNo, "duplicate: row %d of this file has the same document number %s", first, r.docNo)
+				r.reject(it.Keys.DocNo, "重复：本文件第%d行的文书号也是%s", "duplicate: row %d of this file has the same document number %s", first, r.docNo)
 				r.rec = nil
 			}
 		}

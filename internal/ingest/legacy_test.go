@@ -145,7 +145,7 @@ func TestLegacyGBK(t *testing.T) {
 	if len(lines) != 27 || !reflect.DeepEqual(lines[0], append(append([]string(nil), b.Header...), "错误原因")) {
 		t.Fatalf("rejects file: %d lines, header %v", len(lines), lines[0])
 	}
-	if r := lines[10]; r[len(r)-1] != "处罚决定日期: decision date 2030-01-01 is in the future" || r[0] != "福州恒泰电子科技有限公司" {
+	if r := lines[10]; r[len(r)-1] != "处罚决定日期: 决定日期2030-01-01晚于今天" || r[0] != "福州恒泰电子科技有限公司" {
 		t.Errorf("rejects line 10 = %v", r)
 	}
 

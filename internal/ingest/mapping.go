@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/xinyong/xinyong/internal/catalog"
+	"github.com/xinyong/xinyong/internal/credit"
 )
 
 // Header styles as recorded on a batch.
@@ -55,14 +56,17 @@ func MapHeader(it *catalog.Item, header []string) (*Mapping, error) {
 		}
 		m.Unknown = append(m.Unknown, h)
 	}
-	var missing []string
+	var missing, missingZh []string
 	for _, fd := range it.Fields {
 		if fd.Required && !have[fd.Code] {
 			missing = append(missing, fmt.Sprintf("%s (%s)", fd.Label, fd.Code))
+			missingZh = append(missingZh, fmt.Sprintf("%s（%s）", fd.Label, fd.Code))
 		}
 	}
 	if len(missing) > 0 {
-		return nil, fmt.Errorf("no column for the required field(s) %s of item %s: add the column(s) or check the header line", strings.Join(missing, ", "), it.Code)
+		return nil, credit.Says("缺少%[3]s（%[2]s）的必填项%[4]s所在的列：请补充该列或检查表头行",
+			"no column for the required field(s) %[1]s of item %[2]s: add the column(s) or check the header line",
+			strings.Join(missing, ", "), it.Code, it.Name, strings.Join(missingZh, "、"))
 	}
 	m.Style = StyleMixed
 	if len(styles) == 1 {

@@ -20,6 +20,7 @@ import (
 	"sync/atomic"
 	"unicode/utf8"
 
+	"github.com/xinyong/xinyong/internal/credit"
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/simplifiedchinese"
 )
@@ -54,6 +55,7 @@ type Row struct {
 	N     int
 	Cells []string
 	Err   string
+	ErrZh string // Err in Chinese
 	// Header is set by JSON Lines, whose rows may bring new keys: the
 	// header as it stood for this row.
 	Header []string
@@ -120,7 +122,7 @@ func OpenTable(r io.Reader, format string, read *atomic.Int64) (Table, error) {
 	case FormatXLSX:
 		return newXLSX(r)
 	}
-	return nil, fmt.Errorf("unknown format %q: use csv, xlsx or jsonl", format)
+	return nil, credit.Says("无法识别的格式“%s”：请使用csv、xlsx或jsonl", "unknown format %q: use csv, xlsx or jsonl", format)
 }
 
 type csvTable struct {
@@ -139,10 +141,10 @@ func newCSV(r io.Reader) (*csvTable, error) {
 	for {
 		h, err := cr.Read()
 		if errors.Is(err, io.EOF) {
-			return nil, errors.New("the file is empty: the first line must be the column headers")
+			return nil, credit.Says("文件为空：第一行须为表头", "the file is empty: the first line must be the column headers")
 		}
 		if err != nil {
-			return nil, fmt.Errorf("header line: %v", err)
+			return nil, credit.Says("表头行：%v", "header line: %v", err)
 		}
 		if blank(h) {
 			continue
@@ -173,9 +175,10 @@ func (t *csvTable) Next() (Row, error) {
 		row := Row{N: t.n, Cells: cells}
 		switch {
 		case err != nil:
-			row.Err = "unreadable CSV line: " + pe.Err.Error()
+			row.Err, row.ErrZh = "unreadable CSV line: "+pe.Err.Error(), "无法读取该行CSV："+pe.Err.Error()
 		case len(cells) != len(t.header):
 			row.Err = fmt.Sprintf("row has %d cells, the header has %d: check for a stray comma or an unquoted line break", len(cells), len(t.header))
+			row.ErrZh = fmt.Sprintf("该行有%d个单元格，表头有%d列：请检查是否多了逗号或有未加引号的换行", len(cells), len(t.header))
 		}
 		return row, nil
 	}
@@ -209,7 +212,7 @@ type jsonlTable struct {
 func newJSONL(r io.Reader) (*jsonlTable, error) {
 	dec, enc := detectEncoding(bufio.NewReaderSize(r, 64<<10))
 	if enc == EncGB18030 {
-		return nil, errors.New("JSON Lines must be UTF-8 (RFC 8259); the file is not valid UTF-8")
+		return nil, credit.Says("JSON Lines文件须为UTF-8编码（RFC 8259），该文件不是有效的UTF-8", "JSON Lines must be UTF-8 (RFC 8259); the file is not valid UTF-8")
 	}
 	sc := bufio.NewScanner(dec)
 	sc.Buffer(make([]byte, 0, 64<<10), 16<<20)
@@ -217,7 +220,7 @@ func newJSONL(r io.Reader) (*jsonlTable, error) {
 	// Read the first row now so that Header is known before Next.
 	row, err := t.Next()
 	if errors.Is(err, io.EOF) {
-		return nil, errors.New("the file is empty: expected one JSON object per line")
+		return nil, credit.Says("文件为空：每行应为一个JSON对象", "the file is empty: expected one JSON object per line")
 	}
 	if err != nil {
 		return nil, err
@@ -244,7 +247,7 @@ func (t *jsonlTable) Next() (Row, error) {
 		t.n++
 		keys, vals, err := decodeObject(line)
 		if err != nil {
-			return Row{N: t.n, Cells: []string{string(line)}, Err: "not a JSON object: " + err.Error()}, nil
+			return Row{N: t.n, Cells: []string{string(line)}, Err: "not a JSON object: " + err.Error(), ErrZh: "不是JSON对象：" + credit.ChineseOr(err)}, nil
 		}
 		cells := make([]string, len(t.header), len(t.header)+len(keys))
 		for i, k := range keys {
@@ -297,7 +300,7 @@ func decodeObject(line []byte) (keys, vals []string, err error) {
 			v = strconv.FormatBool(x)
 		case nil:
 		default:
-			return nil, nil, fmt.Errorf("value of %q is not a string or a number", k)
+			return nil, nil, credit.Says("“%s”的值不是字符串或数字", "value of %q is not a string or a number", k)
 		}
 		keys = append(keys, strings.TrimSpace(k))
 		vals = append(vals, v)
@@ -328,12 +331,12 @@ func newXLSX(r io.Reader) (*xlsxTable, error) {
 	}
 	f, err := excelize.OpenReader(bytes.NewReader(data))
 	if err != nil {
-		return nil, fmt.Errorf("not a readable XLSX workbook: %v", err)
+		return nil, credit.Says("不是可读取的XLSX工作簿：%v", "not a readable XLSX workbook: %v", err)
 	}
 	sheets := f.GetSheetList()
 	if len(sheets) == 0 {
 		f.Close()
-		return nil, errors.New("the workbook has no sheet")
+		return nil, credit.Says("工作簿中没有工作表", "the workbook has no sheet")
 	}
 	rows, err := f.Rows(sheets[0])
 	if err != nil {
@@ -351,7 +354,7 @@ func newXLSX(r io.Reader) (*xlsxTable, error) {
 	}
 	if err != nil {
 		t.Close()
-		return nil, fmt.Errorf("not a readable XLSX workbook: %v", err)
+		return nil, credit.Says("不是可读取的XLSX工作簿：%v", "not a readable XLSX workbook: %v", err)
 	}
 	for rows.Next() {
 		t.sheetRow++
@@ -371,7 +374,7 @@ func newXLSX(r io.Reader) (*xlsxTable, error) {
 		return t, nil
 	}
 	t.Close()
-	return nil, fmt.Errorf("sheet %q is empty: the first row must be the column headers", sheets[0])
+	return nil, credit.Says("工作表“%s”为空：第一行须为表头", "sheet %q is empty: the first row must be the column headers", sheets[0])
 }
 
 func (t *xlsxTable) Header() []string { return t.header }
@@ -409,6 +412,7 @@ func (t *xlsxTable) Next() (Row, error) {
 		}
 		if extra := cells[len(t.header):]; !blank(extra) {
 			row.Err = fmt.Sprintf("row has values in %d columns beyond the last header", len(extra))
+			row.ErrZh = fmt.Sprintf("该行在最后一个表头之后的%d列中有内容", len(extra))
 		} else {
 			cells = cells[:len(t.header)]
 		}

@@ -92,11 +92,16 @@ func GroupRejects(rs []credit.Reject) []RejectRow {
 	return out
 }
 
-// reasonText is a row's problems in one cell, each naming the column the
-// department used: "处罚决定日期: decision date 2030-01-01 is in the future".
+// reasonText is a row's problems in one cell, in Chinese, each naming the
+// column the department used: "处罚决定日期: 决定日期2030-01-01晚于今天". A
+// reason kept before reasons had a Chinese text reads in English.
 func reasonText(b *credit.Batch, m *Mapping, rr RejectRow) string {
 	parts := make([]string, len(rr.Reasons))
 	for i, r := range rr.Reasons {
+		reason := r.ReasonZh
+		if reason == "" {
+			reason = r.Reason
+		}
 		col := r.Field
 		if m != nil {
 			var hs []string
@@ -110,9 +115,9 @@ func reasonText(b *credit.Batch, m *Mapping, rr RejectRow) string {
 			}
 		}
 		if col == "" {
-			parts[i] = fmt.Sprintf("第%d行: %s", rr.Row, r.Reason)
+			parts[i] = fmt.Sprintf("第%d行: %s", rr.Row, reason)
 		} else {
-			parts[i] = col + ": " + r.Reason
+			parts[i] = col + ": " + reason
 		}
 	}
 	return strings.Join(parts, "；")

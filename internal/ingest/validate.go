@@ -38,16 +38,21 @@ type rowResult struct {
 	fieldsJSON string
 }
 
-func (r *rowResult) reject(field, format string, args ...any) {
-	// A reason may repeat a value the department sent, which may be a
-	// person's ID number (typed in the wrong column, with a typo): reasons
-	// are stored and shown in clear, so such a value is masked.
+// reject refuses the row for a reason given in Chinese (the rejects
+// file's 错误原因) and English. A reason may repeat a value the department
+// sent, which may be a person's ID number (typed in the wrong column, with
+// a typo): reasons are stored and shown in clear, so such a value is masked.
+func (r *rowResult) reject(field, zh, en string, args ...any) {
 	for i, a := range args {
 		if s, ok := a.(string); ok && pii.LooksLikeIDNumber(s) {
 			args[i] = pii.MaskIdentifier(s)
 		}
 	}
-	r.rejects = append(r.rejects, credit.Reject{Row: r.n, Field: field, Reason: fmt.Sprintf(format, args...), Raw: r.cells})
+	t := credit.Says(zh, en, args...)
+	if t.Zh == "" {
+		t.Zh = t.En
+	}
+	r.rejects = append(r.rejects, credit.Reject{Row: r.n, Field: field, Reason: t.En, ReasonZh: t.Zh, Raw: r.cells})
 }
 
 func (r *rowResult) rejected(field string) bool {
@@ -96,7 +101,7 @@ func newValidator(it *catalog.Item, m *Mapping, sealer *pii.Sealer, now time.Tim
 func (v *validator) check(row Row, full bool) *rowResult {
 	r := &rowResult{row: row, n: row.N, cells: row.Cells}
 	if row.Err != "" {
-		r.reject("", "%s", row.Err)
+		r.reject("", "%[2]s", "%[1]s", row.Err, row.ErrZh)
 		return r
 	}
 	it := v.it
@@ -119,11 +124,11 @@ func (v *validator) check(row Row, full bool) *rowResult {
 		errs = it.Validate(f, v.now)
 	}
 	for _, e := range withCellErrors(it, errs, cellErrs) {
-		r.reject(e.Field, "%s", e.Reason)
+		r.reject(e.Field, "%[2]s", "%[1]s", e.Reason, e.ReasonZh)
 	}
 	r.kind = it.SubjectKindOf(f)
 	if r.kind != "" && !slices.Contains(it.SubjectKinds, r.kind) {
-		r.reject(it.Keys.SubjectKind, "item %s does not concern %s subjects", it.Code, catalog.SubjectKindLabel(r.kind))
+		r.reject(it.Keys.SubjectKind, "%[3]s不归集%[2]s的信息", "item %[1]s does not concern %[2]s subjects", it.Code, catalog.SubjectKindLabel(r.kind), it.Name)
 	}
 
 	// Codes. The subject's own code is the one 重错码率 counts.
@@ -149,9 +154,10 @@ func (v *validator) check(row Row, full bool) *rowResult {
 					r.codeError = true
 				}
 				if id := v.codes.Check(val); id.Kind == uscc.KindResidentID && id.Status == uscc.Valid {
-					r.reject(fd.Code, "%s", v.residentIDInCode(fd, id.Code, r.kind))
+					t := v.residentIDInCode(fd, id.Code, r.kind)
+					r.reject(fd.Code, "%[2]s", "%[1]s", t.En, t.Zh)
 				} else {
-					r.reject(fd.Code, "invalid unified social credit code %s: %s", res.Code, res.Reason())
+					r.reject(fd.Code, "统一社会信用代码%[1]s无效：%[3]s", "invalid unified social credit code %[1]s: %[2]s", res.Code, res.Reason(), res.ReasonZh())
 				}
 			case uscc.Flagged:
 				if subject {
@@ -164,7 +170,7 @@ func (v *validator) check(row Row, full bool) *rowResult {
 			}
 			res := v.codes.CheckResidentID(val)
 			if res.Status == uscc.Invalid {
-				r.reject(fd.Code, "invalid resident ID number: %s", res.Reason())
+				r.reject(fd.Code, "居民身份证号码无效：%[2]s", "invalid resident ID number: %[1]s", res.Reason(), res.ReasonZh())
 			}
 		}
 	}
@@ -174,20 +180,23 @@ func (v *validator) check(row Row, full bool) *rowResult {
 	switch r.kind {
 	case credit.Person:
 		if code != "" && !r.rejected(it.Keys.SubjectCode) {
-			r.reject(it.Keys.SubjectCode, "a natural person (自然人) has no unified social credit code; %s is an organisation's code: fix the subject category or the code", code)
+			r.reject(it.Keys.SubjectCode, "自然人没有统一社会信用代码，%s是单位的代码：请更正主体类别或代码",
+				"a natural person (自然人) has no unified social credit code; %s is an organisation's code: fix the subject category or the code", code)
 		}
 		idf := it.Keys.SubjectIDNo
 		if t := v.idType[idf]; t != "" && f[t] != "" && f[t] != "身份证" {
-			r.reject(t, "natural persons are identified by resident ID number (身份证); ID type %s is not supported yet", f[t])
+			r.reject(t, "自然人以居民身份证号码标识，暂不支持证件类型“%s”", "natural persons are identified by resident ID number (身份证); ID type %s is not supported yet", f[t])
 		}
 	case credit.IndividualBusiness, credit.Organisation:
 		if code != "" && !r.rejected(it.Keys.SubjectCode) {
 			isIndiv := r.code.Authority == "9" && r.code.EntityType == "2"
 			if r.kind == credit.IndividualBusiness && !isIndiv {
-				r.reject(it.Keys.SubjectCode, "subject category is 个体工商户 but code %s is not an individual business's code (those start with 92)", code)
+				r.reject(it.Keys.SubjectCode, "主体类别为个体工商户，但代码%s不是个体工商户的代码（个体工商户代码以92开头）",
+					"subject category is 个体工商户 but code %s is not an individual business's code (those start with 92)", code)
 			}
 			if r.kind == credit.Organisation && isIndiv {
-				r.reject(it.Keys.SubjectCode, "code %s is an individual business's code (92…) but the subject category is 法人及非法人组织: use 个体工商户", code)
+				r.reject(it.Keys.SubjectCode, "代码%s是个体工商户的代码（92开头），但主体类别为法人及非法人组织：请改为个体工商户",
+					"code %s is an individual business's code (92…) but the subject category is 法人及非法人组织: use 个体工商户", code)
 			}
 		}
 	}
@@ -202,7 +211,7 @@ func (v *validator) check(row Row, full bool) *rowResult {
 	switch r.kind {
 	case credit.Person:
 		if v.sealer == nil {
-			r.reject(it.Keys.SubjectIDNo, "natural persons cannot be stored: the platform has no data key configured")
+			r.reject(it.Keys.SubjectIDNo, "平台未配置数据密钥，无法保存自然人信息", "natural persons cannot be stored: the platform has no data key configured")
 			return r
 		}
 		r.idNo = f[it.Keys.SubjectIDNo]
@@ -223,12 +232,12 @@ func (v *validator) check(row Row, full bool) *rowResult {
 // cells that hold no full date; those are emptied, so that no check reads
 // the date they are shown as (2454/9/14 for 202603). Cells in other
 // columns stay as the workbook shows them.
-func (v *validator) dateCells(row Row) ([]string, map[string]string) {
+func (v *validator) dateCells(row Row) ([]string, map[string]*credit.Text) {
 	if len(row.Dates) == 0 {
 		return row.Cells, nil
 	}
 	cells := slices.Clone(row.Cells)
-	var errs map[string]string
+	var errs map[string]*credit.Text
 	for _, d := range row.Dates {
 		if d.Col >= len(v.m.Cols) || d.Col >= len(cells) {
 			continue
@@ -237,9 +246,9 @@ func (v *validator) dateCells(row Row) ([]string, map[string]string) {
 		if code == "" || v.it.Field(code).Type != catalog.TypeDate {
 			continue
 		}
-		if d.Problem != "" {
+		if d.Problem != nil {
 			if errs == nil {
-				errs = map[string]string{}
+				errs = map[string]*credit.Text{}
 			}
 			errs[code] = d.Problem
 			cells[d.Col] = ""
@@ -254,14 +263,14 @@ func (v *validator) dateCells(row Row) ([]string, map[string]string) {
 // catalogue's errors, in the item's field order, in place of what the
 // catalogue says of the same fields (it read the cell as shown, which may
 // even pass for a date: 1905/7/18).
-func withCellErrors(it *catalog.Item, errs []catalog.FieldError, cellErrs map[string]string) []catalog.FieldError {
+func withCellErrors(it *catalog.Item, errs []catalog.FieldError, cellErrs map[string]*credit.Text) []catalog.FieldError {
 	if len(cellErrs) == 0 {
 		return errs
 	}
 	out := make([]catalog.FieldError, 0, len(errs)+len(cellErrs))
 	for _, fd := range it.Fields {
 		if reason, ok := cellErrs[fd.Code]; ok {
-			out = append(out, catalog.FieldError{Field: fd.Code, Reason: reason})
+			out = append(out, catalog.FieldError{Field: fd.Code, Label: fd.Label, Reason: reason.En, ReasonZh: reason.Zh})
 			continue
 		}
 		for _, e := range errs {
@@ -279,21 +288,24 @@ func withCellErrors(it *catalog.Item, errs []catalog.FieldError, cellErrs map[st
 }
 
 // residentIDInCode is the reason a valid resident ID number in a column of
-// unified social credit codes is refused: what it is and where it belongs.
-// The number is shown masked: a reason is kept with the batch and read by
-// whoever reads its rejects.
-func (v *validator) residentIDInCode(fd *catalog.Field, id string, kind credit.SubjectKind) string {
+// unified social credit codes is refused: what it is and where it belongs,
+// in English (with the Chinese after it) and in Chinese. The number is
+// shown masked: a reason is kept with the batch and read by whoever reads
+// its rejects.
+func (v *validator) residentIDInCode(fd *catalog.Field, id string, kind credit.SubjectKind) *credit.Text {
 	it := v.it
 	masked := uscc.MaskResidentID(id)
 	const what, whatZh = " is a resident ID number (居民身份证号码), not a unified social credit code: ", "这是居民身份证号码，不是统一社会信用代码："
+	say := func(en, zh string) *credit.Text {
+		return &credit.Text{En: en + " (" + whatZh + zh + ")", Zh: masked + "是居民身份证号码，不是统一社会信用代码：" + zh}
+	}
 	if fd.Code != it.Keys.SubjectCode {
-		return fmt.Sprintf("%s%s%s (%s) is an organisation's code (%s%s应填单位的统一社会信用代码)",
-			masked, what, fd.Label, fd.Code, whatZh, fd.Label)
+		return say(fmt.Sprintf("%s%s%s (%s) is an organisation's code", masked, what, fd.Label, fd.Code), fd.Label+"应填单位的统一社会信用代码")
 	}
 	idf, kindf := it.Field(it.Keys.SubjectIDNo), it.Field(it.Keys.SubjectKind)
 	if idf == nil || !slices.Contains(it.SubjectKinds, credit.Person) {
-		return fmt.Sprintf("%s%sthe subject is a natural person, and item %s does not concern natural persons (%s主体是自然人，本信息项不归集自然人)",
-			masked, what, it.Code, whatZh)
+		return say(fmt.Sprintf("%s%sthe subject is a natural person, and item %s does not concern natural persons", masked, what, it.Code),
+			"主体是自然人，本信息项不归集自然人")
 	}
 	person := catalog.SubjectKindLabel(credit.Person)
 	dest := fmt.Sprintf("%s (%s)", idf.Label, idf.Code)
@@ -308,9 +320,9 @@ func (v *validator) residentIDInCode(fd *catalog.Field, id string, kind credit.S
 		// An individual business has a code of its own (92…); its
 		// operator's ID number is no substitute for it.
 		indiv := catalog.SubjectKindLabel(credit.IndividualBusiness)
-		return fmt.Sprintf("%s%sa %s is identified by its own code (92…); if the subject is the natural person (%s), the number belongs in %s (%s%s应填其统一社会信用代码（92开头）；如主体是%s，%s)",
-			masked, what, indiv, person, dest, whatZh, indiv, person, destZh)
+		return say(fmt.Sprintf("%s%sa %s is identified by its own code (92…); if the subject is the natural person (%s), the number belongs in %s",
+			masked, what, indiv, person, dest), fmt.Sprintf("%s应填其统一社会信用代码（92开头）；如主体是%s，%s", indiv, person, destZh))
 	}
-	return fmt.Sprintf("%s%sthe subject is a natural person (%s), whose number belongs in %s (%s主体是%s，%s)",
-		masked, what, person, dest, whatZh, person, destZh)
+	return say(fmt.Sprintf("%s%sthe subject is a natural person (%s), whose number belongs in %s", masked, what, person, dest),
+		fmt.Sprintf("主体是%s，%s", person, destZh))
 }

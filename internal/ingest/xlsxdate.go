@@ -11,6 +11,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/xinyong/xinyong/internal/catalog"
+	"github.com/xinyong/xinyong/internal/credit"
 )
 
 // DateCell is a cell that a workbook stores as a date: a number in a cell
@@ -22,7 +23,7 @@ import (
 type DateCell struct {
 	Col     int // 0-based, in header order
 	Date    string
-	Problem string
+	Problem *credit.Text
 }
 
 // builtInDateFormat reports whether a built-in number format (one a
@@ -118,10 +119,10 @@ const (
 // serialDate reads the number a date cell holds (in the workbook's date
 // system) as the day it stands for, or says why it is not a full date. A
 // time of day after the date is dropped, as catalog.ParseDate drops it.
-func serialDate(v string, date1904 bool) (date, problem string) {
+func serialDate(v string, date1904 bool) (date string, problem *credit.Text) {
 	f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
 	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
-		return "", dateCellProblem(fmt.Sprintf("holds %q, not a number", v), v)
+		return "", dateCellProblem(fmt.Sprintf("holds %q, not a number", v), fmt.Sprintf("中是“%s”，不是数字", v), v)
 	}
 	whole := math.Floor(f)
 	num := strconv.FormatFloat(f, 'f', -1, 64)
@@ -133,32 +134,34 @@ func serialDate(v string, date1904 bool) (date, problem string) {
 	}
 	switch {
 	case f < 0:
-		return "", dateCellProblem("holds the negative number "+num, num)
+		return "", dateCellProblem("holds the negative number "+num, "中是负数"+num, num)
 	case whole < 1:
-		return "", dateCellProblem("holds only a time of day ("+num+"), no date", num)
+		return "", dateCellProblem("holds only a time of day ("+num+"), no date", "中只有时间（"+num+"），没有日期", num)
 	case whole < minDateSerial || whole >= 10*minDateSerial && whole < minLongSerial:
-		return "", dateCellProblem(fmt.Sprintf("holds the number %s, which Excel shows as %s", num, shown), num)
+		return "", dateCellProblem(fmt.Sprintf("holds the number %s, which Excel shows as %s", num, shown),
+			fmt.Sprintf("中是数字%s，Excel显示为%s", num, shown), num)
 	case whole > maxExcelSerial:
-		return "", dateCellProblem(fmt.Sprintf("holds the number %s, which is past the last date Excel can show (9999-12-31)", num), num)
+		return "", dateCellProblem(fmt.Sprintf("holds the number %s, which is past the last date Excel can show (9999-12-31)", num),
+			fmt.Sprintf("中是数字%s，超出了Excel能显示的最后日期（9999-12-31）", num), num)
 	}
-	return shown, ""
+	return shown, nil
 }
 
 // isoDate reads an ISO 8601 date cell (t="d": 2026-03-02 or
 // 2026-03-02T10:00:00) as its day.
-func isoDate(v string) (date, problem string) {
+func isoDate(v string) (date string, problem *credit.Text) {
 	v = strings.TrimSpace(v)
 	if len(v) >= 10 && (len(v) == 10 || v[10] == 'T') {
 		if t, err := time.Parse(time.DateOnly, v[:10]); err == nil {
-			return t.Format(time.DateOnly), ""
+			return t.Format(time.DateOnly), nil
 		}
 	}
-	return "", dateCellProblem(fmt.Sprintf("holds %q", v), v)
+	return "", dateCellProblem(fmt.Sprintf("holds %q", v), "中是“"+v+"”", v)
 }
 
-// dateCellProblem is the reason a date cell is refused: what it holds, and
-// what a full date looks like.
-func dateCellProblem(what, value string) string {
-	return fmt.Sprintf("not a full date: the date cell %s; %s (日期单元格中的 %s 不是完整日期：%s)",
-		what, catalog.FullDate, value, catalog.FullDateZh)
+// dateCellProblem is the reason a date cell is refused: what it holds (in
+// English and Chinese), and what a full date looks like.
+func dateCellProblem(what, whatZh, value string) *credit.Text {
+	return credit.Says("日期单元格%[5]s，不是完整日期：%[4]s", "not a full date: the date cell %[1]s; %[2]s (日期单元格中的 %[3]s 不是完整日期：%[4]s)",
+		what, catalog.FullDate, value, catalog.FullDateZh, whatZh)
 }

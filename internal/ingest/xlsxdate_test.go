@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/xinyong/xinyong/internal/catalog"
+	"github.com/xinyong/xinyong/internal/credit"
 )
 
 func TestIsDateFormat(t *testing.T) {
@@ -82,12 +83,12 @@ func TestSerialDate(t *testing.T) {
 	for _, tc := range tests {
 		date, problem := serialDate(tc.in, tc.date1904)
 		switch {
-		case tc.ok && (date != tc.want || problem != ""):
-			t.Errorf("serialDate(%q, 1904=%v) = %q, %q; want %s", tc.in, tc.date1904, date, problem, tc.want)
-		case !tc.ok && (date != "" || !strings.Contains(problem, tc.want)):
-			t.Errorf("serialDate(%q, 1904=%v) = %q, %q; want a problem saying %q", tc.in, tc.date1904, date, problem, tc.want)
-		case !tc.ok && (!strings.Contains(problem, catalog.FullDate) || !strings.Contains(problem, catalog.FullDateZh)):
-			t.Errorf("serialDate(%q) problem %q does not say what a full date looks like in both languages", tc.in, problem)
+		case tc.ok && (date != tc.want || problem != nil):
+			t.Errorf("serialDate(%q, 1904=%v) = %q, %v; want %s", tc.in, tc.date1904, date, problem, tc.want)
+		case !tc.ok && (date != "" || problem == nil || !strings.Contains(problem.En, tc.want)):
+			t.Errorf("serialDate(%q, 1904=%v) = %q, %v; want a problem saying %q", tc.in, tc.date1904, date, problem, tc.want)
+		case !tc.ok && (!strings.Contains(problem.En, catalog.FullDate) || !strings.Contains(problem.Zh, catalog.FullDateZh) || strings.Contains(problem.Zh, "holds")):
+			t.Errorf("serialDate(%q) problem %+v does not say what a full date looks like in both languages", tc.in, *problem)
 		}
 	}
 }
@@ -98,8 +99,8 @@ func TestISODate(t *testing.T) {
 		"2026-02-30": "", "2026-03": "", "T10:30:00": "", "2026": "", "": "",
 	} {
 		date, problem := isoDate(in)
-		if date != want || (want == "") == (problem == "") {
-			t.Errorf("isoDate(%q) = %q, %q; want %q", in, date, problem, want)
+		if date != want || (want == "") == (problem == nil) {
+			t.Errorf("isoDate(%q) = %q, %v; want %q", in, date, problem, want)
 		}
 	}
 }
@@ -157,8 +158,8 @@ func FuzzDateReaders(f *testing.F) {
 		}
 		if d, problem := serialDate(s, date1904); d != "" {
 			x, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
-			if err != nil || problem != "" {
-				t.Fatalf("serialDate(%q) = %q, %q", s, d, problem)
+			if err != nil || problem != nil {
+				t.Fatalf("serialDate(%q) = %q, %v", s, d, problem)
 			}
 			if n := len(strconv.FormatFloat(math.Floor(x), 'f', 0, 64)); n != 5 && n != 7 {
 				t.Fatalf("serialDate(%q) = %s: a serial of %d digits taken for a date", s, d, n)
@@ -194,7 +195,7 @@ func TestSheetDates(t *testing.T) {
 		2: {{Col: 0, Date: "2026-03-02"}},
 		3: nil,
 		5: {{Col: 1, Date: "2026-03-02"}, {Col: 2, Date: "2026-03-02"}},
-		6: {{Col: 0, Problem: "x"}, {Col: 1, Problem: "x"}},
+		6: {{Col: 0, Problem: &credit.Text{}}, {Col: 1, Problem: &credit.Text{}}},
 		7: nil,
 	}
 	for n := 1; n <= 7; n++ {
@@ -207,7 +208,7 @@ func TestSheetDates(t *testing.T) {
 			t.Fatalf("row %d: %+v, want %+v", n, got, w)
 		}
 		for i := range w {
-			if got[i].Col != w[i].Col || got[i].Date != w[i].Date || (got[i].Problem == "") != (w[i].Problem == "") {
+			if got[i].Col != w[i].Col || got[i].Date != w[i].Date || (got[i].Problem == nil) != (w[i].Problem == nil) {
 				t.Errorf("row %d: %+v, want %+v", n, got[i], w[i])
 			}
 		}

@@ -320,10 +320,10 @@ var ListKinds = []catalog.ListKind{catalog.ListBlack, catalog.ListRed}
 func (e *Engine) List(ctx context.Context, kind string, aud Audience, ms MarkSource, offset, limit int) (ListPage, error) {
 	const op = "publish.List"
 	if !slices.Contains(ListKinds, catalog.ListKind(kind)) {
-		return ListPage{}, credit.E(op, credit.NotFound, "no list kind %q (known: black, red)", kind)
+		return ListPage{}, credit.Say(op, credit.NotFound, "没有“%s”类名单（现有：black 失信名单、red 红名单）", "no list kind %q (known: black, red)", kind)
 	}
 	if offset < 0 || offset > MaxListOffset {
-		return ListPage{}, credit.E(op, credit.Invalid, "offset %d is outside 0 to %d: search by name or code for a subject further down the list", offset, MaxListOffset)
+		return ListPage{}, credit.Say(op, credit.Invalid, "起始位置%d超出0至%d的范围：名单靠后的主体请按名称或代码查询", "offset %d is outside 0 to %d: search by name or code for a subject further down the list", offset, MaxListOffset)
 	}
 	if limit <= 0 || limit > MaxListPage {
 		limit = MaxListPage

@@ -75,10 +75,10 @@ func (s *Service) PutOrganisation(ctx context.Context, o Organisation) (*credit.
 	const op = "records.PutOrganisation"
 	res := uscc.CheckUSCC(o.Code)
 	if res.Status == uscc.Invalid {
-		return nil, credit.E(op, credit.Invalid, "invalid unified social credit code %s: %s", res.Code, res.Reason())
+		return nil, credit.Say(op, credit.Invalid, "统一社会信用代码%[1]s无效：%[3]s", "invalid unified social credit code %[1]s: %[2]s", res.Code, res.Reason(), res.ReasonZh())
 	}
 	if strings.TrimSpace(o.Name) == "" {
-		return nil, credit.E(op, credit.Invalid, "subject %s has no name", res.Code)
+		return nil, credit.Say(op, credit.Invalid, "主体%s未填写名称", "subject %s has no name", res.Code)
 	}
 	kind := credit.Organisation
 	if res.Authority == "9" && res.EntityType == "2" {
@@ -129,7 +129,7 @@ func (s *Service) PutPerson(ctx context.Context, name, idno string) (*credit.Sub
 	const op = "records.PutPerson"
 	res := uscc.CheckResidentID(idno)
 	if res.Status == uscc.Invalid {
-		return nil, credit.E(op, credit.Invalid, "invalid resident ID number: %s", res.Reason())
+		return nil, credit.Say(op, credit.Invalid, "居民身份证号码无效：%[2]s", "invalid resident ID number: %[1]s", res.Reason(), res.ReasonZh())
 	}
 	if s.Sealer == nil {
 		return nil, credit.E(op, credit.Internal, "no data key configured: natural persons cannot be stored")
@@ -190,7 +190,7 @@ func (s *Service) Prepare(rep Report, latest *credit.Record) (*credit.Record, Ou
 		return nil, "", credit.Wrap(op, credit.Invalid, err)
 	}
 	if rep.Dept == "" {
-		return nil, "", credit.E(op, credit.Invalid, "no reporting department")
+		return nil, "", credit.Say(op, credit.Invalid, "未指明报送部门", "no reporting department")
 	}
 	// Only departments of the kinds the catalogue names may report an
 	// item (a court's 失信被执行人, say): checked here, where every fact
@@ -200,11 +200,11 @@ func (s *Service) Prepare(rep Report, latest *credit.Record) (*credit.Record, Ou
 	}
 	now := s.now()
 	if errs := it.Validate(rep.Fields, now); len(errs) > 0 {
-		msgs := make([]string, len(errs))
+		msgs, zh := make([]string, len(errs)), make([]string, len(errs))
 		for i, e := range errs {
-			msgs[i] = e.Error()
+			msgs[i], zh[i] = e.Error(), e.Chinese()
 		}
-		return nil, "", credit.E(op, credit.Invalid, "item %s: %s", it.Code, strings.Join(msgs, "; "))
+		return nil, "", credit.Say(op, credit.Invalid, "%[3]s（%[1]s）：%[4]s", "item %[1]s: %[2]s", it.Code, strings.Join(msgs, "; "), it.Name, strings.Join(zh, "；"))
 	}
 	// A record of a list decided elsewhere must name a list of the
 	// catalogue that its department decides.
@@ -213,13 +213,13 @@ func (s *Service) Prepare(rep Report, latest *credit.Record) (*credit.Record, Ou
 	}
 	docNo := docNumber(it, rep)
 	if docNo == "" {
-		return nil, "", credit.E(op, credit.Invalid, "item %s: field %s: document number is required", it.Code, it.Keys.DocNo)
+		return nil, "", credit.Say(op, credit.Invalid, "%[3]s（%[1]s）：文书号（%[2]s）为必填项", "item %[1]s: field %[2]s: document number is required", it.Code, it.Keys.DocNo, it.Name)
 	}
 	var decided time.Time
 	if it.Keys.DecidedOn != "" && rep.Fields[it.Keys.DecidedOn] != "" {
 		decided, err = catalog.ParseDate(rep.Fields[it.Keys.DecidedOn])
 		if err != nil {
-			return nil, "", credit.E(op, credit.Invalid, "item %s: field %s: %v", it.Code, it.Keys.DecidedOn, err)
+			return nil, "", credit.Say(op, credit.Invalid, "%[4]s（%[1]s）字段%[2]s：%[3]v", "item %[1]s: field %[2]s: %[3]v", it.Code, it.Keys.DecidedOn, err, it.Name)
 		}
 	}
 	rec := &credit.Record{
@@ -236,7 +236,8 @@ func (s *Service) Prepare(rep Report, latest *credit.Record) (*credit.Record, Ou
 	rec.Hash = ContentHash(rec)
 	if latest != nil {
 		if latest.SubjectID != rec.SubjectID {
-			return nil, "", credit.E(op, credit.Conflict, "document %s of %s was reported for subject %s, not %s: revoke it and report it again", docNo, rep.Dept, latest.SubjectID, rec.SubjectID)
+			return nil, "", credit.Say(op, credit.Conflict, "%[5]s的文书%[1]s此前报送的主体是%[3]s，不是%[4]s：请先撤销再重新报送",
+				"document %[1]s of %[2]s was reported for subject %[3]s, not %[4]s: revoke it and report it again", docNo, rep.Dept, latest.SubjectID, rec.SubjectID, s.Catalog.DeptZh(rep.Dept))
 		}
 		if latest.Fact != credit.Revocation && latest.Hash == rec.Hash {
 			return latest, Unchanged, nil
@@ -316,7 +317,7 @@ func (s *Service) Append(ctx context.Context, rep Report) (*credit.Record, Outco
 func (s *Service) Revoke(ctx context.Context, recordID, dept, reason string) (*credit.Record, error) {
 	const op = "records.Revoke"
 	if strings.TrimSpace(reason) == "" {
-		return nil, credit.E(op, credit.Invalid, "a revocation must state its reason")
+		return nil, credit.Say(op, credit.Invalid, "撤销须说明理由", "a revocation must state its reason")
 	}
 	old, err := s.Store.Record(ctx, recordID)
 	if err != nil {
@@ -342,7 +343,7 @@ func (s *Service) Revoke(ctx context.Context, recordID, dept, reason string) (*c
 func (s *Service) Correct(ctx context.Context, recordID, dept, reason string, fields credit.Fields) (*credit.Record, error) {
 	const op = "records.Correct"
 	if strings.TrimSpace(reason) == "" {
-		return nil, credit.E(op, credit.Invalid, "a correction must state its reason")
+		return nil, credit.Say(op, credit.Invalid, "更正须说明理由", "a correction must state its reason")
 	}
 	old, err := s.Store.Record(ctx, recordID)
 	if err != nil {

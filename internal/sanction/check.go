@@ -126,6 +126,7 @@ type Result struct {
 	Hits
 	Candidates []Candidate `json:"candidates,omitempty"`
 	Error      string      `json:"error,omitempty"`
+	ErrorZh    string      `json:"error_zh,omitempty"` // Error in Chinese
 }
 
 // Response is the answer to one check.
@@ -148,19 +149,21 @@ func (s *Service) Check(ctx context.Context, c Caller, req Request) (*Response, 
 	}
 	if !slices.Contains(c.Matters, req.Matter) {
 		if len(c.Matters) == 0 {
-			return nil, credit.E(op, credit.Permission, "account %s has no matters configured: an administrator must set the matters it may check", c.Name)
+			return nil, credit.Say(op, credit.Permission, "账号%s尚未配置核查事项：请管理员设置该账号可以核查的事项",
+				"account %s has no matters configured: an administrator must set the matters it may check", c.Name)
 		}
-		return nil, credit.E(op, credit.Permission, "account %s may check only %s, not %s", c.Name, strings.Join(c.Matters, ", "), req.Matter)
+		return nil, credit.Say(op, credit.Permission, "账号%[1]s只能核查%[4]s，不能核查%[5]s", "account %[1]s may check only %[2]s, not %[3]s",
+			c.Name, strings.Join(c.Matters, ", "), req.Matter, s.mattersZh(c.Matters), s.mattersZh([]string{req.Matter}))
 	}
 	d, err := s.Catalog.Department(c.Dept)
 	if err != nil {
-		return nil, credit.E(op, credit.Permission, "account %s: department %q is not in the catalogue", c.Name, c.Dept)
+		return nil, credit.Say(op, credit.Permission, "账号%s所属部门“%s”不在目录中", "account %s: department %q is not in the catalogue", c.Name, c.Dept)
 	}
 	if len(req.Subjects) == 0 {
-		return nil, credit.E(op, credit.Invalid, "give at least one subject to check")
+		return nil, credit.Say(op, credit.Invalid, "请至少提供一个核查对象", "give at least one subject to check")
 	}
 	if len(req.Subjects) > MaxSubjects {
-		return nil, credit.E(op, credit.Invalid, "a check takes at most %d subjects, got %d: split the batch", MaxSubjects, len(req.Subjects))
+		return nil, credit.Say(op, credit.Invalid, "一次核查最多%d个对象，本次为%d个：请分批核查", "a check takes at most %d subjects, got %d: split the batch", MaxSubjects, len(req.Subjects))
 	}
 	snap := s.index.load()
 	now := s.now()
@@ -224,7 +227,7 @@ func (s *Service) lookup(snap *snapshot, now time.Time, byList map[string][]*cat
 	if code == "" {
 		name := strings.TrimSpace(q.Name)
 		if name == "" {
-			r.Error = "give the subject's code, or its name if it has none"
+			r.Error, r.ErrorZh = "give the subject's code, or its name if it has none", "请提供主体的代码；没有代码的，请提供名称"
 			return
 		}
 		s.candidates(snap, now, byList, name, r)
@@ -249,6 +252,7 @@ func (s *Service) lookup(snap *snapshot, now time.Time, byList map[string][]*cat
 		}
 		if res := uscc.CheckUSCC(code); res.Status == uscc.Invalid {
 			r.Error = "not a valid unified social credit code or resident ID number: " + res.Reason()
+			r.ErrorZh = "不是有效的统一社会信用代码或居民身份证号码：" + res.ReasonZh()
 		}
 		return
 	}
@@ -273,7 +277,7 @@ func isResidentID(s string) bool {
 // as a listed subject, and as a responsible person of listed subjects (落实到人).
 func (s *Service) person(snap *snapshot, now time.Time, byList map[string][]*catalog.Measure, idno string, r *Result) {
 	if s.Sealer == nil {
-		r.Error = "natural persons cannot be checked: no data key configured"
+		r.Error, r.ErrorZh = "natural persons cannot be checked: no data key configured", "平台未配置数据密钥，无法核查自然人"
 		return
 	}
 	// The query echoes only the masked number.

@@ -130,21 +130,23 @@ func (s *Service) Propose(ctx context.Context, a Actor, p Proposal) (*Entry, err
 		return nil, credit.Wrap(op, credit.Other, err)
 	}
 	if lt.Reported != nil && lt.Reported.Only {
-		return nil, credit.E(op, credit.Invalid, "%s（%s）is decided by %s in its own system: its entries come from the records it reports (%s), not from proposals on the platform",
-			lt.Name, lt.Code, s.Catalog.DeptKindName(lt.DecidingUnit), strings.Join(lt.Reported.Items, ", "))
+		return nil, credit.Say(op, credit.Invalid, "%[1]s（%[2]s）由%[3]s在本部门系统中认定：名单条目来自其报送的信息（%[5]s），本平台不受理列入申请",
+			"%[1]s（%[2]s）is decided by %[3]s in its own system: its entries come from the records it reports (%[4]s), not from proposals on the platform",
+			lt.Name, lt.Code, s.Catalog.DeptKindName(lt.DecidingUnit), strings.Join(lt.Reported.Items, ", "), s.itemsZh(lt.Reported.Items))
 	}
 	if strings.TrimSpace(p.Grounds) == "" {
-		return nil, credit.E(op, credit.Invalid, "state the grounds (事由) of the listing")
+		return nil, credit.Say(op, credit.Invalid, "请填写列入事由", "state the grounds (事由) of the listing")
 	}
 	subj, err := s.Store.Subject(ctx, p.SubjectID)
 	if err != nil {
 		if credit.Is(credit.NotFound, err) {
-			return nil, credit.E(op, credit.Invalid, "subject %q is not registered", p.SubjectID)
+			return nil, credit.Say(op, credit.Invalid, "信用主体“%s”未登记", "subject %q is not registered", p.SubjectID)
 		}
 		return nil, credit.Wrap(op, credit.Other, err)
 	}
 	if !slices.Contains(lt.SubjectKinds, subj.Kind) {
-		return nil, credit.E(op, credit.Invalid, "%s (%s) cannot take a subject of kind %s", lt.Name, lt.Code, subj.Kind)
+		return nil, credit.Say(op, credit.Invalid, "%[1]s（%[2]s）不列入%[4]s", "%[1]s (%[2]s) cannot take a subject of kind %[3]s",
+			lt.Name, lt.Code, subj.Kind, catalog.SubjectKindLabel(subj.Kind))
 	}
 	origins, err := s.checkBasis(ctx, op, lt, subj.ID, p.BasisRecords)
 	if err != nil {
@@ -153,8 +155,9 @@ func (s *Service) Propose(ctx context.Context, a Actor, p Proposal) (*Entry, err
 	if lt.Bar != nil {
 		if why, err := s.barHolds(ctx, subj.ID, lt); err != nil {
 			return nil, credit.Wrap(op, credit.Other, err)
-		} else if why != "" {
-			return nil, credit.E(op, credit.Conflict, "%s cannot be put on %s（%s）: %s (%s)", subj.ID, lt.Name, lt.Code, why, lt.Bar.Text)
+		} else if why != nil {
+			return nil, credit.Say(op, credit.Conflict, "%[1]s不能列入%[2]s（%[3]s）：%[6]s（%[5]s）", "%[1]s cannot be put on %[2]s（%[3]s）: %[4]s (%[5]s)",
+				subj.ID, lt.Name, lt.Code, why.En, lt.Bar.Text, why.Zh)
 		}
 	}
 	persons, err := s.persons(op, p.Persons)
@@ -169,7 +172,8 @@ func (s *Service) Propose(ctx context.Context, a Actor, p Proposal) (*Entry, err
 	now := s.now()
 	for _, e := range Derive(events) {
 		if e.List == lt.Code && (e.State == credit.StepProposed || e.State == credit.StepNoticed || e.Active(now)) {
-			return nil, credit.E(op, credit.Conflict, "subject %s already has an open entry %s on %s (state %s)", subj.ID, e.ID, lt.Code, e.State)
+			return nil, credit.Say(op, credit.Conflict, "%[1]s在%[5]s已有未办结的条目%[2]s（%[6]s）", "subject %[1]s already has an open entry %[2]s on %[3]s (state %[4]s)",
+				subj.ID, e.ID, lt.Code, e.State, listZh(lt), stepZh(e.State))
 		}
 	}
 	basis := make([]string, 0, len(lt.Basis))
@@ -192,7 +196,8 @@ func (s *Service) Propose(ctx context.Context, a Actor, p Proposal) (*Entry, err
 // allow. It returns the chains' origin IDs, which verification marks name.
 func (s *Service) checkBasis(ctx context.Context, op string, lt *catalog.ListType, subjectID string, ids []string) ([]string, error) {
 	if len(ids) == 0 {
-		return nil, credit.E(op, credit.Invalid, "a listing on %s needs at least one basis record (%s)", lt.Code, lt.Criteria.Text)
+		return nil, credit.Say(op, credit.Invalid, "列入%[3]s须有至少一条依据信息（%[2]s）", "a listing on %[1]s needs at least one basis record (%[2]s)",
+			lt.Code, lt.Criteria.Text, listZh(lt))
 	}
 	facts, err := s.Store.RecordsBySubject(ctx, subjectID)
 	if err != nil {
@@ -210,11 +215,11 @@ func (s *Service) checkBasis(ctx context.Context, op string, lt *catalog.ListTyp
 			}
 		}
 		if st == nil {
-			return nil, credit.E(op, credit.Invalid, "basis record %s is not a record of subject %s", id, subjectID)
+			return nil, credit.Say(op, credit.Invalid, "依据信息%s不是信用主体%s的信息", "basis record %s is not a record of subject %s", id, subjectID)
 		}
 		cur := st.Current
 		if st.Revoked {
-			return nil, credit.E(op, credit.Invalid, "basis record %s has been revoked and cannot ground a listing", id)
+			return nil, credit.Say(op, credit.Invalid, "依据信息%s已被撤销，不能作为列入依据", "basis record %s has been revoked and cannot ground a listing", id)
 		}
 		sev := credit.SeverityNone
 		if it, err := s.Catalog.Item(cur.Item); err == nil {
@@ -222,14 +227,17 @@ func (s *Service) checkBasis(ctx context.Context, op string, lt *catalog.ListTyp
 			sev = publish.WindowOf(s.Catalog, it, &cur, nil).Severity
 		}
 		if len(lt.Criteria.Items) > 0 && !slices.Contains(lt.Criteria.Items, cur.Item) {
-			return nil, credit.E(op, credit.Invalid, "basis record %s is a %s record; %s accepts only %s", id, cur.Item, lt.Code, strings.Join(lt.Criteria.Items, ", "))
+			return nil, credit.Say(op, credit.Invalid, "依据信息%[1]s是%[5]s；%[6]s只接受%[7]s", "basis record %[1]s is a %[2]s record; %[3]s accepts only %[4]s",
+				id, cur.Item, lt.Code, strings.Join(lt.Criteria.Items, ", "), s.itemZh(cur.Item), listZh(lt), s.itemsZh(lt.Criteria.Items))
 		}
 		if sevs := lt.Criteria.SeveritiesFor(cur.Item); len(sevs) > 0 && !slices.Contains(sevs, sev) {
-			name := string(sev)
+			name, nameZh := string(sev), string(sev)
 			if name == "" {
-				name = "unclassified"
+				name, nameZh = "unclassified", "未分级"
 			}
-			return nil, credit.E(op, credit.Invalid, "basis record %s is a %s record of severity %s; %s requires %s", id, cur.Item, name, lt.Code, severities(sevs))
+			return nil, credit.Say(op, credit.Invalid, "依据信息%[1]s是失信程度为%[7]s的%[6]s；%[8]s要求失信程度为%[9]s",
+				"basis record %[1]s is a %[2]s record of severity %[3]s; %[4]s requires %[5]s",
+				id, cur.Item, name, lt.Code, severities(sevs), s.itemZh(cur.Item), nameZh, listZh(lt), severitiesZh(sevs))
 		}
 		if !slices.Contains(origins, st.Origin) {
 			origins = append(origins, st.Origin)
@@ -252,16 +260,18 @@ func (s *Service) persons(op string, in []PersonInput) ([]credit.ResponsiblePers
 	for i, p := range in {
 		role, name := strings.TrimSpace(p.Role), strings.TrimSpace(p.Name)
 		if !slices.Contains(PersonRoles, role) {
-			return nil, credit.E(op, credit.Invalid, "person %d: role must be one of %s, not %q", i+1, strings.Join(PersonRoles, ", "), role)
+			return nil, credit.Say(op, credit.Invalid, "第%[1]d位责任人：身份须为%[4]s之一，不能为“%[3]s”", "person %[1]d: role must be one of %[2]s, not %[3]q",
+				i+1, strings.Join(PersonRoles, ", "), role, strings.Join(PersonRoles, "、"))
 		}
 		if name == "" {
-			return nil, credit.E(op, credit.Invalid, "person %d (%s): name is required", i+1, role)
+			return nil, credit.Say(op, credit.Invalid, "第%d位责任人（%s）：请填写姓名", "person %d (%s): name is required", i+1, role)
 		}
 		rp := credit.ResponsiblePerson{Role: role, Name: name}
 		if idno := strings.TrimSpace(p.IDNo); idno != "" {
 			res := uscc.CheckResidentID(idno)
 			if res.Status == uscc.Invalid {
-				return nil, credit.E(op, credit.Invalid, "person %d (%s): invalid resident ID number: %s", i+1, role, res.Reason())
+				return nil, credit.Say(op, credit.Invalid, "第%[1]d位责任人（%[2]s）：居民身份证号码无效：%[4]s", "person %[1]d (%[2]s): invalid resident ID number: %[3]s",
+					i+1, role, res.Reason(), res.ReasonZh())
 			}
 			if s.Sealer == nil {
 				return nil, credit.E(op, credit.Unavailable, "no data key configured: ID numbers cannot be sealed")
@@ -288,9 +298,10 @@ func (s *Service) mayDecide(a Actor, lt *catalog.ListType) error {
 		if err == nil && d.Kind == lt.DecidingUnit {
 			return nil
 		}
-		return credit.E("", credit.Permission, "department %q is not a deciding unit (%s) of %s", a.Dept, lt.DecidingUnit, lt.Code)
+		return credit.Say("", credit.Permission, "%[4]s不是%[5]s的认定单位（%[6]s）", "department %[1]q is not a deciding unit (%[2]s) of %[3]s",
+			a.Dept, lt.DecidingUnit, lt.Code, s.deptZh(a.Dept), listZh(lt), s.Catalog.DeptKindName(lt.DecidingUnit))
 	}
-	return credit.E("", credit.Permission, "role %s may not decide on lists", a.Role)
+	return credit.Say("", credit.Permission, "只有信用办或名单的认定单位可以办理名单认定", "role %s may not decide on lists", a.Role)
 }
 
 // Entry returns the current state of an entry.
@@ -300,7 +311,7 @@ func (s *Service) Entry(ctx context.Context, id string) (*Entry, error) {
 		return nil, err
 	}
 	if len(events) == 0 {
-		return nil, credit.E("sanction.Entry", credit.NotFound, "list entry %q not found", id)
+		return nil, credit.Say("sanction.Entry", credit.NotFound, "名单条目“%s”不存在", "list entry %q not found", id)
 	}
 	return Derive(events)[0], nil
 }
@@ -325,7 +336,7 @@ func (s *Service) Entries(ctx context.Context, list string, offset, limit int) (
 		}
 	}
 	if offset < 0 {
-		return nil, 0, credit.E("sanction.Entries", credit.Invalid, "offset %d is negative", offset)
+		return nil, 0, credit.Say("sanction.Entries", credit.Invalid, "起始位置不能为负数（%d）", "offset %d is negative", offset)
 	}
 	if limit <= 0 {
 		limit = 100
@@ -370,10 +381,11 @@ func (s *Service) Notice(ctx context.Context, a Actor, entryID string, in Notice
 		return nil, err
 	}
 	if e.State != credit.StepProposed {
-		return nil, credit.E(op, credit.Conflict, "entry %s is %s; only a proposed entry can be noticed", e.ID, e.State)
+		return nil, credit.Say(op, credit.Conflict, "条目%[1]s当前为“%[3]s”：只有拟列入的条目可以告知", "entry %[1]s is %[2]s; only a proposed entry can be noticed",
+			e.ID, e.State, stepZh(e.State))
 	}
 	if strings.TrimSpace(in.DocNo) == "" {
-		return nil, credit.E(op, credit.Invalid, "give the notice's document number (doc_no)")
+		return nil, credit.Say(op, credit.Invalid, "请填写告知书文号（doc_no）", "give the notice's document number (doc_no)")
 	}
 	now := s.now()
 	// The objection period ends at 24:00 China time of its last working
@@ -414,19 +426,22 @@ func (s *Service) Decide(ctx context.Context, a Actor, entryID string, in Decisi
 	switch {
 	case e.State == credit.StepNoticed:
 		if now.Before(e.Detail.ObjectionDeadline) {
-			return nil, credit.E(op, credit.Conflict, "the objection period of entry %s runs until the end of %s: decide after it", e.ID, chinatime.Format(e.Detail.ObjectionDeadline.Add(-time.Nanosecond)))
+			return nil, credit.Say(op, credit.Conflict, "条目%s的异议期至%s24时届满：请在届满后作出认定", "the objection period of entry %s runs until the end of %s: decide after it",
+				e.ID, chinatime.Format(e.Detail.ObjectionDeadline.Add(-time.Nanosecond)))
 		}
 	case e.State == credit.StepProposed && !lt.NoticeRequired:
 	case e.State == credit.StepProposed:
-		return nil, credit.E(op, credit.Conflict, "%s requires notice to the subject before listing (国办发〔2020〕49号): notice entry %s first", lt.Code, e.ID)
+		return nil, credit.Say(op, credit.Conflict, "列入%[3]s前须告知当事人（国办发〔2020〕49号）：请先告知条目%[2]s", "%[1]s requires notice to the subject before listing (国办发〔2020〕49号): notice entry %[2]s first",
+			lt.Code, e.ID, listZh(lt))
 	default:
-		return nil, credit.E(op, credit.Conflict, "entry %s is %s and cannot be decided", e.ID, e.State)
+		return nil, credit.Say(op, credit.Conflict, "条目%[1]s当前为“%[3]s”，不能作出认定", "entry %[1]s is %[2]s and cannot be decided", e.ID, e.State, stepZh(e.State))
 	}
 	if strings.TrimSpace(in.DocNo) == "" {
-		return nil, credit.E(op, credit.Invalid, "give the decision document number (doc_no)")
+		return nil, credit.Say(op, credit.Invalid, "请填写认定决定书文号（doc_no）", "give the decision document number (doc_no)")
 	}
 	if why := s.index.underVerification(e); why != "" {
-		return nil, credit.E(op, credit.Conflict, "entry %s cannot be decided while %s is under verification", e.ID, why)
+		return nil, credit.Say(op, credit.Conflict, "%[2]s正在核实中，条目%[1]s暂不能作出认定", "entry %[1]s cannot be decided while %[3]s is under verification",
+			e.ID, suspensionZh(why), why)
 	}
 	// The basis must still stand.
 	if _, err := s.checkBasis(ctx, op, lt, e.SubjectID, e.Detail.BasisRecords); err != nil {
@@ -493,33 +508,38 @@ func (s *Service) Remove(ctx context.Context, a Actor, entryID string, in Remova
 		if len(e.Detail.BasisRecords) > 0 {
 			rec = e.Detail.BasisRecords[0]
 		}
-		return nil, credit.E(op, credit.Conflict, "entry %s was reported by %s: it ends when that department revokes or corrects its record %s, not by removal on the platform", e.ID, e.DecidedDept, rec)
+		return nil, credit.Say(op, credit.Conflict, "条目%[1]s由%[4]s报送：该部门撤销或更正其信息%[3]s时条目即终止，不在本平台移出",
+			"entry %[1]s was reported by %[2]s: it ends when that department revokes or corrects its record %[3]s, not by removal on the platform",
+			e.ID, e.DecidedDept, rec, s.deptZh(e.DecidedDept))
 	}
 	switch e.State {
 	case credit.StepRemoved:
-		return nil, credit.E(op, credit.Conflict, "entry %s is already removed", e.ID)
+		return nil, credit.Say(op, credit.Conflict, "条目%s已移出", "entry %s is already removed", e.ID)
 	case credit.StepDecided:
 		switch in.Reason {
 		case RemoveExpiry:
 			if e.Detail.Until.IsZero() || now.Before(e.Detail.Until) {
-				return nil, credit.E(op, credit.Conflict, "entry %s has not expired", e.ID)
+				return nil, credit.Say(op, credit.Conflict, "条目%s尚未届满", "entry %s has not expired", e.ID)
 			}
 		case RemoveRepair:
 			if !lt.Exit.Repairable {
-				return nil, credit.E(op, credit.Invalid, "%s cannot be left by repair: %s", lt.Code, lt.Exit.Text)
+				return nil, credit.Say(op, credit.Invalid, "%[3]s不能通过信用修复移出：%[2]s", "%[1]s cannot be left by repair: %[2]s", lt.Code, lt.Exit.Text, listZh(lt))
 			}
 			if min := e.Detail.Since.AddDate(0, lt.Exit.MinMonths, 0); now.Before(min) {
-				return nil, credit.E(op, credit.Conflict, "%s can be left by repair only after %d months, from %s", lt.Code, lt.Exit.MinMonths, chinatime.Format(min))
+				return nil, credit.Say(op, credit.Conflict, "列入%[4]s满%[2]d个月后方可通过信用修复移出，即%[3]s起", "%[1]s can be left by repair only after %[2]d months, from %[3]s",
+					lt.Code, lt.Exit.MinMonths, chinatime.Format(min), listZh(lt))
 			}
 		case RemoveRevocation, RemoveCorrection:
 		default:
-			return nil, credit.E(op, credit.Invalid, "removal reason must be %s, %s, %s or %s, not %q", RemoveExpiry, RemoveRepair, RemoveRevocation, RemoveCorrection, in.Reason)
+			return nil, credit.Say(op, credit.Invalid, "移出原因须为%[6]s之一，不能为“%[5]s”", "removal reason must be %[1]s, %[2]s, %[3]s or %[4]s, not %[5]q",
+				RemoveExpiry, RemoveRepair, RemoveRevocation, RemoveCorrection, in.Reason, removalsZh(RemoveExpiry, RemoveRepair, RemoveRevocation, RemoveCorrection))
 		}
 	default:
 		switch in.Reason {
 		case RemoveWithdrawn, RemoveRevocation, RemoveCorrection:
 		default:
-			return nil, credit.E(op, credit.Invalid, "an entry not yet listed is removed as %s, %s or %s, not %q", RemoveWithdrawn, RemoveRevocation, RemoveCorrection, in.Reason)
+			return nil, credit.Say(op, credit.Invalid, "尚未列入的条目，移出原因须为%[5]s之一，不能为“%[4]s”", "an entry not yet listed is removed as %[1]s, %[2]s or %[3]s, not %[4]q",
+				RemoveWithdrawn, RemoveRevocation, RemoveCorrection, in.Reason, removalsZh(RemoveWithdrawn, RemoveRevocation, RemoveCorrection))
 		}
 	}
 	ev := &credit.ListEvent{
@@ -677,23 +697,24 @@ func (s *Service) entryApplies(snap *snapshot, e *Entry, now time.Time) bool {
 
 // barHolds says why red list lt's bar keeps subjectID off it now ("" when
 // it does not): a proposal is refused then.
-func (s *Service) barHolds(ctx context.Context, subjectID string, lt *catalog.ListType) (string, error) {
+func (s *Service) barHolds(ctx context.Context, subjectID string, lt *catalog.ListType) (*credit.Text, error) {
 	now := s.now()
 	snap := s.index.load()
 	b, _ := snap.bySubject.get(subjectID)
 	for _, m := range decodeMemberships(s.Catalog, b) {
 		if m.via == "" && m.active(now) && slices.Contains(lt.Bar.ListKinds, m.lt.Kind) {
-			return "the subject is on " + m.lt.Name + "（" + m.lt.Code + "）", nil
+			return credit.Says("该主体在%s中", "the subject is on %s", listZh(m.lt)), nil
 		}
 	}
 	until, err := s.barUntil(ctx, subjectID, lt)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	if until > now.UnixMicro() {
-		return "the subject has a record in force of severity " + severities(lt.Bar.Severities), nil
+		return credit.Says("该主体有失信程度为%[1]s的信息尚在有效期内", "the subject has a record in force of severity %[2]s",
+			severitiesZh(lt.Bar.Severities), severities(lt.Bar.Severities)), nil
 	}
-	return "", nil
+	return nil, nil
 }
 
 // listedEntries is the sequence ListedEntries gives.

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/xinyong/xinyong/internal/chinatime"
 	"github.com/xinyong/xinyong/internal/credit"
 )
 
@@ -27,10 +28,10 @@ var amountRE = regexp.MustCompile(`^[0-9]{1,12}(\.[0-9]{1,6})?$`)
 func (s *Service) Feedback(ctx context.Context, c Caller, checkID string, items []FeedbackItem) ([]credit.Feedback, error) {
 	const op = "sanction.Feedback"
 	if len(items) == 0 {
-		return nil, credit.E(op, credit.Invalid, "give at least one feedback item")
+		return nil, credit.Say(op, credit.Invalid, "请至少反馈一项", "give at least one feedback item")
 	}
 	if len(items) > MaxSubjects*4 {
-		return nil, credit.E(op, credit.Invalid, "at most %d feedback items per request", MaxSubjects*4)
+		return nil, credit.Say(op, credit.Invalid, "每次最多反馈%d项", "at most %d feedback items per request", MaxSubjects*4)
 	}
 	chk, err := s.Store.Check(ctx, checkID)
 	if credit.Is(credit.NotFound, err) {
@@ -43,7 +44,8 @@ func (s *Service) Feedback(ctx context.Context, c Caller, checkID string, items 
 		return nil, credit.Wrap(op, credit.Other, err)
 	}
 	if chk.Dept != c.Dept {
-		return nil, credit.E(op, credit.Permission, "check %s was made by department %s, not %s", checkID, chk.Dept, c.Dept)
+		return nil, credit.Say(op, credit.Permission, "核查%[1]s由%[4]s发起，不是%[5]s", "check %[1]s was made by department %[2]s, not %[3]s",
+			checkID, chk.Dept, c.Dept, s.deptZh(chk.Dept), s.deptZh(c.Dept))
 	}
 	returned := make(map[[2]string]credit.CheckMeasure)
 	for _, m := range chk.Measures {
@@ -53,42 +55,48 @@ func (s *Service) Feedback(ctx context.Context, c Caller, checkID string, items 
 	out := make([]credit.Feedback, 0, len(items))
 	for i, it := range items {
 		if _, err := s.Catalog.Measure(it.Measure); err != nil {
-			return nil, credit.E(op, credit.Invalid, "item %d: measure %q is not on the measure list: no department may apply a measure that is not (国办发〔2020〕49号)", i+1, it.Measure)
+			return nil, credit.Say(op, credit.Invalid, "第%d项：措施“%s”不在措施清单中，任何部门不得实施清单以外的措施（国办发〔2020〕49号）",
+				"item %d: measure %q is not on the measure list: no department may apply a measure that is not (国办发〔2020〕49号)", i+1, it.Measure)
 		}
 		m, ok := returned[[2]string{it.SubjectID, it.Measure}]
 		if !ok {
-			return nil, credit.E(op, credit.Invalid, "item %d: check %s did not return measure %s for subject %s", i+1, checkID, it.Measure, it.SubjectID)
+			return nil, credit.Say(op, credit.Invalid, "第%[1]d项：核查%[2]s未对%[4]s返回措施%[5]s", "item %[1]d: check %[2]s did not return measure %[3]s for subject %[4]s",
+				i+1, checkID, it.Measure, it.SubjectID, s.measureZh(it.Measure))
 		}
 		reason := strings.TrimSpace(it.Reason)
 		switch it.Outcome {
 		case credit.OutcomePunished:
 			if m.Incentive {
-				return nil, credit.E(op, credit.Invalid, "item %d: %s is an incentive: report 已激励 or 未采纳, not 已惩戒", i+1, it.Measure)
+				return nil, credit.Say(op, credit.Invalid, "第%[1]d项：%[3]s是激励措施，应反馈“已激励”或“未采纳”，不能反馈“已惩戒”",
+					"item %[1]d: %[2]s is an incentive: report 已激励 or 未采纳, not 已惩戒", i+1, it.Measure, s.measureZh(it.Measure))
 			}
 		case credit.OutcomeRewarded:
 			if !m.Incentive {
-				return nil, credit.E(op, credit.Invalid, "item %d: %s is a punishment measure: report 已惩戒 or 未采纳, not 已激励", i+1, it.Measure)
+				return nil, credit.Say(op, credit.Invalid, "第%[1]d项：%[3]s是惩戒措施，应反馈“已惩戒”或“未采纳”，不能反馈“已激励”",
+					"item %[1]d: %[2]s is a punishment measure: report 已惩戒 or 未采纳, not 已激励", i+1, it.Measure, s.measureZh(it.Measure))
 			}
 		case credit.OutcomeNotAdopted:
 			if reason == "" {
-				return nil, credit.E(op, credit.Invalid, "item %d: 未采纳 needs the reason", i+1)
+				return nil, credit.Say(op, credit.Invalid, "第%d项：反馈“未采纳”须说明理由", "item %d: 未采纳 needs the reason", i+1)
 			}
 		default:
-			return nil, credit.E(op, credit.Invalid, "item %d: outcome must be 已惩戒, 已激励 or 未采纳, not %q", i+1, it.Outcome)
+			return nil, credit.Say(op, credit.Invalid, "第%d项：反馈结果须为“已惩戒”“已激励”或“未采纳”，不能为“%s”", "item %d: outcome must be 已惩戒, 已激励 or 未采纳, not %q", i+1, it.Outcome)
 		}
 		if m.Suspended && it.Outcome == credit.OutcomePunished {
-			return nil, credit.E(op, credit.Invalid, "item %d: measure %s was suspended (%s) in check %s and cannot have been applied", i+1, it.Measure, SuspendedNote, checkID)
+			return nil, credit.Say(op, credit.Invalid, "第%[1]d项：核查%[4]s时措施%[5]s处于“%[3]s”状态，不可能已实施",
+				"item %[1]d: measure %[2]s was suspended (%[3]s) in check %[4]s and cannot have been applied", i+1, it.Measure, SuspendedNote, checkID, s.measureZh(it.Measure))
 		}
 		amt := strings.TrimSpace(it.Amount)
 		if amt != "" && !amountRE.MatchString(amt) {
-			return nil, credit.E(op, credit.Invalid, "item %d: amount %q must be a decimal number of 万元, e.g. 12.5", i+1, it.Amount)
+			return nil, credit.Say(op, credit.Invalid, "第%d项：金额“%s”须为以万元为单位的数字，如 12.5", "item %d: amount %q must be a decimal number of 万元, e.g. 12.5", i+1, it.Amount)
 		}
 		acted := it.ActedAt
 		if acted.IsZero() {
 			acted = now
 		}
 		if acted.Before(chk.At.Add(-time.Minute)) || acted.After(now.Add(5*time.Minute)) {
-			return nil, credit.E(op, credit.Invalid, "item %d: acted_at must lie between the check (%s) and now", i+1, chk.At.Format(time.RFC3339))
+			return nil, credit.Say(op, credit.Invalid, "第%[1]d项：实施时间（acted_at）须在核查时间（%[3]s）与当前时间之间", "item %[1]d: acted_at must lie between the check (%[2]s) and now",
+				i+1, chk.At.Format(time.RFC3339), chinatime.Format(chk.At))
 		}
 		out = append(out, credit.Feedback{ID: credit.NewID(), CheckID: checkID, SubjectID: it.SubjectID, Measure: it.Measure,
 			Outcome: it.Outcome, Reason: reason, Amount: amt, ActedAt: acted, At: now, Actor: c.Name, Dept: c.Dept})

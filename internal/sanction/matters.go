@@ -53,7 +53,7 @@ func (s *Service) Matters(ctx context.Context, accountID string) ([]string, erro
 func (s *Service) SetMatters(ctx context.Context, acc *credit.Account, matters []string) error {
 	const op = "sanction.SetMatters"
 	if acc.Role != credit.RoleBusiness {
-		return credit.E(op, credit.Invalid, "account %s is a %s account; only business-system accounts make hit checks", acc.Name, acc.Role)
+		return credit.Say(op, credit.Invalid, "账号%[1]s不是业务系统账号：只有业务系统账号可以发起核查", "account %[1]s is a %[2]s account; only business-system accounts make hit checks", acc.Name, acc.Role)
 	}
 	for _, m := range matters {
 		if _, err := s.Catalog.Matter(m); err != nil {

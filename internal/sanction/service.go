@@ -260,11 +260,11 @@ func (s *Service) NotThisSubject(ctx context.Context, a Actor, name, subjectID, 
 	const op = "sanction.NotThisSubject"
 	key := NameKey(name)
 	if key == "" || subjectID == "" {
-		return nil, credit.E(op, credit.Invalid, "give the name that was checked and the candidate subject_id")
+		return nil, credit.Say(op, credit.Invalid, "请提供所核查的名称和候选主体代码（subject_id）", "give the name that was checked and the candidate subject_id")
 	}
 	if _, err := s.Store.Subject(ctx, subjectID); err != nil {
 		if credit.Is(credit.NotFound, err) {
-			return nil, credit.E(op, credit.Invalid, "subject %q is not registered", subjectID)
+			return nil, credit.Say(op, credit.Invalid, "信用主体“%s”未登记", "subject %q is not registered", subjectID)
 		}
 		return nil, credit.Wrap(op, credit.Other, err)
 	}

@@ -97,7 +97,7 @@ func TestBatchUpload(t *testing.T) {
 		t.Fatalf("rejects: %d %v", rj.status, rj.header)
 	}
 	text, _ := io.ReadAll(simplifiedchinese.GB18030.NewDecoder().Reader(bytes.NewReader(rj.body)))
-	if !strings.Contains(string(text), "错误原因") || !strings.Contains(string(text), "处罚决定日期: decision date 2030-01-01 is in the future") {
+	if !strings.Contains(string(text), "错误原因") || !strings.Contains(string(text), "处罚决定日期: 决定日期2030-01-01晚于今天") {
 		t.Fatalf("rejects file:\n%s", text)
 	}
 

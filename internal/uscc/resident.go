@@ -45,24 +45,24 @@ func idCharOK(pos int, r rune) bool {
 	return pos == 18 && r == 'X'
 }
 
-func idCharWant(pos int, _ rune) string {
+func idCharWant(pos int, _ rune) (en, zh string) {
 	if pos == 18 {
-		return "a digit or X"
+		return "a digit or X", "数字或X"
 	}
-	return "a digit"
+	return "a digit", "数字"
 }
 
-func lengthHintID(code string, n int) string {
+func lengthHintID(code string, n int) (en, zh string) {
 	switch {
 	case n == 0:
-		return "; the field is empty"
+		return "; the field is empty", "，该项为空"
 	case n == 15 && allDigits(code):
 		// First-generation 15-digit numbers have no check digit and a
 		// two-digit year; they must be converted by the issuing authority
 		// (public security), not guessed here.
-		return "; this looks like an old 15-digit ID number, which must be upgraded to 18 digits"
+		return "; this looks like an old 15-digit ID number, which must be upgraded to 18 digits", "，像是15位旧身份证号码，须换发为18位"
 	}
-	return ""
+	return "", ""
 }
 
 // checkResidentID validates a normalised resident ID number against the
@@ -101,11 +101,11 @@ func checkResidentID(id string, now time.Time) Result {
 	case m < 1 || m > 12 || birth.Day() != d:
 		// time.Date normalises 0230 to 0302; a changed day means the date
 		// does not exist.
-		ps = append(ps, birthProblem(id, "is not a real date"))
+		ps = append(ps, birthProblem(id, "is not a real date", "不是真实存在的日期"))
 	case y < minBirthYear:
-		ps = append(ps, birthProblem(id, fmt.Sprintf("is before %d", minBirthYear)))
+		ps = append(ps, birthProblem(id, fmt.Sprintf("is before %d", minBirthYear), fmt.Sprintf("早于%d年", minBirthYear)))
 	case birth.After(today):
-		ps = append(ps, birthProblem(id, "is in the future"))
+		ps = append(ps, birthProblem(id, "is in the future", "晚于今天"))
 	default:
 		r.Birth = birth
 	}
@@ -113,7 +113,8 @@ func checkResidentID(id string, now time.Time) Result {
 	if want := idCheckChar(id); id[17] != want {
 		ps = append(ps, Problem{
 			Kind: ProblemIDCheck, Pos: 18, Got: id[17:18], Want: string(want),
-			Msg: fmt.Sprintf("wrong ID check character at position 18: got %c, want %c", id[17], want),
+			Msg:   fmt.Sprintf("wrong ID check character at position 18: got %c, want %c", id[17], want),
+			MsgZh: fmt.Sprintf("第18位校验码错误：实为%c，应为%c", id[17], want),
 		})
 	}
 	r.Problems = ps
@@ -123,10 +124,11 @@ func checkResidentID(id string, now time.Time) Result {
 	return r
 }
 
-func birthProblem(id, why string) Problem {
+func birthProblem(id, why, whyZh string) Problem {
 	return Problem{
 		Kind: ProblemBirthdate, Pos: 7, Got: id[6:14],
-		Msg: fmt.Sprintf("impossible birth date %s at positions 7-14: it %s", id[6:14], why),
+		Msg:   fmt.Sprintf("impossible birth date %s at positions 7-14: it %s", id[6:14], why),
+		MsgZh: fmt.Sprintf("第7至14位出生日期%s%s", id[6:14], whyZh),
 	}
 }
 

@@ -83,6 +83,8 @@ type Problem struct {
 	Got  string // what the code has there
 	Want string // what it should have, when that can be computed
 	Msg  string // one-line human message
+	// MsgZh is the message in Chinese.
+	MsgZh string
 }
 
 // Result kinds.
@@ -141,6 +143,35 @@ func (r Result) Reason() string {
 	if len(r.Problems) == 0 {
 		// Only reachable with a hand-built Result; say so rather than print
 		// an empty reason.
+		b.WriteString(r.Status.String())
+	}
+	return b.String()
+}
+
+// ReasonZh is Reason in Chinese.
+func (r Result) ReasonZh() string {
+	if r.Status == Valid {
+		return r.summary()
+	}
+	var b strings.Builder
+	if r.Status == Flagged {
+		b.WriteString("列入历史代码名单的代码，已作标记，未退回：")
+	}
+	for i, p := range r.Problems {
+		if i == maxReasonProblems {
+			fmt.Fprintf(&b, "（另有%d处问题）", len(r.Problems)-i)
+			break
+		}
+		if i > 0 {
+			b.WriteString("；")
+		}
+		if p.MsgZh != "" {
+			b.WriteString(p.MsgZh)
+		} else {
+			b.WriteString(p.Msg)
+		}
+	}
+	if len(r.Problems) == 0 {
 		b.WriteString(r.Status.String())
 	}
 	return b.String()
@@ -302,6 +333,7 @@ func placeholderProblem(code string) Problem {
 		Got:  code,
 		Msg: fmt.Sprintf("placeholder code %s is not a real code: the reporting department must send the subject's real code "+
 			"(占位代码，请报送单位提供真实代码)", show(code)),
+		MsgZh: fmt.Sprintf("%s是占位代码，不是真实代码：请报送单位提供该主体的真实代码", show(code)),
 	}
 }
 
@@ -315,7 +347,7 @@ const maxCharProblems = 18
 // maxCharProblems, with 1-based rune positions so that the message matches
 // what a person counts on screen even when the input holds Chinese
 // characters.
-func charProblems(ps []Problem, s string, ok func(pos int, r rune) bool, what func(pos int, r rune) string) []Problem {
+func charProblems(ps []Problem, s string, ok func(pos int, r rune) bool, what func(pos int, r rune) (en, zh string)) []Problem {
 	pos, found := 0, 0
 	for _, r := range s {
 		pos++
@@ -323,11 +355,13 @@ func charProblems(ps []Problem, s string, ok func(pos int, r rune) bool, what fu
 			if found++; found > maxCharProblems {
 				break
 			}
+			en, zh := what(pos, r)
 			ps = append(ps, Problem{
-				Kind: ProblemChar,
-				Pos:  pos,
-				Got:  string(r),
-				Msg:  fmt.Sprintf("bad character %q at position %d: want %s", r, pos, what(pos, r)),
+				Kind:  ProblemChar,
+				Pos:   pos,
+				Got:   string(r),
+				Msg:   fmt.Sprintf("bad character %q at position %d: want %s", r, pos, en),
+				MsgZh: fmt.Sprintf("第%d位字符“%s”不符合要求：应为%s", pos, show(string(r)), zh),
 			})
 		}
 	}
@@ -357,14 +391,15 @@ func isCodeChar(r rune) bool { return r < utf8.RuneSelf && codeValue[byte(r)] >=
 
 func usccCharOK(_ int, r rune) bool { return isCodeChar(r) }
 
-func usccCharWant(pos int, r rune) string {
+func usccCharWant(pos int, r rune) (en, zh string) {
 	if pos >= 9 && pos <= 17 && r >= 'A' && r <= 'Z' {
 		// GB 11714 allows I, O, Z, S, V in an organisation code, but the
 		// GB 32100 check has no value for them, so they cannot appear in a
 		// USCC; say why, as departments do paste old organisation codes.
-		return "0-9 or A-Z except I, O, S, V, Z (letters allowed in an organisation code but not in a USCC)"
+		return "0-9 or A-Z except I, O, S, V, Z (letters allowed in an organisation code but not in a USCC)",
+			"数字0-9或除I、O、S、V、Z以外的大写字母（组织机构代码可用这几个字母，统一社会信用代码不可用）"
 	}
-	return "0-9 or A-Z except I, O, S, V, Z"
+	return "0-9 or A-Z except I, O, S, V, Z", "数字0-9或除I、O、S、V、Z以外的大写字母"
 }
 
 // checkUSCC validates a normalised code without consulting any allow-list.
@@ -402,34 +437,39 @@ func checkUSCC(code string) Result {
 		} else if codeValue[t] >= 0 {
 			ps = append(ps, Problem{
 				Kind: ProblemType, Pos: 2, Got: string(t),
-				Msg: fmt.Sprintf("unknown entity type %q at position 2 for registration authority %c (%s)", t, a, auth.name),
+				Msg:   fmt.Sprintf("unknown entity type %q at position 2 for registration authority %c (%s)", t, a, auth.name),
+				MsgZh: fmt.Sprintf("第2位机构类别代码“%c”不是登记管理部门%c（%s）的机构类别", t, a, auth.name),
 			})
 		}
 	} else if codeValue[a] >= 0 {
 		ps = append(ps, Problem{
 			Kind: ProblemAuthority, Pos: 1, Got: string(a),
-			Msg: fmt.Sprintf("unknown registration authority %q at position 1", a),
+			Msg:   fmt.Sprintf("unknown registration authority %q at position 1", a),
+			MsgZh: fmt.Sprintf("第1位登记管理部门代码“%c”不存在", a),
 		})
 	}
 
 	if !allDigits(r.Region) {
 		ps = append(ps, Problem{
 			Kind: ProblemRegion, Pos: 3, Got: r.Region,
-			Msg: fmt.Sprintf("region code at positions 3-8 must be 6 digits, got %s", show(r.Region)),
+			Msg:   fmt.Sprintf("region code at positions 3-8 must be 6 digits, got %s", show(r.Region)),
+			MsgZh: fmt.Sprintf("第3至8位登记管理机关行政区划码应为6位数字，实为%s", show(r.Region)),
 		})
 	}
 
 	if want, ok := orgCheckChar(code[8:16]); ok && code[16] != want {
 		ps = append(ps, Problem{
 			Kind: ProblemOrgCodeCheck, Pos: 17, Got: code[16:17], Want: string(want),
-			Msg: fmt.Sprintf("wrong organisation code check digit at position 17: got %s, want %c", show(code[16:17]), want),
+			Msg:   fmt.Sprintf("wrong organisation code check digit at position 17: got %s, want %c", show(code[16:17]), want),
+			MsgZh: fmt.Sprintf("第17位组织机构代码校验码错误：实为%s，应为%c", show(code[16:17]), want),
 		})
 	}
 
 	if want, ok := usccCheckChar(code); ok && code[17] != want {
 		ps = append(ps, Problem{
 			Kind: ProblemCheck, Pos: 18, Got: code[17:18], Want: string(want),
-			Msg: fmt.Sprintf("wrong check character at position 18: got %s, want %c", show(code[17:18]), want),
+			Msg:   fmt.Sprintf("wrong check character at position 18: got %s, want %c", show(code[17:18]), want),
+			MsgZh: fmt.Sprintf("第18位校验码错误：实为%s，应为%c", show(code[17:18]), want),
 		})
 	}
 
@@ -440,24 +480,26 @@ func checkUSCC(code string) Result {
 	return r
 }
 
-type lengthHint func(code string, n int) string
+type lengthHint func(code string, n int) (en, zh string)
 
-func lengthHintUSCC(code string, n int) string {
+func lengthHintUSCC(code string, n int) (en, zh string) {
 	switch {
 	case n == 0:
-		return "; the field is empty"
+		return "; the field is empty", "，该项为空"
 	case n == 15 && allDigits(code):
-		return "; this looks like a 15-digit business registration number (工商注册号), not a USCC"
+		return "; this looks like a 15-digit business registration number (工商注册号), not a USCC", "，像是15位工商注册号，不是统一社会信用代码"
 	case n == 10 && code[8] == '-', n == 9:
-		return "; this looks like an organisation code (组织机构代码), not a USCC"
+		return "; this looks like an organisation code (组织机构代码), not a USCC", "，像是组织机构代码，不是统一社会信用代码"
 	}
-	return ""
+	return "", ""
 }
 
 func lengthProblem(code string, n int, hint lengthHint) Problem {
+	en, zh := hint(code, n)
 	return Problem{
 		Kind: ProblemLength, Got: strconv.Itoa(n), Want: "18",
-		Msg: fmt.Sprintf("wrong length: got %d characters, want 18%s", n, hint(code, n)),
+		Msg:   fmt.Sprintf("wrong length: got %d characters, want 18%s", n, en),
+		MsgZh: fmt.Sprintf("长度错误：共%d位，应为18位%s", n, zh),
 	}
 }
 

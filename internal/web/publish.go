@@ -176,18 +176,13 @@ func (p *Portal) sections(ctx context.Context, s *credit.Subject, aud publish.Au
 }
 
 func (p *Portal) entry(d publish.Decision, v *view) entryView {
-	ev := entryView{ID: d.RecordID, Item: d.Item, Severity: string(d.Severity), Source: d.Source, T: v.T}
-	if it, err := p.cfg.Catalog.Item(d.Item); err == nil {
-		ev.Item = it.Name
-		if v.Lang == "en" {
-			ev.Item = it.NameEn
-		}
-	} else if lt, err := p.cfg.Catalog.List(d.Item); err == nil {
+	ev := entryView{ID: d.RecordID, Item: v.N.Item(d.Item), Severity: string(d.Severity), Source: d.Source, T: v.T}
+	if _, err := p.cfg.Catalog.Item(d.Item); err != nil {
 		// A list decision made on the platform names its list.
-		ev.Item = lt.Name
-		if v.Lang == "en" {
-			ev.Item = lt.NameEn
-		}
+		ev.Item = v.N.List(d.Item)
+	}
+	if name, ok := v.N.dept(d.SourceCode); ok {
+		ev.Source = name // the reporting department, in the page's language
 	}
 	if !d.PublishedFrom.IsZero() {
 		ev.From = d.PublishedFrom.In(chinatime.Location).Format(time.DateOnly)

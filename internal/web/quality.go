@@ -120,7 +120,9 @@ func newBarChart(rows []qualityRow, t map[string]string) *barChart {
 		{"s4", t["quality_completeness"], func(q ingest.Quality) float64 { return q.Completeness }},
 	}
 	group := len(series)*barW + gap
-	c := &barChart{Width: left + max(len(rows), 1)*group + 10, Height: top + plotH + 40}
+	// Departments are named under their bars, slanting down to the right:
+	// names are longer than a group is wide.
+	c := &barChart{Width: left + max(len(rows), 1)*group + 130, Height: top + plotH + 110}
 	c.Width = max(c.Width, 420)
 	for i := 0; i <= 4; i++ {
 		c.Grid = append(c.Grid, gridLine{Y: top + plotH - i*plotH/4, Text: fmt.Sprintf("%d", i*25)})
@@ -136,7 +138,7 @@ func newBarChart(rows []qualityRow, t map[string]string) *barChart {
 			c.Bars = append(c.Bars, bar{X: x0 + i*barW, Y: top + plotH - h, W: barW - 2, H: h, Class: s.class,
 				Title: r.Name + " " + s.label + " " + pct(v)})
 		}
-		c.Labels = append(c.Labels, chartLabel{X: x0 + len(series)*barW/2, Y: top + plotH + 16, Text: r.Dept})
+		c.Labels = append(c.Labels, chartLabel{X: x0 + len(series)*barW/2, Y: top + plotH + 16, Text: clip(r.Name, 14)})
 	}
 	return c
 }
@@ -182,14 +184,8 @@ func (p *Portal) quality(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		qq := ingest.QualityOf(q)
-		row := qualityRow{Quality: qq, Name: q.Dept, Timeliness: pct(qq.Timeliness), ErrorRate: pct(qq.ErrorRate),
+		row := qualityRow{Quality: qq, Name: v.N.Dept(q.Dept), Timeliness: pct(qq.Timeliness), ErrorRate: pct(qq.ErrorRate),
 			CodeErrors: pct(qq.CodeErrorRate), Complete: pct(qq.Completeness)}
-		if d, err := p.cfg.Catalog.Department(q.Dept); err == nil {
-			row.Name = d.Name
-			if v.Lang == "en" && d.NameEn != "" {
-				row.Name = d.NameEn
-			}
-		}
 		page.Depts = append(page.Depts, row)
 	}
 	page.Chart = newBarChart(page.Depts, v.T)

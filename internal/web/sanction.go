@@ -41,9 +41,9 @@ var sanctionMessages = map[string]map[string]string{
 		"lists_chart": "各名单在列主体数", "lists_none": "暂无名单记录。", "lists_version": "数据版本", "lists_total": "共 %d 条",
 		"col_entry": "条目", "col_subject": "信用主体", "col_state": "状态", "col_doc": "决定书文号", "col_since": "列入日期", "col_until": "届满日期",
 		"col_grounds": "事由", "col_persons": "责任人", "col_verify": "核实",
-		"state_proposed": "拟列入", "state_noticed": "已告知", "state_decided": "已列入", "state_removed": "已移出", "state_expired": "已届满",
-		"verify_yes":  "核实中（措施暂不执行）",
-		"stats_title": "核查反馈统计", "stats_dept": "部门", "stats_matter": "事项", "stats_measure": "措施", "stats_triggers": "触发次数",
+		"state_expired": "已届满",
+		"verify_yes":    "核实中（措施暂不执行）",
+		"stats_title":   "核查反馈统计", "stats_dept": "部门", "stats_matter": "事项", "stats_measure": "措施", "stats_triggers": "触发次数",
 		"stats_feedback": "已反馈", "stats_rate": "反馈率", "stats_overdue": "超期未反馈", "stats_none": "暂无核查记录。",
 		"stats_chart_measure": "各措施触发与反馈", "stats_chart_dept": "各部门反馈率", "stats_filter": "筛选", "stats_all": "全部",
 		"stats_due": "反馈期限（小时）", "legend_triggers": "触发", "legend_feedback": "已反馈", "legend_overdue": "超期",
@@ -55,9 +55,9 @@ var sanctionMessages = map[string]map[string]string{
 		"lists_chart": "Subjects listed per list", "lists_none": "No list entries yet.", "lists_version": "Data version", "lists_total": "%d entries in all",
 		"col_entry": "Entry", "col_subject": "Subject", "col_state": "State", "col_doc": "Decision document", "col_since": "Listed on", "col_until": "Until",
 		"col_grounds": "Grounds", "col_persons": "Responsible persons", "col_verify": "Verification",
-		"state_proposed": "proposed", "state_noticed": "noticed", "state_decided": "listed", "state_removed": "removed", "state_expired": "expired",
-		"verify_yes":  "under verification (measures suspended)",
-		"stats_title": "Hit checks and feedback", "stats_dept": "Department", "stats_matter": "Matter", "stats_measure": "Measure", "stats_triggers": "Triggers",
+		"state_expired": "expired",
+		"verify_yes":    "under verification (measures suspended)",
+		"stats_title":   "Hit checks and feedback", "stats_dept": "Department", "stats_matter": "Matter", "stats_measure": "Measure", "stats_triggers": "Triggers",
 		"stats_feedback": "Feedback", "stats_rate": "Feedback rate", "stats_overdue": "Overdue", "stats_none": "No checks yet.",
 		"stats_chart_measure": "Triggers and feedback by measure", "stats_chart_dept": "Feedback rate by department", "stats_filter": "Filter", "stats_all": "all",
 		"stats_due": "Feedback due (hours)", "legend_triggers": "triggers", "legend_feedback": "feedback", "legend_overdue": "overdue",
@@ -234,7 +234,7 @@ func (p *Portal) listsPage(w http.ResponseWriter, r *http.Request) {
 	code := r.URL.Query().Get("list")
 	sp := &sanctionPage{Version: svc.Version()}
 	for _, lt := range p.cfg.Catalog.Lists {
-		sp.Lists = append(sp.Lists, listTab{Code: lt.Code, Name: lt.Name, Active: lt.Code == code})
+		sp.Lists = append(sp.Lists, listTab{Code: lt.Code, Name: v.N.List(lt.Code), Active: lt.Code == code})
 		if lt.Code == code {
 			sp.Current = lt
 		}
@@ -278,9 +278,12 @@ func (p *Portal) listsPage(w http.ResponseWriter, r *http.Request) {
 		return t.In(chinatime.Location).Format(time.DateOnly)
 	}
 	for _, e := range entries {
-		state := v.T["state_"+string(e.State)]
-		if e.State == credit.StepDecided && !e.Active(now) {
+		state := v.N.Step(e.State)
+		switch {
+		case e.State == credit.StepDecided && !e.Active(now):
 			state = v.T["state_expired"]
+		case e.State == credit.StepRemoved && e.Detail.RemovalReason != "":
+			state = fmt.Sprintf(v.T["state_removed_because"], v.N.Removal(e.Detail.RemovalReason))
 		}
 		var persons []string
 		for _, pp := range e.Detail.Persons {
@@ -313,11 +316,11 @@ func (p *Portal) listsPage(w http.ResponseWriter, r *http.Request) {
 	var labels, text []string
 	var vals [][]float64
 	for _, lt := range p.cfg.Catalog.Lists {
-		labels = append(labels, lt.Name)
+		labels = append(labels, v.N.List(lt.Code))
 		vals = append(vals, []float64{float64(counts[lt.Code])})
 		text = append(text, fmt.Sprint(counts[lt.Code]))
 	}
-	sp.Chart = newChart(v.T["lists_chart"], []string{v.T["state_decided"]}, labels, vals, text)
+	sp.Chart = newChart(v.T["lists_chart"], []string{v.N.Step(credit.StepDecided)}, labels, vals, text)
 	p.render(w, r, http.StatusOK, "listdecisions", v, func(v *view) {
 		v.Title = v.T["lists_title"]
 		v.Sanction = sp
@@ -341,16 +344,18 @@ func (p *Portal) checksPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sp := &sanctionPage{Dept: dept, Matter: matter, DueHours: svc.FeedbackDue().Hours()}
-	for _, s := range stats {
-		sp.Stats = append(sp.Stats, statRow{Stat: s, Rate: fmt.Sprintf("%.0f%%", s.FeedbackRate*100)})
+	for i := range stats {
+		s := &stats[i]
+		s.DeptName, s.MatterName, s.MeasureName = v.N.Dept(s.Dept), v.N.Matter(s.Matter), v.N.Measure(s.Measure)
+		sp.Stats = append(sp.Stats, statRow{Stat: *s, Rate: fmt.Sprintf("%.0f%%", s.FeedbackRate*100)})
 	}
 	for _, d := range p.cfg.Catalog.Departments {
 		if pr.Role != credit.RoleBusiness || d.Code == dept {
-			sp.Depts = append(sp.Depts, option{Code: d.Code, Name: d.Name, Selected: d.Code == dept})
+			sp.Depts = append(sp.Depts, option{Code: d.Code, Name: v.N.Dept(d.Code), Selected: d.Code == dept})
 		}
 	}
 	for _, m := range p.cfg.Catalog.Matters {
-		sp.Matters = append(sp.Matters, option{Code: m.Code, Name: m.Name, Selected: m.Code == matter})
+		sp.Matters = append(sp.Matters, option{Code: m.Code, Name: v.N.Matter(m.Code), Selected: m.Code == matter})
 	}
 	// By measure: triggers, feedback, overdue.
 	type agg struct{ t, f, o float64 }

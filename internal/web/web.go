@@ -228,12 +228,14 @@ func toggleURL(r *http.Request, other string) string {
 type view struct {
 	Lang, HTMLLang, OtherLang string
 	T                         map[string]string
-	Title                     string
-	Toggle                    string
-	Account                   *credit.Account
-	RoleName                  string
-	Version                   string
-	RequestID                 string
+	// N names the platform's codes in the page's language.
+	N         names
+	Title     string
+	Toggle    string
+	Account   *credit.Account
+	RoleName  string
+	Version   string
+	RequestID string
 
 	Query   string
 	Results []credit.Subject
@@ -300,6 +302,7 @@ func (p *Portal) newView(w http.ResponseWriter, r *http.Request, pr auth.Princip
 		RequestID: middleware.IDFrom(r.Context()),
 	}
 	v.RoleName = v.T["role_"+string(pr.Role)]
+	v.N = v.names(p.cfg.Catalog)
 	v.csrf = func() string {
 		w.Header().Set("Cache-Control", "no-store")
 		return auth.CSRFToken(w, r)

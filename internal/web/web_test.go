@@ -4,7 +4,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/xinyong/xinyong/internal/credit"
 	"github.com/xinyong/xinyong/internal/publish"
+	"github.com/xinyong/xinyong/internal/sanction"
+	"github.com/xinyong/xinyong/internal/workflow"
 )
 
 // TestMessagesComplete: a key missing in one language renders as an empty
@@ -29,6 +32,30 @@ func TestMessagesComplete(t *testing.T) {
 		publish.NotPublished, publish.PersonNotPublic, publish.Revoked, publish.Repaired, publish.Bankruptcy, publish.UnknownItem} {
 		if zh["reason_"+string(r)] == "" {
 			t.Errorf("no message for publication reason %s", r)
+		}
+	}
+	// Every code the pages name has its name in both languages.
+	var keys []string
+	for _, st := range []string{workflow.StateSubmitted, workflow.StateRouted, workflow.StateRefused, workflow.StateVerifying,
+		workflow.StateUpheld, workflow.StateDismissed, workflow.StateAwaiting, workflow.StateReviewing, workflow.StateRepaired,
+		workflow.StateRevoked, workflow.StateMasking, workflow.StateMasked, workflow.StateRestored, workflow.StateCompleted,
+		workflow.StateWithdrawn, string(credit.StepProposed), string(credit.StepNoticed), string(credit.StepDecided),
+		string(credit.StepRemoved)} {
+		keys = append(keys, "state_"+st)
+	}
+	for _, k := range []credit.CaseKind{credit.CaseObjection, credit.CaseRepair, credit.CaseBankruptcy} {
+		keys = append(keys, "kind_"+string(k))
+	}
+	for _, r := range []string{sanction.RemoveExpiry, sanction.RemoveRepair, sanction.RemoveRevocation, sanction.RemoveCorrection,
+		sanction.RemoveWithdrawn, sanction.RemoveFulfilled} {
+		keys = append(keys, "removal_"+r)
+	}
+	for _, b := range []credit.BatchStatus{credit.BatchRunning, credit.BatchDone, credit.BatchFailed} {
+		keys = append(keys, "batch_"+string(b))
+	}
+	for _, k := range keys {
+		if zh[k] == "" || en[k] == "" {
+			t.Errorf("no name for %s", k)
 		}
 	}
 	if zh["no_info"] != "查询期内无相关信息" {

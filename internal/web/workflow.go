@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"errors"
+	"fmt"
 	"html/template"
 	"io"
 	"net/http"
@@ -55,9 +56,9 @@ type wfView struct {
 }
 
 type recordRow struct {
-	ID, Item, ItemName, DocNo, Decided, Severity, Dept string
-	Marks                                              workflow.Marks
-	MarkLabels                                         []string
+	ID, Item, ItemName, DocNo, Decided, Severity, Dept, DeptName string
+	Marks                                                        workflow.Marks
+	MarkLabels                                                   []string
 }
 
 func markLabels(T map[string]string, m workflow.Marks) []string {
@@ -78,8 +79,8 @@ func markLabels(T map[string]string, m workflow.Marks) []string {
 }
 
 type caseRow struct {
-	ID, Kind, KindName, State, StateName, Subject, Record, Unit, Due, Filed string
-	Overdue, Open                                                           bool
+	ID, Kind, KindName, State, StateName, Subject, Record, Unit, UnitName, Due, Filed string
+	Overdue, Open                                                                     bool
 }
 
 type eventRow struct {
@@ -124,23 +125,26 @@ func dateOf(t time.Time) string {
 func timeOf(t time.Time) string { return t.In(chinatime.Location).Format("2006-01-02 15:04") }
 
 func (v *view) caseRow(c *credit.Case, now time.Time) caseRow {
-	return caseRow{ID: c.ID, Kind: string(c.Kind), KindName: v.T["kind_"+string(c.Kind)], State: c.State,
-		StateName: v.T["state_"+c.State], Subject: c.SubjectID, Record: c.RecordID, Unit: c.Unit,
+	return caseRow{ID: c.ID, Kind: string(c.Kind), KindName: v.N.CaseKind(c.Kind), State: c.State,
+		StateName: v.N.CaseState(c.State), Subject: c.SubjectID, Record: c.RecordID, Unit: c.Unit, UnitName: v.N.Dept(c.Unit),
 		Due: dateOf(c.Due), Filed: timeOf(c.Created), Open: c.Open, Overdue: c.Open && workday.Overdue(c.Due, now)}
 }
 
-// eventRows shows events; staff see who acted, applicants see the role.
+// eventRows shows events; staff see who acted, applicants see the role
+// (or the platform). What the platform wrote itself (an escalation's
+// reason, a unit, an outcome) is said in the page's language.
 func (v *view) eventRows(evs []credit.CaseEvent, staff bool) []eventRow {
 	out := make([]eventRow, 0, len(evs))
 	for _, ev := range evs {
-		er := eventRow{At: timeOf(ev.At), Action: ev.Action, ActionName: v.T["action_"+ev.Action], StateName: v.T["state_"+ev.State],
+		er := eventRow{At: timeOf(ev.At), Action: ev.Action, ActionName: v.N.Action(ev.Action), StateName: v.N.CaseState(ev.State),
 			Due: dateOf(ev.Due), Reason: ev.Reason}
-		if er.ActionName == "" {
-			er.ActionName = ev.Action
+		if ev.Action == "escalate" && ev.Actor == workflow.Platform.Name {
+			er.Reason = fmt.Sprintf(v.T["event_overdue_since"], dateOf(ev.Due))
 		}
-		if staff {
-			er.Actor = ev.Actor
-		} else {
+		switch {
+		case staff, ev.Actor == workflow.Platform.Name:
+			er.Actor = v.N.Actor(ev.Actor)
+		default:
 			er.Actor = v.T["role_"+string(ev.Role)]
 		}
 		keys := make([]string, 0, len(ev.Data))
@@ -153,7 +157,14 @@ func (v *view) eventRows(evs []credit.CaseEvent, staff bool) []eventRow {
 				continue
 			}
 			if label := v.T["data_"+k]; label != "" && ev.Data[k] != "" {
-				er.Data = append(er.Data, row{Label: label, Value: ev.Data[k]})
+				val := ev.Data[k]
+				switch k {
+				case "unit":
+					val = v.N.Dept(val)
+				case "outcome":
+					val = v.N.Outcome(val)
+				}
+				er.Data = append(er.Data, row{Label: label, Value: val})
 			}
 		}
 		out = append(out, er)
@@ -236,15 +247,8 @@ func (p *Portal) myRecords(ctx context.Context, v *view, subjectID string) ([]re
 		if st.Revoked || st.Current.Severity == credit.SeverityNone {
 			continue
 		}
-		name := st.Current.Item
-		if it, err := p.cfg.Catalog.Item(st.Current.Item); err == nil {
-			name = it.Name
-			if v.Lang == "en" && it.NameEn != "" {
-				name = it.NameEn
-			}
-		}
-		out = append(out, recordRow{ID: st.Origin, Item: st.Current.Item, ItemName: name, DocNo: st.Current.DocNo,
-			Decided: dateOf(st.Current.DecidedOn), Severity: string(st.Current.Severity), Dept: st.Current.Dept,
+		out = append(out, recordRow{ID: st.Origin, Item: st.Current.Item, ItemName: v.N.Item(st.Current.Item), DocNo: st.Current.DocNo,
+			Decided: dateOf(st.Current.DecidedOn), Severity: string(st.Current.Severity), Dept: st.Current.Dept, DeptName: v.N.Dept(st.Current.Dept),
 			Marks: marks[st.Origin], MarkLabels: markLabels(v.T, marks[st.Origin])})
 	}
 	return out, nil
@@ -346,7 +350,7 @@ func (p *Portal) application(w http.ResponseWriter, r *http.Request) (pr auth.Pr
 // filed finishes a filing: the evidence files attached to the new case,
 // the filing audited, and the page with the tracking code.
 func (p *Portal) filed(w http.ResponseWriter, r *http.Request, pr auth.Principal, v *view, c *credit.Case, code, action string) {
-	if msg, ok := p.attach(r, pr, c.ID); !ok {
+	if msg, ok := p.attach(r, v, pr, c.ID); !ok {
 		v.WF.Message = msg
 	}
 	p.audited(r, pr, action, pr.Account.Subject)
@@ -393,23 +397,24 @@ func (p *Portal) objectionFile(w http.ResponseWriter, r *http.Request) {
 	p.filed(w, r, pr, v, c, code, "objection.file")
 }
 
-// attach stores the uploaded "evidence" files of a form in the case.
-func (p *Portal) attach(r *http.Request, pr auth.Principal, caseID string) (string, bool) {
+// attach stores the uploaded "evidence" files of a form in the case; a
+// file refused is said in the page's language.
+func (p *Portal) attach(r *http.Request, v *view, pr auth.Principal, caseID string) (string, bool) {
 	if r.MultipartForm == nil {
 		return "", true
 	}
 	for _, fh := range r.MultipartForm.File["evidence"] {
 		f, err := fh.Open()
 		if err != nil {
-			return err.Error(), false
+			return v.T["track_upload_bad"], false
 		}
 		body, err := io.ReadAll(io.LimitReader(f, p.wf().Rules().MaxFileBytes+1))
 		f.Close()
 		if err != nil {
-			return err.Error(), false
+			return v.T["track_upload_bad"], false
 		}
 		if _, err := p.wf().AddFile(r.Context(), actorOf(pr), caseID, fh.Filename, fh.Header.Get("Content-Type"), body); err != nil {
-			return pii.RedactIDs(innermost(err)), false
+			return pii.RedactIDs(says(v, err)), false
 		}
 	}
 	return "", true
@@ -557,9 +562,9 @@ func (p *Portal) trackUpload(w http.ResponseWriter, r *http.Request) {
 	}
 	up := pr
 	if !up.Authenticated() {
-		up = auth.Principal{Account: &credit.Account{Name: "applicant (tracking code)"}, Role: credit.RolePublic}
+		up = auth.Principal{Account: &credit.Account{Name: trackingApplicant}, Role: credit.RolePublic}
 	}
-	msg, ok := p.attach(r, up, c.ID)
+	msg, ok := p.attach(r, v, up, c.ID)
 	if ok {
 		msg = v.T["track_uploaded"]
 		p.audited(r, up, "case.file.add", "case:"+c.ID)
@@ -574,13 +579,13 @@ func (p *Portal) trackSupplement(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	msg := v.T["track_supplemented"]
-	a := workflow.Actor{Name: "applicant (tracking code)", Role: credit.RolePublic}
+	a := workflow.Actor{Name: trackingApplicant, Role: credit.RolePublic}
 	if err := p.wf().Supplement(r.Context(), a, c.ID, r.PostForm.Get("note")); err != nil {
 		if !credit.Is(credit.Conflict, err) {
 			p.fail(w, r, v, err)
 			return
 		}
-		msg = pii.RedactIDs(innermost(err))
+		msg = pii.RedactIDs(says(v, err))
 	}
 	c, err := p.wf().Case(r.Context(), c.ID)
 	if err != nil {
@@ -799,12 +804,12 @@ func (p *Portal) caseAction(w http.ResponseWriter, r *http.Request) {
 	case "end_failed", "end_completed":
 		err = p.wf().EndBankruptcy(ctx, a, c.ID, act == "end_failed", reason)
 	default:
-		err = credit.E("web", credit.Invalid, "unknown action")
+		err = credit.Say("web", credit.Invalid, "未知的办理环节", "unknown action")
 	}
 	if err != nil {
 		switch credit.KindOf(err) {
 		case credit.Invalid, credit.Conflict, credit.Permission:
-			v.WF = &wfView{Message: pii.RedactIDs(innermost(err))}
+			v.WF = &wfView{Message: pii.RedactIDs(says(v, err))}
 			if c, err = p.wf().Case(ctx, c.ID); err != nil {
 				p.fail(w, r, v, err)
 				return

@@ -69,6 +69,25 @@ type Year struct {
 // schedule for.
 var ErrNoData = errors.New("no working-day calendar")
 
+// noDataError is a date in a year the calendar holds no data for, said in
+// English and Chinese; it wraps ErrNoData.
+type noDataError struct{ date time.Time }
+
+func (e *noDataError) Error() string {
+	y := e.date.Year()
+	return fmt.Sprintf("%v for %d (date %s): an administrator must add the State Council schedule as %d.json (xinyong calendar add, or PUT /api/v1/calendar/years/%d)",
+		ErrNoData, y, e.date.Format(time.DateOnly), y, y)
+}
+
+// Chinese is the message in Chinese (credit.Chinese reads it).
+func (e *noDataError) Chinese() string {
+	y := e.date.Year()
+	return fmt.Sprintf("尚无%d年的工作日历（日期%s）：请管理员按国务院办公厅当年的放假安排添加%d.json（xinyong calendar add，或 PUT /api/v1/calendar/years/%d）",
+		y, e.date.Format(time.DateOnly), y, y)
+}
+
+func (e *noDataError) Unwrap() error { return ErrNoData }
+
 type yearDays struct {
 	meta     Year
 	off      map[int]string // day of year -> holiday name
@@ -290,9 +309,7 @@ func (c *Calendar) isWorkday(d time.Time, fallback bool) (bool, error) {
 	if !ok {
 		if !fallback {
 			// Conflict: the request is sound, the platform lacks the data.
-			return false, &credit.Error{Op: "workday", Kind: credit.Conflict, Err: fmt.Errorf(
-				"%w for %d (date %s): an administrator must add the State Council schedule as %d.json (xinyong calendar add, or PUT /api/v1/calendar/years/%d)",
-				ErrNoData, d.Year(), d.Format(time.DateOnly), d.Year(), d.Year())}
+			return false, &credit.Error{Op: "workday", Kind: credit.Conflict, Err: &noDataError{date: d}}
 		}
 		warnOnce(d.Year())
 		return !weekend, nil
@@ -386,7 +403,7 @@ func (d Due) String() string {
 // deadline of the platform is counted.
 func (c *Calendar) Due(from time.Time, n int) (Due, error) {
 	if n < 1 {
-		return Due{}, &credit.Error{Op: "workday", Kind: credit.Invalid, Err: fmt.Errorf("a deadline needs at least 1 working day, not %d", n)}
+		return Due{}, credit.Say("workday", credit.Invalid, "期限至少为1个工作日，不能为%d", "a deadline needs at least 1 working day, not %d", n)
 	}
 	d, err := c.add(from, n, false)
 	if err != nil {

@@ -125,6 +125,7 @@ func TestOneClassification(t *testing.T) {
 		if len(e.Reasons) > 0 {
 			reason = e.Reasons[0].Code
 		}
+		saysChinese(t, where, e.Reasons)
 		switch {
 		case w.Severity == credit.SeverityNone:
 			t.Errorf("%s: a penalty without severity", where)

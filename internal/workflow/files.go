@@ -30,21 +30,21 @@ func (s *Service) AddFile(ctx context.Context, a Actor, caseID, name, declared s
 		return nil, err
 	}
 	if !c.Open {
-		return nil, credit.E(op, credit.Conflict, "case %s is closed (%s): no more files", caseID, c.State)
+		return nil, credit.Say(op, credit.Conflict, "事项%[1]s已办结（%[3]s），不能再上传材料", "case %[1]s is closed (%[2]s): no more files", caseID, c.State, stateZh(c.State))
 	}
 	if len(body) == 0 {
-		return nil, credit.E(op, credit.Invalid, "the file %q is empty", name)
+		return nil, credit.Say(op, credit.Invalid, "文件“%s”是空文件", "the file %q is empty", name)
 	}
 	if int64(len(body)) > s.rules.MaxFileBytes {
-		return nil, credit.E(op, credit.Invalid, "the file %q has %d bytes; the limit is %d MiB", name, len(body), s.rules.MaxFileBytes>>20)
+		return nil, credit.Say(op, credit.Invalid, "文件“%[1]s”大小为%[2]d字节，超过单个文件%[3]d MiB的上限", "the file %[1]q has %[2]d bytes; the limit is %[3]d MiB", name, len(body), s.rules.MaxFileBytes>>20)
 	}
 	sniffed, _, _ := mime.ParseMediaType(http.DetectContentType(body))
 	if !allowedTypes[sniffed] {
-		return nil, credit.E(op, credit.Invalid, "the file %q is %s; send PDF, JPEG or PNG", name, sniffed)
+		return nil, credit.Say(op, credit.Invalid, "文件“%[1]s”的格式为%[2]s，请上传PDF、JPEG或PNG格式的文件", "the file %[1]q is %[2]s; send PDF, JPEG or PNG", name, sniffed)
 	}
 	if declared != "" {
 		if d, _, err := mime.ParseMediaType(declared); err == nil && d != "application/octet-stream" && d != sniffed {
-			return nil, credit.E(op, credit.Invalid, "the file %q says it is %s but its content is %s", name, d, sniffed)
+			return nil, credit.Say(op, credit.Invalid, "文件“%[1]s”标明的类型为%[2]s，但实际内容为%[3]s", "the file %[1]q says it is %[2]s but its content is %[3]s", name, d, sniffed)
 		}
 	}
 	files, err := s.cfg.Store.CaseFiles(ctx, caseID)
@@ -52,7 +52,7 @@ func (s *Service) AddFile(ctx context.Context, a Actor, caseID, name, declared s
 		return nil, err
 	}
 	if len(files) >= s.rules.MaxFiles {
-		return nil, credit.E(op, credit.Invalid, "case %s already has %d files, the most allowed", caseID, len(files))
+		return nil, credit.Say(op, credit.Invalid, "事项%s已有%d个文件，已达上限", "case %s already has %d files, the most allowed", caseID, len(files))
 	}
 	name = filepath.Base(strings.ReplaceAll(name, "\\", "/"))
 	if !utf8.ValidString(name) || name == "." || name == "/" {
@@ -74,7 +74,7 @@ func (s *Service) File(ctx context.Context, caseID, fileID string) (*credit.Case
 		return nil, err
 	}
 	if f.CaseID != caseID {
-		return nil, credit.E("workflow.File", credit.NotFound, "file %s is not part of case %s", fileID, caseID)
+		return nil, credit.Say("workflow.File", credit.NotFound, "文件%s不属于事项%s", "file %s is not part of case %s", fileID, caseID)
 	}
 	return f, nil
 }

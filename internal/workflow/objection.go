@@ -28,7 +28,7 @@ func (s *Service) FileObjection(ctx context.Context, a Actor, in Objection) (*cr
 		return nil, "", err
 	}
 	if strings.TrimSpace(in.Reasons) == "" {
-		return nil, "", credit.E(op, credit.Invalid, "state the reasons for the objection")
+		return nil, "", credit.Say(op, credit.Invalid, "请填写异议理由", "state the reasons for the objection")
 	}
 	c := &credit.Case{Kind: credit.CaseObjection, SubjectID: in.SubjectID, State: StateSubmitted}
 	switch {
@@ -38,20 +38,21 @@ func (s *Service) FileObjection(ctx context.Context, a Actor, in Objection) (*cr
 			return nil, "", err
 		}
 		if st.Revoked {
-			return nil, "", credit.E(op, credit.Conflict, "record %s was revoked: there is nothing to object to", in.RecordID)
+			return nil, "", credit.Say(op, credit.Conflict, "该信息（%s）已被撤销，无需提出异议", "record %s was revoked: there is nothing to object to", in.RecordID)
 		}
 		c.RecordID, c.Unit = st.Origin, st.Current.Dept
 	case in.EntryID != "":
 		c.RecordID, c.EntryID, c.Unit = "entry:"+in.EntryID, in.EntryID, strings.TrimSpace(in.Unit)
 	default:
-		return nil, "", credit.E(op, credit.Invalid, "name the record or the list entry objected to")
+		return nil, "", credit.Say(op, credit.Invalid, "请指明对哪条信息或哪个名单条目提出异议", "name the record or the list entry objected to")
 	}
 	// The deciding unit's domain sets its verification time limit.
 	c.Domain = s.cfg.Catalog.DeptDomain(c.Unit)
 	if open, err := s.openCase(ctx, credit.CaseObjection, c.RecordID); err != nil {
 		return nil, "", err
 	} else if open != nil {
-		return nil, "", credit.E(op, credit.Conflict, "an objection to this record is already being handled (filed %s): follow it with its tracking code", chinatime.Format(open.Created))
+		return nil, "", credit.Say(op, credit.Conflict, "对该信息提出的异议正在办理中（%s提交），请凭查询码查询办理进度",
+			"an objection to this record is already being handled (filed %s): follow it with its tracking code", chinatime.Format(open.Created))
 	}
 	due, err := s.deadline(s.now(), s.rules.ObjectionRoute)
 	if err != nil {
@@ -77,17 +78,17 @@ func (s *Service) FileObjection(ctx context.Context, a Actor, in Objection) (*cr
 func (s *Service) Route(ctx context.Context, a Actor, id, unit string) error {
 	const op = "workflow.Route"
 	if !a.staff() {
-		return credit.E(op, credit.Permission, "only the credit office routes cases")
+		return credit.Say(op, credit.Permission, "只有信用办可以将事项转交认定单位", "only the credit office routes cases")
 	}
 	c, err := s.cfg.Store.Case(ctx, id)
 	if err != nil {
 		return err
 	}
 	if c.State != StateSubmitted {
-		return credit.E(op, credit.Conflict, "case %s is %s, not submitted", id, c.State)
+		return credit.Say(op, credit.Conflict, "事项%[1]s当前状态为“%[3]s”，不是“已提交”，不能转交", "case %[1]s is %[2]s, not submitted", id, c.State, stateZh(c.State))
 	}
 	if strings.TrimSpace(unit) == "" {
-		return credit.E(op, credit.Invalid, "name the deciding unit")
+		return credit.Say(op, credit.Invalid, "请填写认定单位", "name the deciding unit")
 	}
 	days := s.rules.ObjectionAccept
 	if c.Kind == credit.CaseRepair {
@@ -146,7 +147,7 @@ func (s *Service) RefuseObjection(ctx context.Context, a Actor, id, reason strin
 // deciding unit, with the reasons the applicant is told.
 func (s *Service) refuse(ctx context.Context, op string, a Actor, id, reason string, kind credit.CaseKind, from ...string) error {
 	if strings.TrimSpace(reason) == "" {
-		return credit.E(op, credit.Invalid, "a refusal must state its reasons")
+		return credit.Say(op, credit.Invalid, "不予受理或不予修复须说明理由", "a refusal must state its reasons")
 	}
 	c, err := s.loadToDecide(ctx, op, a, id, kind, from...)
 	if err != nil {
@@ -160,7 +161,7 @@ func (s *Service) refuse(ctx context.Context, op string, a Actor, id, reason str
 func (s *Service) Extend(ctx context.Context, a Actor, id, reason string) error {
 	const op = "workflow.Extend"
 	if strings.TrimSpace(reason) == "" {
-		return credit.E(op, credit.Invalid, "an extension must state its reason, which the applicant is told")
+		return credit.Say(op, credit.Invalid, "延期须说明理由，理由将告知申请人", "an extension must state its reason, which the applicant is told")
 	}
 	c, err := s.cfg.Store.Case(ctx, id)
 	if err != nil {
@@ -173,15 +174,16 @@ func (s *Service) Extend(ctx context.Context, a Actor, id, reason string) error 
 	case c.Kind == credit.CaseRepair && c.State == StateReviewing:
 		days = s.rules.RepairExtend
 	default:
-		return credit.E(op, credit.Conflict, "case %s is %s: only a verification or a repair decision can be extended", id, c.State)
+		return credit.Say(op, credit.Conflict, "事项%[1]s当前状态为“%[3]s”：只有异议核实和信用修复审核可以延期",
+			"case %[1]s is %[2]s: only a verification or a repair decision can be extended", id, c.State, stateZh(c.State))
 	}
-	if err := mayDecide(op, c, a); err != nil {
+	if err := s.mayDecide(op, c, a); err != nil {
 		return err
 	}
 	if ev, err := s.firstEvent(ctx, id, actionExtend); err != nil {
 		return err
 	} else if ev != nil {
-		return credit.E(op, credit.Conflict, "case %s was already extended once", id)
+		return credit.Say(op, credit.Conflict, "事项%s已延期一次，不能再次延期", "case %s was already extended once", id)
 	}
 	due, err := s.cal.Add(c.Due, days)
 	if err != nil {
@@ -203,7 +205,7 @@ type Decision struct {
 func (s *Service) UpholdObjection(ctx context.Context, a Actor, id string, d Decision) error {
 	const op = "workflow.UpholdObjection"
 	if strings.TrimSpace(d.Reason) == "" {
-		return credit.E(op, credit.Invalid, "state the finding")
+		return credit.Say(op, credit.Invalid, "请填写核实结论", "state the finding")
 	}
 	c, err := s.loadToDecide(ctx, op, a, id, credit.CaseObjection, StateVerifying)
 	if err != nil {
@@ -223,7 +225,7 @@ func (s *Service) UpholdObjection(ctx context.Context, a Actor, id string, d Dec
 			data["outcome"] = "revoked"
 		} else {
 			if len(d.Fields) == 0 {
-				return credit.E(op, credit.Invalid, "give the corrected fields, or revoke the record")
+				return credit.Say(op, credit.Invalid, "请填写更正后的字段，或撤销该信息", "give the corrected fields, or revoke the record")
 			}
 			fields := credit.Fields{}
 			for k, v := range st.Current.Fields {
@@ -252,7 +254,7 @@ func (s *Service) UpholdObjection(ctx context.Context, a Actor, id string, d Dec
 func (s *Service) DismissObjection(ctx context.Context, a Actor, id, reason string) error {
 	const op = "workflow.DismissObjection"
 	if strings.TrimSpace(reason) == "" {
-		return credit.E(op, credit.Invalid, "a dismissal must state its reasons")
+		return credit.Say(op, credit.Invalid, "异议不成立须说明理由", "a dismissal must state its reasons")
 	}
 	c, err := s.loadToDecide(ctx, op, a, id, credit.CaseObjection, StateVerifying)
 	if err != nil {

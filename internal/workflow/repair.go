@@ -2,7 +2,6 @@ package workflow
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"time"
 
@@ -65,30 +64,32 @@ func (s *Service) Eligibility(ctx context.Context, subjectID, recordID string) (
 	w := publish.WindowOf(s.cfg.Catalog, it, &cur, nil)
 	e := &Eligibility{Record: st.Origin, Item: cur.Item, Severity: w.Severity,
 		Needs: []string{"obligations_met", "evidence", "commitment"}}
-	no := func(code, format string, args ...any) {
-		e.Reasons = append(e.Reasons, Reason{Code: code, Message: fmt.Sprintf(format, args...)})
+	no := func(code, zh, en string, args ...any) {
+		e.Reasons = append(e.Reasons, reasonOf(code, credit.Says(zh, en, args...)))
 	}
 	if st.Revoked {
-		no("revoked", "the record was revoked: it is no longer published and needs no repair")
+		no("revoked", "该信息已被撤销，不再公示，无需修复", "the record was revoked: it is no longer published and needs no repair")
 		return e, nil
 	}
 	if w.Severity == credit.SeverityNone {
-		no("not_dishonesty", "the record is not 失信 information: there is nothing to repair")
+		no("not_dishonesty", "该信息不属于失信信息，无需修复", "the record is not 失信 information: there is nothing to repair")
 		return e, nil
 	}
 	if cur.Item == FalseCommitmentItem {
-		no("no_early_end", "a record of a false commitment is published for %d years without early end and cannot be repaired", s.rules.LockoutYears)
+		no("no_early_end", "虚假承诺信息公示%d年，不得提前停止公示，不能申请信用修复",
+			"a record of a false commitment is published for %d years without early end and cannot be repaired", s.rules.LockoutYears)
 		return e, nil
 	}
 	start, minEnd, maxEnd := w.From, w.MinEnd, w.MaxEnd
 	e.MinEnd, e.MaxEnd = minEnd, maxEnd
 	switch {
 	case !w.Published && w.Severity != credit.SeverityMinor:
-		no("not_published", "the record is not published under the rules: there is nothing to repair")
+		no("not_published", "该信息依规定不予公示，无需修复", "the record is not published under the rules: there is nothing to repair")
 	case !maxEnd.IsZero() && !now.Before(maxEnd):
-		no("ended", "publication ended on %s by itself: there is nothing to repair", dateStr(maxEnd.AddDate(0, 0, -1)))
+		no("ended", "该信息的公示期已于%s届满，已自动停止公示，无需修复", "publication ended on %s by itself: there is nothing to repair", dateStr(maxEnd.AddDate(0, 0, -1)))
 	case w.Severity != credit.SeverityMinor && now.Before(minEnd):
-		no("min_period", "the minimum publication period (%s class) runs from %s until %s: apply from %s",
+		no("min_period", "%s失信信息的最短公示期自%s起至%s止，请于%s起申请",
+			"the minimum publication period (%s class) runs from %s until %s: apply from %s",
 			w.Severity, dateStr(start), dateStr(minEnd.AddDate(0, 0, -1)), dateStr(minEnd))
 		e.From = minEnd
 	}
@@ -99,11 +100,12 @@ func (s *Service) Eligibility(ctx context.Context, subjectID, recordID string) (
 	for _, c := range cs {
 		switch {
 		case c.State == StateRepaired:
-			no("repaired", "the record was already repaired (case %s)", c.ID)
+			no("repaired", "该信息已完成信用修复（事项%s）", "the record was already repaired (case %s)", c.ID)
 		case c.Open:
-			no("in_progress", "a repair application for this record is already in progress (case %s)", c.ID)
+			no("in_progress", "该信息的信用修复申请正在办理中（事项%s）", "a repair application for this record is already in progress (case %s)", c.ID)
 		case !c.Until.IsZero() && now.Before(c.Until):
-			no("lockout", "a false commitment was found in an earlier repair: the record cannot be repaired until %s", dateStr(c.Until))
+			no("lockout", "此前的信用修复中被认定虚假承诺，该信息在%s之前不得申请修复",
+				"a false commitment was found in an earlier repair: the record cannot be repaired until %s", dateStr(c.Until))
 			if c.Until.After(e.From) {
 				e.From = c.Until
 			}
@@ -159,6 +161,23 @@ func (e *IneligibleError) Error() string {
 	return "not eligible for repair: " + strings.Join(msgs, "; ")
 }
 
+// Chinese is the refusal in Chinese (credit.Chinese reads it).
+func (e *IneligibleError) Chinese() string {
+	msgs := make([]string, len(e.E.Reasons))
+	for i, r := range e.E.Reasons {
+		msgs[i] = r.MessageZh
+		if msgs[i] == "" {
+			msgs[i] = r.Message
+		}
+	}
+	return "不符合申请信用修复的条件：" + strings.Join(msgs, "；")
+}
+
+// reasonOf is a ground of ineligibility in both languages.
+func reasonOf(code string, t *credit.Text) Reason {
+	return Reason{Code: code, Message: t.En, MessageZh: t.Zh}
+}
+
 // FileRepair files an application. An ineligible one is refused at once,
 // with every reason and the earliest date to apply (no case is opened).
 // Repair is free of charge: nothing here asks for or records a fee.
@@ -172,13 +191,14 @@ func (s *Service) FileRepair(ctx context.Context, a Actor, in Repair) (*credit.C
 		return nil, "", err
 	}
 	if !in.ObligationsMet {
-		e.Reasons = append(e.Reasons, Reason{Code: "obligations", Message: "declare that every obligation of the decision was fulfilled, with evidence"})
+		e.Reasons = append(e.Reasons, reasonOf("obligations", credit.Says("请声明已全部履行处罚决定等法定义务，并上传履行凭证",
+			"declare that every obligation of the decision was fulfilled, with evidence")))
 	}
 	if !in.CommitmentAccepted {
-		e.Reasons = append(e.Reasons, Reason{Code: "commitment", Message: "sign the credit commitment (信用承诺书)"})
+		e.Reasons = append(e.Reasons, reasonOf("commitment", credit.Says("请签署信用承诺书", "sign the credit commitment (信用承诺书)")))
 	}
 	if strings.TrimSpace(in.Statement) == "" {
-		e.Reasons = append(e.Reasons, Reason{Code: "statement", Message: "say how the behaviour was corrected"})
+		e.Reasons = append(e.Reasons, reasonOf("statement", credit.Says("请说明纠正失信行为的情况", "say how the behaviour was corrected")))
 	}
 	if len(e.Reasons) > 0 {
 		e.Eligible = false
@@ -227,7 +247,7 @@ func (s *Service) RequestMaterials(ctx context.Context, a Actor, id string, miss
 		}
 	}
 	if len(items) == 0 {
-		return credit.E(op, credit.Invalid, "list the missing materials")
+		return credit.Say(op, credit.Invalid, "请列明需补正的材料", "list the missing materials")
 	}
 	c, err := s.loadToDecide(ctx, op, a, id, credit.CaseRepair, StateRouted)
 	if err != nil {
@@ -236,7 +256,8 @@ func (s *Service) RequestMaterials(ctx context.Context, a Actor, id string, miss
 	if ev, err := s.firstEvent(ctx, id, actionMaterials); err != nil {
 		return err
 	} else if ev != nil {
-		return credit.E(op, credit.Conflict, "missing materials were already asked for on %s: they must be asked for in one notice (一次性告知)", dateStr(ev.At))
+		return credit.Say(op, credit.Conflict, "已于%s告知需补正的材料：补正材料应一次性告知",
+			"missing materials were already asked for on %s: they must be asked for in one notice (一次性告知)", dateStr(ev.At))
 	}
 	return s.advance(ctx, c, a, actionMaterials, StateAwaiting, "", time.Time{}, map[string]string{"missing": strings.Join(items, "\n")})
 }
@@ -311,7 +332,7 @@ func (s *Service) ApproveRepair(ctx context.Context, a Actor, id, note string) e
 func (s *Service) FalseCommitment(ctx context.Context, a Actor, id, docNo, reason string) (*credit.Record, error) {
 	const op = "workflow.FalseCommitment"
 	if strings.TrimSpace(reason) == "" || strings.TrimSpace(docNo) == "" {
-		return nil, credit.E(op, credit.Invalid, "give the finding's document number and its grounds")
+		return nil, credit.Say(op, credit.Invalid, "请填写认定文书号和认定理由", "give the finding's document number and its grounds")
 	}
 	c, err := s.loadToDecide(ctx, op, a, id, credit.CaseRepair, StateRepaired, StateReviewing, StateRouted)
 	if err != nil {
@@ -326,6 +347,9 @@ func (s *Service) FalseCommitment(ctx context.Context, a Actor, id, docNo, reaso
 	f := credit.Fields{
 		"xj_mc": subj.Name, "xj_wsh": strings.TrimSpace(docNo), "xj_sy": clip(reason, 2000),
 		"xj_xfsx": c.ID, "xj_rdrq": today.Format(time.DateOnly), "xj_rdjg": c.Unit,
+	}
+	if d, err := s.cfg.Catalog.Department(c.Unit); err == nil {
+		f["xj_rdjg"] = d.Name // 认定单位 names the unit, as the public reads it
 	}
 	f["xj_lb"] = catalog.SubjectKindLabel(subj.Kind)
 	if subj.Kind == credit.Person {
@@ -369,10 +393,10 @@ func (s *Service) FalseCommitment(ctx context.Context, a Actor, id, docNo, reaso
 func (s *Service) FileBankruptcy(ctx context.Context, a Actor, subjectID, courtDoc, note string) (*credit.Case, error) {
 	const op = "workflow.FileBankruptcy"
 	if !a.staff() {
-		return nil, credit.E(op, credit.Permission, "only the credit office registers a bankruptcy reorganisation")
+		return nil, credit.Say(op, credit.Permission, "只有信用办可以登记破产重整", "only the credit office registers a bankruptcy reorganisation")
 	}
 	if strings.TrimSpace(courtDoc) == "" {
-		return nil, credit.E(op, credit.Invalid, "give the court's ruling number")
+		return nil, credit.Say(op, credit.Invalid, "请填写法院裁定书文号", "give the court's ruling number")
 	}
 	if _, err := s.cfg.Store.Subject(ctx, subjectID); err != nil {
 		return nil, err
@@ -382,13 +406,13 @@ func (s *Service) FileBankruptcy(ctx context.Context, a Actor, subjectID, courtD
 		return nil, err
 	}
 	if len(cs) > 0 {
-		return nil, credit.E(op, credit.Conflict, "a bankruptcy reorganisation of %s is already registered (case %s)", subjectID, cs[0].ID)
+		return nil, credit.Say(op, credit.Conflict, "%s的破产重整已经登记（事项%s）", "a bankruptcy reorganisation of %s is already registered (case %s)", subjectID, cs[0].ID)
 	}
 	due, err := s.deadline(s.now(), s.rules.BankruptcyMask)
 	if err != nil {
 		return nil, err
 	}
-	c := &credit.Case{Kind: credit.CaseBankruptcy, SubjectID: subjectID, RecordID: "", Unit: "credit_office", State: StateMasking, Due: due}
+	c := &credit.Case{Kind: credit.CaseBankruptcy, SubjectID: subjectID, RecordID: "", Unit: CreditOffice, State: StateMasking, Due: due}
 	if _, err := s.create(ctx, c, a, clip(note, 2000), map[string]string{"court_doc": clip(courtDoc, 128)}); err != nil {
 		return nil, err
 	}
@@ -399,7 +423,7 @@ func (s *Service) FileBankruptcy(ctx context.Context, a Actor, subjectID, courtD
 func (s *Service) Mask(ctx context.Context, a Actor, id string) error {
 	const op = "workflow.Mask"
 	if !a.staff() {
-		return credit.E(op, credit.Permission, "only the credit office masks entries")
+		return credit.Say(op, credit.Permission, "只有信用办可以屏蔽名单条目", "only the credit office masks entries")
 	}
 	c, err := s.load(ctx, op, id, credit.CaseBankruptcy, StateMasking)
 	if err != nil {
@@ -422,10 +446,10 @@ func (s *Service) Mask(ctx context.Context, a Actor, id string) error {
 func (s *Service) EndBankruptcy(ctx context.Context, a Actor, id string, failed bool, reason string) error {
 	const op = "workflow.EndBankruptcy"
 	if !a.staff() {
-		return credit.E(op, credit.Permission, "only the credit office ends a masking")
+		return credit.Say(op, credit.Permission, "只有信用办可以结束屏蔽", "only the credit office ends a masking")
 	}
 	if strings.TrimSpace(reason) == "" {
-		return credit.E(op, credit.Invalid, "state the court's finding")
+		return credit.Say(op, credit.Invalid, "请填写法院的裁定结论", "state the court's finding")
 	}
 	c, err := s.load(ctx, op, id, credit.CaseBankruptcy, StateMasking, StateMasked)
 	if err != nil {

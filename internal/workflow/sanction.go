@@ -3,7 +3,6 @@ package workflow
 import (
 	"context"
 	"errors"
-	"fmt"
 	"slices"
 	"time"
 
@@ -43,11 +42,13 @@ func (g SanctionGate) RepairLimits(ctx context.Context, subjectID, recordID stri
 			return nil, time.Time{}, err
 		}
 		if !lt.Exit.Repairable {
-			reasons = append(reasons, Reason{Code: "list_not_repairable", Message: fmt.Sprintf("the record grounds an entry on %s, which cannot be left by repair: %s", lt.Name, lt.Exit.Text)})
+			reasons = append(reasons, reasonOf("list_not_repairable", credit.Says("该信息是列入%s的依据，该名单不能通过信用修复移出：%s",
+				"the record grounds an entry on %s, which cannot be left by repair: %s", lt.Name, lt.Exit.Text)))
 			continue
 		}
 		if min := e.Detail.Since.AddDate(0, lt.Exit.MinMonths, 0); now.Before(min) {
-			reasons = append(reasons, Reason{Code: "list_min_period", Message: fmt.Sprintf("the entry on %s can be left by repair only after %d months listed: apply from %s", lt.Name, lt.Exit.MinMonths, dateStr(min))})
+			reasons = append(reasons, reasonOf("list_min_period", credit.Says("列入%s满%d个月后方可通过信用修复移出，请于%s起申请",
+				"the entry on %s can be left by repair only after %d months listed: apply from %s", lt.Name, lt.Exit.MinMonths, dateStr(min))))
 			if min.After(from) {
 				from = min
 			}

@@ -105,6 +105,7 @@ func TestWithSanction(t *testing.T) {
 	if el.Eligible || el.Reasons[0].Code != "list_min_period" || el.From.Format(time.DateOnly) != "2027-03-17" {
 		t.Fatalf("eligibility while the list's minimum runs: %+v", el)
 	}
+	saysChinese(t, "the list's minimum", el.Reasons)
 	// Had it been filed (the list rule is checked again at the decision),
 	// the decision is refused and nothing is marked.
 	if _, _, err := wf.FileRepair(ctx, subj, workflow.Repair{SubjectID: org, RecordID: rec.ID, Statement: "已整改", ObligationsMet: true, CommitmentAccepted: true}); credit.KindOf(err) != credit.Invalid {

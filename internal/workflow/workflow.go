@@ -268,14 +268,15 @@ func (s *Service) load(ctx context.Context, op, id string, kind credit.CaseKind,
 		return nil, credit.Wrap(op, credit.Other, err)
 	}
 	if c.Kind != kind {
-		return nil, credit.E(op, credit.NotFound, "case %s is not a %s case", id, kind)
+		return nil, credit.Say(op, credit.NotFound, "事项%[1]s不是%[3]s事项", "case %[1]s is not a %[2]s case", id, kind, KindNames[kind].Zh)
 	}
 	for _, st := range states {
 		if c.State == st {
 			return c, nil
 		}
 	}
-	return nil, credit.E(op, credit.Conflict, "case %s is %s; this step needs it to be %s", id, c.State, strings.Join(states, " or "))
+	return nil, credit.Say(op, credit.Conflict, "事项%[1]s当前状态为“%[4]s”，本环节须在%[5]s状态下办理", "case %[1]s is %[2]s; this step needs it to be %[3]s",
+		id, c.State, strings.Join(states, " or "), stateZh(c.State), statesZh(states))
 }
 
 // loadToDecide is load for a step that only the deciding unit (or the
@@ -285,7 +286,7 @@ func (s *Service) loadToDecide(ctx context.Context, op string, a Actor, id strin
 	if err != nil {
 		return nil, err
 	}
-	if err := mayDecide(op, c, a); err != nil {
+	if err := s.mayDecide(op, c, a); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -307,11 +308,12 @@ func (s *Service) firstEvent(ctx context.Context, id, action string) (*credit.Ca
 }
 
 // mayDecide checks that the actor is the deciding unit (or the credit office).
-func mayDecide(op string, c *credit.Case, a Actor) error {
+func (s *Service) mayDecide(op string, c *credit.Case, a Actor) error {
 	if a.staff() || (a.Role == credit.RoleDept && a.Dept != "" && a.Dept == c.Unit) {
 		return nil
 	}
-	return credit.E(op, credit.Permission, "only the deciding unit %s or the credit office may decide case %s", c.Unit, c.ID)
+	return credit.Say(op, credit.Permission, "事项%[2]s只能由认定单位%[3]s或信用办办理", "only the deciding unit %[1]s or the credit office may decide case %[2]s",
+		c.Unit, c.ID, s.deptName(c.Unit))
 }
 
 // mayFile checks that the actor may act for subjectID: the subject itself,
@@ -322,14 +324,15 @@ func mayFile(op, subjectID string, a Actor, in Applicant) error {
 		return nil
 	case a.staff():
 		if strings.TrimSpace(in.Name) == "" {
-			return credit.E(op, credit.Invalid, "name the applicant")
+			return credit.Say(op, credit.Invalid, "请填写申请人", "name the applicant")
 		}
 		if in.Agent && strings.TrimSpace(in.Authorisation) == "" {
-			return credit.E(op, credit.Invalid, "an agent must show the subject's authorisation: give its reference")
+			return credit.Say(op, credit.Invalid, "代理人须出具信用主体的授权委托书：请填写委托书编号", "an agent must show the subject's authorisation: give its reference")
 		}
 		return nil
 	}
-	return credit.E(op, credit.Permission, "only the subject itself, or the credit office for an authorised agent, may apply for %s", subjectID)
+	return credit.Say(op, credit.Permission, "只有信用主体本人，或由信用办为经授权的代理人登记，方可为%s提出申请",
+		"only the subject itself, or the credit office for an authorised agent, may apply for %s", subjectID)
 }
 
 // Applicant is who applies and how to reach them.
@@ -371,7 +374,7 @@ func (s *Service) chain(ctx context.Context, op, subjectID, recordID string) (*c
 			}
 		}
 	}
-	return nil, credit.E(op, credit.NotFound, "record %s is not in the credit file of %s", recordID, subjectID)
+	return nil, credit.Say(op, credit.NotFound, "信用主体%[2]s的信用档案中没有信息记录%[1]s", "record %[1]s is not in the credit file of %[2]s", recordID, subjectID)
 }
 
 // openCase returns an open case of kind on the record, if any.
@@ -401,7 +404,7 @@ func (s *Service) create(ctx context.Context, c *credit.Case, a Actor, reason st
 // ByTrackCode finds a case by its 查询码.
 func (s *Service) ByTrackCode(ctx context.Context, code string) (*credit.Case, error) {
 	if len(strings.TrimSpace(code)) < 16 {
-		return nil, credit.E("workflow.track", credit.Invalid, "a tracking code has 16 characters, e.g. ABCD-EFGH-JKLM-NPQR")
+		return nil, credit.Say("workflow.track", credit.Invalid, "查询码为16位字符，如 ABCD-EFGH-JKLM-NPQR", "a tracking code has 16 characters, e.g. ABCD-EFGH-JKLM-NPQR")
 	}
 	c, err := s.cfg.Store.CaseByTrackHash(ctx, TrackHash(code))
 	if err != nil {

@@ -6,10 +6,12 @@ import (
 	"errors"
 	"log/slog"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+	"unicode"
 
 	"github.com/xinyong/xinyong/internal/catalog"
 	"github.com/xinyong/xinyong/internal/chinatime"
@@ -334,6 +336,10 @@ func TestRepair(t *testing.T) {
 	if e.Eligible || e.Severity != credit.SeverityGeneral || e.From.In(chinatime.Location).Format(time.DateOnly) != "2027-10-08" || e.Reasons[0].Code != "min_period" || !strings.Contains(e.Reasons[0].Message, "apply from 2027-10-08") {
 		t.Fatalf("eligibility before the minimum period: %+v", e)
 	}
+	if zh := e.Reasons[0].MessageZh; !strings.Contains(zh, "请于2027-10-08起申请") {
+		t.Errorf("the reason in Chinese: %q", zh)
+	}
+	saysChinese(t, "before the minimum period", e.Reasons)
 	in := workflow.Repair{SubjectID: f.subj.ID, RecordID: r.ID, Statement: "已缴纳罚款并完成整改", ObligationsMet: true, CommitmentAccepted: true}
 	_, _, err = f.wf.FileRepair(f.ctx, f.subjA, in)
 	var ie *workflow.IneligibleError
@@ -348,6 +354,10 @@ func TestRepair(t *testing.T) {
 	if !errors.As(err, &ie) || len(ie.E.Reasons) != 2 || !strings.Contains(err.Error(), "信用承诺书") {
 		t.Fatalf("missing commitment and obligations: %v", err)
 	}
+	if zh := credit.Chinese(err); !strings.HasPrefix(zh, "不符合申请信用修复的条件：") || !strings.Contains(zh, "请签署信用承诺书") {
+		t.Errorf("the refusal in Chinese: %q", zh)
+	}
+	saysChinese(t, "missing commitment and obligations", ie.E.Reasons)
 	c, code, err := f.wf.FileRepair(f.ctx, f.subjA, in)
 	f.must(err)
 	if c.State != workflow.StateRouted || code == "" {
@@ -397,6 +407,8 @@ func TestRepair(t *testing.T) {
 	}
 	if e, _ := f.wf.Eligibility(f.ctx, f.subj.ID, r.ID); e.Eligible || e.Reasons[0].Code != "repaired" {
 		t.Errorf("eligible after repair: %+v", e)
+	} else {
+		saysChinese(t, "after repair", e.Reasons)
 	}
 
 	// A false commitment: a new record for 3 years, repair revoked, locked out.
@@ -415,8 +427,11 @@ func TestRepair(t *testing.T) {
 	if e.Eligible || e.From.In(chinatime.Location).Format(time.DateOnly) != "2030-10-11" {
 		t.Errorf("lockout: %+v", e)
 	}
+	saysChinese(t, "lockout", e.Reasons)
 	if e, _ := f.wf.Eligibility(f.ctx, f.subj.ID, nr.ID); e.Eligible || e.Reasons[0].Code != "no_early_end" {
 		t.Errorf("false-commitment record repairable: %+v", e)
+	} else {
+		saysChinese(t, "false-commitment record", e.Reasons)
 	}
 	cat, _ := catalog.Default()
 	it, _ := cat.Item(workflow.FalseCommitmentItem)
@@ -460,6 +475,9 @@ func TestMissingCalendarYear(t *testing.T) {
 	if !credit.Is(credit.Conflict, err) || !strings.Contains(err.Error(), "2028") {
 		t.Fatalf("deadline into a year without calendar: %v", err)
 	}
+	if zh := credit.Chinese(err); !strings.Contains(zh, "尚无2028年的工作日历") {
+		t.Errorf("the refusal in Chinese: %q", zh)
+	}
 	if cs, _ := f.st.Cases(f.ctx, credit.CaseFilter{}); len(cs) != 0 {
 		t.Errorf("a case was opened without a deadline: %+v", cs)
 	}
@@ -501,5 +519,19 @@ func TestMarksForMatchesSubjectMarks(t *testing.T) {
 	check()
 	if m, _ := f.wf.MarksFor(f.ctx, []string{c.ID}); !m[c.ID].BankruptcyMasked {
 		t.Error("masked record not marked")
+	}
+}
+
+// englishRun is a run of four or more English words.
+var englishRun = regexp.MustCompile(`[A-Za-z]+(?:[ ,;:'()-]+[A-Za-z]+){3,}`)
+
+// saysChinese checks that every reason has a Chinese message with no
+// English sentence in it.
+func saysChinese(t *testing.T, where string, rs []workflow.Reason) {
+	t.Helper()
+	for _, r := range rs {
+		if r.MessageZh == "" || englishRun.MatchString(r.MessageZh) || !strings.ContainsFunc(r.MessageZh, func(c rune) bool { return unicode.Is(unicode.Han, c) }) {
+			t.Errorf("%s: reason %s has no Chinese message: %+v", where, r.Code, r)
+		}
 	}
 }

@@ -196,7 +196,7 @@ func (s *Store) SetBatchUnknown(ctx context.Context, id string, unknown []string
 // Rejects returns a batch's rejects in row order.
 func (s *Store) Rejects(ctx context.Context, batchID string) ([]credit.Reject, error) {
 	const op = "store.Rejects"
-	rows, err := s.r.QueryContext(ctx, `SELECT r.row_no, r.field, r.reason, COALESCE(w.raw, '')
+	rows, err := s.r.QueryContext(ctx, `SELECT r.row_no, r.field, r.reason, r.reason_zh, COALESCE(w.raw, '')
 		FROM batch_rejects r LEFT JOIN batch_reject_rows w ON w.batch_id = r.batch_id AND w.row_no = r.row_no
 		WHERE r.batch_id = $1 ORDER BY r.row_no, r.seq`, batchID)
 	if err != nil {
@@ -206,7 +206,7 @@ func (s *Store) Rejects(ctx context.Context, batchID string) ([]credit.Reject, e
 	var out []credit.Reject
 	for rows.Next() {
 		r := credit.Reject{BatchID: batchID}
-		if err := rows.Scan(&r.Row, &r.Field, &r.Reason, &r.Sealed); err != nil {
+		if err := rows.Scan(&r.Row, &r.Field, &r.Reason, &r.ReasonZh, &r.Sealed); err != nil {
 			return nil, s.fail(op, err)
 		}
 		out = append(out, r)
@@ -365,7 +365,7 @@ const upsertSubjectSQL = `INSERT INTO subjects (id, kind, code, name, former_nam
 			id_masked = excluded.id_masked, updated_at = excluded.updated_at`
 
 const (
-	insertRejectSQL    = `INSERT INTO batch_rejects (batch_id, row_no, seq, field, reason) VALUES ($1, $2, $3, $4, $5)`
+	insertRejectSQL    = `INSERT INTO batch_rejects (batch_id, row_no, seq, field, reason, reason_zh) VALUES ($1, $2, $3, $4, $5, $6)`
 	insertRejectRowSQL = `INSERT INTO batch_reject_rows (id, batch_id, row_no, raw) VALUES ($1, $2, $3, $4)`
 )
 
@@ -467,7 +467,7 @@ func (s *Store) CommitChunkWith(ctx context.Context, c *credit.Chunk, recordArgs
 			}
 			rowArgs = append(rowArgs, []any{c.BatchID + ":" + strconv.Itoa(r.Row), c.BatchID, r.Row, raw})
 		}
-		rejArgs = append(rejArgs, []any{c.BatchID, r.Row, seq[r.Row], r.Field, r.Reason})
+		rejArgs = append(rejArgs, []any{c.BatchID, r.Row, seq[r.Row], r.Field, r.Reason, r.ReasonZh})
 		seq[r.Row]++
 	}
 	k := c.Counts

@@ -75,7 +75,7 @@ func (s *Store) AppendListEvent(ctx context.Context, e *credit.ListEvent, prevSe
 			if prevSeq == 0 {
 				return credit.E(op, credit.Exists, "list entry %s already exists", e.EntryID)
 			}
-			return credit.E(op, credit.Conflict, "list entry %s changed meanwhile (version %d, expected %d): reload it and try again", e.EntryID, last.Int64, prevSeq)
+			return credit.Say(op, credit.Conflict, "名单条目%s已有变化（版本%d，应为%d）：请刷新后重试", "list entry %s changed meanwhile (version %d, expected %d): reload it and try again", e.EntryID, last.Int64, prevSeq)
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO list_events (`+listEventCols+`)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
@@ -508,7 +508,7 @@ func (s *Store) AppendFeedback(ctx context.Context, fb []credit.Feedback) error 
 		}
 		k := [3]string{f.CheckID, f.SubjectID, f.Measure}
 		if seen[k] {
-			return credit.E(op, credit.Invalid, "feedback names measure %s for subject %s twice", f.Measure, f.SubjectID)
+			return credit.Say(op, credit.Invalid, "反馈中对主体%[2]s的措施%[1]s出现两次", "feedback names measure %[1]s for subject %[2]s twice", f.Measure, f.SubjectID)
 		}
 		seen[k] = true
 		f.At = stamp(f.At)
@@ -524,7 +524,7 @@ func (s *Store) AppendFeedback(ctx context.Context, fb []credit.Feedback) error 
 				return err
 			}
 			if n == 0 {
-				return credit.E(op, credit.Invalid, "check %s did not return measure %s for subject %s: feedback can only be given on a returned measure", f.CheckID, f.Measure, f.SubjectID)
+				return credit.Say(op, credit.Invalid, "核查%[1]s未对主体%[3]s返回措施%[2]s：只能对核查返回的措施反馈", "check %[1]s did not return measure %[2]s for subject %[3]s: feedback can only be given on a returned measure", f.CheckID, f.Measure, f.SubjectID)
 			}
 		}
 		per := min(s.d.MaxParams/len(feedbackCols), 200)
@@ -539,7 +539,7 @@ func (s *Store) AppendFeedback(ctx context.Context, fb []credit.Feedback) error 
 	})
 	if err != nil {
 		if s.kindOf(err) == credit.Exists {
-			return credit.E(op, credit.Exists, "feedback has already been given for a measure of this batch")
+			return credit.Say(op, credit.Exists, "本批反馈中的措施已经反馈过", "feedback has already been given for a measure of this batch")
 		}
 		return s.fail(op, err)
 	}

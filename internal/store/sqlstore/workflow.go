@@ -94,7 +94,7 @@ func (s *Store) AdvanceCase(ctx context.Context, c *credit.Case, ev *credit.Case
 			if err := tx.QueryRowContext(ctx, `SELECT 1 FROM wf_cases WHERE id = $1`, c.ID).Scan(&one); errors.Is(err, sql.ErrNoRows) {
 				return nil, credit.E(op, credit.NotFound, "case %s not found", c.ID)
 			}
-			return nil, credit.E(op, credit.Conflict, "case %s changed since it was read (step %d): reload it and try again", c.ID, prev)
+			return nil, credit.Say(op, credit.Conflict, "事项%s在您打开后已有变化（第%d步）：请刷新后重试", "case %s changed since it was read (step %d): reload it and try again", c.ID, prev)
 		}
 		return caseChanges(&next, ev), s.insertEvent(ctx, tx, ev)
 	})

@@ -143,7 +143,7 @@ func testCommitChunk(t *testing.T, s credit.Store) {
 		Rejects: []credit.Reject{
 			// A row's cells are kept once, as the importer gives them
 			// (sealed: here a stand-in), or as JSON when it gives none.
-			{Row: 2, Field: "cf_jdrq", Reason: "future", Raw: []string{"甲", "罚款"}, Sealed: "PIIB1|c2VhbGVk"},
+			{Row: 2, Field: "cf_jdrq", Reason: "future", ReasonZh: "决定日期晚于今天", Raw: []string{"甲", "罚款"}, Sealed: "PIIB1|c2VhbGVk"},
 			{Row: 2, Field: "cf_xdr_shxym", Reason: "bad code", Raw: []string{"甲", "罚款"}},
 			{Row: 3, Reason: "too many cells", Raw: []string{"a", "b", "c"}},
 		},
@@ -163,6 +163,7 @@ func testCommitChunk(t *testing.T, s credit.Store) {
 	rej, err := s.Rejects(ctx(t), b.ID)
 	if err != nil || len(rej) != 3 || rej[0].Field != "cf_jdrq" || rej[1].Field != "cf_xdr_shxym" || rej[2].Row != 3 ||
 		rej[0].Sealed != "PIIB1|c2VhbGVk" || rej[1].Sealed != rej[0].Sealed || rej[2].Sealed != `["a","b","c"]` ||
+		rej[0].Reason != "future" || rej[0].ReasonZh != "决定日期晚于今天" || rej[1].Reason != "bad code" || rej[1].ReasonZh != "" ||
 		rej[0].Raw != nil || rej[0].BatchID != b.ID {
 		t.Fatalf("Rejects = %+v, %v", rej, err)
 	}

@@ -15,3 +15,5 @@ CREATE UNIQUE INDEX batch_reject_rows_row ON batch_reject_rows (batch_id, row_no
 INSERT INTO batch_reject_rows (id, batch_id, row_no, raw)
 	SELECT batch_id || ':' || row_no, batch_id, row_no, raw FROM batch_rejects WHERE seq = 0;
 ALTER TABLE batch_rejects DROP COLUMN raw;
+-- A reason in Chinese beside the English one: the rejects file's 错误原因.
+ALTER TABLE batch_rejects ADD COLUMN reason_zh TEXT NOT NULL DEFAULT '';

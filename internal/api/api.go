@@ -266,16 +266,7 @@ func (a *API) wrap(rt Route) http.Handler {
 		}
 		c := &Call{P: p, Target: r.URL.Path}
 		if rt.Purpose {
-			c.Purpose, err = statedPurpose(r)
-			if err == nil && c.Purpose == "" && p.Role == credit.RoleSubject {
-				// A subject reading its own file (the handler enforces
-				// "own") has an evident purpose and need not state one.
-				c.Purpose = "subject reading its own file"
-			}
-			if err == nil && c.Purpose == "" {
-				err = credit.Say("api", credit.Invalid, "%s %s 读取非公开信息：请在 X-Purpose 请求头或 purpose 查询参数中说明查询用途",
-					"%s %s reads non-public data: state the purpose in the X-Purpose header or the purpose query parameter", rt.Method, rt.Path)
-			}
+			c.Purpose, err = requirePurpose(r, p, rt.Method, rt.Path)
 			if err != nil {
 				a.audit.Denied(ctx, p, rt.Action, r.URL.Path, "", remote)
 				writeError(w, r, a.log, err)
@@ -325,6 +316,21 @@ type readCloser struct {
 
 // maxPurpose bounds a stated purpose, in characters.
 const maxPurpose = 200
+
+// requirePurpose reads the purpose a read of non-public data must state,
+// refusing the read without one. A subject reading its own file (the
+// handler enforces "own") has an evident purpose and need not state one.
+func requirePurpose(r *http.Request, p auth.Principal, method, path string) (string, error) {
+	purpose, err := statedPurpose(r)
+	if err == nil && purpose == "" && p.Role == credit.RoleSubject {
+		purpose = "subject reading its own file"
+	}
+	if err == nil && purpose == "" {
+		err = credit.Say("api", credit.Invalid, "%s %s 读取非公开信息：请在 X-Purpose 请求头或 purpose 查询参数中说明查询用途",
+			"%s %s reads non-public data: state the purpose in the X-Purpose header or the purpose query parameter", method, path)
+	}
+	return purpose, err
+}
 
 // statedPurpose reads the purpose from X-Purpose (percent-decoded, since
 // header values are ASCII and purposes are usually Chinese) or ?purpose=.

@@ -165,15 +165,11 @@ func viewSubject(s *credit.Subject, maskName bool) subjectView {
 	return v
 }
 
-// seesPersons reports whether a role may see natural persons at all. The
-// public may not until the publication engine decides what is lawfully
-// published; a subject account sees only itself.
-func seesPersons(p auth.Principal) bool {
-	return p.Authenticated() && p.Role != credit.RoleSubject && p.Role != credit.RolePublic
-}
-
 const searchLimit = 50
 
+// searchSubjects finds organisations by code or part of a name. Natural
+// persons are never found by name: only by their exact ID number, by a
+// role that reads persons (auth.ReadsPersons), with a purpose, audited.
 func (a *API) searchSubjects(w http.ResponseWriter, r *http.Request, c *Call) (int, any, error) {
 	const op = "api.searchSubjects"
 	q := strings.TrimSpace(r.URL.Query().Get("q"))
@@ -183,14 +179,17 @@ func (a *API) searchSubjects(w http.ResponseWriter, r *http.Request, c *Call) (i
 	if utf8.RuneCountInString(q) > 100 {
 		return 0, nil, credit.Say(op, credit.Invalid, "q 超过100个字符", "q is longer than 100 characters")
 	}
-	if a.cfg.Search != nil && !seesPersons(c.P) {
+	if uscc.CheckResidentID(q).Status != uscc.Invalid {
+		return a.personByID(r, c, q)
+	}
+	if a.cfg.Search != nil {
 		subs, err := a.searchIndex(r.Context(), q)
 		if err != nil {
 			return 0, nil, err
 		}
 		return http.StatusOK, map[string]any{"query": pii.RedactIDs(q), "limit": searchLimit, "subjects": subs}, nil
 	}
-	subs, err := Search(r.Context(), a.cfg.Store, q, searchLimit, seesPersons(c.P))
+	subs, err := Search(r.Context(), a.cfg.Store, q, searchLimit)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -201,25 +200,80 @@ func (a *API) searchSubjects(w http.ResponseWriter, r *http.Request, c *Call) (i
 	return http.StatusOK, map[string]any{"query": pii.RedactIDs(q), "limit": searchLimit, "subjects": out}, nil
 }
 
+// personByID answers a search by an exact resident ID number.
+func (a *API) personByID(r *http.Request, c *Call, idno string) (int, any, error) {
+	const op = "api.searchSubjects"
+	if !auth.ReadsPersons(c.P.Role) {
+		return 0, nil, credit.Say(op, credit.Permission, "角色%s不能按身份证号码查找自然人", "role %s may not look natural persons up by ID number", c.P.Role)
+	}
+	purpose, err := requirePurpose(r, c.P, r.Method, "/api/v1/subjects?q=<ID number>")
+	if err != nil {
+		return 0, nil, err
+	}
+	c.Audit, c.Purpose, c.Target = true, purpose, uscc.MaskResidentID(strings.ToUpper(idno))
+	out := []subjectView{}
+	if a.cfg.Records != nil {
+		s, err := a.cfg.Records.PersonByID(r.Context(), idno)
+		switch {
+		case err == nil:
+			out = append(out, viewSubject(s, false))
+			c.Target = s.ID
+		case !credit.Is(credit.NotFound, err):
+			return 0, nil, err
+		}
+	}
+	return http.StatusOK, map[string]any{"query": pii.RedactIDs(idno), "limit": 1, "subjects": out}, nil
+}
+
+// subject shows a subject's registration data. A natural person is shown
+// to itself; to a role that reads persons, with a purpose, audited; to an
+// auditor masked, audited; to anyone else it does not exist.
 func (a *API) subject(w http.ResponseWriter, r *http.Request, c *Call) (int, any, error) {
 	id := r.PathValue("id")
 	s, err := a.cfg.Store.Subject(r.Context(), id)
 	if err != nil {
 		return 0, nil, notFoundSubject(id, err)
 	}
-	if s.Kind == credit.Person {
-		own := c.P.Role == credit.RoleSubject && c.P.Account.Subject == s.ID
-		if !own && !seesPersons(c.P) {
-			// The same answer as for an unknown ID, so the public cannot
-			// probe who is registered.
-			return 0, nil, notFoundSubject(id, nil)
-		}
-		// Staff reading a natural person leave a trace.
-		c.Audit = true
-		c.Target = s.ID
-		c.Purpose, _ = statedPurpose(r)
+	if s.Kind != credit.Person {
+		return http.StatusOK, viewSubject(s, false), nil
 	}
-	return http.StatusOK, viewSubject(s, false), nil
+	own := c.P.Role == credit.RoleSubject && c.P.Account != nil && c.P.Account.Subject == s.ID
+	c.Audit, c.Target = true, s.ID
+	switch {
+	case own:
+		return http.StatusOK, viewSubject(s, false), nil
+	case auth.ReadsPersons(c.P.Role):
+		if c.Purpose, err = requirePurpose(r, c.P, r.Method, "/api/v1/subjects/{id}"); err != nil {
+			return 0, nil, err
+		}
+		return http.StatusOK, viewSubject(s, false), nil
+	case c.P.Role == credit.RoleAuditor:
+		v := viewSubject(s, true)
+		v.Region = ""
+		return http.StatusOK, v, nil
+	}
+	// The same answer as for an unknown ID, so that no one else can probe
+	// who is registered.
+	c.Audit = false
+	return 0, nil, notFoundSubject(id, nil)
+}
+
+// subjectRevisions lists the changes of an organisation's registration
+// data, oldest first. Persons have no revisions: their data is their ID.
+func (a *API) subjectRevisions(w http.ResponseWriter, r *http.Request, c *Call) (int, any, error) {
+	id := r.PathValue("id")
+	s, err := a.cfg.Store.Subject(r.Context(), id)
+	if err != nil || s.Kind == credit.Person {
+		return 0, nil, notFoundSubject(id, err)
+	}
+	revs, err := a.cfg.Store.SubjectRevisions(r.Context(), s.ID)
+	if err != nil {
+		return 0, nil, err
+	}
+	if revs == nil {
+		revs = []credit.SubjectRevision{}
+	}
+	return http.StatusOK, map[string]any{"subject_id": s.ID, "revisions": revs}, nil
 }
 
 func notFoundSubject(id string, err error) error {
@@ -263,7 +317,7 @@ func (a *API) registerSubject(w http.ResponseWriter, r *http.Request, c *Call) (
 		}
 		s, err = a.cfg.Records.PutOrganisation(r.Context(), records.Organisation{
 			Code: in.Code, Name: in.Name, FormerNames: in.FormerNames,
-			LegalRep: in.LegalRep, Status: in.Status, RegisteredOn: reg,
+			LegalRep: in.LegalRep, Status: in.Status, RegisteredOn: reg, By: c.P.Actor(),
 		})
 	case credit.Person:
 		if in.Code != "" || in.LegalRep != "" || in.RegisteredOn != "" {
@@ -271,6 +325,14 @@ func (a *API) registerSubject(w http.ResponseWriter, r *http.Request, c *Call) (
 		}
 		if strings.TrimSpace(in.Name) == "" {
 			return 0, nil, credit.Say(op, credit.Invalid, "请填写自然人姓名", "a natural person needs a name")
+		}
+		// A person already registered is answered by ID and masked number
+		// only: registering must not tell the caller a name it did not know.
+		if old, err := a.cfg.Records.PersonByID(r.Context(), in.IDNumber); err == nil {
+			c.Target = old.ID
+			return http.StatusOK, map[string]any{"id": old.ID, "kind": old.Kind, "id_masked": old.IDMasked, "existing": true}, nil
+		} else if !credit.Is(credit.NotFound, err) {
+			return 0, nil, err
 		}
 		s, err = a.cfg.Records.PutPerson(r.Context(), in.Name, in.IDNumber)
 	default:

@@ -48,6 +48,8 @@ func (a *API) table() []Route {
 			Summary: "A subject's registration information", Handler: a.subject},
 		{Method: "POST", Path: p + "/subjects", Roles: roles(admin, dept), Audited: true, Action: "subject.register",
 			Summary: "Register an organisation or a natural person", Handler: a.registerSubject},
+		{Method: "GET", Path: p + "/subjects/{id}/revisions", Roles: roles(admin, reviewer, dept, auditor), Action: "subject.revisions.read",
+			Summary: "The history of an organisation's registration data: who changed which field, from what to what", Handler: a.subjectRevisions},
 		{Method: "GET", Path: p + "/subjects/{id}/identity", Roles: roles(admin, reviewer), Purpose: true, Action: "subject.identity.read",
 			Summary: "A natural person's clear ID number", Handler: a.identity},
 		{Method: "GET", Path: p + "/subjects/{id}/records", Roles: roles(admin, reviewer, dept, institution, auditor, subject), Purpose: true, Action: "subject.records.read",

@@ -60,14 +60,6 @@ func (a *API) sanction() (*sanction.Service, error) {
 	return a.cfg.Sanction, nil
 }
 
-func actorOf(c *Call) sanction.Actor {
-	act := sanction.Actor{Name: c.P.Name(), Role: c.P.Role}
-	if c.P.Account != nil {
-		act.Dept = c.P.Account.Dept
-	}
-	return act
-}
-
 // entryView is an entry as the API shows it: responsible persons' ID
 // hashes are left out (the masked number is shown).
 func entryView(e *sanction.Entry) *sanction.Entry {
@@ -146,7 +138,7 @@ func (a *API) proposeEntry(w http.ResponseWriter, r *http.Request, c *Call) (int
 	}
 	in.List = r.PathValue("list")
 	c.Target = in.SubjectID
-	e, err := svc.Propose(r.Context(), actorOf(c), in)
+	e, err := svc.Propose(r.Context(), c.P.Actor(), in)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -176,21 +168,21 @@ func (a *API) entryStep(w http.ResponseWriter, r *http.Request, c *Call, in any,
 func (a *API) noticeEntry(w http.ResponseWriter, r *http.Request, c *Call) (int, any, error) {
 	var in sanction.NoticeInput
 	return a.entryStep(w, r, c, &in, func(svc *sanction.Service, e *sanction.Entry) (*sanction.Entry, error) {
-		return svc.Notice(r.Context(), actorOf(c), e.ID, in)
+		return svc.Notice(r.Context(), c.P.Actor(), e.ID, in)
 	})
 }
 
 func (a *API) decideEntry(w http.ResponseWriter, r *http.Request, c *Call) (int, any, error) {
 	var in sanction.DecisionInput
 	return a.entryStep(w, r, c, &in, func(svc *sanction.Service, e *sanction.Entry) (*sanction.Entry, error) {
-		return svc.Decide(r.Context(), actorOf(c), e.ID, in)
+		return svc.Decide(r.Context(), c.P.Actor(), e.ID, in)
 	})
 }
 
 func (a *API) removeEntry(w http.ResponseWriter, r *http.Request, c *Call) (int, any, error) {
 	var in sanction.RemovalInput
 	return a.entryStep(w, r, c, &in, func(svc *sanction.Service, e *sanction.Entry) (*sanction.Entry, error) {
-		return svc.Remove(r.Context(), actorOf(c), e.ID, in)
+		return svc.Remove(r.Context(), c.P.Actor(), e.ID, in)
 	})
 }
 
@@ -325,7 +317,7 @@ func (a *API) nameDecision(w http.ResponseWriter, r *http.Request, c *Call) (int
 		return 0, nil, credit.Say("api.nameDecision", credit.Invalid, "请说明候选主体不是所查主体的理由（reason）", "state why the candidate is not the subject (reason)")
 	}
 	c.Target = in.SubjectID
-	d, err := svc.NotThisSubject(r.Context(), actorOf(c), in.Name, in.SubjectID, in.Reason)
+	d, err := svc.NotThisSubject(r.Context(), c.P.Actor(), in.Name, in.SubjectID, in.Reason)
 	if err != nil {
 		return 0, nil, err
 	}

@@ -8,11 +8,11 @@ import (
 )
 
 // Search finds subjects by exact code (or subject ID) and by name
-// substring, the code match first. Natural persons are left out unless
-// withPersons: until the publication engine decides what is lawfully
-// published about a person, the public sees no person at all. The portal
-// uses this too, so that both front doors apply the same rule.
-func Search(ctx context.Context, st credit.Store, q string, limit int, withPersons bool) ([]credit.Subject, error) {
+// substring, the code match first. Natural persons are always left out:
+// they are found only by exact ID number (api.searchSubjects), never by
+// name. The portal uses this too, so that both front doors apply the same
+// rule.
+func Search(ctx context.Context, st credit.Store, q string, limit int) ([]credit.Subject, error) {
 	q = strings.TrimSpace(q)
 	if q == "" {
 		return nil, nil
@@ -23,8 +23,8 @@ func Search(ctx context.Context, st credit.Store, q string, limit int, withPerso
 		if seen[s.ID] || len(out) >= limit {
 			return
 		}
-		if s.Kind == credit.Person && !withPersons {
-			return
+		if s.Kind == credit.Person {
+			return // never by name (api.searchSubjects)
 		}
 		seen[s.ID] = true
 		out = append(out, s)

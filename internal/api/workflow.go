@@ -70,15 +70,6 @@ func (a *API) wf() (*workflow.Service, error) {
 	return a.cfg.Workflow, nil
 }
 
-// actor is the caller as a workflow actor.
-func actor(p auth.Principal) workflow.Actor {
-	act := workflow.Actor{Name: "anonymous", Role: p.Role}
-	if p.Account != nil {
-		act.Name, act.Dept, act.Subject = p.Account.Name, p.Account.Dept, p.Account.Subject
-	}
-	return act
-}
-
 // --- calendar ---
 
 type yearView struct {
@@ -179,7 +170,7 @@ func (a *API) fileObjection(w http.ResponseWriter, r *http.Request, c *Call) (in
 		return 0, nil, err
 	}
 	c.Target = in.SubjectID
-	cs, code, err := wf.FileObjection(r.Context(), actor(c.P), workflow.Objection{SubjectID: in.SubjectID, RecordID: in.RecordID,
+	cs, code, err := wf.FileObjection(r.Context(), c.P.Actor(), workflow.Objection{SubjectID: in.SubjectID, RecordID: in.RecordID,
 		EntryID: in.EntryID, Unit: in.Unit, Reasons: in.Reasons, Applicant: in.Applicant})
 	if err != nil {
 		return 0, nil, err
@@ -236,7 +227,7 @@ func (a *API) fileRepair(w http.ResponseWriter, r *http.Request, c *Call) (int, 
 		return 0, nil, err
 	}
 	c.Target = in.SubjectID
-	cs, code, err := wf.FileRepair(r.Context(), actor(c.P), workflow.Repair{SubjectID: in.SubjectID, RecordID: in.RecordID,
+	cs, code, err := wf.FileRepair(r.Context(), c.P.Actor(), workflow.Repair{SubjectID: in.SubjectID, RecordID: in.RecordID,
 		Statement: in.Statement, ObligationsMet: in.ObligationsMet, CommitmentAccepted: in.CommitmentAccepted, Applicant: in.Applicant})
 	if err != nil {
 		return 0, nil, err
@@ -260,7 +251,7 @@ func (a *API) fileBankruptcy(w http.ResponseWriter, r *http.Request, c *Call) (i
 		return 0, nil, err
 	}
 	c.Target = in.SubjectID
-	cs, err := wf.FileBankruptcy(r.Context(), actor(c.P), in.SubjectID, in.CourtDoc, in.Note)
+	cs, err := wf.FileBankruptcy(r.Context(), c.P.Actor(), in.SubjectID, in.CourtDoc, in.Note)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -428,7 +419,7 @@ func (a *API) caseAct(w http.ResponseWriter, r *http.Request, c *Call) (int, any
 	}
 	id := r.PathValue("id")
 	c.Target = "case:" + id
-	if err := Act(r.Context(), wf, actor(c.P), id, in); err != nil {
+	if err := Act(r.Context(), wf, c.P.Actor(), id, in); err != nil {
 		return 0, nil, err
 	}
 	cs, err := wf.Case(r.Context(), id)
@@ -476,7 +467,7 @@ func (a *API) caseAddFile(w http.ResponseWriter, r *http.Request, c *Call) (int,
 	if name == "" {
 		name = "evidence"
 	}
-	f, err := wf.AddFile(r.Context(), actor(c.P), cs.ID, name, ctype, body)
+	f, err := wf.AddFile(r.Context(), c.P.Actor(), cs.ID, name, ctype, body)
 	if err != nil {
 		return 0, nil, err
 	}

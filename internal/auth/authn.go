@@ -33,6 +33,27 @@ func (p Principal) Name() string {
 	return p.Account.Name
 }
 
+// Actor is the principal as the services see who acts: the one mapping
+// from a caller to an actor, for the API and the portal alike.
+func (p Principal) Actor() credit.Actor {
+	a := credit.Actor{Name: p.Name(), Role: p.Role}
+	if p.Account != nil {
+		a.Dept, a.Subject = p.Account.Dept, p.Account.Subject
+	}
+	return a
+}
+
+// ReadsPersons reports whether a role may find and read natural persons
+// (name, region, records), always by exact ID number or subject ID, with a
+// stated purpose, each read audited: the credit office and its
+// administrators, and the departments whose duties need it. Business
+// systems ask the hit check; institutions need the person's authorisation;
+// auditors see persons masked; the public and other subjects never.
+// This is the one rule; the API and the portal call it.
+func ReadsPersons(role credit.Role) bool {
+	return role == credit.RoleAdmin || role == credit.RoleReviewer || role == credit.RoleDept
+}
+
 // Authenticator finds the principal of a request.
 type Authenticator struct {
 	Store credit.Store

@@ -326,6 +326,11 @@ type DeptKind struct {
 	// rules the records of departments of this kind follow; "" = the
 	// default rules.
 	Domain string `json:"domain,omitempty"`
+	// Registers lists the registration-authority codes (the first
+	// character of a unified social credit code, GB 32100-2015) whose
+	// organisations departments of this kind register: their registration
+	// data (name, legal representative, status) is theirs to change.
+	Registers []string `json:"registers,omitempty"`
 }
 
 // Department is a concrete department.
@@ -338,6 +343,9 @@ type Department struct {
 	Region string `json:"region,omitempty"` // GB/T 2260 code
 	// Domain overrides the domain of the department's kind.
 	Domain string `json:"domain,omitempty"`
+	// Superior is the department that may change this one's decisions
+	// (a county bureau's city bureau of the same kind), "" for none.
+	Superior string `json:"superior,omitempty"`
 }
 
 // Domain is a regulatory domain whose rules may differ (market regulation,
@@ -540,6 +548,30 @@ func (c *Catalog) DeptDomain(dept string) string {
 		return k.Domain
 	}
 	return DefaultDomain
+}
+
+// Oversees reports whether department sup is dept's superior, directly
+// or through superiors of superiors: the units that may change dept's
+// decisions besides dept itself.
+func (c *Catalog) Oversees(sup, dept string) bool {
+	for d, n := c.depts[dept], 0; d != nil && d.Superior != "" && n < len(c.Departments); d, n = c.depts[d.Superior], n+1 {
+		if d.Superior == sup {
+			return true
+		}
+	}
+	return false
+}
+
+// Registers reports whether department dept is the registration
+// authority of the organisation with unified social credit code code:
+// its kind registers the code's registration-authority character.
+func (c *Catalog) Registers(dept, code string) bool {
+	d := c.depts[dept]
+	if d == nil || code == "" {
+		return false
+	}
+	k := c.kinds[d.Kind]
+	return k != nil && slices.Contains(k.Registers, code[:1])
 }
 
 // DeptZh names a department in a Chinese message: its name with its

@@ -251,6 +251,34 @@ const miniMeasures = `{
   ]
 }`
 
+// TestUnitsAndRegistrars: a county bureau's superior is its city bureau
+// (and not the other way round, nor another kind's); market regulation
+// registers 9-codes, civil affairs 5-codes.
+func TestUnitsAndRegistrars(t *testing.T) {
+	c, err := Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		sup, dept string
+		want      bool
+	}{{"SAMR-350100", "SAMR-350102", true}, {"SAMR-350102", "SAMR-350100", false}, {"TAX-350100", "SAMR-350102", false},
+		{"SAMR-350100", "SAMR-350100", false}, {"SAMR-350100", "NOPE-1", false}} {
+		if got := c.Oversees(tc.sup, tc.dept); got != tc.want {
+			t.Errorf("Oversees(%s, %s) = %v", tc.sup, tc.dept, got)
+		}
+	}
+	for _, tc := range []struct {
+		dept, code string
+		want       bool
+	}{{"SAMR-350100", "91350100M000100Y43", true}, {"SAMR-350102", "92350100M000100Y43", true}, {"SAMR-350100", "51350100M000100Y43", false},
+		{"TAX-350100", "91350100M000100Y43", false}, {"SAMR-350100", "", false}} {
+		if got := c.Registers(tc.dept, tc.code); got != tc.want {
+			t.Errorf("Registers(%s, %s) = %v", tc.dept, tc.code, got)
+		}
+	}
+}
+
 func TestLoadErrors(t *testing.T) {
 	items := embeddedFile(t, "items.json")
 	nmae := replaceOnce(t, items, `"name": "行政处罚信息"`, `"nmae": "行政处罚信息"`)
@@ -263,6 +291,20 @@ func TestLoadErrors(t *testing.T) {
 		files map[string]string
 		want  []string
 	}{
+		{
+			name: "superiors and registration codes",
+			files: map[string]string{"departments.json": replaceOnce(t, replaceOnce(t, replaceOnce(t, embeddedFile(t, "departments.json"),
+				`"kind": "pboc", "region": "350000"}`, `"kind": "pboc", "region": "350000", "superior": "PBOC-100000"}`),
+				`"level": "city", "kind": "samr", "region": "350100"}`, `"level": "city", "kind": "samr", "region": "350100", "superior": "SAMR-350102"}`),
+				`"registers": ["5"]`, `"registers": ["Q"]`)},
+			want: []string{
+				`catalog: departments.json: department "SAMR-350100": superior "SAMR-350102" is not a department of the same kind at a higher level`,
+				`catalog: departments.json: department "SAMR-350100": its superiors form a cycle through "SAMR-350100"`,
+				`catalog: departments.json: department "SAMR-350102": its superiors form a cycle through "SAMR-350102"`,
+				`catalog: departments.json: department "PBOC-350000": unknown superior "PBOC-100000"`,
+				`catalog: departments.json: department kind "civil_affairs": "Q" is not a registration-authority code`,
+			},
+		},
 		{
 			name:  "bad JSON",
 			files: map[string]string{"items.json": badJSON},

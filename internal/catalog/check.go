@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"io/fs"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
+
+	"github.com/xinyong/xinyong/internal/uscc"
 
 	"github.com/xinyong/xinyong/internal/credit"
 )
@@ -170,6 +173,35 @@ func (c *Catalog) checkSmall(l *errList, broken map[string]bool) {
 		}
 		if d.Domain != "" && !broken["domains.json"] && c.domains[d.Domain] == nil {
 			l.add("departments.json", "%s: unknown domain %q", p, d.Domain)
+		}
+	}
+	for _, d := range c.Departments {
+		// A superior is a known department of the same kind at a higher
+		// level, and the chain of superiors ends.
+		p := fmt.Sprintf("department %q", d.Code)
+		seen := map[string]bool{d.Code: true}
+		for cur := d; cur != nil && cur.Superior != ""; cur = c.depts[cur.Superior] {
+			sup := c.depts[cur.Superior]
+			switch {
+			case sup == nil:
+				l.add("departments.json", "%s: unknown superior %q", p, cur.Superior)
+			case seen[sup.Code]:
+				l.add("departments.json", "%s: its superiors form a cycle through %q", p, sup.Code)
+				sup = nil
+			case cur == d && (sup.Kind != d.Kind || slices.Index(levels, sup.Level) >= slices.Index(levels, d.Level)):
+				l.add("departments.json", "%s: superior %q is not a department of the same kind at a higher level", p, sup.Code)
+			}
+			if sup == nil {
+				break
+			}
+			seen[sup.Code] = true
+		}
+	}
+	for _, k := range c.DeptKinds {
+		for _, r := range k.Registers {
+			if len(r) != 1 || uscc.AuthorityName(r[0]) == "" {
+				l.add("departments.json", "department kind %q: %q is not a registration-authority code", k.Code, r)
+			}
 		}
 	}
 	c.matters = index(l, "matters.json", "matter", c.Matters, func(m *Matter) string { return m.Code }, codeRE)

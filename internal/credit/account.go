@@ -78,3 +78,13 @@ type AuditEntry struct {
 	Outcome string    `json:"outcome"` // "ok" or "denied"
 	Remote  string    `json:"remote,omitempty"`
 }
+
+// Actor is who acts on the platform: an account (its name, role, and the
+// department or subject it belongs to), or the platform itself. Services
+// take it to decide what the actor may do and to record who did it.
+type Actor struct {
+	Name    string
+	Role    Role
+	Dept    string // for the dept role: the unit it belongs to
+	Subject string // for the subject role: the subject it acts for
+}

@@ -64,6 +64,10 @@ type EntryDetail struct {
 	// Removed.
 	RemovalReason string `json:"removal_reason,omitempty"` // expiry, repair, revocation, correction, withdrawn, fulfilled
 	Note          string `json:"note,omitempty"`
+	// OnBehalfOf names the unit whose entry a superior unit changed with
+	// this event (catalog.Oversees): recorded so that the history says on
+	// whose decision the superior acted.
+	OnBehalfOf string `json:"on_behalf_of,omitempty"`
 	// Reported: the entry was decided outside the platform by its deciding
 	// unit and reported as the record BasisRecords[0]; it follows that
 	// record (catalog.Reported).

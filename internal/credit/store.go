@@ -25,6 +25,12 @@ type Store interface {
 
 	// PutSubject creates or replaces a subject (registration data changes).
 	PutSubject(ctx context.Context, s *Subject) error
+	// ReviseSubject replaces an organisation's registration data and keeps
+	// the revision in the same transaction.
+	ReviseSubject(ctx context.Context, s *Subject, rev *SubjectRevision) error
+	// SubjectRevisions returns the revisions of a subject's registration
+	// data, oldest first.
+	SubjectRevisions(ctx context.Context, subjectID string) ([]SubjectRevision, error)
 	// Subject returns one subject by ID; NotFound if absent.
 	Subject(ctx context.Context, id string) (*Subject, error)
 	// SubjectByIDHash finds a natural person by the keyed hash of the ID number.

@@ -56,3 +56,23 @@ type Subject struct {
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
 }
+
+// SubjectRevision is one change of an organisation's registration data:
+// who changed it, for which unit, and each field's old and new value.
+// Registration data belongs to the registration authority; the
+// revisions are its history.
+type SubjectRevision struct {
+	ID        string        `json:"id"`
+	SubjectID string        `json:"subject_id"`
+	At        time.Time     `json:"at"`
+	Actor     string        `json:"actor"`
+	Dept      string        `json:"dept,omitempty"`
+	Changes   []FieldChange `json:"changes"`
+}
+
+// FieldChange is one field of a revision.
+type FieldChange struct {
+	Field string `json:"field"` // name, legal_rep, status, registered_on
+	Old   string `json:"old"`
+	New   string `json:"new"`
+}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/xinyong/xinyong/internal/catalog"
+	"github.com/xinyong/xinyong/internal/chinatime"
 	"github.com/xinyong/xinyong/internal/credit"
 	"github.com/xinyong/xinyong/internal/pii"
 	"github.com/xinyong/xinyong/internal/publish"
@@ -66,11 +67,21 @@ type Organisation struct {
 	LegalRep     string
 	Status       string
 	RegisteredOn time.Time
+	// By is who registers: an administrator, a department, or (zero) the
+	// platform itself (its demo and imports). Registration data is the
+	// registration authority's (catalog.Registers): only it, an
+	// administrator or the platform sets or changes it.
+	By credit.Actor
 }
 
-// PutOrganisation validates the USCC and stores (or replaces) the
-// organisation. A code that fails its check but is a known legacy code is
-// kept with a data-quality flag; an invalid code is refused with the reason.
+// PutOrganisation validates the USCC and stores the organisation, or
+// changes its registration data, keeping every change as a revision. A
+// code that fails its check but is a known legacy code is kept with a
+// data-quality flag; an invalid code is refused with the reason. A
+// department that is not the organisation's registration authority may
+// register a new organisation by code and name (as its records would),
+// but not set or change its legal representative, status, registration
+// date or an existing name. Empty fields keep what is stored.
 func (s *Service) PutOrganisation(ctx context.Context, o Organisation) (*credit.Subject, error) {
 	const op = "records.PutOrganisation"
 	res := uscc.CheckUSCC(o.Code)
@@ -86,21 +97,61 @@ func (s *Service) PutOrganisation(ctx context.Context, o Organisation) (*credit.
 	}
 	now := s.now()
 	sub := &credit.Subject{
-		ID: res.Code, Kind: kind, Code: res.Code, Name: strings.TrimSpace(o.Name),
-		FormerNames: o.FormerNames, OrgType: res.Authority + res.EntityType, Region: res.Region,
-		LegalRep: o.LegalRep, Status: o.Status, RegisteredOn: o.RegisteredOn,
+		ID: res.Code, Kind: kind, Code: res.Code, OrgType: res.Authority + res.EntityType, Region: res.Region,
 		CreatedAt: now, UpdatedAt: now,
 	}
 	if res.Status == uscc.Flagged {
 		sub.CodeFlag = res.Reason()
 	}
-	if old, err := s.Store.Subject(ctx, sub.ID); err == nil {
+	old, err := s.Store.Subject(ctx, sub.ID)
+	switch {
+	case err == nil:
 		sub.CreatedAt = old.CreatedAt
-		sub.FormerNames = mergeNames(old, sub)
-	} else if !credit.Is(credit.NotFound, err) {
+		sub.Name, sub.LegalRep, sub.Status, sub.RegisteredOn = old.Name, old.LegalRep, old.Status, old.RegisteredOn
+	case credit.Is(credit.NotFound, err):
+		old = &credit.Subject{}
+	default:
 		return nil, credit.Wrap(op, credit.Other, err)
 	}
-	if err := s.Store.PutSubject(ctx, sub); err != nil {
+	var changes []credit.FieldChange
+	set := func(field string, cur *string, v string) {
+		if v = strings.TrimSpace(v); v != "" && v != *cur {
+			changes = append(changes, credit.FieldChange{Field: field, Old: *cur, New: v})
+			*cur = v
+		}
+	}
+	set("name", &sub.Name, o.Name)
+	set("legal_rep", &sub.LegalRep, o.LegalRep)
+	set("status", &sub.Status, o.Status)
+	if !o.RegisteredOn.IsZero() && !o.RegisteredOn.Equal(old.RegisteredOn) {
+		changes = append(changes, credit.FieldChange{Field: "registered_on", Old: dateOf(old.RegisteredOn), New: dateOf(o.RegisteredOn)})
+		sub.RegisteredOn = o.RegisteredOn
+	}
+	sub.FormerNames = mergeNames(old, sub, o.FormerNames)
+	if !s.registers(o.By, res.Code) {
+		// A new organisation by code and name is what any department's
+		// records create; anything more is the registration authority's.
+		for _, c := range changes {
+			if c.Field != "name" || old.ID != "" {
+				return nil, credit.Say(op, credit.Permission, "%[3]s不是%[1]s的登记机关：登记信息（%[4]s）只能由登记机关变更",
+					"%[2]s is not the registration authority of %[1]s: its registration data (%[5]s) is changed only by that authority",
+					res.Code, o.By.Dept, s.Catalog.DeptZh(o.By.Dept), fieldZh[c.Field], c.Field)
+			}
+		}
+	}
+	if len(changes) == 0 && old.ID != "" && len(sub.FormerNames) == len(old.FormerNames) {
+		return old, nil
+	}
+	rev := &credit.SubjectRevision{ID: credit.NewID(), At: now, Actor: o.By.Name, Dept: o.By.Dept, Changes: changes}
+	if rev.Actor == "" {
+		rev.Actor = "platform"
+	}
+	if len(changes) > 0 {
+		err = s.Store.ReviseSubject(ctx, sub, rev)
+	} else {
+		err = s.Store.PutSubject(ctx, sub)
+	}
+	if err != nil {
 		return nil, credit.Wrap(op, credit.Other, err)
 	}
 	if s.SubjectChanged != nil {
@@ -109,12 +160,35 @@ func (s *Service) PutOrganisation(ctx context.Context, o Organisation) (*credit.
 	return sub, nil
 }
 
+// fieldZh names the registration fields in Chinese messages.
+var fieldZh = map[string]string{"name": "名称", "legal_rep": "法定代表人", "status": "登记状态", "registered_on": "成立日期"}
+
+func dateOf(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return chinatime.Format(t)
+}
+
+// registers reports whether by may set an organisation's registration
+// data: the platform itself, an administrator, or a department of its
+// registration authority.
+func (s *Service) registers(by credit.Actor, code string) bool {
+	switch by.Role {
+	case "", credit.RoleAdmin:
+		return true
+	case credit.RoleDept:
+		return s.Catalog.Registers(by.Dept, code)
+	}
+	return false
+}
+
 // mergeNames keeps every name a subject has borne: a renamed subject must
 // still be found by its former name.
-func mergeNames(old, cur *credit.Subject) []string {
+func mergeNames(old, cur *credit.Subject, more []string) []string {
 	seen := map[string]bool{cur.Name: true}
 	var out []string
-	for _, n := range append(append([]string{old.Name}, old.FormerNames...), cur.FormerNames...) {
+	for _, n := range append(append([]string{old.Name}, old.FormerNames...), more...) {
 		if n != "" && !seen[n] {
 			seen[n] = true
 			out = append(out, n)
@@ -134,15 +208,10 @@ func (s *Service) PutPerson(ctx context.Context, name, idno string) (*credit.Sub
 	if s.Sealer == nil {
 		return nil, credit.E(op, credit.Internal, "no data key configured: natural persons cannot be stored")
 	}
-	// During a key rotation a person's stored hash may be the previous
-	// key's: look under every key's hash, so as never to create the same
-	// person twice.
-	for _, h := range s.Sealer.Hashes(res.Code) {
-		if old, err := s.Store.SubjectByIDHash(ctx, h); err == nil {
-			return old, nil
-		} else if !credit.Is(credit.NotFound, err) {
-			return nil, credit.Wrap(op, credit.Other, err)
-		}
+	if old, err := s.personByHash(ctx, res.Code); err == nil {
+		return old, nil
+	} else if !credit.Is(credit.NotFound, err) {
+		return nil, credit.Wrap(op, credit.Other, err)
 	}
 	hash := s.Sealer.Hash(res.Code)
 	sealed, err := s.Sealer.Seal(res.Code)
@@ -159,6 +228,37 @@ func (s *Service) PutPerson(ctx context.Context, name, idno string) (*credit.Sub
 		return nil, credit.Wrap(op, credit.Other, err)
 	}
 	return sub, nil
+}
+
+// PersonByID finds the natural person registered with a resident ID
+// number; NotFound if none. It is the one look-up of a person by number:
+// callers decide who may ask (a purpose, an entitled role, an audit entry).
+func (s *Service) PersonByID(ctx context.Context, idno string) (*credit.Subject, error) {
+	const op = "records.PersonByID"
+	res := uscc.CheckResidentID(idno)
+	if res.Status == uscc.Invalid {
+		return nil, credit.Say(op, credit.Invalid, "居民身份证号码无效：%[2]s", "invalid resident ID number: %[1]s", res.Reason(), res.ReasonZh())
+	}
+	if s.Sealer == nil {
+		return nil, credit.E(op, credit.Unavailable, "no data key configured: natural persons cannot be found")
+	}
+	sub, err := s.personByHash(ctx, res.Code)
+	if err != nil {
+		return nil, credit.Wrap(op, credit.Other, err)
+	}
+	return sub, nil
+}
+
+// personByHash looks a person up under every key's hash: during a key
+// rotation a person's stored hash may be the previous key's, and the same
+// person must never be created twice nor missed.
+func (s *Service) personByHash(ctx context.Context, code string) (*credit.Subject, error) {
+	for _, h := range s.Sealer.Hashes(code) {
+		if old, err := s.Store.SubjectByIDHash(ctx, h); err == nil || !credit.Is(credit.NotFound, err) {
+			return old, err
+		}
+	}
+	return nil, credit.Say("records.PersonByID", credit.NotFound, "没有登记该身份证号码的自然人", "no natural person registered with this ID number")
 }
 
 // Report is one fact a department reports.

@@ -176,6 +176,8 @@ func encodeEntry(e *Entry) []byte {
 	enc.str(d.RemovalReason)
 	enc.str(d.Note)
 	enc.flags(d.DeadlineProvisional, d.Reported)
+	enc.str(e.Unit)
+	enc.str(d.OnBehalfOf)
 	return enc.b
 }
 
@@ -228,6 +230,8 @@ func decodeEntry(b []byte) *Entry {
 	d.Note = dec.str()
 	fl := dec.flags()
 	d.DeadlineProvisional, d.Reported = fl&1 != 0, fl&2 != 0
+	e.Unit = dec.str()
+	d.OnBehalfOf = dec.str()
 	if len(dec.b) != 0 {
 		dec.fail("trailing bytes")
 	}

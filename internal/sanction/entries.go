@@ -17,11 +17,7 @@ import (
 )
 
 // Actor is who acts on a list entry.
-type Actor struct {
-	Name string
-	Role credit.Role
-	Dept string // department code, for dept roles
-}
+type Actor = credit.Actor
 
 // Entry is the current state of one list entry, derived from its events.
 type Entry struct {
@@ -35,6 +31,10 @@ type Entry struct {
 	Seq       int64              `json:"version"` // newest event's data version
 	// DecidedDept is the department that recorded the decision.
 	DecidedDept string `json:"decided_dept,omitempty"`
+	// Unit is the unit the entry belongs to: the deciding department once
+	// decided, the proposing one before; "" for the platform's own (the
+	// credit office's). Only it, or a unit that oversees it, changes it.
+	Unit string `json:"unit,omitempty"`
 	// Events is the entry's history, oldest first. Entries from the
 	// hit-check index (Entries) leave it empty: Entry reads it.
 	Events []credit.ListEvent `json:"events,omitempty"`
@@ -77,7 +77,7 @@ func apply(e *Entry, ev credit.ListEvent) {
 	e.State, e.Seq = ev.Step, ev.Seq
 	d := ev.Detail
 	if first {
-		e.Detail = d
+		e.Detail, e.Unit = d, ev.Dept
 	}
 	switch ev.Step {
 	case credit.StepProposed:
@@ -87,6 +87,9 @@ func apply(e *Entry, ev credit.ListEvent) {
 		e.Detail.Rights, e.Detail.ObjectionDeadline, e.Detail.DeadlineProvisional = d.Rights, d.ObjectionDeadline, d.DeadlineProvisional
 	case credit.StepDecided:
 		e.DocNo, e.DecidedDept = ev.DocNo, ev.Dept
+		if ev.Detail.OnBehalfOf == "" {
+			e.Unit = ev.Dept
+		}
 		e.Detail.Measures, e.Detail.Exit, e.Detail.Remedies = d.Measures, d.Exit, d.Remedies
 		e.Detail.Since, e.Detail.Until = d.Since, d.Until
 		if d.Grounds != "" {
@@ -380,6 +383,10 @@ func (s *Service) Notice(ctx context.Context, a Actor, entryID string, in Notice
 	if err != nil {
 		return nil, err
 	}
+	onBehalf, err := s.mayChange(op, a, e, false)
+	if err != nil {
+		return nil, err
+	}
 	if e.State != credit.StepProposed {
 		return nil, credit.Say(op, credit.Conflict, "条目%[1]s当前为“%[3]s”：只有拟列入的条目可以告知", "entry %[1]s is %[2]s; only a proposed entry can be noticed",
 			e.ID, e.State, stepZh(e.State))
@@ -401,7 +408,7 @@ func (s *Service) Notice(ctx context.Context, a Actor, entryID string, in Notice
 	ev := &credit.ListEvent{
 		ID: credit.NewID(), EntryID: e.ID, List: e.List, SubjectID: e.SubjectID, Step: credit.StepNoticed,
 		Actor: a.Name, Dept: a.Dept, At: now, DocNo: strings.TrimSpace(in.DocNo),
-		Detail: credit.EntryDetail{Rights: rights, ObjectionDeadline: due.End(), DeadlineProvisional: due.Provisional},
+		Detail: credit.EntryDetail{Rights: rights, ObjectionDeadline: due.End(), DeadlineProvisional: due.Provisional, OnBehalfOf: onBehalf},
 	}
 	return s.append(ctx, op, ev, e.Seq)
 }
@@ -419,6 +426,10 @@ type DecisionInput struct {
 func (s *Service) Decide(ctx context.Context, a Actor, entryID string, in DecisionInput) (*Entry, error) {
 	const op = "sanction.Decide"
 	e, lt, err := s.load(ctx, op, a, entryID)
+	if err != nil {
+		return nil, err
+	}
+	onBehalf, err := s.mayChange(op, a, e, false)
 	if err != nil {
 		return nil, err
 	}
@@ -468,7 +479,7 @@ func (s *Service) Decide(ctx context.Context, a Actor, entryID string, in Decisi
 		Actor: a.Name, Dept: a.Dept, At: now, DocNo: strings.TrimSpace(in.DocNo),
 		Detail: credit.EntryDetail{
 			Grounds: strings.TrimSpace(in.Grounds), Measures: measures, Exit: lt.Exit.Text,
-			Remedies: remedies, Since: since.UTC(), Until: until.UTC(),
+			Remedies: remedies, Since: since.UTC(), Until: until.UTC(), OnBehalfOf: onBehalf,
 		},
 	}
 	if until.IsZero() {
@@ -512,6 +523,10 @@ func (s *Service) Remove(ctx context.Context, a Actor, entryID string, in Remova
 			"entry %[1]s was reported by %[2]s: it ends when that department revokes or corrects its record %[3]s, not by removal on the platform",
 			e.ID, e.DecidedDept, rec, s.deptZh(e.DecidedDept))
 	}
+	onBehalf, err := s.mayChange(op, a, e, in.Reason == RemoveRepair || in.Reason == RemoveExpiry)
+	if err != nil {
+		return nil, err
+	}
 	switch e.State {
 	case credit.StepRemoved:
 		return nil, credit.Say(op, credit.Conflict, "条目%s已移出", "entry %s is already removed", e.ID)
@@ -545,7 +560,7 @@ func (s *Service) Remove(ctx context.Context, a Actor, entryID string, in Remova
 	ev := &credit.ListEvent{
 		ID: credit.NewID(), EntryID: e.ID, List: e.List, SubjectID: e.SubjectID, Step: credit.StepRemoved,
 		Actor: a.Name, Dept: a.Dept, At: now, DocNo: strings.TrimSpace(in.DocNo),
-		Detail: credit.EntryDetail{RemovalReason: in.Reason, Note: strings.TrimSpace(in.Note)},
+		Detail: credit.EntryDetail{RemovalReason: in.Reason, Note: strings.TrimSpace(in.Note), OnBehalfOf: onBehalf},
 	}
 	return s.append(ctx, op, ev, e.Seq)
 }
@@ -617,6 +632,49 @@ func (s *Service) load(ctx context.Context, op string, a Actor, entryID string) 
 		return nil, nil, credit.Wrap(op, credit.Other, err)
 	}
 	return e, lt, nil
+}
+
+// mayChange says whether a may change entry e: an entry belongs to its
+// unit (Entry.Unit), and only that unit or a unit the catalogue names as
+// its superior changes it; a superior's change is recorded as made on
+// behalf of the unit (the returned code). The platform (administrator,
+// credit office) changes its own entries, and a department's only where
+// platformMay: a removal on the platform's own ground (a repair decided
+// on the platform, an ended period).
+func (s *Service) mayChange(op string, a Actor, e *Entry, platformMay bool) (string, error) {
+	switch {
+	case e.Unit == "" && a.Role != credit.RoleDept:
+		return "", nil
+	case a.Role == credit.RoleDept && a.Dept == e.Unit:
+		return "", nil
+	case a.Role == credit.RoleDept && e.Unit != "" && s.Catalog.Oversees(a.Dept, e.Unit):
+		return e.Unit, nil
+	case a.Role != credit.RoleDept && platformMay:
+		return "", nil
+	}
+	owner := e.Unit
+	if owner == "" {
+		owner = "信用办"
+	}
+	return "", credit.Say(op, credit.Permission, "条目%[1]s属于%[4]s：只有该单位或其上级单位可以变更，%[5]s不能",
+		"entry %[1]s belongs to %[2]s: only that unit or its superior may change it, not %[3]s",
+		e.ID, owner, actorEn(a), s.deptZh(owner), s.actorZh(a))
+}
+
+// actorEn names an actor in an English message.
+func actorEn(a Actor) string {
+	if a.Role == credit.RoleDept {
+		return a.Dept
+	}
+	return "the platform (" + string(a.Role) + ")"
+}
+
+// actorZh names an actor in a Chinese message.
+func (s *Service) actorZh(a Actor) string {
+	if a.Role == credit.RoleDept {
+		return s.deptZh(a.Dept)
+	}
+	return "平台（" + string(a.Role) + "）"
 }
 
 // append writes an event and makes it visible to this node's checks at

@@ -39,7 +39,7 @@ func (e *env) scenario(rt api.Route, role credit.Role) req {
 		path += "?q=" + "福州"
 	case "/api/v1/lists/{kind}":
 		path = strings.Replace(path, "{kind}", "black", 1)
-	case "/api/v1/subjects/{id}", "/api/v1/subjects/{id}/records", "/api/v1/subjects/{id}/public":
+	case "/api/v1/subjects/{id}", "/api/v1/subjects/{id}/records", "/api/v1/subjects/{id}/public", "/api/v1/subjects/{id}/revisions":
 		path = strings.Replace(path, "{id}", orgCode, 1)
 	case "/api/v1/subjects/{id}/identity":
 		path = strings.Replace(path, "{id}", e.person.ID, 1)
@@ -75,7 +75,7 @@ func (e *env) scenario(rt api.Route, role credit.Role) req {
 	case "/api/v1/accounts/{name}/keys", "/api/v1/accounts/{name}/lockout":
 		path = strings.Replace(path, "{name}", e.names[credit.RoleBusiness], 1)
 	default:
-		path = e.sanctionScenario(rt, &q, path)
+		path = e.sanctionScenario(rt, role, &q, path)
 	}
 	if rt.Purpose {
 		q.purpose = "授权查询测试"

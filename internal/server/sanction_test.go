@@ -297,6 +297,14 @@ var seriousFields = credit.Fields{"cf_cflb": "吊销许可证", "cf_xdr_lb": "�
 
 var matrixAdmin = sanction.Actor{Name: "t-admin", Role: credit.RoleAdmin}
 
+// matrixActor is who makes the entries a role's scenario acts on.
+func matrixActor(role credit.Role) sanction.Actor {
+	if role == credit.RoleDept {
+		return sanction.Actor{Name: "t-dept", Role: credit.RoleDept, Dept: deptCode}
+	}
+	return matrixAdmin
+}
+
 // matrixList is the list the role matrix decides on: one the platform
 // decides, with notice.
 const matrixList = "samr_serious_illegal"
@@ -322,10 +330,13 @@ func (e *env) freshOrg() (string, string) {
 }
 
 // proposed returns a fresh proposed entry on the matrix list.
-func (e *env) proposed() *sanction.Entry {
+// proposed returns a fresh proposed entry. It belongs to the unit that
+// proposed it: a department's for role dept (the matrix's department then
+// acts on its own entry), the platform's otherwise.
+func (e *env) proposed(role credit.Role) *sanction.Entry {
 	e.t.Helper()
 	code, rec := e.freshOrg()
-	en, err := e.sanc.Propose(e.t.Context(), matrixAdmin, sanction.Proposal{List: matrixList, SubjectID: code, BasisRecords: []string{rec}, Grounds: "提供虚假材料取得许可"})
+	en, err := e.sanc.Propose(e.t.Context(), matrixActor(role), sanction.Proposal{List: matrixList, SubjectID: code, BasisRecords: []string{rec}, Grounds: "提供虚假材料取得许可"})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -334,13 +345,13 @@ func (e *env) proposed() *sanction.Entry {
 
 // noticed returns a fresh entry whose subject was given notice a month
 // ago: its objection period is over, so it can be decided now.
-func (e *env) noticed() *sanction.Entry {
+func (e *env) noticed(role credit.Role) *sanction.Entry {
 	e.t.Helper()
 	now := e.clock.Now()
 	e.clock.Set(now.AddDate(0, -1, 0))
 	defer e.clock.Set(now)
-	en := e.proposed()
-	en, err := e.sanc.Notice(e.t.Context(), matrixAdmin, en.ID, sanction.NoticeInput{DocNo: "榕市监告〔2026〕" + strconv.Itoa(e.unique()) + "号"})
+	en := e.proposed(role)
+	en, err := e.sanc.Notice(e.t.Context(), matrixActor(role), en.ID, sanction.NoticeInput{DocNo: "榕市监告〔2026〕" + strconv.Itoa(e.unique()) + "号"})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -360,7 +371,7 @@ func (e *env) sanctionSetup() *sanctionFixture {
 	if err := e.sanc.SetMatters(ctx, acc, []string{"gov_procurement"}); err != nil {
 		e.t.Fatal(err)
 	}
-	en := e.noticed()
+	en := e.noticed(credit.RoleAdmin)
 	if en, err = e.sanc.Decide(ctx, matrixAdmin, en.ID, sanction.DecisionInput{DocNo: "榕市监严〔2026〕1号"}); err != nil {
 		e.t.Fatal(err)
 	}
@@ -374,7 +385,7 @@ func (e *env) sanctionSetup() *sanctionFixture {
 }
 
 // sanctionScenario fills in the role matrix's request for a 联合奖惩 route.
-func (e *env) sanctionScenario(rt api.Route, q *req, path string) string {
+func (e *env) sanctionScenario(rt api.Route, role credit.Role, q *req, path string) string {
 	if !strings.HasPrefix(rt.Path, "/api/v1/lists/") && !strings.HasPrefix(rt.Path, "/api/v1/checks") &&
 		rt.Path != "/api/v1/name-decisions" && rt.Path != "/api/v1/accounts/{name}/matters" {
 		return path
@@ -390,13 +401,13 @@ func (e *env) sanctionScenario(rt api.Route, q *req, path string) string {
 	case "/api/v1/lists/{list}/entries/{id}":
 		path = strings.Replace(path, "{id}", fx.entry, 1)
 	case "/api/v1/lists/{list}/entries/{id}/notice":
-		path = strings.Replace(path, "{id}", e.proposed().ID, 1)
+		path = strings.Replace(path, "{id}", e.proposed(role).ID, 1)
 		q.body = map[string]any{"doc_no": "告" + strconv.Itoa(e.unique())}
 	case "/api/v1/lists/{list}/entries/{id}/decision":
-		path = strings.Replace(path, "{id}", e.noticed().ID, 1)
+		path = strings.Replace(path, "{id}", e.noticed(role).ID, 1)
 		q.body = map[string]any{"doc_no": "决" + strconv.Itoa(e.unique())}
 	case "/api/v1/lists/{list}/entries/{id}/removal":
-		path = strings.Replace(path, "{id}", e.proposed().ID, 1)
+		path = strings.Replace(path, "{id}", e.proposed(role).ID, 1)
 		q.body = map[string]any{"reason": "withdrawn"}
 	case "/api/v1/checks":
 		q.body = map[string]any{"matter": "gov_procurement", "subjects": []map[string]string{{"code": fx.listed}}}

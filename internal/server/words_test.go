@@ -58,7 +58,7 @@ func TestPagesInTheirLanguage(t *testing.T) {
 
 	// Lists: a subject listed after notice, and a proposal withdrawn.
 	fx := e.sanctionSetup()
-	if _, err := e.sanc.Remove(ctx, matrixAdmin, e.proposed().ID, sanction.RemovalInput{Reason: sanction.RemoveWithdrawn}); err != nil {
+	if _, err := e.sanc.Remove(ctx, matrixAdmin, e.proposed(credit.RoleAdmin).ID, sanction.RemovalInput{Reason: sanction.RemoveWithdrawn}); err != nil {
 		t.Fatal(err)
 	}
 

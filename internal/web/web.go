@@ -394,7 +394,7 @@ func (p *Portal) search(w http.ResponseWriter, r *http.Request) {
 		if p.cfg.Search != nil {
 			subs, err = p.searchIndex(r.Context(), q)
 		} else {
-			subs, err = api.Search(r.Context(), p.cfg.Store, q, searchLimit, false)
+			subs, err = api.Search(r.Context(), p.cfg.Store, q, searchLimit)
 		}
 		if err != nil {
 			p.fail(w, r, v, err)

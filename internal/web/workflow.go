@@ -189,14 +189,6 @@ func (p *Portal) subjectOnly(w http.ResponseWriter, r *http.Request) (auth.Princ
 	return pr, true
 }
 
-func actorOf(pr auth.Principal) workflow.Actor {
-	a := workflow.Actor{Name: "anonymous", Role: pr.Role}
-	if pr.Account != nil {
-		a.Name, a.Dept, a.Subject = pr.Account.Name, pr.Account.Dept, pr.Account.Subject
-	}
-	return a
-}
-
 // userError renders a refusal the user can act on (Invalid, Conflict,
 // Permission) on the page; anything else is the error page.
 func (p *Portal) userError(w http.ResponseWriter, r *http.Request, v *view, err error, page string) bool {
@@ -386,7 +378,7 @@ func (p *Portal) objectionFile(w http.ResponseWriter, r *http.Request) {
 	sid := pr.Account.Subject
 	v.WF = &wfView{Record: rec}
 	v.Title = v.T["objection_title"]
-	c, code, err := p.wf().FileObjection(ctx, actorOf(pr), workflow.Objection{SubjectID: sid, RecordID: rec.ID, Reasons: r.FormValue("reasons"),
+	c, code, err := p.wf().FileObjection(ctx, pr.Actor(), workflow.Objection{SubjectID: sid, RecordID: rec.ID, Reasons: r.FormValue("reasons"),
 		Applicant: workflow.Applicant{Name: pr.Account.Display, Contact: r.FormValue("contact")}})
 	if err != nil {
 		if !p.userError(w, r, v, err, "objection_new") {
@@ -413,7 +405,7 @@ func (p *Portal) attach(r *http.Request, v *view, pr auth.Principal, caseID stri
 		if err != nil {
 			return v.T["track_upload_bad"], false
 		}
-		if _, err := p.wf().AddFile(r.Context(), actorOf(pr), caseID, fh.Filename, fh.Header.Get("Content-Type"), body); err != nil {
+		if _, err := p.wf().AddFile(r.Context(), pr.Actor(), caseID, fh.Filename, fh.Header.Get("Content-Type"), body); err != nil {
 			return pii.RedactIDs(says(v, err)), false
 		}
 	}
@@ -469,7 +461,7 @@ func (p *Portal) repairFile(w http.ResponseWriter, r *http.Request) {
 	}
 	v.Title = v.T["repair_title"]
 	v.WF = &wfView{Record: rec, Elig: e, ApplyFrom: dateOf(e.From), Commitment: workflow.Commitment}
-	c, code, err := p.wf().FileRepair(ctx, actorOf(pr), workflow.Repair{SubjectID: sid, RecordID: rec.ID, Statement: r.FormValue("statement"),
+	c, code, err := p.wf().FileRepair(ctx, pr.Actor(), workflow.Repair{SubjectID: sid, RecordID: rec.ID, Statement: r.FormValue("statement"),
 		ObligationsMet: r.FormValue("obligations") == "yes", CommitmentAccepted: r.FormValue("commitment") == "yes",
 		Applicant: workflow.Applicant{Name: pr.Account.Display, Contact: r.FormValue("contact")}})
 	if err != nil {
@@ -761,7 +753,7 @@ func (p *Portal) caseAction(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	a := actorOf(pr)
+	a := pr.Actor()
 	f := r.PostForm
 	reason := strings.TrimSpace(f.Get("reason"))
 	var err error

@@ -77,7 +77,7 @@ func (s *Service) FileObjection(ctx context.Context, a Actor, in Objection) (*cr
 // at once when the unit is known; the credit office does it otherwise.
 func (s *Service) Route(ctx context.Context, a Actor, id, unit string) error {
 	const op = "workflow.Route"
-	if !a.staff() {
+	if !staff(a) {
 		return credit.Say(op, credit.Permission, "只有信用办可以将事项转交认定单位", "only the credit office routes cases")
 	}
 	c, err := s.cfg.Store.Case(ctx, id)

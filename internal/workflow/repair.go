@@ -392,7 +392,7 @@ func (s *Service) FalseCommitment(ctx context.Context, a Actor, id, docNo, reaso
 // days. Only the credit office files it.
 func (s *Service) FileBankruptcy(ctx context.Context, a Actor, subjectID, courtDoc, note string) (*credit.Case, error) {
 	const op = "workflow.FileBankruptcy"
-	if !a.staff() {
+	if !staff(a) {
 		return nil, credit.Say(op, credit.Permission, "只有信用办可以登记破产重整", "only the credit office registers a bankruptcy reorganisation")
 	}
 	if strings.TrimSpace(courtDoc) == "" {
@@ -422,7 +422,7 @@ func (s *Service) FileBankruptcy(ctx context.Context, a Actor, subjectID, courtD
 // Mask masks the subject's entries.
 func (s *Service) Mask(ctx context.Context, a Actor, id string) error {
 	const op = "workflow.Mask"
-	if !a.staff() {
+	if !staff(a) {
 		return credit.Say(op, credit.Permission, "只有信用办可以屏蔽名单条目", "only the credit office masks entries")
 	}
 	c, err := s.load(ctx, op, id, credit.CaseBankruptcy, StateMasking)
@@ -445,7 +445,7 @@ func (s *Service) Mask(ctx context.Context, a Actor, id string) error {
 // failed); otherwise the plan was carried out and they stay masked.
 func (s *Service) EndBankruptcy(ctx context.Context, a Actor, id string, failed bool, reason string) error {
 	const op = "workflow.EndBankruptcy"
-	if !a.staff() {
+	if !staff(a) {
 		return credit.Say(op, credit.Permission, "只有信用办可以结束屏蔽", "only the credit office ends a masking")
 	}
 	if strings.TrimSpace(reason) == "" {

@@ -157,17 +157,12 @@ func (s *Service) Rules() Rules { return s.rules }
 func (s *Service) now() time.Time { return s.cfg.Now().UTC() }
 
 // Actor is who acts: an account, or the platform itself.
-type Actor struct {
-	Name    string
-	Role    credit.Role
-	Dept    string // for the dept role: the deciding unit it belongs to
-	Subject string // for the subject role: the subject it acts for
-}
+type Actor = credit.Actor
 
 // Platform is the platform acting on its own (routing, timers).
 var Platform = Actor{Name: "platform", Role: credit.RoleAdmin}
 
-func (a Actor) staff() bool { return a.Role == credit.RoleAdmin || a.Role == credit.RoleReviewer }
+func staff(a Actor) bool { return a.Role == credit.RoleAdmin || a.Role == credit.RoleReviewer }
 
 // States.
 const (
@@ -309,7 +304,7 @@ func (s *Service) firstEvent(ctx context.Context, id, action string) (*credit.Ca
 
 // mayDecide checks that the actor is the deciding unit (or the credit office).
 func (s *Service) mayDecide(op string, c *credit.Case, a Actor) error {
-	if a.staff() || (a.Role == credit.RoleDept && a.Dept != "" && a.Dept == c.Unit) {
+	if staff(a) || (a.Role == credit.RoleDept && a.Dept != "" && a.Dept == c.Unit) {
 		return nil
 	}
 	return credit.Say(op, credit.Permission, "事项%[2]s只能由认定单位%[3]s或信用办办理", "only the deciding unit %[1]s or the credit office may decide case %[2]s",
@@ -322,7 +317,7 @@ func mayFile(op, subjectID string, a Actor, in Applicant) error {
 	switch {
 	case a.Role == credit.RoleSubject && a.Subject == subjectID:
 		return nil
-	case a.staff():
+	case staff(a):
 		if strings.TrimSpace(in.Name) == "" {
 			return credit.Say(op, credit.Invalid, "请填写申请人", "name the applicant")
 		}

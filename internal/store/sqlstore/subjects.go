@@ -18,7 +18,21 @@ const subjectCols = `id, kind, code, name, former_names, org_type, region, legal
 // is a fact about the row, not part of the registration data being replaced;
 // s.CreatedAt and s.UpdatedAt are set to what was stored.
 func (s *Store) PutSubject(ctx context.Context, subj *credit.Subject) error {
-	const op = "store.PutSubject"
+	return s.putSubject(ctx, "store.PutSubject", subj, nil)
+}
+
+// ReviseSubject replaces an organisation's registration data and keeps
+// the revision (who changed which field from what to what) in the same
+// transaction, so that the history cannot miss a change.
+func (s *Store) ReviseSubject(ctx context.Context, subj *credit.Subject, rev *credit.SubjectRevision) error {
+	const op = "store.ReviseSubject"
+	if rev == nil || rev.ID == "" || len(rev.Changes) == 0 {
+		return credit.E(op, credit.Invalid, "a revision needs an ID and at least one change")
+	}
+	return s.putSubject(ctx, op, subj, rev)
+}
+
+func (s *Store) putSubject(ctx context.Context, op string, subj *credit.Subject, rev *credit.SubjectRevision) error {
 	if subj == nil || subj.ID == "" {
 		return credit.E(op, credit.Invalid, "subject ID is required")
 	}
@@ -28,6 +42,13 @@ func (s *Store) PutSubject(ctx context.Context, subj *credit.Subject) error {
 	former, err := jsonText(subj.FormerNames)
 	if err != nil {
 		return credit.Wrap(op, credit.Invalid, err)
+	}
+	var changes string
+	if rev != nil {
+		if changes, err = jsonText(rev.Changes); err != nil {
+			return credit.Wrap(op, credit.Invalid, err)
+		}
+		rev.SubjectID, rev.At = subj.ID, stamp(rev.At)
 	}
 	created, updated := stamp(subj.CreatedAt), stamp(subj.UpdatedAt)
 	var createdMicros int64
@@ -49,6 +70,10 @@ func (s *Store) PutSubject(ctx context.Context, subj *credit.Subject) error {
 			nullBytes(subj.IDCipher), nullText(subj.IDHash), subj.IDMasked,
 			created.UnixMicro(), updated.UnixMicro(),
 		).Scan(&createdMicros)
+		if err == nil && rev != nil {
+			_, err = tx.ExecContext(ctx, `INSERT INTO subject_revisions (id, subject_id, at, actor, dept, changes)
+				VALUES ($1, $2, $3, $4, $5, $6)`, rev.ID, rev.SubjectID, rev.At.UnixMicro(), rev.Actor, rev.Dept, changes)
+		}
 		return []change{{kind: credit.ChangeSubject, ref: subj.ID, subj: subj.ID}}, err
 	})
 	if err != nil {
@@ -61,6 +86,36 @@ func (s *Store) PutSubject(ctx context.Context, subj *credit.Subject) error {
 	subj.CreatedAt = fromMicros(sql.NullInt64{Int64: createdMicros, Valid: true})
 	subj.UpdatedAt = updated
 	return nil
+}
+
+// SubjectRevisions returns the revisions of a subject's registration
+// data, oldest first.
+func (s *Store) SubjectRevisions(ctx context.Context, subjectID string) ([]credit.SubjectRevision, error) {
+	const op = "store.SubjectRevisions"
+	rows, err := s.r.QueryContext(ctx, `SELECT id, at, actor, dept, changes FROM subject_revisions
+		WHERE subject_id = $1 ORDER BY at, id`, subjectID)
+	if err != nil {
+		return nil, s.fail(op, err)
+	}
+	defer rows.Close()
+	var out []credit.SubjectRevision
+	for rows.Next() {
+		r := credit.SubjectRevision{SubjectID: subjectID}
+		var at int64
+		var changes string
+		if err := rows.Scan(&r.ID, &at, &r.Actor, &r.Dept, &changes); err != nil {
+			return nil, s.fail(op, err)
+		}
+		r.At = fromMicros(sql.NullInt64{Int64: at, Valid: true})
+		if err := json.Unmarshal([]byte(changes), &r.Changes); err != nil {
+			return nil, credit.E(op, credit.Internal, "revision %s: changes: %w", r.ID, err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.fail(op, err)
+	}
+	return out, nil
 }
 
 // Subject returns one subject by ID.

@@ -33,6 +33,7 @@ func Run(t *testing.T, open func(t *testing.T) credit.Store) {
 	}{
 		{"Backend", testBackend},
 		{"Subject", testSubject},
+		{"SubjectRevisions", testSubjectRevisions},
 		{"SubjectByIDHash", testSubjectByIDHash},
 		{"SubjectsByName", testSubjectsByName},
 		{"Counts", testCounts},
@@ -228,6 +229,52 @@ func testSubject(t *testing.T, s credit.Store) {
 
 	wantKind(t, "PutSubject(no ID)", s.PutSubject(ctx(t), &credit.Subject{Kind: credit.Organisation, Name: "x"}), credit.Invalid)
 	wantKind(t, "PutSubject(bad kind)", s.PutSubject(ctx(t), &credit.Subject{ID: "x", Kind: "alien", Name: "x"}), credit.Invalid)
+}
+
+func testSubjectRevisions(t *testing.T, s credit.Store) {
+	sub := &credit.Subject{ID: "91350100M000100Y43", Kind: credit.Organisation, Code: "91350100M000100Y43", Name: "福州甲", Status: "存续"}
+	if err := s.PutSubject(ctx(t), sub); err != nil {
+		t.Fatal(err)
+	}
+	head, err := s.ChangeHead(ctx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ReviseSubject(ctx(t), sub, &credit.SubjectRevision{ID: "r0"}); !credit.Is(credit.Invalid, err) {
+		t.Fatalf("a revision without changes: %v", err)
+	}
+	t0 := time.Date(2026, 5, 1, 2, 3, 4, 0, time.UTC)
+	for i, st := range []string{"吊销", "注销"} {
+		old := sub.Status
+		sub.Status = st
+		rev := &credit.SubjectRevision{ID: fmt.Sprintf("r%d", i+1), At: t0.Add(time.Duration(i) * time.Hour), Actor: "登记员", Dept: "SAMR-350100",
+			Changes: []credit.FieldChange{{Field: "status", Old: old, New: st}}}
+		if err := s.ReviseSubject(ctx(t), sub, rev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.Subject(ctx(t), sub.ID)
+	if err != nil || got.Status != "注销" {
+		t.Fatalf("subject after revisions: %+v, %v", got, err)
+	}
+	revs, err := s.SubjectRevisions(ctx(t), sub.ID)
+	if err != nil || len(revs) != 2 || revs[0].ID != "r1" || !revs[1].At.Equal(t0.Add(time.Hour)) || revs[1].Dept != "SAMR-350100" ||
+		revs[1].Changes[0] != (credit.FieldChange{Field: "status", Old: "吊销", New: "注销"}) || revs[0].SubjectID != sub.ID {
+		t.Fatalf("revisions: %+v, %v", revs, err)
+	}
+	// Each revision is a change of the subject in the feed.
+	cs, err := s.ChangesSince(ctx(t), head, 10)
+	if err != nil || len(cs) != 2 || cs[0].Kind != credit.ChangeSubject || cs[1].Ref != sub.ID {
+		t.Fatalf("changes after revisions: %+v, %v", cs, err)
+	}
+	// A revision of an unknown subject writes nothing.
+	ghost := &credit.Subject{ID: "X", Kind: credit.SubjectKind("bad")}
+	if err := s.ReviseSubject(ctx(t), ghost, &credit.SubjectRevision{ID: "r9", Changes: []credit.FieldChange{{Field: "name"}}}); err == nil {
+		t.Fatal("a revision of an invalid subject was stored")
+	}
+	if revs, _ := s.SubjectRevisions(ctx(t), "X"); len(revs) != 0 {
+		t.Fatalf("revisions of the invalid subject: %+v", revs)
+	}
 }
 
 func testSubjectByIDHash(t *testing.T, s credit.Store) {

@@ -381,6 +381,12 @@ func (a *API) subjectRecords(w http.ResponseWriter, r *http.Request, c *Call) (i
 	if err != nil {
 		return 0, nil, notFoundSubject(id, err)
 	}
+	// A natural person's file: to the person, the roles that read persons
+	// and (masked) the auditor. An institution will read it with the
+	// person's authorisation; without one it does not exist for it.
+	if subj.Kind == credit.Person && c.P.Role != credit.RoleSubject && c.P.Role != credit.RoleAuditor && !auth.ReadsPersons(c.P.Role) {
+		return 0, nil, notFoundSubject(id, nil)
+	}
 	states, err := a.cfg.Records.File(r.Context(), id)
 	if err != nil {
 		return 0, nil, err

@@ -127,6 +127,9 @@ func TestPersonsNeedToKnow(t *testing.T) {
 			if role != credit.RoleAuditor && (pageWith.status != http.StatusNotFound || strings.Contains(string(pageWith.body), personName)) {
 				t.Errorf("%s reads the person's page: %d %s", name, pageWith.status, pageWith.body)
 			}
+			if r := e.do(req{method: "GET", path: page + "/records", key: key, purpose: "核查" + name}); role == credit.RoleInstitution && r.status != http.StatusNotFound {
+				t.Errorf("an institution reads the person's file without an authorisation: %d %s", r.status, r.body)
+			}
 		}
 	}
 }

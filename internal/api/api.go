@@ -23,12 +23,12 @@ import (
 	"github.com/xinyong/xinyong/internal/auth"
 	"github.com/xinyong/xinyong/internal/catalog"
 	"github.com/xinyong/xinyong/internal/credit"
+	"github.com/xinyong/xinyong/internal/httpx"
 	"github.com/xinyong/xinyong/internal/pii"
 	"github.com/xinyong/xinyong/internal/publish"
 	"github.com/xinyong/xinyong/internal/records"
 	"github.com/xinyong/xinyong/internal/sanction"
 	"github.com/xinyong/xinyong/internal/search"
-	"github.com/xinyong/xinyong/internal/server/middleware"
 	"github.com/xinyong/xinyong/internal/workflow"
 )
 
@@ -230,7 +230,7 @@ func (p *headerProbe) WriteHeader(code int) {
 func (a *API) wrap(rt Route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
-		remote := middleware.RemoteIP(r)
+		remote := httpx.RemoteIP(r)
 		p, err := a.auth.Authenticate(r)
 		if err != nil {
 			if k := credit.KindOf(err); k == credit.Unauthenticated || k == credit.Permission {

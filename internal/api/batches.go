@@ -13,8 +13,8 @@ import (
 	"strings"
 
 	"github.com/xinyong/xinyong/internal/credit"
+	"github.com/xinyong/xinyong/internal/httpx"
 	"github.com/xinyong/xinyong/internal/ingest"
-	"github.com/xinyong/xinyong/internal/server/middleware"
 )
 
 // DefaultMaxUpload bounds one uploaded batch file when Config.MaxUpload is
@@ -127,7 +127,7 @@ func (a *API) createBatch(w http.ResponseWriter, r *http.Request, c *Call) (int,
 	r.Body = http.MaxBytesReader(w, r.Body, limit)
 	body := io.Reader(r.Body)
 	refused := func(err error, parsing bool) (int, any, error) {
-		a.log.Info("upload not read", "id", middleware.IDFrom(r.Context()), "err", err)
+		a.log.Info("upload not read", "id", httpx.IDFrom(r.Context()), "err", err)
 		return 0, nil, uploadError(op, err, limit, parsing)
 	}
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))

@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/xinyong/xinyong/internal/credit"
+	"github.com/xinyong/xinyong/internal/httpx"
 	"github.com/xinyong/xinyong/internal/pii"
-	"github.com/xinyong/xinyong/internal/server/middleware"
 )
 
 // errorBody is the JSON shape of every error: {"error":{"kind","message"}}.
@@ -98,7 +98,7 @@ func writeError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err
 	msg, msgZh := pii.RedactIDs(message(err)), pii.RedactIDs(credit.Chinese(err))
 	if status >= 500 {
 		msgZh = ""
-		id := middleware.IDFrom(r.Context())
+		id := httpx.IDFrom(r.Context())
 		logger.Error("api request failed", "id", id, "method", r.Method, "path", pii.RedactIDs(r.URL.Path),
 			"kind", kind.String(), "err", pii.RedactIDs(err.Error()))
 		if kind == credit.Unavailable {

@@ -12,10 +12,10 @@ import (
 	"github.com/xinyong/xinyong/internal/catalog"
 	"github.com/xinyong/xinyong/internal/chinatime"
 	"github.com/xinyong/xinyong/internal/credit"
+	"github.com/xinyong/xinyong/internal/httpx"
 	"github.com/xinyong/xinyong/internal/pii"
 	"github.com/xinyong/xinyong/internal/publish"
 	"github.com/xinyong/xinyong/internal/records"
-	"github.com/xinyong/xinyong/internal/server/middleware"
 	"github.com/xinyong/xinyong/internal/uscc"
 )
 
@@ -42,7 +42,7 @@ func (a *API) login(w http.ResponseWriter, r *http.Request, c *Call) (int, any, 
 		return 0, nil, err
 	}
 	c.Target = "account:" + clip(in.Name, 64)
-	token, s, acc, err := a.accounts.Login(r.Context(), in.Name, in.Password, middleware.RemoteIP(r))
+	token, s, acc, err := a.accounts.Login(r.Context(), in.Name, in.Password, httpx.RemoteIP(r))
 	if err != nil {
 		return 0, nil, err
 	}

@@ -5,28 +5,19 @@ import (
 	"encoding/hex"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/xinyong/xinyong/internal/apptest"
 	"github.com/xinyong/xinyong/internal/auth"
 	"github.com/xinyong/xinyong/internal/credit"
-	"github.com/xinyong/xinyong/internal/store/sqlite"
 )
 
 func init() { auth.HashParams = auth.LightParams }
 
-func openStore(t *testing.T) credit.Store {
-	t.Helper()
-	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "x.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	return st
-}
+func openStore(t *testing.T) credit.Store { return apptest.Store(t, "") }
 
 func TestPasswordHash(t *testing.T) {
 	h, err := auth.HashPassword("correct horse battery")

@@ -8,6 +8,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/xinyong/xinyong/internal/app"
 	"github.com/xinyong/xinyong/internal/config"
 	"github.com/xinyong/xinyong/internal/search/searchbench"
 )
@@ -47,7 +48,7 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	o.Seed = uint64(seed)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	st, err := openStore(ctx, &cfg)
+	st, err := app.OpenStore(ctx, &cfg)
 	if err != nil {
 		return fail(stderr, "bench", err)
 	}

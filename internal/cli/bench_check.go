@@ -26,12 +26,12 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/xinyong/xinyong/internal/app"
 	"github.com/xinyong/xinyong/internal/auth"
 	"github.com/xinyong/xinyong/internal/catalog"
 	"github.com/xinyong/xinyong/internal/credit"
 	"github.com/xinyong/xinyong/internal/gen"
 	"github.com/xinyong/xinyong/internal/pii"
-	"github.com/xinyong/xinyong/internal/records"
 	"github.com/xinyong/xinyong/internal/sanction"
 	"github.com/xinyong/xinyong/internal/server"
 	"github.com/xinyong/xinyong/internal/store/sqlite"
@@ -385,9 +385,14 @@ func BenchCheck(ctx context.Context, o BenchCheckOptions, progress io.Writer) (*
 	if err != nil {
 		return nil, err
 	}
-	recs := &records.Service{Store: st, Catalog: cat, Sealer: sealer}
-	h, err := server.New(server.Deps{Store: st, Catalog: cat, Records: recs, Sealer: sealer, Logger: quiet, Version: "bench", Sanction: svc,
-		NoSearchIndex: o.NoSearchIndex})
+	// The node under test, built as serve builds it (its own hit-check
+	// index over the same store).
+	node, err := app.New(ctx, app.Parts{Store: st, Catalog: cat, Sealer: sealer, Logger: quiet, NoSearchIndex: o.NoSearchIndex})
+	if err != nil {
+		return nil, err
+	}
+	defer node.Close(context.Background())
+	h, err := server.New(node.Deps(app.HTTP{Version: "bench"}))
 	if err != nil {
 		return nil, err
 	}

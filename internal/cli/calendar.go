@@ -1,61 +1,16 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
-	"path/filepath"
 	"strconv"
 	"time"
 
-	"github.com/xinyong/xinyong/internal/catalog"
+	"github.com/xinyong/xinyong/internal/app"
 	"github.com/xinyong/xinyong/internal/chinatime"
 	"github.com/xinyong/xinyong/internal/config"
-	"github.com/xinyong/xinyong/internal/credit"
-	"github.com/xinyong/xinyong/internal/records"
-	"github.com/xinyong/xinyong/internal/sanction"
-	"github.com/xinyong/xinyong/internal/workday"
-	"github.com/xinyong/xinyong/internal/workflow"
 )
-
-// sweepEvery is how often serve escalates overdue cases.
-const sweepEvery = time.Hour
-
-// startWorkflow builds the objection and repair service over the calendar
-// (embedded years plus the administrators') and the sanction service, and
-// escalates overdue cases every hour until ctx ends. Several nodes may
-// sweep: a case is escalated once per deadline whoever sweeps.
-func startWorkflow(ctx context.Context, cal *workday.Calendar, st credit.Store, svc *records.Service, cat *catalog.Catalog, sanc *sanction.Service, logger *slog.Logger) (*workflow.Service, error) {
-	gate := workflow.SanctionGate{S: sanc}
-	wf, err := workflow.New(workflow.Config{Store: st, Records: svc, Catalog: cat, Calendar: cal, Suspender: gate, Lists: gate, Logger: logger, Now: time.Now})
-	if err != nil {
-		return nil, err
-	}
-	// Red-list bars weigh records with the workflows' marks (a repaired
-	// record no longer bars).
-	if err := sanc.SetMarks(ctx, workflow.PublishMarks{S: wf}); err != nil {
-		return nil, err
-	}
-	go func() {
-		t := time.NewTicker(sweepEvery)
-		defer t.Stop()
-		for {
-			if n, err := wf.Sweep(ctx); err != nil && ctx.Err() == nil {
-				logger.Warn("escalating overdue cases failed", "err", err)
-			} else if n > 0 {
-				logger.Info("escalated overdue cases", "cases", n)
-			}
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	return wf, nil
-}
 
 func init() {
 	// bench check (sanction) dispatches the other bench subcommands here.
@@ -71,30 +26,9 @@ func init() {
 	}
 }
 
-// calendarDir is where administrators' calendar years live: beside the
-// SQLite database, or XINYONG_CALENDAR_DIR.
-func calendarDir(cfg *config.Config) string {
-	if d := os.Getenv("XINYONG_CALENDAR_DIR"); d != "" {
-		return d
-	}
-	if cfg.Postgres() {
-		return "calendar"
-	}
-	return filepath.Join(filepath.Dir(cfg.DB), "calendar")
-}
-
-// loadCalendar is the embedded calendar plus the administrators' years.
-func loadCalendar(cfg *config.Config) (*workday.Calendar, error) {
-	cal := workday.Default()
-	if err := cal.LoadDir(calendarDir(cfg)); err != nil {
-		return nil, fmt.Errorf("calendar %s: %w", calendarDir(cfg), err)
-	}
-	return cal, nil
-}
-
 func runCalendar(args []string, stdout, stderr io.Writer) int {
 	var cfg config.Config
-	fs := newFlagSet("calendar", "calendar list | add FILE | deadline YYYY-MM-DD N  (years are kept in XINYONG_CALENDAR_DIR, default beside the database)", stdout)
+	fs := newFlagSet("calendar", "calendar list | add FILE | deadline YYYY-MM-DD N  (years are kept in --calendar-dir, default calendar/ beside the database)", stdout)
 	cfg.Register(fs)
 	if code, done := parse(fs, args, stderr); done {
 		return code
@@ -104,7 +38,7 @@ func runCalendar(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
-	cal, err := loadCalendar(&cfg)
+	cal, err := app.LoadCalendar(&cfg)
 	if err != nil {
 		return fail(stderr, "calendar", err)
 	}
@@ -127,11 +61,11 @@ func runCalendar(args []string, stdout, stderr io.Writer) int {
 		if err != nil {
 			return fail(stderr, "calendar", err)
 		}
-		y, err := cal.SaveYear(calendarDir(&cfg), b)
+		y, err := cal.SaveYear(cfg.CalendarPath(), b)
 		if err != nil {
 			return fail(stderr, "calendar", fmt.Errorf("%s: %w", rest[1], err))
 		}
-		fmt.Fprintf(stdout, "added %d to %s\n", y.Year, calendarDir(&cfg))
+		fmt.Fprintf(stdout, "added %d to %s\n", y.Year, cfg.CalendarPath())
 		return 0
 	case "deadline":
 		if len(rest) != 3 {

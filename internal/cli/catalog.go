@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/xinyong/xinyong/internal/app"
 	"github.com/xinyong/xinyong/internal/config"
 )
 
@@ -25,7 +26,7 @@ func runCatalog(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "xinyong catalog: use `xinyong catalog check` or `xinyong catalog item CODE`")
 		return 2
 	}
-	cat, err := loadCatalog(&cfg)
+	cat, err := app.LoadCatalog(&cfg)
 	if err != nil {
 		return fail(stderr, "catalog", err)
 	}

@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/xinyong/xinyong/internal/app"
 	"github.com/xinyong/xinyong/internal/catalog"
 	"github.com/xinyong/xinyong/internal/config"
 	"github.com/xinyong/xinyong/internal/credit"
@@ -62,7 +63,7 @@ func runImport(args []string, stdout, stderr io.Writer) int {
 	for _, path := range files {
 		st, err := os.Stat(path)
 		if err != nil {
-			fmt.Fprintf(stderr, "xinyong import: %s: %v\n", path, unwrapPath(err))
+			fmt.Fprintf(stderr, "xinyong import: %s: %v\n", path, app.Pathless(err))
 			exit = 1
 			continue
 		}
@@ -117,13 +118,6 @@ func runImport(args []string, stdout, stderr io.Writer) int {
 
 func flatErr(err error) string { return strings.ReplaceAll(err.Error(), "\n", "; ") }
 
-func unwrapPath(err error) error {
-	if pe, ok := err.(*os.PathError); ok {
-		return pe.Err
-	}
-	return err
-}
-
 func writeRejects(ctx context.Context, im *ingest.Importer, b *credit.Batch, path, dir string) (string, error) {
 	rs, err := im.Store.Rejects(ctx, b.ID)
 	if err != nil {
@@ -175,11 +169,11 @@ func createPrivate(path string) (*os.File, error) {
 
 // newImporter opens the store and builds an importer.
 func newImporter(ctx context.Context, cfg *config.Config) (*ingest.Importer, func(), error) {
-	cat, err := loadCatalog(cfg)
+	cat, err := app.LoadCatalog(cfg)
 	if err != nil {
 		return nil, nil, err
 	}
-	st, seal, err := openSealed(ctx, cfg, cat, cfg.Logger())
+	st, seal, err := app.OpenSealed(ctx, cfg, cat, cfg.Logger())
 	if err != nil {
 		return nil, nil, err
 	}

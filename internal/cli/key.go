@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/xinyong/xinyong/internal/app"
 	"github.com/xinyong/xinyong/internal/config"
 	"github.com/xinyong/xinyong/internal/credit"
 	"github.com/xinyong/xinyong/internal/pii"
@@ -106,11 +107,11 @@ func runKeyRotate(args []string, stdout, stderr io.Writer) int {
 			return 0
 		}
 	}
-	cat, err := loadCatalog(&cfg)
+	cat, err := app.LoadCatalog(&cfg)
 	if err != nil {
 		return fail(stderr, "key rotate", err)
 	}
-	st, s, err := openSealed(ctx, &cfg, cat, logger)
+	st, s, err := app.OpenSealed(ctx, &cfg, cat, logger)
 	if err != nil {
 		return fail(stderr, "key rotate", err)
 	}
@@ -128,7 +129,7 @@ func runKeyRotate(args []string, stdout, stderr io.Writer) int {
 	}
 	if fileMode && adoptWait > 0 {
 		// A serve running on the key file takes the new key up within
-		// keyFileInterval; until it has, it seals with the old key alone
+		// app.KeyFileInterval; until it has, it seals with the old key alone
 		// and cannot open what is re-sealed.
 		fmt.Fprintf(stdout, "waiting %s for running nodes to take up key %s from the key file\n", adoptWait, to)
 		select {
@@ -171,7 +172,7 @@ func runKeyRotate(args []string, stdout, stderr io.Writer) int {
 // adoptWait is how long `key rotate` on the key file waits, once the new
 // key is in the file and registered, before it re-seals anything: long
 // enough for a serve following the file (followKeyFile) to take it up.
-var adoptWait = 2*keyFileInterval + time.Second
+var adoptWait = 2*app.KeyFileInterval + time.Second
 
 // rotation names the keys of the rotation under way, "" if none.
 func rotation(ctx context.Context, st credit.KeyStore, s *pii.Sealer) (from, to string, err error) {
@@ -200,19 +201,19 @@ func rotation(ctx context.Context, st credit.KeyStore, s *pii.Sealer) (from, to 
 // it is tidied, and the key that rotation made current is returned.
 func beginFileRotation(ctx context.Context, cfg *config.Config) (finished string, err error) {
 	path := cfg.KeyFile()
-	keys, err := readKeyFile(path)
+	keys, err := app.ReadKeyFile(path)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return "", fmt.Errorf("there is no key file %s: restore it from the backup made with the database (a database with no key has nothing to rotate)", path)
 		}
 		return "", err
 	}
-	st, err := openStore(ctx, cfg)
+	st, err := app.OpenStore(ctx, cfg)
 	if err != nil {
 		return "", err
 	}
 	defer st.Close()
-	s, err := parseSealer(configuredKeys(cfg, keys))
+	s, err := app.ParseSealer(app.ConfiguredKeys(cfg, keys))
 	if err != nil {
 		return "", err
 	}
@@ -233,22 +234,22 @@ func beginFileRotation(ctx context.Context, cfg *config.Config) (finished string
 	if err != nil {
 		return "", err
 	}
-	return "", writeKeyFile(path, []string{k, keys[0]})
+	return "", app.WriteKeyFile(path, []string{k, keys[0]})
 }
 
 // dropPreviousKeys leaves the key file with its first key alone, which
 // must be key id.
 func dropPreviousKeys(path, id string) error {
-	keys, err := readKeyFile(path)
+	keys, err := app.ReadKeyFile(path)
 	if err != nil {
 		return err
 	}
-	s, err := parseSealer(keys[:1])
+	s, err := app.ParseSealer(keys[:1])
 	if err != nil {
 		return err
 	}
 	if s.KeyID() != id {
 		return fmt.Errorf("the key file's first key is key %s, not the current key %s", s.KeyID(), id)
 	}
-	return writeKeyFile(path, keys[:1])
+	return app.WriteKeyFile(path, keys[:1])
 }

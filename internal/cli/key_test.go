@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xinyong/xinyong/internal/app"
 	"github.com/xinyong/xinyong/internal/config"
 	"github.com/xinyong/xinyong/internal/pii"
 	"github.com/xinyong/xinyong/internal/store/sqlite"
@@ -67,7 +68,7 @@ func (e *keyEnv) persons(t *testing.T) int {
 
 func (e *keyEnv) keys(t *testing.T) []string {
 	t.Helper()
-	ks, err := readKeyFile(e.keyFile)
+	ks, err := app.ReadKeyFile(e.keyFile)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +139,7 @@ func TestKeyRotateKeyFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := parseSealer(ks)
+	s, err := app.ParseSealer(ks)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,7 +181,7 @@ func TestKeyRotateKeyFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := writeKeyFile(e.keyFile, []string{next, cur}); err != nil {
+	if err := app.WriteKeyFile(e.keyFile, []string{next, cur}); err != nil {
 		t.Fatal(err)
 	}
 	code, out, errOut = run(t, "key", "rotate", "--db", e.db)
@@ -189,7 +190,7 @@ func TestKeyRotateKeyFile(t *testing.T) {
 	}
 	// Killed after the rotation finished, before the key file was tidied:
 	// the next run tidies it and starts nothing new.
-	if err := writeKeyFile(e.keyFile, []string{next, cur}); err != nil {
+	if err := app.WriteKeyFile(e.keyFile, []string{next, cur}); err != nil {
 		t.Fatal(err)
 	}
 	code, out, _ = run(t, "key", "rotate", "--db", e.db)
@@ -209,7 +210,7 @@ func TestFollowKeyFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	s, err := parseSealer(e.keys(t))
+	s, err := app.ParseSealer(e.keys(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -218,7 +219,7 @@ func TestFollowKeyFile(t *testing.T) {
 	if _, err := beginFileRotation(t.Context(), cfg); err != nil {
 		t.Fatal(err)
 	}
-	n, err := parseSealer(e.keys(t))
+	n, err := app.ParseSealer(e.keys(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -230,7 +231,7 @@ func TestFollowKeyFile(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel() // before the store closes
-	go followKeyFile(ctx, cfg, st, s, slog.New(slog.NewTextHandler(io.Discard, nil)), time.Millisecond)
+	go app.FollowKeyFile(ctx, cfg, st, s, slog.New(slog.NewTextHandler(io.Discard, nil)), time.Millisecond)
 	for pii.Usable(t.Context(), st, s) != nil {
 		time.Sleep(time.Millisecond)
 	}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 
+	"github.com/xinyong/xinyong/internal/app"
 	"github.com/xinyong/xinyong/internal/config"
 )
 
@@ -23,7 +24,7 @@ func runMigrate(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	// Opening a store applies any pending migration.
-	st, err := openStore(ctx, &cfg)
+	st, err := app.OpenStore(ctx, &cfg)
 	if err != nil {
 		return fail(stderr, "migrate", err)
 	}

@@ -9,19 +9,16 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
-	"strings"
 	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/xinyong/xinyong/internal/app"
 	"github.com/xinyong/xinyong/internal/config"
 	"github.com/xinyong/xinyong/internal/demo"
 	"github.com/xinyong/xinyong/internal/gcpace"
 	"github.com/xinyong/xinyong/internal/pii"
-	"github.com/xinyong/xinyong/internal/records"
-	"github.com/xinyong/xinyong/internal/sanction"
-	"github.com/xinyong/xinyong/internal/search"
 	"github.com/xinyong/xinyong/internal/server"
 )
 
@@ -51,73 +48,42 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		logger.Info("garbage collector target set", "percent", pct)
 	}
 
-	cat, err := loadCatalog(&cfg)
-	if err != nil {
-		return fail(stderr, "serve", err)
-	}
-	st, seal, err := openSealed(ctx, &cfg, cat, logger)
-	if err != nil {
-		return fail(stderr, "serve", err)
-	}
-	defer st.Close()
-	if strings.TrimSpace(cfg.DataKey) == "" && !cfg.Postgres() {
-		go followKeyFile(ctx, &cfg, st, seal, logger, keyFileInterval)
-	}
-	logger.Info("store ready", "backend", st.Backend(), "db", cfg.Redacted(), "catalog", cat.Version)
-
-	svc := &records.Service{Store: st, Catalog: cat, Sealer: seal, Now: time.Now}
-	if demoData {
-		logins, err := demo.Seed(ctx, svc, demo.Options{})
-		if err != nil {
-			return fail(stderr, "serve", err)
+	var progress func(n int)
+	if cfg.SearchIndex {
+		progress = func(n int) {
+			if n%100000 == 0 {
+				logger.Info("loading search index", "subjects", n)
+			}
 		}
-		demo.PrintLogins(stdout, logins)
+	} else {
+		logger.Info("no search index on this node (--search-index=false): name searches scan the store")
 	}
-	cal, err := loadCalendar(&cfg)
+	node, err := app.Open(ctx, &cfg, app.Parts{Logger: logger, NoSearchIndex: !cfg.SearchIndex, SearchProgress: progress})
 	if err != nil {
 		return fail(stderr, "serve", err)
 	}
-	sanc, err := sanction.New(ctx, sanction.Config{Store: st, Catalog: cat, Sealer: seal, Logger: logger, Now: time.Now, Calendar: cal})
-	if err != nil {
-		return fail(stderr, "serve", err)
-	}
-	// Lists decided elsewhere (the demo's court file) become entries now,
-	// not at the first poll.
-	if err := sanc.Sync(ctx); err != nil {
-		return fail(stderr, "serve", err)
-	}
-	if demoData {
-		if err := demo.SeedLists(ctx, svc, sanc); err != nil {
-			return fail(stderr, "serve", err)
-		}
-	}
-	go sanc.Run(ctx)
 	defer func() {
 		// Every answered check must reach the checks log.
 		cctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		if err := sanc.Close(cctx); err != nil {
-			logger.Error("checks log", "err", err)
+		if err := node.Close(cctx); err != nil {
+			logger.Error("closing the node", "err", err)
 		}
 	}()
-	// The search index is a cache of the store: load it now, then follow
-	// the store every second for writes made by other nodes.
-	var idx *search.Index
-	if cfg.SearchIndex {
-		idx = search.New()
-		start := time.Now()
-		n, err := idx.Refresh(ctx, st, func(n int) {
-			if n%100000 == 0 {
-				logger.Info("loading search index", "subjects", n)
-			}
-		})
+	if demoData {
+		logins, err := demo.Seed(ctx, node.Records, demo.Options{})
 		if err != nil {
 			return fail(stderr, "serve", err)
 		}
-		logger.Info("search index ready", "read", n, "indexed", idx.Len(), "took", time.Since(start).Round(time.Millisecond).String())
-		go idx.Follow(ctx, st, time.Second, func(err error) { logger.Warn("search index refresh failed; retrying", "err", err) })
-	} else {
-		logger.Info("no search index on this node (--search-index=false): name searches scan the store")
+		demo.PrintLogins(stdout, logins)
+		// Lists decided elsewhere (the demo's court file) are entries, and
+		// the demo's subjects are found by name, before the node answers.
+		if err := node.Sync(ctx); err != nil {
+			return fail(stderr, "serve", err)
+		}
+		if err := demo.SeedLists(ctx, node.Records, node.Sanction); err != nil {
+			return fail(stderr, "serve", err)
+		}
 	}
 	// Uploads wait in the spool under the data directory; what a crash
 	// left there is removed now.
@@ -126,21 +92,15 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		return fail(stderr, "serve", err)
 	}
 	defer releaseSpool()
-	wf, err := startWorkflow(ctx, cal, st, svc, cat, sanc, logger)
-	if err != nil {
-		return fail(stderr, "serve", err)
-	}
 	reg := prometheus.NewRegistry()
-	h, err := server.New(server.Deps{
-		Store: st, Catalog: cat, Records: svc, Sealer: seal,
-		Logger: logger, Now: time.Now, Version: Version, Sanction: sanc,
-		Search: idx, NoSearchIndex: idx == nil, PublicRate: cfg.PublicRate, PublicBurst: cfg.PublicBurst,
-		Workflow: wf, CalendarDir: calendarDir(&cfg), TrustedProxies: cfg.Proxies(), SpoolDir: cfg.SpoolPath(),
-		Metrics: reg, MaxUpload: cfg.MaxUpload, MaxRejectRows: cfg.MaxRejectRows, SecureCookies: cfg.SecureCookies,
+	h, err := server.New(node.Deps(app.HTTP{
+		Version: Version, PublicRate: cfg.PublicRate, PublicBurst: cfg.PublicBurst,
+		TrustedProxies: cfg.Proxies(), SpoolDir: cfg.SpoolPath(), Metrics: reg,
+		MaxUpload: cfg.MaxUpload, MaxRejectRows: cfg.MaxRejectRows, SecureCookies: cfg.SecureCookies,
 		// Not ready once a key rotation has begun to replace or has
 		// retired this node's key (pii.Usable).
-		KeyCheck: func(ctx context.Context) error { return pii.Usable(ctx, st, seal) },
-	})
+		KeyCheck: func(ctx context.Context) error { return pii.Usable(ctx, node.Store, node.Sealer) },
+	}))
 	if err != nil {
 		return fail(stderr, "serve", err)
 	}
@@ -162,6 +122,9 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	loops := make(chan struct{})
+	go func() { node.Run(ctx); close(loops) }()
+	defer func() { cancel(); <-loops }()
 	lim := server.Limits{BodyIdle: cfg.UploadIdle}
 	errc := make(chan error, 2)
 	logger.Info("listening", "addr", "http://"+cfg.Addr, "max_upload", cfg.MaxUpload, "upload_idle_timeout", cfg.UploadIdle.String(), "secure_cookies", cfg.SecureCookies)

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/xinyong/xinyong/internal/api"
+	"github.com/xinyong/xinyong/internal/app"
 )
 
 // openSpool prepares the directory where uploaded batch files wait while
@@ -18,10 +19,10 @@ import (
 // import will ever read them again (resending the file resumes its batch).
 func openSpool(dir string, logger *slog.Logger) (release func(), err error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("spool directory %s: %w", dir, unwrapPath(err))
+		return nil, fmt.Errorf("spool directory %s: %w", dir, app.Pathless(err))
 	}
 	if err := tightenDir(dir, logger); err != nil {
-		return nil, fmt.Errorf("spool directory %s: %w", dir, unwrapPath(err))
+		return nil, fmt.Errorf("spool directory %s: %w", dir, app.Pathless(err))
 	}
 	release, err = lockDir(dir)
 	if err != nil {
@@ -30,7 +31,7 @@ func openSpool(dir string, logger *slog.Logger) (release func(), err error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		release()
-		return nil, fmt.Errorf("spool directory %s: %w", dir, unwrapPath(err))
+		return nil, fmt.Errorf("spool directory %s: %w", dir, app.Pathless(err))
 	}
 	removed := 0
 	for _, e := range entries {

@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"syscall"
+
+	"github.com/xinyong/xinyong/internal/app"
 )
 
 const windows = false
@@ -18,7 +20,7 @@ const windows = false
 func lockDir(dir string) (release func(), err error) {
 	f, err := os.OpenFile(filepath.Join(dir, ".lock"), os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
-		return nil, fmt.Errorf("lock %s: %w", dir, unwrapPath(err))
+		return nil, fmt.Errorf("lock %s: %w", dir, app.Pathless(err))
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		f.Close()

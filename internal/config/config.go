@@ -32,6 +32,9 @@ type Config struct {
 	DataKeyPrevious string
 	// CatalogDir overrides the embedded catalogue file by file.
 	CatalogDir string
+	// CalendarDir is where administrators' calendar years are kept;
+	// empty: CalendarPath's default.
+	CalendarDir string
 	// LogLevel is debug, info, warn or error.
 	LogLevel string
 	// LogFormat is text or json.
@@ -103,6 +106,7 @@ func (c *Config) Register(fs *flag.FlagSet) {
 	fs.StringVar(&c.DataKey, "data-key", env("XINYONG_DATA_KEY", ""), "master key for ID numbers, base64 or hex, ≥32 bytes; checked against the check value the database keeps; with SQLite, if unset, the key file beside the database (created on a database that holds nothing sealed yet) (env XINYONG_DATA_KEY)")
 	fs.StringVar(&c.DataKeyPrevious, "previous-data-key", env("XINYONG_DATA_KEY_PREVIOUS", ""), "during a key rotation, the key being replaced (base64 or hex): values not re-sealed yet open with it; --data-key is then the new key (env XINYONG_DATA_KEY_PREVIOUS)")
 	fs.StringVar(&c.CatalogDir, "catalog-dir", env("XINYONG_CATALOG_DIR", ""), "directory whose catalogue files override the embedded ones (env XINYONG_CATALOG_DIR)")
+	fs.StringVar(&c.CalendarDir, "calendar-dir", env("XINYONG_CALENDAR_DIR", ""), "directory of the working-day calendar years administrators add (xinyong calendar add, PUT /api/v1/calendar/years/{year}), read at start over the embedded years (default: calendar/ beside the SQLite file; ./calendar with PostgreSQL) (env XINYONG_CALENDAR_DIR)")
 	fs.StringVar(&c.LogLevel, "log-level", env("XINYONG_LOG_LEVEL", "info"), "log level: debug, info, warn, error (env XINYONG_LOG_LEVEL)")
 	fs.StringVar(&c.LogFormat, "log-format", env("XINYONG_LOG_FORMAT", "text"), "log format: text or json (env XINYONG_LOG_FORMAT)")
 }
@@ -383,6 +387,19 @@ func (c *Config) Logger() *slog.Logger {
 // the database, so that copying the data directory keeps the data readable.
 func (c *Config) KeyFile() string {
 	return filepath.Join(filepath.Dir(c.DB), "xinyong.key")
+}
+
+// CalendarPath is where administrators' calendar years are kept:
+// CalendarDir, else calendar/ beside the SQLite file (with the rest of
+// the data), else ./calendar.
+func (c *Config) CalendarPath() string {
+	switch {
+	case strings.TrimSpace(c.CalendarDir) != "":
+		return c.CalendarDir
+	case c.Postgres():
+		return "calendar"
+	}
+	return filepath.Join(filepath.Dir(c.DB), "calendar")
 }
 
 // DefaultSpoolDir is where a node on PostgreSQL spools uploads when

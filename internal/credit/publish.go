@@ -23,11 +23,10 @@ type PublishStore interface {
 	// or none. Like PutSubject, a zero CreatedAt or UpdatedAt is set to now
 	// and a replaced subject keeps its stored created_at.
 	PutSubjects(ctx context.Context, subs []Subject) error
-	// SubjectsChangedSince returns up to limit subjects (1000 when limit <=
-	// 0, at most 10000) whose (updated_at, id) comes after (since, afterID),
-	// in that order: a keyset scan that the search index uses to load every
-	// subject (zero since) and then to follow changes.
-	SubjectsChangedSince(ctx context.Context, since time.Time, afterID string, limit int) ([]SubjectName, error)
+	// SubjectNamesByID returns the names of the subjects with the given IDs
+	// (those that exist, in no particular order): what the search index
+	// reads for the subjects the change feed says changed.
+	SubjectNamesByID(ctx context.Context, ids []string) ([]SubjectName, error)
 	// EachSubjectName calls fn for every subject in storage order, in one
 	// streaming read (a full load of the search index: no ORDER BY, so the
 	// engine reads the table sequentially). It stops at fn's first error.

@@ -1,21 +1,16 @@
 package demo_test
 
 import (
-	"bytes"
-	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/xinyong/xinyong/internal/apptest"
 	"github.com/xinyong/xinyong/internal/auth"
 	"github.com/xinyong/xinyong/internal/catalog"
 	"github.com/xinyong/xinyong/internal/credit"
 	"github.com/xinyong/xinyong/internal/demo"
-	"github.com/xinyong/xinyong/internal/pii"
 	"github.com/xinyong/xinyong/internal/publish"
-	"github.com/xinyong/xinyong/internal/records"
 	"github.com/xinyong/xinyong/internal/sanction"
-	"github.com/xinyong/xinyong/internal/store/sqlite"
-	"github.com/xinyong/xinyong/internal/testenv"
 )
 
 func init() { auth.HashParams = auth.LightParams }
@@ -24,15 +19,8 @@ func init() { auth.HashParams = auth.LightParams }
 // with their counts, a few rejected rows), the fixed names are searchable
 // and the subject account points at 宁德恒信新能源科技有限公司.
 func TestSeed(t *testing.T) {
-	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "x.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	cat, _ := catalog.Default()
-	seal, _ := pii.New(bytes.Repeat([]byte{1}, 32))
-	clk := testenv.NewClock(testenv.DefaultNow)
-	svc := &records.Service{Store: st, Catalog: cat, Sealer: seal, Now: clk.Now}
+	node := apptest.New(t, apptest.Options{})
+	st, svc, cat, clk := node.Store, node.Records, node.Catalog, node.Clock
 	logins, err := demo.Seed(t.Context(), svc, demo.Options{Subjects: 100})
 	if err != nil {
 		t.Fatal(err)
@@ -72,11 +60,7 @@ func TestSeed(t *testing.T) {
 	}
 	// The court's 失信被执行人 records are entries of its list, which the
 	// public black list shows.
-	sanc, err := sanction.New(t.Context(), sanction.Config{Store: st, Catalog: cat, Sealer: seal, Now: clk.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sanc.Close(t.Context())
+	sanc := node.Sanction
 	if err := sanc.Sync(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +89,7 @@ func TestSeed(t *testing.T) {
 // building permits come from housing and nothing else does, companies
 // named after Fuzhou are registered there, and no natural person is on a
 // public list.
-func checkPlausible(t *testing.T, st *sqlite.Store, cat *catalog.Catalog, sanc *sanction.Service, eng *publish.Engine) {
+func checkPlausible(t *testing.T, st credit.Store, cat *catalog.Catalog, sanc *sanction.Service, eng *publish.Engine) {
 	t.Helper()
 	ctx := t.Context()
 	red, err := eng.List(ctx, "red", publish.Public, nil, 0, 0)

@@ -19,7 +19,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/xinyong/xinyong/internal/server/middleware"
+	"github.com/xinyong/xinyong/internal/httpx"
 )
 
 // Limiter is a set of token buckets, one per client.
@@ -97,7 +97,7 @@ func (l *Limiter) sweep(now time.Time) {
 // signed-in account or a valid API key gets its own bucket (and a made-up
 // key does not: it would let a scraper mint buckets at will).
 func Client(r *http.Request) string {
-	return "ip:" + middleware.RemoteIP(r)
+	return "ip:" + httpx.RemoteIP(r)
 }
 
 // AccountClient names an authenticated account; the caller passes the

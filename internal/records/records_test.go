@@ -3,35 +3,19 @@ package records_test
 import (
 	"bytes"
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/xinyong/xinyong/internal/catalog"
+	"github.com/xinyong/xinyong/internal/apptest"
 	"github.com/xinyong/xinyong/internal/credit"
-	"github.com/xinyong/xinyong/internal/pii"
 	"github.com/xinyong/xinyong/internal/records"
-	"github.com/xinyong/xinyong/internal/store/sqlite"
 	"github.com/xinyong/xinyong/internal/uscc"
 )
 
 func newService(t *testing.T) *records.Service {
 	t.Helper()
-	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "r.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	cat, err := catalog.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	seal, err := pii.New(bytes.Repeat([]byte{3}, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, cat, seal := apptest.Store(t, ""), apptest.Catalog(t), apptest.Sealer(t)
 	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
 	return &records.Service{Store: st, Catalog: cat, Sealer: seal, Now: func() time.Time { return now }}
 }

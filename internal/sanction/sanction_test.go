@@ -1,22 +1,20 @@
 package sanction_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/xinyong/xinyong/internal/apptest"
 	"github.com/xinyong/xinyong/internal/catalog"
 	"github.com/xinyong/xinyong/internal/credit"
 	"github.com/xinyong/xinyong/internal/pii"
 	"github.com/xinyong/xinyong/internal/sanction"
-	"github.com/xinyong/xinyong/internal/store/sqlite"
 	"github.com/xinyong/xinyong/internal/uscc"
 )
 
@@ -42,7 +40,7 @@ func (c *clock) add(d time.Duration) {
 
 type fixture struct {
 	t      *testing.T
-	st     *sqlite.Store
+	st     credit.Store
 	cat    *catalog.Catalog
 	sealer *pii.Sealer
 	clk    *clock
@@ -59,19 +57,7 @@ var (
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "x.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	cat, err := catalog.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	sealer, err := pii.New(bytes.Repeat([]byte{7}, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, cat, sealer := apptest.Store(t, ""), apptest.Catalog(t), apptest.Sealer(t)
 	f := &fixture{t: t, st: st, cat: cat, sealer: sealer, clk: &clock{t: time.Date(2026, 3, 2, 2, 0, 0, 0, time.UTC)}, recs: map[string]string{}}
 	for _, s := range []credit.Subject{
 		{ID: orgA, Kind: credit.Organisation, Code: orgA, Name: "福州甲乙科技有限公司", FormerNames: []string{"福州甲乙网络有限公司"}},

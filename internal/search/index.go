@@ -125,10 +125,9 @@ type Index struct {
 	dead        int
 
 	// Follow state: the keyset cursor into the store's changed subjects.
-	since   time.Time
-	afterID string
-	loaded  bool
-	kick    chan struct{}
+	pos    int64 // the change-feed position read up to
+	loaded bool
+	kick   chan struct{}
 }
 
 // New returns an empty index.
@@ -618,60 +617,81 @@ func isCodeText(s string) bool {
 }
 
 // Source is what the index reads: a streaming read of every subject for
-// the first load, then the store's keyset scan of changed subjects.
+// the first load, then the store's change feed, whose subject changes say
+// which subjects to read again.
 type Source interface {
-	SubjectsChangedSince(ctx context.Context, since time.Time, afterID string, limit int) ([]credit.SubjectName, error)
 	EachSubjectName(ctx context.Context, fn func(credit.SubjectName) error) error
+	SubjectNamesByID(ctx context.Context, ids []string) ([]credit.SubjectName, error)
+	ChangeHead(ctx context.Context) (int64, error)
+	ChangesSince(ctx context.Context, after int64, limit int, kinds ...credit.ChangeKind) ([]credit.Change, error)
 }
 
-// Overlap is how far back each refresh re-reads, so that a subject written
-// by another node whose clock is slightly behind is not missed. Re-reading
-// an unchanged subject costs a map lookup.
-const Overlap = 2 * time.Second
+// feedPage is how many feed entries one refresh step reads.
+const feedPage = 10000
 
 // Refresh reads the subjects changed since the last refresh (everything,
 // the first time) and returns how many it read. progress, when not nil, is
 // called after each page with the running count.
 func (x *Index) Refresh(ctx context.Context, src Source, progress func(n int)) (int, error) {
 	x.mu.RLock()
-	since, after, loaded := x.since, x.afterID, x.loaded
+	pos, loaded := x.pos, x.loaded
 	x.mu.RUnlock()
 	if !loaded {
 		return x.load(ctx, src, progress)
 	}
-	since, after = since.Add(-Overlap), ""
 	n := 0
 	for {
-		page, err := src.SubjectsChangedSince(ctx, since, after, 10000)
+		cs, err := src.ChangesSince(ctx, pos, feedPage, credit.ChangeSubject)
 		if err != nil {
 			return n, err
 		}
-		if len(page) == 0 {
+		if len(cs) == 0 {
 			return n, nil
 		}
-		x.Put(page...)
-		n += len(page)
-		last := page[len(page)-1]
-		since, after = last.UpdatedAt, last.ID
-		x.mu.Lock()
-		if last.UpdatedAt.After(x.since) || (last.UpdatedAt.Equal(x.since) && last.ID > x.afterID) {
-			x.since, x.afterID = last.UpdatedAt, last.ID
+		seen := make(map[string]bool, len(cs))
+		ids := make([]string, 0, len(cs))
+		for _, c := range cs {
+			if !seen[c.Ref] {
+				seen[c.Ref] = true
+				ids = append(ids, c.Ref)
+			}
 		}
+		names, err := src.SubjectNamesByID(ctx, ids)
+		if err != nil {
+			return n, err
+		}
+		x.Put(names...)
+		n += len(names)
+		pos = cs[len(cs)-1].Pos
+		x.mu.Lock()
+		x.pos = max(x.pos, pos)
 		x.mu.Unlock()
 		if progress != nil {
 			progress(n)
 		}
+		if len(cs) < feedPage {
+			return n, nil
+		}
 	}
 }
 
+// Position is the change-feed position the index has read up to.
+func (x *Index) Position() int64 {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	return x.pos
+}
+
 // load reads every subject in one streaming read, then trims the
-// postings. The cursor becomes the newest update seen; the first refresh
-// after it re-reads from Overlap before that, which covers writes made
-// while the load ran.
+// postings. The feed's head is taken first: the first refresh after the
+// load reads again the subjects changed while it ran.
 func (x *Index) load(ctx context.Context, src Source, progress func(n int)) (int, error) {
+	head, err := src.ChangeHead(ctx)
+	if err != nil {
+		return 0, err
+	}
 	const batch = 10000
 	buf := make([]credit.SubjectName, 0, batch)
-	var newest time.Time
 	n := 0
 	flush := func() {
 		x.Put(buf...)
@@ -681,10 +701,7 @@ func (x *Index) load(ctx context.Context, src Source, progress func(n int)) (int
 			progress(n)
 		}
 	}
-	err := src.EachSubjectName(ctx, func(s credit.SubjectName) error {
-		if s.UpdatedAt.After(newest) {
-			newest = s.UpdatedAt
-		}
+	err = src.EachSubjectName(ctx, func(s credit.SubjectName) error {
 		buf = append(buf, s)
 		if len(buf) == batch {
 			flush()
@@ -699,9 +716,7 @@ func (x *Index) load(ctx context.Context, src Source, progress func(n int)) (int
 	}
 	x.mu.Lock()
 	x.trim()
-	if newest.After(x.since) {
-		x.since, x.afterID = newest, ""
-	}
+	x.pos = max(x.pos, head)
 	x.loaded = true
 	x.mu.Unlock()
 	return n, nil

@@ -1,32 +1,27 @@
 package server_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/xinyong/xinyong/internal/app"
+	"github.com/xinyong/xinyong/internal/apptest"
 	"github.com/xinyong/xinyong/internal/auth"
-	"github.com/xinyong/xinyong/internal/catalog"
 	"github.com/xinyong/xinyong/internal/chinatime"
 	"github.com/xinyong/xinyong/internal/credit"
-	"github.com/xinyong/xinyong/internal/pii"
 	"github.com/xinyong/xinyong/internal/records"
-	"github.com/xinyong/xinyong/internal/sanction"
 	"github.com/xinyong/xinyong/internal/server"
-	"github.com/xinyong/xinyong/internal/store/sqlite"
 	"github.com/xinyong/xinyong/internal/uscc"
 )
 
@@ -62,16 +57,6 @@ func artefacts(t *testing.T) string {
 	return dir
 }
 
-// clock is a movable clock shared by the server, the records service and
-// the publication engine.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) Set(t time.Time) { c.mu.Lock(); c.now = t; c.mu.Unlock() }
-
 // TestBrowser drives the real portal in headless Chromium: search
 // (including two-character queries), open a subject, switch language, and
 // watch a penalty leave the public page when its window ends while the
@@ -81,21 +66,9 @@ func TestBrowser(t *testing.T) {
 	out := artefacts(t)
 	ctx := t.Context()
 
-	clk := &clock{now: time.Date(2026, 6, 1, 10, 0, 0, 0, chinatime.Location)}
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "x.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	cat, err := catalog.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	sealer, err := pii.New(bytes.Repeat([]byte{7}, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc := &records.Service{Store: st, Catalog: cat, Sealer: sealer, Now: clk.Now}
+	node := apptest.New(t, apptest.Options{Start: time.Date(2026, 6, 1, 10, 0, 0, 0, chinatime.Location)})
+	clk, st, svc := node.Clock, node.Store, node.Records
+	var err error
 
 	gen := uscc.NewGenerator(42)
 	codeOf := map[string]string{}
@@ -143,16 +116,7 @@ func TestBrowser(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	sanc, err := sanction.New(ctx, sanction.Config{Store: st, Catalog: cat, Sealer: sealer, Now: clk.Now, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sanc.Close(context.Background())
-	if err := sanc.Sync(ctx); err != nil {
-		t.Fatal(err)
-	}
-	h, err := server.New(server.Deps{Store: st, Catalog: cat, Records: svc, Sealer: sealer, Now: clk.Now, Version: "browser-test",
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Sanction: sanc})
+	h, err := server.New(node.Deps(app.HTTP{Version: "browser-test"}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -280,7 +244,7 @@ func TestBrowser(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := sanc.Sync(ctx); err != nil {
+	if err := node.Sanction.Sync(ctx); err != nil {
 		t.Fatal(err)
 	}
 	run("black list", chromedp.Navigate(srv.URL+"/lists/black"), chromedp.WaitVisible(chromedp.CSS("table.list")))
@@ -365,8 +329,9 @@ func TestPublicRateLimit(t *testing.T) {
 	e := newEnv(t)
 	// A frozen clock: no token comes back during the test, however slow the machine.
 	frozen := time.Now()
-	h, err := server.New(server.Deps{Store: e.st, Catalog: e.cat, Records: e.svc, Now: func() time.Time { return frozen }, PublicRate: 1, PublicBurst: 3,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	d := e.node.Deps(app.HTTP{PublicRate: 1, PublicBurst: 3})
+	d.Now = func() time.Time { return frozen }
+	h, err := server.New(d)
 	if err != nil {
 		t.Fatal(err)
 	}

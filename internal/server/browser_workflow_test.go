@@ -1,10 +1,7 @@
 package server_test
 
 import (
-	"bytes"
 	"context"
-	"io"
-	"log/slog"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -14,14 +11,13 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/xinyong/xinyong/internal/app"
+	"github.com/xinyong/xinyong/internal/apptest"
 	"github.com/xinyong/xinyong/internal/auth"
-	"github.com/xinyong/xinyong/internal/catalog"
 	"github.com/xinyong/xinyong/internal/chinatime"
 	"github.com/xinyong/xinyong/internal/credit"
-	"github.com/xinyong/xinyong/internal/pii"
 	"github.com/xinyong/xinyong/internal/records"
 	"github.com/xinyong/xinyong/internal/server"
-	"github.com/xinyong/xinyong/internal/store/sqlite"
 	"github.com/xinyong/xinyong/internal/uscc"
 )
 
@@ -36,15 +32,8 @@ func TestBrowserObjectionAndRepair(t *testing.T) {
 	out := artefacts(t)
 	ctx := t.Context()
 
-	clk := &clock{now: time.Date(2026, 6, 1, 10, 0, 0, 0, chinatime.Location)} // a Monday
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "x.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	cat, _ := catalog.Default()
-	sealer, _ := pii.New(bytes.Repeat([]byte{7}, 32))
-	svc := &records.Service{Store: st, Catalog: cat, Sealer: sealer, Now: clk.Now}
+	node := apptest.New(t, apptest.Options{Start: time.Date(2026, 6, 1, 10, 0, 0, 0, chinatime.Location)}) // a Monday
+	clk, st, svc := node.Clock, node.Store, node.Records
 	code := uscc.NewGenerator(7).USCC('9', '1', "350100")
 	const name, dept = "福州恒泰电子科技有限公司", "NDRC-350100"
 	if _, err := svc.PutOrganisation(ctx, records.Organisation{Code: code, Name: name, LegalRep: "林二", Status: "存续"}); err != nil {
@@ -74,8 +63,7 @@ func TestBrowserObjectionAndRepair(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	h, err := server.New(server.Deps{Store: st, Catalog: cat, Records: svc, Sealer: sealer, Now: clk.Now, Version: "browser-test",
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	h, err := server.New(node.Deps(app.HTTP{Version: "browser-test"}))
 	if err != nil {
 		t.Fatal(err)
 	}

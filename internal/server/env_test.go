@@ -2,29 +2,27 @@ package server_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/xinyong/xinyong/internal/api"
+	"github.com/xinyong/xinyong/internal/app"
+	"github.com/xinyong/xinyong/internal/apptest"
 	"github.com/xinyong/xinyong/internal/auth"
 	"github.com/xinyong/xinyong/internal/catalog"
 	"github.com/xinyong/xinyong/internal/chinatime"
 	"github.com/xinyong/xinyong/internal/credit"
-	"github.com/xinyong/xinyong/internal/pii"
 	"github.com/xinyong/xinyong/internal/records"
 	"github.com/xinyong/xinyong/internal/sanction"
 	"github.com/xinyong/xinyong/internal/server"
-	"github.com/xinyong/xinyong/internal/store/sqlite"
 	"github.com/xinyong/xinyong/internal/testenv"
 	"github.com/xinyong/xinyong/internal/workday"
 )
@@ -49,7 +47,8 @@ type env struct {
 	t       *testing.T
 	clock   *testenv.Clock
 	cal     *workday.Calendar // the node's one working-day calendar
-	st      *sqlite.Store
+	node    *apptest.Env
+	st      credit.Store
 	cat     *catalog.Catalog
 	svc     *records.Service
 	srv     *httptest.Server
@@ -82,34 +81,10 @@ func newEnvWith(t *testing.T, set func(*server.Deps)) *env {
 func newEnvAt(t *testing.T, start time.Time, set func(*server.Deps)) *env {
 	t.Helper()
 	ctx := t.Context()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "x.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	cat, err := catalog.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	sealer, err := pii.New(bytes.Repeat([]byte{7}, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	clk := testenv.NewClock(start)
-	cal, err := workday.Embedded()
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc := &records.Service{Store: st, Catalog: cat, Sealer: sealer, Now: clk.Now}
 	logBuf := &bytes.Buffer{}
 	logger := slog.New(slog.NewTextHandler(logBuf, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	sanc, err := sanction.New(ctx, sanction.Config{Store: st, Catalog: cat, Sealer: sealer, Logger: logger, Now: clk.Now, Calendar: cal})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sanc.Close(context.Background()) })
-	deps := server.Deps{Store: st, Catalog: cat, Records: svc, Sealer: sealer, Logger: logger, Now: clk.Now, Version: "test", Sanction: sanc,
-		Calendar: cal, CalendarDir: t.TempDir()}
+	node := apptest.New(t, apptest.Options{Start: start, Logger: logger})
+	deps := node.Deps(app.HTTP{Version: "test"})
 	if set != nil {
 		set(&deps)
 	}
@@ -117,12 +92,13 @@ func newEnvAt(t *testing.T, start time.Time, set func(*server.Deps)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := api.New(api.Config{Store: st, Catalog: cat, Records: svc, Sealer: sealer, Logger: logger})
+	a, err := api.New(api.Config{Store: node.Store, Catalog: node.Catalog, Records: node.Records, Sealer: node.Sealer, Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, clock: clk, cal: cal, st: st, cat: cat, svc: svc, srv: httptest.NewServer(h), h: h, routes: a.Routes(), sanc: sanc,
-		keys: map[credit.Role]string{}, names: map[credit.Role]string{}, logBuf: logBuf}
+	st, svc := node.Store, node.Records
+	e := &env{t: t, node: node, clock: node.Clock, cal: node.Calendar, st: st, cat: node.Catalog, svc: svc, srv: httptest.NewServer(h), h: h,
+		routes: a.Routes(), sanc: node.Sanction, keys: map[credit.Role]string{}, names: map[credit.Role]string{}, logBuf: logBuf}
 	t.Cleanup(e.srv.Close)
 
 	if _, err := svc.PutOrganisation(ctx, records.Organisation{Code: orgCode, Name: orgName, LegalRep: "张三", Status: "存续",

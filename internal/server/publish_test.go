@@ -123,7 +123,7 @@ func TestPublicationThroughAPI(t *testing.T) {
 // search with 503 (a load balancer sends those to full nodes), and checks
 // as any node does.
 func TestCheckOnlyNode(t *testing.T) {
-	e := newEnvWith(t, func(d *server.Deps) { d.NoSearchIndex = true })
+	e := newEnvWith(t, func(d *server.Deps) { d.Search = nil })
 	if r := e.do(req{method: "GET", path: "/api/v1/search?q=" + "示例"}); r.status != http.StatusServiceUnavailable || r.errKind(t) != "unavailable" {
 		t.Errorf("ranked search on a check-only node: %d %s", r.status, r.body)
 	}

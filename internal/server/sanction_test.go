@@ -2,30 +2,24 @@ package server_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/xinyong/xinyong/internal/api"
+	"github.com/xinyong/xinyong/internal/app"
+	"github.com/xinyong/xinyong/internal/apptest"
 	"github.com/xinyong/xinyong/internal/auth"
-	"github.com/xinyong/xinyong/internal/catalog"
 	"github.com/xinyong/xinyong/internal/credit"
-	"github.com/xinyong/xinyong/internal/pii"
 	"github.com/xinyong/xinyong/internal/records"
 	"github.com/xinyong/xinyong/internal/sanction"
 	"github.com/xinyong/xinyong/internal/server"
-	"github.com/xinyong/xinyong/internal/store/sqlite"
-	"github.com/xinyong/xinyong/internal/testenv"
 	"github.com/xinyong/xinyong/internal/uscc"
 )
 
@@ -33,45 +27,28 @@ import (
 // one account per party of 联合奖惩.
 type sanctionEnv struct {
 	t    testing.TB
-	st   *sqlite.Store
+	node *apptest.Env
+	st   credit.Store
 	srv  *httptest.Server
 	keys map[string]string
-	mu   sync.Mutex
-	now  time.Time
 	rec  string
 	sanc *sanction.Service
 }
 
-func (e *sanctionEnv) clock() time.Time { e.mu.Lock(); defer e.mu.Unlock(); return e.now }
+func (e *sanctionEnv) clock() time.Time { return e.node.Clock.Now() }
 
 func newSanctionEnv(t *testing.T) *sanctionEnv { return newSanctionEnvB(t) }
 
 func newSanctionEnvB(t testing.TB) *sanctionEnv {
 	t.Helper()
 	ctx := t.Context()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "x.db"))
+	node := apptest.New(t, apptest.Options{})
+	st, svc := node.Store, node.Records
+	e := &sanctionEnv{t: t, node: node, st: st, keys: map[string]string{}, sanc: node.Sanction}
+	h, err := server.New(node.Deps(app.HTTP{Version: "test"}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { st.Close() })
-	cat, err := catalog.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	sealer, _ := pii.New(bytes.Repeat([]byte{7}, 32))
-	e := &sanctionEnv{t: t, st: st, keys: map[string]string{}, now: testenv.DefaultNow.UTC()}
-	svc := &records.Service{Store: st, Catalog: cat, Sealer: sealer, Now: e.clock}
-	sanc, err := sanction.New(ctx, sanction.Config{Store: st, Catalog: cat, Sealer: sealer, Now: e.clock})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sanc.Close(context.Background()) })
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	h, err := server.New(server.Deps{Store: st, Catalog: cat, Records: svc, Sealer: sealer, Now: e.clock, Version: "test", Sanction: sanc, Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.sanc = sanc
 	e.srv = httptest.NewServer(h)
 	t.Cleanup(e.srv.Close)
 
@@ -79,7 +56,7 @@ func newSanctionEnvB(t testing.TB) *sanctionEnv {
 		t.Fatal(err)
 	}
 	r := credit.Record{ID: credit.NewID(), SubjectID: orgCode, Item: "admin_penalty", Fact: credit.Original, Dept: "SAMR-350100",
-		DocNo: "榕市监罚〔2026〕9号", DecidedOn: e.now.AddDate(0, -1, 0), Severity: credit.SeveritySerious, Fields: seriousFields, Kind: credit.Organisation}
+		DocNo: "榕市监罚〔2026〕9号", DecidedOn: e.clock().AddDate(0, -1, 0), Severity: credit.SeveritySerious, Fields: seriousFields, Kind: credit.Organisation}
 	if err := st.AppendRecords(ctx, []credit.Record{r}); err != nil {
 		t.Fatal(err)
 	}
@@ -189,9 +166,7 @@ func TestSanctionHTTP(t *testing.T) {
 	e.call("samr", "POST", base+"/"+id+"/decision", map[string]any{"doc_no": "d1"}, http.StatusConflict)
 	e.call("samr", "POST", base+"/"+id+"/notice", map[string]any{"doc_no": "告1"}, http.StatusOK)
 	e.call("samr", "POST", base+"/"+id+"/decision", map[string]any{"doc_no": "d1"}, http.StatusConflict)
-	e.mu.Lock()
-	e.now = e.now.Add(15 * 24 * time.Hour)
-	e.mu.Unlock()
+	e.node.Clock.Set(e.clock().Add(15 * 24 * time.Hour))
 	if strings.Contains(e.publicGet("/api/v1/lists/black"), orgName) {
 		t.Fatal("a noticed, undecided entry is on the public black list")
 	}
@@ -438,8 +413,8 @@ func TestPublishedListPages(t *testing.T) {
 	var recs []credit.Record
 	for i := range n {
 		r := credit.Record{ID: credit.NewID(), SubjectID: orgCode, Item: "court_defaulter", Fact: credit.Original, Dept: "COURT-350100",
-			DocNo: fmt.Sprintf("（2026）闽0102执%d号", i), DecidedOn: e.now.AddDate(0, 0, -40), Severity: credit.SeveritySerious, Kind: credit.Organisation,
-			Fields: credit.Fields{"sx_bzxr_mc": orgName, "sx_bzxr_lb": "法人及非法人组织", "sx_shxym": orgCode, "sx_fbrq": e.now.AddDate(0, 0, -30).Format(time.DateOnly)}}
+			DocNo: fmt.Sprintf("（2026）闽0102执%d号", i), DecidedOn: e.clock().AddDate(0, 0, -40), Severity: credit.SeveritySerious, Kind: credit.Organisation,
+			Fields: credit.Fields{"sx_bzxr_mc": orgName, "sx_bzxr_lb": "法人及非法人组织", "sx_shxym": orgCode, "sx_fbrq": e.clock().AddDate(0, 0, -30).Format(time.DateOnly)}}
 		recs = append(recs, r)
 		want[r.ID] = true
 	}
@@ -536,7 +511,7 @@ func TestListDecisionPages(t *testing.T) {
 			t.Fatal(err)
 		}
 		r := credit.Record{ID: credit.NewID(), SubjectID: code, Item: "admin_penalty", Fact: credit.Original, Dept: "SAMR-350100",
-			DocNo: fmt.Sprintf("榕市监罚〔2026〕%d号", 100+i), DecidedOn: e.now.AddDate(0, -1, 0), Severity: credit.SeveritySerious, Fields: seriousFields, Kind: credit.Organisation}
+			DocNo: fmt.Sprintf("榕市监罚〔2026〕%d号", 100+i), DecidedOn: e.clock().AddDate(0, -1, 0), Severity: credit.SeveritySerious, Fields: seriousFields, Kind: credit.Organisation}
 		if err := e.st.AppendRecords(ctx, []credit.Record{r}); err != nil {
 			t.Fatal(err)
 		}

@@ -24,48 +24,41 @@ import (
 	"github.com/xinyong/xinyong/internal/auth"
 	"github.com/xinyong/xinyong/internal/catalog"
 	"github.com/xinyong/xinyong/internal/credit"
+	"github.com/xinyong/xinyong/internal/httpx"
 	"github.com/xinyong/xinyong/internal/pii"
 	"github.com/xinyong/xinyong/internal/publish"
 	"github.com/xinyong/xinyong/internal/ratelimit"
 	"github.com/xinyong/xinyong/internal/records"
 	"github.com/xinyong/xinyong/internal/sanction"
 	"github.com/xinyong/xinyong/internal/search"
-	"github.com/xinyong/xinyong/internal/server/middleware"
 	"github.com/xinyong/xinyong/internal/web"
 	"github.com/xinyong/xinyong/internal/workday"
 	"github.com/xinyong/xinyong/internal/workflow"
 )
 
-// Deps are the parts a server is built from.
+// Deps are the parts a server is built from: the node's services, built
+// and wired by internal/app, and the settings of its HTTP surface. New
+// changes none of them.
 type Deps struct {
-	Store   credit.Store
-	Catalog *catalog.Catalog
-	Records *records.Service
-	Sealer  *pii.Sealer
-	Logger  *slog.Logger
-	Now     func() time.Time
-	Version string
-	// Workflow runs objections and repairs; nil builds one with the
-	// embedded calendar and default time limits.
+	Store    credit.Store
+	Catalog  *catalog.Catalog
+	Records  *records.Service
+	Sealer   *pii.Sealer
+	Logger   *slog.Logger
+	Now      func() time.Time
+	Version  string
 	Workflow *workflow.Service
 	// CalendarDir is where administrators' calendar years are saved.
 	CalendarDir string
-	// Calendar is the one working-day calendar of every deadline; nil is
-	// workday.Default().
+	// Calendar is the one working-day calendar of every deadline.
 	Calendar *workday.Calendar
 	// Sanction serves lists, the hit check and feedback (optional).
 	Sanction *sanction.Service
-
-	// Search is the name index; nil builds one and loads it from Store,
-	// unless NoSearchIndex is set: then the node holds none and its name
+	// Search is the name index; nil on a node without one, whose name
 	// searches scan the store (GET /api/v1/search answers 503).
-	// New hooks it to Records, so that this node's own writes are
-	// searchable at once; `serve` also follows the store every second for
-	// other nodes' writes.
-	Search        *search.Index
-	NoSearchIndex bool
-	// Publish decides visibility for every handler and page; nil builds
-	// one over Catalog and Now. Marks feeds it workflow marks.
+	Search *search.Index
+	// Publish decides visibility for every handler and page; Marks feeds
+	// it the workflows' marks.
 	Publish *publish.Engine
 	Marks   publish.MarkSource
 	// PublicRate and PublicBurst limit public reads (search, subject
@@ -73,10 +66,10 @@ type Deps struct {
 	PublicRate  float64
 	PublicBurst int
 	// LoginGuard limits failed password logins, for the API and the
-	// portal together; nil builds one with the defaults.
+	// portal together.
 	LoginGuard *auth.LoginGuard
 	// TrustedProxies are the reverse proxies in front of the node: from
-	// them X-Forwarded-For names the client (middleware.ClientIP).
+	// them X-Forwarded-For names the client (httpx.ClientIP).
 	TrustedProxies []netip.Prefix
 	// Metrics is the registry the node's HTTP, Go and process metrics
 	// are registered in; nil makes a private one. The main handler does
@@ -102,81 +95,16 @@ type Deps struct {
 // must learn quickly that a node cannot reach its database.
 const readyTimeout = 2 * time.Second
 
-// New builds the node's HTTP handler.
+// New builds the node's HTTP handler from d, which it does not change.
 func New(d Deps) (http.Handler, error) {
-	if d.Store == nil || d.Catalog == nil || d.Records == nil {
-		return nil, errors.New("server: Store, Catalog and Records are required")
+	if d.Store == nil || d.Catalog == nil || d.Records == nil || d.Workflow == nil || d.Publish == nil || d.Marks == nil || d.LoginGuard == nil {
+		return nil, errors.New("server: Store, Catalog, Records, Workflow, Publish, Marks and LoginGuard are required (internal/app builds them)")
 	}
 	if d.Logger == nil {
 		d.Logger = slog.Default()
 	}
 	if d.Now == nil {
 		d.Now = time.Now
-	}
-	if d.Publish == nil {
-		d.Publish = publish.New(d.Catalog, d.Now)
-		// Administrators and the subject itself see personal fields
-		// opened; everyone else their masked form.
-		d.Publish.Sealer = d.Sealer
-	}
-	if d.Search == nil && !d.NoSearchIndex {
-		d.Search = search.New()
-		if _, err := d.Search.Refresh(context.Background(), d.Store, nil); err != nil {
-			return nil, err
-		}
-	}
-	// This node's own registrations and renames are searchable at once;
-	// `serve` also follows the store for other nodes' writes.
-	if idx, prev := d.Search, d.Records.SubjectChanged; idx != nil {
-		d.Records.SubjectChanged = func(ctx context.Context, s *credit.Subject) {
-			if prev != nil {
-				prev(ctx, s)
-			}
-			idx.Put(credit.SubjectName{ID: s.ID, Kind: s.Kind, Code: s.Code, Name: s.Name, FormerNames: s.FormerNames, UpdatedAt: s.UpdatedAt})
-		}
-	}
-	if d.Sanction != nil && d.Publish.Entries == nil {
-		// The sanction service is the one source of list entries: list
-		// pages, subject pages and the hit check read the same.
-		d.Publish.Entries = d.Sanction
-	}
-	if sanc, prev := d.Sanction, d.Records.Written; sanc != nil {
-		// Lists decided elsewhere and reported through this node are
-		// entries at once, not at the next poll.
-		d.Records.Written = func(ctx context.Context) {
-			if prev != nil {
-				prev(ctx)
-			}
-			if err := sanc.Sync(ctx); err != nil {
-				d.Logger.Warn("list entries of reported records not brought in step; the next poll retries", "err", err)
-			}
-		}
-	}
-	if d.Workflow == nil {
-		cfg := workflow.Config{Store: d.Store, Records: d.Records, Catalog: d.Catalog, Logger: d.Logger, Now: d.Now, Calendar: d.Calendar}
-		if d.Sanction != nil {
-			// Objections suspend measures in the hit check; repairs remove
-			// list entries; bankruptcy masking suspends them.
-			cfg.Suspender, cfg.Lists = workflow.SanctionGate{S: d.Sanction}, workflow.SanctionGate{S: d.Sanction}
-		}
-		wf, err := workflow.New(cfg)
-		if err != nil {
-			return nil, err
-		}
-		d.Workflow = wf
-		if d.Sanction != nil {
-			if err := d.Sanction.SetMarks(context.Background(), workflow.PublishMarks{S: wf}); err != nil {
-				return nil, err
-			}
-		}
-	}
-	if d.Marks == nil {
-		// The workflows' marks (under objection, under repair, repaired,
-		// masked) decide with the engine what every page shows.
-		d.Marks = workflow.PublishMarks{S: d.Workflow}
-	}
-	if d.LoginGuard == nil {
-		d.LoginGuard = &auth.LoginGuard{Now: d.Now, Store: d.Store}
 	}
 	a, err := api.New(api.Config{
 		Store: d.Store, Catalog: d.Catalog, Records: d.Records, Sealer: d.Sealer,
@@ -201,7 +129,7 @@ func New(d Deps) (http.Handler, error) {
 		reg = prometheus.NewRegistry()
 	}
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	m, err := middleware.NewMetrics(reg)
+	m, err := httpx.NewMetrics(reg)
 	if err != nil {
 		return nil, err
 	}
@@ -255,11 +183,11 @@ func New(d Deps) (http.Handler, error) {
 		return ratelimit.Client(r)
 	}
 	h = ratelimit.New(d.PublicRate, d.PublicBurst, d.Now).Middleware(ratelimit.PublicPath, clientOf, h)
-	h = middleware.Recover(d.Logger, h)
-	h = middleware.Observe(d.Logger, m, h)
-	h = middleware.RequestID(h)
+	h = httpx.Recover(d.Logger, h)
+	h = httpx.Observe(d.Logger, m, h)
+	h = httpx.RequestID(h)
 	// Before anything reads the client's address.
-	h = middleware.ClientIP(d.TrustedProxies, h)
+	h = httpx.ClientIP(d.TrustedProxies, h)
 	if d.SecureCookies {
 		next := h
 		h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -2,7 +2,6 @@ package server_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"html"
 	"mime/multipart"
@@ -17,7 +16,6 @@ import (
 
 	"github.com/xinyong/xinyong/internal/credit"
 	"github.com/xinyong/xinyong/internal/sanction"
-	"github.com/xinyong/xinyong/internal/server"
 	"github.com/xinyong/xinyong/internal/workflow"
 )
 
@@ -31,20 +29,8 @@ import (
 // and show no raw code of the catalogue or of the workflows where a name
 // exists; on an English page every refusal and reason is in English.
 func TestPagesInTheirLanguage(t *testing.T) {
-	var wf *workflow.Service
-	e := newEnvWith(t, func(d *server.Deps) {
-		// The server's own workflow service, kept to run its sweep.
-		var err error
-		wf, err = workflow.New(workflow.Config{Store: d.Store, Records: d.Records, Catalog: d.Catalog, Logger: d.Logger, Now: d.Now,
-			Calendar: d.Calendar, Suspender: workflow.SanctionGate{S: d.Sanction}, Lists: workflow.SanctionGate{S: d.Sanction}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := d.Sanction.SetMarks(context.Background(), workflow.PublishMarks{S: wf}); err != nil {
-			t.Fatal(err)
-		}
-		d.Workflow = wf
-	})
+	e := newEnv(t)
+	wf := e.node.Workflow // the node's own workflow service, to run its sweep
 	ctx := t.Context()
 	dept := e.keys[credit.RoleDept]
 

@@ -9,8 +9,8 @@ import (
 
 	"github.com/xinyong/xinyong/internal/chinatime"
 	"github.com/xinyong/xinyong/internal/credit"
+	"github.com/xinyong/xinyong/internal/httpx"
 	"github.com/xinyong/xinyong/internal/publish"
-	"github.com/xinyong/xinyong/internal/server/middleware"
 )
 
 func init() {
@@ -231,7 +231,7 @@ func (p *Portal) file(w http.ResponseWriter, r *http.Request) {
 	case pr.Role == credit.RoleAuditor:
 		aud = publish.Audit
 	default:
-		p.audit.Denied(r.Context(), pr, "subject.file.read", id, "", middleware.RemoteIP(r))
+		p.audit.Denied(r.Context(), pr, "subject.file.read", id, "", httpx.RemoteIP(r))
 		p.render(w, r, http.StatusForbidden, "error", v, func(v *view) { v.Title, v.Error = v.T["forbidden_title"], v.T["forbidden_file"] })
 		return
 	}
@@ -244,7 +244,7 @@ func (p *Portal) file(w http.ResponseWriter, r *http.Request) {
 	if aud == publish.Self {
 		purpose = "subject reading its own file"
 	}
-	if err := p.audit.Read(r.Context(), pr, "subject.file.read", s.ID, purpose, middleware.RemoteIP(r)); err != nil {
+	if err := p.audit.Read(r.Context(), pr, "subject.file.read", s.ID, purpose, httpx.RemoteIP(r)); err != nil {
 		p.fail(w, r, v, err)
 		return
 	}

@@ -16,8 +16,8 @@ import (
 	"github.com/xinyong/xinyong/internal/catalog"
 	"github.com/xinyong/xinyong/internal/chinatime"
 	"github.com/xinyong/xinyong/internal/credit"
+	"github.com/xinyong/xinyong/internal/httpx"
 	"github.com/xinyong/xinyong/internal/sanction"
-	"github.com/xinyong/xinyong/internal/server/middleware"
 )
 
 // Console pages of 联合奖惩: list decisions, and check statistics with
@@ -205,7 +205,7 @@ func (p *Portal) staff(w http.ResponseWriter, r *http.Request, roles ...credit.R
 	}
 	v := p.newView(w, r, pr)
 	if !slices.Contains(roles, pr.Role) {
-		p.audit.Denied(r.Context(), pr, "console"+r.URL.Path, r.URL.Path, "", middleware.RemoteIP(r))
+		p.audit.Denied(r.Context(), pr, "console"+r.URL.Path, r.URL.Path, "", httpx.RemoteIP(r))
 		p.render(w, r, http.StatusForbidden, "error", v, func(v *view) {
 			v.Title, v.Error = v.T["forbidden_title"], v.T["forbidden_role"]
 		})
@@ -266,7 +266,7 @@ func (p *Portal) listsPage(w http.ResponseWriter, r *http.Request) {
 	})
 	// Entries are not all public (proposals, responsible persons): the
 	// read is audited like the API's.
-	if err := p.audit.Read(ctx, pr, "list.entries.read", "list:"+code, "console", middleware.RemoteIP(r)); err != nil {
+	if err := p.audit.Read(ctx, pr, "list.entries.read", "list:"+code, "console", httpx.RemoteIP(r)); err != nil {
 		p.fail(w, r, v, err)
 		return
 	}

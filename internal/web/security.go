@@ -13,8 +13,8 @@ import (
 	"github.com/xinyong/xinyong/internal/auth"
 	"github.com/xinyong/xinyong/internal/chinatime"
 	"github.com/xinyong/xinyong/internal/credit"
+	"github.com/xinyong/xinyong/internal/httpx"
 	"github.com/xinyong/xinyong/internal/pii"
-	"github.com/xinyong/xinyong/internal/server/middleware"
 )
 
 // Forms and where they come from: every unsafe portal request carries the
@@ -127,7 +127,7 @@ func (p *Portal) refuseForm(w http.ResponseWriter, r *http.Request) {
 // off or malformed (400); the read error itself, which names sockets, is
 // only logged.
 func (p *Portal) badForm(w http.ResponseWriter, r *http.Request, err error) {
-	p.log.Info("portal: form not read", "id", middleware.IDFrom(r.Context()), "path", pii.RedactIDs(r.URL.Path), "err", err)
+	p.log.Info("portal: form not read", "id", httpx.IDFrom(r.Context()), "path", pii.RedactIDs(r.URL.Path), "err", err)
 	v := p.newView(w, r, p.principal(r))
 	v.Toggle = "/?lang=" + v.OtherLang
 	var tooBig *http.MaxBytesError

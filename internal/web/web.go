@@ -28,12 +28,12 @@ import (
 	"github.com/xinyong/xinyong/internal/catalog"
 	"github.com/xinyong/xinyong/internal/chinatime"
 	"github.com/xinyong/xinyong/internal/credit"
+	"github.com/xinyong/xinyong/internal/httpx"
 	"github.com/xinyong/xinyong/internal/pii"
 	"github.com/xinyong/xinyong/internal/publish"
 	"github.com/xinyong/xinyong/internal/records"
 	"github.com/xinyong/xinyong/internal/sanction"
 	"github.com/xinyong/xinyong/internal/search"
-	"github.com/xinyong/xinyong/internal/server/middleware"
 	"github.com/xinyong/xinyong/internal/uscc"
 	"github.com/xinyong/xinyong/internal/workflow"
 )
@@ -299,7 +299,7 @@ func (p *Portal) newView(w http.ResponseWriter, r *http.Request, pr auth.Princip
 	v := &view{
 		Lang: lang, HTMLLang: htmlLang, OtherLang: other, T: messages[lang],
 		Toggle: toggleURL(r, other), Account: pr.Account, Version: p.cfg.Version,
-		RequestID: middleware.IDFrom(r.Context()),
+		RequestID: httpx.IDFrom(r.Context()),
 	}
 	v.RoleName = v.T["role_"+string(pr.Role)]
 	v.N = v.names(p.cfg.Catalog)
@@ -317,7 +317,7 @@ func (p *Portal) principal(r *http.Request) auth.Principal {
 	pr, err := p.auth.Authenticate(r)
 	if err != nil {
 		if !credit.Is(credit.Unauthenticated, err) {
-			p.log.Warn("portal: authentication failed", "id", middleware.IDFrom(r.Context()), "err", err)
+			p.log.Warn("portal: authentication failed", "id", httpx.IDFrom(r.Context()), "err", err)
 		}
 		return auth.Anonymous()
 	}
@@ -486,7 +486,7 @@ func (p *Portal) login(w http.ResponseWriter, r *http.Request) {
 	}
 	name := strings.TrimSpace(r.PostForm.Get("name"))
 	next := safeNext(r.PostForm.Get("next"))
-	remote := middleware.RemoteIP(r)
+	remote := httpx.RemoteIP(r)
 	target := "account:" + name
 	if len([]rune(target)) > 72 {
 		target = string([]rune(target)[:72])

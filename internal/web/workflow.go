@@ -15,8 +15,8 @@ import (
 	"github.com/xinyong/xinyong/internal/auth"
 	"github.com/xinyong/xinyong/internal/chinatime"
 	"github.com/xinyong/xinyong/internal/credit"
+	"github.com/xinyong/xinyong/internal/httpx"
 	"github.com/xinyong/xinyong/internal/pii"
-	"github.com/xinyong/xinyong/internal/server/middleware"
 	"github.com/xinyong/xinyong/internal/workday"
 	"github.com/xinyong/xinyong/internal/workflow"
 )
@@ -172,7 +172,7 @@ func (v *view) eventRows(evs []credit.CaseEvent, staff bool) []eventRow {
 	return out
 }
 
-func remote(r *http.Request) string { return middleware.RemoteIP(r) }
+func remote(r *http.Request) string { return httpx.RemoteIP(r) }
 
 // subjectOnly returns the signed-in subject account, or redirects to login.
 func (p *Portal) subjectOnly(w http.ResponseWriter, r *http.Request) (auth.Principal, bool) {

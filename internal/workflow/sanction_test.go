@@ -1,19 +1,12 @@
 package workflow_test
 
 import (
-	"bytes"
-	"context"
-	"log/slog"
-	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/xinyong/xinyong/internal/catalog"
+	"github.com/xinyong/xinyong/internal/apptest"
 	"github.com/xinyong/xinyong/internal/credit"
-	"github.com/xinyong/xinyong/internal/pii"
-	"github.com/xinyong/xinyong/internal/records"
 	"github.com/xinyong/xinyong/internal/sanction"
-	"github.com/xinyong/xinyong/internal/store/sqlite"
 	"github.com/xinyong/xinyong/internal/workflow"
 )
 
@@ -22,14 +15,8 @@ import (
 // the measures as suspended; a granted repair removes the list entry.
 func TestWithSanction(t *testing.T) {
 	ctx := t.Context()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "s.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	cat, _ := catalog.Default()
-	seal, _ := pii.New(bytes.Repeat([]byte{7}, 32))
-	clk := &clock{t: time.Date(2026, 3, 2, 2, 0, 0, 0, time.UTC)}
+	node := apptest.New(t, apptest.Options{Start: time.Date(2026, 3, 2, 2, 0, 0, 0, time.UTC)})
+	st, clk := node.Store, node.Clock
 	const org = "91350100M000100Y43"
 	if err := st.PutSubject(ctx, &credit.Subject{ID: org, Kind: credit.Organisation, Code: org, Name: "福州甲乙科技有限公司"}); err != nil {
 		t.Fatal(err)
@@ -39,11 +26,7 @@ func TestWithSanction(t *testing.T) {
 	if err := st.AppendRecords(ctx, []credit.Record{rec}); err != nil {
 		t.Fatal(err)
 	}
-	svc, err := sanction.New(ctx, sanction.Config{Store: st, Catalog: cat, Sealer: seal, Now: clk.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { svc.Close(context.Background()) })
+	svc := node.Sanction
 	samr := sanction.Actor{Name: "samr", Role: credit.RoleDept, Dept: "SAMR-350100"}
 	e, err := svc.Propose(ctx, samr, sanction.Proposal{List: "samr_serious_illegal", SubjectID: org, BasisRecords: []string{rec.ID},
 		Grounds: "提供虚假材料取得许可", Persons: []sanction.PersonInput{{Role: "法定代表人", Name: "张三", IDNo: "11010519491231002X"}}})
@@ -53,7 +36,7 @@ func TestWithSanction(t *testing.T) {
 	if _, err := svc.Notice(ctx, samr, e.ID, sanction.NoticeInput{DocNo: "榕市监告〔2026〕1号"}); err != nil {
 		t.Fatal(err)
 	}
-	clk.Move(15 * 24 * time.Hour)
+	clk.Advance(15 * 24 * time.Hour)
 	if _, err := svc.Decide(ctx, samr, e.ID, sanction.DecisionInput{DocNo: "榕市监严〔2026〕1号"}); err != nil {
 		t.Fatal(err)
 	}
@@ -70,12 +53,7 @@ func TestWithSanction(t *testing.T) {
 		t.Fatalf("listed: %+v", r)
 	}
 
-	rs := &records.Service{Store: st, Catalog: cat, Sealer: seal, Now: clk.Now}
-	gate := workflow.SanctionGate{S: svc}
-	wf, err := workflow.New(workflow.Config{Store: st, Records: rs, Catalog: cat, Now: clk.Now, Suspender: gate, Lists: gate, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	wf := node.Workflow
 	subj := workflow.Actor{Name: "甲乙", Role: credit.RoleSubject, Subject: org}
 	unit := workflow.Actor{Name: "samr-officer", Role: credit.RoleDept, Dept: "SAMR-350100"}
 	c, _, err := wf.FileObjection(ctx, subj, workflow.Objection{SubjectID: org, RecordID: rec.ID, Reasons: "处罚已被复议撤销"})
@@ -97,7 +75,7 @@ func TestWithSanction(t *testing.T) {
 
 	// Repair: refused while the list's own 12-month minimum runs, granted
 	// after it; the entry is removed and no measure is returned.
-	clk.Move(30 * 24 * time.Hour)
+	clk.Advance(30 * 24 * time.Hour)
 	el, err := wf.Eligibility(ctx, org, rec.ID)
 	if err != nil {
 		t.Fatal(err)

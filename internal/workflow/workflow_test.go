@@ -1,11 +1,9 @@
 package workflow_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -13,13 +11,12 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/xinyong/xinyong/internal/apptest"
 	"github.com/xinyong/xinyong/internal/catalog"
 	"github.com/xinyong/xinyong/internal/chinatime"
 	"github.com/xinyong/xinyong/internal/credit"
-	"github.com/xinyong/xinyong/internal/pii"
 	"github.com/xinyong/xinyong/internal/publish"
 	"github.com/xinyong/xinyong/internal/records"
-	"github.com/xinyong/xinyong/internal/store/sqlite"
 	"github.com/xinyong/xinyong/internal/uscc"
 	"github.com/xinyong/xinyong/internal/workflow"
 )
@@ -111,7 +108,7 @@ func (s *sanctionStandIn) activeMeasures(subjectID string) map[string]bool {
 type fixture struct {
 	t     *testing.T
 	ctx   context.Context
-	st    *sqlite.Store
+	st    credit.Store
 	clock *clock
 	rec   *records.Service
 	wf    *workflow.Service
@@ -127,16 +124,7 @@ const unitDept = "SAMR-350100"
 func newFixture(t *testing.T, start time.Time) *fixture {
 	t.Helper()
 	ctx := t.Context()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "w.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	cat, err := catalog.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	seal, _ := pii.New(bytes.Repeat([]byte{3}, 32))
+	st, cat, seal := apptest.Store(t, ""), apptest.Catalog(t), apptest.Sealer(t)
 	clk := &clock{t: start}
 	rs := &records.Service{Store: st, Catalog: cat, Sealer: seal, Now: clk.Now}
 	sanc := newSanction()

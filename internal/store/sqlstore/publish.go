@@ -91,36 +91,27 @@ func (s *Store) upsertSubjectsSQL(rows int) string {
 	return string(b)
 }
 
-// SubjectsChangedSince returns subjects after (since, afterID) in
-// (updated_at, id) order. The row-value comparison is what lets both
-// engines seek the (updated_at, id) index; the equivalent OR form makes
-// SQLite scan the table for every page.
-func (s *Store) SubjectsChangedSince(ctx context.Context, since time.Time, afterID string, limit int) ([]credit.SubjectName, error) {
-	const op = "store.SubjectsChangedSince"
-	if limit <= 0 {
-		limit = 1000
-	}
-	limit = min(limit, 10000)
-	var sinceMicros int64 = -1 << 62
-	if !since.IsZero() {
-		sinceMicros = since.UnixMicro()
-	}
-	rows, err := s.r.QueryContext(ctx, `SELECT `+nameCols+` FROM subjects
-		WHERE (updated_at, id) > ($1, $2)
-		ORDER BY updated_at, id LIMIT $3`, sinceMicros, afterID, limit)
-	if err != nil {
-		return nil, s.fail(op, err)
-	}
-	defer rows.Close()
-	out := make([]credit.SubjectName, 0, min(limit, 1024))
-	for rows.Next() {
-		n, err := scanName(op, rows)
+// SubjectNamesByID reads the names of the subjects with the given IDs,
+// in chunks that stay under the engine's parameter limit.
+func (s *Store) SubjectNamesByID(ctx context.Context, ids []string) ([]credit.SubjectName, error) {
+	const op = "store.SubjectNamesByID"
+	out := make([]credit.SubjectName, 0, len(ids))
+	err := s.inChunks(ids, func(list string, args []any) error {
+		rows, err := s.r.QueryContext(ctx, `SELECT `+nameCols+` FROM subjects WHERE id IN (`+list+`)`, args...)
 		if err != nil {
-			return nil, s.fail(op, err)
+			return err
 		}
-		out = append(out, n)
-	}
-	if err := rows.Err(); err != nil {
+		defer rows.Close()
+		for rows.Next() {
+			n, err := scanName(op, rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, n)
+		}
+		return rows.Err()
+	})
+	if err != nil {
 		return nil, s.fail(op, err)
 	}
 	return out, nil

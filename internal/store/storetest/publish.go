@@ -41,37 +41,24 @@ func testPublish(t *testing.T, s credit.Store) {
 		t.Fatalf("C1 was written by a refused batch: %v", err)
 	}
 
-	// Keyset scan: pages of 97 visit every subject once, in (updated_at, id) order.
-	var (
-		all     []credit.SubjectName
-		since   time.Time
-		afterID string
-	)
-	for {
-		page, err := s.SubjectsChangedSince(ctx(t), since, afterID, 97)
-		if err != nil {
-			t.Fatalf("SubjectsChangedSince: %v", err)
-		}
-		if len(page) == 0 {
-			break
-		}
-		all = append(all, page...)
-		last := page[len(page)-1]
-		since, afterID = last.UpdatedAt, last.ID
+	// Names by ID: those that exist, former names with them; many IDs
+	// at once (more than one chunk of parameters).
+	var byID []string
+	for i := range 600 {
+		byID = append(byID, fmt.Sprintf("B%04d", i))
 	}
-	if len(all) != 600 {
-		t.Fatalf("scan visited %d subjects, want 600", len(all))
-	}
-	for i := 1; i < len(all); i++ {
-		a, b := all[i-1], all[i]
-		if b.UpdatedAt.Before(a.UpdatedAt) || (b.UpdatedAt.Equal(a.UpdatedAt) && b.ID <= a.ID) {
-			t.Fatalf("scan out of order at %d: %s@%v then %s@%v", i, a.ID, a.UpdatedAt, b.ID, b.UpdatedAt)
-		}
+	byID = append(byID, "NOPE")
+	all, err := s.SubjectNamesByID(ctx(t), byID)
+	if err != nil || len(all) != 600 {
+		t.Fatalf("SubjectNamesByID: %d, %v", len(all), err)
 	}
 	for _, n := range all {
 		if n.ID == "B0003" && !slices.Equal(n.FormerNames, []string{"旧名甲", "旧名乙"}) {
 			t.Fatalf("former names of B0003 = %v", n.FormerNames)
 		}
+	}
+	if none, err := s.SubjectNamesByID(ctx(t), nil); err != nil || len(none) != 0 {
+		t.Fatalf("SubjectNamesByID(nil) = %v, %v", none, err)
 	}
 
 	// The streaming read visits the same subjects, and stops at an error.
@@ -85,16 +72,23 @@ func testPublish(t *testing.T, s credit.Store) {
 		t.Fatalf("EachSubjectName after an error: %v, %d calls", err, calls)
 	}
 
-	// A rename moves the subject to the end of the scan.
+	// A rename is a change in the feed, and the new name is read by ID.
+	head, err := s.ChangeHead(ctx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
 	renamed := *org("B0010", "改名后有限公司", "批量0010有限公司")
 	renamed.UpdatedAt = base.Add(time.Hour)
 	if err := s.PutSubjects(ctx(t), []credit.Subject{renamed}); err != nil {
 		t.Fatal(err)
 	}
-	last := all[len(all)-1]
-	changed, err := s.SubjectsChangedSince(ctx(t), last.UpdatedAt, last.ID, 0)
-	if err != nil || len(changed) != 1 || changed[0].ID != "B0010" || changed[0].Name != "改名后有限公司" {
-		t.Fatalf("changes after the scan = %+v, %v", changed, err)
+	cs, err := s.ChangesSince(ctx(t), head, 0, credit.ChangeSubject)
+	if err != nil || len(cs) != 1 || cs[0].Ref != "B0010" {
+		t.Fatalf("changes after the rename = %+v, %v", cs, err)
+	}
+	changed, err := s.SubjectNamesByID(ctx(t), []string{cs[0].Ref})
+	if err != nil || len(changed) != 1 || changed[0].Name != "改名后有限公司" {
+		t.Fatalf("the renamed subject = %+v, %v", changed, err)
 	}
 
 	// Records by item, newest first, before a cursor; the items' runs are

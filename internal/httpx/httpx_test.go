@@ -1,4 +1,4 @@
-package middleware_test
+package httpx_test
 
 import (
 	"bytes"
@@ -11,21 +11,21 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/xinyong/xinyong/internal/server/middleware"
+	"github.com/xinyong/xinyong/internal/httpx"
 )
 
 func TestRecoverRequestIDObserve(t *testing.T) {
 	var logs bytes.Buffer
 	logger := slog.New(slog.NewTextHandler(&logs, nil))
 	reg := prometheus.NewRegistry()
-	m, err := middleware.NewMetrics(reg)
+	m, err := httpx.NewMetrics(reg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /boom/{x}", func(http.ResponseWriter, *http.Request) { panic("kaboom") })
-	mux.HandleFunc("GET /id", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(middleware.IDFrom(r.Context()))) })
-	h := middleware.RequestID(middleware.Observe(logger, m, middleware.Recover(logger, mux)))
+	mux.HandleFunc("GET /id", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(httpx.IDFrom(r.Context()))) })
+	h := httpx.RequestID(httpx.Observe(logger, m, httpx.Recover(logger, mux)))
 
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, httptest.NewRequest("GET", "/boom/1", nil))

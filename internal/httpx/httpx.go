@@ -1,8 +1,9 @@
-// Package middleware holds the HTTP plumbing shared by the API, the portal
-// and the server: request IDs, access logging, panic recovery and metrics.
-// It is a separate package so that api and web can read the request ID
-// without importing the server that mounts them.
-package middleware
+// Package httpx holds the HTTP plumbing shared by the API, the portal,
+// the rate limiter and the server: request IDs, the client's address
+// behind trusted proxies, access logging, panic recovery and metrics. It
+// imports none of them, so that each can use it without importing the
+// server that mounts them.
+package httpx
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package cli
+package app
 
 import (
 	"context"
@@ -20,14 +20,14 @@ import (
 	"github.com/xinyong/xinyong/internal/store/sqlite"
 )
 
-// migrator is what both store implementations offer besides credit.Store.
-type migrator interface {
+// Store is a store implementation: credit.Store and its migrations.
+type Store interface {
 	credit.Store
 	Migrate(ctx context.Context) error
 }
 
-// openStore opens (and migrates) the store the configuration names.
-func openStore(ctx context.Context, cfg *config.Config) (migrator, error) {
+// OpenStore opens (and migrates) the store the configuration names.
+func OpenStore(ctx context.Context, cfg *config.Config) (Store, error) {
 	if cfg.Postgres() {
 		s, err := postgres.Open(ctx, cfg.DB)
 		if err != nil {
@@ -42,31 +42,31 @@ func openStore(ctx context.Context, cfg *config.Config) (migrator, error) {
 	return s, nil
 }
 
-// loadCatalog loads the embedded catalogue, overridden by cfg.CatalogDir.
-func loadCatalog(cfg *config.Config) (*catalog.Catalog, error) {
+// LoadCatalog loads the embedded catalogue, overridden by cfg.CatalogDir.
+func LoadCatalog(cfg *config.Config) (*catalog.Catalog, error) {
 	return catalog.Load(cfg.CatalogDir)
 }
 
-// openSealed opens (and migrates) the store and the data keys, and checks
+// OpenSealed opens (and migrates) the store and the data keys, and checks
 // the keys against the check values the store keeps (pii.Check): a wrong
 // key stops here, before anything is sealed with it or anything sealed
 // fails to open. What is worth knowing (a key generated, a rotation under
 // way, a previous key no longer needed) is logged.
-func openSealed(ctx context.Context, cfg *config.Config, cat *catalog.Catalog, logger *slog.Logger) (migrator, *pii.Sealer, error) {
+func OpenSealed(ctx context.Context, cfg *config.Config, cat *catalog.Catalog, logger *slog.Logger) (Store, *pii.Sealer, error) {
 	// Records' personal fields join the registry of sealed columns: the
 	// catalogue says which they are.
 	pii.Register(records.SealedFields(cat))
 	// Keys given in the configuration are checked for form before the
 	// database is opened.
 	if strings.TrimSpace(cfg.DataKey) == "" && cfg.Postgres() {
-		return nil, nil, errNoPostgresKey
+		return nil, nil, ErrNoPostgresKey
 	}
 	if strings.TrimSpace(cfg.DataKey) != "" {
-		if _, err := parseSealer(configuredKeys(cfg, []string{cfg.DataKey})); err != nil {
+		if _, err := ParseSealer(ConfiguredKeys(cfg, []string{cfg.DataKey})); err != nil {
 			return nil, nil, err
 		}
 	}
-	st, err := openStore(ctx, cfg)
+	st, err := OpenStore(ctx, cfg)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -80,7 +80,7 @@ func openSealed(ctx context.Context, cfg *config.Config, cat *catalog.Catalog, l
 
 // checkKeys builds the sealer, checks it against the store's check values,
 // and seals what an older installation kept in clear.
-func checkKeys(ctx context.Context, cfg *config.Config, st migrator, logger *slog.Logger) (*pii.Sealer, error) {
+func checkKeys(ctx context.Context, cfg *config.Config, st Store, logger *slog.Logger) (*pii.Sealer, error) {
 	s, note, err := sealer(ctx, cfg, st)
 	if err != nil {
 		return nil, err
@@ -118,11 +118,11 @@ func sealer(ctx context.Context, cfg *config.Config, st credit.KeyStore) (*pii.S
 	note := ""
 	if strings.TrimSpace(cfg.DataKey) == "" {
 		if cfg.Postgres() {
-			return nil, "", errNoPostgresKey
+			return nil, "", ErrNoPostgresKey
 		}
 		path := cfg.KeyFile()
 		var err error
-		keys, err = readKeyFile(path)
+		keys, err = ReadKeyFile(path)
 		switch {
 		case err == nil:
 		case errors.Is(err, fs.ErrNotExist):
@@ -137,7 +137,7 @@ func sealer(ctx context.Context, cfg *config.Config, st credit.KeyStore) (*pii.S
 			if err != nil {
 				return nil, "", err
 			}
-			if err := writeKeyFile(path, []string{k}); err != nil {
+			if err := WriteKeyFile(path, []string{k}); err != nil {
 				return nil, "", err
 			}
 			keys, note = []string{k}, "generated a new data key at "+path+": back it up with the database"
@@ -145,23 +145,23 @@ func sealer(ctx context.Context, cfg *config.Config, st credit.KeyStore) (*pii.S
 			return nil, "", err
 		}
 	}
-	s, err := parseSealer(configuredKeys(cfg, keys))
+	s, err := ParseSealer(ConfiguredKeys(cfg, keys))
 	return s, note, err
 }
 
-var errNoPostgresKey = errors.New("bad configuration: --data-key (XINYONG_DATA_KEY) is required with PostgreSQL so every node decrypts the same data; generate one with `openssl rand -base64 32`")
+var ErrNoPostgresKey = errors.New("bad configuration: --data-key (XINYONG_DATA_KEY) is required with PostgreSQL so every node decrypts the same data; generate one with `openssl rand -base64 32`")
 
-// configuredKeys appends the configured previous key to keys.
-func configuredKeys(cfg *config.Config, keys []string) []string {
+// ConfiguredKeys appends the configured previous key to keys.
+func ConfiguredKeys(cfg *config.Config, keys []string) []string {
 	if strings.TrimSpace(cfg.DataKeyPrevious) != "" {
 		keys = append(keys, cfg.DataKeyPrevious)
 	}
 	return keys
 }
 
-// parseSealer builds a sealer from keys in configuration form: the current
+// ParseSealer builds a sealer from keys in configuration form: the current
 // one first, then previous ones.
-func parseSealer(keys []string) (*pii.Sealer, error) {
+func ParseSealer(keys []string) (*pii.Sealer, error) {
 	raw := make([][]byte, len(keys))
 	for i, k := range keys {
 		b, err := pii.ParseKey(k)
@@ -180,14 +180,14 @@ func parseSealer(keys []string) (*pii.Sealer, error) {
 	return s, nil
 }
 
-// readKeyFile reads the key file: one key per line, the current one first.
-func readKeyFile(path string) ([]string, error) {
+// ReadKeyFile reads the key file: one key per line, the current one first.
+func ReadKeyFile(path string) ([]string, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, err
 		}
-		return nil, fmt.Errorf("read data key %s: %w", path, unwrapPath(err))
+		return nil, fmt.Errorf("read data key %s: %w", path, Pathless(err))
 	}
 	var keys []string
 	for _, l := range strings.Split(string(b), "\n") {
@@ -201,17 +201,17 @@ func readKeyFile(path string) ([]string, error) {
 	return keys, nil
 }
 
-// writeKeyFile replaces the key file with keys, one per line, atomically
+// WriteKeyFile replaces the key file with keys, one per line, atomically
 // (a crash leaves the old file or the new one, never a part) and readable
 // by the owner only; its directory is created 0700 if need be.
-func writeKeyFile(path string, keys []string) error {
+func WriteKeyFile(path string, keys []string) error {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("create %s: %w", dir, unwrapPath(err))
+		return fmt.Errorf("create %s: %w", dir, Pathless(err))
 	}
 	f, err := os.CreateTemp(dir, ".xinyong.key-*") // 0600
 	if err != nil {
-		return fmt.Errorf("write data key %s: %w", path, unwrapPath(err))
+		return fmt.Errorf("write data key %s: %w", path, Pathless(err))
 	}
 	_, err = f.WriteString(strings.Join(keys, "\n") + "\n")
 	if err == nil {
@@ -225,7 +225,7 @@ func writeKeyFile(path string, keys []string) error {
 	}
 	if err != nil {
 		os.Remove(f.Name())
-		return fmt.Errorf("write data key %s: %w", path, unwrapPath(err))
+		return fmt.Errorf("write data key %s: %w", path, Pathless(err))
 	}
 	if d, err := os.Open(dir); err == nil {
 		_ = d.Sync() // the rename is durable once the directory is; best effort where it cannot be synced
@@ -234,17 +234,17 @@ func writeKeyFile(path string, keys []string) error {
 	return nil
 }
 
-// keyFileInterval is how often a node on the key file looks for a key
+// KeyFileInterval is how often a node on the key file looks for a key
 // rotation begun while it runs.
-const keyFileInterval = 2 * time.Second
+const KeyFileInterval = 2 * time.Second
 
-// followKeyFile lets a node that reads its keys from the key file take up
+// FollowKeyFile lets a node that reads its keys from the key file take up
 // a key rotation begun while it runs: `xinyong key rotate` writes the new
 // key into the file (the old one after it) and registers it before it
 // re-seals anything; within an interval the node adopts both keys, seals
 // with the new one and opens either, so reads never stop. Nodes given
 // their keys in the environment are restarted with both instead.
-func followKeyFile(ctx context.Context, cfg *config.Config, st credit.KeyStore, s *pii.Sealer, logger *slog.Logger, every time.Duration) {
+func FollowKeyFile(ctx context.Context, cfg *config.Config, st credit.KeyStore, s *pii.Sealer, logger *slog.Logger, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -256,11 +256,11 @@ func followKeyFile(ctx context.Context, cfg *config.Config, st credit.KeyStore, 
 		if pii.Usable(ctx, st, s) == nil {
 			continue
 		}
-		keys, err := readKeyFile(cfg.KeyFile())
+		keys, err := ReadKeyFile(cfg.KeyFile())
 		if err != nil {
 			continue
 		}
-		n, err := parseSealer(configuredKeys(cfg, keys))
+		n, err := ParseSealer(ConfiguredKeys(cfg, keys))
 		if err != nil {
 			continue
 		}
@@ -270,4 +270,14 @@ func followKeyFile(ctx context.Context, cfg *config.Config, st credit.KeyStore, 
 		s.Adopt(n)
 		logger.Warn("took up the data key rotation from the key file", "seals_with", n.KeyID(), "opens", strings.Join(n.KeyIDs(), ","))
 	}
+}
+
+// Pathless drops the path an *fs.PathError repeats, for messages that
+// name the file already.
+func Pathless(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }

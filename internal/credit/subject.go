@@ -76,3 +76,25 @@ type FieldChange struct {
 	Old   string `json:"old"`
 	New   string `json:"new"`
 }
+
+// PersonID is the subject ID of the natural person whose resident ID
+// number has the keyed hash idHash: "P" and the hash's first 32 hex
+// digits. It is the one rule; every place that names a person calls it.
+func PersonID(idHash string) string {
+	if len(idHash) < 32 {
+		return ""
+	}
+	return "P" + idHash[:32]
+}
+
+// OrgKind is the kind of the organisation whose unified social credit
+// code has registration authority authority and entity type entityType
+// (GB 32100-2015, positions 1 and 2): 个体工商户 for 9-2, an organisation
+// otherwise. It is the one rule for telling an individual business by its
+// code.
+func OrgKind(authority, entityType string) SubjectKind {
+	if authority == "9" && entityType == "2" {
+		return IndividualBusiness
+	}
+	return Organisation
+}

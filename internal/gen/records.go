@@ -198,7 +198,7 @@ func (g *RecordGen) SubjectAt(i int) Subject {
 	res := uscc.CheckUSCC(code)
 	place := trimPlace(uscc.RegionName(uscc.CityOf(res.Region)))
 	s := Subject{Kind: credit.Organisation, Code: code, Name: nm.Company(place), LegalRep: nm.Person()}
-	if res.Authority == "9" && res.EntityType == "2" {
+	if credit.OrgKind(res.Authority, res.EntityType) == credit.IndividualBusiness {
 		s.Kind, s.Name = credit.IndividualBusiness, nm.Shop(place)
 	}
 	if isFixed {

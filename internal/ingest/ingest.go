@@ -550,10 +550,7 @@ func (j *Job) process(ctx context.Context, v *validator, c chunkIn, now time.Tim
 				put(s)
 			}
 		} else {
-			kind := credit.Organisation
-			if r.code.Authority == "9" && r.code.EntityType == "2" {
-				kind = credit.IndividualBusiness
-			}
+			kind := credit.OrgKind(r.code.Authority, r.code.EntityType)
 			s := &credit.Subject{ID: r.subjectID, Kind: kind, Code: r.code.Code, Name: r.name,
 				OrgType: r.code.Authority + r.code.EntityType, Region: r.code.Region, LegalRep: r.legalRep,
 				CreatedAt: now, UpdatedAt: now}

@@ -189,7 +189,7 @@ func (v *validator) check(row Row, full bool) *rowResult {
 		}
 	case credit.IndividualBusiness, credit.Organisation:
 		if code != "" && !r.rejected(it.Keys.SubjectCode) {
-			isIndiv := r.code.Authority == "9" && r.code.EntityType == "2"
+			isIndiv := credit.OrgKind(r.code.Authority, r.code.EntityType) == credit.IndividualBusiness
 			if r.kind == credit.IndividualBusiness && !isIndiv {
 				r.reject(it.Keys.SubjectCode, "主体类别为个体工商户，但代码%s不是个体工商户的代码（个体工商户代码以92开头）",
 					"subject category is 个体工商户 but code %s is not an individual business's code (those start with 92)", code)
@@ -217,7 +217,7 @@ func (v *validator) check(row Row, full bool) *rowResult {
 		r.idNo = f[it.Keys.SubjectIDNo]
 		r.idHashes = v.sealer.Hashes(r.idNo)
 		r.idHash = r.idHashes[0]
-		r.subjectID = "P" + r.idHash[:32]
+		r.subjectID = credit.PersonID(r.idHash)
 	default:
 		r.subjectID = r.code.Code
 	}

@@ -91,10 +91,7 @@ func (s *Service) PutOrganisation(ctx context.Context, o Organisation) (*credit.
 	if strings.TrimSpace(o.Name) == "" {
 		return nil, credit.Say(op, credit.Invalid, "主体%s未填写名称", "subject %s has no name", res.Code)
 	}
-	kind := credit.Organisation
-	if res.Authority == "9" && res.EntityType == "2" {
-		kind = credit.IndividualBusiness
-	}
+	kind := credit.OrgKind(res.Authority, res.EntityType)
 	now := s.now()
 	sub := &credit.Subject{
 		ID: res.Code, Kind: kind, Code: res.Code, OrgType: res.Authority + res.EntityType, Region: res.Region,
@@ -220,7 +217,7 @@ func (s *Service) PutPerson(ctx context.Context, name, idno string) (*credit.Sub
 	}
 	now := s.now()
 	sub := &credit.Subject{
-		ID: "P" + hash[:32], Kind: credit.Person, Name: strings.TrimSpace(name),
+		ID: credit.PersonID(hash), Kind: credit.Person, Name: strings.TrimSpace(name),
 		Region: res.Region, IDCipher: sealed, IDHash: hash, IDMasked: uscc.MaskResidentID(res.Code),
 		CreatedAt: now, UpdatedAt: now,
 	}

@@ -290,7 +290,7 @@ func (s *Service) person(snap *snapshot, now time.Time, byList map[string][]*cat
 		// A person's subject ID is derived from the hash under the key of
 		// the day it was registered; one registered under an earlier key
 		// is known to the index by its stored hash.
-		id := "P" + hash[:32]
+		id := credit.PersonID(hash)
 		if sid, ok := snap.personIDs.get(hash); ok {
 			id = string(sid)
 		}
@@ -301,7 +301,7 @@ func (s *Service) person(snap *snapshot, now time.Time, byList map[string][]*cat
 		}
 		if b, ok := snap.byPerson.get(hash); ok {
 			if r.SubjectID == "" {
-				r.SubjectID = "P" + hashes[0][:32]
+				r.SubjectID = credit.PersonID(hashes[0])
 			}
 			collect(snap, "", decodeMemberships(s.Catalog, b), now, byList, &r.Hits, true)
 		}

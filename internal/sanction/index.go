@@ -31,7 +31,7 @@ type snapshot struct {
 	// subjects are on red lists, so a map copied on change serves.
 	bars map[string]int64
 	// personIDs: ID-number hash → subject ID of a listed natural person
-	// whose ID is not "P" + the first 32 digits of the hash: one registered
+	// whose ID is not credit.PersonID of the hash: one registered
 	// under an earlier data key keeps the ID that key's hash derived. Empty
 	// until a key has been rotated.
 	personIDs table
@@ -163,7 +163,7 @@ func (x *index) refresh(ctx context.Context, st indexStore, bar barFunc, all boo
 			return err
 		}
 		for _, sub := range subs {
-			if h := sub.IDHash; len(h) >= 32 && sub.ID != "P"+h[:32] {
+			if h := sub.IDHash; len(h) >= 32 && sub.ID != credit.PersonID(h) {
 				x.personIDs.put(h, []byte(sub.ID))
 				personsChanged = true
 			}

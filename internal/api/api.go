@@ -134,20 +134,14 @@ var (
 
 // New builds the API.
 func New(cfg Config) (*API, error) {
-	if cfg.Store == nil || cfg.Catalog == nil || cfg.Records == nil {
-		return nil, errors.New("api: Store, Catalog and Records are required")
+	if cfg.Store == nil || cfg.Catalog == nil || cfg.Records == nil || cfg.Publish == nil || cfg.LoginGuard == nil || cfg.Workflow == nil {
+		return nil, errors.New("api: Store, Catalog, Records, Publish, LoginGuard and Workflow are required (internal/app builds them)")
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
-	}
-	if cfg.Publish == nil {
-		cfg.Publish = publish.New(cfg.Catalog, cfg.Now)
-	}
-	if cfg.LoginGuard == nil {
-		cfg.LoginGuard = &auth.LoginGuard{Now: cfg.Now, Store: cfg.Store}
 	}
 	a := &API{
 		cfg:      cfg,
@@ -156,13 +150,6 @@ func New(cfg Config) (*API, error) {
 		audit:    &auth.Auditor{Store: cfg.Store, Logger: cfg.Logger, Now: cfg.Now},
 		log:      cfg.Logger,
 		mux:      http.NewServeMux(),
-	}
-	if cfg.Workflow == nil {
-		wf, err := workflow.New(workflow.Config{Store: cfg.Store, Records: cfg.Records, Catalog: cfg.Catalog, Logger: cfg.Logger, Now: cfg.Now})
-		if err != nil {
-			return nil, err
-		}
-		a.cfg.Workflow = wf
 	}
 	a.routes = a.table()
 	for _, rt := range a.routes {

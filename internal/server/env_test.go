@@ -92,7 +92,8 @@ func newEnvAt(t *testing.T, start time.Time, set func(*server.Deps)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := api.New(api.Config{Store: node.Store, Catalog: node.Catalog, Records: node.Records, Sealer: node.Sealer, Logger: logger})
+	a, err := api.New(api.Config{Store: node.Store, Catalog: node.Catalog, Records: node.Records, Sealer: node.Sealer, Logger: logger,
+		Publish: node.Publish, LoginGuard: node.LoginGuard, Workflow: node.Workflow})
 	if err != nil {
 		t.Fatal(err)
 	}

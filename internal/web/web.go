@@ -86,26 +86,14 @@ var pageNames = []string{"home", "search", "subject", "login", "console", "error
 // New builds the portal, parsing every template up front so that a broken
 // template fails at start-up, not on a citizen's request.
 func New(cfg Config) (*Portal, error) {
-	if cfg.Store == nil || cfg.Catalog == nil {
-		return nil, errors.New("web: Store and Catalog are required")
+	if cfg.Store == nil || cfg.Catalog == nil || cfg.Records == nil || cfg.Publish == nil || cfg.Marks == nil || cfg.LoginGuard == nil {
+		return nil, errors.New("web: Store, Catalog, Records, Publish, Marks and LoginGuard are required (internal/app builds them)")
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
-	}
-	if cfg.Publish == nil {
-		cfg.Publish = publish.New(cfg.Catalog, cfg.Now)
-	}
-	if cfg.Marks == nil {
-		cfg.Marks = publish.NoMarks{}
-	}
-	if cfg.Records == nil {
-		cfg.Records = &records.Service{Store: cfg.Store, Catalog: cfg.Catalog, Now: cfg.Now}
-	}
-	if cfg.LoginGuard == nil {
-		cfg.LoginGuard = &auth.LoginGuard{Now: cfg.Now, Store: cfg.Store}
 	}
 	p := &Portal{
 		cfg:      cfg,

@@ -11,9 +11,16 @@ import (
 	"github.com/xinyong/xinyong/internal/credit"
 )
 
+// AccountsStore is what Accounts reads and writes: accounts, and the
+// subjects that subject accounts act for.
+type AccountsStore interface {
+	credit.AccountStore
+	Subject(ctx context.Context, id string) (*credit.Subject, error)
+}
+
 // Accounts creates accounts, signs them in and issues their API keys.
 type Accounts struct {
-	Store credit.Store
+	Store AccountsStore
 	// Now is the clock; tests move it.
 	Now func() time.Time
 	// Guard limits failed logins (nil: no limit).

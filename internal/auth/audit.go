@@ -18,7 +18,7 @@ const (
 // Auditor writes the query and decision log: who read what non-public
 // data, when and for what stated purpose, and every refused request.
 type Auditor struct {
-	Store  credit.Store
+	Store  credit.AuditStore
 	Logger *slog.Logger
 	// Now is the clock; tests move it.
 	Now func() time.Time

@@ -56,7 +56,7 @@ func ReadsPersons(role credit.Role) bool {
 
 // Authenticator finds the principal of a request.
 type Authenticator struct {
-	Store credit.Store
+	Store credit.AccountStore
 	// Now is the clock; tests move it.
 	Now func() time.Time
 	// Keys caches successful API-key authentications; nil disables it.

@@ -71,19 +71,11 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		}
 	}()
 	if demoData {
-		logins, err := demo.Seed(ctx, node.Records, demo.Options{})
+		logins, err := demo.Seed(ctx, node, demo.Options{})
 		if err != nil {
 			return fail(stderr, "serve", err)
 		}
 		demo.PrintLogins(stdout, logins)
-		// Lists decided elsewhere (the demo's court file) are entries, and
-		// the demo's subjects are found by name, before the node answers.
-		if err := node.Sync(ctx); err != nil {
-			return fail(stderr, "serve", err)
-		}
-		if err := demo.SeedLists(ctx, node.Records, node.Sanction); err != nil {
-			return fail(stderr, "serve", err)
-		}
 	}
 	// Uploads wait in the spool under the data directory; what a crash
 	// left there is removed now.

@@ -12,17 +12,29 @@ import (
 // Records and audit entries are append-only: there are no methods to update
 // or delete them.
 type Store interface {
+	SubjectStore
+	RecordStore
+	AccountStore
+	AuditStore
 	SanctionStore
 	BatchStore
+	WorkflowStore
+	PublishStore
 	ChangeFeed
+	KeyStore
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 	// Close releases the connections.
 	Close() error
 	// Backend names the implementation ("sqlite", "postgres").
 	Backend() string
-	WorkflowStore
+}
 
+// The parts of the store. A consumer takes the parts it uses (often as an
+// interface of its own that embeds them), not the whole Store.
+
+// SubjectStore keeps subjects and their registration data.
+type SubjectStore interface {
 	// PutSubject creates or replaces a subject (registration data changes).
 	PutSubject(ctx context.Context, s *Subject) error
 	// ReviseSubject replaces an organisation's registration data and keeps
@@ -41,7 +53,10 @@ type Store interface {
 	SubjectsByName(ctx context.Context, q string, limit int) ([]Subject, error)
 	// CountSubjects returns how many subjects are stored.
 	CountSubjects(ctx context.Context) (int, error)
+}
 
+// RecordStore keeps the facts: append-only record chains.
+type RecordStore interface {
 	// AppendRecords writes facts atomically: all or none. A correction or
 	// revocation must point at a record of the same subject; Conflict if not.
 	AppendRecords(ctx context.Context, recs []Record) error
@@ -54,7 +69,10 @@ type Store interface {
 	LatestByDoc(ctx context.Context, dept, item, docNo string) (*Record, error)
 	// CountRecords returns how many facts are stored.
 	CountRecords(ctx context.Context) (int, error)
+}
 
+// AccountStore keeps accounts, API keys, sessions and failed logins.
+type AccountStore interface {
 	// PutAccount creates or replaces an account (unique by Name).
 	PutAccount(ctx context.Context, a *Account) error
 	// Account returns an account by login name.
@@ -72,15 +90,15 @@ type Store interface {
 	// DeleteSession ends a session.
 	DeleteSession(ctx context.Context, hash string) error
 	LoginFailureStore
-	KeyStore
+}
 
+// AuditStore keeps the query and decision log.
+type AuditStore interface {
 	// AppendAudit writes an audit entry.
 	AppendAudit(ctx context.Context, e *AuditEntry) error
 	// Audit returns the newest entries first, filtered by actor and target
 	// when non-empty.
 	Audit(ctx context.Context, f AuditFilter) ([]AuditEntry, error)
-
-	PublishStore
 }
 
 // AuditFilter narrows an audit read.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/xinyong/xinyong/internal/app"
 	"github.com/xinyong/xinyong/internal/auth"
 	"github.com/xinyong/xinyong/internal/chinatime"
 	"github.com/xinyong/xinyong/internal/credit"
@@ -48,39 +49,51 @@ const (
 var fuzhouRegions = []string{"350100", "350102", "350103", "350104", "350105", "350111", "350112", "350121", "350181"}
 
 // Seed loads the demo data into an empty store (subjects and records are
-// skipped when the store already holds subjects) and makes sure the demo
-// accounts exist. It returns the sign-ins to print.
-func Seed(ctx context.Context, svc *records.Service, o Options) ([]Login, error) {
+// skipped when the store already holds subjects), makes sure the demo
+// accounts exist and seeds the lists (seedLists). It returns the sign-ins
+// to print.
+func Seed(ctx context.Context, node *app.App, o Options) ([]Login, error) {
+	st := node.Store
 	if o.Subjects <= 0 {
 		o.Subjects = 300
 	}
 	if o.Seed == 0 {
 		o.Seed = 1
 	}
-	n, err := svc.Store.CountSubjects(ctx)
+	n, err := st.CountSubjects(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("demo: %w", err)
 	}
 	var firstOrg string
 	if n == 0 {
-		if firstOrg, err = seedData(ctx, svc, o); err != nil {
+		if firstOrg, err = seedData(ctx, node, o); err != nil {
 			return nil, fmt.Errorf("demo: %w", err)
 		}
 	} else {
-		subs, err := svc.Store.SubjectsByName(ctx, "宁德", 1)
+		subs, err := st.SubjectsByName(ctx, "宁德", 1)
 		if err == nil && len(subs) > 0 {
 			firstOrg = subs[0].ID
 		}
 	}
-	logins, err := seedAccounts(ctx, svc, firstOrg)
+	logins, err := seedAccounts(ctx, node, firstOrg)
 	if err != nil {
 		return nil, fmt.Errorf("demo: %w", err)
+	}
+	// Lists decided elsewhere (the court file) are entries, and the demo's
+	// subjects are found by name, before the lists are seeded and the node
+	// answers.
+	if err := node.Sync(ctx); err != nil {
+		return nil, fmt.Errorf("demo: %w", err)
+	}
+	if err := seedLists(ctx, node); err != nil {
+		return nil, fmt.Errorf("demo lists: %w", err)
 	}
 	return logins, nil
 }
 
-func seedAccounts(ctx context.Context, svc *records.Service, subject string) ([]Login, error) {
-	acc := &auth.Accounts{Store: svc.Store, Now: svc.Now}
+func seedAccounts(ctx context.Context, node *app.App, subject string) ([]Login, error) {
+	svc, st := node.Records, node.Store
+	acc := &auth.Accounts{Store: st, Now: svc.Now}
 	specs := []struct {
 		name, display string
 		role          credit.Role
@@ -99,7 +112,7 @@ func seedAccounts(ctx context.Context, svc *records.Service, subject string) ([]
 		if s.role == credit.RoleSubject && s.subject == "" {
 			continue
 		}
-		if _, err := svc.Store.Account(ctx, s.name); err == nil {
+		if _, err := st.Account(ctx, s.name); err == nil {
 			out = append(out, Login{s.name, Password, s.role, s.note})
 			continue
 		} else if !credit.Is(credit.NotFound, err) {
@@ -112,16 +125,16 @@ func seedAccounts(ctx context.Context, svc *records.Service, subject string) ([]
 	}
 	// A business system signs in with an API key only; a new key is issued
 	// on every demo start because only its hash is kept.
-	if _, err := svc.Store.Account(ctx, "procurement"); credit.Is(credit.NotFound, err) {
+	if _, err := st.Account(ctx, "procurement"); credit.Is(credit.NotFound, err) {
 		if _, err := acc.CreateAccount(ctx, "procurement", "政府采购系统", credit.RoleBusiness, "FIN-350100", "", ""); err != nil {
 			return nil, err
 		}
 	} else if err != nil {
 		return nil, err
 	}
-	if pa, err := svc.Store.Account(ctx, "procurement"); err == nil {
+	if pa, err := st.Account(ctx, "procurement"); err == nil {
 		// The matters the procurement system may ask the hit check about.
-		if err := svc.Store.SetAccountMatters(ctx, pa.ID, []string{"gov_procurement", "bidding", "public_resource_trading", "gov_subsidy"}); err != nil {
+		if err := st.SetAccountMatters(ctx, pa.ID, []string{"gov_procurement", "bidding", "public_resource_trading", "gov_subsidy"}); err != nil {
 			return nil, err
 		}
 	}
@@ -154,7 +167,8 @@ func PrintLogins(w io.Writer, logins []Login) {
 // A-grade taxpayers from tax, defaulters from the court), and honours go
 // to companies that get no penalty or court listing in the demo, so that
 // the red lists hold clean files.
-func seedData(ctx context.Context, svc *records.Service, o Options) (string, error) {
+func seedData(ctx context.Context, node *app.App, o Options) (string, error) {
+	svc, st := node.Records, node.Store
 	now := svc.Now().In(chinatime.Location)
 	pop := gen.RecordOptions{Seed: o.Seed, Subjects: o.Subjects, Now: now, Regions: fuzhouRegions}
 	// A few fixed names make the search demo predictable: two-character
@@ -182,7 +196,7 @@ func seedData(ctx context.Context, svc *records.Service, o Options) (string, err
 		return "", err
 	}
 	firstCode := pg.SubjectAt(first).Code
-	im := &ingest.Importer{Store: svc.Store, Records: svc}
+	im := &ingest.Importer{Store: st, Records: svc}
 	// Penalties and court listings concern the first four fifths of the
 	// population, honours the last sixth: no honoured company is
 	// dishonest. The court reports 失信被执行人 so that the public black
@@ -203,7 +217,7 @@ func seedData(ctx context.Context, svc *records.Service, o Options) (string, err
 		{"court_defaulter", courtDept, o.Subjects / 3, 0, 0, dishonest},
 	}
 	for _, f := range files {
-		dept, err := svc.Catalog.Department(f.dept)
+		dept, err := node.Catalog.Department(f.dept)
 		if err != nil {
 			return "", err
 		}
@@ -213,7 +227,7 @@ func seedData(ctx context.Context, svc *records.Service, o Options) (string, err
 		if err != nil {
 			return "", err
 		}
-		it, err := svc.Catalog.Item(f.item)
+		it, err := node.Catalog.Item(f.item)
 		if err != nil {
 			return "", err
 		}
@@ -231,7 +245,7 @@ func seedData(ctx context.Context, svc *records.Service, o Options) (string, err
 	// Every fixed name is searchable even if no generated row drew it.
 	for i, name := range names {
 		s := pg.SubjectAt(i)
-		if _, err := svc.Store.Subject(ctx, s.Code); credit.Is(credit.NotFound, err) {
+		if _, err := st.Subject(ctx, s.Code); credit.Is(credit.NotFound, err) {
 			if _, err := svc.PutOrganisation(ctx, records.Organisation{Code: s.Code, Name: name, LegalRep: s.LegalRep, Status: "存续"}); err != nil {
 				return "", err
 			}

@@ -21,7 +21,7 @@ func init() { auth.HashParams = auth.LightParams }
 func TestSeed(t *testing.T) {
 	node := apptest.New(t, apptest.Options{})
 	st, svc, cat, clk := node.Store, node.Records, node.Catalog, node.Clock
-	logins, err := demo.Seed(t.Context(), svc, demo.Options{Subjects: 100})
+	logins, err := demo.Seed(t.Context(), node, demo.Options{Subjects: 100})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,12 +61,6 @@ func TestSeed(t *testing.T) {
 	// The court's 失信被执行人 records are entries of its list, which the
 	// public black list shows.
 	sanc := node.Sanction
-	if err := sanc.Sync(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	if err := demo.SeedLists(t.Context(), svc, sanc); err != nil {
-		t.Fatal(err)
-	}
 	eng := publish.New(cat, clk.Now)
 	eng.Entries = sanc
 	black, err := eng.List(t.Context(), "black", publish.Public, nil, 0, 0)
@@ -76,7 +70,7 @@ func TestSeed(t *testing.T) {
 	checkPlausible(t, st, cat, sanc, eng)
 	// Seeding again adds nothing.
 	n, _ := st.CountRecords(t.Context())
-	if _, err := demo.Seed(t.Context(), svc, demo.Options{Subjects: 100}); err != nil {
+	if _, err := demo.Seed(t.Context(), node, demo.Options{Subjects: 100}); err != nil {
 		t.Fatal(err)
 	}
 	if m, _ := st.CountRecords(t.Context()); m != n {

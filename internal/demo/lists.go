@@ -5,24 +5,26 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/xinyong/xinyong/internal/app"
 	"github.com/xinyong/xinyong/internal/credit"
 	"github.com/xinyong/xinyong/internal/publish"
 	"github.com/xinyong/xinyong/internal/records"
 	"github.com/xinyong/xinyong/internal/sanction"
 )
 
-// SeedLists gives the demo a few list entries through the lawful path: the
+// seedLists gives the demo a few list entries through the lawful path: the
 // market regulator reports 经营异常 records (its list's entries follow from
 // them), proposes one serious-penalty subject for the serious-violation
 // list and gives notice (the objection period then runs), the credit office
 // names two honoured companies with clean files 诚信典型, and the
 // procurement system makes a check and reports back, so the console pages
 // have something to show. It does nothing when it has run before.
-func SeedLists(ctx context.Context, svc *records.Service, sanc *sanction.Service) error {
+func seedLists(ctx context.Context, node *app.App) error {
+	svc, st, sanc := node.Records, node.Store, node.Sanction
 	if es, _, err := sanc.Entries(ctx, "samr_serious_illegal", 0, 1); err != nil || len(es) > 0 {
 		return err
 	}
-	subs, err := svc.Store.SubjectsByName(ctx, "有限公司", 12)
+	subs, err := st.SubjectsByName(ctx, "有限公司", 12)
 	if err != nil {
 		return err
 	}
@@ -45,7 +47,7 @@ func SeedLists(ctx context.Context, svc *records.Service, sanc *sanction.Service
 	if err := sanc.Sync(ctx); err != nil {
 		return err
 	}
-	if err := seedRedList(ctx, svc, sanc); err != nil {
+	if err := seedRedList(ctx, node); err != nil {
 		return err
 	}
 	// One serious-penalty subject goes through notice.
@@ -55,8 +57,8 @@ func SeedLists(ctx context.Context, svc *records.Service, sanc *sanction.Service
 			return err
 		}
 		for _, st := range facts {
-			it, err := svc.Catalog.Item(st.Current.Item)
-			if err != nil || st.Current.Item != "admin_penalty" || st.Revoked || publish.WindowOf(svc.Catalog, it, &st.Current, nil).Severity != credit.SeveritySerious {
+			it, err := node.Catalog.Item(st.Current.Item)
+			if err != nil || st.Current.Item != "admin_penalty" || st.Revoked || publish.WindowOf(node.Catalog, it, &st.Current, nil).Severity != credit.SeveritySerious {
 				continue
 			}
 			e, err := sanc.Propose(ctx, officer, sanction.Proposal{List: "samr_serious_illegal", SubjectID: s.ID,
@@ -71,7 +73,7 @@ func SeedLists(ctx context.Context, svc *records.Service, sanc *sanction.Service
 		}
 	}
 checked:
-	acc, err := svc.Store.Account(ctx, "procurement")
+	acc, err := st.Account(ctx, "procurement")
 	if err != nil || len(listed) == 0 {
 		return err
 	}
@@ -109,9 +111,10 @@ checked:
 // seedRedList has the credit office name up to two companies honoured by
 // the market regulator 诚信典型: the list's bar refuses any with a serious
 // record or a black-list entry in force, so only clean files are named.
-func seedRedList(ctx context.Context, svc *records.Service, sanc *sanction.Service) error {
+func seedRedList(ctx context.Context, node *app.App) error {
+	svc, st, sanc := node.Records, node.Store, node.Sanction
 	office := sanction.Actor{Name: "reviewer", Role: credit.RoleReviewer}
-	honours, err := svc.Store.NewestRecordsByItems(ctx, []string{"honour"}, "", 200)
+	honours, err := st.NewestRecordsByItems(ctx, []string{"honour"}, "", 200)
 	if err != nil {
 		return err
 	}

@@ -24,9 +24,16 @@ import (
 	"github.com/xinyong/xinyong/internal/uscc"
 )
 
+// Store is what the records service reads and writes: subjects and
+// their record chains.
+type Store interface {
+	credit.SubjectStore
+	credit.RecordStore
+}
+
 // Service is the credit-file service.
 type Service struct {
-	Store   credit.Store
+	Store   Store
 	Catalog *catalog.Catalog
 	Sealer  *pii.Sealer
 	// Now is the clock; tests move it.

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/xinyong/xinyong/internal/credit"
+	"github.com/xinyong/xinyong/internal/workflow"
 )
 
 type openapiOp struct {
@@ -62,6 +63,31 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 				t.Errorf("%s is documented but not in the route table", key)
 			}
 		}
+	}
+}
+
+// TestOpenAPICaseActions: the steps the document offers on a case are the
+// steps the one dispatcher (workflow.Act) takes, in the same order.
+func TestOpenAPICaseActions(t *testing.T) {
+	var doc struct {
+		Paths map[string]map[string]struct {
+			RequestBody struct {
+				Content map[string]struct {
+					Schema struct {
+						Properties map[string]struct {
+							Enum []string `json:"enum"`
+						} `json:"properties"`
+					} `json:"schema"`
+				} `json:"content"`
+			} `json:"requestBody"`
+		} `json:"paths"`
+	}
+	if err := json.Unmarshal(openapiDoc, &doc); err != nil {
+		t.Fatalf("openapi.json: %v", err)
+	}
+	got := doc.Paths[Prefix+"/cases/{id}/actions"]["post"].RequestBody.Content["application/json"].Schema.Properties["action"].Enum
+	if want := workflow.Actions(); !slices.Equal(got, want) {
+		t.Errorf("POST /cases/{id}/actions documents the actions\n%v\nthe dispatcher takes\n%v", got, want)
 	}
 }
 

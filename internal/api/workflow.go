@@ -49,7 +49,7 @@ func (a *API) workflowRoutes() []Route {
 		{Method: "GET", Path: p + "/cases/{id}", Roles: roles(admin, reviewer, dept, auditor, subject), Purpose: true, Action: "case.read",
 			Summary: "One case with its history and files", Handler: a.caseRead},
 		{Method: "POST", Path: p + "/cases/{id}/actions", Roles: roles(admin, reviewer, dept, subject), Audited: true, Action: "case.act",
-			Summary: "Take a step on a case (accept, refuse, extend, uphold, dismiss, request_materials, supplement, approve, false_commitment, route, mask, end)", Handler: a.caseAct},
+			Summary: "Take a step on a case (route, accept, refuse, extend, uphold, revoke, dismiss, request_materials, supplement, approve, false_commitment, mask, end, end_failed, end_completed)", Handler: a.caseAct},
 		{Method: "POST", Path: p + "/cases/{id}/files", Roles: roles(admin, reviewer, dept, subject), Audited: true, Action: "case.file.add",
 			Summary: "Attach an evidence file (PDF, JPEG or PNG) as the raw request body", Handler: a.caseAddFile},
 		{Method: "GET", Path: p + "/cases/{id}/files/{file}", Roles: roles(admin, reviewer, dept, auditor, subject), Purpose: true, Action: "case.file.read",
@@ -346,6 +346,8 @@ func (a *API) caseRead(w http.ResponseWriter, r *http.Request, c *Call) (int, an
 	return http.StatusOK, v, nil
 }
 
+// actionInput is the JSON body of POST /cases/{id}/actions: a
+// workflow.Action under the names the OpenAPI document gives.
 type actionInput struct {
 	Action  string        `json:"action"`
 	Reason  string        `json:"reason,omitempty"`
@@ -357,55 +359,9 @@ type actionInput struct {
 	Unit    string        `json:"unit,omitempty"`
 }
 
-// Act runs one step named by action on case id: the one dispatcher that
-// both the API and the console use.
-func Act(ctx context.Context, wf *workflow.Service, a workflow.Actor, id string, in actionInput) error {
-	const op = "api.caseAct"
-	cs, err := wf.Case(ctx, id)
-	if err != nil {
-		return err
-	}
-	if a.Role == credit.RoleSubject && in.Action != "supplement" {
-		return credit.Say(op, credit.Permission, "申请人只能补交材料", "an applicant may only send supplementary materials")
-	}
-	objection := cs.Kind == credit.CaseObjection
-	switch in.Action {
-	case "route":
-		return wf.Route(ctx, a, id, in.Unit)
-	case "accept":
-		if objection {
-			return wf.AcceptObjection(ctx, a, id)
-		}
-		return wf.AcceptRepair(ctx, a, id)
-	case "refuse":
-		if objection {
-			return wf.RefuseObjection(ctx, a, id, in.Reason)
-		}
-		return wf.RefuseRepair(ctx, a, id, in.Reason)
-	case "extend":
-		return wf.Extend(ctx, a, id, in.Reason)
-	case "uphold":
-		return wf.UpholdObjection(ctx, a, id, workflow.Decision{Revoke: in.Revoke, Fields: in.Fields, Reason: in.Reason})
-	case "dismiss":
-		return wf.DismissObjection(ctx, a, id, in.Reason)
-	case "request_materials":
-		return wf.RequestMaterials(ctx, a, id, in.Missing)
-	case "supplement":
-		if a.Role == credit.RoleSubject && a.Subject != cs.SubjectID {
-			return credit.Say(op, credit.NotFound, "事项“%s”不存在", "case %q not found", id)
-		}
-		return wf.Supplement(ctx, a, id, in.Reason)
-	case "approve":
-		return wf.ApproveRepair(ctx, a, id, in.Reason)
-	case "false_commitment":
-		_, err := wf.FalseCommitment(ctx, a, id, in.DocNo, in.Reason)
-		return err
-	case "mask":
-		return wf.Mask(ctx, a, id)
-	case "end":
-		return wf.EndBankruptcy(ctx, a, id, in.Failed, in.Reason)
-	}
-	return credit.Say(op, credit.Invalid, "未知的办理环节“%s”", "unknown action %q", in.Action)
+func (in actionInput) action() workflow.Action {
+	return workflow.Action{Name: in.Action, Reason: in.Reason, Unit: in.Unit, Revoke: in.Revoke, Fields: in.Fields,
+		Missing: in.Missing, DocNo: in.DocNo, Failed: in.Failed}
 }
 
 func (a *API) caseAct(w http.ResponseWriter, r *http.Request, c *Call) (int, any, error) {
@@ -419,7 +375,7 @@ func (a *API) caseAct(w http.ResponseWriter, r *http.Request, c *Call) (int, any
 	}
 	id := r.PathValue("id")
 	c.Target = "case:" + id
-	if err := Act(r.Context(), wf, c.P.Actor(), id, in); err != nil {
+	if err := wf.Act(r.Context(), c.P.Actor(), id, in.action()); err != nil {
 		return 0, nil, err
 	}
 	cs, err := wf.Case(r.Context(), id)

@@ -85,3 +85,19 @@ func TestSafeNext(t *testing.T) {
 		t.Error("not local")
 	}
 }
+
+// TestEveryOfferedStepHasAButton: each step the case page offers
+// (workflow.Offered) has its button's words.
+func TestEveryOfferedStepHasAButton(t *testing.T) {
+	for kind := range workflow.KindNames {
+		for state := range workflow.StateNames {
+			for _, role := range credit.Roles {
+				for _, name := range workflow.Offered(&credit.Case{Kind: kind, State: state}, role) {
+					if messages["zh"]["do_"+name] == "" {
+						t.Errorf("%s %s: no words for the button %q", kind, state, name)
+					}
+				}
+			}
+		}
+	}
+}

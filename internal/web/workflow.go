@@ -572,7 +572,7 @@ func (p *Portal) trackSupplement(w http.ResponseWriter, r *http.Request) {
 	}
 	msg := v.T["track_supplemented"]
 	a := workflow.Actor{Name: trackingApplicant, Role: credit.RolePublic}
-	if err := p.wf().Supplement(r.Context(), a, c.ID, r.PostForm.Get("note")); err != nil {
+	if err := p.wf().Act(r.Context(), a, c.ID, workflow.Action{Name: "supplement", Reason: r.PostForm.Get("note")}); err != nil {
 		if !credit.Is(credit.Conflict, err) {
 			p.fail(w, r, v, err)
 			return
@@ -635,50 +635,6 @@ func (p *Portal) queue(w http.ResponseWriter, r *http.Request) {
 	p.render(w, r, http.StatusOK, "queue", v, func(v *view) { v.Title, v.WF = v.T["queue_title_"+string(kind)], wv })
 }
 
-// actionsFor lists the steps the console offers for a case in its state.
-func actionsFor(c *credit.Case, role credit.Role) []string {
-	staff := role == credit.RoleAdmin || role == credit.RoleReviewer
-	switch c.Kind {
-	case credit.CaseObjection:
-		switch c.State {
-		case workflow.StateSubmitted:
-			if staff {
-				return []string{"route"}
-			}
-		case workflow.StateRouted:
-			return []string{"accept", "refuse"}
-		case workflow.StateVerifying:
-			return []string{"uphold", "revoke", "dismiss", "extend"}
-		}
-	case credit.CaseRepair:
-		switch c.State {
-		case workflow.StateSubmitted:
-			if staff {
-				return []string{"route"}
-			}
-		case workflow.StateRouted:
-			return []string{"accept", "request_materials", "refuse"}
-		case workflow.StateAwaiting:
-			return []string{"refuse"}
-		case workflow.StateReviewing:
-			return []string{"approve", "refuse", "extend", "false_commitment"}
-		case workflow.StateRepaired:
-			return []string{"false_commitment"}
-		}
-	case credit.CaseBankruptcy:
-		if !staff {
-			return nil
-		}
-		switch c.State {
-		case workflow.StateMasking:
-			return []string{"mask", "end_failed"}
-		case workflow.StateMasked:
-			return []string{"end_completed", "end_failed"}
-		}
-	}
-	return nil
-}
-
 func (p *Portal) loadCase(w http.ResponseWriter, r *http.Request, pr auth.Principal, v *view) (*credit.Case, bool) {
 	c, err := p.wf().Case(r.Context(), r.PathValue("id"))
 	if err == nil && pr.Role == credit.RoleDept && c.Unit != pr.Account.Dept {
@@ -704,7 +660,7 @@ func (p *Portal) renderCase(w http.ResponseWriter, r *http.Request, v *view, pr 
 		return
 	}
 	row := v.caseRow(c, p.cfg.Now())
-	wv := &wfView{Case: &row, Events: v.eventRows(evs, true), Files: files, Actions: actionsFor(c, pr.Role)}
+	wv := &wfView{Case: &row, Events: v.eventRows(evs, true), Files: files, Actions: workflow.Offered(c, pr.Role)}
 	if c.RecordID != "" {
 		if rec, err := p.findRecord(ctx, v, c.SubjectID, c.RecordID); err == nil {
 			wv.Record = rec
@@ -753,51 +709,7 @@ func (p *Portal) caseAction(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	a := pr.Actor()
-	f := r.PostForm
-	reason := strings.TrimSpace(f.Get("reason"))
-	var err error
-	switch act := f.Get("action"); act {
-	case "route":
-		err = p.wf().Route(ctx, a, c.ID, f.Get("unit"))
-	case "accept":
-		if c.Kind == credit.CaseObjection {
-			err = p.wf().AcceptObjection(ctx, a, c.ID)
-		} else {
-			err = p.wf().AcceptRepair(ctx, a, c.ID)
-		}
-	case "refuse":
-		if c.Kind == credit.CaseObjection {
-			err = p.wf().RefuseObjection(ctx, a, c.ID, reason)
-		} else {
-			err = p.wf().RefuseRepair(ctx, a, c.ID, reason)
-		}
-	case "extend":
-		err = p.wf().Extend(ctx, a, c.ID, reason)
-	case "uphold", "revoke":
-		d := workflow.Decision{Reason: reason, Revoke: act == "revoke"}
-		if !d.Revoke {
-			d.Fields = credit.Fields{}
-			if k, val := strings.TrimSpace(f.Get("field")), strings.TrimSpace(f.Get("value")); k != "" {
-				d.Fields[k] = val
-			}
-		}
-		err = p.wf().UpholdObjection(ctx, a, c.ID, d)
-	case "dismiss":
-		err = p.wf().DismissObjection(ctx, a, c.ID, reason)
-	case "request_materials":
-		err = p.wf().RequestMaterials(ctx, a, c.ID, strings.Split(f.Get("missing"), "\n"))
-	case "approve":
-		err = p.wf().ApproveRepair(ctx, a, c.ID, reason)
-	case "false_commitment":
-		_, err = p.wf().FalseCommitment(ctx, a, c.ID, f.Get("doc_no"), reason)
-	case "mask":
-		err = p.wf().Mask(ctx, a, c.ID)
-	case "end_failed", "end_completed":
-		err = p.wf().EndBankruptcy(ctx, a, c.ID, act == "end_failed", reason)
-	default:
-		err = credit.Say("web", credit.Invalid, "未知的办理环节", "unknown action")
-	}
+	err := p.wf().Act(ctx, pr.Actor(), c.ID, actionOf(r.PostForm))
 	if err != nil {
 		switch credit.KindOf(err) {
 		case credit.Invalid, credit.Conflict, credit.Permission:
@@ -814,4 +726,16 @@ func (p *Portal) caseAction(w http.ResponseWriter, r *http.Request) {
 	}
 	p.audited(r, pr, "case.act", "case:"+c.ID)
 	http.Redirect(w, r, "/console/cases/"+c.ID, http.StatusSeeOther)
+}
+
+// actionOf reads the case page's form as a workflow step: the button
+// pressed names it; the corrected field is one name and value; the missing
+// materials are one a line.
+func actionOf(f url.Values) workflow.Action {
+	in := workflow.Action{Name: f.Get("action"), Reason: strings.TrimSpace(f.Get("reason")), Unit: f.Get("unit"),
+		DocNo: f.Get("doc_no"), Missing: strings.Split(f.Get("missing"), "\n")}
+	if k, val := strings.TrimSpace(f.Get("field")), strings.TrimSpace(f.Get("value")); k != "" {
+		in.Fields = credit.Fields{k: val}
+	}
+	return in
 }

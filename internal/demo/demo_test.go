@@ -20,8 +20,8 @@ func init() { auth.HashParams = auth.LightParams }
 // and the subject account points at 宁德恒信新能源科技有限公司.
 func TestSeed(t *testing.T) {
 	node := apptest.New(t, apptest.Options{})
-	st, svc, cat, clk := node.Store, node.Records, node.Catalog, node.Clock
-	logins, err := demo.Seed(t.Context(), node, demo.Options{Subjects: 100})
+	st, cat, clk := node.Store, node.Catalog, node.Clock
+	logins, err := demo.Seed(t.Context(), node.App, demo.Options{Subjects: 100})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +70,7 @@ func TestSeed(t *testing.T) {
 	checkPlausible(t, st, cat, sanc, eng)
 	// Seeding again adds nothing.
 	n, _ := st.CountRecords(t.Context())
-	if _, err := demo.Seed(t.Context(), node, demo.Options{Subjects: 100}); err != nil {
+	if _, err := demo.Seed(t.Context(), node.App, demo.Options{Subjects: 100}); err != nil {
 		t.Fatal(err)
 	}
 	if m, _ := st.CountRecords(t.Context()); m != n {

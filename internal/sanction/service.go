@@ -34,9 +34,22 @@ const DefaultPollInterval = 200 * time.Millisecond
 // a returned measure before the statistics count it overdue.
 const DefaultFeedbackDue = 7 * 24 * time.Hour
 
+// Store is what the sanction service reads and writes: list events and
+// checks, the subjects and records they rest on, accounts' matters, and
+// the change feed it follows.
+type Store interface {
+	credit.SanctionStore
+	credit.SubjectStore
+	credit.RecordStore
+	credit.ChangeFeed
+	Account(ctx context.Context, name string) (*credit.Account, error)
+	SubjectsByIDs(ctx context.Context, ids []string) (map[string]*credit.Subject, error)
+	NewestRecordsByItems(ctx context.Context, items []string, beforeID string, limit int) ([]credit.Record, error)
+}
+
 // Config is what the service needs.
 type Config struct {
-	Store   credit.Store
+	Store   Store
 	Catalog *catalog.Catalog
 	// Sealer hashes ID numbers of responsible persons and of natural
 	// persons checked by ID number; nil disables both.
@@ -65,7 +78,7 @@ const DefaultExpiryInterval = 10 * time.Minute
 
 // Service is the 联合奖惩 service.
 type Service struct {
-	Store   credit.Store
+	Store   Store
 	Catalog *catalog.Catalog
 	Sealer  *pii.Sealer
 	cfg     Config

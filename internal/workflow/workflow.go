@@ -108,9 +108,17 @@ func (r Rules) withDefaults() Rules {
 	return r
 }
 
+// Store is what the workflows read and write: cases and their events,
+// and the subjects and records they are about.
+type Store interface {
+	credit.WorkflowStore
+	credit.SubjectStore
+	credit.RecordStore
+}
+
 // Config is what the service needs.
 type Config struct {
-	Store    credit.Store
+	Store    Store
 	Records  *records.Service
 	Catalog  *catalog.Catalog
 	Calendar *workday.Calendar // nil: workday.Default()

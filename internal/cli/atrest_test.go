@@ -36,14 +36,7 @@ import (
 // its WAL and shared memory), its logs and the rejects files for any of
 // those numbers: there must be none.
 func TestNoIDNumberAtRest(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary and runs the server")
-	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "xinyong")
-	if out, err := exec.Command("go", "build", "-o", bin, "github.com/xinyong/xinyong/cmd/xinyong").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := binary(t)
 	t.Run("sqlite", func(t *testing.T) {
 		d := t.TempDir()
 		atRest(t, bin, d, filepath.Join(d, "x.db"), "")
@@ -291,37 +284,32 @@ func openAny(t *testing.T, db string) credit.Store {
 // number of rows read.
 func dumpTables(t *testing.T, db string) int {
 	t.Helper()
-	var r *sql.DB
-	var tables []string
+	var (
+		r      *sql.DB
+		list   string
+		tables []string
+	)
 	if strings.HasPrefix(db, "postgres") {
 		st := openAny(t, db).(*postgres.Store)
 		defer st.Close()
-		r = st.DB()
-		rs, err := r.Query(`SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()`)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for rs.Next() {
-			var n string
-			rs.Scan(&n)
-			tables = append(tables, n)
-		}
-		rs.Close()
+		r, list = st.DB(), `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()`
 	} else {
 		st := openAny(t, db).(*sqlite.Store)
 		defer st.Close()
-		r = st.ReadDB()
-		rs, err := r.Query(`SELECT name FROM sqlite_master WHERE type = 'table'`)
-		if err != nil {
+		r, list = st.ReadDB(), `SELECT name FROM sqlite_master WHERE type = 'table'`
+	}
+	rs, err := r.Query(list)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rs.Next() {
+		var n string
+		if err := rs.Scan(&n); err != nil {
 			t.Fatal(err)
 		}
-		for rs.Next() {
-			var n string
-			rs.Scan(&n)
-			tables = append(tables, n)
-		}
-		rs.Close()
+		tables = append(tables, n)
 	}
+	rs.Close()
 	n := 0
 	for _, tb := range tables {
 		rs, err := r.Query(`SELECT * FROM ` + tb)

@@ -20,15 +20,8 @@ import (
 // never holds part of a chunk, and the rerun completes the import with no
 // duplicate.
 func TestImportKilled(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
+	bin := binary(t)
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "xinyong")
-	build := exec.Command("go", "build", "-o", bin, "github.com/xinyong/xinyong/cmd/xinyong")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
 	file := filepath.Join(dir, "penalties.csv")
 	const rows = 40000
 	if out, err := exec.Command(bin, "gen", "--item", "admin_penalty", "--rows", "40000", "--seed", "3", "--subjects", "5000", "-o", file).CombinedOutput(); err != nil {

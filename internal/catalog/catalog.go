@@ -25,6 +25,7 @@ var fileNames = []string{
 	"items.json",
 	"lists.json",
 	"measures.json",
+	"reports.json",
 }
 
 //go:embed data/*.json
@@ -370,6 +371,9 @@ type Catalog struct {
 	Departments []*Department
 	DeptKinds   []*DeptKind
 	Domains     []*Domain
+	// Reports are the kinds of credit report, purposes, special-report
+	// domains, indicators and read bases (reports.json).
+	Reports Reports
 	// Versions holds each file's own version; Sources says where each file
 	// was read from ("embedded" or a path), for the admin console.
 	Versions map[string]string

@@ -40,6 +40,7 @@ var fileSpecs = map[string]struct{ arrays, scalars []string }{
 	"items.json":       {[]string{"items"}, []string{"version", "note"}},
 	"lists.json":       {[]string{"lists"}, []string{"version", "note"}},
 	"measures.json":    {[]string{"measures"}, []string{"version", "note"}},
+	"reports.json":     {[]string{"kinds", "purposes", "special_domains", "indicators", "read_bases"}, []string{"version", "note", "platform", "grant_rules"}},
 }
 
 // load reads every file through read, decodes and checks it, and returns
@@ -99,6 +100,7 @@ func load(read func(name string) (data []byte, source string, err error)) (*Cata
 	decode("items.json", func(f *rawFile) { c.Items = decodeElems[Item](f, "items", "item", l) })
 	decode("lists.json", func(f *rawFile) { c.Lists = decodeElems[ListType](f, "lists", "list", l) })
 	decode("measures.json", func(f *rawFile) { c.Measures = decodeElems[Measure](f, "measures", "measure", l) })
+	decode("reports.json", func(f *rawFile) { c.Reports = decodeReports(f, l) })
 
 	c.checkSmall(l, broken)
 	for _, it := range c.Items {
@@ -110,6 +112,7 @@ func load(read func(name string) (data []byte, source string, err error)) (*Cata
 	for _, m := range c.Measures {
 		c.checkMeasure(m, l)
 	}
+	c.checkReports(l, broken)
 	if len(l.errs) > 0 {
 		return nil, &credit.Error{Kind: credit.Invalid, Err: errors.Join(l.errs...)}
 	}

@@ -77,6 +77,12 @@ type AuditEntry struct {
 	Purpose string    `json:"purpose"` // stated purpose of the read
 	Outcome string    `json:"outcome"` // "ok" or "denied"
 	Remote  string    `json:"remote,omitempty"`
+	// Subject is the subject whose data the read or decision concerned;
+	// Grant the authorisation it was made under; Basis the legal basis of
+	// the read (a read basis's role, or "grant").
+	Subject string `json:"subject_id,omitempty"`
+	Grant   string `json:"grant_id,omitempty"`
+	Basis   string `json:"basis,omitempty"`
 }
 
 // Actor is who acts on the platform: an account (its name, role, and the

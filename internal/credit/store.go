@@ -22,6 +22,10 @@ type Store interface {
 	PublishStore
 	ChangeFeed
 	KeyStore
+	SigningKeyStore
+	ReportStore
+	GrantStore
+	LogStore
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 	// Close releases the connections.
@@ -105,6 +109,9 @@ type AuditStore interface {
 type AuditFilter struct {
 	Actor  string
 	Target string
+	// Subject keeps the entries about a subject's data: those naming it
+	// as their subject or as their target.
+	Subject string
 	Since  time.Time
 	Limit  int
 }

@@ -20,9 +20,9 @@ func (s *Store) AppendAudit(ctx context.Context, e *credit.AuditEntry) error {
 		e.ID = credit.NewID()
 	}
 	e.At = stamp(e.At)
-	_, err := s.w.ExecContext(ctx, `INSERT INTO audit (id, at, actor, role, action, target, purpose, outcome, remote)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-		e.ID, e.At.UnixMicro(), e.Actor, string(e.Role), e.Action, e.Target, e.Purpose, e.Outcome, e.Remote)
+	_, err := s.w.ExecContext(ctx, `INSERT INTO audit (id, at, actor, role, action, target, purpose, outcome, remote, subject_id, grant_id, basis)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+		e.ID, e.At.UnixMicro(), e.Actor, string(e.Role), e.Action, e.Target, e.Purpose, e.Outcome, e.Remote, e.Subject, e.Grant, e.Basis)
 	if err != nil {
 		if s.kindOf(err) == credit.Exists {
 			return credit.E(op, credit.Exists, "audit entry %s already exists", e.ID)
@@ -49,6 +49,12 @@ func (s *Store) Audit(ctx context.Context, f credit.AuditFilter) ([]credit.Audit
 	if f.Target != "" {
 		add("target = $%d", f.Target)
 	}
+	if f.Subject != "" {
+		// Either column: entries written before reads named their subject
+		// name it as their target.
+		args = append(args, f.Subject)
+		where = append(where, fmt.Sprintf("(subject_id = $%[1]d OR target = $%[1]d)", len(args)))
+	}
 	if !f.Since.IsZero() {
 		add("at >= $%d", f.Since.UnixMicro())
 	}
@@ -56,7 +62,7 @@ func (s *Store) Audit(ctx context.Context, f credit.AuditFilter) ([]credit.Audit
 	if limit <= 0 {
 		limit = 1000
 	}
-	q := `SELECT id, at, actor, role, action, target, purpose, outcome, remote FROM audit`
+	q := `SELECT id, at, actor, role, action, target, purpose, outcome, remote, subject_id, grant_id, basis FROM audit`
 	if len(where) > 0 {
 		q += ` WHERE ` + strings.Join(where, ` AND `)
 	}
@@ -75,7 +81,7 @@ func (s *Store) Audit(ctx context.Context, f credit.AuditFilter) ([]credit.Audit
 			at   sql.NullInt64
 			role string
 		)
-		if err := rows.Scan(&e.ID, &at, &e.Actor, &role, &e.Action, &e.Target, &e.Purpose, &e.Outcome, &e.Remote); err != nil {
+		if err := rows.Scan(&e.ID, &at, &e.Actor, &role, &e.Action, &e.Target, &e.Purpose, &e.Outcome, &e.Remote, &e.Subject, &e.Grant, &e.Basis); err != nil {
 			return nil, s.fail(op, err)
 		}
 		e.At, e.Role = fromMicros(at), credit.Role(role)

@@ -1,0 +1,439 @@
+package tlog
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/xinyong/xinyong/internal/credit"
+	"github.com/xinyong/xinyong/internal/pii"
+)
+
+// Cursor is the change-feed cursor of the log's follower: one for the
+// installation, so that each fact enters the log once, whichever node
+// appends it.
+const Cursor = "tlog"
+
+// Leaf kinds.
+const (
+	LeafFact   = "fact"
+	LeafReport = "report"
+)
+
+// Store is what the log keeps and reads in the store.
+type Store interface {
+	credit.LogStore
+	credit.ChangeFeed
+	FactStore
+}
+
+// FactStore reads the facts the feed names.
+type FactStore interface {
+	Record(ctx context.Context, id string) (*credit.Record, error)
+	Subject(ctx context.Context, id string) (*credit.Subject, error)
+	ListEvents(ctx context.Context, after int64, limit int) ([]credit.ListEvent, error)
+	Verifications(ctx context.Context, after int64, limit int) ([]credit.VerificationMark, error)
+	NameDecisions(ctx context.Context, after int64, limit int) ([]credit.NameDecision, error)
+	Case(ctx context.Context, id string) (*credit.Case, error)
+	CaseEvents(ctx context.Context, caseID string) ([]credit.CaseEvent, error)
+	Report(ctx context.Context, no string) (*credit.Report, error)
+	Grant(ctx context.Context, id string) (*credit.Grant, error)
+}
+
+// Log is the transparency log of one installation, as a node runs it.
+type Log struct {
+	Store  Store
+	Reader *Reader
+	// Origin names the log in its checkpoints (catalog Platform.LogOrigin).
+	Origin string
+	// Signer gives the note signer of the current signing key.
+	Signer func() (note.Signer, error)
+	// Sealer opens sealed fields, so that a fact's commitment is over its
+	// clear content and survives a key rotation.
+	Sealer *pii.Sealer
+	Logger *slog.Logger
+	Now    func() time.Time
+}
+
+func (l *Log) now() time.Time {
+	if l.Now != nil {
+		return l.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+func (l *Log) logger() *slog.Logger {
+	if l.Logger != nil {
+		return l.Logger
+	}
+	return slog.Default()
+}
+
+// followPage is how many changes an append takes at most.
+const followPage = 2000
+
+// Sync appends the facts committed since the log's cursor, and returns
+// how many leaves it appended. Every node runs it; an append another node
+// made first (the cursor moved) ends this one's turn.
+func (l *Log) Sync(ctx context.Context) (int, error) {
+	const op = "tlog.Sync"
+	appended := 0
+	for {
+		pos, ok, err := l.Store.FeedCursor(ctx, Cursor)
+		if err != nil {
+			return appended, credit.Wrap(op, credit.Other, err)
+		}
+		from := pos
+		if !ok {
+			from = -1
+		}
+		cs, err := l.Store.ChangesSince(ctx, pos, followPage)
+		if err != nil {
+			return appended, credit.Wrap(op, credit.Other, err)
+		}
+		if len(cs) == 0 {
+			if !ok {
+				err := l.Store.AppendLog(ctx, &credit.FeedMove{Name: Cursor, From: -1, To: 0}, func(credit.LogState) (*credit.LogAppend, error) { return nil, nil })
+				if err != nil && !credit.Is(credit.Conflict, err) {
+					return appended, err
+				}
+			}
+			return appended, nil
+		}
+		var leaves []credit.LogLeaf
+		for _, c := range cs {
+			if !Logged(c) {
+				continue
+			}
+			leaf, err := l.factLeaf(ctx, c)
+			if err != nil {
+				return appended, err
+			}
+			leaves = append(leaves, leaf)
+		}
+		var head credit.LogState
+		err = l.Store.AppendLog(ctx, &credit.FeedMove{Name: Cursor, From: from, To: cs[len(cs)-1].Pos}, func(h credit.LogState) (*credit.LogAppend, error) {
+			head = h
+			if len(leaves) == 0 {
+				return nil, nil
+			}
+			return Append(h, leaves)
+		})
+		if credit.Is(credit.Conflict, err) {
+			return appended, nil // another node appended these; it goes on
+		}
+		if err != nil {
+			return appended, err
+		}
+		_ = head
+		appended += len(leaves)
+		if len(cs) < followPage {
+			return appended, nil
+		}
+	}
+}
+
+// Logged says whether a change enters the log as a fact: every fact of a
+// credit file and of the procedures on it; not account changes (not
+// credit facts), nor an issued report (it enters as its signed statement
+// when it is issued).
+func Logged(c credit.Change) bool {
+	switch c.Kind {
+	case credit.ChangeAccount:
+		return false
+	case credit.ChangeReport:
+		return c.Tag != "issued"
+	}
+	return true
+}
+
+// FactLeafData is a fact leaf's data: what it commits to, never the fact.
+//
+//	xinyong-fact/1
+//	pos <change position>
+//	kind <change kind>
+//	at <time of the change, RFC 3339 UTC>
+//	sha256 <hex of SHA-256(salt || the fact's content)>
+func FactLeafData(c credit.Change, digest []byte) []byte {
+	return []byte("xinyong-fact/1\npos " + strconv.FormatInt(c.Pos, 10) + "\nkind " + string(c.Kind) +
+		"\nat " + c.At.UTC().Format(time.RFC3339Nano) + "\nsha256 " + hex.EncodeToString(digest) + "\n")
+}
+
+// Commit is the commitment to a fact's content under salt.
+func Commit(salt, content []byte) []byte {
+	h := sha256.New()
+	h.Write(salt)
+	h.Write(content)
+	return h.Sum(nil)
+}
+
+func (l *Log) factLeaf(ctx context.Context, c credit.Change) (credit.LogLeaf, error) {
+	content, err := l.Content(ctx, c)
+	if err != nil {
+		return credit.LogLeaf{}, err
+	}
+	salt := make([]byte, 16)
+	if _, err := rand.Read(salt); err != nil {
+		return credit.LogLeaf{}, err
+	}
+	return credit.LogLeaf{Kind: LeafFact, Ref: strconv.FormatInt(c.Pos, 10), Data: FactLeafData(c, Commit(salt, content)), Salt: salt, At: l.now()}, nil
+}
+
+// Content is the canonical content of the fact a change names, as the
+// store holds it now (a fact is logged right after it is written): its
+// JSON, with sealed personal fields opened so that a key rotation, which
+// re-seals them, leaves the content as it was. A fact the store no longer
+// finds is committed to as the change entry alone.
+func (l *Log) Content(ctx context.Context, c credit.Change) ([]byte, error) {
+	var (
+		v   any
+		err error
+	)
+	switch c.Kind {
+	case credit.ChangeRecord:
+		var r *credit.Record
+		if r, err = l.Store.Record(ctx, c.Ref); err == nil {
+			v = l.opened(*r)
+		}
+	case credit.ChangeSubject:
+		v, err = l.Store.Subject(ctx, c.Ref)
+	case credit.ChangeListEvent:
+		v, err = seqOf(l.Store.ListEvents(ctx, c.Pos-1, 1))
+	case credit.ChangeVerification:
+		v, err = seqOf(l.Store.Verifications(ctx, c.Pos-1, 1))
+	case credit.ChangeNameDecision:
+		v, err = seqOf(l.Store.NameDecisions(ctx, c.Pos-1, 1))
+	case credit.ChangeCase:
+		var cs *credit.Case
+		if cs, err = l.Store.Case(ctx, c.Ref); err == nil {
+			var evs []credit.CaseEvent
+			evs, err = l.Store.CaseEvents(ctx, c.Ref)
+			v = struct {
+				Case   *credit.Case       `json:"case"`
+				Events []credit.CaseEvent `json:"events"`
+			}{cs, evs}
+		}
+	case credit.ChangeReport:
+		var r *credit.Report
+		if r, err = l.Store.Report(ctx, c.Ref); err == nil {
+			v = r.Revocation
+		}
+	case credit.ChangeGrant:
+		v, err = l.Store.Grant(ctx, c.Ref)
+	}
+	if credit.Is(credit.NotFound, err) || v == nil {
+		v, err = struct {
+			Change credit.Change `json:"change"`
+		}{c}, nil
+	}
+	if err != nil {
+		return nil, credit.Wrap("tlog.Content", credit.Other, err)
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(struct {
+		Kind credit.ChangeKind `json:"kind"`
+		Ref  string            `json:"ref"`
+		Fact any               `json:"fact"`
+	}{c.Kind, c.Ref, v}); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// seqOf is the one element a read after pos-1 returns when it is the one
+// at pos: list events, marks and name decisions are numbered by their
+// change position.
+func seqOf[T any](xs []T, err error) (any, error) {
+	if err != nil || len(xs) == 0 {
+		return nil, err
+	}
+	return xs[0], nil
+}
+
+func (l *Log) opened(r credit.Record) credit.Record {
+	f := make(credit.Fields, len(r.Fields))
+	for k, v := range r.Fields {
+		if pii.IsSealedField(v) && l.Sealer != nil {
+			if clear, err := l.Sealer.OpenField(v); err == nil {
+				v = clear
+			}
+		}
+		f[k] = v
+	}
+	r.Fields = f
+	return r
+}
+
+// SignHead signs a checkpoint of the head and keeps it.
+func (l *Log) SignHead(ctx context.Context, head credit.LogState) (*credit.LogCheckpoint, error) {
+	s, err := l.Signer()
+	if err != nil {
+		return nil, err
+	}
+	cp := Checkpoint{Origin: l.Origin, Size: head.Size, Root: RootOf(head)}
+	text, err := cp.Sign(s)
+	if err != nil {
+		return nil, err
+	}
+	c := credit.LogCheckpoint{Size: head.Size, Root: cp.Root, Note: text, At: l.now()}
+	if err := l.Store.PutCheckpoint(ctx, c); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// Checkpoint signs a checkpoint of the log's head unless one of its size
+// is kept, and returns the newest.
+func (l *Log) Checkpoint(ctx context.Context) (*credit.LogCheckpoint, error) {
+	head, err := l.Store.LogHead(ctx)
+	if err != nil {
+		return nil, err
+	}
+	last, err := l.Store.Checkpoint(ctx, -1)
+	if err != nil && !credit.Is(credit.NotFound, err) {
+		return nil, err
+	}
+	if last != nil && last.Size >= head.Size {
+		return last, nil
+	}
+	return l.SignHead(ctx, head)
+}
+
+// Interval is how often a node follows the feed and signs a checkpoint.
+const Interval = time.Second
+
+// Run follows the feed and signs checkpoints every interval until ctx ends.
+func (l *Log) Run(ctx context.Context, every time.Duration) {
+	if every <= 0 {
+		every = Interval
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if _, err := l.Sync(ctx); err != nil && ctx.Err() == nil {
+			l.logger().Warn("transparency log: following the change feed failed; retrying", "err", err)
+		} else if _, err := l.Checkpoint(ctx); err != nil && ctx.Err() == nil {
+			l.logger().Warn("transparency log: signing a checkpoint failed; retrying", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Inclusion is a leaf's proof of inclusion against a signed checkpoint:
+// with the platform's public key, anyone verifies it offline.
+type Inclusion struct {
+	Origin     string   `json:"origin"`
+	Index      int64    `json:"index"`
+	TreeSize   int64    `json:"tree_size"`
+	LeafHash   []byte   `json:"leaf_hash"`
+	Hashes     [][]byte `json:"hashes"`
+	Checkpoint string   `json:"checkpoint"`
+}
+
+// Prove returns the inclusion of leaf index against checkpoint cp (the
+// newest when nil).
+func (l *Log) Prove(ctx context.Context, index int64, cp *credit.LogCheckpoint) (*Inclusion, error) {
+	if cp == nil {
+		var err error
+		if cp, err = l.Checkpoint(ctx); err != nil {
+			return nil, err
+		}
+	}
+	leaf, err := l.Store.LogLeaf(ctx, index)
+	if err != nil {
+		return nil, err
+	}
+	hs, err := l.Reader.Inclusion(ctx, index, cp.Size)
+	if err != nil {
+		return nil, err
+	}
+	if hs == nil {
+		hs = [][]byte{}
+	}
+	return &Inclusion{Origin: l.Origin, Index: index, TreeSize: cp.Size, LeafHash: leaf.Hash, Hashes: hs, Checkpoint: cp.Note}, nil
+}
+
+// Consistency is the proof that the log at the older checkpoint is a
+// prefix of the log at the newer one.
+type Consistency struct {
+	Origin        string   `json:"origin"`
+	OldSize       int64    `json:"old_size"`
+	NewSize       int64    `json:"new_size"`
+	Hashes        [][]byte `json:"hashes"`
+	OldCheckpoint string   `json:"old_checkpoint"`
+	NewCheckpoint string   `json:"new_checkpoint"`
+}
+
+// ProveConsistency returns the consistency proof between the checkpoints
+// of sizes old and new (new < 0: the newest).
+func (l *Log) ProveConsistency(ctx context.Context, old, new int64) (*Consistency, error) {
+	var nc *credit.LogCheckpoint
+	var err error
+	if new < 0 {
+		nc, err = l.Checkpoint(ctx)
+	} else {
+		nc, err = l.Store.Checkpoint(ctx, new)
+	}
+	if err != nil {
+		return nil, err
+	}
+	oc, err := l.Store.Checkpoint(ctx, old)
+	if err != nil {
+		return nil, err
+	}
+	if oc.Size > nc.Size {
+		return nil, credit.Say("tlog.ProveConsistency", credit.Invalid, "较早的检查点（%d）须不大于较新的（%d）", "the older checkpoint (%d) must not be larger than the newer (%d)", oc.Size, nc.Size)
+	}
+	hs, err := l.Reader.Consistency(ctx, oc.Size, nc.Size)
+	if err != nil {
+		return nil, err
+	}
+	if hs == nil {
+		hs = [][]byte{}
+	}
+	return &Consistency{Origin: l.Origin, OldSize: oc.Size, NewSize: nc.Size, Hashes: hs, OldCheckpoint: oc.Note, NewCheckpoint: nc.Note}, nil
+}
+
+// VerifyInclusionProof verifies an inclusion proof offline: the
+// checkpoint's signature with the verifiers, then the path from leafHash
+// (the hash of the leaf data the verifier holds) to its root.
+func VerifyInclusionProof(p *Inclusion, leafData []byte, vs note.Verifiers, origin string) (Checkpoint, error) {
+	cp, err := OpenCheckpoint([]byte(p.Checkpoint), vs, origin)
+	if err != nil {
+		return cp, err
+	}
+	if cp.Size != p.TreeSize {
+		return cp, fmt.Errorf("the proof is for a tree of %d leaves, its checkpoint for %d", p.TreeSize, cp.Size)
+	}
+	h := Hasher.HashLeaf(leafData)
+	if p.LeafHash != nil && !bytes.Equal(h, p.LeafHash) {
+		return cp, fmt.Errorf("the leaf's data hashes to %s, the proof names leaf hash %s: the data was changed", short(h), short(p.LeafHash))
+	}
+	return cp, VerifyInclusion(cp, p.Index, h, p.Hashes)
+}
+
+// VerifyConsistencyProof verifies a consistency proof offline.
+func VerifyConsistencyProof(p *Consistency, vs note.Verifiers, origin string) (old, new Checkpoint, err error) {
+	if old, err = OpenCheckpoint([]byte(p.OldCheckpoint), vs, origin); err != nil {
+		return old, new, fmt.Errorf("older checkpoint: %w", err)
+	}
+	if new, err = OpenCheckpoint([]byte(p.NewCheckpoint), vs, origin); err != nil {
+		return old, new, fmt.Errorf("newer checkpoint: %w", err)
+	}
+	return old, new, VerifyConsistency(old, new, p.Hashes)
+}

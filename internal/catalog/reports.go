@@ -462,4 +462,3 @@ func checkListKinds(l *errList, file, pfx string, ks []ListKind) {
 		}
 	}
 }
-

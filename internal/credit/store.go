@@ -112,8 +112,8 @@ type AuditFilter struct {
 	// Subject keeps the entries about a subject's data: those naming it
 	// as their subject or as their target.
 	Subject string
-	Since  time.Time
-	Limit  int
+	Since   time.Time
+	Limit   int
 }
 
 // LoginFailureStore keeps failed password logins where every node sees

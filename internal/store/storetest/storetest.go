@@ -58,6 +58,11 @@ func Run(t *testing.T, open func(t *testing.T) credit.Store) {
 		{"ChangeOrder", testChangeOrder},
 		{"DataKeys", testDataKeys},
 		{"Reseal", testReseal},
+		{"Reports", testReports},
+		{"Grants", testGrants},
+		{"SigningKeys", testSigningKeys},
+		{"Log", testLog},
+		{"AuditSubject", testAuditSubject},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -32,6 +32,7 @@ import (
 	"github.com/xinyong/xinyong/internal/sanction"
 	"github.com/xinyong/xinyong/internal/search"
 	"github.com/xinyong/xinyong/internal/server"
+	"github.com/xinyong/xinyong/internal/signing"
 	"github.com/xinyong/xinyong/internal/workday"
 	"github.com/xinyong/xinyong/internal/workflow"
 )
@@ -60,6 +61,11 @@ type Parts struct {
 	// Sanction tunes the hit-check service (poll and sweep intervals);
 	// the shared parts above are filled in.
 	Sanction sanction.Config
+	// SigningKey signs reports and log checkpoints (OpenSigningKey); nil
+	// makes one for the process. PublicURL is the platform's public
+	// address for reports' verification links ("" : the request's).
+	SigningKey *signing.Key
+	PublicURL  string
 }
 
 // App is one node's services, wired.
@@ -84,6 +90,8 @@ type App struct {
 	// LoginGuard limits failed password logins across the node's API and
 	// portal.
 	LoginGuard *auth.LoginGuard
+	// R holds the credit reports, authorisations and transparency log.
+	R Reports
 
 	loops   []func(context.Context)
 	closers []func(context.Context) error
@@ -170,6 +178,9 @@ func New(ctx context.Context, p Parts) (*App, error) {
 		})
 	}
 	a.LoginGuard = &auth.LoginGuard{Now: a.Now, Store: a.Store}
+	if err := a.buildReports(ctx, p); err != nil {
+		return nil, a.closeAfter(ctx, err)
+	}
 	return a, nil
 }
 
@@ -270,6 +281,7 @@ func (a *App) Deps(h HTTP) server.Deps {
 		Version: h.Version, PublicRate: h.PublicRate, PublicBurst: h.PublicBurst, TrustedProxies: h.TrustedProxies,
 		Metrics: h.Metrics, MaxUpload: h.MaxUpload, MaxRejectRows: h.MaxRejectRows, SecureCookies: h.SecureCookies,
 		SpoolDir: h.SpoolDir, KeyCheck: h.KeyCheck,
+		Reports: &a.R.Platform,
 	}
 }
 
@@ -299,6 +311,15 @@ func Open(ctx context.Context, cfg *config.Config, p Parts) (*App, error) {
 		return nil, err
 	}
 	p.Store, p.Catalog, p.Sealer, p.Calendar, p.CalendarDir = st, cat, seal, cal, cfg.CalendarPath()
+	if p.SigningKey == nil {
+		if p.SigningKey, err = OpenSigningKey(cfg, logger); err != nil {
+			st.Close()
+			return nil, err
+		}
+	}
+	if p.PublicURL == "" {
+		p.PublicURL = cfg.PublicURL
+	}
 	a, err := New(ctx, p)
 	if err != nil {
 		st.Close()

@@ -30,6 +30,15 @@ type Config struct {
 	// DataKeyPrevious is the key being replaced while a key rotation is
 	// under way: what is not re-sealed yet opens with it.
 	DataKeyPrevious string
+	// SigningKey signs credit reports and the transparency log's
+	// checkpoints (an Ed25519 seed, 32 bytes in base64); empty: the key
+	// file beside the SQLite database, or derived from the data key with
+	// PostgreSQL (app.OpenSigningKey).
+	SigningKey string
+	// PublicURL is the platform's public address, printed in reports'
+	// verification links and QR codes; empty: the address a request came
+	// to.
+	PublicURL string
 	// CatalogDir overrides the embedded catalogue file by file.
 	CatalogDir string
 	// CalendarDir is where administrators' calendar years are kept;
@@ -105,6 +114,7 @@ func (c *Config) Register(fs *flag.FlagSet) {
 	fs.StringVar(&c.DB, "db", env("XINYONG_DB", DefaultDB), "SQLite file path or postgres:// URL (env XINYONG_DB)")
 	fs.StringVar(&c.DataKey, "data-key", env("XINYONG_DATA_KEY", ""), "master key for ID numbers, base64 or hex, ≥32 bytes; checked against the check value the database keeps; with SQLite, if unset, the key file beside the database (created on a database that holds nothing sealed yet) (env XINYONG_DATA_KEY)")
 	fs.StringVar(&c.DataKeyPrevious, "previous-data-key", env("XINYONG_DATA_KEY_PREVIOUS", ""), "during a key rotation, the key being replaced (base64 or hex): values not re-sealed yet open with it; --data-key is then the new key (env XINYONG_DATA_KEY_PREVIOUS)")
+	fs.StringVar(&c.SigningKey, "signing-key", env("XINYONG_SIGNING_KEY", ""), "Ed25519 key (32-byte seed, base64) that signs credit reports and the transparency log's checkpoints; if unset, with SQLite the key file xinyong.signing.key beside the database (generated), with PostgreSQL derived from the data key; every key that ever signed stays published and verifying (env XINYONG_SIGNING_KEY)")
 	fs.StringVar(&c.CatalogDir, "catalog-dir", env("XINYONG_CATALOG_DIR", ""), "directory whose catalogue files override the embedded ones (env XINYONG_CATALOG_DIR)")
 	fs.StringVar(&c.CalendarDir, "calendar-dir", env("XINYONG_CALENDAR_DIR", ""), "directory of the working-day calendar years administrators add (xinyong calendar add, PUT /api/v1/calendar/years/{year}), read at start over the embedded years (default: calendar/ beside the SQLite file; ./calendar with PostgreSQL) (env XINYONG_CALENDAR_DIR)")
 	fs.StringVar(&c.LogLevel, "log-level", env("XINYONG_LOG_LEVEL", "info"), "log level: debug, info, warn, error (env XINYONG_LOG_LEVEL)")
@@ -115,6 +125,7 @@ func (c *Config) Register(fs *flag.FlagSet) {
 func (c *Config) RegisterServe(fs *flag.FlagSet) {
 	c.serve = true
 	fs.StringVar(&c.Addr, "addr", env("XINYONG_ADDR", "127.0.0.1:8080"), "HTTP listen address (env XINYONG_ADDR)")
+	fs.StringVar(&c.PublicURL, "public-url", env("XINYONG_PUBLIC_URL", ""), "the platform's public address (e.g. https://credit.example.gov.cn), printed in credit reports' verification links and QR codes; empty: the address each request came to (env XINYONG_PUBLIC_URL)")
 	// The default is set before Var, which takes the flag's printed
 	// default from the value's String at that moment.
 	c.PublicRate = c.envFloat("XINYONG_PUBLIC_RATE", 5)

@@ -38,7 +38,7 @@ type Rekey struct {
 // of them refuses a new key) and `xinyong key rotate` (which re-seals them
 // in this order) take it from here: a new sealed column joins both with
 // one entry.
-var Columns = []Column{subjectIDNumbers, responsiblePersons, rejectedRows}
+var Columns = []Column{subjectIDNumbers, responsiblePersons, rejectedRows, reportEnvelopes}
 
 var register sync.Mutex
 
@@ -210,6 +210,28 @@ var rejectedRows = Column{
 		if !IsSealedBlob(string(v[0])) {
 			return false, false
 		}
+		_, err := s.OpenBlob(string(v[0]))
+		return err == nil, true
+	},
+}
+
+// reportEnvelopes: an issued credit report as downloaded again (the
+// subject's own report holds its ID number opened), sealed as a whole.
+var reportEnvelopes = Column{
+	SealedColumn: credit.SealedColumn{Name: "reports.envelope", Table: "reports", Key: "id",
+		Fields: []credit.SealedField{{Name: "envelope"}}},
+	Reseal: func(r *Rekey, _ string, v [][]byte) ([][]byte, error) {
+		if r.To.BlobSealedWith(string(v[0])) {
+			return nil, nil
+		}
+		clear, err := r.From.OpenBlob(string(v[0]))
+		if err != nil {
+			return nil, err
+		}
+		sealed, err := r.To.SealBlob(clear)
+		return [][]byte{[]byte(sealed)}, err
+	},
+	Opens: func(s *Sealer, v [][]byte) (bool, bool) {
 		_, err := s.OpenBlob(string(v[0]))
 		return err == nil, true
 	},

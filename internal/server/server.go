@@ -29,6 +29,7 @@ import (
 	"github.com/xinyong/xinyong/internal/publish"
 	"github.com/xinyong/xinyong/internal/ratelimit"
 	"github.com/xinyong/xinyong/internal/records"
+	"github.com/xinyong/xinyong/internal/report"
 	"github.com/xinyong/xinyong/internal/sanction"
 	"github.com/xinyong/xinyong/internal/search"
 	"github.com/xinyong/xinyong/internal/web"
@@ -89,6 +90,9 @@ type Deps struct {
 	// the node's data key (pii.Usable): a node whose key a rotation has
 	// replaced must not take traffic.
 	KeyCheck func(context.Context) error
+	// Reports are the credit reports, authorisations, transparency log
+	// and published keys.
+	Reports *report.Platform
 }
 
 // readyTimeout bounds the readiness probe's store ping: a load balancer

@@ -182,6 +182,9 @@ type LogAppend struct {
 	Leaves []LogLeaf
 	Nodes  []LogNode
 	State  LogState
+	// Checkpoint, when set, is a signed checkpoint of State, kept in the
+	// same transaction.
+	Checkpoint *LogCheckpoint
 }
 
 // LogAppendFunc computes an append from the head it is handed.

@@ -17,30 +17,35 @@ import (
 // Body is a report's content: what the publication engine lets the
 // kind's audience see of the subject's file at the moment of issue,
 // drawn as the kind's layout says.
+//
+// The fields of Body and of every type in it are declared in the order of
+// their JSON names, so that encoding/json writes the canonical form
+// (Canonical) directly: issuing hashes the bytes as written, and a
+// verifier of an untouched report hashes them as read (a test holds it).
 type Body struct {
+	Audience   string      `json:"audience"`
+	Basis      []string    `json:"basis"`
+	Domains    []Domain    `json:"domains,omitempty"`
 	Format     string      `json:"format"`
-	No         string      `json:"report_no"`
+	GrantID    string      `json:"grant_id,omitempty"`
+	Indicators []Indicator `json:"indicators,omitempty"`
+	IssuedAt   string      `json:"issued_at"`
+	Issuer     Named       `json:"issuer"`
 	Kind       string      `json:"kind"`
 	KindName   string      `json:"kind_name"`
 	KindNameEn string      `json:"kind_name_en"`
-	Issuer     Named       `json:"issuer"`
+	Layout     string      `json:"layout"`
 	LogOrigin  string      `json:"log_origin"`
-	IssuedAt   string      `json:"issued_at"`
-	ValidUntil string      `json:"valid_until"`
-	Audience   string      `json:"audience"`
+	Notes      []Note      `json:"notes"`
+	Period     *Period     `json:"period,omitempty"`
 	Purpose    Named       `json:"purpose"`
 	Recipient  string      `json:"recipient,omitempty"`
-	GrantID    string      `json:"grant_id,omitempty"`
-	Subject    SubjectInfo `json:"subject"`
-	Period     *Period     `json:"period,omitempty"`
-	Sections   []Section   `json:"sections,omitempty"`
-	Domains    []Domain    `json:"domains,omitempty"`
-	Indicators []Indicator `json:"indicators,omitempty"`
-	Notes      []Note      `json:"notes"`
-	Basis      []string    `json:"basis"`
-	VerifyURL  string      `json:"verify_url"`
-	Layout     string      `json:"layout"`
+	No         string      `json:"report_no"`
 	Scope      *GrantScope `json:"scope,omitempty"`
+	Sections   []Section   `json:"sections,omitempty"`
+	Subject    SubjectInfo `json:"subject"`
+	ValidUntil string      `json:"valid_until"`
+	VerifyURL  string      `json:"verify_url"`
 }
 
 // Named is a code with its names.
@@ -52,27 +57,27 @@ type Named struct {
 
 // Note is a legal note in both languages.
 type Note struct {
-	Zh string `json:"zh"`
 	En string `json:"en"`
+	Zh string `json:"zh"`
 }
 
 // GrantScope is what the grant a report was drawn under covers.
 type GrantScope struct {
-	Kind  string   `json:"kind"`
 	Codes []string `json:"codes"`
+	Kind  string   `json:"kind"`
 }
 
 // SubjectInfo is the subject's registration data as the report shows it.
 type SubjectInfo struct {
-	ID           string `json:"id"`
-	Name         string `json:"name"`
 	Code         string `json:"code"` // USCC, or a person's masked ID number
+	ID           string `json:"id"`
 	Kind         string `json:"kind"`
 	KindName     string `json:"kind_name"`
 	LegalRep     string `json:"legal_rep,omitempty"`
-	Status       string `json:"status,omitempty"`
-	RegisteredOn string `json:"registered_on,omitempty"`
+	Name         string `json:"name"`
 	Region       string `json:"region,omitempty"`
+	RegisteredOn string `json:"registered_on,omitempty"`
+	Status       string `json:"status,omitempty"`
 }
 
 // Period is a special report's period, both ends included (China dates).
@@ -84,26 +89,26 @@ type Period struct {
 // Section is one section of a file report.
 type Section struct {
 	Code    string  `json:"code"`
+	Entries []Entry `json:"entries"`
 	Name    string  `json:"name"`
 	NameEn  string  `json:"name_en"`
-	Entries []Entry `json:"entries"`
 }
 
 // Entry is one record or list entry as the report shows it.
 type Entry struct {
+	DecidedOn  string  `json:"decided_on,omitempty"`
+	Fields     []Field `json:"fields,omitempty"`
 	Item       string  `json:"item"`
 	ItemName   string  `json:"item_name"`
 	ItemNameEn string  `json:"item_name_en"`
-	Severity   string  `json:"severity,omitempty"`
-	Source     string  `json:"source"`
-	SourceCode string  `json:"source_code"`
-	DecidedOn  string  `json:"decided_on,omitempty"`
-	Until      string  `json:"until,omitempty"`
 	Marks      []Named `json:"marks,omitempty"`
 	// Public is, on the subject's own report, whether and why the public
 	// sees the record now.
-	Public *Named  `json:"public,omitempty"`
-	Fields []Field `json:"fields,omitempty"`
+	Public     *Named `json:"public,omitempty"`
+	Severity   string `json:"severity,omitempty"`
+	Source     string `json:"source"`
+	SourceCode string `json:"source_code"`
+	Until      string `json:"until,omitempty"`
 }
 
 // Field is one field of an entry.
@@ -114,31 +119,30 @@ type Field struct {
 }
 
 // Domain is one domain of a special report: its departments and its
-// statement.
+// statement. Covered is false when no department of the domain reports to
+// the platform: then nothing can be certified for it.
 type Domain struct {
+	Clean       bool    `json:"clean"`
 	Code        string  `json:"code"`
+	Covered     bool    `json:"covered"`
+	Departments []Named `json:"departments"`
+	Entries     []Entry `json:"entries"`
 	Name        string  `json:"name"`
 	NameEn      string  `json:"name_en"`
-	Departments []Named `json:"departments"`
-	// Covered is false when no department of the domain reports to the
-	// platform: then nothing can be certified for it.
-	Covered     bool    `json:"covered"`
-	Clean       bool    `json:"clean"`
 	Statement   string  `json:"statement"`
 	StatementEn string  `json:"statement_en"`
-	Entries     []Entry `json:"entries"`
 }
 
 // Indicator is one derived indicator with its value.
 type Indicator struct {
 	Code         string  `json:"code"`
-	Name         string  `json:"name"`
-	NameEn       string  `json:"name_en"`
 	Definition   string  `json:"definition"`
 	DefinitionEn string  `json:"definition_en"`
+	Name         string  `json:"name"`
+	NameEn       string  `json:"name_en"`
+	Rows         []Field `json:"rows,omitempty"`
 	Value        string  `json:"value"`
 	ValueEn      string  `json:"value_en"`
-	Rows         []Field `json:"rows,omitempty"`
 }
 
 // marks names the workflow marks.

@@ -22,7 +22,7 @@ type fixture struct {
 	ks   *signing.KeySet
 }
 
-func newFixture(t *testing.T, backend string, records int) *fixture {
+func newFixture(t testing.TB, backend string, records int) *fixture {
 	t.Helper()
 	node := apptest.New(t, apptest.Options{Backend: backend})
 	s, err := reportbench.Organisation(t.Context(), node.Records, reportbench.OrgCode, reportbench.OrgName, records, node.Clock.Now())
@@ -36,7 +36,11 @@ func newFixture(t *testing.T, backend string, records int) *fixture {
 	return &fixture{node: node, subj: s, ks: ks}
 }
 
-func (f *fixture) issue(t *testing.T, kind string, domains ...string) *report.Issued {
+func (f *fixture) issueB(t testing.TB, kind string, domains ...string) *report.Issued { return f.issue(t, kind, domains...) }
+
+func newFixtureB(b *testing.B, records int) *fixture { return newFixture(b, apptest.SQLite, records) }
+
+func (f *fixture) issue(t testing.TB, kind string, domains ...string) *report.Issued {
 	t.Helper()
 	is, err := f.node.R.Reports.Issue(t.Context(), report.Request{Kind: kind, SubjectID: f.subj.ID, Domains: domains,
 		Requester: credit.Actor{Name: "subj", Role: credit.RoleSubject, Subject: f.subj.ID}, Purpose: "bidding", BaseURL: "https://credit.example"})
@@ -227,5 +231,23 @@ func TestPDF(t *testing.T) {
 		_ = os.MkdirAll(filepath.Join(art, "reports"), 0o755)
 		_ = os.WriteFile(filepath.Join(art, "reports", "public_credit.pdf"), pdf, 0o644)
 		_ = os.WriteFile(filepath.Join(art, "reports", "public_credit-page-1.png"), png, 0o644)
+	}
+}
+
+// Body marshals to its canonical form: issuing hashes the bytes as
+// written, a verifier of an untouched report the bytes as read.
+func TestBodyIsCanonical(t *testing.T) {
+	f := newFixture(t, apptest.SQLite, 3)
+	for _, kind := range []string{"public_credit", "special"} {
+		var e report.Envelope
+		if err := json.Unmarshal(f.issue(t, kind).Envelope, &e); err != nil {
+			t.Fatal(err)
+		}
+		for name, raw := range map[string][]byte{"report": e.Report, "statement": e.Statement} {
+			c, err := report.Canonical(raw)
+			if err != nil || !bytes.Equal(c, raw) {
+				t.Errorf("%s %s is not canonical as issued (%v):\n%s\n%s", kind, name, err, raw, c)
+			}
+		}
 	}
 }

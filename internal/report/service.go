@@ -212,8 +212,7 @@ func (s *Service) Issue(ctx context.Context, req Request) (*Issued, error) {
 	if err != nil {
 		return nil, err
 	}
-	canonBody, _ := Canonical(raw)
-	env := Envelope{Statement: stmt, Signature: sig, Report: canonBody}
+	env := Envelope{Statement: stmt, Signature: sig, Report: raw}
 	kept, err := marshal(env)
 	if err != nil {
 		return nil, err
@@ -230,20 +229,21 @@ func (s *Service) Issue(ctx context.Context, req Request) (*Issued, error) {
 	if req.Grant != nil {
 		rep.GrantID = req.Grant.ID
 	}
-	var head credit.LogState
+	// The report's leaf is appended, and a checkpoint that holds it signed
+	// and kept, in the transaction that stores it: the report carries its
+	// proof from the first download.
+	var cp *credit.LogCheckpoint
 	err = s.Store.IssueReport(ctx, rep, func(h credit.LogState) (*credit.LogAppend, error) {
 		a, err := tlog.Append(h, []credit.LogLeaf{{Kind: tlog.LeafReport, Ref: no, Data: LeafData(stmt, sig), At: now}})
-		if err == nil {
-			head = a.State
+		if err != nil {
+			return nil, err
 		}
-		return a, err
+		if a.Checkpoint, err = s.Log.Sign(a.State); err != nil {
+			return nil, err
+		}
+		cp = a.Checkpoint
+		return a, nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	// A checkpoint that holds the report at once: the report carries its
-	// proof from the first download.
-	cp, err := s.Log.SignHead(ctx, head)
 	if err != nil {
 		return nil, err
 	}

@@ -51,15 +51,6 @@ func marshal(v any) ([]byte, error) {
 	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
-// canonicalOf is the canonical form of a Go value.
-func canonicalOf(v any) ([]byte, error) {
-	b, err := marshal(v)
-	if err != nil {
-		return nil, err
-	}
-	return Canonical(b)
-}
-
 // Digest names the SHA-256 of b: "sha256:<hex>".
 func Digest(b []byte) string {
 	h := sha256.Sum256(b)
@@ -69,23 +60,24 @@ func Digest(b []byte) string {
 // Part is one part of a report's content with its digest, so that a
 // verifier names the part that was changed.
 type Part struct {
-	Name   string `json:"name"`
 	Digest string `json:"digest"`
+	Name   string `json:"name"`
 }
 
 // Statement is what the platform signs: the report's identity, its times,
-// the key, and the digests of its content (whole and by part).
+// the key, and the digests of its content (whole and by part). Its fields
+// are in the order of their JSON names (see Body).
 type Statement struct {
-	Format     string `json:"format"`
-	No         string `json:"report_no"`
-	Kind       string `json:"kind"`
-	Issuer     string `json:"issuer"`
-	LogOrigin  string `json:"log_origin"`
-	IssuedAt   string `json:"issued_at"`
-	ValidUntil string `json:"valid_until"`
-	KeyID      string `json:"key_id"`
 	Digest     string `json:"digest"`
+	Format     string `json:"format"`
+	IssuedAt   string `json:"issued_at"`
+	Issuer     string `json:"issuer"`
+	KeyID      string `json:"key_id"`
+	Kind       string `json:"kind"`
+	LogOrigin  string `json:"log_origin"`
 	Parts      []Part `json:"parts"`
+	No         string `json:"report_no"`
+	ValidUntil string `json:"valid_until"`
 }
 
 // Envelope is an issued report as it is downloaded and verified: the
@@ -98,36 +90,33 @@ type Envelope struct {
 	Log       *tlog.Inclusion `json:"log,omitempty"`
 }
 
-// parts are the digests of a body's parts: each top-level member, and
-// each element of its sections, domains and indicators by code.
+// parts are the digests of a canonical body's parts: each top-level
+// member, and each element of its sections, domains and indicators by
+// code, hashed as they stand in the canonical bytes.
 func parts(body []byte) ([]Part, error) {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	var m map[string]any
-	if err := dec.Decode(&m); err != nil {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(body, &m); err != nil {
 		return nil, err
 	}
 	var out []Part
 	for k, v := range m {
-		b, err := marshal(v)
-		if err != nil {
-			return nil, err
+		out = append(out, Part{Name: k, Digest: Digest(v)})
+		if k != "sections" && k != "domains" && k != "indicators" {
+			continue
 		}
-		out = append(out, Part{Name: k, Digest: Digest(b)})
-		if arr, ok := v.([]any); ok && (k == "sections" || k == "domains" || k == "indicators") {
-			for i, e := range arr {
-				name := fmt.Sprintf("%s[%d]", k, i)
-				if o, ok := e.(map[string]any); ok {
-					if c, ok := o["code"].(string); ok {
-						name = k + "/" + c
-					}
-				}
-				b, err := marshal(e)
-				if err != nil {
-					return nil, err
-				}
-				out = append(out, Part{Name: name, Digest: Digest(b)})
+		var arr []json.RawMessage
+		if json.Unmarshal(v, &arr) != nil {
+			continue
+		}
+		for i, e := range arr {
+			name := fmt.Sprintf("%s[%d]", k, i)
+			var c struct {
+				Code string `json:"code"`
 			}
+			if json.Unmarshal(e, &c) == nil && c.Code != "" {
+				name = k + "/" + c.Code
+			}
+			out = append(out, Part{Name: name, Digest: Digest(e)})
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
@@ -144,18 +133,14 @@ func LeafData(statement []byte, sig string) []byte {
 	return []byte(BodyFormat + "\n" + string(statement) + "\n" + sig + "\n")
 }
 
-// sign makes the statement of a body (canonical JSON) and signs it.
-func sign(body []byte, st Statement, k *signing.Key) (stmt []byte, sig string, err error) {
-	canon, err := Canonical(body)
-	if err != nil {
-		return nil, "", err
-	}
+// sign makes the statement of a body in canonical form (as Body
+// marshals) and signs it.
+func sign(canon []byte, st Statement, k *signing.Key) (stmt []byte, sig string, err error) {
 	st.Format, st.KeyID, st.Digest = StatementFormat, k.ID, Digest(canon)
 	if st.Parts, err = parts(canon); err != nil {
 		return nil, "", err
 	}
-	stmt, err = canonicalOf(st)
-	if err != nil {
+	if stmt, err = marshal(st); err != nil {
 		return nil, "", err
 	}
 	return stmt, base64.StdEncoding.EncodeToString(k.Sign(stmt)), nil
@@ -201,9 +186,13 @@ func Verify(envJSON []byte, ks *signing.KeySet, now time.Time, trusted *tlog.Che
 		return nil, &MismatchError{[]string{"not a report: the statement, signature or report is missing"}}
 	}
 	var problems []string
-	stmt, err := Canonical(env.Statement)
-	if err != nil {
+	// The statement and the report are hashed as they stand when they are
+	// in canonical form, as issued; a re-indented file is canonicalised.
+	stmt := []byte(env.Statement)
+	if c, err := Canonical(stmt); err != nil {
 		return nil, &MismatchError{[]string{"the statement is not JSON: " + err.Error()}}
+	} else if !bytes.Equal(c, stmt) {
+		stmt = c
 	}
 	var st Statement
 	if err := json.Unmarshal(stmt, &st); err != nil || st.Format != StatementFormat {
@@ -227,7 +216,10 @@ func Verify(envJSON []byte, ks *signing.KeySet, now time.Time, trusted *tlog.Che
 	}
 
 	// 2. The content against the statement's digests.
-	canon, err := Canonical(env.Report)
+	canon, err := []byte(env.Report), error(nil)
+	if Digest(canon) != st.Digest {
+		canon, err = Canonical(env.Report)
+	}
 	if err != nil {
 		problems = append(problems, "the report's content is not JSON: "+err.Error())
 	} else if d := Digest(canon); d != st.Digest {

@@ -120,9 +120,7 @@ func (l *Log) Sync(ctx context.Context) (int, error) {
 			}
 			leaves = append(leaves, leaf)
 		}
-		var head credit.LogState
 		err = l.Store.AppendLog(ctx, &credit.FeedMove{Name: Cursor, From: from, To: cs[len(cs)-1].Pos}, func(h credit.LogState) (*credit.LogAppend, error) {
-			head = h
 			if len(leaves) == 0 {
 				return nil, nil
 			}
@@ -134,7 +132,6 @@ func (l *Log) Sync(ctx context.Context) (int, error) {
 		if err != nil {
 			return appended, err
 		}
-		_ = head
 		appended += len(leaves)
 		if len(cs) < followPage {
 			return appended, nil
@@ -275,8 +272,8 @@ func (l *Log) opened(r credit.Record) credit.Record {
 	return r
 }
 
-// SignHead signs a checkpoint of the head and keeps it.
-func (l *Log) SignHead(ctx context.Context, head credit.LogState) (*credit.LogCheckpoint, error) {
+// Sign signs a checkpoint of the head.
+func (l *Log) Sign(head credit.LogState) (*credit.LogCheckpoint, error) {
 	s, err := l.Signer()
 	if err != nil {
 		return nil, err
@@ -286,11 +283,19 @@ func (l *Log) SignHead(ctx context.Context, head credit.LogState) (*credit.LogCh
 	if err != nil {
 		return nil, err
 	}
-	c := credit.LogCheckpoint{Size: head.Size, Root: cp.Root, Note: text, At: l.now()}
-	if err := l.Store.PutCheckpoint(ctx, c); err != nil {
+	return &credit.LogCheckpoint{Size: head.Size, Root: cp.Root, Note: text, At: l.now()}, nil
+}
+
+// SignHead signs a checkpoint of the head and keeps it.
+func (l *Log) SignHead(ctx context.Context, head credit.LogState) (*credit.LogCheckpoint, error) {
+	c, err := l.Sign(head)
+	if err != nil {
 		return nil, err
 	}
-	return &c, nil
+	if err := l.Store.PutCheckpoint(ctx, *c); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // Checkpoint signs a checkpoint of the log's head unless one of its size

@@ -95,8 +95,17 @@ func (s *Store) appendLogTx(ctx context.Context, tx *sql.Tx, fn credit.LogAppend
 	if err := s.insertNodes(ctx, tx, a.Nodes); err != nil {
 		return err
 	}
-	_, err = tx.ExecContext(ctx, `UPDATE log_head SET size = $1, root = $2, compact_range = $3 WHERE id = 1`,
-		a.State.Size, a.State.Root, bytes.Join(a.State.Range, nil))
+	if _, err = tx.ExecContext(ctx, `UPDATE log_head SET size = $1, root = $2, compact_range = $3 WHERE id = 1`,
+		a.State.Size, a.State.Root, bytes.Join(a.State.Range, nil)); err != nil {
+		return err
+	}
+	if c := a.Checkpoint; c != nil {
+		if c.Size != a.State.Size || !bytes.Equal(c.Root, a.State.Root) {
+			return credit.E(op, credit.Invalid, "the append's checkpoint is not of its new head")
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO log_checkpoints (size, root, note, at) VALUES ($1, $2, $3, $4) ON CONFLICT (size) DO NOTHING`,
+			c.Size, c.Root, c.Note, stamp(c.At).UnixMicro())
+	}
 	return err
 }
 

@@ -27,6 +27,7 @@ import (
 	"github.com/xinyong/xinyong/internal/pii"
 	"github.com/xinyong/xinyong/internal/publish"
 	"github.com/xinyong/xinyong/internal/records"
+	"github.com/xinyong/xinyong/internal/report"
 	"github.com/xinyong/xinyong/internal/sanction"
 	"github.com/xinyong/xinyong/internal/search"
 	"github.com/xinyong/xinyong/internal/workflow"
@@ -70,6 +71,10 @@ type Config struct {
 	// (files named SpoolPrefix*); empty: the system's temporary directory.
 	// `serve` puts it under the data directory and empties it at start.
 	SpoolDir string
+	// Reports issues, serves and verifies credit reports, keeps the
+	// subjects' grants and the transparency log; nil answers those routes
+	// with Unavailable.
+	Reports *report.Platform
 }
 
 // keyCacheTTL is how long a node trusts an API key it has checked: a
@@ -123,6 +128,10 @@ type Call struct {
 	// Audit is set by a handler to audit a read on a route that is not
 	// audited in general (a staff member reading a natural person).
 	Audit bool
+	// Detail is whose data the call concerned, under which grant and on
+	// which basis: the handler sets it, and the audit entry records it
+	// (the subject's "who read my data" page reads it back).
+	Detail auth.Detail
 }
 
 // Roles used in the table.
@@ -270,7 +279,7 @@ func (a *API) wrap(rt Route) http.Handler {
 			// A login refused while the account or address is locked out
 			// (RateLimited) is a refusal like the others.
 			if k := credit.KindOf(err); k == credit.Unauthenticated || k == credit.Permission || k == credit.RateLimited {
-				a.audit.Denied(ctx, c.P, rt.Action, c.Target, c.Purpose, remote)
+				a.audit.DeniedWith(ctx, c.P, rt.Action, c.Target, c.Purpose, remote, c.Detail)
 			}
 			writeError(w, r, a.log, err)
 			return
@@ -278,7 +287,10 @@ func (a *API) wrap(rt Route) http.Handler {
 		// c.P rather than p: signing in changes who the caller is, and the
 		// entry should name the account that signed in.
 		if rt.Purpose || rt.Audited || c.Audit {
-			if err := a.audit.Read(ctx, c.P, rt.Action, c.Target, c.Purpose, remote); err != nil {
+			if rt.Purpose && c.Detail.Basis == "" {
+				c.Detail.Basis = string(c.P.Role) // the role's read basis (catalogue read_bases)
+			}
+			if err := a.audit.ReadWith(ctx, c.P, rt.Action, c.Target, c.Purpose, remote, c.Detail); err != nil {
 				w.Header().Del("Set-Cookie") // an unlogged sign-in must not take effect
 				writeError(w, r, a.log, err)
 				return

@@ -4,6 +4,7 @@ import (
 	_ "embed"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -381,11 +382,38 @@ func (a *API) subjectRecords(w http.ResponseWriter, r *http.Request, c *Call) (i
 	if err != nil {
 		return 0, nil, notFoundSubject(id, err)
 	}
-	// A natural person's file: to the person, the roles that read persons
-	// and (masked) the auditor. An institution will read it with the
-	// person's authorisation; without one it does not exist for it.
-	if subj.Kind == credit.Person && c.P.Role != credit.RoleSubject && c.P.Role != credit.RoleAuditor && !auth.ReadsPersons(c.P.Role) {
+	aud := audienceOf(c.P)
+	var scope []string // a grant's items
+	switch {
+	case c.P.Role == credit.RoleInstitution && r.URL.Query().Get("grant") != "":
+		// An institution reads non-public data only under the subject's
+		// grant: the records of the items in its scope, as authorised
+		// queries see them. Every refusal says why and is audited.
+		rp, err := a.reports()
+		if err != nil {
+			return 0, nil, err
+		}
+		g := r.URL.Query().Get("grant")
+		c.Detail = auth.Detail{Subject: subj.ID, Grant: g, Basis: "grant"}
+		gr, err := rp.Grants.Use(r.Context(), c.P, g, subj.ID, auth.Need{Data: true})
+		if err != nil {
+			return 0, nil, a.grantRefused(c, err)
+		}
+		scope = gr.Scope
+	case c.P.Role == credit.RoleInstitution:
+		// Without a grant: what the public sees, and a natural person's
+		// file does not exist for it.
+		aud = publish.Public
+		if subj.Kind == credit.Person {
+			return 0, nil, notFoundSubject(id, nil)
+		}
+	case subj.Kind == credit.Person && c.P.Role != credit.RoleSubject && c.P.Role != credit.RoleAuditor && !auth.ReadsPersons(c.P.Role):
+		// A natural person's file: to the person, the roles that read
+		// persons and (masked) the auditor.
 		return 0, nil, notFoundSubject(id, nil)
+	}
+	if c.Detail.Subject == "" {
+		c.Detail.Subject = subj.ID
 	}
 	states, err := a.cfg.Records.File(r.Context(), id)
 	if err != nil {
@@ -396,10 +424,20 @@ func (a *API) subjectRecords(w http.ResponseWriter, r *http.Request, c *Call) (i
 	}
 	// The publication engine decides what this caller sees; the raw
 	// chains (with history) only go to those who see everything of them.
-	aud := audienceOf(c.P)
 	secs, err := a.cfg.Publish.SectionsOf(r.Context(), states, subj, aud, a.cfg.Marks)
 	if err != nil {
 		return 0, nil, err
+	}
+	if scope != nil {
+		for i := range secs {
+			kept := []publish.Decision{}
+			for _, d := range secs[i].Entries {
+				if slices.Contains(scope, d.Item) {
+					kept = append(kept, d)
+				}
+			}
+			secs[i].Entries = kept
+		}
 	}
 	body := map[string]any{"subject_id": id, "audience": aud, "sections": secs}
 	if aud == publish.Admin || aud == publish.Self {

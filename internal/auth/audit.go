@@ -38,7 +38,7 @@ func (a *Auditor) logger() *slog.Logger {
 	return slog.Default()
 }
 
-func (a *Auditor) entry(p Principal, action, target, purpose, remote, outcome string) *credit.AuditEntry {
+func (a *Auditor) entry(p Principal, action, target, purpose, remote, outcome string, d Detail) *credit.AuditEntry {
 	role := p.Role
 	if role == "" {
 		role = credit.RolePublic
@@ -46,7 +46,15 @@ func (a *Auditor) entry(p Principal, action, target, purpose, remote, outcome st
 	return &credit.AuditEntry{
 		ID: credit.NewID(), At: a.now(), Actor: p.Name(), Role: role,
 		Action: action, Target: pii.RedactIDs(target), Purpose: pii.RedactIDs(purpose), Outcome: outcome, Remote: remote,
+		Subject: d.Subject, Grant: d.Grant, Basis: d.Basis, // a subject ID found in the store, never a typed ID number
 	}
+}
+
+// Detail says whose data a read or decision concerned, under which grant
+// and on which basis (a read basis's role, or "grant"): what the
+// subject's "who read my data" page shows.
+type Detail struct {
+	Subject, Grant, Basis string
 }
 
 // Read records a read of non-public data, or a decision (a write), that
@@ -55,7 +63,12 @@ func (a *Auditor) entry(p Principal, action, target, purpose, remote, outcome st
 // hand the data out, because a read that leaves no trace is exactly what
 // the log exists to prevent.
 func (a *Auditor) Read(ctx context.Context, p Principal, action, target, purpose, remote string) error {
-	e := a.entry(p, action, target, purpose, remote, OutcomeOK)
+	return a.ReadWith(ctx, p, action, target, purpose, remote, Detail{})
+}
+
+// ReadWith is Read with the read's subject, grant and basis.
+func (a *Auditor) ReadWith(ctx context.Context, p Principal, action, target, purpose, remote string, d Detail) error {
+	e := a.entry(p, action, target, purpose, remote, OutcomeOK, d)
 	if err := a.Store.AppendAudit(ctx, e); err != nil {
 		a.logger().Error("audit write failed", "actor", e.Actor, "action", action, "target", e.Target, "err", err)
 		return credit.Wrap("auth.Audit", credit.Unavailable, err)
@@ -68,7 +81,13 @@ func (a *Auditor) Read(ctx context.Context, p Principal, action, target, purpose
 // is written with a context detached from the request's, so that a client
 // hanging up does not erase the trace of its attempt.
 func (a *Auditor) Denied(ctx context.Context, p Principal, action, target, purpose, remote string) {
-	e := a.entry(p, action, target, purpose, remote, OutcomeDenied)
+	a.DeniedWith(ctx, p, action, target, purpose, remote, Detail{})
+}
+
+// DeniedWith is Denied with the request's subject, grant and basis (a
+// refused grant's reason).
+func (a *Auditor) DeniedWith(ctx context.Context, p Principal, action, target, purpose, remote string, d Detail) {
+	e := a.entry(p, action, target, purpose, remote, OutcomeDenied, d)
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	if err := a.Store.AppendAudit(ctx, e); err != nil {

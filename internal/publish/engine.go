@@ -28,8 +28,10 @@
 //	             because the deciding departments need it for repeat-offence
 //	             judgments. Licences, honours and registration are shared
 //	             without end.
-//	institution  授权查询: until subject authorisations exist, the gov rule
-//	             (the API audits each such read with its purpose).
+//	institution  授权查询: an institution reading under the subject's grant
+//	             (auth.Grants: purpose, scope, validity, uses), the gov
+//	             rule, kept to the grant's scope by the caller; without a
+//	             grant an institution is the public (api, report).
 //	subject      the subject itself: every field of its own records, always,
 //	             revoked and repaired ones too, with marks; nothing of others.
 //	admin        everything.

@@ -87,6 +87,9 @@ type Issued struct {
 	Envelope []byte
 }
 
+// Time is the service's clock.
+func (s *Service) Time() time.Time { return s.now() }
+
 func (s *Service) now() time.Time {
 	if s.Now != nil {
 		return s.Now()

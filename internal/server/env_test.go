@@ -254,7 +254,10 @@ func (e *env) auditHas(want credit.AuditEntry) bool {
 		if (want.Action == "" || x.Action == want.Action) &&
 			(want.Outcome == "" || x.Outcome == want.Outcome) &&
 			(want.Purpose == "" || x.Purpose == want.Purpose) &&
-			(want.Role == "" || x.Role == want.Role) {
+			(want.Role == "" || x.Role == want.Role) &&
+			(want.Subject == "" || x.Subject == want.Subject) &&
+			(want.Grant == "" || x.Grant == want.Grant) &&
+			(want.Basis == "" || x.Basis == want.Basis) {
 			return true
 		}
 	}

@@ -114,14 +114,14 @@ func New(d Deps) (http.Handler, error) {
 		Store: d.Store, Catalog: d.Catalog, Records: d.Records, Sealer: d.Sealer,
 		Logger: d.Logger, Now: d.Now, Workflow: d.Workflow, CalendarDir: d.CalendarDir, Sanction: d.Sanction,
 		Publish: d.Publish, Marks: d.Marks, Search: d.Search, LoginGuard: d.LoginGuard, SpoolDir: d.SpoolDir,
-		MaxUpload: d.MaxUpload, MaxRejectRows: d.MaxRejectRows,
+		MaxUpload: d.MaxUpload, MaxRejectRows: d.MaxRejectRows, Reports: d.Reports,
 	})
 	if err != nil {
 		return nil, err
 	}
 	portal, err := web.New(web.Config{Store: d.Store, Catalog: d.Catalog, Logger: d.Logger, Now: d.Now, Version: d.Version,
 		Records: d.Records, Publish: d.Publish, Marks: d.Marks, Search: d.Search, Workflow: d.Workflow, Sanction: d.Sanction,
-		LoginGuard: d.LoginGuard, MaxUpload: d.MaxUpload})
+		LoginGuard: d.LoginGuard, MaxUpload: d.MaxUpload, Reports: d.Reports})
 	if err != nil {
 		return nil, err
 	}

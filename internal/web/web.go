@@ -32,6 +32,7 @@ import (
 	"github.com/xinyong/xinyong/internal/pii"
 	"github.com/xinyong/xinyong/internal/publish"
 	"github.com/xinyong/xinyong/internal/records"
+	"github.com/xinyong/xinyong/internal/report"
 	"github.com/xinyong/xinyong/internal/sanction"
 	"github.com/xinyong/xinyong/internal/search"
 	"github.com/xinyong/xinyong/internal/uscc"
@@ -68,6 +69,9 @@ type Config struct {
 	// MaxUpload bounds a form with files, in bytes (api.DefaultMaxUpload
 	// when 0).
 	MaxUpload int64
+	// Reports serves the report, authorisation, "who read my data" and
+	// verification pages and the published keys (nil leaves them out).
+	Reports *report.Platform
 }
 
 // Portal serves the HTML pages.
@@ -138,6 +142,11 @@ func New(cfg Config) (*Portal, error) {
 	p.mux.HandleFunc("GET /console/quality", p.quality)
 	if err := p.sanctionRoutes(); err != nil {
 		return nil, err
+	}
+	if cfg.Reports != nil {
+		if err := p.reportRoutes(); err != nil {
+			return nil, err
+		}
 	}
 	p.mux.HandleFunc("/", p.notFound)
 	return p, nil
@@ -247,6 +256,9 @@ type view struct {
 	// Lockouts are the accounts locked after failed logins, on an
 	// administrator's console.
 	Lockouts []lockoutRow
+	// Rep holds the credit report, authorisation, "who read my data" and
+	// verification pages' data.
+	Rep *reportsView
 
 	// csrf issues the form token (auth.CSRFToken) on first use.
 	csrf      func() string

@@ -522,7 +522,7 @@ func (a *API) logFact(w http.ResponseWriter, r *http.Request, c *Call) (int, any
 		return 0, nil, credit.Say("api.logFact", credit.NotFound, "变更%s不在变更流中", "change %s is not in the change feed", pos)
 	}
 	c.Detail.Subject = cs[0].SubjectID
-	content, err := rp.Log.Content(ctx, cs[0])
+	content, _, err := rp.Log.Content(ctx, cs[0], tlog.LeafVersion(leaf.Data))
 	if err != nil {
 		return 0, nil, err
 	}
@@ -530,8 +530,9 @@ func (a *API) logFact(w http.ResponseWriter, r *http.Request, c *Call) (int, any
 	if err != nil {
 		return 0, nil, err
 	}
-	// The content is what the store holds now: a fact changed since it
-	// was logged no longer matches its commitment, which is the point.
+	// The content is drawn from what the store holds now, as far as the
+	// fact had grown when it was logged: a fact changed since no longer
+	// matches its commitment, which is the point.
 	return http.StatusOK, FactProof{InclusionAnswer: InclusionAnswer{Inclusion: p, LeafData: string(leaf.Data), Kind: leaf.Kind},
 		Content: string(content), Salt: leaf.Salt}, nil
 }

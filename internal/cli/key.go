@@ -28,19 +28,23 @@ func runKey(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "rotate":
 		return runKeyRotate(args[1:], stdout, stderr)
+	case "signing":
+		return runKeySigning(args[1:], stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "xinyong key: unknown subcommand %q; run `xinyong key --help`\n", args[0])
 	return 2
 }
 
 func keyUsage(w io.Writer) {
-	fmt.Fprint(w, `Usage: xinyong key rotate [flags]
+	fmt.Fprint(w, `Usage: xinyong key rotate|signing [flags]
 
 Natural persons' ID numbers are sealed with the data key (AES-256-GCM) and
 found by a keyed hash; the database keeps the key's check value, never the
 key, and every command that opens it refuses another key.
 
   rotate   re-seal everything under a new data key, then retire the old one
+  signing  list the keys that sign credit reports and log checkpoints;
+           --rotate makes a new one current (the old ones keep verifying)
 
 Run `+"`xinyong key rotate --help`"+` for the procedure.
 `)

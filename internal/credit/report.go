@@ -169,7 +169,7 @@ type LogLeaf struct {
 }
 
 // LogNode is a complete node of the tree at a level that is a multiple of
-// 8 above the leaves, as appends store them for proofs.
+// 4 above the leaves (the tiles' levels), as appends store them for proofs.
 type LogNode struct {
 	Level int
 	Index int64

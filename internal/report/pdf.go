@@ -163,6 +163,41 @@ func (d *doc) rows(rs []Field, labelW float64) {
 	}
 }
 
+// pairRows draws fields two to a row where both are short, full width
+// otherwise: a report of fifty records stays a readable length.
+func (d *doc) pairRows(rs []Field) {
+	const (
+		lh     = 5.2
+		labelW = 30.0
+	)
+	half := contentW / 2
+	d.font(9.5)
+	short := func(f Field) bool {
+		return len(d.wrap(f.Value, half-labelW-2)) == 1 && len(d.wrap(f.Label, labelW-2)) == 1
+	}
+	for i := 0; i < len(rs); i++ {
+		if i+1 < len(rs) && short(rs[i]) && short(rs[i+1]) {
+			h := lh + 1.6
+			d.ensure(h)
+			y := d.p.GetY()
+			for j, f := range rs[i : i+2] {
+				x := margin + float64(j)*half
+				d.p.SetFillColor(242, 245, 250)
+				d.p.Rect(x, y, labelW, h, "FD")
+				d.p.Rect(x+labelW, y, half-labelW, h, "D")
+				d.p.SetXY(x+1, y+0.8)
+				d.p.CellFormat(labelW-2, lh, f.Label, "", 0, "L", false, 0, "")
+				d.p.SetXY(x+labelW+1, y+0.8)
+				d.p.CellFormat(half-labelW-2, lh, f.Value, "", 0, "L", false, 0, "")
+			}
+			d.p.SetXY(margin, y+h)
+			i++
+			continue
+		}
+		d.rows(rs[i:i+1], labelW)
+	}
+}
+
 // entry draws one record or list entry.
 func (d *doc) entry(n int, e Entry) {
 	title := fmt.Sprintf("%d. %s", n, e.ItemName)
@@ -193,7 +228,7 @@ func (d *doc) entry(n int, e Entry) {
 		rs = append(rs, Field{Label: "社会公示", Value: e.Public.Name})
 	}
 	rs = append(rs, e.Fields...)
-	d.rows(rs, 42)
+	d.pairRows(rs)
 }
 
 var trailerRE = regexp.MustCompile(`trailer\s*<<\s*/Size (\d+)\s*/Root (\d+) 0 R\s*/Info (\d+) 0 R\s*>>\s*startxref\s*(\d+)\s*%%EOF\s*$`)

@@ -36,7 +36,9 @@ func newFixture(t testing.TB, backend string, records int) *fixture {
 	return &fixture{node: node, subj: s, ks: ks}
 }
 
-func (f *fixture) issueB(t testing.TB, kind string, domains ...string) *report.Issued { return f.issue(t, kind, domains...) }
+func (f *fixture) issueB(t testing.TB, kind string, domains ...string) *report.Issued {
+	return f.issue(t, kind, domains...)
+}
 
 func newFixtureB(b *testing.B, records int) *fixture { return newFixture(b, apptest.SQLite, records) }
 

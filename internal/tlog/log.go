@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"time"
 
 	"golang.org/x/mod/sumdb/note"
@@ -40,6 +41,7 @@ type Store interface {
 type FactStore interface {
 	Record(ctx context.Context, id string) (*credit.Record, error)
 	Subject(ctx context.Context, id string) (*credit.Subject, error)
+	SubjectRevisions(ctx context.Context, subjectID string) ([]credit.SubjectRevision, error)
 	ListEvents(ctx context.Context, after int64, limit int) ([]credit.ListEvent, error)
 	Verifications(ctx context.Context, after int64, limit int) ([]credit.VerificationMark, error)
 	NameDecisions(ctx context.Context, after int64, limit int) ([]credit.NameDecision, error)
@@ -159,10 +161,26 @@ func Logged(c credit.Change) bool {
 //	pos <change position>
 //	kind <change kind>
 //	at <time of the change, RFC 3339 UTC>
+//	ver <how much of a growing fact is committed to>
 //	sha256 <hex of SHA-256(salt || the fact's content)>
-func FactLeafData(c credit.Change, digest []byte) []byte {
+//
+// ver is the number of a case's events or a subject's revisions the
+// content holds (0 for facts that never change), so that the content can
+// be drawn again later exactly as it was committed to.
+func FactLeafData(c credit.Change, ver int, digest []byte) []byte {
 	return []byte("xinyong-fact/1\npos " + strconv.FormatInt(c.Pos, 10) + "\nkind " + string(c.Kind) +
-		"\nat " + c.At.UTC().Format(time.RFC3339Nano) + "\nsha256 " + hex.EncodeToString(digest) + "\n")
+		"\nat " + c.At.UTC().Format(time.RFC3339Nano) + "\nver " + strconv.Itoa(ver) + "\nsha256 " + hex.EncodeToString(digest) + "\n")
+}
+
+// LeafVersion reads the ver line of a fact leaf's data.
+func LeafVersion(data []byte) int {
+	for _, l := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(l, "ver "); ok {
+			n, _ := strconv.Atoi(v)
+			return n
+		}
+	}
+	return 0
 }
 
 // Commit is the commitment to a fact's content under salt.
@@ -174,7 +192,7 @@ func Commit(salt, content []byte) []byte {
 }
 
 func (l *Log) factLeaf(ctx context.Context, c credit.Change) (credit.LogLeaf, error) {
-	content, err := l.Content(ctx, c)
+	content, ver, err := l.Content(ctx, c, -1)
 	if err != nil {
 		return credit.LogLeaf{}, err
 	}
@@ -182,19 +200,31 @@ func (l *Log) factLeaf(ctx context.Context, c credit.Change) (credit.LogLeaf, er
 	if _, err := rand.Read(salt); err != nil {
 		return credit.LogLeaf{}, err
 	}
-	return credit.LogLeaf{Kind: LeafFact, Ref: strconv.FormatInt(c.Pos, 10), Data: FactLeafData(c, Commit(salt, content)), Salt: salt, At: l.now()}, nil
+	return credit.LogLeaf{Kind: LeafFact, Ref: strconv.FormatInt(c.Pos, 10), Data: FactLeafData(c, ver, Commit(salt, content)), Salt: salt, At: l.now()}, nil
 }
 
-// Content is the canonical content of the fact a change names, as the
-// store holds it now (a fact is logged right after it is written): its
-// JSON, with sealed personal fields opened so that a key rotation, which
-// re-seals them, leaves the content as it was. A fact the store no longer
-// finds is committed to as the change entry alone.
-func (l *Log) Content(ctx context.Context, c credit.Change) ([]byte, error) {
+// Content is the canonical content of the fact a change names, and its
+// version: its JSON, with sealed personal fields opened so that a key
+// rotation, which re-seals them, leaves the content as it was. Facts that
+// never change (records, list events, marks, name decisions, report
+// revocations) are committed to whole. Those that grow are committed to
+// as far as they had grown: a case by its fixed part and its first ver
+// events, a subject by its identity and its first ver revisions, a grant
+// by its terms (given) or its revocation (revoked). ver < 0 takes the
+// fact as it is now (when it is logged); a verifier passes the leaf's
+// ver. A fact the store no longer finds is committed to as the change
+// entry alone.
+func (l *Log) Content(ctx context.Context, c credit.Change, ver int) ([]byte, int, error) {
 	var (
 		v   any
 		err error
 	)
+	upTo := func(n int) int {
+		if ver >= 0 && ver <= n {
+			return ver
+		}
+		return n
+	}
 	switch c.Kind {
 	case credit.ChangeRecord:
 		var r *credit.Record
@@ -202,7 +232,21 @@ func (l *Log) Content(ctx context.Context, c credit.Change) ([]byte, error) {
 			v = l.opened(*r)
 		}
 	case credit.ChangeSubject:
-		v, err = l.Store.Subject(ctx, c.Ref)
+		var s *credit.Subject
+		if s, err = l.Store.Subject(ctx, c.Ref); err == nil {
+			var revs []credit.SubjectRevision
+			if revs, err = l.Store.SubjectRevisions(ctx, c.Ref); err == nil {
+				ver = upTo(len(revs))
+				v = struct {
+					ID        string                   `json:"id"`
+					Kind      credit.SubjectKind       `json:"kind"`
+					Code      string                   `json:"code,omitempty"`
+					IDMasked  string                   `json:"id_masked,omitempty"`
+					Created   time.Time                `json:"created_at"`
+					Revisions []credit.SubjectRevision `json:"revisions"`
+				}{s.ID, s.Kind, s.Code, s.IDMasked, s.CreatedAt, revs[:ver]}
+			}
+		}
 	case credit.ChangeListEvent:
 		v, err = seqOf(l.Store.ListEvents(ctx, c.Pos-1, 1))
 	case credit.ChangeVerification:
@@ -213,11 +257,19 @@ func (l *Log) Content(ctx context.Context, c credit.Change) ([]byte, error) {
 		var cs *credit.Case
 		if cs, err = l.Store.Case(ctx, c.Ref); err == nil {
 			var evs []credit.CaseEvent
-			evs, err = l.Store.CaseEvents(ctx, c.Ref)
-			v = struct {
-				Case   *credit.Case       `json:"case"`
-				Events []credit.CaseEvent `json:"events"`
-			}{cs, evs}
+			if evs, err = l.Store.CaseEvents(ctx, c.Ref); err == nil {
+				ver = upTo(len(evs))
+				v = struct {
+					ID        string             `json:"id"`
+					Kind      credit.CaseKind    `json:"kind"`
+					SubjectID string             `json:"subject_id"`
+					RecordID  string             `json:"record_id,omitempty"`
+					EntryID   string             `json:"entry_id,omitempty"`
+					Unit      string             `json:"unit"`
+					Created   time.Time          `json:"created_at"`
+					Events    []credit.CaseEvent `json:"events"`
+				}{cs.ID, cs.Kind, cs.SubjectID, cs.RecordID, cs.EntryID, cs.Unit, cs.Created, evs[:ver]}
+			}
 		}
 	case credit.ChangeReport:
 		var r *credit.Report
@@ -225,15 +277,31 @@ func (l *Log) Content(ctx context.Context, c credit.Change) ([]byte, error) {
 			v = r.Revocation
 		}
 	case credit.ChangeGrant:
-		v, err = l.Store.Grant(ctx, c.Ref)
+		var g *credit.Grant
+		if g, err = l.Store.Grant(ctx, c.Ref); err == nil {
+			if c.Tag == "revoked" {
+				v = struct {
+					ID     string    `json:"id"`
+					At     time.Time `json:"revoked_at"`
+					By     string    `json:"revoked_by"`
+					Reason string    `json:"reason"`
+				}{g.ID, g.RevokedAt, g.RevokedBy, g.RevokeReason}
+			} else {
+				g.Uses, g.RecipientName, g.RevokedAt, g.RevokedBy, g.RevokeReason = 0, "", time.Time{}, "", ""
+				v = g
+			}
+		}
 	}
-	if credit.Is(credit.NotFound, err) || v == nil {
+	if ver < 0 {
+		ver = 0
+	}
+	if credit.Is(credit.NotFound, err) || isNil(v) {
 		v, err = struct {
 			Change credit.Change `json:"change"`
 		}{c}, nil
 	}
 	if err != nil {
-		return nil, credit.Wrap("tlog.Content", credit.Other, err)
+		return nil, 0, credit.Wrap("tlog.Content", credit.Other, err)
 	}
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
@@ -243,9 +311,20 @@ func (l *Log) Content(ctx context.Context, c credit.Change) ([]byte, error) {
 		Ref  string            `json:"ref"`
 		Fact any               `json:"fact"`
 	}{c.Kind, c.Ref, v}); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	return b.Bytes(), nil
+	return b.Bytes(), ver, nil
+}
+
+func isNil(v any) bool {
+	if v == nil {
+		return true
+	}
+	switch x := v.(type) {
+	case *credit.ReportRevocation:
+		return x == nil
+	}
+	return false
 }
 
 // seqOf is the one element a read after pos-1 returns when it is the one

@@ -11,7 +11,7 @@
 // signed statement (its number, times and content digests).
 //
 // The tree lives in the store (leaves, and the complete nodes at every
-// eighth level: the tiles), so that any node computes proofs; appends are
+// fourth level: tiles of 16), so that any node computes proofs; appends are
 // serialised on the store's log head. Anyone holding the platform's
 // public key and a checkpoint verifies a report's or a fact's inclusion,
 // and the consistency of two checkpoints (the log was never rewritten),
@@ -39,7 +39,7 @@ var factory = &compact.RangeFactory{Hash: Hasher.HashChildren}
 // stratum is the height of a tile: the store keeps the nodes of every
 // stratum-th level (0: the leaf hashes).
 const (
-	stratum   = 8
+	stratum   = 4
 	tileWidth = 1 << stratum
 )
 
@@ -104,7 +104,7 @@ type Reader struct {
 }
 
 type tileKey struct {
-	level int // the stratum's tree level (0, 8, 16 ...)
+	level int // the stratum's tree level (0, 4, 8 ...)
 	index int64
 }
 

@@ -11,7 +11,7 @@ import (
 
 // The transparency log's storage. The Merkle tree's hashing is the tlog
 // package's: the store keeps the head, the leaves and the complete nodes
-// at every eighth level, and serialises appends on the head's row.
+// at every fourth level, and serialises appends on the head's row.
 
 const hashSize = 32
 

@@ -76,7 +76,7 @@ CREATE INDEX grants_recipient ON grants (recipient, created_at);
 -- (a report's signed statement, or a fact's commitment: never personal
 -- data in clear); salt is the fact commitment's salt, given only to those
 -- entitled to the fact. log_nodes holds the tree's complete nodes at
--- levels 8, 16, 24 ... (leaf hashes are level 0): with the leaves, the
+-- levels 4, 8, 12 ... (leaf hashes are level 0): with the leaves, the
 -- tiles any node computes proofs from.
 CREATE TABLE log_head (
 	id    INTEGER PRIMARY KEY,

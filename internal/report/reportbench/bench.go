@@ -69,10 +69,10 @@ type Result struct {
 	// Inclusion is an inclusion proof at Leaves leaves from the store's
 	// tiles, cold (tiles read from the store) and warm (cached); LibInclusion
 	// the library's reference in-memory tree (testonly.Tree) at the same size.
-	Leaves                         int
-	Inclusion, InclusionWarm       Figures
-	LibInclusion                   Figures
-	FillTime                       time.Duration
+	Leaves                   int
+	Inclusion, InclusionWarm Figures
+	LibInclusion             Figures
+	FillTime                 time.Duration
 }
 
 func (o *Options) say(format string, args ...any) {

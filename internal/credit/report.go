@@ -187,6 +187,12 @@ type LogAppend struct {
 	Checkpoint *LogCheckpoint
 }
 
+// LogRange is a range [From, To) of stored hashes at Level (0: leaves).
+type LogRange struct {
+	Level    int
+	From, To int64
+}
+
 // LogAppendFunc computes an append from the head it is handed.
 type LogAppendFunc func(head LogState) (*LogAppend, error)
 
@@ -219,6 +225,9 @@ type LogStore interface {
 	// LogNodes returns the stored nodes of level in [from, to); a node not
 	// stored (not complete) ends the result early.
 	LogNodes(ctx context.Context, level int, from, to int64) ([][]byte, error)
+	// LogRanges reads several ranges at once (level 0: leaf hashes), each
+	// as LogLeafHashes or LogNodes would: one round trip for a proof.
+	LogRanges(ctx context.Context, rs []LogRange) ([][][]byte, error)
 	// LogLeaf returns one leaf; NotFound if beyond the log.
 	LogLeaf(ctx context.Context, index int64) (*LogLeaf, error)
 	// LogLeafByRef returns the first leaf of kind with ref; NotFound if none.

@@ -235,7 +235,11 @@ func (s *Service) Issue(ctx context.Context, req Request) (*Issued, error) {
 	// The report's leaf is appended, and a checkpoint that holds it signed
 	// and kept, in the transaction that stores it: the report carries its
 	// proof from the first download.
-	var cp *credit.LogCheckpoint
+	var (
+		cp     *credit.LogCheckpoint
+		before credit.LogState
+		leaf   []byte
+	)
 	err = s.Store.IssueReport(ctx, rep, func(h credit.LogState) (*credit.LogAppend, error) {
 		a, err := tlog.Append(h, []credit.LogLeaf{{Kind: tlog.LeafReport, Ref: no, Data: LeafData(stmt, sig), At: now}})
 		if err != nil {
@@ -244,13 +248,17 @@ func (s *Service) Issue(ctx context.Context, req Request) (*Issued, error) {
 		if a.Checkpoint, err = s.Log.Sign(a.State); err != nil {
 			return nil, err
 		}
-		cp = a.Checkpoint
+		cp, before, leaf = a.Checkpoint, h, a.Leaves[0].Hash
 		return a, nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	if env.Log, err = s.Log.Prove(ctx, rep.LeafIndex, cp); err != nil {
+	// The report is the last leaf of its checkpoint's tree: its proof is
+	// the head's compact range before it, with no read of the store.
+	if hs, ok := tlog.LastInclusion(before); ok {
+		env.Log = &tlog.Inclusion{Origin: s.Log.Origin, Index: rep.LeafIndex, TreeSize: cp.Size, LeafHash: leaf, Hashes: hs, Checkpoint: cp.Note}
+	} else if env.Log, err = s.Log.Prove(ctx, rep.LeafIndex, cp); err != nil {
 		return nil, err
 	}
 	out, err := marshal(env)

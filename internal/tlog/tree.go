@@ -87,8 +87,7 @@ func RootOf(head credit.LogState) []byte {
 
 // TileStore is what proofs read of the store.
 type TileStore interface {
-	LogLeafHashes(ctx context.Context, from, to int64) ([][]byte, error)
-	LogNodes(ctx context.Context, level int, from, to int64) ([][]byte, error)
+	LogRanges(ctx context.Context, rs []credit.LogRange) ([][][]byte, error)
 }
 
 // Reader computes proofs from the store's tiles. Full tiles never change:
@@ -159,55 +158,84 @@ func (r *Reader) keep(t *tile) {
 	}
 }
 
-// readTile reads a tile (full tiles from the cache when it holds them).
-func (r *Reader) readTile(ctx context.Context, k tileKey) (*tile, error) {
-	if t := r.cached(k); t != nil {
-		return t, nil
-	}
-	from, to := k.index*tileWidth, (k.index+1)*tileWidth
-	var (
-		hs  [][]byte
-		err error
-	)
-	if k.level == 0 {
-		hs, err = r.Store.LogLeafHashes(ctx, from, to)
-	} else {
-		hs, err = r.Store.LogNodes(ctx, k.level, from, to)
-	}
-	if err != nil {
-		return nil, err
-	}
-	t := expand(k, hs)
-	if len(hs) == tileWidth {
-		r.keep(t)
-	}
-	return t, nil
-}
-
-// Nodes returns the hashes of complete nodes.
+// Nodes returns the hashes of complete nodes, reading the tiles they are
+// in that the cache does not hold in one round trip.
 func (r *Reader) Nodes(ctx context.Context, ids []compact.NodeID) ([][]byte, error) {
-	out := make([][]byte, len(ids))
-	local := map[tileKey]*tile{}
-	for i, id := range ids {
+	keyOf := func(id compact.NodeID) (tileKey, uint, uint64) {
 		base := int(id.Level) / stratum * stratum
 		up := id.Level - uint(base)
 		first := id.Index << up // the node's first descendant at the stratum's level
-		k := tileKey{level: base, index: int64(first / tileWidth)}
-		t := local[k]
-		if t == nil {
-			var err error
-			if t, err = r.readTile(ctx, k); err != nil {
-				return nil, err
-			}
-			local[k] = t
+		return tileKey{level: base, index: int64(first / tileWidth)}, up, (first % tileWidth) >> up
+	}
+	tiles := map[tileKey]*tile{}
+	var missing []tileKey
+	for _, id := range ids {
+		k, _, _ := keyOf(id)
+		if _, ok := tiles[k]; ok {
+			continue
 		}
-		off := (first % tileWidth) >> up
+		tiles[k] = r.cached(k)
+		if tiles[k] == nil {
+			missing = append(missing, k)
+		}
+	}
+	if len(missing) > 0 {
+		rs := make([]credit.LogRange, len(missing))
+		for i, k := range missing {
+			rs[i] = credit.LogRange{Level: k.level, From: k.index * tileWidth, To: (k.index + 1) * tileWidth}
+		}
+		got, err := r.Store.LogRanges(ctx, rs)
+		if err != nil {
+			return nil, err
+		}
+		for i, k := range missing {
+			t := expand(k, got[i])
+			if len(got[i]) == tileWidth {
+				r.keep(t)
+			}
+			tiles[k] = t
+		}
+	}
+	out := make([][]byte, len(ids))
+	for i, id := range ids {
+		k, up, off := keyOf(id)
+		t := tiles[k]
 		if int(up) >= len(t.levels) || off >= uint64(len(t.levels[up])) {
 			return nil, credit.E("tlog.Nodes", credit.NotFound, "the log holds no complete node at level %d, index %d", id.Level, id.Index)
 		}
 		out[i] = t.levels[up][off]
 	}
 	return out, nil
+}
+
+// LastInclusion is the proof that the last leaf of the tree a head
+// describes is in it, from the head's compact range before that leaf was
+// appended alone (the roots of the perfect subtrees to its left): no read
+// of the store. ok is false when the range does not hold the nodes.
+func LastInclusion(before credit.LogState) ([][]byte, bool) {
+	n := uint64(before.Size)
+	ids := compact.RangeNodes(0, n, nil)
+	if len(ids) != len(before.Range) {
+		return nil, false
+	}
+	byID := make(map[compact.NodeID][]byte, len(ids))
+	for i, id := range ids {
+		byID[id] = before.Range[i]
+	}
+	ns, err := proof.Inclusion(n, n+1)
+	if err != nil {
+		return nil, false
+	}
+	hs := make([][]byte, len(ns.IDs))
+	for i, id := range ns.IDs {
+		h, ok := byID[id]
+		if !ok {
+			return nil, false
+		}
+		hs[i] = h
+	}
+	out, err := ns.Rehash(hs, Hasher.HashChildren)
+	return out, err == nil
 }
 
 // Inclusion returns the proof that leaf index is in the tree of size.

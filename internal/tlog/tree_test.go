@@ -146,3 +146,33 @@ func TestCheckpointSignatures(t *testing.T) {
 		t.Errorf("unknown key: %v", err)
 	}
 }
+
+// LastInclusion, from the head before a leaf, is the proof the tiles give.
+func TestLastInclusion(t *testing.T) {
+	st := apptest.Store(t, apptest.SQLite)
+	r := &tlog.Reader{Store: st}
+	ctx := t.Context()
+	for n := 0; n < 300; n++ {
+		before, err := st.LogHead(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		appendN(t, st, n, 1, 1)
+		got, ok := tlog.LastInclusion(before)
+		if !ok {
+			t.Fatalf("no proof at %d", n)
+		}
+		want, err := r.Inclusion(ctx, int64(n), int64(n+1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != len(want) {
+			t.Fatalf("at %d: %d hashes, want %d", n, len(got), len(want))
+		}
+		for i := range got {
+			if !bytes.Equal(got[i], want[i]) {
+				t.Fatalf("at %d: hash %d differs", n, i)
+			}
+		}
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
+	"strings"
 
 	"github.com/xinyong/xinyong/internal/credit"
 )
@@ -56,15 +58,23 @@ func moveCursorTx(ctx context.Context, tx *sql.Tx, m *credit.FeedMove) error {
 // appendLogTx locks the head, asks fn what to write, and writes it.
 func (s *Store) appendLogTx(ctx context.Context, tx *sql.Tx, fn credit.LogAppendFunc) error {
 	const op = "store.AppendLog"
-	if _, err := tx.ExecContext(ctx, `INSERT INTO log_head (id, size, root, compact_range) VALUES (1, 0, $1, $2) ON CONFLICT (id) DO NOTHING`,
-		[]byte{}, []byte{}); err != nil {
-		return err
-	}
 	// The no-op update takes the row's lock until the transaction ends:
-	// appends from every node are serialised on it.
+	// appends from every node are serialised on it. The row is made by
+	// the first append.
 	var head credit.LogState
 	var rng []byte
-	if err := tx.QueryRowContext(ctx, `UPDATE log_head SET size = size WHERE id = 1 RETURNING size, root, compact_range`).Scan(&head.Size, &head.Root, &rng); err != nil {
+	lock := func() error {
+		return tx.QueryRowContext(ctx, `UPDATE log_head SET size = size WHERE id = 1 RETURNING size, root, compact_range`).Scan(&head.Size, &head.Root, &rng)
+	}
+	if err := lock(); errors.Is(err, sql.ErrNoRows) {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO log_head (id, size, root, compact_range) VALUES (1, 0, $1, $2) ON CONFLICT (id) DO NOTHING`,
+			[]byte{}, []byte{}); err != nil {
+			return err
+		}
+		if err := lock(); err != nil {
+			return err
+		}
+	} else if err != nil {
 		return err
 	}
 	var err error
@@ -215,6 +225,51 @@ func (s *Store) hashRange(ctx context.Context, op, q string, from, to int64, arg
 			break
 		}
 		out = append(out, h)
+	}
+	return out, s.fail(op, rows.Err())
+}
+
+// LogRanges reads several ranges in one statement.
+func (s *Store) LogRanges(ctx context.Context, rs []credit.LogRange) ([][][]byte, error) {
+	const op = "store.LogRanges"
+	out := make([][][]byte, len(rs))
+	if len(rs) == 0 {
+		return out, nil
+	}
+	var q strings.Builder
+	var args []any
+	for i, r := range rs {
+		if i > 0 {
+			q.WriteString(" UNION ALL ")
+		}
+		args = append(args, r.From, r.To)
+		n := len(args)
+		if r.Level == 0 {
+			fmt.Fprintf(&q, "SELECT %d AS r, idx, hash FROM log_leaves WHERE idx >= $%d AND idx < $%d", i, n-1, n)
+		} else {
+			args = append(args, r.Level)
+			fmt.Fprintf(&q, "SELECT %d AS r, idx, hash FROM log_nodes WHERE level = $%d AND idx >= $%d AND idx < $%d", i, n+1, n-1, n)
+		}
+	}
+	q.WriteString(" ORDER BY r, idx")
+	rows, err := s.r.QueryContext(ctx, q.String(), args...)
+	if err != nil {
+		return nil, s.fail(op, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			r   int
+			idx int64
+			h   []byte
+		)
+		if err := rows.Scan(&r, &idx, &h); err != nil {
+			return nil, s.fail(op, err)
+		}
+		// Consecutive from the range's start; a gap ends the range.
+		if r >= 0 && r < len(rs) && idx == rs[r].From+int64(len(out[r])) {
+			out[r] = append(out[r], h)
+		}
 	}
 	return out, s.fail(op, rows.Err())
 }

@@ -35,13 +35,13 @@ func Organisation(ctx context.Context, svc *records.Service, code, name string, 
 	for i := range n {
 		decided := now.AddDate(0, 0, -10-(i*1000)/max(n, 1))
 		if _, _, err := svc.Append(ctx, records.Report{Item: "admin_penalty", Dept: Dept, SubjectID: s.ID,
-			Fields: Penalty(code, name, fmt.Sprintf("榕市监罚〔%d〕%d号", decided.Year(), 100+i), decided, i)}); err != nil {
+			Fields: Penalty(code, name, fmt.Sprintf("榕市监罚〔%d〕%s-%d号", decided.Year(), code[8:14], 100+i), decided, i)}); err != nil {
 			return nil, fmt.Errorf("penalty %d: %w", i, err)
 		}
 	}
 	if _, _, err := svc.Append(ctx, records.Report{Item: "admin_licence", Dept: Dept, SubjectID: s.ID, Fields: credit.Fields{
 		"xk_xdr_mc": name, "xk_xdr_lb": "法人及非法人组织", "xk_xdr_shxym": code, "xk_frdb": "张三",
-		"xk_xkws": "食品经营许可证", "xk_wsh": "JY13501000000001", "xk_xklb": "普通", "xk_xkzs": "食品经营许可证", "xk_xkbh": "JY13501000000001",
+		"xk_xkws": "食品经营许可证", "xk_wsh": "JY135010" + code[8:16], "xk_xklb": "普通", "xk_xkzs": "食品经营许可证", "xk_xkbh": "JY13501000000001",
 		"xk_nr": "预包装食品销售", "xk_zt": "有效", "xk_jdrq": chinatime.Format(now.AddDate(-1, 0, 0)), "xk_yxqz": chinatime.Format(now.AddDate(-1, 0, 0)),
 		"xk_yxqzi": chinatime.Format(now.AddDate(4, 0, 0)), "xk_xkjg": "福州市市场监督管理局", "xk_xkjgdm": AuthCode,
 		"xk_lydw": "福州市市场监督管理局", "xk_lydwdm": AuthCode,

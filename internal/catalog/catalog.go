@@ -25,6 +25,7 @@ var fileNames = []string{
 	"items.json",
 	"lists.json",
 	"measures.json",
+	"commitments.json",
 }
 
 //go:embed data/*.json
@@ -370,6 +371,10 @@ type Catalog struct {
 	Departments []*Department
 	DeptKinds   []*DeptKind
 	Domains     []*Domain
+	// Commitments are the kinds of commitment, per matter whether and how
+	// it may be handled by commitment, and the kinds of self-declared
+	// information (commitments.json).
+	Commitments Commitments
 	// Versions holds each file's own version; Sources says where each file
 	// was read from ("embedded" or a path), for the admin console.
 	Versions map[string]string

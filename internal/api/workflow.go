@@ -193,12 +193,12 @@ func (a *API) repairEligibility(w http.ResponseWriter, r *http.Request, c *Call)
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusOK, eligibilityView(e), nil
+	return http.StatusOK, eligibilityView(e, wf.Commitment()), nil
 }
 
-func eligibilityView(e *workflow.Eligibility) map[string]any {
+func eligibilityView(e *workflow.Eligibility, text credit.Text) map[string]any {
 	v := map[string]any{"eligible": e.Eligible, "reasons": e.Reasons, "needs": e.Needs, "record": e.Record,
-		"item": e.Item, "severity": e.Severity, "commitment": workflow.Commitment, "fee": "none: repair is free of charge"}
+		"item": e.Item, "severity": e.Severity, "commitment": text.Zh, "commitment_en": text.En, "fee": "none: repair is free of charge"}
 	if e.Reasons == nil {
 		v["reasons"] = []workflow.Reason{}
 	}

@@ -27,6 +27,7 @@ import (
 	"github.com/xinyong/xinyong/internal/auth"
 	"github.com/xinyong/xinyong/internal/catalog"
 	"github.com/xinyong/xinyong/internal/chinatime"
+	"github.com/xinyong/xinyong/internal/commit"
 	"github.com/xinyong/xinyong/internal/credit"
 	"github.com/xinyong/xinyong/internal/httpx"
 	"github.com/xinyong/xinyong/internal/pii"
@@ -68,6 +69,9 @@ type Config struct {
 	// MaxUpload bounds a form with files, in bytes (api.DefaultMaxUpload
 	// when 0).
 	MaxUpload int64
+	// Commit serves the commitment and self-declaration pages; nil leaves
+	// them out.
+	Commit *commit.Service
 }
 
 // Portal serves the HTML pages.

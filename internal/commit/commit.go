@@ -204,6 +204,13 @@ var FindingNames = map[string]credit.Text{
 	FindingFalse:       {Zh: "虚假承诺", En: "False commitment"},
 }
 
+func nameEn(m map[string]credit.Text, code string) string {
+	if t, ok := m[code]; ok {
+		return t.En
+	}
+	return code
+}
+
 func nameZh(m map[string]credit.Text, code string) string {
 	if t, ok := m[code]; ok {
 		return t.Zh
@@ -270,6 +277,40 @@ func (s *Service) deptName(code string) string {
 	return code
 }
 
+// deptEn is a department's English name, or its code.
+func (s *Service) deptEn(code string) string {
+	if d, err := s.cat.Department(code); err == nil && d.NameEn != "" {
+		return d.NameEn
+	}
+	return code
+}
+
+// kindEn is a kind of department's English name, or its code.
+func (s *Service) kindEn(code string) string {
+	for _, k := range s.cat.DeptKinds {
+		if k.Code == code && k.NameEn != "" {
+			return k.NameEn
+		}
+	}
+	return code
+}
+
+// matterEn is a matter's English name, or its code.
+func (s *Service) matterEn(code string) string {
+	if m, err := s.cat.Matter(code); err == nil && m.NameEn != "" {
+		return m.NameEn
+	}
+	return code
+}
+
+// itemEn is a catalogue item's English name, or its code.
+func (s *Service) itemEn(code string) string {
+	if it, err := s.cat.Item(code); err == nil && it.NameEn != "" {
+		return it.NameEn
+	}
+	return code
+}
+
 func (s *Service) matterName(code string) string {
 	if m, err := s.cat.Matter(code); err == nil {
 		return m.Name
@@ -292,7 +333,7 @@ func (s *Service) mayDecide(op string, c *credit.Commitment, a Actor, business b
 		return nil
 	}
 	return refuse(RefusedOtherUnit, credit.Say(op, credit.Permission, "承诺%[2]s由%[3]s受理，只能由该单位或信用办办理", "commitment %[2]s was accepted by %[1]s: only that unit or the credit office may act on it",
-		c.Unit, c.Code, s.cat.DeptZh(c.Unit)))
+		s.deptEn(c.Unit), c.Code, s.cat.DeptZh(c.Unit)))
 }
 
 // codeAlphabet is the serial part of a 承诺编码 (the item's pattern

@@ -108,7 +108,7 @@ func (s *Service) mayCheck(op string, d *credit.Declaration, a Actor) error {
 		return nil
 	}
 	return refuse(RefusedNotIssuer, credit.Say(op, credit.Permission, "自主申报信息由申报人所称的颁发单位%[2]s核实，其他单位不能确认或驳回", "a declaration is checked by the issuer it names, %[1]s; no other unit may confirm or reject it",
-		d.Issuer, s.cat.DeptZh(d.Issuer)))
+		s.deptEn(d.Issuer), s.cat.DeptZh(d.Issuer)))
 }
 
 func (s *Service) loadDecl(ctx context.Context, op, id string) (*credit.Declaration, error) {
@@ -118,7 +118,7 @@ func (s *Service) loadDecl(ctx context.Context, op, id string) (*credit.Declarat
 	}
 	if d.State != DeclPending {
 		return nil, credit.Say(op, credit.Conflict, "自主申报信息%[1]s当前为“%[3]s”，只有待核实的信息可以办理", "declaration %[1]s is %[2]s; only a pending one can be acted on",
-			id, d.State, nameZh(StateNames, d.State))
+			id, nameEn(StateNames, d.State), nameZh(StateNames, d.State))
 	}
 	return d, nil
 }

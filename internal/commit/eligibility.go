@@ -114,10 +114,10 @@ func (s *Service) judge(ctx context.Context, subj *credit.Subject, matter string
 	mname := s.matterName(matter)
 	switch {
 	case mc == nil:
-		no(RefusedNotListed, "", credit.Says("“%[1]s”未列入信用承诺事项清单，不适用信用承诺", "%[2]s is not among the matters handled by commitment", mname, matter))
+		no(RefusedNotListed, "", credit.Says("“%[1]s”未列入信用承诺事项清单，不适用信用承诺", "%[2]s is not among the matters handled by commitment", mname, s.matterEn(matter)))
 		return ans, nil
 	case !mc.Allowed:
-		no(RefusedNotAllowed, "", credit.Says("“%[1]s”不适用信用承诺：%[2]s", "%[4]s allows no commitment: %[3]s", mname, mc.Reason, mc.ReasonEn, matter))
+		no(RefusedNotAllowed, "", credit.Says("“%[1]s”不适用信用承诺：%[2]s", "%[4]s allows no commitment: %[3]s", mname, mc.Reason, mc.ReasonEn, s.matterEn(matter)))
 		ans.Basis = mc.Basis
 		return ans, nil
 	}
@@ -173,12 +173,12 @@ func (s *Service) judge(ctx context.Context, subj *credit.Subject, matter string
 			item := s.itemName(cur.Item)
 			if m.UnderObjection {
 				note("serious_record_under_objection", st.Origin, credit.Says("%[1]s（%[2]s）正在异议核实中，核实期间不作为不予容缺受理的依据",
-					"%[5]s %[2]s is under objection: while it is verified it does not count", item, cur.DocNo, "", "", cur.Item))
+					"%[5]s %[2]s is under objection: while it is verified it does not count", item, cur.DocNo, "", "", s.itemEn(cur.Item)))
 				continue
 			}
 			no("serious_record", st.Origin, credit.Says("有严重失信信息尚在公示期内：%[1]s（%[2]s，%[3]s），公示至%[4]s",
 				"a 严重 (serious) 失信 record is in force: %[6]s %[2]s of %[5]s, published until %[7]s",
-				item, cur.DocNo, s.deptName(cur.Dept), until, cur.Dept, cur.Item, untilEn))
+				item, cur.DocNo, s.deptName(cur.Dept), until, s.deptEn(cur.Dept), s.itemEn(cur.Item), untilEn))
 		}
 	}
 	if len(e.NoListKinds) > 0 {
@@ -237,7 +237,7 @@ func (s *Service) judge(ctx context.Context, subj *credit.Subject, matter string
 					note("breach_under_objection", st.Origin, credit.Says("违诺信息%[1]s正在异议核实中，核实期间不作为依据", "the breach %[1]s is under objection: meanwhile it does not count", cur.DocNo))
 				default:
 					no("breach", st.Origin, credit.Says("%[1]s曾违背信用承诺（%[2]s，%[3]s认定），未满%[4]d年", "broke a commitment on %[1]s (%[2]s, found by %[5]s), less than %[4]d years ago",
-						dateStr(on), cur.DocNo, s.deptName(cur.Dept), e.BreachYears, cur.Dept))
+						dateStr(on), cur.DocNo, s.deptName(cur.Dept), e.BreachYears, s.deptEn(cur.Dept)))
 				}
 			}
 		}
@@ -250,7 +250,7 @@ func (s *Service) judge(ctx context.Context, subj *credit.Subject, matter string
 		}
 		for _, c := range od {
 			no("overdue", c.ID, credit.Says("信用承诺%[1]s（%[2]s）已于%[3]s逾期，尚未履行", "commitment %[1]s (%[4]s) has been overdue since %[3]s",
-				c.Code, s.matterName(c.Matter), dateStr(c.Due), c.Matter))
+				c.Code, s.matterName(c.Matter), dateStr(c.Due), s.matterEn(c.Matter)))
 		}
 	}
 	ans.Eligible = len(ans.Reasons) == 0

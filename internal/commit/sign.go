@@ -68,9 +68,9 @@ func (s *Service) template(op, matter, kind string) (*catalog.MatterCommitments,
 	mname := s.matterName(matter)
 	switch {
 	case mc == nil:
-		return nil, nil, nil, refuse(RefusedNotListed, credit.Say(op, credit.Invalid, "“%[1]s”未列入信用承诺事项清单，不接受信用承诺", "%[2]s is not among the matters handled by commitment: no commitment is accepted", mname, matter))
+		return nil, nil, nil, refuse(RefusedNotListed, credit.Say(op, credit.Invalid, "“%[1]s”未列入信用承诺事项清单，不接受信用承诺", "%[2]s is not among the matters handled by commitment: no commitment is accepted", mname, s.matterEn(matter)))
 	case !mc.Allowed:
-		return nil, nil, nil, refuse(RefusedNotAllowed, credit.Say(op, credit.Invalid, "“%[1]s”不适用信用承诺，不接受承诺：%[2]s", "%[4]s allows no commitment: %[3]s", mname, mc.Reason, mc.ReasonEn, matter))
+		return nil, nil, nil, refuse(RefusedNotAllowed, credit.Say(op, credit.Invalid, "“%[1]s”不适用信用承诺，不接受承诺：%[2]s", "%[4]s allows no commitment: %[3]s", mname, mc.Reason, mc.ReasonEn, s.matterEn(matter)))
 	}
 	k, err := s.cat.CommitmentKind(kind)
 	if err != nil {
@@ -81,14 +81,14 @@ func (s *Service) template(op, matter, kind string) (*catalog.MatterCommitments,
 	}
 	t := mc.Template(kind)
 	if t == nil {
-		var names, codes []string
+		var names, namesEn []string
 		for _, x := range mc.Templates {
 			if xk, err := s.cat.CommitmentKind(x.Kind); err == nil {
-				names, codes = append(names, xk.Name), append(codes, x.Kind)
+				names, namesEn = append(names, xk.Name), append(namesEn, xk.NameEn)
 			}
 		}
 		return nil, nil, nil, credit.Say(op, credit.Invalid, "“%[1]s”不接受%[2]s承诺（可作：%[3]s）", "%[4]s takes no %[5]s commitment (it takes: %[6]s)",
-			mname, k.Name, strings.Join(names, "、"), matter, kind, strings.Join(codes, ", "))
+			mname, k.Name, strings.Join(names, "、"), s.matterEn(matter), k.NameEn, strings.Join(namesEn, "; "))
 	}
 	return mc, k, t, nil
 }
@@ -209,7 +209,7 @@ func (s *Service) Sign(ctx context.Context, a Actor, in Signing) (*credit.Commit
 		}
 		if in.Unit != a.Dept {
 			return nil, nil, refuse(RefusedOtherUnit, credit.Say(op, credit.Permission, "%[2]s的账号只能登记本单位受理的承诺，不能登记%[3]s受理的承诺",
-				"an account of %[1]s registers commitments its own unit accepts, not %[4]s's", a.Dept, s.cat.DeptZh(a.Dept), s.cat.DeptZh(in.Unit), in.Unit))
+				"an account of %[1]s registers commitments its own unit accepts, not %[4]s's", s.deptEn(a.Dept), s.cat.DeptZh(a.Dept), s.cat.DeptZh(in.Unit), s.deptEn(in.Unit)))
 		}
 	case credit.RoleAdmin, credit.RoleReviewer:
 	default:
@@ -224,12 +224,13 @@ func (s *Service) Sign(ctx context.Context, a Actor, in Signing) (*credit.Commit
 		return nil, nil, credit.Say(op, credit.Invalid, "请选择目录中的承诺受理单位（“%s”不是）", "name the accepting unit, a department of the catalogue (%q is not)", in.Unit)
 	}
 	if len(t.Units) > 0 && !contains(t.Units, unit.Kind) {
-		var names []string
+		var names, namesEn []string
 		for _, u := range t.Units {
 			names = append(names, s.cat.DeptKindName(u))
+			namesEn = append(namesEn, s.kindEn(u))
 		}
 		return nil, nil, credit.Say(op, credit.Invalid, "%[1]s的承诺由%[2]s受理，%[3]s不受理", "%[4]s commitments are accepted by %[5]s; %[6]s does not accept them",
-			s.matterName(in.Matter), strings.Join(names, "、"), unit.Name, in.Matter, strings.Join(t.Units, ", "), unit.Code)
+			s.matterName(in.Matter), strings.Join(names, "、"), unit.Name, s.matterEn(in.Matter), strings.Join(namesEn, "; "), unit.NameEn)
 	}
 	if !in.Accepted {
 		return nil, nil, credit.Say(op, credit.Invalid, "须阅读并同意承诺书内容后方可签署", "the signer must read and accept the commitment's text")
@@ -285,7 +286,7 @@ func (s *Service) Sign(ctx context.Context, a Actor, in Signing) (*credit.Commit
 			sum := ans.Summary()
 			return nil, ans, refuse(RefusedIneligible, credit.Say(op, credit.Conflict, "%[1]s不符合“%[2]s”容缺受理条件（核查答复%[3]s）：%[4]s",
 				"%[1]s does not meet the conditions of %[5]s for acceptance on a commitment (answer %[3]s): %[6]s",
-				subj.Name, s.matterName(in.Matter), ans.ID, sum.Zh, in.Matter, sum.En))
+				subj.Name, s.matterName(in.Matter), ans.ID, sum.Zh, s.matterEn(in.Matter), sum.En))
 		}
 	}
 	due, prov, err := s.due(op, k, t, in.DueWorkdays)

@@ -24,12 +24,12 @@ func (s *Service) load(ctx context.Context, op, id string, states ...string) (*c
 			return c, nil
 		}
 	}
-	names := make([]string, len(states))
+	names, namesEn := make([]string, len(states)), make([]string, len(states))
 	for i, st := range states {
-		names[i] = "“" + nameZh(StateNames, st) + "”"
+		names[i], namesEn[i] = "“"+nameZh(StateNames, st)+"”", nameEn(StateNames, st)
 	}
 	return nil, credit.Say(op, credit.Conflict, "承诺%[1]s当前为“%[4]s”，本环节须在%[5]s状态下办理", "commitment %[1]s is %[2]s; this step needs it to be %[3]s",
-		c.Code, c.State, strings.Join(states, " or "), nameZh(StateNames, c.State), strings.Join(names, "或"))
+		c.Code, nameEn(StateNames, c.State), strings.Join(namesEn, " or "), nameZh(StateNames, c.State), strings.Join(names, "或"))
 }
 
 // restate corrects the commitment's record with its performance as

@@ -139,6 +139,11 @@ func New(cfg Config) (*Portal, error) {
 			return nil, err
 		}
 	}
+	if cfg.Commit != nil {
+		if err := p.cmRoutes(); err != nil {
+			return nil, err
+		}
+	}
 	p.mux.HandleFunc("GET /console/quality", p.quality)
 	if err := p.sanctionRoutes(); err != nil {
 		return nil, err
@@ -251,6 +256,11 @@ type view struct {
 	// Lockouts are the accounts locked after failed logins, on an
 	// administrator's console.
 	Lockouts []lockoutRow
+	// CM holds the commitment and self-declaration pages' data;
+	// Declarations the subject page's self-declared information, shown
+	// apart from the records and labelled.
+	CM           *cmView
+	Declarations []declRow
 
 	// csrf issues the form token (auth.CSRFToken) on first use.
 	csrf      func() string
@@ -418,6 +428,18 @@ func (p *Portal) subject(w http.ResponseWriter, r *http.Request) {
 	if v.Sections, err = p.sections(r.Context(), s, publish.Public, v); err != nil {
 		p.fail(w, r, v, err)
 		return
+	}
+	if p.cfg.Commit != nil {
+		// Self-declared information: its own section, never among the
+		// records, labelled on the page.
+		ds, err := p.cfg.Commit.PublicDeclarations(r.Context(), s)
+		if err != nil {
+			p.fail(w, r, v, err)
+			return
+		}
+		for i := range ds {
+			v.Declarations = append(v.Declarations, v.declRow(&ds[i]))
+		}
 	}
 	if (pr.Role == credit.RoleSubject && pr.Account.Subject == s.ID) ||
 		pr.Role == credit.RoleAdmin || pr.Role == credit.RoleReviewer || pr.Role == credit.RoleAuditor {

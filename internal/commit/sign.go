@@ -2,6 +2,7 @@ package commit
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"time"
 
@@ -132,10 +133,20 @@ func (s *Service) Draft(ctx context.Context, in Signing) (*Draft, error) {
 	if err != nil {
 		return nil, err
 	}
+	if k.Materials && len(in.Materials) == 0 {
+		// The text as it will read, with the place the materials go.
+		in.Materials = []string{"……"}
+	}
 	zh, en := s.fill(t, subj, in, due)
+	var basis []catalog.Basis
+	for _, b := range append(append([]catalog.Basis{}, k.Basis...), mc.Basis...) {
+		if !slices.ContainsFunc(basis, func(x catalog.Basis) bool { return x.Title == b.Title && x.Ref == b.Ref }) {
+			basis = append(basis, b)
+		}
+	}
 	d := &Draft{Matter: in.Matter, Kind: in.Kind, KindName: k.Name, Promise: credit.Text{Zh: zh[0], En: en[0]},
 		Consequences: credit.Text{Zh: zh[1], En: en[1]}, Due: due, Provisional: prov, Disclosure: t.Disclosure,
-		Revokes: t.RevokesApproval, Eligibility: k.Eligibility, Materials: k.Materials, Basis: append(append([]catalog.Basis{}, k.Basis...), mc.Basis...)}
+		Revokes: t.RevokesApproval, Eligibility: k.Eligibility, Materials: k.Materials, Basis: basis}
 	return d, nil
 }
 

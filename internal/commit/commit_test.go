@@ -291,3 +291,46 @@ func TestSignRefusals(t *testing.T) {
 		t.Errorf("ineligible answer %+v %v", ans, err)
 	}
 }
+
+// TestPersonCommitment: a natural person's commitment names the person by
+// the ID number, sealed at rest in every version (the correction that
+// states the breach reopens it only to seal it again), and is never
+// public.
+func TestPersonCommitment(t *testing.T) {
+	f := newFixture(t, apptest.SQLite)
+	ctx, svc := f.ctx, f.svc
+	p, err := f.env.Records.PutPerson(ctx, "王小明", "11010519491231002X")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _, err := svc.Sign(ctx, counter, commit.Signing{SubjectID: p.ID, Matter: "public_service", Kind: "certificate", Signer: "王小明",
+		Document: "承诺书第7号", Accepted: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.State != commit.StateActive || !c.Due.IsZero() {
+		t.Errorf("a commitment without a due date: %+v", c)
+	}
+	br, err := svc.Break(ctx, officer, c.ID, commit.Breach{DocNo: "榕市监认〔2026〕7号", Reason: "所述事实不实", Finding: commit.FindingFalse})
+	if err != nil {
+		t.Fatal(err)
+	}
+	facts, err := f.env.Store.RecordsBySubject(ctx, p.ID)
+	if err != nil || len(facts) != 3 {
+		t.Fatalf("facts %d %v", len(facts), err)
+	}
+	for _, r := range facts {
+		for k, v := range r.Fields {
+			if strings.Contains(v, "11010519491231002X") {
+				t.Errorf("%s %s holds the number in clear", r.Item, k)
+			}
+		}
+	}
+	if br.Record.Fields["cn_crr_zjhm"] == "" || br.FalseRecord.Fields["xj_zjhm"] == "" || br.FalseRecord.Fields["xj_zjlx"] != "身份证" {
+		t.Errorf("the person is not named: %+v %+v", br.Record.Fields, br.FalseRecord.Fields)
+	}
+	opened, err := f.env.Records.OpenFields(br.Record.Fields)
+	if err != nil || opened["cn_crr_zjhm"] != "11010519491231002X" {
+		t.Errorf("opened %q %v", opened["cn_crr_zjhm"], err)
+	}
+}

@@ -40,9 +40,9 @@ func (s *Service) restate(ctx context.Context, op string, c *credit.Commitment, 
 	if err != nil {
 		return nil, credit.Wrap(op, credit.Other, err)
 	}
-	f := credit.Fields{}
-	for k, v := range latest.Fields {
-		f[k] = v
+	f, err := s.cfg.Records.OpenFields(latest.Fields)
+	if err != nil {
+		return nil, credit.Wrap(op, credit.Other, err)
 	}
 	for k, v := range set {
 		if v == "" {

@@ -300,6 +300,28 @@ func (s *Service) SubjectFields(it *catalog.Item, subj *credit.Subject) (credit.
 	return f, nil
 }
 
+// OpenFields is a copy of a stored record's fields with its sealed
+// personal fields opened, for a new version built from it (a correction
+// that changes other fields): Prepare validates the clear values and
+// seals them again.
+func (s *Service) OpenFields(f credit.Fields) (credit.Fields, error) {
+	out := make(credit.Fields, len(f))
+	for k, v := range f {
+		if pii.IsSealedField(v) {
+			if s.Sealer == nil {
+				return nil, credit.Say("records.OpenFields", credit.Unavailable, "平台未配置数据密钥，无法读取证件号码（%s）", "no data key is configured: the identity number in %s cannot be read", k)
+			}
+			clear, err := s.Sealer.OpenField(v)
+			if err != nil {
+				return nil, credit.Wrap("records.OpenFields", credit.Internal, err)
+			}
+			v = clear
+		}
+		out[k] = v
+	}
+	return out, nil
+}
+
 // Report is one fact a department reports.
 type Report struct {
 	Item      string

@@ -50,7 +50,8 @@ var fuzhouRegions = []string{"350100", "350102", "350103", "350104", "350105", "
 
 // Seed loads the demo data into an empty store (subjects and records are
 // skipped when the store already holds subjects), makes sure the demo
-// accounts exist and seeds the lists (seedLists). It returns the sign-ins
+// accounts exist and seeds the lists (seedLists) and, with the data, a few
+// commitments (seedCommitments). It returns the sign-ins
 // to print.
 func Seed(ctx context.Context, node *app.App, o Options) ([]Login, error) {
 	st := node.Store
@@ -87,6 +88,11 @@ func Seed(ctx context.Context, node *app.App, o Options) ([]Login, error) {
 	}
 	if err := seedLists(ctx, node); err != nil {
 		return nil, fmt.Errorf("demo lists: %w", err)
+	}
+	if n == 0 {
+		if err := seedCommitments(ctx, node, firstOrg); err != nil {
+			return nil, fmt.Errorf("demo commitments: %w", err)
+		}
 	}
 	return logins, nil
 }

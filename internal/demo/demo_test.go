@@ -3,6 +3,7 @@ package demo_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/xinyong/xinyong/internal/apptest"
 	"github.com/xinyong/xinyong/internal/auth"
@@ -135,5 +136,26 @@ func checkPlausible(t *testing.T, st credit.Store, cat *catalog.Catalog, sanc *s
 		if name := r.Fields["xk_xdr_mc"]; strings.HasPrefix(name, "福州") && !strings.HasPrefix(r.SubjectID[2:], "3501") {
 			t.Errorf("%s is registered in %s, not Fuzhou", name, r.SubjectID[2:8])
 		}
+	}
+}
+
+// TestSeedCommitments: the demo registers commitments at the market
+// regulator's counter (due, fulfilled, found false) and a self-declared
+// contribution of the demo subject.
+func TestSeedCommitments(t *testing.T) {
+	node := apptest.New(t, apptest.Options{})
+	if _, err := demo.Seed(t.Context(), node.App, demo.Options{Subjects: 100}); err != nil {
+		t.Fatal(err)
+	}
+	stats, err := node.Commit.Stats(t.Context(), time.Time{}, "")
+	if err != nil || len(stats) != 1 || stats[0].Signed < 3 || stats[0].Fulfilled != 1 || stats[0].Broken != 1 {
+		t.Errorf("demo commitments: %+v %v", stats, err)
+	}
+	a, err := node.Store.Account(t.Context(), "subject")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ds, err := node.Commit.Declarations(t.Context(), a.Subject, ""); err != nil || len(ds) != 1 {
+		t.Errorf("demo declarations: %+v %v", ds, err)
 	}
 }

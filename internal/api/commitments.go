@@ -61,6 +61,8 @@ func (a *API) commitRoutes() []Route {
 			Summary: "Confirm (it becomes an official record where the catalogue holds an item for it) or reject with a reason (the issuing department); withdraw (the subject)", Handler: a.declarationAct},
 		{Method: "POST", Path: p + "/declarations/{id}/files", Roles: roles(subject), Audited: true, Action: "declaration.file.add",
 			Summary: "Attach a file to a pending declaration (PDF, JPEG or PNG) as the raw request body", Handler: a.declarationAddFile},
+		{Method: "GET", Path: p + "/declarations/{id}/files/{file}", Roles: roles(admin, reviewer, dept, auditor, subject), Purpose: true, Action: "declaration.file.read",
+			Summary: "Metadata and content (base64) of one file of a declaration (its subject, its issuer)", Handler: a.declarationFile},
 		{Method: "GET", Path: p + "/subjects/{id}/declarations", Roles: everyone, Action: "subject.declarations.read",
 			Summary: "An organisation's self-declared information as the public sees it, labelled 自主申报 and kept apart from official records", Handler: a.publicDeclarations},
 	}
@@ -602,6 +604,18 @@ func (a *API) declarationAddFile(w http.ResponseWriter, r *http.Request, c *Call
 		return 0, nil, err
 	}
 	return a.addOwnedFile(w, r, c, svc, d.ID, "declaration.file.add")
+}
+
+func (a *API) declarationFile(w http.ResponseWriter, r *http.Request, c *Call) (int, any, error) {
+	svc, d, err := a.declFor(r, c)
+	if err != nil {
+		return 0, nil, err
+	}
+	f, err := svc.File(r.Context(), d.ID, r.PathValue("file"))
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, map[string]any{"file": f, "content": f.Body}, nil
 }
 
 // publicDeclarations is what the public sees of an organisation's

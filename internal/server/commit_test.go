@@ -132,6 +132,14 @@ func (e *env) cmScenario(rt api.Route, role credit.Role) (req, bool) {
 		default:
 			q.body = map[string]any{"action": "reject", "reason": "查无此事"}
 		}
+	case "GET /api/v1/declarations/{id}/files/{file}":
+		d := e.declaration()
+		f, err := e.node.Commit.AddFile(ctx, e.actor(credit.RoleSubject), d.ID, "证明.pdf", "", pdf)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		setID(d.ID)
+		q.path = strings.Replace(q.path, "{file}", f.ID, 1)
 	case "POST /api/v1/declarations/{id}/files":
 		setID(e.declaration().ID)
 		q.body = map[string]any{"name": "证明.pdf", "content_type": "application/pdf", "content": pdf}

@@ -33,14 +33,14 @@ var (
 )
 
 type fixture struct {
-	t   *testing.T
+	t   testing.TB
 	ctx context.Context
 	env *apptest.Env
 	svc *commit.Service
 	gen *uscc.Generator
 }
 
-func newFixture(t *testing.T, backend string) *fixture {
+func newFixture(t testing.TB, backend string) *fixture {
 	t.Helper()
 	env := apptest.New(t, apptest.Options{Backend: backend})
 	return &fixture{t: t, ctx: t.Context(), env: env, svc: env.Commit, gen: uscc.NewGenerator(int64(len(t.Name())))}

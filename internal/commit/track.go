@@ -40,9 +40,11 @@ func (s *Service) restate(ctx context.Context, op string, c *credit.Commitment, 
 	if err != nil {
 		return nil, credit.Wrap(op, credit.Other, err)
 	}
-	f, err := s.cfg.Records.OpenFields(latest.Fields)
-	if err != nil {
-		return nil, credit.Wrap(op, credit.Other, err)
+	// A copy of the stored fields, personal ones sealed: Correct opens
+	// them to check them and seals them again.
+	f := credit.Fields{}
+	for k, v := range latest.Fields {
+		f[k] = v
 	}
 	for k, v := range set {
 		if v == "" {

@@ -301,9 +301,9 @@ func (s *Service) SubjectFields(it *catalog.Item, subj *credit.Subject) (credit.
 }
 
 // OpenFields is a copy of a stored record's fields with its sealed
-// personal fields opened, for a new version built from it (a correction
-// that changes other fields): Prepare validates the clear values and
-// seals them again.
+// personal fields opened: Correct takes a new version built from them
+// (a correction that changes other fields) this way, so that Prepare
+// validates the clear values and seals them again.
 func (s *Service) OpenFields(f credit.Fields) (credit.Fields, error) {
 	out := make(credit.Fields, len(f))
 	for k, v := range f {
@@ -508,6 +508,12 @@ func (s *Service) Correct(ctx context.Context, recordID, dept, reason string, fi
 	}
 	old, err := s.Store.Record(ctx, recordID)
 	if err != nil {
+		return nil, credit.Wrap(op, credit.Other, err)
+	}
+	// Fields built from a stored record (an upheld objection changing one
+	// field, a commitment's breach) carry its personal fields sealed: they
+	// are checked clear and sealed again like any other.
+	if fields, err = s.OpenFields(fields); err != nil {
 		return nil, credit.Wrap(op, credit.Other, err)
 	}
 	rec, _, err := s.Prepare(Report{Item: old.Item, Dept: dept, SubjectID: old.SubjectID, Fields: fields}, nil)

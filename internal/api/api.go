@@ -22,6 +22,7 @@ import (
 
 	"github.com/xinyong/xinyong/internal/auth"
 	"github.com/xinyong/xinyong/internal/catalog"
+	"github.com/xinyong/xinyong/internal/commit"
 	"github.com/xinyong/xinyong/internal/credit"
 	"github.com/xinyong/xinyong/internal/httpx"
 	"github.com/xinyong/xinyong/internal/pii"
@@ -67,6 +68,9 @@ type Config struct {
 	// (ingest.DefaultMaxRejectRows when 0).
 	MaxUpload     int64
 	MaxRejectRows int
+	// Commit serves commitments and self-declared information; nil
+	// answers those routes with Unavailable.
+	Commit *commit.Service
 	// SpoolDir is where uploaded batch files wait while they are imported
 	// (files named SpoolPrefix*); empty: the system's temporary directory.
 	// `serve` puts it under the data directory and empties it at start.

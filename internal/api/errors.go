@@ -29,7 +29,22 @@ type errorDetail struct {
 	// MessageZh is the message in Chinese, where the platform has one
 	// (refusals a person at a department desk is likely to read).
 	MessageZh string `json:"message_zh,omitempty"`
+	// Details are structured facts a refusal carries (an eligibility
+	// answer with every reason), where it has them.
+	Details any `json:"details,omitempty"`
 }
+
+// detailed is an error with details for the client.
+type detailed struct {
+	error
+	details any
+}
+
+func (d detailed) Unwrap() error { return d.error }
+func (d detailed) Details() any  { return d.details }
+
+// withDetails attaches details to a refusal, sent as error.details.
+func withDetails(err error, details any) error { return detailed{err, details} }
 
 // refuse builds an error whose message a user reads in either language.
 func refuse(op string, kind credit.Kind, zh, en string) error {
@@ -114,7 +129,11 @@ func writeError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err
 	if ra := RetryAfter(err); ra > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(ra.Seconds()))))
 	}
-	writeJSON(w, status, errorBody{Error: errorDetail{Kind: kind.String(), Message: msg, MessageZh: msgZh}})
+	var details any
+	if d := (interface{ Details() any })(nil); status < 500 && errors.As(err, &d) {
+		details = d.Details()
+	}
+	writeJSON(w, status, errorBody{Error: errorDetail{Kind: kind.String(), Message: msg, MessageZh: msgZh, Details: details}})
 }
 
 // writeJSON sends v as JSON. API responses are never cached: most carry

@@ -152,3 +152,30 @@ func TestErrorMapping(t *testing.T) {
 		t.Errorf("message(plain) = %q", got)
 	}
 }
+
+// TestOpenAPICommitmentActions: the steps the document offers on a
+// commitment and a declaration are those the handlers take.
+func TestOpenAPICommitmentActions(t *testing.T) {
+	var doc struct {
+		Paths map[string]map[string]struct {
+			RequestBody struct {
+				Content map[string]struct {
+					Schema struct {
+						Properties map[string]struct {
+							Enum []string `json:"enum"`
+						} `json:"properties"`
+					} `json:"schema"`
+				} `json:"content"`
+			} `json:"requestBody"`
+		} `json:"paths"`
+	}
+	if err := json.Unmarshal(openapiDoc, &doc); err != nil {
+		t.Fatalf("openapi.json: %v", err)
+	}
+	for path, want := range map[string][]string{"/commitments/{id}/actions": CommitActions, "/declarations/{id}/actions": DeclarationActions} {
+		got := doc.Paths[Prefix+path]["post"].RequestBody.Content["application/json"].Schema.Properties["action"].Enum
+		if !slices.Equal(got, want) {
+			t.Errorf("POST %s documents %v, the handler takes %v", path, got, want)
+		}
+	}
+}

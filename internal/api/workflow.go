@@ -193,12 +193,12 @@ func (a *API) repairEligibility(w http.ResponseWriter, r *http.Request, c *Call)
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusOK, eligibilityView(e), nil
+	return http.StatusOK, eligibilityView(e, wf.Commitment()), nil
 }
 
-func eligibilityView(e *workflow.Eligibility) map[string]any {
+func eligibilityView(e *workflow.Eligibility, text credit.Text) map[string]any {
 	v := map[string]any{"eligible": e.Eligible, "reasons": e.Reasons, "needs": e.Needs, "record": e.Record,
-		"item": e.Item, "severity": e.Severity, "commitment": workflow.Commitment, "fee": "none: repair is free of charge"}
+		"item": e.Item, "severity": e.Severity, "commitment": text.Zh, "commitment_en": text.En, "fee": "none: repair is free of charge"}
 	if e.Reasons == nil {
 		v["reasons"] = []workflow.Reason{}
 	}
@@ -395,33 +395,9 @@ func (a *API) caseAddFile(w http.ResponseWriter, r *http.Request, c *Call) (int,
 		return 0, nil, err
 	}
 	c.Target = "case:" + cs.ID
-	limit := wf.Rules().MaxFileBytes
-	name, ctype := r.URL.Query().Get("name"), r.Header.Get("Content-Type")
-	var body []byte
-	if mt, _, _ := mime.ParseMediaType(ctype); mt == "application/json" {
-		// A JSON client sends {"name", "content_type", "content" (base64)}.
-		var in struct {
-			Name        string `json:"name"`
-			ContentType string `json:"content_type"`
-			Content     []byte `json:"content"`
-		}
-		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, limit*4/3+4096))
-		if err := dec.Decode(&in); err != nil {
-			return 0, nil, credit.Say("api.caseAddFile", credit.Invalid, "JSON正文格式错误或文件超过%d MiB：%v", "malformed JSON body or file larger than %d MiB: %v", limit>>20, err)
-		}
-		body, ctype = in.Content, in.ContentType
-		if in.Name != "" {
-			name = in.Name
-		}
-	} else {
-		b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit+1))
-		if err != nil {
-			return 0, nil, credit.Say("api.caseAddFile", credit.Invalid, "文件超过%d MiB", "the file is larger than %d MiB", limit>>20)
-		}
-		body = b
-	}
-	if name == "" {
-		name = "evidence"
+	name, ctype, body, err := readUpload(w, r, wf.Rules().MaxFileBytes, "evidence")
+	if err != nil {
+		return 0, nil, err
 	}
 	f, err := wf.AddFile(r.Context(), c.P.Actor(), cs.ID, name, ctype, body)
 	if err != nil {
@@ -551,4 +527,37 @@ func (a *API) sweep(w http.ResponseWriter, r *http.Request, c *Call) (int, any, 
 // calendar data (from its last step to the due date).
 func dueProvisional(wf *workflow.Service, cs *credit.Case) bool {
 	return !cs.Due.IsZero() && wf.Calendar().Provisional(cs.Updated, cs.Due)
+}
+
+// readUpload reads an attached file: the raw request body (its name in
+// ?name=, else dflt), or a JSON body {"name", "content_type", "content"
+// (base64)}; at most limit bytes.
+func readUpload(w http.ResponseWriter, r *http.Request, limit int64, dflt string) (name, ctype string, body []byte, err error) {
+	const op = "api.readUpload"
+	name, ctype = r.URL.Query().Get("name"), r.Header.Get("Content-Type")
+	if mt, _, _ := mime.ParseMediaType(ctype); mt == "application/json" {
+		var in struct {
+			Name        string `json:"name"`
+			ContentType string `json:"content_type"`
+			Content     []byte `json:"content"`
+		}
+		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, limit*4/3+4096))
+		if err := dec.Decode(&in); err != nil {
+			return "", "", nil, credit.Say(op, credit.Invalid, "JSON正文格式错误或文件超过%d MiB：%v", "malformed JSON body or file larger than %d MiB: %v", limit>>20, err)
+		}
+		body, ctype = in.Content, in.ContentType
+		if in.Name != "" {
+			name = in.Name
+		}
+	} else {
+		b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit+1))
+		if err != nil {
+			return "", "", nil, credit.Say(op, credit.Invalid, "文件超过%d MiB", "the file is larger than %d MiB", limit>>20)
+		}
+		body = b
+	}
+	if name == "" {
+		name = dflt
+	}
+	return name, ctype, body, nil
 }

@@ -24,6 +24,7 @@ import (
 
 	"github.com/xinyong/xinyong/internal/auth"
 	"github.com/xinyong/xinyong/internal/catalog"
+	"github.com/xinyong/xinyong/internal/commit"
 	"github.com/xinyong/xinyong/internal/config"
 	"github.com/xinyong/xinyong/internal/credit"
 	"github.com/xinyong/xinyong/internal/pii"
@@ -85,6 +86,9 @@ type App struct {
 	// Marks are the workflows' marks (under objection, under repair,
 	// repaired, masked) as the publication engine reads them.
 	Marks publish.MarkSource
+	// Commit runs credit commitments, their fulfilment tracking and
+	// self-declared information.
+	Commit *commit.Service
 	// Search is the name index; nil on a node without one.
 	Search *search.Index
 	// LoginGuard limits failed password logins across the node's API and
@@ -157,7 +161,18 @@ func New(ctx context.Context, p Parts) (*App, error) {
 	if err := sanc.SetMarks(ctx, a.Marks); err != nil {
 		return nil, a.closeAfter(ctx, err)
 	}
-	a.loops = append(a.loops, a.sweepCases)
+	a.loops = append(a.loops, a.sweeper(CaseSweepInterval, "cases", a.Workflow.Sweep))
+
+	// Commitments: eligibility asks the publication engine, the sanction
+	// service's entries and the workflows' marks; a false commitment is
+	// recorded by the workflows' one path. Overdue commitments are swept
+	// as cases are.
+	a.Commit, err = commit.New(commit.Config{Store: a.Store, Records: a.Records, Catalog: a.Catalog, Publish: a.Publish, Marks: a.Marks,
+		Lists: sanc, False: a.Workflow, Calendar: a.Calendar, Logger: a.Logger, Now: a.Now})
+	if err != nil {
+		return nil, a.closeAfter(ctx, err)
+	}
+	a.loops = append(a.loops, a.sweeper(CommitmentSweepInterval, "commitments", a.Commit.Sweep))
 
 	// The name index is a cache of the store: loaded now, then following
 	// the change feed; this node's own writes are searchable at once.
@@ -192,19 +207,28 @@ const SearchInterval = time.Second
 // nodes may sweep: a case is escalated once per deadline whoever sweeps.
 const CaseSweepInterval = time.Hour
 
-func (a *App) sweepCases(ctx context.Context) {
-	t := time.NewTicker(CaseSweepInterval)
-	defer t.Stop()
-	for {
-		if n, err := a.Workflow.Sweep(ctx); err != nil && ctx.Err() == nil {
-			a.Logger.Warn("escalating overdue cases failed", "err", err)
-		} else if n > 0 {
-			a.Logger.Info("escalated overdue cases", "cases", n)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
+// CommitmentSweepInterval is how often a node moves commitments whose due
+// date passed to overdue and escalates those their unit left undecided;
+// as with cases, once per deadline whoever sweeps.
+const CommitmentSweepInterval = time.Hour
+
+// sweeper is the loop of a sweep (cases, commitments): fn now, then every
+// interval until ctx ends, saying what it did.
+func (a *App) sweeper(every time.Duration, what string, fn func(context.Context) (int, error)) func(context.Context) {
+	return func(ctx context.Context) {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			if n, err := fn(ctx); err != nil && ctx.Err() == nil {
+				a.Logger.Warn("sweeping overdue "+what+" failed", "err", err)
+			} else if n > 0 {
+				a.Logger.Info("swept overdue "+what, what, n)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
 		}
 	}
 }
@@ -226,7 +250,7 @@ func (a *App) Sync(ctx context.Context) error {
 
 // Run runs the services' background loops (the hit-check index following
 // the feed and sweeping expired entries, the name index following the
-// feed, the case sweep) until ctx ends, and returns when they have.
+// feed, the case and commitment sweeps) until ctx ends, and returns when they have.
 func (a *App) Run(ctx context.Context) {
 	done := make(chan struct{}, len(a.loops))
 	for _, loop := range a.loops {
@@ -278,6 +302,7 @@ func (a *App) Deps(h HTTP) server.Deps {
 		Store: a.Store, Catalog: a.Catalog, Records: a.Records, Sealer: a.Sealer, Logger: a.Logger, Now: a.Now,
 		Workflow: a.Workflow, Calendar: a.Calendar, CalendarDir: a.CalendarDir, Sanction: a.Sanction,
 		Search: a.Search, Publish: a.Publish, Marks: a.Marks, LoginGuard: a.LoginGuard,
+		Commit:  a.Commit,
 		Version: h.Version, PublicRate: h.PublicRate, PublicBurst: h.PublicBurst, TrustedProxies: h.TrustedProxies,
 		Metrics: h.Metrics, MaxUpload: h.MaxUpload, MaxRejectRows: h.MaxRejectRows, SecureCookies: h.SecureCookies,
 		SpoolDir: h.SpoolDir, KeyCheck: h.KeyCheck,

@@ -87,25 +87,7 @@ func (a *Authenticator) Authenticate(r *http.Request) (Principal, error) {
 		return Anonymous(), err
 	}
 	if present {
-		hash := HashSecret(secret)
-		if p, ok := a.Keys.get(hash, a.now()); ok {
-			return p, nil
-		}
-		k, err := a.Store.APIKeyByHash(ctx, hash)
-		if err != nil {
-			if credit.Is(credit.NotFound, err) {
-				return Anonymous(), credit.Say(op, credit.Unauthenticated, "API密钥不存在或已吊销", "unknown or revoked API key")
-			}
-			return Anonymous(), credit.Wrap(op, credit.Other, err)
-		}
-		if k.Revoked {
-			return Anonymous(), credit.Say(op, credit.Unauthenticated, "API密钥不存在或已吊销", "unknown or revoked API key")
-		}
-		p, err := a.principal(ctx, k.AccountID, "key")
-		if err == nil {
-			a.Keys.put(hash, p, a.now())
-		}
-		return p, err
+		return a.APIKey(ctx, secret)
 	}
 	c, err := r.Cookie(SessionCookie)
 	if err != nil || c.Value == "" {
@@ -119,6 +101,31 @@ func (a *Authenticator) Authenticate(r *http.Request) (Principal, error) {
 		return Anonymous(), credit.Wrap(op, credit.Other, err)
 	}
 	return a.principal(ctx, s.AccountID, "session")
+}
+
+// APIKey finds the principal of an API key's secret: Unauthenticated for
+// an unknown or revoked key.
+func (a *Authenticator) APIKey(ctx context.Context, secret string) (Principal, error) {
+	const op = "auth.Authenticate"
+	hash := HashSecret(secret)
+	if p, ok := a.Keys.get(hash, a.now()); ok {
+		return p, nil
+	}
+	k, err := a.Store.APIKeyByHash(ctx, hash)
+	if err != nil {
+		if credit.Is(credit.NotFound, err) {
+			return Anonymous(), credit.Say(op, credit.Unauthenticated, "API密钥不存在或已吊销", "unknown or revoked API key")
+		}
+		return Anonymous(), credit.Wrap(op, credit.Other, err)
+	}
+	if k.Revoked {
+		return Anonymous(), credit.Say(op, credit.Unauthenticated, "API密钥不存在或已吊销", "unknown or revoked API key")
+	}
+	p, err := a.principal(ctx, k.AccountID, "key")
+	if err == nil {
+		a.Keys.put(hash, p, a.now())
+	}
+	return p, err
 }
 
 func (a *Authenticator) principal(ctx context.Context, accountID, via string) (Principal, error) {

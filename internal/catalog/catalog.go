@@ -25,6 +25,7 @@ var fileNames = []string{
 	"items.json",
 	"lists.json",
 	"measures.json",
+	"commitments.json",
 	"reports.json",
 }
 
@@ -371,6 +372,10 @@ type Catalog struct {
 	Departments []*Department
 	DeptKinds   []*DeptKind
 	Domains     []*Domain
+	// Commitments are the kinds of commitment, per matter whether and how
+	// it may be handled by commitment, and the kinds of self-declared
+	// information (commitments.json).
+	Commitments Commitments
 	// Reports are the kinds of credit report, purposes, special-report
 	// domains, indicators and read bases (reports.json).
 	Reports Reports

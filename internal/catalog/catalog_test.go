@@ -413,7 +413,7 @@ func TestLoadErrors(t *testing.T) {
 		{
 			name:  "unknown file in the directory",
 			files: map[string]string{"itemz.json": "{}"},
-			want:  []string{`catalog: itemz.json: not a catalogue file (known: domains.json, departments.json, matters.json, items.json, lists.json, measures.json, reports.json)`},
+			want:  []string{`catalog: itemz.json: not a catalogue file (known: domains.json, departments.json, matters.json, items.json, lists.json, measures.json, commitments.json, reports.json)`},
 		},
 	}
 	for _, tt := range tests {

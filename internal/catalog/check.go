@@ -40,6 +40,7 @@ var fileSpecs = map[string]struct{ arrays, scalars []string }{
 	"items.json":       {[]string{"items"}, []string{"version", "note"}},
 	"lists.json":       {[]string{"lists"}, []string{"version", "note"}},
 	"measures.json":    {[]string{"measures"}, []string{"version", "note"}},
+	"commitments.json": {[]string{"kinds", "breaches", "matters"}, []string{"version", "note", "tracking", "declarations"}},
 	"reports.json":     {[]string{"kinds", "purposes", "special_domains", "indicators", "read_bases"}, []string{"version", "note", "platform", "grant_rules"}},
 }
 
@@ -100,6 +101,14 @@ func load(read func(name string) (data []byte, source string, err error)) (*Cata
 	decode("items.json", func(f *rawFile) { c.Items = decodeElems[Item](f, "items", "item", l) })
 	decode("lists.json", func(f *rawFile) { c.Lists = decodeElems[ListType](f, "lists", "list", l) })
 	decode("measures.json", func(f *rawFile) { c.Measures = decodeElems[Measure](f, "measures", "measure", l) })
+	decode("commitments.json", func(f *rawFile) {
+		cm := &c.Commitments
+		cm.Kinds = decodeElems[CommitmentKind](f, "kinds", "kind", l)
+		cm.Breaches = decodeElems[BreachRule](f, "breaches", "breach", l)
+		cm.Matters = decodeElems[MatterCommitments](f, "matters", "matter", l)
+		f.strictScalar("tracking", &cm.Tracking, l)
+		f.strictScalar("declarations", &cm.Declarations, l)
+	})
 	decode("reports.json", func(f *rawFile) { c.Reports = decodeReports(f, l) })
 
 	c.checkSmall(l, broken)
@@ -111,6 +120,9 @@ func load(read func(name string) (data []byte, source string, err error)) (*Cata
 	}
 	for _, m := range c.Measures {
 		c.checkMeasure(m, l)
+	}
+	if !broken["commitments.json"] {
+		c.checkCommitments(l, broken)
 	}
 	c.checkReports(l, broken)
 	if len(l.errs) > 0 {
@@ -553,6 +565,9 @@ func (c *Catalog) checkRules(it *Item, p string, l *errList) {
 				l.add(file, "%s: %s: max_months missing (or set open)", p, w)
 			case q.MinMonths > q.MaxMonths:
 				l.add(file, "%s: %s: min_months %d > max_months %d", p, w, q.MinMonths, q.MaxMonths)
+			}
+			if q.FromField != "" {
+				field(w+": from_field", q.FromField, TypeDate)
 			}
 		}
 	}

@@ -195,6 +195,21 @@ func (f *rawFile) scalar(key string, v any, l *errList) {
 	}
 }
 
+// strictScalar decodes a top-level object member, rejecting unknown
+// fields (a misspelt key is an error, as in the arrays' elements).
+func (f *rawFile) strictScalar(key string, v any, l *errList) {
+	raw, ok := f.scalars[key]
+	if !ok {
+		l.add(f.name, "missing %q", key)
+		return
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		l.add(f.name, "%q: %v", key, err)
+	}
+}
+
 var unknownFieldRE = regexp.MustCompile(`unknown field "([^"]*)"`)
 
 // decodeElems decodes each element of a top-level array into a T,

@@ -64,6 +64,11 @@ type Period struct {
 	Open      bool            `json:"open,omitempty"`
 	MinMonths int             `json:"min_months,omitempty"`
 	MaxMonths int             `json:"max_months,omitempty"`
+	// FromField, when set, is a date field from which this class's period
+	// runs instead of the decision date: a commitment (decided when made)
+	// becomes 失信 information only when its breach is determined
+	// (状态认定日期), and is published from then.
+	FromField string `json:"from_field,omitempty"`
 }
 
 // TermScan finds a term attached to a decision in its text ("限制从业三年",
@@ -431,6 +436,11 @@ func (it *Item) Window(f credit.Fields, sev credit.Severity, domain string, deci
 	// No rule for this class means no lawful publication.
 	if p == nil || !p.Published {
 		return start, start, start, false
+	}
+	if p.FromField != "" {
+		if d, err := ParseDate(f[p.FromField]); err == nil {
+			start = dateOf(d)
+		}
 	}
 	if p.Open {
 		minEnd = start

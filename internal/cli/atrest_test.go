@@ -176,8 +176,32 @@ func atRest(t *testing.T, bin, dir, db, key string) {
 	// A person registered, a penalty naming the person, one naming an
 	// organisation's legal representative's number, a court listing.
 	body := func(v any) []byte { b, _ := json.Marshal(v); return b }
-	if code, b := call("POST", "/api/v1/subjects", keys["x-admin"], "", "application/json", body(map[string]any{"kind": "person", "name": "林某某", "id_number": person})); code != 201 {
+	code, b := call("POST", "/api/v1/subjects", keys["x-admin"], "", "application/json", body(map[string]any{"kind": "person", "name": "林某某", "id_number": person}))
+	if code != 201 {
 		t.Fatalf("register person: %d %s", code, b)
+	}
+	var reg struct {
+		ID string `json:"id"`
+	}
+	if err := json.Unmarshal(b, &reg); err != nil || reg.ID == "" {
+		t.Fatalf("registered person: %s", b)
+	}
+	// The person's commitment registered at a counter, then found false:
+	// both records name the person by the number, opened only to be
+	// sealed again.
+	code, b = call("POST", "/api/v1/commitments", keys["x-samr"], "", "application/json", body(map[string]any{"subject_id": reg.ID,
+		"matter": "public_service", "kind": "certificate", "signer": "林某某", "document": "承诺书1号", "accepted": true}))
+	var cm struct {
+		Commitment struct {
+			ID string `json:"id"`
+		} `json:"commitment"`
+	}
+	if code != 201 || json.Unmarshal(b, &cm) != nil {
+		t.Fatalf("a person's commitment: %d %s", code, b)
+	}
+	if code, b := call("POST", "/api/v1/commitments/"+cm.Commitment.ID+"/actions", keys["x-samr"], "", "application/json", body(map[string]any{"action": "break",
+		"finding": "false", "doc_no": "榕市监认〔2026〕1号", "reason": "所述事实不实"})); code != 200 {
+		t.Fatalf("a person's false commitment: %d %s", code, b)
 	}
 	authority := gen.USCC('1', '1', "350100")
 	org := gen.USCC('9', '1', "350100")

@@ -32,8 +32,14 @@ func runCatalog(args []string, stdout, stderr io.Writer) int {
 	}
 	switch rest[0] {
 	case "check":
-		fmt.Fprintf(stdout, "catalogue %s is valid: %d items, %d list types, %d measures, %d matters\n",
-			cat.Version, len(cat.Items), len(cat.Lists), len(cat.Measures), len(cat.Matters))
+		taking := 0
+		for _, m := range cat.Commitments.Matters {
+			if m.Allowed {
+				taking++
+			}
+		}
+		fmt.Fprintf(stdout, "catalogue %s is valid: %d items, %d list types, %d measures, %d matters (%d taking commitments, %d kept from them), %d kinds of commitment\n",
+			cat.Version, len(cat.Items), len(cat.Lists), len(cat.Measures), len(cat.Matters), taking, len(cat.Commitments.Matters)-taking, len(cat.Commitments.Kinds))
 		return 0
 	case "item":
 		if len(rest) != 2 {

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/debug"
 	"syscall"
 	"time"
@@ -71,7 +72,13 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		}
 	}()
 	if demoData {
-		logins, err := demo.Seed(ctx, node, demo.Options{})
+		// The demo business system's key is kept with the data, so that a
+		// restart does not change it.
+		keyFile := filepath.Join("data", "demo-procurement.key")
+		if !cfg.Postgres() {
+			keyFile = filepath.Join(filepath.Dir(cfg.DB), "demo-procurement.key")
+		}
+		logins, err := demo.Seed(ctx, node, demo.Options{KeyFile: keyFile})
 		if err != nil {
 			return fail(stderr, "serve", err)
 		}

@@ -16,6 +16,8 @@ const (
 	ChangeNameDecision ChangeKind = "name_decision" // a hit-check name decision
 	ChangeCase         ChangeKind = "case"          // a case event; Tag is the case kind
 	ChangeAccount      ChangeKind = "account"       // an account, key or matter change
+	ChangeCommitment   ChangeKind = "commitment"    // a commitment event; Tag is its state
+	ChangeDeclaration  ChangeKind = "declaration"   // a self-declared information event; Tag is its state
 )
 
 // Change is one entry of the change feed: what changed (Kind and Ref, the

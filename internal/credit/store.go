@@ -19,6 +19,7 @@ type Store interface {
 	SanctionStore
 	BatchStore
 	WorkflowStore
+	CommitmentStore
 	PublishStore
 	ChangeFeed
 	KeyStore

@@ -5,8 +5,13 @@ package demo
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/xinyong/xinyong/internal/app"
 	"github.com/xinyong/xinyong/internal/auth"
@@ -25,6 +30,11 @@ const Password = "xinyong-demo-2026"
 type Options struct {
 	Subjects int    // size of the generated subject population; default 300
 	Seed     uint64 // default 1
+	// KeyFile keeps the demo business system's API key between starts
+	// (mode 0600; only its hash is in the database): a key in it that
+	// still signs in is reused, else a new one is issued and written
+	// there. Empty: a new key on every start, kept nowhere.
+	KeyFile string
 }
 
 // Login is one demo sign-in printed for the user.
@@ -50,7 +60,8 @@ var fuzhouRegions = []string{"350100", "350102", "350103", "350104", "350105", "
 
 // Seed loads the demo data into an empty store (subjects and records are
 // skipped when the store already holds subjects), makes sure the demo
-// accounts exist and seeds the lists (seedLists). It returns the sign-ins
+// accounts exist and seeds the lists (seedLists) and, with the data, a few
+// commitments (seedCommitments). It returns the sign-ins
 // to print.
 func Seed(ctx context.Context, node *app.App, o Options) ([]Login, error) {
 	st := node.Store
@@ -69,13 +80,13 @@ func Seed(ctx context.Context, node *app.App, o Options) ([]Login, error) {
 		if firstOrg, err = seedData(ctx, node, o); err != nil {
 			return nil, fmt.Errorf("demo: %w", err)
 		}
-	} else {
-		subs, err := st.SubjectsByName(ctx, "宁德", 1)
-		if err == nil && len(subs) > 0 {
-			firstOrg = subs[0].ID
-		}
+	} else if a, err := st.Account(ctx, "subject"); err == nil {
+		// The subject account made on the first start names its subject.
+		firstOrg = a.Subject
+	} else if !credit.Is(credit.NotFound, err) {
+		return nil, fmt.Errorf("demo: %w", err)
 	}
-	logins, err := seedAccounts(ctx, node, firstOrg)
+	logins, err := seedAccounts(ctx, node, firstOrg, o.KeyFile)
 	if err != nil {
 		return nil, fmt.Errorf("demo: %w", err)
 	}
@@ -88,10 +99,15 @@ func Seed(ctx context.Context, node *app.App, o Options) ([]Login, error) {
 	if err := seedLists(ctx, node); err != nil {
 		return nil, fmt.Errorf("demo lists: %w", err)
 	}
+	if n == 0 {
+		if err := seedCommitments(ctx, node, firstOrg); err != nil {
+			return nil, fmt.Errorf("demo commitments: %w", err)
+		}
+	}
 	return logins, nil
 }
 
-func seedAccounts(ctx context.Context, node *app.App, subject string) ([]Login, error) {
+func seedAccounts(ctx context.Context, node *app.App, subject, keyFile string) ([]Login, error) {
 	svc, st := node.Records, node.Store
 	acc := &auth.Accounts{Store: st, Now: svc.Now}
 	specs := []struct {
@@ -106,6 +122,7 @@ func seedAccounts(ctx context.Context, node *app.App, subject string) ([]Login, 
 		{"auditor", "审计员", credit.RoleAuditor, "", "", "auditor"},
 		{"bank", "示范银行", credit.RoleInstitution, "", "", "access institution"},
 		{"subject", "示范企业", credit.RoleSubject, "", subject, "the subject " + subject},
+		{"procurement", "政府采购系统", credit.RoleBusiness, "FIN-350100", "", "business system (console sign-in; its programs use the API key below)"},
 	}
 	var out []Login
 	for _, s := range specs {
@@ -123,34 +140,49 @@ func seedAccounts(ctx context.Context, node *app.App, subject string) ([]Login, 
 		}
 		out = append(out, Login{s.name, Password, s.role, s.note})
 	}
-	// A business system signs in with an API key only; a new key is issued
-	// on every demo start because only its hash is kept.
-	if _, err := st.Account(ctx, "procurement"); credit.Is(credit.NotFound, err) {
-		if _, err := acc.CreateAccount(ctx, "procurement", "政府采购系统", credit.RoleBusiness, "FIN-350100", "", ""); err != nil {
-			return nil, err
-		}
-	} else if err != nil {
-		return nil, err
-	}
 	if pa, err := st.Account(ctx, "procurement"); err == nil {
 		// The matters the procurement system may ask the hit check about.
 		if err := st.SetAccountMatters(ctx, pa.ID, []string{"gov_procurement", "bidding", "public_resource_trading", "gov_subsidy"}); err != nil {
 			return nil, err
 		}
 	}
-	secret, _, err := acc.NewKey(ctx, "procurement")
+	secret, err := businessKey(ctx, acc, keyFile)
 	if err != nil {
 		return nil, err
 	}
-	out = append(out, Login{"procurement", secret, credit.RoleBusiness, "business system: send the key as Authorization: Bearer <key>"})
+	out = append(out, Login{"procurement (API)", secret, credit.RoleBusiness, "API key: send it as Authorization: Bearer <key>"})
 	return out, nil
+}
+
+// businessKey returns the demo business system's API key: the one kept
+// in keyFile while it still signs in, else a new one, written there.
+func businessKey(ctx context.Context, acc *auth.Accounts, keyFile string) (string, error) {
+	if keyFile != "" {
+		if b, err := os.ReadFile(keyFile); err == nil {
+			k := strings.TrimSpace(string(b))
+			if p, err := (&auth.Authenticator{Store: acc.Store}).APIKey(ctx, k); err == nil && p.Account != nil && p.Account.Name == "procurement" {
+				return k, nil
+			}
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return "", err
+		}
+	}
+	secret, _, err := acc.NewKey(ctx, "procurement")
+	if err != nil || keyFile == "" {
+		return secret, err
+	}
+	if err := os.MkdirAll(filepath.Dir(keyFile), 0o700); err != nil {
+		return "", err
+	}
+	return secret, os.WriteFile(keyFile, []byte(secret+"\n"), 0o600)
 }
 
 // PrintLogins writes the demo sign-ins as a table.
 func PrintLogins(w io.Writer, logins []Login) {
-	fmt.Fprintln(w, "Demo sign-ins (password or API key):")
+	fmt.Fprintln(w, "Demo sign-ins:")
+	fmt.Fprintf(w, "  %-18s %-12s %-28s %s\n", "LOGIN", "ROLE", "PASSWORD OR KEY", "WHO")
 	for _, l := range logins {
-		fmt.Fprintf(w, "  %-12s %-12s %-28s %s\n", l.Name, l.Role, l.Password, l.Note)
+		fmt.Fprintf(w, "  %-18s %-12s %-28s %s\n", l.Name, l.Role, l.Password, l.Note)
 	}
 }
 

@@ -1,8 +1,12 @@
 package demo_test
 
 import (
+	"bytes"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/xinyong/xinyong/internal/apptest"
 	"github.com/xinyong/xinyong/internal/auth"
@@ -135,5 +139,83 @@ func checkPlausible(t *testing.T, st credit.Store, cat *catalog.Catalog, sanc *s
 		if name := r.Fields["xk_xdr_mc"]; strings.HasPrefix(name, "福州") && !strings.HasPrefix(r.SubjectID[2:], "3501") {
 			t.Errorf("%s is registered in %s, not Fuzhou", name, r.SubjectID[2:8])
 		}
+	}
+}
+
+// TestSeedCommitments: the demo registers commitments at the market
+// regulator's counter (due, fulfilled, found false) and a self-declared
+// contribution of the demo subject.
+func TestSeedCommitments(t *testing.T) {
+	node := apptest.New(t, apptest.Options{})
+	if _, err := demo.Seed(t.Context(), node.App, demo.Options{Subjects: 100}); err != nil {
+		t.Fatal(err)
+	}
+	stats, err := node.Commit.Stats(t.Context(), time.Time{}, "")
+	if err != nil || len(stats) != 1 || stats[0].Signed < 3 || stats[0].Fulfilled != 1 || stats[0].Broken != 1 {
+		t.Errorf("demo commitments: %+v %v", stats, err)
+	}
+	a, err := node.Store.Account(t.Context(), "subject")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ds, err := node.Commit.Declarations(t.Context(), a.Subject, ""); err != nil || len(ds) != 1 {
+		t.Errorf("demo declarations: %+v %v", ds, err)
+	}
+}
+
+// TestDemoSignIns: every demo sign-in works (each password account signs
+// in with the printed password, the business system's key
+// authenticates), and a restart keeps the business key (written to the
+// key file) and the subject account's subject.
+func TestDemoSignIns(t *testing.T) {
+	node := apptest.New(t, apptest.Options{})
+	ctx := t.Context()
+	keyFile := filepath.Join(t.TempDir(), "demo-procurement.key")
+	first, err := demo.Seed(ctx, node.App, demo.Options{Subjects: 60, KeyFile: keyFile})
+	if err != nil {
+		t.Fatal(err)
+	}
+	acc := &auth.Accounts{Store: node.Store, Now: node.Clock.Now}
+	authn := &auth.Authenticator{Store: node.Store, Now: node.Clock.Now}
+	var key string
+	for _, l := range first {
+		if strings.Contains(l.Name, "(API)") {
+			key = l.Password
+			p, err := authn.APIKey(ctx, l.Password)
+			if err != nil || p.Account.Name != "procurement" {
+				t.Errorf("the business key: %v, %+v", err, p)
+			}
+			continue
+		}
+		if _, _, a, err := acc.Login(ctx, l.Name, l.Password, "192.0.2.1"); err != nil || a.Role != l.Role {
+			t.Errorf("sign-in %s: %v", l.Name, err)
+		}
+	}
+	if key == "" {
+		t.Fatal("no business key printed")
+	}
+	subj, err := node.Store.Account(ctx, "subject")
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := demo.Seed(ctx, node.App, demo.Options{Subjects: 60, KeyFile: keyFile})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range again {
+		if strings.Contains(l.Name, "(API)") && l.Password != key {
+			t.Errorf("the business key changed on restart")
+		}
+		if l.Name == "subject" && !strings.Contains(l.Note, subj.Subject) {
+			t.Errorf("restart names subject %q, the account acts for %s", l.Note, subj.Subject)
+		}
+	}
+	if fi, err := os.Stat(keyFile); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("key file: %v %v", fi, err)
+	}
+	var table bytes.Buffer
+	demo.PrintLogins(&table, again)
+	if !strings.Contains(table.String(), "LOGIN") || !strings.Contains(table.String(), "ROLE") {
+		t.Errorf("the sign-in table has no header:\n%s", table.String())
 	}
 }

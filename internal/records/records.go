@@ -265,6 +265,63 @@ func (s *Service) personByHash(ctx context.Context, code string) (*credit.Subjec
 	return nil, credit.Say("records.PersonByID", credit.NotFound, "没有登记该身份证号码的自然人", "no natural person registered with this ID number")
 }
 
+// SubjectFields are the fields of a record of item it that name subj,
+// by the item's keys: its name, its kind, and its code (an organisation)
+// or its ID number (a natural person: opened here only to be sealed again
+// with the record, which seals every personal field). Records the platform
+// makes itself (a false commitment, a commitment signed online, a
+// confirmed self-declaration) name their subject through it.
+func (s *Service) SubjectFields(it *catalog.Item, subj *credit.Subject) (credit.Fields, error) {
+	const op = "records.SubjectFields"
+	f := credit.Fields{}
+	k := it.Keys
+	if k.SubjectName != "" {
+		f[k.SubjectName] = subj.Name
+	}
+	if k.SubjectKind != "" {
+		f[k.SubjectKind] = catalog.SubjectKindLabel(subj.Kind)
+	}
+	if subj.Kind != credit.Person {
+		if k.SubjectCode != "" {
+			f[k.SubjectCode] = subj.Code
+		}
+		return f, nil
+	}
+	if k.SubjectIDNo != "" && len(subj.IDCipher) > 0 {
+		if s.Sealer == nil {
+			return nil, credit.Say(op, credit.Unavailable, "平台未配置数据密钥，无法读取自然人的证件号码", "no data key is configured: a natural person's ID number cannot be read")
+		}
+		idno, err := s.Sealer.Open(subj.IDCipher)
+		if err != nil {
+			return nil, credit.Wrap(op, credit.Internal, err)
+		}
+		f[k.SubjectIDNo] = idno
+	}
+	return f, nil
+}
+
+// OpenFields is a copy of a stored record's fields with its sealed
+// personal fields opened: Correct takes a new version built from them
+// (a correction that changes other fields) this way, so that Prepare
+// validates the clear values and seals them again.
+func (s *Service) OpenFields(f credit.Fields) (credit.Fields, error) {
+	out := make(credit.Fields, len(f))
+	for k, v := range f {
+		if pii.IsSealedField(v) {
+			if s.Sealer == nil {
+				return nil, credit.Say("records.OpenFields", credit.Unavailable, "平台未配置数据密钥，无法读取证件号码（%s）", "no data key is configured: the identity number in %s cannot be read", k)
+			}
+			clear, err := s.Sealer.OpenField(v)
+			if err != nil {
+				return nil, credit.Wrap("records.OpenFields", credit.Internal, err)
+			}
+			v = clear
+		}
+		out[k] = v
+	}
+	return out, nil
+}
+
 // Report is one fact a department reports.
 type Report struct {
 	Item      string
@@ -451,6 +508,12 @@ func (s *Service) Correct(ctx context.Context, recordID, dept, reason string, fi
 	}
 	old, err := s.Store.Record(ctx, recordID)
 	if err != nil {
+		return nil, credit.Wrap(op, credit.Other, err)
+	}
+	// Fields built from a stored record (an upheld objection changing one
+	// field, a commitment's breach) carry its personal fields sealed: they
+	// are checked clear and sealed again like any other.
+	if fields, err = s.OpenFields(fields); err != nil {
 		return nil, credit.Wrap(op, credit.Other, err)
 	}
 	rec, _, err := s.Prepare(Report{Item: old.Item, Dept: dept, SubjectID: old.SubjectID, Fields: fields}, nil)

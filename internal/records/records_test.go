@@ -174,3 +174,42 @@ func TestSubjects(t *testing.T) {
 		t.Fatalf("the same person reported twice became two subjects: %v", err)
 	}
 }
+
+// TestCorrectFromStoredFields: a correction built from a stored record's
+// fields (an upheld objection changing one field, a commitment's breach)
+// carries its sealed personal fields as they are stored; they are opened
+// for validation and sealed again, never refused for their sealed length
+// nor stored in clear.
+func TestCorrectFromStoredFields(t *testing.T) {
+	ctx := context.Background()
+	svc := newService(t)
+	const idno = "11010519491231002X"
+	p, err := svc.PutPerson(ctx, "王小明", idno)
+	if err != nil {
+		t.Fatal(err)
+	}
+	authority := uscc.NewGenerator(9).USCC('1', '1', "350100")
+	rec, _, err := svc.Append(ctx, records.Report{Item: "admin_penalty", Dept: "SAMR-350100", SubjectID: p.ID, Fields: credit.Fields{
+		"cf_xdr_mc": "王小明", "cf_xdr_lb": "自然人", "cf_xdr_zjlx": "身份证", "cf_xdr_zjhm": idno,
+		"cf_wsh": "榕市监罚〔2026〕9号", "cf_wfxw": "无证经营", "cf_sy": "经查……", "cf_yj": "《某法》", "cf_cflb": "罚款", "cf_nr": "罚款五千元",
+		"cf_nr_fk": "0.5", "cf_jdrq": "2026-10-08", "cf_cfjg": "福州市市场监督管理局", "cf_cfjgdm": authority, "cf_sjly": "福州市市场监督管理局", "cf_sjlydm": authority,
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fields := credit.Fields{}
+	for k, v := range rec.Fields {
+		fields[k] = v
+	}
+	fields["cf_nr"] = "罚款三千元"
+	c, err := svc.Correct(ctx, rec.ID, "SAMR-350100", "复核更正金额", fields)
+	if err != nil {
+		t.Fatalf("correction from the stored fields: %v", err)
+	}
+	if v := c.Fields["cf_xdr_zjhm"]; strings.Contains(v, idno) || v == "" {
+		t.Errorf("the number in the correction: %q", v)
+	}
+	if opened, err := svc.OpenFields(c.Fields); err != nil || opened["cf_xdr_zjhm"] != idno {
+		t.Errorf("opened %q %v", opened["cf_xdr_zjhm"], err)
+	}
+}

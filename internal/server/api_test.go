@@ -23,6 +23,9 @@ func (e *env) scenario(rt api.Route, role credit.Role) req {
 	if q, ok := e.wfScenario(rt, role); ok {
 		return q
 	}
+	if q, ok := e.cmScenario(rt, role); ok {
+		return q
+	}
 	if q, ok := e.reportScenario(rt, role); ok {
 		return q
 	}

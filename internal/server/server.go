@@ -23,6 +23,7 @@ import (
 	"github.com/xinyong/xinyong/internal/api"
 	"github.com/xinyong/xinyong/internal/auth"
 	"github.com/xinyong/xinyong/internal/catalog"
+	"github.com/xinyong/xinyong/internal/commit"
 	"github.com/xinyong/xinyong/internal/credit"
 	"github.com/xinyong/xinyong/internal/httpx"
 	"github.com/xinyong/xinyong/internal/pii"
@@ -86,6 +87,10 @@ type Deps struct {
 	SecureCookies bool
 	// SpoolDir is where uploaded batch files wait (api.Config.SpoolDir).
 	SpoolDir string
+	// Commit serves commitments, their tracking and self-declared
+	// information (optional: nil leaves those routes answering 503 and
+	// those pages out).
+	Commit *commit.Service
 	// KeyCheck, when set, tells /readyz whether the store still accepts
 	// the node's data key (pii.Usable): a node whose key a rotation has
 	// replaced must not take traffic.
@@ -114,14 +119,16 @@ func New(d Deps) (http.Handler, error) {
 		Store: d.Store, Catalog: d.Catalog, Records: d.Records, Sealer: d.Sealer,
 		Logger: d.Logger, Now: d.Now, Workflow: d.Workflow, CalendarDir: d.CalendarDir, Sanction: d.Sanction,
 		Publish: d.Publish, Marks: d.Marks, Search: d.Search, LoginGuard: d.LoginGuard, SpoolDir: d.SpoolDir,
-		MaxUpload: d.MaxUpload, MaxRejectRows: d.MaxRejectRows, Reports: d.Reports,
+		MaxUpload: d.MaxUpload, MaxRejectRows: d.MaxRejectRows,
+		Commit: d.Commit, Reports: d.Reports,
 	})
 	if err != nil {
 		return nil, err
 	}
 	portal, err := web.New(web.Config{Store: d.Store, Catalog: d.Catalog, Logger: d.Logger, Now: d.Now, Version: d.Version,
 		Records: d.Records, Publish: d.Publish, Marks: d.Marks, Search: d.Search, Workflow: d.Workflow, Sanction: d.Sanction,
-		LoginGuard: d.LoginGuard, MaxUpload: d.MaxUpload, Reports: d.Reports})
+		LoginGuard: d.LoginGuard, MaxUpload: d.MaxUpload,
+		Commit: d.Commit, Reports: d.Reports})
 	if err != nil {
 		return nil, err
 	}

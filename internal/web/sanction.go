@@ -115,7 +115,11 @@ type sanctionChart struct {
 
 type sanctionLegend struct {
 	Label, Colour string
-	X             int
+	// Class is the series' class in the static style sheet (series-N),
+	// which colours it; Colour stays as the attribute for a browser
+	// without the style sheet.
+	Class string
+	X     int
 }
 
 type sanctionChartRow struct {
@@ -127,8 +131,8 @@ type sanctionChartRow struct {
 }
 
 type sanctionBar struct {
-	X, W, Y, H int
-	Colour     string
+	X, W, Y, H    int
+	Colour, Class string
 }
 
 const (
@@ -137,10 +141,13 @@ const (
 	chartRowH   = 26
 )
 
-var seriesColours = []string{"#b3261e", "#1f7a4d", "#c77c02"}
+var seriesColours = []string{"#b3261e", "#1f7a4d", "#c77c02", "#0969da"}
+
+// seriesClass is the style sheet's class of series i.
+func seriesClass(i int) string { return "series-" + strconv.Itoa(i%len(seriesColours)) }
 
 // newChart lays out rows of values (one slice per row, one value per
-// series) scaled to the largest value.
+// series, up to four) scaled to the largest value.
 func newChart(title string, series []string, labels []string, values [][]float64, text []string) *sanctionChart {
 	c := &sanctionChart{Title: title, Width: chartLabelW + chartBarW + 90, Height: 30 + len(labels)*chartRowH + 10}
 	maxV := 0.0
@@ -150,7 +157,7 @@ func newChart(title string, series []string, labels []string, values [][]float64
 		}
 	}
 	for i, s := range series {
-		c.Legend = append(c.Legend, sanctionLegend{Label: s, Colour: seriesColours[i%len(seriesColours)], X: chartLabelW + i*110})
+		c.Legend = append(c.Legend, sanctionLegend{Label: s, Colour: seriesColours[i%len(seriesColours)], Class: seriesClass(i), X: chartLabelW + i*110})
 	}
 	for i, l := range labels {
 		y := 30 + i*chartRowH
@@ -165,7 +172,7 @@ func newChart(title string, series []string, labels []string, values [][]float64
 			if v > 0 && w == 0 {
 				w = 1
 			}
-			row.Bars = append(row.Bars, sanctionBar{X: chartLabelW, W: w, Y: y + 3 + j*h, H: h, Colour: seriesColours[j%len(seriesColours)]})
+			row.Bars = append(row.Bars, sanctionBar{X: chartLabelW, W: w, Y: y + 3 + j*h, H: h, Colour: seriesColours[j%len(seriesColours)], Class: seriesClass(j)})
 		}
 		c.Rows = append(c.Rows, row)
 	}

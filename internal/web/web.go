@@ -27,6 +27,7 @@ import (
 	"github.com/xinyong/xinyong/internal/auth"
 	"github.com/xinyong/xinyong/internal/catalog"
 	"github.com/xinyong/xinyong/internal/chinatime"
+	"github.com/xinyong/xinyong/internal/commit"
 	"github.com/xinyong/xinyong/internal/credit"
 	"github.com/xinyong/xinyong/internal/httpx"
 	"github.com/xinyong/xinyong/internal/pii"
@@ -69,6 +70,9 @@ type Config struct {
 	// MaxUpload bounds a form with files, in bytes (api.DefaultMaxUpload
 	// when 0).
 	MaxUpload int64
+	// Commit serves the commitment and self-declaration pages; nil leaves
+	// them out.
+	Commit *commit.Service
 	// Reports serves the report, authorisation, "who read my data" and
 	// verification pages and the published keys (nil leaves them out).
 	Reports *report.Platform
@@ -136,6 +140,11 @@ func New(cfg Config) (*Portal, error) {
 	p.mux.HandleFunc("POST /console/accounts/{name}/unlock", p.unlock)
 	if cfg.Workflow != nil {
 		if err := p.wfRoutes(); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.Commit != nil {
+		if err := p.cmRoutes(); err != nil {
 			return nil, err
 		}
 	}
@@ -256,6 +265,11 @@ type view struct {
 	// Lockouts are the accounts locked after failed logins, on an
 	// administrator's console.
 	Lockouts []lockoutRow
+	// CM holds the commitment and self-declaration pages' data;
+	// Declarations the subject page's self-declared information, shown
+	// apart from the records and labelled.
+	CM           *cmView
+	Declarations []declRow
 	// Rep holds the credit report, authorisation, "who read my data" and
 	// verification pages' data.
 	Rep *reportsView
@@ -426,6 +440,18 @@ func (p *Portal) subject(w http.ResponseWriter, r *http.Request) {
 	if v.Sections, err = p.sections(r.Context(), s, publish.Public, v); err != nil {
 		p.fail(w, r, v, err)
 		return
+	}
+	if p.cfg.Commit != nil {
+		// Self-declared information: its own section, never among the
+		// records, labelled on the page.
+		ds, err := p.cfg.Commit.PublicDeclarations(r.Context(), s)
+		if err != nil {
+			p.fail(w, r, v, err)
+			return
+		}
+		for i := range ds {
+			v.Declarations = append(v.Declarations, v.declRow(&ds[i]))
+		}
 	}
 	if (pr.Role == credit.RoleSubject && pr.Account.Subject == s.ID) ||
 		pr.Role == credit.RoleAdmin || pr.Role == credit.RoleReviewer || pr.Role == credit.RoleAuditor {

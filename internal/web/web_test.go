@@ -1,6 +1,8 @@
 package web
 
 import (
+	"io/fs"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -98,6 +100,27 @@ func TestEveryOfferedStepHasAButton(t *testing.T) {
 					}
 				}
 			}
+		}
+	}
+}
+
+// TestNoInlineStyleOrScript: the page's Content-Security-Policy allows no
+// inline style or script, so a template that carries one renders wrong in
+// the browser (the quality chart was drawn black: its <style> inside the
+// SVG was blocked). Styles live in static/style.css.
+func TestNoInlineStyleOrScript(t *testing.T) {
+	names, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil || len(names) == 0 {
+		t.Fatalf("templates: %v %v", names, err)
+	}
+	bad := regexp.MustCompile(`(?i)<style|<script|\sstyle\s*=|\son[a-z]+\s*=`)
+	for _, n := range names {
+		b, err := fs.ReadFile(templateFS, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m := bad.Find(b); m != nil {
+			t.Errorf("%s: %q is blocked by the page's CSP", n, m)
 		}
 	}
 }

@@ -443,7 +443,7 @@ func (p *Portal) repairForm(w http.ResponseWriter, r *http.Request) {
 	}
 	p.render(w, r, http.StatusOK, "repair_new", v, func(v *view) {
 		v.Title = v.T["repair_title"]
-		v.WF = &wfView{Record: rec, Elig: e, ApplyFrom: dateOf(e.From), Commitment: workflow.Commitment}
+		v.WF = &wfView{Record: rec, Elig: e, ApplyFrom: dateOf(e.From), Commitment: p.wf().Commitment().Zh}
 	})
 }
 
@@ -460,7 +460,7 @@ func (p *Portal) repairFile(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v.Title = v.T["repair_title"]
-	v.WF = &wfView{Record: rec, Elig: e, ApplyFrom: dateOf(e.From), Commitment: workflow.Commitment}
+	v.WF = &wfView{Record: rec, Elig: e, ApplyFrom: dateOf(e.From), Commitment: p.wf().Commitment().Zh}
 	c, code, err := p.wf().FileRepair(ctx, pr.Actor(), workflow.Repair{SubjectID: sid, RecordID: rec.ID, Statement: r.FormValue("statement"),
 		ObligationsMet: r.FormValue("obligations") == "yes", CommitmentAccepted: r.FormValue("commitment") == "yes",
 		Applicant: workflow.Applicant{Name: pr.Account.Display, Contact: r.FormValue("contact")}})

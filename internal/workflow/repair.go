@@ -5,7 +5,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/xinyong/xinyong/internal/catalog"
 	"github.com/xinyong/xinyong/internal/chinatime"
 	"github.com/xinyong/xinyong/internal/credit"
 	"github.com/xinyong/xinyong/internal/publish"
@@ -16,8 +15,20 @@ import (
 // repair's commitment or materials prove false.
 const FalseCommitmentItem = "false_commitment"
 
-// Commitment is the text of the 信用承诺书 an applicant accepts.
-const Commitment = "本主体承诺：已纠正失信行为、履行相关义务，所提交材料真实、准确、完整；如有虚假，自愿接受重新公示及相应惩戒，三年内不再申请修复该信息。"
+// RepairCommitmentKind is the kind of commitment (信用修复型) whose text
+// is the 信用承诺书 a repair applicant accepts; the text is catalogue data
+// (commitments.json).
+const RepairCommitmentKind = "repair"
+
+// Commitment is the text of the 信用承诺书 a repair applicant accepts, in
+// Chinese and English, from the catalogue.
+func (s *Service) Commitment() credit.Text {
+	k, err := s.cfg.Catalog.CommitmentKind(RepairCommitmentKind)
+	if err != nil {
+		return credit.Text{}
+	}
+	return credit.Text{Zh: k.Text, En: k.TextEn}
+}
 
 // Reason is one ground of ineligibility, in a stable code and words, in
 // English and Chinese.
@@ -221,7 +232,7 @@ func (s *Service) FileRepair(ctx context.Context, a Actor, in Repair) (*credit.C
 		State: StateSubmitted, Due: due}
 	data := in.Applicant.data()
 	data["obligations_met"] = "yes"
-	data["commitment"] = Commitment
+	data["commitment"] = s.Commitment().Zh
 	data["platform_due"] = dateStr(platformDue)
 	data["fee"] = "none"
 	code, err := s.create(ctx, c, a, clip(in.Statement, 4000), data)
@@ -338,35 +349,9 @@ func (s *Service) FalseCommitment(ctx context.Context, a Actor, id, docNo, reaso
 	if err != nil {
 		return nil, err
 	}
-	subj, err := s.cfg.Store.Subject(ctx, c.SubjectID)
-	if err != nil {
-		return nil, err
-	}
 	now := s.now()
 	today := chinatime.Date(now)
-	f := credit.Fields{
-		"xj_mc": subj.Name, "xj_wsh": strings.TrimSpace(docNo), "xj_sy": clip(reason, 2000),
-		"xj_xfsx": c.ID, "xj_rdrq": today.Format(time.DateOnly), "xj_rdjg": c.Unit,
-	}
-	if d, err := s.cfg.Catalog.Department(c.Unit); err == nil {
-		f["xj_rdjg"] = d.Name // 认定单位 names the unit, as the public reads it
-	}
-	f["xj_lb"] = catalog.SubjectKindLabel(subj.Kind)
-	if subj.Kind == credit.Person {
-		// The person's number, opened here only to be sealed again with
-		// the record (records seals every personal field).
-		f["xj_zjlx"] = "身份证"
-		if sealer := s.cfg.Records.Sealer; sealer != nil && len(subj.IDCipher) > 0 {
-			idno, err := sealer.Open(subj.IDCipher)
-			if err != nil {
-				return nil, credit.Wrap(op, credit.Internal, err)
-			}
-			f["xj_zjhm"] = idno
-		}
-	} else {
-		f["xj_shxym"] = subj.Code
-	}
-	rec, _, err := s.cfg.Records.Append(ctx, records.Report{Item: FalseCommitmentItem, Dept: c.Unit, SubjectID: c.SubjectID, Fields: f})
+	rec, err := s.RecordFalseCommitment(ctx, FalseFinding{SubjectID: c.SubjectID, Unit: c.Unit, DocNo: docNo, Reason: reason, Case: c.ID})
 	if err != nil {
 		return nil, credit.Wrap(op, credit.Other, err)
 	}
@@ -382,6 +367,62 @@ func (s *Service) FalseCommitment(ctx context.Context, a Actor, id, docNo, reaso
 		}
 	}
 	_ = s.cfg.Store.MarkRecompute(ctx, credit.RecomputeMark{SubjectID: c.SubjectID, Since: now, Reason: "false commitment " + c.ID})
+	return rec, nil
+}
+
+// FalseFinding is a unit's finding that a commitment, or the materials
+// given with it, was false.
+type FalseFinding struct {
+	SubjectID string
+	// Unit is the unit that found it (认定单位), which reports the record.
+	Unit   string
+	DocNo  string // the finding's document number
+	Reason string
+	// Case is the repair application concerned (原修复申请), if any;
+	// Commitment the commitment's code (原承诺编码), if any.
+	Case       string
+	Commitment string
+}
+
+// RecordFalseCommitment writes the false_commitment record of a finding,
+// published for three years by the item's rules: the one path by which a
+// false commitment enters a credit file, whether it was found in a repair
+// or by the unit that accepted a commitment (internal/commit).
+func (s *Service) RecordFalseCommitment(ctx context.Context, ff FalseFinding) (*credit.Record, error) {
+	const op = "workflow.RecordFalseCommitment"
+	if strings.TrimSpace(ff.Reason) == "" || strings.TrimSpace(ff.DocNo) == "" {
+		return nil, credit.Say(op, credit.Invalid, "请填写认定文书号和认定理由", "give the finding's document number and its grounds")
+	}
+	subj, err := s.cfg.Store.Subject(ctx, ff.SubjectID)
+	if err != nil {
+		return nil, err
+	}
+	it, err := s.cfg.Catalog.Item(FalseCommitmentItem)
+	if err != nil {
+		return nil, credit.Wrap(op, credit.Internal, err)
+	}
+	f, err := s.cfg.Records.SubjectFields(it, subj)
+	if err != nil {
+		return nil, credit.Wrap(op, credit.Other, err)
+	}
+	f["xj_wsh"], f["xj_sy"] = strings.TrimSpace(ff.DocNo), clip(ff.Reason, 2000)
+	f["xj_rdrq"], f["xj_rdjg"] = chinatime.Date(s.now()).Format(time.DateOnly), ff.Unit
+	if d, err := s.cfg.Catalog.Department(ff.Unit); err == nil {
+		f["xj_rdjg"] = d.Name // 认定单位 names the unit, as the public reads it
+	}
+	if ff.Case != "" {
+		f["xj_xfsx"] = ff.Case
+	}
+	if ff.Commitment != "" {
+		f["xj_cnbm"] = ff.Commitment
+	}
+	if subj.Kind == credit.Person {
+		f["xj_zjlx"] = "身份证"
+	}
+	rec, _, err := s.cfg.Records.Append(ctx, records.Report{Item: FalseCommitmentItem, Dept: ff.Unit, SubjectID: ff.SubjectID, Fields: f})
+	if err != nil {
+		return nil, credit.Wrap(op, credit.Other, err)
+	}
 	return rec, nil
 }
 

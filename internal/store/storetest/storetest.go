@@ -58,6 +58,7 @@ func Run(t *testing.T, open func(t *testing.T) credit.Store) {
 		{"ChangeOrder", testChangeOrder},
 		{"DataKeys", testDataKeys},
 		{"Reseal", testReseal},
+		{"Commitments", testCommitments},
 		{"Reports", testReports},
 		{"Grants", testGrants},
 		{"SigningKeys", testSigningKeys},

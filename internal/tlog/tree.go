@@ -47,7 +47,14 @@ const (
 // indices and hashes, the complete nodes of stored levels they make, and
 // the new head. leaves is filled in place.
 func Append(head credit.LogState, leaves []credit.LogLeaf) (*credit.LogAppend, error) {
-	rng, err := factory.NewRange(0, uint64(head.Size), head.Range)
+	// The range's hashes are copied: compact.Range merges a new leaf into
+	// its last hashes in place, which would change head.Range under the
+	// caller (LastInclusion reads it after the append).
+	hashes := make([][]byte, len(head.Range))
+	for i, h := range head.Range {
+		hashes[i] = append([]byte(nil), h...)
+	}
+	rng, err := factory.NewRange(0, uint64(head.Size), hashes)
 	if err != nil {
 		return nil, fmt.Errorf("tlog: the log's head does not hold its compact range: %w", err)
 	}

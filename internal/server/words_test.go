@@ -97,7 +97,19 @@ func TestPagesInTheirLanguage(t *testing.T) {
 			return e.postForm(to, vals, jar)
 		}
 	}
+	// A report the subject drew and a grant it gave, so that its reports,
+	// grants and reads pages show purposes and kinds.
+	if r := e.do(req{method: "POST", path: "/api/v1/reports", key: e.keys[credit.RoleSubject], body: map[string]any{"kind": "public_credit", "purpose": "bidding"}}); r.status != http.StatusCreated {
+		t.Fatalf("report: %d %s", r.status, r.body)
+	}
+	if r := e.do(req{method: "POST", path: "/api/v1/grants", key: e.keys[credit.RoleSubject], body: map[string]any{"recipient": e.names[credit.RoleInstitution],
+		"purpose": "credit_approval", "scope_kind": "reports", "scope": []string{"indicators"}, "days": 30, "max_uses": 1}}); r.status != http.StatusCreated {
+		t.Fatalf("grant: %d %s", r.status, r.body)
+	}
 	pages := []page{
+		{"my reports", get("/my/reports", subject)},
+		{"my grants", get("/my/grants", subject)},
+		{"who read my data", get("/my/reads", subject)},
 		{"subject page", get("/subjects/"+orgCode, nil)},
 		{"listed subject's page", get("/subjects/"+fx.listed, nil)},
 		{"black list", get("/lists/black", nil)},
@@ -300,6 +312,9 @@ func (e *env) rawCodes() codeSet {
 	}
 	for _, m := range e.cat.Matters {
 		cs[m.Code] = true
+	}
+	for _, pu := range e.cat.Reports.Purposes {
+		cs[pu.Code] = true
 	}
 	for _, c := range []string{
 		workflow.StateSubmitted, workflow.StateRouted, workflow.StateRefused, workflow.StateVerifying, workflow.StateUpheld,

@@ -130,6 +130,19 @@ func (n names) Item(code string) string {
 	return code
 }
 
+// Purpose names a purpose of the catalogue (reports and grants); a
+// purpose a caller stated in words is shown as stated.
+func (n names) Purpose(code string) string {
+	if n.cat != nil {
+		for _, pu := range n.cat.Reports.Purposes {
+			if pu.Code == code {
+				return n.pick(pu.Name, pu.NameEn)
+			}
+		}
+	}
+	return code
+}
+
 // List names a list type.
 func (n names) List(code string) string {
 	if n.cat != nil {

@@ -365,7 +365,7 @@ func (p *Portal) renderGrants(w http.ResponseWriter, r *http.Request, pr auth.Pr
 	rv := &reportsView{Page: "grants", Notice: notice, Days: rules.DefaultDays, MaxDays: rules.MaxDays, MaxUses: rules.MaxUses}
 	now := p.cfg.Now()
 	for _, g := range gs {
-		row := grantRow{ID: g.ID, Recipient: g.RecipientName, Purpose: g.Purpose, Uses: fmt.Sprintf("%d/%d", g.Uses, g.MaxUses),
+		row := grantRow{ID: g.ID, Recipient: g.RecipientName, Purpose: v.N.Purpose(g.Purpose), Uses: fmt.Sprintf("%d/%d", g.Uses, g.MaxUses),
 			Until: chinatime.Format(g.ValidUntil.Add(-1))}
 		if pu, err := cat.Purpose(g.Purpose); err == nil {
 			row.Purpose = pick(v, pu.Name, pu.NameEn)
@@ -474,7 +474,7 @@ func (p *Portal) myReads(w http.ResponseWriter, r *http.Request) {
 	rv := &reportsView{Page: "reads"}
 	for _, rd := range reads {
 		row := readRow{When: rd.At.In(chinatime.Location).Format("2006-01-02 15:04:05"), Who: rd.Who, Role: v.T["role_"+string(rd.Role)],
-			Action: rd.Action, Purpose: rd.Purpose, Basis: pick(v, rd.BasisName, rd.BasisNameEn), Outcome: v.T["outcome_"+rd.Outcome],
+			Action: rd.Action, Purpose: v.N.Purpose(rd.Purpose), Basis: pick(v, rd.BasisName, rd.BasisNameEn), Outcome: v.T["outcome_"+rd.Outcome],
 			Grant: rd.Grant, Denied: rd.Outcome == auth.OutcomeDenied}
 		if rd.Role == credit.RoleDept {
 			if acc, err := p.cfg.Store.Account(r.Context(), rd.Actor); err == nil && acc.Dept != "" {

@@ -24,6 +24,7 @@ import (
 	"github.com/xinyong/xinyong/internal/catalog"
 	"github.com/xinyong/xinyong/internal/commit"
 	"github.com/xinyong/xinyong/internal/credit"
+	"github.com/xinyong/xinyong/internal/exchange"
 	"github.com/xinyong/xinyong/internal/httpx"
 	"github.com/xinyong/xinyong/internal/pii"
 	"github.com/xinyong/xinyong/internal/publish"
@@ -39,9 +40,12 @@ const Prefix = "/api/v1"
 
 // Config is what the API needs.
 type Config struct {
-	Store   credit.Store
-	Catalog *catalog.Catalog
-	Records *records.Service
+	// Exchange serves the feeds (GET /api/v1/feeds/{feed}); nil answers
+	// them with Unavailable.
+	Exchange *exchange.Service
+	Store    credit.Store
+	Catalog  *catalog.Catalog
+	Records  *records.Service
 	// Sealer opens sealed ID numbers; nil when no data key is configured,
 	// in which case identity reads fail as Unavailable.
 	Sealer *pii.Sealer

@@ -27,6 +27,7 @@ import (
 	"github.com/xinyong/xinyong/internal/commit"
 	"github.com/xinyong/xinyong/internal/config"
 	"github.com/xinyong/xinyong/internal/credit"
+	"github.com/xinyong/xinyong/internal/exchange"
 	"github.com/xinyong/xinyong/internal/pii"
 	"github.com/xinyong/xinyong/internal/publish"
 	"github.com/xinyong/xinyong/internal/records"
@@ -67,6 +68,14 @@ type Parts struct {
 	// address for reports' verification links ("" : the request's).
 	SigningKey *signing.Key
 	PublicURL  string
+	// Exchange is the node's exchange identity and transports (Open
+	// loads them from the configuration when WithExchange is set); a zero
+	// value exchanges nothing.
+	Exchange ExchangeParts
+	// WithExchange makes Open load the node's exchange identity (serve,
+	// exchange export and import): a node with an identity whose signing
+	// key is missing does not start then. Other commands leave it out.
+	WithExchange bool
 }
 
 // App is one node's services, wired.
@@ -96,6 +105,8 @@ type App struct {
 	LoginGuard *auth.LoginGuard
 	// R holds the credit reports, authorisations and transparency log.
 	R Reports
+	// Exchange is the exchange with other platforms and departments.
+	Exchange *exchange.Service
 
 	loops   []func(context.Context)
 	closers []func(context.Context) error
@@ -196,6 +207,7 @@ func New(ctx context.Context, p Parts) (*App, error) {
 	if err := a.buildReports(ctx, p); err != nil {
 		return nil, a.closeAfter(ctx, err)
 	}
+	a.newExchange(p.Exchange)
 	return a, nil
 }
 
@@ -306,7 +318,8 @@ func (a *App) Deps(h HTTP) server.Deps {
 		Version: h.Version, PublicRate: h.PublicRate, PublicBurst: h.PublicBurst, TrustedProxies: h.TrustedProxies,
 		Metrics: h.Metrics, MaxUpload: h.MaxUpload, MaxRejectRows: h.MaxRejectRows, SecureCookies: h.SecureCookies,
 		SpoolDir: h.SpoolDir, KeyCheck: h.KeyCheck,
-		Reports: &a.R.Platform,
+		Reports:  &a.R.Platform,
+		Exchange: a.Exchange,
 	}
 }
 
@@ -338,6 +351,12 @@ func Open(ctx context.Context, cfg *config.Config, p Parts) (*App, error) {
 	p.Store, p.Catalog, p.Sealer, p.Calendar, p.CalendarDir = st, cat, seal, cal, cfg.CalendarPath()
 	if p.SigningKey == nil {
 		if p.SigningKey, err = OpenSigningKey(cfg, logger); err != nil {
+			st.Close()
+			return nil, err
+		}
+	}
+	if p.WithExchange {
+		if p.Exchange, err = OpenExchange(ctx, cfg, st); err != nil {
 			st.Close()
 			return nil, err
 		}

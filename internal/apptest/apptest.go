@@ -47,6 +47,15 @@ type Options struct {
 	NoSearchIndex bool
 	// Sanction tunes the hit-check service (intervals).
 	Sanction sanction.Config
+	// Store, when set, is the store to build the node on (another node
+	// of the same installation); else a fresh one.
+	Store credit.Store
+	// Exchange is the node's exchange identity and transports.
+	Exchange app.ExchangeParts
+	// Catalog is the node's catalogue; nil: the embedded one.
+	Catalog *catalog.Catalog
+	// Sealer is the node's data key; nil: Sealer(t), the tests' key.
+	Sealer *pii.Sealer
 }
 
 // Env is one node under test.
@@ -62,7 +71,10 @@ type Env struct {
 func New(t testing.TB, o Options) *Env {
 	t.Helper()
 	ctx := context.Background()
-	st := Store(t, o.Backend)
+	st := o.Store
+	if st == nil {
+		st = Store(t, o.Backend)
+	}
 	start := o.Start
 	if start.IsZero() {
 		start = testenv.DefaultNow
@@ -72,8 +84,16 @@ func New(t testing.TB, o Options) *Env {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	node, err := app.New(ctx, app.Parts{Store: st, Catalog: Catalog(t), Sealer: Sealer(t), Calendar: Calendar(t),
-		CalendarDir: t.TempDir(), Logger: logger, Now: clk.Now, NoSearchIndex: o.NoSearchIndex, Sanction: o.Sanction})
+	cat := o.Catalog
+	if cat == nil {
+		cat = Catalog(t)
+	}
+	seal := o.Sealer
+	if seal == nil {
+		seal = Sealer(t)
+	}
+	node, err := app.New(ctx, app.Parts{Store: st, Catalog: cat, Sealer: seal, Calendar: Calendar(t),
+		CalendarDir: t.TempDir(), Logger: logger, Now: clk.Now, NoSearchIndex: o.NoSearchIndex, Sanction: o.Sanction, Exchange: o.Exchange})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -48,6 +48,9 @@ func runBenchDispatch(args []string, stdout, stderr io.Writer) int {
 		if strings.HasPrefix(a, "-") {
 			continue
 		}
+		if a == "exchange" {
+			return runBenchExchange(append(append([]string(nil), args[:i]...), args[i+1:]...), stdout, stderr)
+		}
 		if a == "check" {
 			return runBenchCheck(append(append([]string(nil), args[:i]...), args[i+1:]...), stdout, stderr)
 		}

@@ -29,6 +29,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("serve", "serve [--demo] [flags]", stdout)
 	cfg.Register(fs)
 	cfg.RegisterServe(fs)
+	cfg.RegisterExchange(fs)
 	fs.BoolVar(&demoData, "demo", false, "load demo subjects, records and accounts into an empty store (prints the demo logins)")
 	if code, done := parse(fs, args, stderr); done {
 		return code
@@ -59,7 +60,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	} else {
 		logger.Info("no search index on this node (--search-index=false): name searches scan the store")
 	}
-	node, err := app.Open(ctx, &cfg, app.Parts{Logger: logger, NoSearchIndex: !cfg.SearchIndex, SearchProgress: progress})
+	node, err := app.Open(ctx, &cfg, app.Parts{Logger: logger, NoSearchIndex: !cfg.SearchIndex, SearchProgress: progress, WithExchange: true})
 	if err != nil {
 		return fail(stderr, "serve", err)
 	}

@@ -87,6 +87,17 @@ type Config struct {
 	// empty: SpoolPath's default.
 	SpoolDir string
 
+	// Exchange (internal/exchange): the NATS server's URL (empty: no
+	// JetStream transport), the node's signing key (else its key file
+	// beside the SQLite file), and the federation's exchange key with
+	// which personal data travels.
+	NATS        string
+	NodeKey     string
+	ExchangeKey string
+	// ExchangeRun runs the exchange's publishers and consumers on this
+	// node (one node of an installation); the others answer feed pulls.
+	ExchangeRun bool
+
 	envErrs []error // malformed XINYONG_* values, reported by Validate
 	// serve and ingest record that RegisterServe and RegisterIngest
 	// declared their flags, whose values Validate then checks.

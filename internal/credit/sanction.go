@@ -72,6 +72,10 @@ type EntryDetail struct {
 	// unit and reported as the record BasisRecords[0]; it follows that
 	// record (catalog.Reported).
 	Reported bool `json:"reported,omitempty"`
+	// Origin is the platform (exchange node ID) that decided the entry,
+	// when it was decided on another platform and applied here through
+	// the exchange: the origin is authoritative, nobody here changes it.
+	Origin string `json:"origin,omitempty"`
 }
 
 // ListEvent is one append-only fact about a list entry.

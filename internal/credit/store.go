@@ -27,6 +27,7 @@ type Store interface {
 	ReportStore
 	GrantStore
 	LogStore
+	ExchangeStore
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 	// Close releases the connections.

@@ -29,6 +29,8 @@ import (
 type Store interface {
 	credit.SubjectStore
 	credit.RecordStore
+	// SubjectsByIDHashes finds stored persons by keyed hashes (Persons).
+	SubjectsByIDHashes(ctx context.Context, hashes []string) (map[string]*credit.Subject, error)
 }
 
 // Service is the credit-file service.
@@ -205,33 +207,94 @@ func mergeNames(old, cur *credit.Subject, more []string) []string {
 // number; the number itself is sealed and only a masked form is kept clear.
 func (s *Service) PutPerson(ctx context.Context, name, idno string) (*credit.Subject, error) {
 	const op = "records.PutPerson"
-	res := uscc.CheckResidentID(idno)
-	if res.Status == uscc.Invalid {
-		return nil, credit.Say(op, credit.Invalid, "居民身份证号码无效：%[2]s", "invalid resident ID number: %[1]s", res.Reason(), res.ReasonZh())
-	}
-	if s.Sealer == nil {
-		return nil, credit.E(op, credit.Internal, "no data key configured: natural persons cannot be stored")
-	}
-	if old, err := s.personByHash(ctx, res.Code); err == nil {
-		return old, nil
-	} else if !credit.Is(credit.NotFound, err) {
-		return nil, credit.Wrap(op, credit.Other, err)
-	}
-	hash := s.Sealer.Hash(res.Code)
-	sealed, err := s.Sealer.Seal(res.Code)
-	if err != nil {
-		return nil, credit.Wrap(op, credit.Internal, err)
-	}
-	now := s.now()
-	sub := &credit.Subject{
-		ID: credit.PersonID(hash), Kind: credit.Person, Name: strings.TrimSpace(name),
-		Region: res.Region, IDCipher: sealed, IDHash: hash, IDMasked: uscc.MaskResidentID(res.Code),
-		CreatedAt: now, UpdatedAt: now,
+	sub, stored, err := s.Person(ctx, name, idno)
+	if err != nil || stored {
+		return sub, err
 	}
 	if err := s.Store.PutSubject(ctx, sub); err != nil {
 		return nil, credit.Wrap(op, credit.Other, err)
 	}
 	return sub, nil
+}
+
+// NamedID is a natural person as given: a name and a resident ID number.
+type NamedID struct{ Name, IDNo string }
+
+// Persons is Person for many people in one look-up (the exchange applies
+// a batch's persons at once): out[i] is people[i]'s subject, stored[i]
+// whether it is stored already. An invalid number fails the whole call.
+func (s *Service) Persons(ctx context.Context, people []NamedID) (out []*credit.Subject, stored []bool, err error) {
+	const op = "records.PutPerson"
+	if s.Sealer == nil {
+		return nil, nil, credit.E(op, credit.Internal, "no data key configured: natural persons cannot be stored")
+	}
+	codes := make([]string, len(people))
+	var hashes []string
+	for i, p := range people {
+		res := uscc.CheckResidentID(p.IDNo)
+		if res.Status == uscc.Invalid {
+			return nil, nil, credit.Say(op, credit.Invalid, "居民身份证号码无效：%[2]s", "invalid resident ID number: %[1]s", res.Reason(), res.ReasonZh())
+		}
+		codes[i] = res.Code
+		hashes = append(hashes, s.Sealer.Hashes(res.Code)...)
+	}
+	found, err := s.Store.SubjectsByIDHashes(ctx, hashes)
+	if err != nil {
+		return nil, nil, credit.Wrap(op, credit.Other, err)
+	}
+	out, stored = make([]*credit.Subject, len(people)), make([]bool, len(people))
+	for i, p := range people {
+		for _, h := range s.Sealer.Hashes(codes[i]) {
+			if sub := found[h]; sub != nil {
+				out[i], stored[i] = sub, true
+				break
+			}
+		}
+		if out[i] == nil {
+			if out[i], err = s.newPerson(p.Name, codes[i]); err != nil {
+				return nil, nil, err
+			}
+		}
+	}
+	return out, stored, nil
+}
+
+// Person returns this node's subject for the natural person with
+// resident ID number idno: the one stored (stored true; found under any
+// key's hash), or a new one, sealed and keyed with this node's data key,
+// not stored yet (the exchange writes it with the facts it applies).
+func (s *Service) Person(ctx context.Context, name, idno string) (sub *credit.Subject, stored bool, err error) {
+	const op = "records.PutPerson"
+	res := uscc.CheckResidentID(idno)
+	if res.Status == uscc.Invalid {
+		return nil, false, credit.Say(op, credit.Invalid, "居民身份证号码无效：%[2]s", "invalid resident ID number: %[1]s", res.Reason(), res.ReasonZh())
+	}
+	if s.Sealer == nil {
+		return nil, false, credit.E(op, credit.Internal, "no data key configured: natural persons cannot be stored")
+	}
+	if old, err := s.personByHash(ctx, res.Code); err == nil {
+		return old, true, nil
+	} else if !credit.Is(credit.NotFound, err) {
+		return nil, false, credit.Wrap(op, credit.Other, err)
+	}
+	sub, err = s.newPerson(name, res.Code)
+	return sub, false, err
+}
+
+// newPerson is a new subject for the person with the checked number
+// code, sealed and keyed with this node's data key.
+func (s *Service) newPerson(name, code string) (*credit.Subject, error) {
+	hash := s.Sealer.Hash(code)
+	sealed, err := s.Sealer.Seal(code)
+	if err != nil {
+		return nil, credit.Wrap("records.PutPerson", credit.Internal, err)
+	}
+	now := s.now()
+	return &credit.Subject{
+		ID: credit.PersonID(hash), Kind: credit.Person, Name: strings.TrimSpace(name),
+		Region: uscc.CheckResidentID(code).Region, IDCipher: sealed, IDHash: hash, IDMasked: uscc.MaskResidentID(code),
+		CreatedAt: now, UpdatedAt: now,
+	}, nil
 }
 
 // PersonByID finds the natural person registered with a resident ID
@@ -639,4 +702,91 @@ func personalItemsWhere(cat *catalog.Catalog) string {
 		return "1 = 0"
 	}
 	return "item IN (" + strings.Join(items, ", ") + ")"
+}
+
+// Foreign checks a fact that another platform recorded (its origin is
+// authoritative: its ID, department, document, dates and severity are
+// kept) against this node's catalogue, as every fact entering a file is:
+// the item must be in the catalogue, its department one the catalogue
+// knows and lets report it, its fields valid, and a reported list it names
+// one the catalogue has. open turns a field sealed for the journey back
+// into clear text, which is sealed here with this node's data key; the
+// content hash is computed again (it counts a sealed number by this node's
+// keyed hash). A refusal is NotFound (the catalogue lacks the item or the
+// department) or Invalid: the exchange holds the fact until the catalogue
+// has what it needs.
+func (s *Service) Foreign(rec *credit.Record, open func(string) (string, error)) (*credit.Record, error) {
+	const op = "records.Foreign"
+	it, err := s.Catalog.Item(rec.Item)
+	if err != nil {
+		return nil, credit.Wrap(op, credit.NotFound, err)
+	}
+	if _, err := s.Catalog.Department(rec.Dept); err != nil {
+		return nil, credit.Wrap(op, credit.NotFound, err)
+	}
+	if err := s.Catalog.MayReport(rec.Dept, it.Code); err != nil {
+		return nil, credit.Wrap(op, credit.Invalid, err)
+	}
+	out := *rec
+	out.Fields = make(credit.Fields, len(rec.Fields))
+	for k, v := range rec.Fields {
+		if pii.IsSealedField(v) {
+			if open == nil {
+				return nil, credit.Say(op, credit.Invalid, "字段%s的证件号码无法打开：未配置交换密钥", "field %s: the identity number cannot be opened: no exchange key", k)
+			}
+			if v, err = open(v); err != nil {
+				return nil, credit.Wrap(op, credit.Invalid, err)
+			}
+		}
+		out.Fields[k] = v
+	}
+	if rec.Fact != credit.Revocation {
+		// A decision date in the future is the origin's clock, not the
+		// fact: checked against the later of the two.
+		now := s.now()
+		if rec.Received.After(now) {
+			now = rec.Received
+		}
+		if errs := it.Validate(out.Fields, now); len(errs) > 0 {
+			msgs, zh := make([]string, len(errs)), make([]string, len(errs))
+			for i, e := range errs {
+				msgs[i], zh[i] = e.Error(), e.Chinese()
+			}
+			return nil, credit.Say(op, credit.Invalid, "%[3]s（%[1]s）：%[4]s", "item %[1]s: %[2]s", it.Code, strings.Join(msgs, "; "), it.Name, strings.Join(zh, "；"))
+		}
+		if _, err := s.Catalog.ReportedList(it.Code, out.Fields, rec.Dept); err != nil {
+			return nil, credit.Wrap(op, credit.Invalid, err)
+		}
+	}
+	if out.Fields, err = s.seal(it, out.Fields); err != nil {
+		return nil, credit.Wrap(op, credit.Other, err)
+	}
+	out.BatchID = ""
+	out.Hash = ContentHash(&out)
+	return &out, nil
+}
+
+// Exportable returns a copy of rec for another platform: each sealed
+// personal field opened with this node's data key and sealed again with
+// seal (the exchange key of the federation), so that no clear number is
+// on the wire; an error when a field cannot be (no exchange key).
+func (s *Service) Exportable(rec *credit.Record, seal func(string) (string, error)) (*credit.Record, error) {
+	out := *rec
+	out.Fields = make(credit.Fields, len(rec.Fields))
+	for k, v := range rec.Fields {
+		if pii.IsSealedField(v) {
+			if seal == nil || s.Sealer == nil {
+				return nil, credit.Say("records.Exportable", credit.Unavailable, "字段%s含证件号码：未配置交换密钥，不予交换", "field %s holds an identity number: without an exchange key it is not exchanged", k)
+			}
+			clear, err := s.Sealer.OpenField(v)
+			if err != nil {
+				return nil, credit.Wrap("records.Exportable", credit.Internal, err)
+			}
+			if v, err = seal(clear); err != nil {
+				return nil, credit.Wrap("records.Exportable", credit.Internal, err)
+			}
+		}
+		out.Fields[k] = v
+	}
+	return &out, nil
 }

@@ -178,6 +178,7 @@ func encodeEntry(e *Entry) []byte {
 	enc.flags(d.DeadlineProvisional, d.Reported)
 	enc.str(e.Unit)
 	enc.str(d.OnBehalfOf)
+	enc.str(d.Origin)
 	return enc.b
 }
 
@@ -232,6 +233,7 @@ func decodeEntry(b []byte) *Entry {
 	d.DeadlineProvisional, d.Reported = fl&1 != 0, fl&2 != 0
 	e.Unit = dec.str()
 	d.OnBehalfOf = dec.str()
+	d.Origin = dec.str()
 	if len(dec.b) != 0 {
 		dec.fail("trailing bytes")
 	}

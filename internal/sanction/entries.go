@@ -642,6 +642,12 @@ func (s *Service) load(ctx context.Context, op string, a Actor, entryID string) 
 // platformMay: a removal on the platform's own ground (a repair decided
 // on the platform, an ended period).
 func (s *Service) mayChange(op string, a Actor, e *Entry, platformMay bool) (string, error) {
+	if e.Detail.Origin != "" {
+		// Decided on another platform (internal/exchange): only its
+		// origin changes it, and its changes arrive through the exchange.
+		return "", credit.Say(op, credit.Permission, "条目%[1]s由平台%[2]s认定，经交换共享至本平台：只有认定平台可以变更",
+			"entry %[1]s was decided on platform %[2]s and shared here through the exchange: only that platform changes it", e.ID, e.Detail.Origin)
+	}
 	switch {
 	case e.Unit == "" && a.Role != credit.RoleDept:
 		return "", nil

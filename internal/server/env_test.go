@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -20,6 +21,7 @@ import (
 	"github.com/xinyong/xinyong/internal/catalog"
 	"github.com/xinyong/xinyong/internal/chinatime"
 	"github.com/xinyong/xinyong/internal/credit"
+	"github.com/xinyong/xinyong/internal/exchange"
 	"github.com/xinyong/xinyong/internal/records"
 	"github.com/xinyong/xinyong/internal/sanction"
 	"github.com/xinyong/xinyong/internal/server"
@@ -83,7 +85,8 @@ func newEnvAt(t *testing.T, start time.Time, set func(*server.Deps)) *env {
 	ctx := t.Context()
 	logBuf := &bytes.Buffer{}
 	logger := slog.New(slog.NewTextHandler(logBuf, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	node := apptest.New(t, apptest.Options{Start: start, Logger: logger})
+	xid := testIdentity(t)
+	node := apptest.New(t, apptest.Options{Start: start, Logger: logger, Exchange: app.ExchangeParts{Identity: xid}})
 	deps := node.Deps(app.HTTP{Version: "test"})
 	if set != nil {
 		set(&deps)
@@ -141,7 +144,29 @@ func newEnvAt(t *testing.T, start time.Time, set func(*server.Deps)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The node's exchange identity, and a department that pulls its feed
+	// with the dept account (GET /api/v1/feeds/{feed}).
+	if err := st.PutExchangeNode(ctx, &xid.Node); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.PutPeer(ctx, &credit.Peer{ID: feedPeer, Name: "发展改革部门", Relation: credit.PeerDepartment, Transport: credit.TransportHTTP,
+		Account: e.names[credit.RoleDept], Purposes: map[string]string{"admin_compulsion": "行政许可审查"}}); err != nil {
+		t.Fatal(err)
+	}
 	return e
+}
+
+// feedPeer is the department whose feed the dept account reads.
+const feedPeer = "ndrc-feed"
+
+// testIdentity is an exchange identity for a test node.
+func testIdentity(t *testing.T) *exchange.Identity {
+	t.Helper()
+	pub, priv, err := ed25519.GenerateKey(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &exchange.Identity{Node: credit.Node{ID: "gulou", Level: credit.LevelCounty, Region: "350102", Name: "鼓楼区公共信用信息平台", PublicKey: pub}, Key: priv}
 }
 
 // resp is a finished response with its body read.

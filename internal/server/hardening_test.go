@@ -289,6 +289,7 @@ func TestNoStore(t *testing.T) {
 	}{
 		{"/console", admin, ""},
 		{"/console/quality", admin, ""},
+		{"/console/exchange", admin, ""},
 		{"/console/cases?kind=objection", admin, ""},
 		{"/console/lists", admin, ""},
 		{"/console/checks", admin, ""},

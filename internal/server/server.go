@@ -25,6 +25,7 @@ import (
 	"github.com/xinyong/xinyong/internal/catalog"
 	"github.com/xinyong/xinyong/internal/commit"
 	"github.com/xinyong/xinyong/internal/credit"
+	"github.com/xinyong/xinyong/internal/exchange"
 	"github.com/xinyong/xinyong/internal/httpx"
 	"github.com/xinyong/xinyong/internal/pii"
 	"github.com/xinyong/xinyong/internal/publish"
@@ -98,6 +99,9 @@ type Deps struct {
 	// Reports are the credit reports, authorisations, transparency log
 	// and published keys.
 	Reports *report.Platform
+	// Exchange serves the feeds to peers and the exchange console
+	// (optional).
+	Exchange *exchange.Service
 }
 
 // readyTimeout bounds the readiness probe's store ping: a load balancer
@@ -121,6 +125,7 @@ func New(d Deps) (http.Handler, error) {
 		Publish: d.Publish, Marks: d.Marks, Search: d.Search, LoginGuard: d.LoginGuard, SpoolDir: d.SpoolDir,
 		MaxUpload: d.MaxUpload, MaxRejectRows: d.MaxRejectRows,
 		Commit: d.Commit, Reports: d.Reports,
+		Exchange: d.Exchange,
 	})
 	if err != nil {
 		return nil, err
@@ -128,7 +133,8 @@ func New(d Deps) (http.Handler, error) {
 	portal, err := web.New(web.Config{Store: d.Store, Catalog: d.Catalog, Logger: d.Logger, Now: d.Now, Version: d.Version,
 		Records: d.Records, Publish: d.Publish, Marks: d.Marks, Search: d.Search, Workflow: d.Workflow, Sanction: d.Sanction,
 		LoginGuard: d.LoginGuard, MaxUpload: d.MaxUpload,
-		Commit: d.Commit, Reports: d.Reports})
+		Commit: d.Commit, Reports: d.Reports,
+		Exchange: d.Exchange})
 	if err != nil {
 		return nil, err
 	}
@@ -140,6 +146,11 @@ func New(d Deps) (http.Handler, error) {
 		reg = prometheus.NewRegistry()
 	}
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if d.Exchange != nil {
+		if err := d.Exchange.RegisterMetrics(reg); err != nil {
+			return nil, err
+		}
+	}
 	m, err := httpx.NewMetrics(reg)
 	if err != nil {
 		return nil, err

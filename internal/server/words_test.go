@@ -129,6 +129,7 @@ func TestPagesInTheirLanguage(t *testing.T) {
 		{"case step refused", post("/console/cases/"+c2.ID, "/console/cases/"+c2.ID, url.Values{"action": {"refuse"}}, unit)},
 		{"console", get("/console", unit)},
 		{"quality", get("/console/quality", admin)},
+		{"exchange", get("/console/exchange", admin)},
 		{"list decisions", get("/console/lists", reviewer)},
 		{"a list's decisions", get("/console/lists?list="+matrixList, reviewer)},
 	}
@@ -183,7 +184,7 @@ func TestPagesInTheirLanguage(t *testing.T) {
 		"repair form of an ineligible record": "请于", "ineligible repair filed": "不符合申请信用修复的条件",
 		"objection refused while one runs": "异议正在办理中", "upload refused on the tracking page": "请上传PDF、JPEG或PNG格式的文件",
 		"case page": "超过办理时限", "case step refused": "不予受理或不予修复须说明理由", "list decisions": "已移出（列入前撤回）",
-		"my refused case": "不予受理", "quality": "已完成",
+		"my refused case": "不予受理", "quality": "已完成", "exchange": "部门",
 	} {
 		i := slices.IndexFunc(pages, func(p page) bool { return p.name == name })
 		if r := pages[i].load([]*http.Cookie{{Name: "lang", Value: "zh"}}); !strings.Contains(visibleText(r.body), want) {

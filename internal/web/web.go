@@ -29,6 +29,7 @@ import (
 	"github.com/xinyong/xinyong/internal/chinatime"
 	"github.com/xinyong/xinyong/internal/commit"
 	"github.com/xinyong/xinyong/internal/credit"
+	"github.com/xinyong/xinyong/internal/exchange"
 	"github.com/xinyong/xinyong/internal/httpx"
 	"github.com/xinyong/xinyong/internal/pii"
 	"github.com/xinyong/xinyong/internal/publish"
@@ -48,11 +49,14 @@ var staticFS embed.FS
 
 // Config is what the portal needs.
 type Config struct {
-	Store   credit.Store
-	Catalog *catalog.Catalog
-	Logger  *slog.Logger
-	Now     func() time.Time
-	Version string
+	// Exchange is shown on the exchange console (/console/exchange); nil:
+	// the page says the node exchanges nothing.
+	Exchange *exchange.Service
+	Store    credit.Store
+	Catalog  *catalog.Catalog
+	Logger   *slog.Logger
+	Now      func() time.Time
+	Version  string
 	// Workflow serves the objection and repair pages; nil leaves them out.
 	Workflow *workflow.Service
 	// Records reads credit files; Publish decides what each viewer sees of
@@ -149,6 +153,7 @@ func New(cfg Config) (*Portal, error) {
 		}
 	}
 	p.mux.HandleFunc("GET /console/quality", p.quality)
+	p.mux.HandleFunc("GET /console/exchange", p.exchange)
 	if err := p.sanctionRoutes(); err != nil {
 		return nil, err
 	}
@@ -273,6 +278,8 @@ type view struct {
 	// Rep holds the credit report, authorisation, "who read my data" and
 	// verification pages' data.
 	Rep *reportsView
+	// Exchange is the exchange console's data.
+	Exchange *exchangePage
 
 	// csrf issues the form token (auth.CSRFToken) on first use.
 	csrf      func() string

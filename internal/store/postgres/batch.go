@@ -100,3 +100,14 @@ func copyRows(ctx context.Context, tx pgx.Tx, table string, cols []string, args 
 	_, err := tx.CopyFrom(ctx, pgx.Identifier{table}, cols, pgx.CopyFromRows(rows))
 	return err
 }
+
+// AppliedFacts: see oneShot (the exchange's keys grow from empty while a
+// node catches up).
+func (s *Store) AppliedFacts(ctx context.Context, origin string, ids []string) (map[string]bool, error) {
+	return s.AppliedFactsVia(ctx, s.oneShot, origin, ids)
+}
+
+// AppliedPositions: see oneShot.
+func (s *Store) AppliedPositions(ctx context.Context, positions []int64) (map[int64]bool, error) {
+	return s.AppliedPositionsVia(ctx, s.oneShot, positions)
+}

@@ -351,15 +351,21 @@ func (s *Store) closeLogStmts() error {
 }
 
 func (s *Store) logStmt(ctx context.Context, table string, cols []string, rows int) (*sql.Stmt, error) {
+	return s.cachedStmt(ctx, table, rows, s.multiInsert(table, cols, rows))
+}
+
+// cachedStmt returns the write statement q, prepared once per store under
+// name and rows.
+func (s *Store) cachedStmt(ctx context.Context, name string, rows int, q string) (*sql.Stmt, error) {
 	c, _ := stmtCaches.LoadOrStore(s, &logStmts{m: make(map[string]*sql.Stmt)})
 	lc := c.(*logStmts)
-	key := table + "/" + strconv.Itoa(rows)
+	key := name + "/" + strconv.Itoa(rows)
 	lc.mu.Lock()
 	defer lc.mu.Unlock()
 	if st, ok := lc.m[key]; ok {
 		return st, nil
 	}
-	st, err := s.w.PrepareContext(ctx, s.multiInsert(table, cols, rows))
+	st, err := s.w.PrepareContext(ctx, q)
 	if err != nil {
 		return nil, err
 	}

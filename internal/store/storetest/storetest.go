@@ -64,6 +64,7 @@ func Run(t *testing.T, open func(t *testing.T) credit.Store) {
 		{"SigningKeys", testSigningKeys},
 		{"Log", testLog},
 		{"AuditSubject", testAuditSubject},
+		{"Exchange", testExchange},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -185,6 +185,9 @@ func (g *Grants) Use(ctx context.Context, p Principal, id, subject string, need 
 	if p.Role != credit.RoleInstitution || p.Account == nil {
 		return nil, refuse(RefuseForeign, "只有接入机构凭授权查询", "only access institutions read under a grant")
 	}
+	if strings.TrimSpace(id) == "" {
+		return nil, refuse(RefuseUnknown, "接入机构须凭信用主体的授权查询：请提供授权编号（grant_id）", "an access institution reads under the subject's grant: give its ID (grant_id)")
+	}
 	gr, err := g.Store.Grant(ctx, strings.TrimSpace(id))
 	if credit.Is(credit.NotFound, err) {
 		return nil, refuse(RefuseUnknown, "授权%s不存在", "there is no grant %s", clipName(id))

@@ -203,6 +203,7 @@ func TestGrantRefusals(t *testing.T) {
 			return e.do(req{method: "GET", path: "/api/v1/subjects/" + e.person.ID + "/records?grant=" + itemsG, key: bank, purpose: "贷前调查"})
 		}, auth.RefuseForeign, itemsG},
 		{"unknown", func() resp { return issue(bank, "no-such-grant", "authorised") }, auth.RefuseUnknown, "no-such-grant"},
+		{"none given", func() resp { return issue(bank, "", "authorised") }, auth.RefuseUnknown, ""},
 		{"expired", func() resp {
 			e.clock.Advance(49 * time.Hour)
 			return issue(bank, shortG, "authorised")
@@ -215,7 +216,7 @@ func TestGrantRefusals(t *testing.T) {
 				t.Fatalf("status %d %s", r.status, r.body)
 			}
 			m := r.json(t)["error"].(map[string]any)
-			if m["message_zh"] == "" || m["message"] == "" {
+			if m["message_zh"] == "" || m["message"] == "" || strings.HasSuffix(m["message"].(string), " ") {
 				t.Errorf("no reason in both languages: %v", m)
 			}
 			if !e.auditHas(credit.AuditEntry{Outcome: "denied", Grant: c.grant, Basis: "grant refused: " + c.reason}) {

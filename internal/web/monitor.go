@@ -224,6 +224,9 @@ func (p *Portal) lineChart(v *view, sr *monitor.Series, q monitor.Query) *monito
 			}
 		}
 		top1 = niceMax(mx)
+		if in.Unit == monitor.UnitCount {
+			top1 = max(top1, 4) // whole numbers on the grid
+		}
 	}
 	for i := 0; i <= 4; i++ {
 		val := top1 * float64(i) / 4

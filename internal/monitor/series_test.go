@@ -18,7 +18,9 @@ import (
 )
 
 // at is a time on a date of 2026, China time.
-func at(m, d, h int) time.Time { return time.Date(2026, time.Month(m), d, h, 0, 0, 0, chinatime.Location) }
+func at(m, d, h int) time.Time {
+	return time.Date(2026, time.Month(m), d, h, 0, 0, 0, chinatime.Location)
+}
 
 // seed writes known facts on known dates: subjects, records, batches,
 // objections and a repair with their dues, and a black-list entry. The

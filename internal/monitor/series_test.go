@@ -115,6 +115,26 @@ func seed(t *testing.T, ctx context.Context, st credit.Store) {
 	if err := st.AppendListEvent(ctx, ev, 0); err != nil {
 		t.Fatal(err)
 	}
+	// Hit checks: in October two measures triggered for matter M1 (one
+	// answered with feedback) and one suspended (not counted); in
+	// November one for M2, answered.
+	chk := func(id, dept, matter string, when time.Time, ms ...credit.CheckMeasure) {
+		if err := st.AppendChecks(ctx, []credit.CheckLog{{ID: id, At: when, Caller: "t", Dept: dept, Matter: matter, Subjects: 1, Measures: ms}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m := func(measure string, suspended bool) credit.CheckMeasure {
+		return credit.CheckMeasure{SubjectID: subs[0].id, Measure: measure, List: "court_defaulters", EntryID: ev.EntryID, Suspended: suspended}
+	}
+	c1, c2 := credit.NewID(), credit.NewID()
+	chk(c1, "DX", "M1", at(10, 21, 10), m("m_a", false), m("m_b", false), m("m_c", true))
+	chk(c2, "DY", "M2", at(11, 5, 10), m("m_a", false))
+	for _, fb := range []struct{ check, measure, dept string }{{c1, "m_a", "DX"}, {c2, "m_a", "DY"}} {
+		if err := st.AppendFeedback(ctx, []credit.Feedback{{ID: credit.NewID(), CheckID: fb.check, SubjectID: subs[0].id, Measure: fb.measure,
+			Outcome: credit.OutcomePunished, ActedAt: at(11, 6, 10), At: at(11, 6, 10), Actor: "t", Dept: fb.dept}}); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 func near(a, b float64) bool { return math.Abs(a-b) < 1e-9 }
@@ -164,13 +184,15 @@ func TestSeriesOnKnownData(t *testing.T) {
 			m := node.Monitor
 			q := monitor.Query{Period: monitor.Month, N: 3}
 			want := map[string]map[string][]float64{
-				"dsgs_timeliness":   {"": {0.8, 1, none}, "DX": {0.8, none, none}, "DY": {none, 1, none}},
-				"dsgs_compliance":   {"": {0.9, 1, none}},
-				"dsgs_completeness": {"": {0.75, 0.25, none}},
-				"records_per_1000":  {"": {1000, 1500, 1000}, "DX": {1000, 1500, 750}, "DY": {0, 0, 250}},
-				"listed_share":      {"": {0, 0.5, 0.25}},
-				"objection_on_time": {"": {none, 0.5, none}, "DX": {none, 0.5, none}},
-				"repair_on_time":    {"": {none, none, 1}, "DY": {none, none, 1}},
+				"dsgs_timeliness":     {"": {0.8, 1, none}, "DX": {0.8, none, none}, "DY": {none, 1, none}},
+				"dsgs_compliance":     {"": {0.9, 1, none}},
+				"dsgs_completeness":   {"": {0.75, 0.25, none}},
+				"records_per_1000":    {"": {1000, 1500, 1000}, "DX": {1000, 1500, 750}, "DY": {0, 0, 250}},
+				"listed_share":        {"": {0, 0.5, 0.25}},
+				"objection_on_time":   {"": {none, 0.5, none}, "DX": {none, 0.5, none}},
+				"repair_on_time":      {"": {none, none, 1}, "DY": {none, none, 1}},
+				"check_triggers":      {"": {0, 2, 1}, "M1": {0, 2, 0}, "M2": {0, 0, 1}},
+				"check_feedback_rate": {"": {none, 0.5, 1}, "M1": {none, 0.5, none}, "M2": {none, none, 1}},
 			}
 			for code, lines := range want {
 				sr, err := m.Series(ctx, code, q)
@@ -191,6 +213,10 @@ func TestSeriesOnKnownData(t *testing.T) {
 			sr, err := m.Series(ctx, "records_per_1000", own)
 			if err != nil || len(sr.Lines) != 1 || sr.Lines[0].Key != "DY" {
 				t.Fatalf("DY's own records_per_1000 = %+v, %v", sr, err)
+			}
+			// DY's own checks: M2 only.
+			if sr, err := m.Series(ctx, "check_triggers", own); err != nil || len(sr.Lines) != 2 || sr.Lines[1].Key != "M2" {
+				t.Errorf("DY's own check_triggers = %+v, %v", sr, err)
 			}
 			if _, err := m.Series(ctx, "listed_share", own); !credit.Is(credit.Permission, err) {
 				t.Errorf("DY read listed_share: %v", err)

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 	"time"
@@ -64,41 +65,58 @@ func (s *Store) QualityByPeriod(ctx context.Context, bounds []time.Time) ([][]cr
 	return out, nil
 }
 
-// beforeSums is "sum(CASE WHEN col < $i THEN 1 ELSE 0 END)" for each bound.
-func beforeSums(col string, n int) string {
-	parts := make([]string, n)
-	for i := range parts {
-		parts[i] = fmt.Sprintf("COALESCE(sum(CASE WHEN %s < $%d THEN 1 ELSE 0 END), 0)", col, i+1)
+// bucketOf is "CASE WHEN col < $1 THEN 0 WHEN col < $2 THEN 1 … ELSE n
+// END": the index of the first bound a row is before (n: none), so that a
+// row is looked at once, not once per bound.
+func bucketOf(col string, n int) string {
+	var b strings.Builder
+	b.WriteString("CASE")
+	for i := range n {
+		fmt.Fprintf(&b, " WHEN %s < $%d THEN %d", col, i+1, i)
 	}
-	return strings.Join(parts, ", ")
+	fmt.Fprintf(&b, " ELSE %d END", n)
+	return b.String()
+}
+
+// before counts rows per key before each bound from the rows' bucket
+// counts: a row in bucket i is before bounds i, i+1, ….
+func before(rows *sql.Rows, n int) (map[string][]int, error) {
+	out := make(map[string][]int)
+	for rows.Next() {
+		var (
+			key  string
+			b, c int
+		)
+		if err := rows.Scan(&key, &b, &c); err != nil {
+			return nil, err
+		}
+		ns := out[key]
+		if ns == nil {
+			ns = make([]int, n)
+			out[key] = ns
+		}
+		for i := b; i < n; i++ {
+			ns[i] += c
+		}
+	}
+	return out, rows.Err()
 }
 
 // RecordsBefore counts the facts received before each bound, per
 // reporting department.
 func (s *Store) RecordsBefore(ctx context.Context, bounds []time.Time) (map[string][]int, error) {
 	const op = "store.RecordsBefore"
-	out := make(map[string][]int)
 	if len(bounds) == 0 {
-		return out, nil
+		return map[string][]int{}, nil
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT dept, `+beforeSums("received_at", len(bounds))+` FROM records GROUP BY dept`, boundArgs(bounds)...)
+	rows, err := s.r.QueryContext(ctx, `SELECT dept, b, count(*) FROM (SELECT dept, `+bucketOf("received_at", len(bounds))+
+		` AS b FROM records) x GROUP BY dept, b`, boundArgs(bounds)...)
 	if err != nil {
 		return nil, s.fail(op, err)
 	}
 	defer rows.Close()
-	for rows.Next() {
-		var dept string
-		ns := make([]int, len(bounds))
-		dst := []any{&dept}
-		for i := range ns {
-			dst = append(dst, &ns[i])
-		}
-		if err := rows.Scan(dst...); err != nil {
-			return nil, s.fail(op, err)
-		}
-		out[dept] = ns
-	}
-	if err := rows.Err(); err != nil {
+	out, err := before(rows, len(bounds))
+	if err != nil {
 		return nil, s.fail(op, err)
 	}
 	return out, nil
@@ -107,16 +125,21 @@ func (s *Store) RecordsBefore(ctx context.Context, bounds []time.Time) (map[stri
 // SubjectsBefore counts the subjects created before each bound.
 func (s *Store) SubjectsBefore(ctx context.Context, bounds []time.Time) ([]int, error) {
 	const op = "store.SubjectsBefore"
-	ns := make([]int, len(bounds))
 	if len(bounds) == 0 {
-		return ns, nil
+		return nil, nil
 	}
-	dst := make([]any, len(ns))
-	for i := range ns {
-		dst[i] = &ns[i]
-	}
-	if err := s.r.QueryRowContext(ctx, `SELECT `+beforeSums("created_at", len(bounds))+` FROM subjects`, boundArgs(bounds)...).Scan(dst...); err != nil {
+	rows, err := s.r.QueryContext(ctx, `SELECT '', b, count(*) FROM (SELECT `+bucketOf("created_at", len(bounds))+
+		` AS b FROM subjects) x GROUP BY b`, boundArgs(bounds)...)
+	if err != nil {
 		return nil, s.fail(op, err)
 	}
-	return ns, nil
+	defer rows.Close()
+	out, err := before(rows, len(bounds))
+	if err != nil {
+		return nil, s.fail(op, err)
+	}
+	if ns, ok := out[""]; ok {
+		return ns, nil
+	}
+	return make([]int, len(bounds)), nil
 }

@@ -26,6 +26,7 @@ import (
 	"github.com/xinyong/xinyong/internal/credit"
 	"github.com/xinyong/xinyong/internal/exchange"
 	"github.com/xinyong/xinyong/internal/httpx"
+	"github.com/xinyong/xinyong/internal/monitor"
 	"github.com/xinyong/xinyong/internal/pii"
 	"github.com/xinyong/xinyong/internal/publish"
 	"github.com/xinyong/xinyong/internal/records"
@@ -83,6 +84,9 @@ type Config struct {
 	// subjects' grants and the transparency log; nil answers those routes
 	// with Unavailable.
 	Reports *report.Platform
+	// Monitor serves the monitoring series; nil answers them with
+	// Unavailable.
+	Monitor *monitor.Service
 }
 
 // keyCacheTTL is how long a node trusts an API key it has checked: a

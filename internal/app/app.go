@@ -28,6 +28,7 @@ import (
 	"github.com/xinyong/xinyong/internal/config"
 	"github.com/xinyong/xinyong/internal/credit"
 	"github.com/xinyong/xinyong/internal/exchange"
+	"github.com/xinyong/xinyong/internal/monitor"
 	"github.com/xinyong/xinyong/internal/pii"
 	"github.com/xinyong/xinyong/internal/publish"
 	"github.com/xinyong/xinyong/internal/records"
@@ -107,6 +108,8 @@ type App struct {
 	R Reports
 	// Exchange is the exchange with other platforms and departments.
 	Exchange *exchange.Service
+	// Monitor is the city credit monitoring.
+	Monitor *monitor.Service
 
 	loops   []func(context.Context)
 	closers []func(context.Context) error
@@ -208,6 +211,9 @@ func New(ctx context.Context, p Parts) (*App, error) {
 		return nil, a.closeAfter(ctx, err)
 	}
 	a.newExchange(p.Exchange)
+	if err := a.buildMonitor(); err != nil {
+		return nil, a.closeAfter(ctx, err)
+	}
 	return a, nil
 }
 
@@ -320,6 +326,7 @@ func (a *App) Deps(h HTTP) server.Deps {
 		SpoolDir: h.SpoolDir, KeyCheck: h.KeyCheck,
 		Reports:  &a.R.Platform,
 		Exchange: a.Exchange,
+		Monitor:  a.Monitor,
 	}
 }
 

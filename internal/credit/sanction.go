@@ -203,6 +203,8 @@ type StatsFilter struct {
 	Dept   string
 	Matter string
 	Since  time.Time
+	// Until keeps the triggers logged before it (zero: no end).
+	Until time.Time
 	// DueBefore: a trigger logged before this time without feedback is
 	// overdue.
 	DueBefore time.Time

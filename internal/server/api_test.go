@@ -78,6 +78,8 @@ func (e *env) scenario(rt api.Route, role credit.Role) req {
 		}
 	case "/api/v1/accounts":
 		q.body = map[string]any{"name": "new-" + strconv.Itoa(e.unique()), "role": "auditor", "password": password}
+	case "/api/v1/monitor/series/{code}":
+		path = strings.Replace(path, "{code}", "dsgs_timeliness", 1) + "?period=week&n=4"
 	case "/api/v1/feeds/{feed}":
 		path = strings.Replace(path, "{feed}", feedPeer, 1) + "?after=0"
 	case "/api/v1/accounts/{name}/keys", "/api/v1/accounts/{name}/lockout":

@@ -27,6 +27,7 @@ import (
 	"github.com/xinyong/xinyong/internal/credit"
 	"github.com/xinyong/xinyong/internal/exchange"
 	"github.com/xinyong/xinyong/internal/httpx"
+	"github.com/xinyong/xinyong/internal/monitor"
 	"github.com/xinyong/xinyong/internal/pii"
 	"github.com/xinyong/xinyong/internal/publish"
 	"github.com/xinyong/xinyong/internal/ratelimit"
@@ -102,6 +103,8 @@ type Deps struct {
 	// Exchange serves the feeds to peers and the exchange console
 	// (optional).
 	Exchange *exchange.Service
+	// Monitor is the city credit monitoring (optional).
+	Monitor *monitor.Service
 }
 
 // readyTimeout bounds the readiness probe's store ping: a load balancer
@@ -126,6 +129,7 @@ func New(d Deps) (http.Handler, error) {
 		MaxUpload: d.MaxUpload, MaxRejectRows: d.MaxRejectRows,
 		Commit: d.Commit, Reports: d.Reports,
 		Exchange: d.Exchange,
+		Monitor:  d.Monitor,
 	})
 	if err != nil {
 		return nil, err
@@ -134,7 +138,7 @@ func New(d Deps) (http.Handler, error) {
 		Records: d.Records, Publish: d.Publish, Marks: d.Marks, Search: d.Search, Workflow: d.Workflow, Sanction: d.Sanction,
 		LoginGuard: d.LoginGuard, MaxUpload: d.MaxUpload,
 		Commit: d.Commit, Reports: d.Reports,
-		Exchange: d.Exchange})
+		Exchange: d.Exchange, Monitor: d.Monitor})
 	if err != nil {
 		return nil, err
 	}

@@ -31,6 +31,7 @@ import (
 	"github.com/xinyong/xinyong/internal/credit"
 	"github.com/xinyong/xinyong/internal/exchange"
 	"github.com/xinyong/xinyong/internal/httpx"
+	"github.com/xinyong/xinyong/internal/monitor"
 	"github.com/xinyong/xinyong/internal/pii"
 	"github.com/xinyong/xinyong/internal/publish"
 	"github.com/xinyong/xinyong/internal/records"
@@ -80,6 +81,9 @@ type Config struct {
 	// Reports serves the report, authorisation, "who read my data" and
 	// verification pages and the published keys (nil leaves them out).
 	Reports *report.Platform
+	// Monitor serves the monitoring page (/console/monitor); nil leaves
+	// it out.
+	Monitor *monitor.Service
 }
 
 // Portal serves the HTML pages.
@@ -159,6 +163,11 @@ func New(cfg Config) (*Portal, error) {
 	}
 	if cfg.Reports != nil {
 		if err := p.reportRoutes(); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.Monitor != nil {
+		if err := p.monitorRoutes(); err != nil {
 			return nil, err
 		}
 	}
@@ -280,6 +289,10 @@ type view struct {
 	Rep *reportsView
 	// Exchange is the exchange console's data.
 	Exchange *exchangePage
+	// Monitor is the monitoring page's data.
+	Monitor *monitorPage
+	// MonitorRanked names the ranked indicators (the ranking's columns).
+	MonitorRanked []string
 
 	// csrf issues the form token (auth.CSRFToken) on first use.
 	csrf      func() string

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -588,6 +589,10 @@ func (s *Store) CheckStats(ctx context.Context, f credit.StatsFilter) ([]credit.
 	if !f.Since.IsZero() {
 		since = f.Since.UnixMicro()
 	}
+	until := int64(math.MaxInt64)
+	if !f.Until.IsZero() {
+		until = f.Until.UnixMicro()
+	}
 	rows, err := s.r.QueryContext(ctx, `
 		SELECT m.dept, m.matter, m.measure, count(*),
 			sum(CASE WHEN fb.check_id IS NOT NULL THEN 1 ELSE 0 END),
@@ -595,9 +600,9 @@ func (s *Store) CheckStats(ctx context.Context, f credit.StatsFilter) ([]credit.
 		FROM check_measures m
 		LEFT JOIN check_feedback fb
 			ON fb.check_id = m.check_id AND fb.subject_id = m.subject_id AND fb.measure = m.measure
-		WHERE m.suspended = $2 AND m.candidate = $2 AND m.at >= $3
+		WHERE m.suspended = $2 AND m.candidate = $2 AND m.at >= $3 AND m.at < $6
 			AND ($4 = '' OR m.dept = $4) AND ($5 = '' OR m.matter = $5)
-		GROUP BY m.dept, m.matter, m.measure`, due, false, since, f.Dept, f.Matter)
+		GROUP BY m.dept, m.matter, m.measure`, due, false, since, f.Dept, f.Matter, until)
 	if err != nil {
 		return nil, s.fail(op, err)
 	}

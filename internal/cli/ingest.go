@@ -8,6 +8,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"syscall"
@@ -28,6 +29,7 @@ func runImport(args []string, stdout, stderr io.Writer) int {
 	var dept, item, rejectsDir string
 	var chunk int
 	var quiet bool
+	var cpuProfile string
 	fs := newFlagSet("import", "import --dept CODE --item ITEM [flags] FILE...", stdout)
 	cfg.Register(fs)
 	cfg.RegisterIngest(fs)
@@ -36,6 +38,7 @@ func runImport(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&rejectsDir, "rejects-dir", "", "write each file's rejected rows beside it (or into this directory) as NAME.rejects.EXT")
 	fs.IntVar(&chunk, "chunk", ingest.DefaultChunkSize, "rows committed per transaction")
 	fs.BoolVar(&quiet, "quiet", false, "no progress bar")
+	fs.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the import to this file (go tool pprof)")
 	if code, done := parse(fs, args, stderr); done {
 		return code
 	}
@@ -55,6 +58,17 @@ func runImport(args []string, stdout, stderr io.Writer) int {
 	}
 	defer closeFn()
 	im.ChunkSize = chunk
+	if cpuProfile != "" {
+		pf, err := os.Create(cpuProfile)
+		if err != nil {
+			return fail(stderr, "import", err)
+		}
+		defer pf.Close()
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			return fail(stderr, "import", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	im.MaxRejectRows = cfg.MaxRejectRows
 	if _, err := im.Records.Catalog.Department(dept); err != nil {
 		return fail(stderr, "import", err)

@@ -66,7 +66,37 @@ type options struct {
 	migrate bool
 	readers int
 	logger  *slog.Logger
+	cache   int64 // bytes of page cache of the write connection
+	mmap    int64 // bytes of the file mapped into memory, per connection
 }
+
+// DefaultCache is the page cache of the write connection when Cache is not
+// given. SQLite's own default (2 MiB) holds too few index pages once the
+// tables outgrow it: every insert into an index of random keys (subject
+// IDs, document numbers) then reads its leaf back through the OS and the
+// cache spills dirty pages into the WAL before the commit, so the same
+// pages are written several times per transaction.
+const DefaultCache = 64 << 20
+
+// Cache sets the page cache, in bytes, of the write connection; each
+// connection of the read pool gets a quarter of it (at least SQLite's own
+// 2 MiB). 0 keeps DefaultCache. Memory is taken only as pages are read.
+func Cache(bytes int64) Option {
+	return func(o *options) {
+		if bytes > 0 {
+			o.cache = bytes
+		}
+	}
+}
+
+// MMap maps up to bytes of the database file into memory on every
+// connection (SQLite's mmap_size); 0, the default, reads pages with
+// read(2). Measured on bulk import it did not help (see BENCHMARKS.md),
+// and an I/O error on a mapped page is a signal rather than an error.
+func MMap(bytes int64) Option { return func(o *options) { o.mmap = max(bytes, 0) } }
+
+// cachePragma is SQLite's cache_size in KiB (negative: a size, not pages).
+func cachePragma(bytes int64) string { return fmt.Sprintf("cache_size(-%d)", max(bytes>>10, 2048)) }
 
 // SkipMigrations opens the file without applying migrations, for tools that
 // inspect a database (MigrationStatus) without changing it.
@@ -92,7 +122,7 @@ const busyTimeoutMillis = 10000
 // pooled connection would get its own empty database.
 func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	const op = "sqlite.Open"
-	o := options{migrate: true, readers: max(4, runtime.GOMAXPROCS(0)*2)}
+	o := options{migrate: true, readers: max(4, runtime.GOMAXPROCS(0)*2), cache: DefaultCache}
 	for _, f := range opts {
 		f(&o)
 	}
@@ -119,11 +149,15 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	common := url.Values{}
 	common.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeoutMillis))
 	common.Add("_pragma", "foreign_keys(1)")
+	if o.mmap > 0 {
+		common.Add("_pragma", fmt.Sprintf("mmap_size(%d)", o.mmap))
+	}
 	writeQ := url.Values{}
 	for k, v := range common {
 		writeQ[k] = append([]string(nil), v...)
 	}
 	writeQ.Add("_pragma", "journal_mode(WAL)")
+	writeQ.Add("_pragma", cachePragma(o.cache))
 	// NORMAL is durable across application crashes in WAL mode; only a
 	// power loss can drop the last commits, and it never corrupts.
 	writeQ.Add("_pragma", "synchronous(NORMAL)")
@@ -135,6 +169,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	// fail halfway when another process wrote in between.
 	writeQ.Set("_txlock", "immediate")
 	readQ := common
+	readQ.Add("_pragma", cachePragma(o.cache/4))
 	// WAL mode is a property of the file, set by the writer; readers only
 	// need to refuse writes, which guards against a write sneaking onto the
 	// read pool and bypassing the single-writer queue.

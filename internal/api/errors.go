@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/xinyong/xinyong/internal/credit"
@@ -151,15 +153,34 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 		w.WriteHeader(status)
 		return
 	}
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
+	// Encoded whole first (json.Encoder does so anyway), so that the
+	// answer goes with its Content-Length in one write instead of in
+	// chunked transfer encoding.
+	buf := jsonBufs.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer func() {
+		if buf.Cap() <= 1<<20 {
+			jsonBufs.Put(buf)
+		}
+	}()
+	enc := json.NewEncoder(buf)
 	if c, ok := v.(compact); ok {
 		v = c.v // bulk answers go unindented
 	} else {
 		enc.SetIndent("", "  ")
 	}
-	_ = enc.Encode(v)
+	if err := enc.Encode(v); err != nil {
+		// As before: the status goes, the body is what could be encoded
+		// (nothing).
+		buf.Reset()
+	}
+	h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
 }
+
+// jsonBufs holds the buffers answers are encoded into.
+var jsonBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // textError refuses a JSON body that is not Unicode text (jsonText).
 func textError(op string, bt *badText) error {

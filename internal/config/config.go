@@ -411,14 +411,7 @@ func (c *Config) Level() (slog.Level, error) {
 }
 
 // Logger builds the slog logger the configuration asks for, writing to stderr.
-func (c *Config) Logger() *slog.Logger {
-	lvl, _ := c.Level()
-	opts := &slog.HandlerOptions{Level: lvl}
-	if c.LogFormat == "json" {
-		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
-	}
-	return slog.New(slog.NewTextHandler(os.Stderr, opts))
-}
+func (c *Config) Logger() *slog.Logger { return c.LoggerTo(os.Stderr) }
 
 // KeyFile is where the embedded store keeps its generated data key: beside
 // the database, so that copying the data directory keeps the data readable.

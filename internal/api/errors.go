@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
-	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -203,7 +202,7 @@ const maxBody = 1 << 20
 // preflight, which is what keeps cookie-authenticated POSTs safe from CSRF.
 func decode(w http.ResponseWriter, r *http.Request, v any) error {
 	const op = "api.decode"
-	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	mt, err := mediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "application/json" {
 		return credit.Say(op, credit.Invalid, "请求正文须为 application/json", "send the request body as application/json")
 	}

@@ -1,17 +1,18 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"math"
-	"mime"
 	"net/http"
 	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/xinyong/xinyong/internal/credit"
@@ -153,15 +154,34 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 		w.WriteHeader(status)
 		return
 	}
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
+	// Encoded whole first (json.Encoder does so anyway), so that the
+	// answer goes with its Content-Length in one write instead of in
+	// chunked transfer encoding.
+	buf := jsonBufs.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer func() {
+		if buf.Cap() <= 1<<20 {
+			jsonBufs.Put(buf)
+		}
+	}()
+	enc := json.NewEncoder(buf)
 	if c, ok := v.(compact); ok {
 		v = c.v // bulk answers go unindented
 	} else {
 		enc.SetIndent("", "  ")
 	}
-	_ = enc.Encode(v)
+	if err := enc.Encode(v); err != nil {
+		// As before: the status goes, the body is what could be encoded
+		// (nothing).
+		buf.Reset()
+	}
+	h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
 }
+
+// jsonBufs holds the buffers answers are encoded into.
+var jsonBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // textError refuses a JSON body that is not Unicode text (jsonText).
 func textError(op string, bt *badText) error {
@@ -228,7 +248,7 @@ const maxBody = 1 << 20
 // preflight, which is what keeps cookie-authenticated POSTs safe from CSRF.
 func decode(w http.ResponseWriter, r *http.Request, v any) error {
 	const op = "api.decode"
-	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	mt, err := mediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "application/json" {
 		return credit.Say(op, credit.Invalid, "请求正文须为 application/json", "send the request body as application/json")
 	}

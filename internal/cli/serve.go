@@ -37,7 +37,11 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	if err := cfg.Validate(); err != nil {
 		return fail(stderr, "serve", err)
 	}
-	logger := cfg.Logger()
+	// Every request is logged: lines go out in batches (at most
+	// config.LogFlushPeriod late), not in a write each.
+	logBuf := config.NewLogBuffer(os.Stderr, config.LogFlushPeriod)
+	defer logBuf.Close()
+	logger := cfg.LoggerTo(logBuf)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	switch pct, ok := cfg.GCTarget(); {

@@ -44,6 +44,11 @@ type Config struct {
 	// CalendarDir is where administrators' calendar years are kept;
 	// empty: CalendarPath's default.
 	CalendarDir string
+	// SQLiteCache is the page cache of the SQLite write connection, in
+	// bytes (each read connection gets a quarter); SQLiteMMap how much of
+	// the file each connection maps into memory (0: none).
+	SQLiteCache int64
+	SQLiteMMap  int64
 	// LogLevel is debug, info, warn or error.
 	LogLevel string
 	// LogFormat is text or json.
@@ -117,6 +122,9 @@ const (
 	DefaultMaxUpload     = 200 << 20
 	DefaultUploadIdle    = 30 * time.Second
 	DefaultMaxRejectRows = 10_000
+	// DefaultSQLiteCache is sqlite.DefaultCache (a test holds them
+	// together).
+	DefaultSQLiteCache = 64 << 20
 )
 
 // Register declares the shared flags on fs, with defaults taken from the
@@ -128,6 +136,10 @@ func (c *Config) Register(fs *flag.FlagSet) {
 	fs.StringVar(&c.SigningKey, "signing-key", env("XINYONG_SIGNING_KEY", ""), "Ed25519 key (32-byte seed, base64) that signs credit reports and the transparency log's checkpoints; if unset, with SQLite the key file xinyong.signing.key beside the database (generated), with PostgreSQL derived from the data key; every key that ever signed stays published and verifying (env XINYONG_SIGNING_KEY)")
 	fs.StringVar(&c.CatalogDir, "catalog-dir", env("XINYONG_CATALOG_DIR", ""), "directory whose catalogue files override the embedded ones (env XINYONG_CATALOG_DIR)")
 	fs.StringVar(&c.CalendarDir, "calendar-dir", env("XINYONG_CALENDAR_DIR", ""), "directory of the working-day calendar years administrators add (xinyong calendar add, PUT /api/v1/calendar/years/{year}), read at start over the embedded years (default: calendar/ beside the SQLite file; ./calendar with PostgreSQL) (env XINYONG_CALENDAR_DIR)")
+	c.SQLiteCache = c.envSize("XINYONG_SQLITE_CACHE", DefaultSQLiteCache)
+	fs.Var(&sizeValue{&c.SQLiteCache}, "sqlite-cache", "SQLite page cache of the write connection, as bytes or with KiB, MiB, GiB; each read connection gets a quarter; memory is taken only as pages are read (env XINYONG_SQLITE_CACHE)")
+	c.SQLiteMMap = c.envSize("XINYONG_SQLITE_MMAP", 0)
+	fs.Var(&sizeValue{&c.SQLiteMMap}, "sqlite-mmap", "bytes of the SQLite file each connection maps into memory (SQLite mmap_size); 0: none, pages are read with read(2) (env XINYONG_SQLITE_MMAP)")
 	fs.StringVar(&c.LogLevel, "log-level", env("XINYONG_LOG_LEVEL", "info"), "log level: debug, info, warn, error (env XINYONG_LOG_LEVEL)")
 	fs.StringVar(&c.LogFormat, "log-format", env("XINYONG_LOG_FORMAT", "text"), "log format: text or json (env XINYONG_LOG_FORMAT)")
 }
@@ -349,6 +361,9 @@ func (c *Config) Validate() error {
 	} else if strings.Contains(c.DB, "://") && !c.Postgres() {
 		errs = append(errs, fmt.Errorf("--db %q: unsupported scheme; use a file path for SQLite or postgres://user@host:port/db", redact(c.DB)))
 	}
+	if c.SQLiteCache < 0 || c.SQLiteMMap < 0 {
+		errs = append(errs, errors.New("--sqlite-cache and --sqlite-mmap: give a size ≥ 0"))
+	}
 	if _, err := c.Level(); err != nil {
 		errs = append(errs, err)
 	}
@@ -396,14 +411,7 @@ func (c *Config) Level() (slog.Level, error) {
 }
 
 // Logger builds the slog logger the configuration asks for, writing to stderr.
-func (c *Config) Logger() *slog.Logger {
-	lvl, _ := c.Level()
-	opts := &slog.HandlerOptions{Level: lvl}
-	if c.LogFormat == "json" {
-		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
-	}
-	return slog.New(slog.NewTextHandler(os.Stderr, opts))
-}
+func (c *Config) Logger() *slog.Logger { return c.LoggerTo(os.Stderr) }
 
 // KeyFile is where the embedded store keeps its generated data key: beside
 // the database, so that copying the data directory keeps the data readable.

@@ -64,7 +64,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	} else {
 		logger.Info("no search index on this node (--search-index=false): name searches scan the store")
 	}
-	node, err := app.Open(ctx, &cfg, app.Parts{Logger: logger, NoSearchIndex: !cfg.SearchIndex, SearchProgress: progress, WithExchange: true})
+	node, err := app.Open(ctx, &cfg, app.Parts{Logger: logger, NoSearchIndex: !cfg.SearchIndex, SearchProgress: progress, IndexDir: cfg.IndexPath(), WithExchange: true})
 	if err != nil {
 		return fail(stderr, "serve", err)
 	}

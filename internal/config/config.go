@@ -91,6 +91,9 @@ type Config struct {
 	// SpoolDir is where uploaded batch files wait while they are imported;
 	// empty: SpoolPath's default.
 	SpoolDir string
+	// IndexDir is where the name index keeps its snapshot; empty:
+	// IndexPath's default; "off": no snapshot.
+	IndexDir string
 
 	// Exchange (internal/exchange): the NATS server's URL (empty: no
 	// JetStream transport), the node's signing key (else its key file
@@ -156,6 +159,7 @@ func (c *Config) RegisterServe(fs *flag.FlagSet) {
 	fs.IntVar(&c.PublicBurst, "public-burst", c.envInt("XINYONG_PUBLIC_BURST", 30), "public reads one client may make in a burst (env XINYONG_PUBLIC_BURST)")
 	fs.StringVar(&c.TrustedProxies, "trusted-proxies", env("XINYONG_TRUSTED_PROXIES", ""), "reverse proxies or load balancers in front of this node, as addresses and CIDR prefixes, comma-separated; requests from them are attributed to the client their X-Forwarded-For names (login limits, rate limits, logs, audit); empty: the TCP peer is the client (env XINYONG_TRUSTED_PROXIES)")
 	fs.StringVar(&c.SpoolDir, "spool-dir", env("XINYONG_SPOOL_DIR", ""), "directory where uploaded batch files wait while they are imported, one per node; files a crash left there are removed at start (default: spool/ beside the SQLite file; data/spool with PostgreSQL) (env XINYONG_SPOOL_DIR)")
+	fs.StringVar(&c.IndexDir, "index-dir", env("XINYONG_INDEX_DIR", ""), "directory where the name index keeps its snapshot (search.snap), read at start and caught up through the change feed instead of reading every subject from the store; a snapshot that is corrupt or of another database is ignored; off: no snapshot (default: index/ beside the SQLite file; data/index with PostgreSQL) (env XINYONG_INDEX_DIR)")
 	fs.BoolVar(&c.SearchIndex, "search-index", c.envBool("XINYONG_SEARCH_INDEX", true), "hold the in-memory name index (about 0.3 GiB per million subjects); false for nodes that serve hit checks and the API but not the portal's search, whose name searches then scan the store (env XINYONG_SEARCH_INDEX)")
 	if v, ok := os.LookupEnv("XINYONG_GC_PERCENT"); ok {
 		if err := (&gcValue{c}).Set(v); err != nil {
@@ -446,6 +450,25 @@ func (c *Config) SpoolPath() string {
 		return DefaultSpoolDir
 	}
 	return filepath.Join(filepath.Dir(c.DB), "spool")
+}
+
+// DefaultIndexDir is where a node on PostgreSQL keeps its index
+// snapshot when IndexDir is not set.
+const DefaultIndexDir = "data/index"
+
+// IndexPath is the directory of the name index's snapshot: IndexDir,
+// else index/ beside the SQLite file, or DefaultIndexDir with PostgreSQL;
+// "" when IndexDir is "off".
+func (c *Config) IndexPath() string {
+	switch d := strings.TrimSpace(c.IndexDir); {
+	case d == "off":
+		return ""
+	case d != "":
+		return d
+	case c.Postgres():
+		return DefaultIndexDir
+	}
+	return filepath.Join(filepath.Dir(c.DB), "index")
 }
 
 // redact hides a password in a URL for error messages.

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/xinyong/xinyong/internal/catalog"
@@ -43,6 +44,8 @@ type Service struct {
 	// SubjectChanged, when set, is called after an organisation is
 	// registered or changed (the search index learns of it at once).
 	SubjectChanged func(ctx context.Context, s *credit.Subject)
+	// codes holds each item's code checks (*Codes), made on first use.
+	codes sync.Map
 	// Written, when set, is called after facts were written, so that this
 	// node's followers of the change feed (the lists decided elsewhere,
 	// the hit check) catch up at once; other nodes do at their next poll.
@@ -430,6 +433,9 @@ func (s *Service) Prepare(rep Report, latest *credit.Record) (*credit.Record, Ou
 		}
 		return nil, "", credit.Say(op, credit.Invalid, "%[3]s（%[1]s）：%[4]s", "item %[1]s: %[2]s", it.Code, strings.Join(msgs, "; "), it.Name, strings.Join(zh, "；"))
 	}
+	if err := s.checkCodes(op, it, rep.Fields); err != nil {
+		return nil, "", err
+	}
 	if err := s.namesSubject(op, it, rep); err != nil {
 		return nil, "", err
 	}
@@ -475,6 +481,36 @@ func (s *Service) Prepare(rep Report, latest *credit.Record) (*credit.Record, Ou
 		return rec, Versioned, nil
 	}
 	return rec, Created, nil
+}
+
+// checkCodes runs the code checks an import runs on every row (Codes) on
+// a record's fields, and refuses the record with every problem.
+func (s *Service) checkCodes(op string, it *catalog.Item, f credit.Fields) error {
+	c, ok := s.codes.Load(it)
+	if !ok {
+		c, _ = s.codes.LoadOrStore(it, NewCodes(it, uscc.NewChecker(uscc.DefaultLegacy(), s.now)))
+	}
+	up := make(credit.Fields, len(f))
+	for k, v := range f {
+		if fd := it.Field(k); fd != nil && (fd.Type == catalog.TypeUSCC || fd.Type == catalog.TypeIDNo) {
+			v = strings.ToUpper(v)
+		}
+		up[k] = v
+	}
+	res := c.(*Codes).Check(up, nil)
+	if len(res.Problems) == 0 {
+		return nil
+	}
+	zh, en := make([]string, len(res.Problems)), make([]string, len(res.Problems))
+	for i, p := range res.Problems {
+		label := p.Field
+		if fd := it.Field(p.Field); fd != nil {
+			label = fd.Label
+		}
+		zh[i] = fmt.Sprintf("字段“%s”（%s）：%s", label, p.Field, p.Zh)
+		en[i] = fmt.Sprintf("field %s: %s", p.Field, p.En)
+	}
+	return credit.Say(op, credit.Invalid, "%[3]s（%[1]s）：%[4]s", "item %[1]s: %[2]s", it.Code, strings.Join(en, "; "), it.Name, strings.Join(zh, "；"))
 }
 
 // namesSubject checks that a record's own fields name the subject it is

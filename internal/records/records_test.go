@@ -124,6 +124,8 @@ func TestRefusals(t *testing.T) {
 		{"unknown subject", records.Report{Item: "admin_penalty", Dept: "SAMR-350100", SubjectID: "91350100M000100Y43", Fields: fields}, credit.NotFound, "91350100M000100Y43"},
 		{"no department", records.Report{Item: "admin_penalty", SubjectID: sub.ID, Fields: fields}, credit.Invalid, "department"},
 		{"missing required field", records.Report{Item: "admin_penalty", Dept: "SAMR-350100", SubjectID: sub.ID, Fields: without(fields, "cf_jdrq")}, credit.Invalid, "cf_jdrq"},
+		{"an authority code with a wrong check character", records.Report{Item: "admin_penalty", Dept: "SAMR-350100", SubjectID: sub.ID, Fields: with(fields, "cf_cfjgdm", badCheck(fields["cf_cfjgdm"]))}, credit.Invalid, "field cf_cfjgdm: invalid unified social credit code"},
+		{"a resident ID number as the subject's code", records.Report{Item: "admin_penalty", Dept: "SAMR-350100", SubjectID: sub.ID, Fields: with(fields, "cf_xdr_shxym", "11010519491231002X")}, credit.Invalid, "is a resident ID number"},
 		{"fields naming another company", records.Report{Item: "admin_penalty", Dept: "SAMR-350100", SubjectID: sub.ID, Fields: otherFields}, credit.Invalid, "is " + other + ", not the subject " + sub.ID},
 		{"fields naming another person", records.Report{Item: "admin_penalty", Dept: "SAMR-350100", SubjectID: p2.ID, Fields: personFields("11010519491231002X")}, credit.Invalid, "is not subject " + p2.ID},
 	}
@@ -147,6 +149,22 @@ func TestRefusals(t *testing.T) {
 			t.Errorf("%s: %v", rep.SubjectID, err)
 		}
 	}
+}
+
+func with(f credit.Fields, key, val string) credit.Fields {
+	out := without(f, key)
+	out[key] = val
+	return out
+}
+
+// badCheck is code with its check character changed.
+func badCheck(code string) string {
+	last := code[len(code)-1]
+	repl := byte('0')
+	if last == '0' {
+		repl = '1'
+	}
+	return code[:len(code)-1] + string(repl)
 }
 
 func without(f credit.Fields, key string) credit.Fields {

@@ -83,6 +83,7 @@ type checkpointer struct {
 	db   *sql.DB
 	done chan struct{}
 	wg   sync.WaitGroup
+	once sync.Once
 }
 
 func startCheckpointer(db *sql.DB, logger *slog.Logger) *checkpointer {
@@ -106,10 +107,13 @@ func startCheckpointer(db *sql.DB, logger *slog.Logger) *checkpointer {
 	return c
 }
 
+// stop ends the checkpointer; a second call (Close twice) does nothing.
 func (c *checkpointer) stop() {
-	close(c.done)
-	c.wg.Wait()
-	_ = c.db.Close()
+	c.once.Do(func() {
+		close(c.done)
+		c.wg.Wait()
+		_ = c.db.Close()
+	})
 }
 
 // Option adjusts Open.

@@ -306,6 +306,8 @@ type HTTP struct {
 	// KeyCheck tells /readyz whether the store still accepts the node's
 	// data key (pii.Usable); nil: always.
 	KeyCheck func(context.Context) error
+	// OIDC is the identity provider subjects sign in with (nil: none).
+	OIDC *auth.OIDC
 }
 
 // Deps are the server's parts from this node's services and h.
@@ -320,6 +322,7 @@ func (a *App) Deps(h HTTP) server.Deps {
 		SpoolDir: h.SpoolDir, KeyCheck: h.KeyCheck,
 		Reports:  &a.R.Platform,
 		Exchange: a.Exchange,
+		OIDC:     h.OIDC,
 	}
 }
 

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -77,7 +78,22 @@ func (e *env) scenario(rt api.Route, role credit.Role) req {
 			q.body = map[string]any{"name": e.names[credit.RoleAdmin], "password": password}
 		}
 	case "/api/v1/accounts":
-		q.body = map[string]any{"name": "new-" + strconv.Itoa(e.unique()), "role": "auditor", "password": password}
+		if rt.Method == "POST" {
+			q.body = map[string]any{"name": "new-" + strconv.Itoa(e.unique()), "role": "auditor", "password": password}
+		}
+	case "/api/v1/keys/{id}":
+		// A fresh key of the business system each time: revoking one
+		// twice is a conflict.
+		_, k, err := e.node.Accounts.NewKey(context.Background(), e.names[credit.RoleBusiness])
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		path = strings.Replace(path, "{id}", k.ID, 1)
+	case "/api/v1/accounts/{name}/disabled":
+		// Re-enabling an enabled account: allowed, and changes nothing
+		// the other scenarios rely on.
+		path = strings.Replace(path, "{name}", e.names[credit.RoleBusiness], 1)
+		q.body = map[string]any{"disabled": false}
 	case "/api/v1/feeds/{feed}":
 		path = strings.Replace(path, "{feed}", feedPeer, 1) + "?after=0"
 	case "/api/v1/accounts/{name}/keys", "/api/v1/accounts/{name}/lockout":

@@ -102,6 +102,9 @@ type Deps struct {
 	// Exchange serves the feeds to peers and the exchange console
 	// (optional).
 	Exchange *exchange.Service
+	// OIDC signs companies and persons in through an identity provider
+	// (optional: nil offers password sign-in only).
+	OIDC *auth.OIDC
 }
 
 // readyTimeout bounds the readiness probe's store ping: a load balancer
@@ -134,7 +137,8 @@ func New(d Deps) (http.Handler, error) {
 		Records: d.Records, Publish: d.Publish, Marks: d.Marks, Search: d.Search, Workflow: d.Workflow, Sanction: d.Sanction,
 		LoginGuard: d.LoginGuard, MaxUpload: d.MaxUpload,
 		Commit: d.Commit, Reports: d.Reports,
-		Exchange: d.Exchange})
+		Exchange: d.Exchange,
+		OIDC:     d.OIDC, Sealer: d.Sealer, CalendarDir: d.CalendarDir})
 	if err != nil {
 		return nil, err
 	}

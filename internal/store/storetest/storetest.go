@@ -44,6 +44,7 @@ func Run(t *testing.T, open func(t *testing.T) credit.Store) {
 		{"LatestByDoc", testLatestByDoc},
 		{"Accounts", testAccounts},
 		{"APIKeys", testAPIKeys},
+		{"AccountLists", testAccountLists},
 		{"Sessions", testSessions},
 		{"LoginFailures", testLoginFailures},
 		{"Audit", testAudit},
@@ -978,5 +979,61 @@ func testLoginFailures(t *testing.T, s credit.Store) {
 	}
 	if got, _ := s.LoginFailures(ctx(t), "c:192.0.2.7", time.Time{}, 10); len(got) != 2 {
 		t.Fatalf("after pruning: %v", got)
+	}
+}
+
+// testAccountLists: the administration console's lists of accounts (by
+// name) and of an account's keys (newest first, revoked ones too), and a
+// key by ID.
+func testAccountLists(t *testing.T, s credit.Store) {
+	base := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	for i, n := range []string{"zeta-system", "alpha-office", "mid-dept"} {
+		if err := s.PutAccount(ctx(t), &credit.Account{ID: credit.NewID(), Name: n, Role: credit.RoleDept, Dept: "D1",
+			Created: base.Add(time.Duration(i) * time.Hour)}); err != nil {
+			t.Fatalf("PutAccount %s: %v", n, err)
+		}
+	}
+	accs, err := s.Accounts(ctx(t))
+	if err != nil {
+		t.Fatalf("Accounts: %v", err)
+	}
+	var names []string
+	for _, a := range accs {
+		names = append(names, a.Name)
+	}
+	if !reflect.DeepEqual(names, []string{"alpha-office", "mid-dept", "zeta-system"}) {
+		t.Fatalf("Accounts = %v, want by name", names)
+	}
+	owner, err := s.Account(ctx(t), "zeta-system")
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, _ := s.Account(ctx(t), "alpha-office")
+	k1 := &credit.APIKey{ID: credit.NewID(), AccountID: owner.ID, Hash: "list-h1", Prefix: "xy_k1", Created: base}
+	k2 := &credit.APIKey{ID: credit.NewID(), AccountID: owner.ID, Hash: "list-h2", Prefix: "xy_k2", Created: base.Add(time.Hour)}
+	k3 := &credit.APIKey{ID: credit.NewID(), AccountID: other.ID, Hash: "list-h3", Prefix: "xy_k3", Created: base}
+	for _, k := range []*credit.APIKey{k1, k2, k3} {
+		if err := s.PutAPIKey(ctx(t), k); err != nil {
+			t.Fatalf("PutAPIKey: %v", err)
+		}
+	}
+	k1.Revoked = true
+	if err := s.PutAPIKey(ctx(t), k1); err != nil {
+		t.Fatalf("PutAPIKey(revoke): %v", err)
+	}
+	ks, err := s.APIKeys(ctx(t), owner.ID)
+	if err != nil {
+		t.Fatalf("APIKeys: %v", err)
+	}
+	if len(ks) != 2 || ks[0].ID != k2.ID || ks[1].ID != k1.ID || !ks[1].Revoked || ks[0].Revoked || ks[0].Hash != "list-h2" {
+		t.Fatalf("APIKeys = %+v, want k2 then k1 (revoked)", ks)
+	}
+	got, err := s.APIKey(ctx(t), k1.ID)
+	if err != nil || !got.Revoked || got.AccountID != owner.ID || !got.Created.Equal(norm(base)) {
+		t.Fatalf("APIKey = %+v, %v", got, err)
+	}
+	wantKind(t, "APIKey(unknown)", func() error { _, err := s.APIKey(ctx(t), "no-such-key"); return err }(), credit.NotFound)
+	if ks, err := s.APIKeys(ctx(t), "no-such-account"); err != nil || len(ks) != 0 {
+		t.Fatalf("APIKeys(unknown account) = %v, %v", ks, err)
 	}
 }

@@ -21,7 +21,7 @@ func (a *API) adminRoutes() []Route {
 		{Method: "GET", Path: p + "/accounts/{name}/keys", Roles: roles(admin, credit.RoleAuditor), Action: "account.key.list",
 			Summary: "An account's API keys, revoked ones too (prefix and dates; never the secret)", Handler: a.listKeys},
 		{Method: "DELETE", Path: p + "/keys/{id}", Roles: roles(admin), Audited: true, Action: "account.key.revoke",
-			Summary: "Revoke an API key; it stays listed, revoked", Handler: a.revokeKey},
+			Summary: "Revoke an API key (it stops working within the nodes' one-second key cache); it stays listed, revoked", Handler: a.revokeKey},
 		{Method: "PUT", Path: p + "/accounts/{name}/disabled", Roles: roles(admin), Audited: true, Action: "account.disable",
 			Summary: "Disable (true) or re-enable (false) an account: its sessions and keys stop working; nothing is deleted", Handler: a.disableAccount},
 	}

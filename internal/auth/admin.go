@@ -12,9 +12,9 @@ type KeyStore interface {
 	credit.AdminStore
 }
 
-// RevokeKey revokes the API key id: it stops authenticating at once on
-// this node and within the key cache's TTL on the others. The key stays
-// in the list, revoked. Revoking a revoked key is Conflict.
+// RevokeKey revokes the API key id: it stops authenticating once the
+// nodes' key caches (KeyCache, a second) have let it go. The key stays in
+// the list, revoked. Revoking a revoked key is Conflict.
 func RevokeKey(ctx context.Context, st KeyStore, id string) (*credit.APIKey, *credit.Account, error) {
 	const op = "auth.RevokeKey"
 	k, err := st.APIKey(ctx, id)

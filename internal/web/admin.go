@@ -34,9 +34,7 @@ type consolePage struct {
 }
 
 var (
-	roleStaff    = []credit.Role{credit.RoleAdmin, credit.RoleReviewer, credit.RoleDept}
-	roleSignedIn = []credit.Role{credit.RoleAdmin, credit.RoleReviewer, credit.RoleDept, credit.RoleBusiness,
-		credit.RoleInstitution, credit.RoleAuditor, credit.RoleSubject}
+	roleStaff = []credit.Role{credit.RoleAdmin, credit.RoleReviewer, credit.RoleDept}
 )
 
 func rolesOf(rs ...credit.Role) []credit.Role { return rs }
@@ -70,8 +68,9 @@ var consolePages = []consolePage{
 	{Path: "/console/admin/departments", Label: "adm_depts_title", Group: "admin", Roles: rolesOf(credit.RoleAdmin)},
 	{Path: "/console/admin/calendar", Label: "adm_calendar_title", Group: "admin", Roles: rolesOf(credit.RoleAdmin)},
 
-	{Path: "/api/v1/openapi.json", Label: "console_api", Group: "tools", Roles: roleSignedIn},
-	{Path: "/verify", Label: "nav_verify", Group: "tools", Roles: roleSignedIn},
+	// Open to everyone.
+	{Path: "/api/v1/openapi.json", Label: "console_api", Group: "tools", Roles: credit.Roles},
+	{Path: "/verify", Label: "nav_verify", Group: "tools", Roles: credit.Roles},
 }
 
 // navGroups orders the console's groups.
@@ -547,4 +546,23 @@ func clipTo(s string, n int) string {
 		return string(r[:n])
 	}
 	return s
+}
+
+// ConsolePages returns the page table: each console page (with its link's
+// query) and the roles that may open it.
+func ConsolePages() []struct {
+	Link  string
+	Roles []credit.Role
+} {
+	out := make([]struct {
+		Link  string
+		Roles []credit.Role
+	}, 0, len(consolePages))
+	for _, pg := range consolePages {
+		out = append(out, struct {
+			Link  string
+			Roles []credit.Role
+		}{pg.Path + pg.Query, slices.Clone(pg.Roles)})
+	}
+	return out
 }

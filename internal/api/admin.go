@@ -1,9 +1,12 @@
 package api
 
 import (
+	"encoding/json"
+	"io"
 	"net/http"
 
 	"github.com/xinyong/xinyong/internal/auth"
+	"github.com/xinyong/xinyong/internal/catalog"
 	"github.com/xinyong/xinyong/internal/credit"
 )
 
@@ -24,7 +27,76 @@ func (a *API) adminRoutes() []Route {
 			Summary: "Revoke an API key (it stops working within the nodes' one-second key cache); it stays listed, revoked", Handler: a.revokeKey},
 		{Method: "PUT", Path: p + "/accounts/{name}/disabled", Roles: roles(admin), Audited: true, Action: "account.disable",
 			Summary: "Disable (true) or re-enable (false) an account: its sessions and keys stop working; nothing is deleted", Handler: a.disableAccount},
+
+		{Method: "GET", Path: p + "/catalog/versions", Roles: roles(admin, credit.RoleAuditor), Action: "catalog.version.list",
+			Summary: "The catalogue's files in force (version, where read from) and every uploaded version, newest first", Handler: a.listCatalogVersions},
+		{Method: "POST", Path: p + "/catalog/files/{file}/versions", Roles: roles(admin), Audited: true, Action: "catalog.version.upload",
+			Summary: "Upload a new version of a catalogue file (the JSON file as the body): checked with the rest of the catalogue in force, kept inactive, answered with what it changes", Handler: a.uploadCatalogVersion},
+		{Method: "GET", Path: p + "/catalog/versions/{id}", Roles: roles(admin, credit.RoleAuditor), Action: "catalog.version.read",
+			Summary: "One uploaded version and what it changes against the file in force", Handler: a.getCatalogVersion},
+		{Method: "POST", Path: p + "/catalog/versions/{id}/activation", Roles: roles(admin), Audited: true, Action: "catalog.version.activate",
+			Summary: "Activate an uploaded version (checked again); the version active before is kept; nodes load it at their next start", Handler: a.activateCatalogVersion},
 	}
+}
+
+type catalogFileView struct {
+	File    string `json:"file"`
+	Version string `json:"version"`
+	Source  string `json:"source"`
+}
+
+func (a *API) listCatalogVersions(w http.ResponseWriter, r *http.Request, c *Call) (int, any, error) {
+	vs, err := a.cfg.Store.CatalogVersions(r.Context(), "")
+	if err != nil {
+		return 0, nil, err
+	}
+	if vs == nil {
+		vs = []credit.CatalogVersion{}
+	}
+	files := []catalogFileView{}
+	for _, f := range catalog.Files() {
+		files = append(files, catalogFileView{File: f, Version: a.cfg.Catalog.Versions[f], Source: a.cfg.Catalog.Sources[f]})
+	}
+	return http.StatusOK, map[string]any{"in_force": files, "versions": vs}, nil
+}
+
+func (a *API) uploadCatalogVersion(w http.ResponseWriter, r *http.Request, c *Call) (int, any, error) {
+	file := r.PathValue("file")
+	c.Target = "catalog:" + clip(file, 64)
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 4<<20))
+	if err != nil {
+		return 0, nil, credit.Say("api.uploadCatalogVersion", credit.TooLarge, "目录文件超过4 MiB", "the catalogue file is larger than 4 MiB")
+	}
+	v, changes, err := catalog.Upload(r.Context(), a.cfg.Store, a.cfg.Catalog, file, body, clip(r.URL.Query().Get("note"), 200), c.P.Name(), a.now())
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusCreated, map[string]any{"version": v, "changes": changes}, nil
+}
+
+func (a *API) getCatalogVersion(w http.ResponseWriter, r *http.Request, c *Call) (int, any, error) {
+	v, err := a.cfg.Store.CatalogVersion(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return 0, nil, err
+	}
+	changes, err := catalog.Diff(a.cfg.Catalog.Raw(v.File), v.Content)
+	if err != nil {
+		return 0, nil, err
+	}
+	if changes == nil {
+		changes = []catalog.Change{}
+	}
+	return http.StatusOK, map[string]any{"version": v, "changes": changes, "content": json.RawMessage(v.Content)}, nil
+}
+
+func (a *API) activateCatalogVersion(w http.ResponseWriter, r *http.Request, c *Call) (int, any, error) {
+	id := r.PathValue("id")
+	c.Target = "catalog-version:" + clip(id, 64)
+	v, err := catalog.Activate(r.Context(), a.cfg.Store, a.cfg.Catalog, id, c.P.Name(), a.now())
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, map[string]any{"version": v, "note": "in force from each node's next start"}, nil
 }
 
 func (a *API) listAccounts(w http.ResponseWriter, r *http.Request, c *Call) (int, any, error) {

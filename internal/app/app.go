@@ -345,6 +345,13 @@ func Open(ctx context.Context, cfg *config.Config, p Parts) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Catalogue versions administrators activated are loaded over the
+	// files the node ships with (catalog.WithActive).
+	if cat, err = catalog.WithActive(ctx, st, cat); err != nil {
+		st.Close()
+		return nil, err
+	}
+	pii.Register(records.SealedFields(cat))
 	logger.Info("store ready", "backend", st.Backend(), "db", cfg.Redacted(), "catalog", cat.Version)
 	cal, err := LoadCalendar(cfg)
 	if err != nil {

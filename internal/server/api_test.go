@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/xinyong/xinyong/internal/api"
+	"github.com/xinyong/xinyong/internal/catalog"
 	"github.com/xinyong/xinyong/internal/auth"
 	"github.com/xinyong/xinyong/internal/credit"
 	"github.com/xinyong/xinyong/internal/server"
@@ -89,6 +90,17 @@ func (e *env) scenario(rt api.Route, role credit.Role) req {
 			e.t.Fatal(err)
 		}
 		path = strings.Replace(path, "{id}", k.ID, 1)
+	case "/api/v1/catalog/files/{file}/versions":
+		path = strings.Replace(path, "{file}", "measures.json", 1)
+		q.raw = e.measuresVersion()
+		q.header = map[string]string{"Content-Type": "application/json"}
+	case "/api/v1/catalog/versions/{id}", "/api/v1/catalog/versions/{id}/activation":
+		// A fresh version each time: activating one twice is a conflict.
+		v, _, err := catalog.Upload(context.Background(), e.st, e.cat, "measures.json", e.measuresVersion(), "", "t-admin", e.clock.Now())
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		path = strings.Replace(path, "{id}", v.ID, 1)
 	case "/api/v1/accounts/{name}/disabled":
 		// Re-enabling an enabled account: allowed, and changes nothing
 		// the other scenarios rely on.
@@ -563,4 +575,11 @@ func TestCreateAccountAndKey(t *testing.T) {
 	if !e.auditHas(credit.AuditEntry{Actor: e.names[credit.RoleAuditor], Action: "audit.read", Outcome: "ok"}) {
 		t.Error("audit read not audited")
 	}
+}
+
+// measuresVersion is a new version of the measure list: the one in force
+// with a version of its own.
+func (e *env) measuresVersion() []byte {
+	v := "2026." + strconv.Itoa(e.unique())
+	return []byte(strings.Replace(string(e.cat.Raw("measures.json")), `"version": "2024.1"`, `"version": "`+v+`"`, 1))
 }

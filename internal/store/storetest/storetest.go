@@ -45,6 +45,7 @@ func Run(t *testing.T, open func(t *testing.T) credit.Store) {
 		{"Accounts", testAccounts},
 		{"APIKeys", testAPIKeys},
 		{"AccountLists", testAccountLists},
+		{"CatalogVersions", testCatalogVersions},
 		{"Sessions", testSessions},
 		{"LoginFailures", testLoginFailures},
 		{"Audit", testAudit},
@@ -1036,4 +1037,53 @@ func testAccountLists(t *testing.T, s credit.Store) {
 	if ks, err := s.APIKeys(ctx(t), "no-such-account"); err != nil || len(ks) != 0 {
 		t.Fatalf("APIKeys(unknown account) = %v, %v", ks, err)
 	}
+}
+
+// testCatalogVersions: uploaded versions kept as uploaded, newest first;
+// at most one active per file; activating another leaves the previous
+// inactive and kept.
+func testCatalogVersions(t *testing.T, s credit.Store) {
+	base := time.Date(2026, 4, 1, 9, 0, 0, 0, time.UTC)
+	mk := func(file, version string, at time.Time) *credit.CatalogVersion {
+		v := &credit.CatalogVersion{ID: credit.NewID(), File: file, Version: version, SHA256: "h-" + version,
+			Content: []byte(`{"version":"` + version + `"}`), UploadedBy: "admin", Uploaded: at}
+		if err := s.AddCatalogVersion(ctx(t), v); err != nil {
+			t.Fatalf("AddCatalogVersion: %v", err)
+		}
+		return v
+	}
+	m1 := mk("measures.json", "2026.1", base)
+	m2 := mk("measures.json", "2026.2", base.Add(time.Hour))
+	d1 := mk("departments.json", "2026.1", base.Add(2*time.Hour))
+	all, err := s.CatalogVersions(ctx(t), "")
+	if err != nil || len(all) != 3 || all[0].ID != d1.ID || all[2].ID != m1.ID || all[0].Content != nil {
+		t.Fatalf("CatalogVersions(all) = %+v, %v", all, err)
+	}
+	ms, err := s.CatalogVersions(ctx(t), "measures.json")
+	if err != nil || len(ms) != 2 || ms[0].ID != m2.ID || ms[0].Active {
+		t.Fatalf("CatalogVersions(measures) = %+v, %v", ms, err)
+	}
+	if act, err := s.ActiveCatalogVersions(ctx(t)); err != nil || len(act) != 0 {
+		t.Fatalf("active before activation = %+v, %v", act, err)
+	}
+	if err := s.ActivateCatalogVersion(ctx(t), m1.ID, "admin", base.Add(3*time.Hour)); err != nil {
+		t.Fatalf("ActivateCatalogVersion: %v", err)
+	}
+	if err := s.ActivateCatalogVersion(ctx(t), m2.ID, "admin2", base.Add(4*time.Hour)); err != nil {
+		t.Fatalf("ActivateCatalogVersion(2): %v", err)
+	}
+	if err := s.ActivateCatalogVersion(ctx(t), d1.ID, "admin", base.Add(5*time.Hour)); err != nil {
+		t.Fatalf("ActivateCatalogVersion(dept): %v", err)
+	}
+	act, err := s.ActiveCatalogVersions(ctx(t))
+	if err != nil || len(act) != 2 || act[0].ID != d1.ID || act[1].ID != m2.ID || string(act[1].Content) != `{"version":"2026.2"}` ||
+		act[1].ActivatedBy != "admin2" || !act[1].Activated.Equal(base.Add(4*time.Hour)) {
+		t.Fatalf("ActiveCatalogVersions = %+v, %v", act, err)
+	}
+	prev, err := s.CatalogVersion(ctx(t), m1.ID)
+	if err != nil || prev.Active || string(prev.Content) != `{"version":"2026.1"}` || prev.ActivatedBy != "admin" {
+		t.Fatalf("the previous version = %+v, %v", prev, err)
+	}
+	wantKind(t, "CatalogVersion(unknown)", func() error { _, err := s.CatalogVersion(ctx(t), "nope"); return err }(), credit.NotFound)
+	wantKind(t, "ActivateCatalogVersion(unknown)", s.ActivateCatalogVersion(ctx(t), "nope", "admin", base), credit.NotFound)
 }

@@ -11,8 +11,8 @@ import (
 	"testing"
 
 	"github.com/xinyong/xinyong/internal/api"
-	"github.com/xinyong/xinyong/internal/catalog"
 	"github.com/xinyong/xinyong/internal/auth"
+	"github.com/xinyong/xinyong/internal/catalog"
 	"github.com/xinyong/xinyong/internal/credit"
 	"github.com/xinyong/xinyong/internal/server"
 )

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xinyong/xinyong/internal/catalog"
 	"github.com/xinyong/xinyong/internal/credit"
 )
 
@@ -148,13 +149,64 @@ func TestAdministrationConsole(t *testing.T) {
 		t.Errorf("bad year: %d\n%s", resp.StatusCode, body)
 	}
 
+	// Catalogue: a new measure list uploaded, its differences shown,
+	// activated (the previous kept), loaded over the files at start; a
+	// version with a dangling reference refused with the reason.
+	uploadCat := func(file string, b []byte) (*http.Response, string) {
+		_, page := get(t, c, base+"/console/admin/catalog")
+		tok := csrfRe.FindStringSubmatch(page)[1]
+		var buf bytes.Buffer
+		mw := multipart.NewWriter(&buf)
+		_ = mw.WriteField("csrf", tok)
+		_ = mw.WriteField("file_name", file)
+		_ = mw.WriteField("note", "新增一项措施")
+		fw, _ := mw.CreateFormFile("file", file)
+		_, _ = fw.Write(b)
+		mw.Close()
+		resp, err := c.Post(base+"/console/admin/catalog", mw.FormDataContentType(), &buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp, string(body)
+	}
+	raw := string(n.node.Catalog.Raw("measures.json"))
+	v1 := strings.Replace(raw, `"version": "2024.1"`, `"version": "2026.1"`, 1)
+	v1 = strings.Replace(v1, "限制作为供应商参加政府采购活动", "限制作为供应商参加政府采购活动（修订）", 1)
+	resp, body = uploadCat("measures.json", []byte(v1))
+	if resp.StatusCode != http.StatusOK || !strings.Contains(resp.Request.URL.Path, "/console/admin/catalog/versions/") ||
+		!strings.Contains(body, "restrict_gov_procurement") || !strings.Contains(body, "修改") {
+		t.Fatalf("catalogue upload: %d at %s\n%s", resp.StatusCode, resp.Request.URL, body)
+	}
+	versionPage := resp.Request.URL.Path
+	resp, body = postForm(t, c, base, versionPage, versionPage+"/activate", url.Values{})
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "该版本已启用") {
+		t.Fatalf("activate: %d\n%s", resp.StatusCode, body)
+	}
+	started, err := catalog.WithActive(ctx, n.node.Store, n.node.Catalog)
+	if err != nil || started.Versions["measures.json"] != "2026.1" || started.Sources["measures.json"] != "database" {
+		t.Fatalf("the catalogue a node starts with: %v, %v", started.Versions, err)
+	}
+	if m, _ := started.Measure("restrict_gov_procurement"); m == nil || !strings.Contains(m.Name, "（修订）") {
+		t.Errorf("the activated measure list is not loaded: %+v", m)
+	}
+	bad := strings.Replace(v1, `"court_defaulters"`, `"no_such_list"`, 1)
+	if resp, body := uploadCat("measures.json", []byte(bad)); resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "no_such_list") {
+		t.Errorf("bad measure list: %d\n%s", resp.StatusCode, body)
+	}
+	if vs, _ := n.node.Store.CatalogVersions(ctx, "measures.json"); len(vs) != 1 {
+		t.Errorf("a refused version was kept: %d versions", len(vs))
+	}
+
 	es, _ := n.node.Store.Audit(ctx, credit.AuditFilter{Actor: n.names[credit.RoleAdmin], Limit: 100})
 	got := map[string]int{}
 	for _, e := range es {
 		got[e.Action+" "+e.Outcome]++
 	}
 	for _, want := range []string{"account.create ok", "account.create denied", "account.key.create ok", "account.key.revoke ok",
-		"account.disable ok", "calendar.year.put ok", "calendar.year.put denied"} {
+		"account.disable ok", "calendar.year.put ok", "calendar.year.put denied",
+		"catalog.version.upload ok", "catalog.version.upload denied", "catalog.version.activate ok"} {
 		if got[want] == 0 {
 			t.Errorf("no %q in the audit log: %v", want, got)
 		}

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/xinyong/xinyong/internal/auth"
+	"github.com/xinyong/xinyong/internal/catalog"
 	"github.com/xinyong/xinyong/internal/credit"
 	"github.com/xinyong/xinyong/internal/httpx"
 	"github.com/xinyong/xinyong/internal/ingest"
@@ -67,6 +68,7 @@ var consolePages = []consolePage{
 	{Path: "/console/admin/accounts", Label: "adm_accounts_title", Group: "admin", Roles: rolesOf(credit.RoleAdmin)},
 	{Path: "/console/admin/departments", Label: "adm_depts_title", Group: "admin", Roles: rolesOf(credit.RoleAdmin)},
 	{Path: "/console/admin/calendar", Label: "adm_calendar_title", Group: "admin", Roles: rolesOf(credit.RoleAdmin)},
+	{Path: "/console/admin/catalog", Label: "adm_catalog_title", Group: "admin", Roles: rolesOf(credit.RoleAdmin)},
 
 	// Open to everyone.
 	{Path: "/api/v1/openapi.json", Label: "console_api", Group: "tools", Roles: credit.Roles},
@@ -222,7 +224,7 @@ func (p *Portal) consoleFigures(ctx context.Context, pr auth.Principal, v *view)
 
 // --- administration pages ---
 
-var adminPages = []string{"admin_accounts", "admin_account", "admin_calendar", "admin_depts"}
+var adminPages = []string{"admin_accounts", "admin_account", "admin_calendar", "admin_depts", "admin_catalog", "admin_catalog_version"}
 
 // adminView is the administration pages' data.
 type adminView struct {
@@ -236,7 +238,22 @@ type adminView struct {
 	Depts  []deptRow
 	Roles  []roleOption
 	Done   string
+	// The catalogue's files in force, its versions, one version and what
+	// it changes.
+	Files    []catalogFileRow
+	Versions []versionRow
+	Version  *versionRow
+	Changes  []changeRow
 }
+
+type catalogFileRow struct{ File, Version, Source string }
+
+type versionRow struct {
+	ID, File, Version, SHA, Note, UploadedBy, Uploaded, ActivatedBy, Activated string
+	Active                                                                     bool
+}
+
+type changeRow struct{ List, Code, Op, Fields string }
 
 type accountRow struct {
 	Name, Display, Role, RoleName, Dept, DeptName, Subject, Created string
@@ -273,6 +290,10 @@ func (p *Portal) adminRoutes() error {
 	p.mux.HandleFunc("GET /console/admin/departments", p.adminDepts)
 	p.mux.HandleFunc("GET /console/admin/calendar", p.adminCalendar)
 	p.mux.HandleFunc("POST /console/admin/calendar", p.adminPutYear)
+	p.mux.HandleFunc("GET /console/admin/catalog", p.adminCatalog)
+	p.mux.HandleFunc("POST /console/admin/catalog", p.adminUploadCatalog)
+	p.mux.HandleFunc("GET /console/admin/catalog/versions/{id}", p.adminCatalogVersion)
+	p.mux.HandleFunc("POST /console/admin/catalog/versions/{id}/activate", p.adminActivateCatalog)
 	return nil
 }
 
@@ -539,6 +560,136 @@ func (p *Portal) adminPutYear(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, "/console/admin/calendar?done=saved", http.StatusSeeOther)
+}
+
+// --- catalogue versions ---
+
+func versionRowOf(v *credit.CatalogVersion) versionRow {
+	r := versionRow{ID: v.ID, File: v.File, Version: v.Version, SHA: v.SHA256, Note: v.Note, UploadedBy: v.UploadedBy,
+		Uploaded: timeOf(v.Uploaded), ActivatedBy: v.ActivatedBy, Active: v.Active}
+	if len(r.SHA) > 12 {
+		r.SHA = r.SHA[:12]
+	}
+	if !v.Activated.IsZero() {
+		r.Activated = timeOf(v.Activated)
+	}
+	return r
+}
+
+func (p *Portal) adminCatalog(w http.ResponseWriter, r *http.Request) {
+	_, v, ok := p.admin(w, r)
+	if !ok {
+		return
+	}
+	p.renderCatalog(w, r, v, http.StatusOK, "")
+}
+
+func (p *Portal) renderCatalog(w http.ResponseWriter, r *http.Request, v *view, status int, errMsg string) {
+	vs, err := p.cfg.Store.CatalogVersions(r.Context(), "")
+	if err != nil {
+		p.fail(w, r, v, err)
+		return
+	}
+	av := &adminView{}
+	for _, f := range catalog.Files() {
+		src := p.cfg.Catalog.Sources[f]
+		if k := "adm_source_" + src; v.T[k] != "" {
+			src = v.T[k]
+		}
+		av.Files = append(av.Files, catalogFileRow{File: f, Version: p.cfg.Catalog.Versions[f], Source: src})
+	}
+	for i := range vs {
+		av.Versions = append(av.Versions, versionRowOf(&vs[i]))
+	}
+	p.render(w, r, status, "admin_catalog", v, func(v *view) { v.Title, v.Admin, v.Error = v.T["adm_catalog_title"], av, errMsg })
+}
+
+// adminUploadCatalog keeps an uploaded file version after the
+// catalogue's checks (catalog.Upload) and shows what it changes.
+func (p *Portal) adminUploadCatalog(w http.ResponseWriter, r *http.Request) {
+	pr, v, ok := p.admin(w, r)
+	if !ok {
+		return
+	}
+	file := r.PostForm.Get("file_name")
+	var body []byte
+	if r.MultipartForm != nil {
+		if fh := r.MultipartForm.File["file"]; len(fh) > 0 {
+			f, err := fh[0].Open()
+			if err == nil {
+				body, err = io.ReadAll(io.LimitReader(f, 4<<20))
+				f.Close()
+			}
+			if err != nil {
+				p.fail(w, r, v, err)
+				return
+			}
+		}
+	}
+	cv, _, err := catalog.Upload(r.Context(), p.cfg.Store, p.cfg.Catalog, file, body, clipTo(r.PostForm.Get("note"), 200), pr.Name(), p.cfg.Now())
+	if err != nil {
+		p.audit.Denied(r.Context(), pr, "catalog.version.upload", "catalog:"+clipTo(file, 64), "", httpx.RemoteIP(r))
+		switch credit.KindOf(err) {
+		case credit.Invalid, credit.Conflict, credit.NotFound:
+			p.renderCatalog(w, r, v, http.StatusUnprocessableEntity, v.T["adm_catalog_invalid"]+"："+says(v, err))
+		default:
+			p.fail(w, r, v, err)
+		}
+		return
+	}
+	if err := p.audit.Read(r.Context(), pr, "catalog.version.upload", "catalog:"+file, "", httpx.RemoteIP(r)); err != nil {
+		p.fail(w, r, v, err)
+		return
+	}
+	http.Redirect(w, r, "/console/admin/catalog/versions/"+url.PathEscape(cv.ID), http.StatusSeeOther)
+}
+
+func (p *Portal) adminCatalogVersion(w http.ResponseWriter, r *http.Request) {
+	_, v, ok := p.admin(w, r)
+	if !ok {
+		return
+	}
+	cv, err := p.cfg.Store.CatalogVersion(r.Context(), r.PathValue("id"))
+	if err != nil {
+		p.fail(w, r, v, err)
+		return
+	}
+	changes, err := catalog.Diff(p.cfg.Catalog.Raw(cv.File), cv.Content)
+	if err != nil {
+		p.fail(w, r, v, err)
+		return
+	}
+	row := versionRowOf(cv)
+	av := &adminView{Version: &row}
+	for _, c := range changes {
+		av.Changes = append(av.Changes, changeRow{List: c.List, Code: c.Code, Op: v.T["adm_op_"+c.Op], Fields: strings.Join(c.Fields, "、")})
+	}
+	if r.URL.Query().Get("done") == "activated" {
+		av.Done = v.T["adm_catalog_activated"]
+	}
+	p.render(w, r, http.StatusOK, "admin_catalog_version", v, func(v *view) { v.Title, v.Admin = v.T["adm_catalog_version"], av })
+}
+
+func (p *Portal) adminActivateCatalog(w http.ResponseWriter, r *http.Request) {
+	pr, v, ok := p.admin(w, r)
+	if !ok {
+		return
+	}
+	id := r.PathValue("id")
+	if _, err := catalog.Activate(r.Context(), p.cfg.Store, p.cfg.Catalog, id, pr.Name(), p.cfg.Now()); err != nil {
+		p.audit.Denied(r.Context(), pr, "catalog.version.activate", "catalog-version:"+clipTo(id, 64), "", httpx.RemoteIP(r))
+		if k := credit.KindOf(err); k == credit.Invalid || k == credit.Conflict {
+			p.renderCatalog(w, r, v, http.StatusUnprocessableEntity, v.T["adm_catalog_invalid"]+"："+says(v, err))
+			return
+		}
+		p.fail(w, r, v, err)
+		return
+	}
+	if err := p.audit.Read(r.Context(), pr, "catalog.version.activate", "catalog-version:"+id, "", httpx.RemoteIP(r)); err != nil {
+		p.fail(w, r, v, err)
+		return
+	}
+	http.Redirect(w, r, "/console/admin/catalog/versions/"+url.PathEscape(id)+"?done=activated", http.StatusSeeOther)
 }
 
 func clipTo(s string, n int) string {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -16,6 +17,7 @@ import (
 	"github.com/xinyong/xinyong/internal/credit"
 	"github.com/xinyong/xinyong/internal/httpx"
 	"github.com/xinyong/xinyong/internal/ingest"
+	"github.com/xinyong/xinyong/internal/uscc"
 	"github.com/xinyong/xinyong/internal/workday"
 )
 
@@ -246,11 +248,11 @@ type adminView struct {
 	Changes  []changeRow
 }
 
-type catalogFileRow struct{ File, Version, Source string }
+type catalogFileRow struct{ File, Name, Version, Source string }
 
 type versionRow struct {
-	ID, File, Version, SHA, Note, UploadedBy, Uploaded, ActivatedBy, Activated string
-	Active                                                                     bool
+	ID, File, FileName, Version, SHA, Note, UploadedBy, Uploaded, ActivatedBy, Activated string
+	Active                                                                               bool
 }
 
 type changeRow struct{ List, Code, Op, Fields string }
@@ -334,6 +336,9 @@ func (p *Portal) renderAccounts(w http.ResponseWriter, r *http.Request, v *view,
 	av := &adminView{}
 	for i := range accs {
 		av.Accounts = append(av.Accounts, v.accountRow(&accs[i]))
+	}
+	for _, d := range p.cfg.Catalog.Departments {
+		av.Depts = append(av.Depts, deptRow{Code: d.Code, Name: v.N.Dept(d.Code)})
 	}
 	for _, role := range credit.Roles {
 		if role != credit.RolePublic {
@@ -485,7 +490,10 @@ func (p *Portal) adminDepts(w http.ResponseWriter, r *http.Request) {
 	}
 	av := &adminView{}
 	for _, d := range p.cfg.Catalog.Departments {
-		row := deptRow{Code: d.Code, Name: v.N.Dept(d.Code), Kind: p.cfg.Catalog.DeptKindName(d.Kind), Level: v.T["adm_level_"+d.Level], Region: d.Region}
+		row := deptRow{Code: d.Code, Name: v.N.Dept(d.Code), Kind: p.deptKindName(v, d.Kind), Level: v.T["adm_level_"+d.Level], Region: d.Region}
+		if name := uscc.RegionName(d.Region); name != "" {
+			row.Region = name
+		}
 		if d.Superior != "" {
 			row.Superior = v.N.Dept(d.Superior)
 		}
@@ -494,12 +502,24 @@ func (p *Portal) adminDepts(w http.ResponseWriter, r *http.Request) {
 	p.render(w, r, http.StatusOK, "admin_depts", v, func(v *view) { v.Title, v.Admin = v.T["adm_depts_title"], av })
 }
 
+// deptKindName names a kind of department in the page's language.
+func (p *Portal) deptKindName(v *view, kind string) string {
+	for _, k := range p.cfg.Catalog.DeptKinds {
+		if k.Code == kind {
+			return v.N.pick(k.Name, k.NameEn)
+		}
+	}
+	return kind
+}
+
 func (p *Portal) calendar() *workday.Calendar {
 	if p.cfg.Workflow != nil {
 		return p.cfg.Workflow.Calendar()
 	}
 	return workday.Default()
 }
+
+var latinWords = regexp.MustCompile(`[A-Za-z]{3,}`)
 
 func (p *Portal) adminCalendar(w http.ResponseWriter, r *http.Request) {
 	_, v, ok := p.admin(w, r)
@@ -512,7 +532,11 @@ func (p *Portal) adminCalendar(w http.ResponseWriter, r *http.Request) {
 func (p *Portal) renderCalendar(w http.ResponseWriter, r *http.Request, v *view, status int, errMsg string, saved bool) {
 	av := &adminView{}
 	for _, y := range p.calendar().Years() {
-		av.Years = append(av.Years, yearRow{Year: y.Year, Source: y.Source, Note: y.Note, Holidays: len(y.Holidays), Workdays: len(y.Workdays), Uncertain: y.Uncertain})
+		src := y.Source
+		if v.Lang != "en" && latinWords.MatchString(src) {
+			src = "" // the file states its source in English
+		}
+		av.Years = append(av.Years, yearRow{Year: y.Year, Source: src, Holidays: len(y.Holidays), Workdays: len(y.Workdays), Uncertain: y.Uncertain})
 	}
 	sort.Slice(av.Years, func(i, j int) bool { return av.Years[i].Year > av.Years[j].Year })
 	if saved {
@@ -564,8 +588,16 @@ func (p *Portal) adminPutYear(w http.ResponseWriter, r *http.Request) {
 
 // --- catalogue versions ---
 
-func versionRowOf(v *credit.CatalogVersion) versionRow {
-	r := versionRow{ID: v.ID, File: v.File, Version: v.Version, SHA: v.SHA256, Note: v.Note, UploadedBy: v.UploadedBy,
+// fileName names a catalogue file (部门名录 for departments.json).
+func fileName(T map[string]string, file string) string {
+	if n := T["adm_file_"+strings.TrimSuffix(file, ".json")]; n != "" {
+		return n
+	}
+	return file
+}
+
+func versionRowOf(T map[string]string, v *credit.CatalogVersion) versionRow {
+	r := versionRow{ID: v.ID, File: v.File, FileName: fileName(T, v.File), Version: v.Version, SHA: v.SHA256, Note: v.Note, UploadedBy: v.UploadedBy,
 		Uploaded: timeOf(v.Uploaded), ActivatedBy: v.ActivatedBy, Active: v.Active}
 	if len(r.SHA) > 12 {
 		r.SHA = r.SHA[:12]
@@ -596,10 +628,10 @@ func (p *Portal) renderCatalog(w http.ResponseWriter, r *http.Request, v *view, 
 		if k := "adm_source_" + src; v.T[k] != "" {
 			src = v.T[k]
 		}
-		av.Files = append(av.Files, catalogFileRow{File: f, Version: p.cfg.Catalog.Versions[f], Source: src})
+		av.Files = append(av.Files, catalogFileRow{File: f, Name: fileName(v.T, f), Version: p.cfg.Catalog.Versions[f], Source: src})
 	}
 	for i := range vs {
-		av.Versions = append(av.Versions, versionRowOf(&vs[i]))
+		av.Versions = append(av.Versions, versionRowOf(v.T, &vs[i]))
 	}
 	p.render(w, r, status, "admin_catalog", v, func(v *view) { v.Title, v.Admin, v.Error = v.T["adm_catalog_title"], av, errMsg })
 }
@@ -659,7 +691,7 @@ func (p *Portal) adminCatalogVersion(w http.ResponseWriter, r *http.Request) {
 		p.fail(w, r, v, err)
 		return
 	}
-	row := versionRowOf(cv)
+	row := versionRowOf(v.T, cv)
 	av := &adminView{Version: &row}
 	for _, c := range changes {
 		av.Changes = append(av.Changes, changeRow{List: c.List, Code: c.Code, Op: v.T["adm_op_"+c.Op], Fields: strings.Join(c.Fields, "、")})

@@ -109,6 +109,13 @@ func TestSubjectSignsInThroughTheIdentityProvider(t *testing.T) {
 		t.Fatalf("sign-in link %s does not come back to the act page", start)
 	}
 
+	// A subject's own page, signed out, leads to a sign-in that says who
+	// signs in and offers the identity provider.
+	resp, lbody := get(t, c, base+"/my/cases")
+	if resp.Request.URL.Path != "/login" || !strings.Contains(lbody, `id="login-note"`) || !strings.Contains(lbody, `id="oidc-signin"`) {
+		t.Errorf("/my/cases signed out: at %s\n%s", resp.Request.URL, lbody)
+	}
+
 	// The company signs in with its electronic business licence.
 	n.idp.SignInNext(map[string]any{"sub": "ebl-7781", "uscc": orgCode, "name": "张三"}, "")
 	resp, body = get(t, c, base+start)

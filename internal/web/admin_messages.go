@@ -12,9 +12,10 @@ func init() {
 
 var adminMessages = map[string]map[string]string{
 	"zh": {
-		"oidc_button":     "统一身份认证登录（企业 / 个人）",
-		"oidc_failed":     "统一身份认证登录未成功",
-		"login_oidc_note": "企业可用电子营业执照登录，个人可用统一身份认证平台账号登录；登录后即以本主体身份办理。",
+		"oidc_button":        "统一身份认证登录（企业 / 个人）",
+		"oidc_failed":        "统一身份认证登录未成功",
+		"login_subject_note": "异议申诉、信用修复、信用报告、信用承诺等由信用主体本人办理：请以本主体身份登录，登录后返回原页面继续办理。",
+		"login_oidc_note":    "企业可用电子营业执照登录，个人可用统一身份认证平台账号登录；登录后即以本主体身份办理。",
 
 		"act_title":            "本主体可办理",
 		"act_objection":        "异议申诉",
@@ -143,9 +144,10 @@ var adminMessages = map[string]map[string]string{
 		"adm_source_database":    "管理员启用的版本",
 	},
 	"en": {
-		"oidc_button":     "Sign in with the unified identity platform (companies / persons)",
-		"oidc_failed":     "Signing in through the identity platform did not succeed",
-		"login_oidc_note": "Companies sign in with their electronic business licence, persons with their unified identity platform account; you then act as your own credit subject.",
+		"oidc_button":        "Sign in with the unified identity platform (companies / persons)",
+		"oidc_failed":        "Signing in through the identity platform did not succeed",
+		"login_subject_note": "Objections, credit repair, credit reports and commitments are for the credit subject itself: sign in as the subject and you come back to the page you were on.",
+		"login_oidc_note":    "Companies sign in with their electronic business licence, persons with their unified identity platform account; you then act as your own credit subject.",
 
 		"act_title":            "Services for this subject",
 		"act_objection":        "Objection",

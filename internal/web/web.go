@@ -306,6 +306,7 @@ type view struct {
 	OIDC      bool
 	OIDCLabel string
 	Admin     *adminView
+	LoginNote string
 	Nav       []navGroup
 	Figures   []figure
 
@@ -542,7 +543,12 @@ func (p *Portal) loginForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := p.newView(w, r, pr)
-	p.render(w, r, http.StatusOK, "login", v, func(v *view) { v.Title, v.Next = v.T["login_title"], next })
+	p.render(w, r, http.StatusOK, "login", v, func(v *view) {
+		v.Title, v.Next = v.T["login_title"], next
+		if strings.HasPrefix(next, "/my/") {
+			v.LoginNote = v.T["login_subject_note"] // a subject's own service: say who signs in
+		}
+	})
 }
 
 func (p *Portal) login(w http.ResponseWriter, r *http.Request) {

@@ -145,3 +145,59 @@ func TestBrowserConsolesByRole(t *testing.T) {
 		})
 	}
 }
+
+// TestBrowserSubjectSignIn walks a company's way in Chromium: its public
+// page's 异议 link, the page that explains and offers the sign-in, the
+// identity provider, and back to its own cases, signed in; screenshots of
+// each step.
+func TestBrowserSubjectSignIn(t *testing.T) {
+	exe := chromium(t)
+	out := screenshots(t)
+	n := newOIDCNode(t)
+	actx, cancel := chromedp.NewExecAllocator(t.Context(),
+		chromedp.ExecPath(exe), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 900),
+		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true))
+	defer cancel()
+	bctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	run := func(step string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(stepCtx(t, bctx), actions...); err != nil {
+			t.Fatalf("%s: %v", step, err)
+		}
+	}
+	shot := func(name string) {
+		t.Helper()
+		png, err := chromedp.Run(stepCtx(t, bctx), chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(out, name+".png"), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n.idp.SignInNext(map[string]any{"sub": "ebl-1", "uscc": orgCode, "name": "张三"}, "")
+	run("subject page", chromedp.Navigate(n.srv.URL+"/subjects/"+orgCode), chromedp.WaitVisible(chromedp.CSS("nav.selfservice")))
+	shot("signin-1-subject-page")
+	run("异议", chromedp.Click(chromedp.CSS(`nav.selfservice a[href$="/act/objection"]`)), chromedp.WaitVisible(chromedp.CSS("#oidc-signin")))
+	shot("signin-2-explained")
+	run("sign in", chromedp.Click(chromedp.CSS("#oidc-signin")), chromedp.WaitVisible(chromedp.CSS("main h1")))
+	loc, err := chromedp.Run(stepCtx(t, bctx), chromedp.Location())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(loc, "/my/cases") {
+		t.Fatalf("after sign-in the browser is at %s", loc)
+	}
+	shot("signin-3-my-cases")
+	text, err := chromedp.Run(stepCtx(t, bctx), chromedp.Text(chromedp.CSS("header")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(text, "退出") {
+		t.Errorf("not signed in after the provider: %q", text)
+	}
+	t.Logf("screenshots in %s", out)
+}

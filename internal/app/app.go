@@ -402,6 +402,8 @@ type HTTP struct {
 	// KeyCheck tells /readyz whether the store still accepts the node's
 	// data key (pii.Usable); nil: always.
 	KeyCheck func(context.Context) error
+	// OIDC is the identity provider subjects sign in with (nil: none).
+	OIDC *auth.OIDC
 }
 
 // Deps are the server's parts from this node's services and h.
@@ -417,6 +419,7 @@ func (a *App) Deps(h HTTP) server.Deps {
 		Reports:  &a.R.Platform,
 		Exchange: a.Exchange,
 		Monitor:  a.Monitor,
+		OIDC:     h.OIDC,
 	}
 }
 
@@ -439,6 +442,13 @@ func Open(ctx context.Context, cfg *config.Config, p Parts) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Catalogue versions administrators activated are loaded over the
+	// files the node ships with (catalog.WithActive).
+	if cat, err = catalog.WithActive(ctx, st, cat); err != nil {
+		st.Close()
+		return nil, err
+	}
+	pii.Register(records.SealedFields(cat))
 	logger.Info("store ready", "backend", st.Backend(), "db", cfg.Redacted(), "catalog", cat.Version)
 	cal, err := LoadCalendar(cfg)
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/xinyong/xinyong/internal/app"
+	"github.com/xinyong/xinyong/internal/auth"
 	"github.com/xinyong/xinyong/internal/config"
 	"github.com/xinyong/xinyong/internal/demo"
 	"github.com/xinyong/xinyong/internal/gcpace"
@@ -97,7 +98,16 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	}
 	defer releaseSpool()
 	reg := prometheus.NewRegistry()
+	var idp *auth.OIDC
+	if o := cfg.OIDC; o.Issuer != "" {
+		if idp, err = auth.NewOIDC(auth.OIDCConfig{Issuer: o.Issuer, ClientID: o.ClientID, ClientSecret: o.ClientSecret,
+			RedirectURL: o.RedirectURL, OrgClaim: o.OrgClaim, PersonClaim: o.PersonClaim, Label: o.Label}, node.Now); err != nil {
+			return fail(stderr, "serve", err)
+		}
+		logger.Info("subjects sign in through the identity provider", "issuer", o.Issuer)
+	}
 	h, err := server.New(node.Deps(app.HTTP{
+		OIDC:    idp,
 		Version: Version, PublicRate: cfg.PublicRate, PublicBurst: cfg.PublicBurst,
 		TrustedProxies: cfg.Proxies(), SpoolDir: cfg.SpoolPath(), Metrics: reg,
 		MaxUpload: cfg.MaxUpload, MaxRejectRows: cfg.MaxRejectRows, SecureCookies: cfg.SecureCookies,

@@ -106,6 +106,9 @@ type Config struct {
 	// node (one node of an installation); the others answer feed pulls.
 	ExchangeRun bool
 
+	// OIDC is the identity provider subjects sign in with (oidc.go).
+	OIDC OIDC
+
 	envErrs []error // malformed XINYONG_* values, reported by Validate
 	// serve and ingest record that RegisterServe and RegisterIngest
 	// declared their flags, whose values Validate then checks.
@@ -172,6 +175,7 @@ func (c *Config) RegisterServe(fs *flag.FlagSet) {
 	fs.Var(&sizeValue{&c.MaxUpload}, "max-upload", "largest uploaded file (a batch, or a form with case files), as bytes or with KiB, MiB, GiB; larger ones are refused with 413 (env XINYONG_MAX_UPLOAD)")
 	fs.DurationVar(&c.UploadIdle, "upload-idle-timeout", c.envDuration("XINYONG_UPLOAD_IDLE_TIMEOUT", DefaultUploadIdle), "cut a request body (an upload) that sends nothing for this long; one that keeps coming may take as long as it needs (env XINYONG_UPLOAD_IDLE_TIMEOUT)")
 	c.RegisterIngest(fs)
+	c.registerOIDC(fs)
 	fs.Var(&gcValue{c}, "gc-percent", "garbage collector target, as GOGC: the heap grows this many `percent` over the live data before a collection; auto: the larger of 64 MiB and a quarter of the live heap, as a percentage between 25 and 100, followed as the heap changes (the node's indexes hold no pointers, so collections are cheap; see README); when neither this nor XINYONG_GC_PERCENT is given, a GOGC in the environment applies (env XINYONG_GC_PERCENT)")
 }
 

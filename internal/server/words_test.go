@@ -132,6 +132,14 @@ func TestPagesInTheirLanguage(t *testing.T) {
 		{"exchange", get("/console/exchange", admin)},
 		{"list decisions", get("/console/lists", reviewer)},
 		{"a list's decisions", get("/console/lists?list="+matrixList, reviewer)},
+		{"self-service page", get("/subjects/"+orgCode+"/act/objection", nil)},
+		{"subject's console", get("/console", subject)},
+		{"administrator's console", get("/console", admin)},
+		{"accounts", get("/console/admin/accounts", admin)},
+		{"business account", get("/console/admin/accounts/"+e.names[credit.RoleBusiness], admin)},
+		{"departments", get("/console/admin/departments", admin)},
+		{"calendar", get("/console/admin/calendar", admin)},
+		{"catalogue versions", get("/console/admin/catalog", admin)},
 	}
 	refusing := []string{"repair form of an ineligible record", "ineligible repair filed", "objection refused while one runs",
 		"upload refused on the tracking page", "case step refused"}

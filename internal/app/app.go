@@ -35,6 +35,7 @@ import (
 	"github.com/xinyong/xinyong/internal/search"
 	"github.com/xinyong/xinyong/internal/server"
 	"github.com/xinyong/xinyong/internal/signing"
+	"github.com/xinyong/xinyong/internal/web"
 	"github.com/xinyong/xinyong/internal/workday"
 	"github.com/xinyong/xinyong/internal/workflow"
 )
@@ -306,6 +307,8 @@ type HTTP struct {
 	// KeyCheck tells /readyz whether the store still accepts the node's
 	// data key (pii.Usable); nil: always.
 	KeyCheck func(context.Context) error
+	// Site names who runs the portal, in its footer.
+	Site web.Site
 }
 
 // Deps are the server's parts from this node's services and h.
@@ -320,6 +323,7 @@ func (a *App) Deps(h HTTP) server.Deps {
 		SpoolDir: h.SpoolDir, KeyCheck: h.KeyCheck,
 		Reports:  &a.R.Platform,
 		Exchange: a.Exchange,
+		Site:     h.Site,
 	}
 }
 

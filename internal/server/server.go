@@ -102,6 +102,8 @@ type Deps struct {
 	// Exchange serves the feeds to peers and the exchange console
 	// (optional).
 	Exchange *exchange.Service
+	// Site names who runs the portal (web.Site), in its footer.
+	Site web.Site
 }
 
 // readyTimeout bounds the readiness probe's store ping: a load balancer
@@ -134,7 +136,7 @@ func New(d Deps) (http.Handler, error) {
 		Records: d.Records, Publish: d.Publish, Marks: d.Marks, Search: d.Search, Workflow: d.Workflow, Sanction: d.Sanction,
 		LoginGuard: d.LoginGuard, MaxUpload: d.MaxUpload,
 		Commit: d.Commit, Reports: d.Reports,
-		Exchange: d.Exchange})
+		Exchange: d.Exchange, Site: d.Site})
 	if err != nil {
 		return nil, err
 	}

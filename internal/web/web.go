@@ -80,6 +80,8 @@ type Config struct {
 	// Reports serves the report, authorisation, "who read my data" and
 	// verification pages and the published keys (nil leaves them out).
 	Reports *report.Platform
+	// Site names who runs the portal, in its footer.
+	Site Site
 }
 
 // Portal serves the HTML pages.
@@ -93,7 +95,7 @@ type Portal struct {
 	mux      *http.ServeMux
 }
 
-var pageNames = []string{"home", "search", "subject", "login", "console", "error", "lists", "quality"}
+var pageNames = []string{"home", "search", "subject", "login", "console", "error", "lists", "quality", "list_entry"}
 
 // New builds the portal, parsing every template up front so that a broken
 // template fails at start-up, not on a citizen's request.
@@ -137,6 +139,7 @@ func New(cfg Config) (*Portal, error) {
 	p.mux.HandleFunc("GET /subjects/{id}", p.subject)
 	p.mux.HandleFunc("GET /subjects/{id}/file", p.file)
 	p.mux.HandleFunc("GET /lists/{kind}", p.list)
+	p.portalRoutes()
 	p.mux.HandleFunc("GET /login", p.loginForm)
 	p.mux.HandleFunc("POST /login", p.login)
 	p.mux.HandleFunc("POST /logout", p.logout)
@@ -252,6 +255,7 @@ type view struct {
 	Results []credit.Subject
 	Subject *subjectPage
 	Tabs    []tab
+	Tab     string // the subject page's chosen tab
 	// Sections are the subject page's tabs as the publication engine
 	// fills them; File marks the complete-file view; List is a list page.
 	Sections []sectionView
@@ -280,6 +284,11 @@ type view struct {
 	Rep *reportsView
 	// Exchange is the exchange console's data.
 	Exchange *exchangePage
+	// LP is a public list page's or list entry page's data; Home the
+	// home page's; Site who runs the portal (the footer).
+	LP   *listsPage
+	Home *homePage
+	Site Site
 
 	// csrf issues the form token (auth.CSRFToken) on first use.
 	csrf      func() string
@@ -304,7 +313,13 @@ type subjectPage struct {
 
 type row struct{ Label, Value string }
 
-type tab struct{ Key, Label string }
+// tab is one tab of the subject page: Count is its entries (-1: none
+// shown, as on 基本信息), Href its link.
+type tab struct {
+	Key, Label, Href string
+	Count            int
+	Active           bool
+}
 
 type counts struct {
 	Subjects, Records, Items int
@@ -320,7 +335,7 @@ func (p *Portal) newView(w http.ResponseWriter, r *http.Request, pr auth.Princip
 	v := &view{
 		Lang: lang, HTMLLang: htmlLang, OtherLang: other, T: messages[lang],
 		Toggle: toggleURL(r, other), Account: pr.Account, Version: p.cfg.Version,
-		RequestID: httpx.IDFrom(r.Context()),
+		RequestID: httpx.IDFrom(r.Context()), Site: p.cfg.Site,
 	}
 	v.RoleName = v.T["role_"+string(pr.Role)]
 	v.N = v.names(p.cfg.Catalog)
@@ -391,11 +406,6 @@ func (p *Portal) notFound(w http.ResponseWriter, r *http.Request) {
 	p.fail(w, r, v, credit.E("web", credit.NotFound, "no page %s", r.URL.Path))
 }
 
-func (p *Portal) home(w http.ResponseWriter, r *http.Request) {
-	v := p.newView(w, r, p.principal(r))
-	p.render(w, r, http.StatusOK, "home", v, func(v *view) { v.Title = v.T["home_title"] })
-}
-
 const searchLimit = 50
 
 func (p *Portal) search(w http.ResponseWriter, r *http.Request) {
@@ -464,6 +474,7 @@ func (p *Portal) subject(w http.ResponseWriter, r *http.Request) {
 		pr.Role == credit.RoleAdmin || pr.Role == credit.RoleReviewer || pr.Role == credit.RoleAuditor {
 		v.FileLink = "/subjects/" + s.ID + "/file"
 	}
+	subjectTabs(r, v, "/subjects/"+s.ID)
 	p.render(w, r, http.StatusOK, "subject", v, nil)
 }
 

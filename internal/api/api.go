@@ -32,6 +32,7 @@ import (
 	"github.com/xinyong/xinyong/internal/report"
 	"github.com/xinyong/xinyong/internal/sanction"
 	"github.com/xinyong/xinyong/internal/search"
+	"github.com/xinyong/xinyong/internal/sitecontent"
 	"github.com/xinyong/xinyong/internal/workflow"
 )
 
@@ -83,6 +84,9 @@ type Config struct {
 	// subjects' grants and the transparency log; nil answers those routes
 	// with Unavailable.
 	Reports *report.Platform
+	// SiteContent keeps the portal's 通知公告 and 政策法规; nil answers
+	// 503 on its routes.
+	SiteContent *sitecontent.Service
 }
 
 // keyCacheTTL is how long a node trusts an API key it has checked: a

@@ -35,6 +35,7 @@ import (
 	"github.com/xinyong/xinyong/internal/search"
 	"github.com/xinyong/xinyong/internal/server"
 	"github.com/xinyong/xinyong/internal/signing"
+	"github.com/xinyong/xinyong/internal/sitecontent"
 	"github.com/xinyong/xinyong/internal/web"
 	"github.com/xinyong/xinyong/internal/workday"
 	"github.com/xinyong/xinyong/internal/workflow"
@@ -324,6 +325,9 @@ func (a *App) Deps(h HTTP) server.Deps {
 		Reports:  &a.R.Platform,
 		Exchange: a.Exchange,
 		Site:     h.Site,
+		// The site's content is a thin service over the store, with no
+		// loop of its own.
+		SiteContent: sitecontent.New(a.Store, a.Now),
 	}
 }
 

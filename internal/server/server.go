@@ -34,6 +34,7 @@ import (
 	"github.com/xinyong/xinyong/internal/report"
 	"github.com/xinyong/xinyong/internal/sanction"
 	"github.com/xinyong/xinyong/internal/search"
+	"github.com/xinyong/xinyong/internal/sitecontent"
 	"github.com/xinyong/xinyong/internal/web"
 	"github.com/xinyong/xinyong/internal/workday"
 	"github.com/xinyong/xinyong/internal/workflow"
@@ -104,6 +105,8 @@ type Deps struct {
 	Exchange *exchange.Service
 	// Site names who runs the portal (web.Site), in its footer.
 	Site web.Site
+	// SiteContent keeps the portal's 通知公告 and 政策法规 (optional).
+	SiteContent *sitecontent.Service
 }
 
 // readyTimeout bounds the readiness probe's store ping: a load balancer
@@ -127,7 +130,7 @@ func New(d Deps) (http.Handler, error) {
 		Publish: d.Publish, Marks: d.Marks, Search: d.Search, LoginGuard: d.LoginGuard, SpoolDir: d.SpoolDir,
 		MaxUpload: d.MaxUpload, MaxRejectRows: d.MaxRejectRows,
 		Commit: d.Commit, Reports: d.Reports,
-		Exchange: d.Exchange,
+		Exchange: d.Exchange, SiteContent: d.SiteContent,
 	})
 	if err != nil {
 		return nil, err
@@ -136,7 +139,7 @@ func New(d Deps) (http.Handler, error) {
 		Records: d.Records, Publish: d.Publish, Marks: d.Marks, Search: d.Search, Workflow: d.Workflow, Sanction: d.Sanction,
 		LoginGuard: d.LoginGuard, MaxUpload: d.MaxUpload,
 		Commit: d.Commit, Reports: d.Reports,
-		Exchange: d.Exchange, Site: d.Site})
+		Exchange: d.Exchange, Site: d.Site, SiteContent: d.SiteContent})
 	if err != nil {
 		return nil, err
 	}

@@ -41,9 +41,11 @@ func (s Site) OperatorName(lang string) string {
 
 // homePage is the home page's data.
 type homePage struct {
-	Stats  []homeStat
-	Lists  []homeList
-	Guides []guide
+	Notices  []postView
+	Policies []postView
+	Stats    []homeStat
+	Lists    []homeList
+	Guides   []guide
 }
 
 type homeStat struct {
@@ -133,6 +135,7 @@ func (p *Portal) portalRoutes() {
 	p.mux.HandleFunc("GET /favicon.ico", p.favicon)
 	p.mux.HandleFunc("GET /guides/{name}", p.guideTemplate)
 	p.listPageRoutes()
+	p.sitePageRoutes()
 }
 
 func (p *Portal) home(w http.ResponseWriter, r *http.Request) {
@@ -149,6 +152,10 @@ func (p *Portal) home(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	h.Guides = p.guides(v)
+	if h.Notices, h.Policies, err = p.homePosts(r, v); err != nil {
+		p.fail(w, r, v, err)
+		return
+	}
 	p.render(w, r, http.StatusOK, "home", v, func(v *view) { v.Title, v.Home = v.T["home_title"], h })
 }
 

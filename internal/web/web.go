@@ -37,6 +37,7 @@ import (
 	"github.com/xinyong/xinyong/internal/report"
 	"github.com/xinyong/xinyong/internal/sanction"
 	"github.com/xinyong/xinyong/internal/search"
+	"github.com/xinyong/xinyong/internal/sitecontent"
 	"github.com/xinyong/xinyong/internal/uscc"
 	"github.com/xinyong/xinyong/internal/workflow"
 )
@@ -80,8 +81,10 @@ type Config struct {
 	// Reports serves the report, authorisation, "who read my data" and
 	// verification pages and the published keys (nil leaves them out).
 	Reports *report.Platform
-	// Site names who runs the portal, in its footer.
-	Site Site
+	// Site names who runs the portal, in its footer; SiteContent keeps
+	// its 通知公告 and 政策法规 (nil: the home page has none).
+	Site        Site
+	SiteContent *sitecontent.Service
 }
 
 // Portal serves the HTML pages.
@@ -95,7 +98,7 @@ type Portal struct {
 	mux      *http.ServeMux
 }
 
-var pageNames = []string{"home", "search", "subject", "login", "console", "error", "lists", "quality", "list_entry"}
+var pageNames = []string{"home", "search", "subject", "login", "console", "error", "lists", "quality", "list_entry", "post", "site_console"}
 
 // New builds the portal, parsing every template up front so that a broken
 // template fails at start-up, not on a citizen's request.
@@ -289,6 +292,8 @@ type view struct {
 	LP   *listsPage
 	Home *homePage
 	Site Site
+	// SP is a site content page's data (a post, the console's editor).
+	SP *sitePage
 
 	// csrf issues the form token (auth.CSRFToken) on first use.
 	csrf      func() string

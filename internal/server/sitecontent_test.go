@@ -3,6 +3,7 @@ package server_test
 import (
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -109,5 +110,51 @@ func TestSiteContent(t *testing.T) {
 	}
 	if strings.Contains(string(e.get("/").body), p.ID) {
 		t.Error("the home page still lists the removed post")
+	}
+}
+
+// TestSiteConsole: the administrator writes a policy on the console page
+// and edits it; an edit over a stale version is refused on the page, in
+// Chinese; other roles are refused (audited); the writes are audited.
+func TestSiteConsole(t *testing.T) {
+	e := newEnv(t)
+	admin := []*http.Cookie{e.apiSession(e.names[credit.RoleAdmin])}
+	post := func(vals url.Values) resp {
+		t.Helper()
+		token, jar := e.formToken("/console/site", admin)
+		vals.Set("csrf", token)
+		return e.postForm("/console/site", vals, jar)
+	}
+	r := post(url.Values{"section": {"policies"}, "title": {"《失信行为纠正后的信用信息修复管理办法（试行）》"}, "body": {"国家发展改革委令2023年第58号"}, "date": {"2023-01-13"}})
+	loc := r.header.Get("Location")
+	if r.status != http.StatusSeeOther || !strings.HasPrefix(loc, "/console/site?post=") {
+		t.Fatalf("create: %d %s", r.status, visibleText(r.body))
+	}
+	id := strings.TrimPrefix(loc, "/console/site?post=")
+	if !e.auditHas(credit.AuditEntry{Actor: e.names[credit.RoleAdmin], Action: "site.post.create", Target: "post:" + id, Outcome: "ok"}) {
+		t.Error("the creation is not audited")
+	}
+	edit := url.Values{"id": {id}, "version": {"1"}, "section": {"policies"}, "title": {"信用修复管理办法"}, "body": {"全文见国家发展改革委网站。"}, "date": {"2023-01-13"}}
+	if r := post(edit); r.status != http.StatusSeeOther {
+		t.Fatalf("edit: %d %s", r.status, visibleText(r.body))
+	}
+	r = post(edit)
+	if r.status != http.StatusConflict || !strings.Contains(visibleText(r.body), "已被他人修改") {
+		t.Fatalf("stale edit: %d %s", r.status, visibleText(r.body))
+	}
+	page := e.do(req{method: "GET", path: "/console/site?post=" + id, cookies: admin})
+	text := visibleText(page.body)
+	if page.status != http.StatusOK || !strings.Contains(text, "历史版本") || !strings.Contains(text, "《失信行为纠正后的信用信息修复管理办法（试行）》") || !strings.Contains(text, "信用修复管理办法") {
+		t.Fatalf("console with versions: %d\n%s", page.status, text)
+	}
+	if home := visibleText(e.get("/").body); !strings.Contains(home, "信用修复管理办法") {
+		t.Error("the home page does not list the policy")
+	}
+	dept := []*http.Cookie{e.apiSession(e.names[credit.RoleDept])}
+	if r := e.do(req{method: "GET", path: "/console/site", cookies: dept}); r.status != http.StatusForbidden {
+		t.Errorf("a department operator opens the site console: %d", r.status)
+	}
+	if !e.auditHas(credit.AuditEntry{Actor: e.names[credit.RoleDept], Action: "site.post.list", Outcome: "denied"}) {
+		t.Error("the refusal is not audited")
 	}
 }

@@ -235,3 +235,19 @@ func clipRunes(s string, n int) string {
 	}
 	return s
 }
+
+// DeptName is a department's name as a record's field states it (决定机关
+// 福州市市场监督管理局), in the page's language: on an English page the
+// catalogue's English name of the department of that Chinese name, any
+// other text as it is.
+func (n names) DeptName(s string) string {
+	if !n.en || n.cat == nil || s == "" {
+		return s
+	}
+	for _, d := range n.cat.Departments {
+		if d.Name == s && d.NameEn != "" {
+			return d.NameEn
+		}
+	}
+	return s
+}

@@ -206,7 +206,7 @@ func (p *Portal) entry(d publish.Decision, v *view) entryView {
 		if v.Lang == "en" {
 			label = f.LabelEn
 		}
-		ev.Rows = append(ev.Rows, row{Label: label, Value: f.Value})
+		ev.Rows = append(ev.Rows, row{Label: label, Value: v.N.DeptName(f.Value)})
 	}
 	return ev
 }

@@ -501,7 +501,11 @@ func (p *Portal) subjectPage(s *credit.Subject, v *view) *subjectPage {
 	add("col_kind", kind)
 	if s.Code != "" {
 		res := uscc.CheckUSCC(s.Code)
-		typ := strings.TrimSpace(strings.Trim(res.AuthorityName+" · "+res.EntityTypeName, " ·"))
+		auth, ent := res.AuthorityName, res.EntityTypeName
+		if v.Lang == "en" && len(res.Authority) == 1 && len(res.EntityType) == 1 {
+			auth, ent = uscc.AuthorityNameEn(res.Authority[0]), uscc.EntityTypeNameEn(res.Authority[0], res.EntityType[0])
+		}
+		typ := strings.TrimSpace(strings.Trim(auth+" · "+ent, " ·"))
 		add("col_type", typ)
 	}
 	add("col_legal_rep", s.LegalRep)

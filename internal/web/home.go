@@ -208,16 +208,16 @@ func guideWorkbook(cat *catalog.Catalog, name string, v *view) ([]byte, error) {
 	switch name {
 	case "objection":
 		title = T["guide_objection_form"]
-		fields = []string{T["form_applicant"], T["col_code"], T["form_contact"], T["form_phone"], T["form_record"], T["form_doc"], T["form_dept"], T["form_reason"], T["form_evidence"], T["form_date"]}
+		fields = []string{T["gform_applicant"], T["col_code"], T["gform_contact"], T["gform_phone"], T["gform_record"], T["gform_doc"], T["gform_dept"], T["gform_reason"], T["gform_evidence"], T["gform_date"]}
 	case "repair":
 		title = T["guide_repair_form"]
-		fields = []string{T["form_applicant"], T["col_code"], T["form_contact"], T["form_phone"], T["form_record"], T["form_doc"], T["form_dept"], T["form_fulfilled"], T["form_evidence"], T["form_date"]}
+		fields = []string{T["gform_applicant"], T["col_code"], T["gform_contact"], T["gform_phone"], T["gform_record"], T["gform_doc"], T["gform_dept"], T["gform_fulfilled"], T["gform_evidence"], T["gform_date"]}
 		if k, err := cat.CommitmentKind(workflow.RepairCommitmentKind); err == nil {
 			texts = append(texts, v.N.pick(k.Name, k.NameEn)+"："+v.N.pick(k.Text, k.TextEn))
 		}
 	case "commitment":
 		title = T["guide_commitment_form"]
-		fields = []string{T["form_applicant"], T["col_code"], T["col_legal_rep"], T["form_matter"], T["form_kind"], T["form_date"]}
+		fields = []string{T["gform_applicant"], T["col_code"], T["col_legal_rep"], T["gform_matter"], T["gform_kind"], T["gform_date"]}
 		for _, k := range cat.Commitments.Kinds {
 			if k.Text == "" {
 				continue
@@ -248,7 +248,7 @@ func guideWorkbook(cat *catalog.Catalog, name string, v *view) ([]byte, error) {
 		}
 		row++
 	}
-	if err := set(fmt.Sprintf("A%d", row+1), T["form_signature"]); err != nil {
+	if err := set(fmt.Sprintf("A%d", row+1), T["gform_signature"]); err != nil {
 		return nil, err
 	}
 	if err := f.SetColWidth(sh, "A", "A", 40); err != nil {

@@ -26,8 +26,8 @@ func TestPortalPages(t *testing.T) {
 	}{
 		{"/", 200, []string{`lang="zh-CN"`, "信用信息查询", `<form class="search" method="get" action="/search"`, `name="q"`, `href="/?lang=en"`}},
 		{"/?lang=en", 200, []string{`lang="en"`, "Credit information search", `name="q"`, `href="/?lang=zh"`}},
-		{"/search?q=" + url.QueryEscape("福州"), 200, []string{orgName, "/subjects/" + orgCode, "找到 1 个主体"}},
-		{"/search?q=" + url.QueryEscape("福州") + "&lang=en", 200, []string{orgName, "Subjects found: 1"}},
+		{"/search?q=" + url.QueryEscape("福州"), 200, []string{"<mark>福州</mark>示例科技有限公司", "/subjects/" + orgCode, "找到 1 个主体"}},
+		{"/search?q=" + url.QueryEscape("福州") + "&lang=en", 200, []string{"<mark>福州</mark>示例科技有限公司", "Subjects found: 1"}},
 		{"/search?q=" + orgCode, 200, []string{orgName}},
 		{"/search?q=" + url.QueryEscape("不存在的公司"), 200, []string{"未找到相关主体"}},
 		{"/subjects/" + orgCode, 200, []string{"基本信息", orgName, orgCode, "张三", "存续", "2016-03-01", "行政许可", "行政处罚", "工商/市场监管 · 企业", "福州市 (350100)", `href="/subjects/` + orgCode + `?tab=penalties"`}},

@@ -310,8 +310,8 @@ type listRow struct {
 
 // searchIndex runs a public search on the index and reads each hit's
 // registration data for the result list.
-func (p *Portal) searchIndex(ctx context.Context, q string) ([]credit.Subject, error) {
-	res := p.cfg.Search.Search(q, searchLimit)
+func (p *Portal) searchIndex(ctx context.Context, q string, limit int) ([]credit.Subject, error) {
+	res := p.cfg.Search.Search(q, limit)
 	out := make([]credit.Subject, 0, len(res.Hits))
 	for _, h := range res.Hits {
 		s, err := p.cfg.Store.Subject(ctx, h.ID)

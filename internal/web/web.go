@@ -23,7 +23,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/xinyong/xinyong/internal/api"
 	"github.com/xinyong/xinyong/internal/auth"
 	"github.com/xinyong/xinyong/internal/catalog"
 	"github.com/xinyong/xinyong/internal/chinatime"
@@ -256,6 +255,8 @@ type view struct {
 
 	Query   string
 	Results []credit.Subject
+	// Search is the search page's filter, hits and paging.
+	Search  *searchPage
 	Subject *subjectPage
 	Tabs    []tab
 	Tab     string // the subject page's chosen tab
@@ -409,36 +410,6 @@ func (p *Portal) fail(w http.ResponseWriter, r *http.Request, v *view, err error
 func (p *Portal) notFound(w http.ResponseWriter, r *http.Request) {
 	v := p.newView(w, r, p.principal(r))
 	p.fail(w, r, v, credit.E("web", credit.NotFound, "no page %s", r.URL.Path))
-}
-
-const searchLimit = 50
-
-func (p *Portal) search(w http.ResponseWriter, r *http.Request) {
-	v := p.newView(w, r, p.principal(r))
-	v.Title = v.T["search_title"]
-	q := strings.TrimSpace(r.URL.Query().Get("q"))
-	if len([]rune(q)) > 100 {
-		q = string([]rune(q)[:100])
-	}
-	v.Query = pii.RedactIDs(q) // echoed in the search box: never repeat an ID number
-	if q != "" {
-		// The portal is a public page whoever is signed in: no persons.
-		var (
-			subs []credit.Subject
-			err  error
-		)
-		if p.cfg.Search != nil {
-			subs, err = p.searchIndex(r.Context(), q)
-		} else {
-			subs, err = api.Search(r.Context(), p.cfg.Store, q, searchLimit)
-		}
-		if err != nil {
-			p.fail(w, r, v, err)
-			return
-		}
-		v.Results = subs
-	}
-	p.render(w, r, http.StatusOK, "search", v, nil)
 }
 
 func (p *Portal) subject(w http.ResponseWriter, r *http.Request) {

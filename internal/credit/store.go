@@ -29,6 +29,7 @@ type Store interface {
 	LogStore
 	ExchangeStore
 	SiteContentStore
+	RecordSearchStore
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 	// Close releases the connections.

@@ -66,6 +66,7 @@ func Run(t *testing.T, open func(t *testing.T) credit.Store) {
 		{"AuditSubject", testAuditSubject},
 		{"Exchange", testExchange},
 		{"SiteContent", testSiteContent},
+		{"FindRecords", testFindRecords},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

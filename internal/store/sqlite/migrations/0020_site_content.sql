@@ -18,3 +18,8 @@ CREATE TABLE site_posts (
 	PRIMARY KEY (id, version)
 );
 CREATE INDEX site_posts_section ON site_posts (section, post_date);
+
+-- The 双公示 search (行政许可 and 行政处罚 by department, document number
+-- or date, newest decision first) reads original facts of an item in
+-- decision order.
+CREATE INDEX records_item_decided ON records (item, decided_on, id);

@@ -271,6 +271,15 @@ func TestBrowserPortal(t *testing.T) {
 	}
 	shot("portal-08-subject-blacklist")
 
+	// The 双公示 search by document number.
+	run("publicity", chromedp.Navigate(srv.URL+"/publicity"), chromedp.WaitVisible(chromedp.CSS(".pub-filter")),
+		chromedp.SendKeys(chromedp.CSS(`.pub-filter input[name="doc"]`), "榕市监罚〔2026〕4"), chromedp.Submit(chromedp.CSS(`.pub-filter input[name="doc"]`)),
+		chromedp.WaitVisible(chromedp.CSS(".pub-results")))
+	if n := count(".pub-row"); n != 1 || !strings.Contains(text(".pub-results"), "经营超过保质期的食品") {
+		t.Errorf("双公示 search by document number: %d rows", n)
+	}
+	shot("portal-10-publicity")
+
 	// English: departments and lists named in English.
 	run("english entry", chromedp.Navigate(srv.URL+"/lists/black?lang=en"), chromedp.WaitVisible(chromedp.CSS("table.list-entries")))
 	if got := text("table.list-entries"); strings.Contains(got, "市场监督管理局") || strings.Contains(got, "人力资源") {
@@ -329,7 +338,7 @@ func TestBrowserPhone(t *testing.T) {
 	pages := []struct{ name, path string }{
 		{"home", "/"}, {"search", "/search?q=" + "福州"}, {"subject", "/subjects/" + food}, {"subject-penalties", "/subjects/" + food + "?tab=penalties"},
 		{"black-lists", "/lists/black"}, {"list-type", "/lists/samr_serious_illegal"}, {"red-list", "/lists/red"}, {"login", "/login"}, {"track", "/track"},
-		{"verify", "/verify"}, {"home-en", "/?lang=en"}, {"subject-en", "/subjects/" + food + "?tab=penalties&lang=en"}, {"list-type-en", "/lists/samr_serious_illegal?lang=en"},
+		{"verify", "/verify"}, {"publicity", "/publicity?kind=penalty"}, {"home-en", "/?lang=en"}, {"subject-en", "/subjects/" + food + "?tab=penalties&lang=en"}, {"list-type-en", "/lists/samr_serious_illegal?lang=en"},
 	}
 	for _, pg := range pages {
 		name, path := pg.name, pg.path

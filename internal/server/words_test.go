@@ -137,6 +137,9 @@ func TestPagesInTheirLanguage(t *testing.T) {
 		{"a list type's page, filtered", get("/lists/"+matrixList+"?region=350100&from=2020-01-01&q="+url.QueryEscape("公司"), nil)},
 		{"a list entry's page", get("/lists/"+matrixList+"/"+fx.entry, nil)},
 		{"site content console", get("/console/site", admin)},
+		{"双公示 search, penalties", get("/publicity?kind=penalty&dept="+deptCode, nil)},
+		{"双公示 search, licences", get("/publicity?kind=licence", nil)},
+		{"search with a kind", get("/search?kind=org&q="+url.QueryEscape("福州"), nil)},
 	}
 	// Every tab of the subject pages, one section at a time.
 	for _, tab := range []string{"blacklist", "penalties", "abnormal", "licences", "honesty", "commitments", "evaluation"} {

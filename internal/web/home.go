@@ -136,6 +136,7 @@ func (p *Portal) portalRoutes() {
 	p.mux.HandleFunc("GET /guides/{name}", p.guideTemplate)
 	p.listPageRoutes()
 	p.sitePageRoutes()
+	p.mux.HandleFunc("GET /publicity", p.publicity)
 }
 
 func (p *Portal) home(w http.ResponseWriter, r *http.Request) {

@@ -97,7 +97,7 @@ type Portal struct {
 	mux      *http.ServeMux
 }
 
-var pageNames = []string{"home", "search", "subject", "login", "console", "error", "lists", "quality", "list_entry", "post", "site_console"}
+var pageNames = []string{"home", "search", "subject", "login", "console", "error", "lists", "quality", "list_entry", "post", "site_console", "publicity"}
 
 // New builds the portal, parsing every template up front so that a broken
 // template fails at start-up, not on a citizen's request.
@@ -295,6 +295,8 @@ type view struct {
 	Site Site
 	// SP is a site content page's data (a post, the console's editor).
 	SP *sitePage
+	// Pub is the 双公示 search's data.
+	Pub *publicityPage
 
 	// csrf issues the form token (auth.CSRFToken) on first use.
 	csrf      func() string

@@ -77,19 +77,10 @@ type homeCache struct {
 	lists map[string]int
 }
 
-// homeCaches holds each portal's cache (a field of Portal kept here, with
-// its page).
-var homeCaches sync.Map // *Portal → *homeCache
-
-func (p *Portal) homeCache() *homeCache {
-	c, _ := homeCaches.LoadOrStore(p, &homeCache{})
-	return c.(*homeCache)
-}
-
 // homeCounts are the platform's counts: subjects, records, list entries
 // in force, and credit repairs completed this month (China time).
 func (p *Portal) homeCounts(ctx context.Context) ([]homeStat, map[string]int, error) {
-	c := p.homeCache()
+	c := &p.homeStats
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	now := p.cfg.Now()

@@ -95,6 +95,8 @@ type Portal struct {
 	audit    *auth.Auditor
 	pages    map[string]*template.Template
 	mux      *http.ServeMux
+	// homeStats keeps the home page's counts a minute (home.go).
+	homeStats homeCache
 }
 
 var pageNames = []string{"home", "search", "subject", "login", "console", "error", "lists", "quality", "list_entry", "post", "site_console", "publicity"}

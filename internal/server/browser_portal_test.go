@@ -18,6 +18,7 @@ import (
 
 	"github.com/xinyong/xinyong/internal/app"
 	"github.com/xinyong/xinyong/internal/apptest"
+	"github.com/xinyong/xinyong/internal/auth"
 	"github.com/xinyong/xinyong/internal/chinatime"
 	"github.com/xinyong/xinyong/internal/credit"
 	"github.com/xinyong/xinyong/internal/records"
@@ -391,4 +392,56 @@ func saveShot(t *testing.T, bctx context.Context, dir, name string) {
 	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestBrowserSiteConsole: an administrator signs in, writes a notice on
+// the site content console, edits it, sees both versions, and finds it on
+// the home page rendered from its Markdown.
+func TestBrowserSiteConsole(t *testing.T) {
+	exe := chromium(t)
+	out := screenshots(t)
+	node := apptest.New(t, apptest.Options{Start: time.Date(2026, 6, 1, 10, 0, 0, 0, chinatime.Location)})
+	accs := &auth.Accounts{Store: node.Store, Now: node.Clock.Now}
+	if _, err := accs.CreateAccount(t.Context(), "s-admin", "", credit.RoleAdmin, "", "", password); err != nil {
+		t.Fatal(err)
+	}
+	h, err := server.New(node.Deps(app.HTTP{Version: "browser-test"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	bctx := newBrowser(t, exe, 1280, 1000)
+	run := func(step string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(stepCtx(t, bctx), actions...); err != nil {
+			t.Fatalf("%s: %v", step, err)
+		}
+	}
+	text := func(sel string) string {
+		t.Helper()
+		s, err := chromedp.Run(stepCtx(t, bctx), chromedp.Text(chromedp.CSS(sel)))
+		if err != nil {
+			t.Fatalf("read %s: %v", sel, err)
+		}
+		return s
+	}
+	run("sign in", chromedp.Navigate(srv.URL+"/login?next=/console/site"), chromedp.WaitVisible(chromedp.CSS(`input[name="name"]`)),
+		chromedp.SendKeys(chromedp.CSS(`input[name="name"]`), "s-admin"), chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), password),
+		chromedp.Submit(chromedp.CSS(`input[name="password"]`)), chromedp.WaitVisible(chromedp.CSS("form.site-form")))
+	run("write", chromedp.SendKeys(chromedp.CSS(`.site-form input[name="title"]`), "关于信用修复线上办理的公告"),
+		chromedp.SendKeys(chromedp.CSS(`.site-form textarea[name="body"]`), "## 办理方式\n\n**即日起**可在网上办理。"),
+		chromedp.Submit(chromedp.CSS(`.site-form input[name="title"]`)), chromedp.WaitVisible(chromedp.CSS("table.site-versions")))
+	run("edit", chromedp.SetValue(chromedp.CSS(`.site-form input[name="title"]`), "关于信用修复线上办理的公告（更新）"),
+		chromedp.Submit(chromedp.CSS(`.site-form input[name="title"]`)), chromedp.WaitVisible(chromedp.CSS("table.site-versions")))
+	if got := text("table.site-versions tbody"); !strings.Contains(got, "（更新）") || !strings.Contains(got, "关于信用修复线上办理的公告") || strings.Count(got, "s-admin") != 2 {
+		t.Errorf("versions after the edit:\n%s", got)
+	}
+	saveShot(t, bctx, out, "admin-site-console")
+	run("home", chromedp.Navigate(srv.URL+"/"), chromedp.WaitVisible(chromedp.CSS(".home-notices a")),
+		chromedp.Click(chromedp.CSS(".home-notices a")), chromedp.WaitVisible(chromedp.CSS(".post-body h2")))
+	if got := text("article.post"); !strings.Contains(got, "（更新）") || !strings.Contains(got, "即日起") {
+		t.Errorf("the notice's page:\n%s", got)
+	}
+	saveShot(t, bctx, out, "admin-site-notice")
 }

@@ -33,6 +33,7 @@ import (
 	"github.com/xinyong/xinyong/internal/report"
 	"github.com/xinyong/xinyong/internal/sanction"
 	"github.com/xinyong/xinyong/internal/search"
+	"github.com/xinyong/xinyong/internal/sitecontent"
 	"github.com/xinyong/xinyong/internal/workflow"
 )
 
@@ -87,6 +88,9 @@ type Config struct {
 	// Monitor serves the monitoring series; nil answers them with
 	// Unavailable.
 	Monitor *monitor.Service
+	// SiteContent keeps the portal's 通知公告 and 政策法规; nil answers
+	// 503 on its routes.
+	SiteContent *sitecontent.Service
 }
 
 // keyCacheTTL is how long a node trusts an API key it has checked: a

@@ -37,6 +37,8 @@ import (
 	"github.com/xinyong/xinyong/internal/search"
 	"github.com/xinyong/xinyong/internal/server"
 	"github.com/xinyong/xinyong/internal/signing"
+	"github.com/xinyong/xinyong/internal/sitecontent"
+	"github.com/xinyong/xinyong/internal/web"
 	"github.com/xinyong/xinyong/internal/workday"
 	"github.com/xinyong/xinyong/internal/workflow"
 )
@@ -404,6 +406,8 @@ type HTTP struct {
 	KeyCheck func(context.Context) error
 	// OIDC is the identity provider subjects sign in with (nil: none).
 	OIDC *auth.OIDC
+	// Site names who runs the portal, in its footer.
+	Site web.Site
 }
 
 // Deps are the server's parts from this node's services and h.
@@ -420,6 +424,10 @@ func (a *App) Deps(h HTTP) server.Deps {
 		Exchange: a.Exchange,
 		Monitor:  a.Monitor,
 		OIDC:     h.OIDC,
+		Site:     h.Site,
+		// The site's content is a thin service over the store, with no
+		// loop of its own.
+		SiteContent: sitecontent.New(a.Store, a.Now),
 	}
 }
 

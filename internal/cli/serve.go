@@ -22,14 +22,17 @@ import (
 	"github.com/xinyong/xinyong/internal/gcpace"
 	"github.com/xinyong/xinyong/internal/pii"
 	"github.com/xinyong/xinyong/internal/server"
+	"github.com/xinyong/xinyong/internal/web"
 )
 
 func runServe(args []string, stdout, stderr io.Writer) int {
 	var cfg config.Config
 	var demoData bool
+	var site config.Site
 	fs := newFlagSet("serve", "serve [--demo] [flags]", stdout)
 	cfg.Register(fs)
 	cfg.RegisterServe(fs)
+	site.Register(fs)
 	cfg.RegisterExchange(fs)
 	fs.BoolVar(&demoData, "demo", false, "load demo subjects, records and accounts into an empty store (prints the demo logins)")
 	if code, done := parse(fs, args, stderr); done {
@@ -111,6 +114,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		Version: Version, PublicRate: cfg.PublicRate, PublicBurst: cfg.PublicBurst,
 		TrustedProxies: cfg.Proxies(), SpoolDir: cfg.SpoolPath(), Metrics: reg,
 		MaxUpload: cfg.MaxUpload, MaxRejectRows: cfg.MaxRejectRows, SecureCookies: cfg.SecureCookies,
+		Site: web.Site{Operator: site.Operator, OperatorEn: site.OperatorEn, ICP: site.ICP, Police: site.Police},
 		// Not ready once a key rotation has begun to replace or has
 		// retired this node's key (pii.Usable).
 		KeyCheck: func(ctx context.Context) error { return pii.Usable(ctx, node.Store, node.Sealer) },

@@ -31,6 +31,8 @@ type Store interface {
 	MonitorStore
 	AdminStore
 	CatalogVersionStore
+	SiteContentStore
+	RecordSearchStore
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 	// Close releases the connections.

@@ -318,7 +318,17 @@ var ListKinds = []catalog.ListKind{catalog.ListBlack, catalog.ListRed}
 // MaxListPage). Every entry is decided by entryDecision with its marks, so
 // a page holds exactly what the whole list would show at those positions.
 func (e *Engine) List(ctx context.Context, kind string, aud Audience, ms MarkSource, offset, limit int) (ListPage, error) {
+	return e.ListWhere(ctx, ListQuery{Kind: kind}, aud, ms, offset, limit)
+}
+
+// ListWhere is List narrowed by q: the entries of one list type, of a
+// deciding department or region, listed within dates, or whose subject's
+// name or decision document holds a text. The filter is applied to the
+// entries in force before they are decided, so a filtered page holds
+// exactly the entries the whole list shows that match, in its order.
+func (e *Engine) ListWhere(ctx context.Context, q ListQuery, aud Audience, ms MarkSource, offset, limit int) (ListPage, error) {
 	const op = "publish.List"
+	kind := q.Kind
 	if !slices.Contains(ListKinds, catalog.ListKind(kind)) {
 		return ListPage{}, credit.Say(op, credit.NotFound, "没有“%s”类名单（现有：black 失信名单、red 红名单）", "no list kind %q (known: black, red)", kind)
 	}
@@ -343,7 +353,9 @@ func (e *Engine) List(ctx context.Context, kind string, aud Audience, ms MarkSou
 	for next := 0; next < les.Len(); {
 		chunk := make([]ListedEntry, 0, min(listChunk, les.Len()-next))
 		for len(chunk) < listChunk && next < les.Len() {
-			chunk = append(chunk, les.At(next))
+			if le := les.At(next); q.matches(e.Catalog, le) {
+				chunk = append(chunk, le)
+			}
 			next++
 		}
 		decided, err := e.entryDecisions(ctx, chunk, aud, ms)

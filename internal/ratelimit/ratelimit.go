@@ -163,7 +163,7 @@ func PublicPath(r *http.Request) bool {
 	if strings.HasSuffix(p, "/records") || strings.HasSuffix(p, "/identity") || strings.HasSuffix(p, "/file") {
 		return false
 	}
-	for _, pre := range []string{"/search", "/subjects/", "/lists/", "/api/v1/search", "/api/v1/subjects", "/api/v1/lists/"} {
+	for _, pre := range []string{"/search", "/subjects/", "/lists/", "/publicity", "/api/v1/search", "/api/v1/subjects", "/api/v1/lists/"} {
 		if p == pre || strings.HasPrefix(p, pre) {
 			return true
 		}

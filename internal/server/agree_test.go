@@ -215,6 +215,10 @@ func listsAgree(t *testing.T, seed uint64) {
 		}
 	}
 
+	// The portal's list type pages, entry pages and subject pages say
+	// the same.
+	portalListsAgree(t, e, published)
+
 	// The hit check of every subject, for several matters.
 	biz, err := e.st.Account(ctx, e.names[credit.RoleBusiness])
 	if err != nil {

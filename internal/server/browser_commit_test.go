@@ -141,7 +141,7 @@ func TestBrowserCommitment(t *testing.T) {
 		t.Errorf("due %q, the form said %q", got, due)
 	}
 	shot("cm-03-signed")
-	run("public page", chromedp.Navigate(srv.URL+"/subjects/"+code), chromedp.WaitVisible(chromedp.CSS("#commitments")))
+	run("public page", chromedp.Navigate(srv.URL+"/subjects/"+code+"?tab=commitments"), chromedp.WaitVisible(chromedp.CSS("#commitments")))
 	if got := text("#commitments"); !strings.Contains(got, "容缺受理型") || !strings.Contains(got, "从业人员健康证明") {
 		t.Errorf("the public page lacks the commitment:\n%s", got)
 	}
@@ -185,7 +185,7 @@ func TestBrowserCommitment(t *testing.T) {
 	logout()
 
 	// The public page shows the breach, published as 失信 information.
-	run("public page after the breach", chromedp.Navigate(srv.URL+"/subjects/"+code), chromedp.WaitVisible(chromedp.CSS("#commitments")))
+	run("public page after the breach", chromedp.Navigate(srv.URL+"/subjects/"+code+"?tab=commitments"), chromedp.WaitVisible(chromedp.CSS("#commitments")))
 	if got := text("#commitments"); !strings.Contains(got, "全部未履行") || !strings.Contains(got, "榕市监违诺〔2026〕12号") {
 		t.Errorf("the public page does not show the breach:\n%s", got)
 	}

@@ -200,8 +200,14 @@ func TestBrowser(t *testing.T) {
 
 	// Open the subject from the results.
 	search("华为")
-	run("open subject", chromedp.Click(chromedp.CSS("ul.results a")), chromedp.WaitVisible(chromedp.CSS("#penalties")))
-	pen := text("#penalties")
+	run("open subject", chromedp.Click(chromedp.CSS("ul.results a")), chromedp.WaitVisible(chromedp.CSS("nav.subject-tabs")))
+	// Real tabs: one section at a time, chosen by a link.
+	tabText := func(key string) string {
+		t.Helper()
+		run("tab "+key, chromedp.Click(chromedp.CSS(`nav.subject-tabs a[data-tab="`+key+`"]`)), chromedp.WaitVisible(chromedp.CSS("#"+key)))
+		return text("#" + key)
+	}
+	pen := tabText("penalties")
 	for _, want := range []string{"行政处罚信息", "罚款人民币50万元", "福州市发展和改革委员会", "2027-01-09", "数据来源", "公示截止"} {
 		if !strings.Contains(pen, want) {
 			t.Errorf("penalty section lacks %q:\n%s", want, pen)
@@ -212,12 +218,13 @@ func TestBrowser(t *testing.T) {
 			t.Errorf("tab %s missing", tab)
 		}
 	}
-	if got := text("#licences"); !strings.Contains(got, "查询期内无相关信息") {
+	if got := tabText("licences"); !strings.Contains(got, "查询期内无相关信息") {
 		t.Errorf("empty section reads %q", got)
 	}
-	if got := text("#evaluation"); !strings.Contains(got, "评价功能建设中") {
+	if got := tabText("evaluation"); !strings.Contains(got, "评价功能建设中") {
 		t.Errorf("evaluation placeholder reads %q", got)
 	}
+	tabText("penalties")
 	shot("03-subject-zh")
 
 	// Switch language and back.
@@ -225,7 +232,7 @@ func TestBrowser(t *testing.T) {
 	if got := text("#penalties h2"); got != "Administrative penalties" {
 		t.Errorf("English penalty heading %q", got)
 	}
-	if got := text("#licences"); !strings.Contains(got, "No relevant information in the query period") {
+	if got := tabText("licences"); !strings.Contains(got, "No relevant information in the query period") {
 		t.Errorf("English empty section %q", got)
 	}
 	shot("04-subject-en")
@@ -276,7 +283,7 @@ func TestBrowser(t *testing.T) {
 
 	// The window ends: the public page no longer shows the penalty.
 	clk.Set(time.Date(2027, 1, 10, 9, 0, 0, 0, chinatime.Location))
-	run("reload after the window", chromedp.Navigate(srv.URL+"/subjects/"+hw), chromedp.WaitVisible(chromedp.CSS("#penalties")))
+	run("reload after the window", chromedp.Navigate(srv.URL+"/subjects/"+hw+"?tab=penalties"), chromedp.WaitVisible(chromedp.CSS("#penalties")))
 	if got := text("#penalties"); strings.Contains(got, "罚款") || !strings.Contains(got, "查询期内无相关信息") {
 		t.Fatalf("penalty still public after its window:\n%s", got)
 	}
@@ -295,7 +302,7 @@ func TestBrowser(t *testing.T) {
 	// ... while the subject and the administrator still see it, marked as
 	// no longer public.
 	for _, who := range []string{"b-subject", "b-admin"} {
-		login(who, "/subjects/"+hw+"/file")
+		login(who, "/subjects/"+hw+"/file?tab=penalties")
 		got := text("#penalties")
 		if !strings.Contains(got, "罚款人民币50万元") || !strings.Contains(got, "公示期已满") {
 			t.Errorf("%s's file view:\n%s", who, got)

@@ -186,7 +186,7 @@ func TestBrowserObjectionAndRepair(t *testing.T) {
 	press("accept", "已受理，核实中")
 	shot("wf-04-verifying")
 	// While under verification the public page marks the record.
-	run("public page", chromedp.Navigate(srv.URL+"/subjects/"+code), chromedp.WaitVisible(chromedp.CSS("#penalties")))
+	run("public page", chromedp.Navigate(srv.URL+"/subjects/"+code+"?tab=penalties"), chromedp.WaitVisible(chromedp.CSS("#penalties")))
 	if got := text("#penalties"); !strings.Contains(got, "异议处理中") {
 		t.Errorf("public page does not mark the record under objection:\n%s", got)
 	}
@@ -254,7 +254,7 @@ func TestBrowserObjectionAndRepair(t *testing.T) {
 	}
 	// Publication has ended: the repaired penalty is gone from the public
 	// page; the other one is still there.
-	run("public page after repair", chromedp.Navigate(srv.URL+"/subjects/"+code), chromedp.WaitVisible(chromedp.CSS("#penalties")))
+	run("public page after repair", chromedp.Navigate(srv.URL+"/subjects/"+code+"?tab=penalties"), chromedp.WaitVisible(chromedp.CSS("#penalties")))
 	got := text("#penalties")
 	if strings.Contains(got, "榕发改罚〔2026〕3号") || !strings.Contains(got, "榕发改罚〔2026〕21号") {
 		t.Errorf("public penalties after repair:\n%s", got)

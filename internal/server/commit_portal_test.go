@@ -92,7 +92,7 @@ func TestCommitmentPortal(t *testing.T) {
 	if r.status != http.StatusSeeOther {
 		t.Fatalf("declare: %d %s", r.status, visibleText(r.body))
 	}
-	if r := page("/subjects/"+orgCode, nil); !strings.Contains(visibleText(r.body), "守合同重信用企业") || !bytes.Contains(r.body, []byte(`id="self-declared"`)) {
+	if r := page("/subjects/"+orgCode+"?tab=self-declared", nil); !strings.Contains(visibleText(r.body), "守合同重信用企业") || !bytes.Contains(r.body, []byte(`id="self-declared"`)) {
 		t.Errorf("the subject page lacks the declaration:\n%s", visibleText(r.body))
 	}
 
@@ -224,7 +224,7 @@ func TestCommitmentPortal(t *testing.T) {
 			}
 		}
 	}
-	if !regexp.MustCompile(`自主申报`).Match(page("/subjects/"+orgCode, nil).body) {
+	if !regexp.MustCompile(`自主申报`).Match(page("/subjects/"+orgCode+"?tab=self-declared", nil).body) {
 		t.Error("the declaration is not labelled 自主申报")
 	}
 }

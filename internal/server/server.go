@@ -35,6 +35,7 @@ import (
 	"github.com/xinyong/xinyong/internal/report"
 	"github.com/xinyong/xinyong/internal/sanction"
 	"github.com/xinyong/xinyong/internal/search"
+	"github.com/xinyong/xinyong/internal/sitecontent"
 	"github.com/xinyong/xinyong/internal/web"
 	"github.com/xinyong/xinyong/internal/workday"
 	"github.com/xinyong/xinyong/internal/workflow"
@@ -108,6 +109,10 @@ type Deps struct {
 	// OIDC signs companies and persons in through an identity provider
 	// (optional: nil offers password sign-in only).
 	OIDC *auth.OIDC
+	// Site names who runs the portal (web.Site), in its footer.
+	Site web.Site
+	// SiteContent keeps the portal's 通知公告 and 政策法规 (optional).
+	SiteContent *sitecontent.Service
 }
 
 // readyTimeout bounds the readiness probe's store ping: a load balancer
@@ -131,8 +136,8 @@ func New(d Deps) (http.Handler, error) {
 		Publish: d.Publish, Marks: d.Marks, Search: d.Search, LoginGuard: d.LoginGuard, SpoolDir: d.SpoolDir,
 		MaxUpload: d.MaxUpload, MaxRejectRows: d.MaxRejectRows,
 		Commit: d.Commit, Reports: d.Reports,
-		Exchange: d.Exchange,
-		Monitor:  d.Monitor,
+		Exchange: d.Exchange, SiteContent: d.SiteContent,
+		Monitor: d.Monitor,
 	})
 	if err != nil {
 		return nil, err
@@ -142,7 +147,8 @@ func New(d Deps) (http.Handler, error) {
 		LoginGuard: d.LoginGuard, MaxUpload: d.MaxUpload,
 		Commit: d.Commit, Reports: d.Reports,
 		Exchange: d.Exchange, Monitor: d.Monitor,
-		OIDC: d.OIDC, Sealer: d.Sealer, CalendarDir: d.CalendarDir})
+		OIDC: d.OIDC, Sealer: d.Sealer, CalendarDir: d.CalendarDir,
+		Site: d.Site, SiteContent: d.SiteContent})
 	if err != nil {
 		return nil, err
 	}

@@ -140,6 +140,20 @@ func TestPagesInTheirLanguage(t *testing.T) {
 		{"departments", get("/console/admin/departments", admin)},
 		{"calendar", get("/console/admin/calendar", admin)},
 		{"catalogue versions", get("/console/admin/catalog", admin)},
+		{"home", get("/", nil)},
+		{"a list type's page", get("/lists/"+matrixList, nil)},
+		{"a list type's page, filtered", get("/lists/"+matrixList+"?region=350100&from=2020-01-01&q="+url.QueryEscape("公司"), nil)},
+		{"a list entry's page", get("/lists/"+matrixList+"/"+fx.entry, nil)},
+		{"site content console", get("/console/site", admin)},
+		{"双公示 search, penalties", get("/publicity?kind=penalty&dept="+deptCode, nil)},
+		{"双公示 search, licences", get("/publicity?kind=licence", nil)},
+		{"search with a kind", get("/search?kind=org&q="+url.QueryEscape("福州"), nil)},
+	}
+	// Every tab of the subject pages, one section at a time.
+	for _, tab := range []string{"blacklist", "penalties", "abnormal", "licences", "honesty", "commitments", "evaluation"} {
+		pages = append(pages, page{"subject page, tab " + tab, get("/subjects/"+orgCode+"?tab="+tab, nil)},
+			page{"listed subject's page, tab " + tab, get("/subjects/"+fx.listed+"?tab="+tab, nil)},
+			page{"complete file, tab " + tab, get("/subjects/"+orgCode+"/file?tab="+tab, subject)})
 	}
 	refusing := []string{"repair form of an ineligible record", "ineligible repair filed", "objection refused while one runs",
 		"upload refused on the tracking page", "case step refused"}
@@ -198,6 +212,21 @@ func TestPagesInTheirLanguage(t *testing.T) {
 		if r := pages[i].load([]*http.Cookie{{Name: "lang", Value: "zh"}}); !strings.Contains(visibleText(r.body), want) {
 			t.Errorf("%s does not say %q:\n%s", name, want, visibleText(r.body))
 		}
+	}
+
+	// English pages name departments and registration authorities in
+	// English (工商/市场监管, 市场监督管理局 are Chinese names).
+	en := []*http.Cookie{{Name: "lang", Value: "en"}}
+	for _, path := range []string{"/subjects/" + orgCode + "?tab=penalties", "/subjects/" + orgCode, "/lists/" + matrixList, "/lists/" + matrixList + "/" + fx.entry} {
+		text := visibleText(e.do(req{method: "GET", path: path, cookies: en}).body)
+		for _, zh := range []string{"工商", "市场监管", "市场监督管理局", "企业"} {
+			if strings.Contains(text, zh) {
+				t.Errorf("%s in English shows %q:\n%s", path, zh, text)
+			}
+		}
+	}
+	if text := visibleText(e.do(req{method: "GET", path: "/subjects/" + orgCode, cookies: en}).body); !strings.Contains(text, "Market regulation") {
+		t.Errorf("the English subject page does not name the registration authority in English:\n%s", text)
 	}
 
 	// The rejects file gives its reasons in Chinese.

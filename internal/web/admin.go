@@ -71,6 +71,7 @@ var consolePages = []consolePage{
 	{Path: "/console/admin/accounts", Label: "adm_accounts_title", Group: "admin", Roles: rolesOf(credit.RoleAdmin)},
 	{Path: "/console/admin/departments", Label: "adm_depts_title", Group: "admin", Roles: rolesOf(credit.RoleAdmin)},
 	{Path: "/console/admin/calendar", Label: "adm_calendar_title", Group: "admin", Roles: rolesOf(credit.RoleAdmin)},
+	{Path: "/console/site", Label: "site_console", Group: "admin", Roles: rolesOf(credit.RoleAdmin)},
 	{Path: "/console/admin/catalog", Label: "adm_catalog_title", Group: "admin", Roles: rolesOf(credit.RoleAdmin)},
 
 	// Open to everyone.

@@ -206,7 +206,7 @@ func (p *Portal) entry(d publish.Decision, v *view) entryView {
 		if v.Lang == "en" {
 			label = f.LabelEn
 		}
-		ev.Rows = append(ev.Rows, row{Label: label, Value: f.Value})
+		ev.Rows = append(ev.Rows, row{Label: label, Value: v.N.DeptName(f.Value)})
 	}
 	return ev
 }
@@ -257,36 +257,8 @@ func (p *Portal) file(w http.ResponseWriter, r *http.Request) {
 	v.Subject = p.subjectPage(s, v)
 	v.Sections = secs
 	v.File = true
+	subjectTabs(r, v, "/subjects/"+s.ID+"/file")
 	p.render(w, r, http.StatusOK, "subject", v, nil)
-}
-
-// list is a published list page.
-func (p *Portal) list(w http.ResponseWriter, r *http.Request) {
-	v := p.newView(w, r, p.principal(r))
-	kind := r.PathValue("kind")
-	n, ok := pageNumber(r, maxListPages)
-	if !ok {
-		p.fail(w, r, v, credit.E("web.list", credit.NotFound, "no page %q of list %s", r.URL.Query().Get("page"), kind))
-		return
-	}
-	page, err := p.cfg.Publish.List(r.Context(), kind, publish.Public, p.cfg.Marks, (n-1)*listPageSize, listPageSize)
-	if err == nil && n > 1 && len(page.Entries) == 0 {
-		err = credit.E("web.list", credit.NotFound, "list %s has no page %d", kind, n)
-	}
-	if err != nil {
-		p.fail(w, r, v, err)
-		return
-	}
-	v.Title = v.T["list_"+kind+"_title"]
-	for _, e := range page.Entries {
-		ev := p.entry(e.Decision, v)
-		v.List = append(v.List, listRow{SubjectID: e.SubjectID, Name: e.Name, Entry: ev})
-	}
-	v.Pager = newPager(v, n, page.More, maxListPages, func(n int) string { return fmt.Sprintf("/lists/%s?page=%d", kind, n) })
-	if v.Pager != nil {
-		v.Pager.SearchHint = page.More && n == maxListPages
-	}
-	p.render(w, r, http.StatusOK, "lists", v, nil)
 }
 
 // pageNumber reads ?page=, 1 when absent; ok is false for anything but a
@@ -338,8 +310,8 @@ type listRow struct {
 
 // searchIndex runs a public search on the index and reads each hit's
 // registration data for the result list.
-func (p *Portal) searchIndex(ctx context.Context, q string) ([]credit.Subject, error) {
-	res := p.cfg.Search.Search(q, searchLimit)
+func (p *Portal) searchIndex(ctx context.Context, q string, limit int) ([]credit.Subject, error) {
+	res := p.cfg.Search.Search(q, limit)
 	out := make([]credit.Subject, 0, len(res.Hits))
 	for _, h := range res.Hits {
 		s, err := p.cfg.Store.Subject(ctx, h.ID)

@@ -23,7 +23,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/xinyong/xinyong/internal/api"
 	"github.com/xinyong/xinyong/internal/auth"
 	"github.com/xinyong/xinyong/internal/catalog"
 	"github.com/xinyong/xinyong/internal/chinatime"
@@ -38,6 +37,7 @@ import (
 	"github.com/xinyong/xinyong/internal/report"
 	"github.com/xinyong/xinyong/internal/sanction"
 	"github.com/xinyong/xinyong/internal/search"
+	"github.com/xinyong/xinyong/internal/sitecontent"
 	"github.com/xinyong/xinyong/internal/uscc"
 	"github.com/xinyong/xinyong/internal/workflow"
 )
@@ -92,6 +92,10 @@ type Config struct {
 	// CalendarDir is where the calendar years administrators add are
 	// saved (the API's calendar directory).
 	CalendarDir string
+	// Site names who runs the portal, in its footer; SiteContent keeps
+	// its 通知公告 and 政策法规 (nil: the home page has none).
+	Site        Site
+	SiteContent *sitecontent.Service
 }
 
 // Portal serves the HTML pages.
@@ -103,9 +107,11 @@ type Portal struct {
 	audit    *auth.Auditor
 	pages    map[string]*template.Template
 	mux      *http.ServeMux
+	// homeStats keeps the home page's counts a minute (home.go).
+	homeStats homeCache
 }
 
-var pageNames = []string{"home", "search", "subject", "login", "console", "error", "lists", "quality"}
+var pageNames = []string{"home", "search", "subject", "login", "console", "error", "lists", "quality", "list_entry", "post", "site_console", "publicity"}
 
 // New builds the portal, parsing every template up front so that a broken
 // template fails at start-up, not on a citizen's request.
@@ -149,6 +155,7 @@ func New(cfg Config) (*Portal, error) {
 	p.mux.HandleFunc("GET /subjects/{id}", p.subject)
 	p.mux.HandleFunc("GET /subjects/{id}/file", p.file)
 	p.mux.HandleFunc("GET /lists/{kind}", p.list)
+	p.portalRoutes()
 	p.mux.HandleFunc("GET /login", p.loginForm)
 	p.mux.HandleFunc("POST /login", p.login)
 	p.mux.HandleFunc("POST /logout", p.logout)
@@ -276,8 +283,11 @@ type view struct {
 
 	Query   string
 	Results []credit.Subject
+	// Search is the search page's filter, hits and paging.
+	Search  *searchPage
 	Subject *subjectPage
 	Tabs    []tab
+	Tab     string // the subject page's chosen tab
 	// Sections are the subject page's tabs as the publication engine
 	// fills them; File marks the complete-file view; List is a list page.
 	Sections []sectionView
@@ -322,6 +332,15 @@ type view struct {
 	LoginNote string
 	Nav       []navGroup
 	Figures   []figure
+	// LP is a public list page's or list entry page's data; Home the
+	// home page's; Site who runs the portal (the footer).
+	LP   *listsPage
+	Home *homePage
+	Site Site
+	// SP is a site content page's data (a post, the console's editor).
+	SP *sitePage
+	// Pub is the 双公示 search's data.
+	Pub *publicityPage
 
 	// csrf issues the form token (auth.CSRFToken) on first use.
 	csrf      func() string
@@ -346,7 +365,13 @@ type subjectPage struct {
 
 type row struct{ Label, Value string }
 
-type tab struct{ Key, Label string }
+// tab is one tab of the subject page: Count is its entries (-1: none
+// shown, as on 基本信息), Href its link.
+type tab struct {
+	Key, Label, Href string
+	Count            int
+	Active           bool
+}
 
 type counts struct {
 	Subjects, Records, Items int
@@ -362,7 +387,7 @@ func (p *Portal) newView(w http.ResponseWriter, r *http.Request, pr auth.Princip
 	v := &view{
 		Lang: lang, HTMLLang: htmlLang, OtherLang: other, T: messages[lang],
 		Toggle: toggleURL(r, other), Account: pr.Account, Version: p.cfg.Version,
-		RequestID: httpx.IDFrom(r.Context()),
+		RequestID: httpx.IDFrom(r.Context()), Site: p.cfg.Site,
 	}
 	v.RoleName = v.T["role_"+string(pr.Role)]
 	if p.cfg.OIDC != nil {
@@ -436,41 +461,6 @@ func (p *Portal) notFound(w http.ResponseWriter, r *http.Request) {
 	p.fail(w, r, v, credit.E("web", credit.NotFound, "no page %s", r.URL.Path))
 }
 
-func (p *Portal) home(w http.ResponseWriter, r *http.Request) {
-	v := p.newView(w, r, p.principal(r))
-	p.render(w, r, http.StatusOK, "home", v, func(v *view) { v.Title = v.T["home_title"] })
-}
-
-const searchLimit = 50
-
-func (p *Portal) search(w http.ResponseWriter, r *http.Request) {
-	v := p.newView(w, r, p.principal(r))
-	v.Title = v.T["search_title"]
-	q := strings.TrimSpace(r.URL.Query().Get("q"))
-	if len([]rune(q)) > 100 {
-		q = string([]rune(q)[:100])
-	}
-	v.Query = pii.RedactIDs(q) // echoed in the search box: never repeat an ID number
-	if q != "" {
-		// The portal is a public page whoever is signed in: no persons.
-		var (
-			subs []credit.Subject
-			err  error
-		)
-		if p.cfg.Search != nil {
-			subs, err = p.searchIndex(r.Context(), q)
-		} else {
-			subs, err = api.Search(r.Context(), p.cfg.Store, q, searchLimit)
-		}
-		if err != nil {
-			p.fail(w, r, v, err)
-			return
-		}
-		v.Results = subs
-	}
-	p.render(w, r, http.StatusOK, "search", v, nil)
-}
-
 func (p *Portal) subject(w http.ResponseWriter, r *http.Request) {
 	pr := p.principal(r)
 	v := p.newView(w, r, pr)
@@ -510,6 +500,7 @@ func (p *Portal) subject(w http.ResponseWriter, r *http.Request) {
 		pr.Role == credit.RoleAdmin || pr.Role == credit.RoleReviewer || pr.Role == credit.RoleAuditor {
 		v.FileLink = "/subjects/" + s.ID + "/file"
 	}
+	subjectTabs(r, v, "/subjects/"+s.ID)
 	p.render(w, r, http.StatusOK, "subject", v, nil)
 }
 
@@ -531,7 +522,11 @@ func (p *Portal) subjectPage(s *credit.Subject, v *view) *subjectPage {
 	add("col_kind", kind)
 	if s.Code != "" {
 		res := uscc.CheckUSCC(s.Code)
-		typ := strings.TrimSpace(strings.Trim(res.AuthorityName+" · "+res.EntityTypeName, " ·"))
+		auth, ent := res.AuthorityName, res.EntityTypeName
+		if v.Lang == "en" && len(res.Authority) == 1 && len(res.EntityType) == 1 {
+			auth, ent = uscc.AuthorityNameEn(res.Authority[0]), uscc.EntityTypeNameEn(res.Authority[0], res.EntityType[0])
+		}
+		typ := strings.TrimSpace(strings.Trim(auth+" · "+ent, " ·"))
 		add("col_type", typ)
 	}
 	add("col_legal_rep", s.LegalRep)

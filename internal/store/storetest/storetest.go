@@ -68,6 +68,8 @@ func Run(t *testing.T, open func(t *testing.T) credit.Store) {
 		{"AuditSubject", testAuditSubject},
 		{"Exchange", testExchange},
 		{"Monitor", testMonitor},
+		{"SiteContent", testSiteContent},
+		{"FindRecords", testFindRecords},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

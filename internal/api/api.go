@@ -26,6 +26,7 @@ import (
 	"github.com/xinyong/xinyong/internal/credit"
 	"github.com/xinyong/xinyong/internal/exchange"
 	"github.com/xinyong/xinyong/internal/httpx"
+	"github.com/xinyong/xinyong/internal/inspection"
 	"github.com/xinyong/xinyong/internal/pii"
 	"github.com/xinyong/xinyong/internal/publish"
 	"github.com/xinyong/xinyong/internal/records"
@@ -43,9 +44,12 @@ type Config struct {
 	// Exchange serves the feeds (GET /api/v1/feeds/{feed}); nil answers
 	// them with Unavailable.
 	Exchange *exchange.Service
-	Store    credit.Store
-	Catalog  *catalog.Catalog
-	Records  *records.Service
+	// Inspection serves random inspection tasks (双随机、一公开); nil
+	// leaves them out.
+	Inspection *inspection.Service
+	Store      credit.Store
+	Catalog    *catalog.Catalog
+	Records    *records.Service
 	// Sealer opens sealed ID numbers; nil when no data key is configured,
 	// in which case identity reads fail as Unavailable.
 	Sealer *pii.Sealer

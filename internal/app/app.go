@@ -28,6 +28,7 @@ import (
 	"github.com/xinyong/xinyong/internal/config"
 	"github.com/xinyong/xinyong/internal/credit"
 	"github.com/xinyong/xinyong/internal/exchange"
+	"github.com/xinyong/xinyong/internal/inspection"
 	"github.com/xinyong/xinyong/internal/pii"
 	"github.com/xinyong/xinyong/internal/publish"
 	"github.com/xinyong/xinyong/internal/records"
@@ -72,6 +73,11 @@ type Parts struct {
 	// loads them from the configuration when WithExchange is set); a zero
 	// value exchanges nothing.
 	Exchange ExchangeParts
+	// Classifier gives the supervision class of a subject for a
+	// department's matter, from which random inspections draw at each
+	// class's ratio; nil puts every subject in one class (see
+	// buildInspection).
+	Classifier inspection.Classifier
 	// WithExchange makes Open load the node's exchange identity (serve,
 	// exchange export and import): a node with an identity whose signing
 	// key is missing does not start then. Other commands leave it out.
@@ -107,6 +113,8 @@ type App struct {
 	R Reports
 	// Exchange is the exchange with other platforms and departments.
 	Exchange *exchange.Service
+	// Inspection runs random inspection tasks (双随机、一公开).
+	Inspection *inspection.Service
 
 	loops   []func(context.Context)
 	closers []func(context.Context) error
@@ -208,6 +216,7 @@ func New(ctx context.Context, p Parts) (*App, error) {
 		return nil, a.closeAfter(ctx, err)
 	}
 	a.newExchange(p.Exchange)
+	a.buildInspection(p)
 	return a, nil
 }
 
@@ -318,8 +327,9 @@ func (a *App) Deps(h HTTP) server.Deps {
 		Version: h.Version, PublicRate: h.PublicRate, PublicBurst: h.PublicBurst, TrustedProxies: h.TrustedProxies,
 		Metrics: h.Metrics, MaxUpload: h.MaxUpload, MaxRejectRows: h.MaxRejectRows, SecureCookies: h.SecureCookies,
 		SpoolDir: h.SpoolDir, KeyCheck: h.KeyCheck,
-		Reports:  &a.R.Platform,
-		Exchange: a.Exchange,
+		Reports:    &a.R.Platform,
+		Exchange:   a.Exchange,
+		Inspection: a.Inspection,
 	}
 }
 

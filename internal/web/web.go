@@ -31,6 +31,7 @@ import (
 	"github.com/xinyong/xinyong/internal/credit"
 	"github.com/xinyong/xinyong/internal/exchange"
 	"github.com/xinyong/xinyong/internal/httpx"
+	"github.com/xinyong/xinyong/internal/inspection"
 	"github.com/xinyong/xinyong/internal/pii"
 	"github.com/xinyong/xinyong/internal/publish"
 	"github.com/xinyong/xinyong/internal/records"
@@ -52,11 +53,14 @@ type Config struct {
 	// Exchange is shown on the exchange console (/console/exchange); nil:
 	// the page says the node exchanges nothing.
 	Exchange *exchange.Service
-	Store    credit.Store
-	Catalog  *catalog.Catalog
-	Logger   *slog.Logger
-	Now      func() time.Time
-	Version  string
+	// Inspection serves random inspection tasks (双随机、一公开); nil
+	// leaves them out.
+	Inspection *inspection.Service
+	Store      credit.Store
+	Catalog    *catalog.Catalog
+	Logger     *slog.Logger
+	Now        func() time.Time
+	Version    string
 	// Workflow serves the objection and repair pages; nil leaves them out.
 	Workflow *workflow.Service
 	// Records reads credit files; Publish decides what each viewer sees of
@@ -159,6 +163,11 @@ func New(cfg Config) (*Portal, error) {
 	}
 	if cfg.Reports != nil {
 		if err := p.reportRoutes(); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.Inspection != nil {
+		if err := p.inspectionRoutes(); err != nil {
 			return nil, err
 		}
 	}
@@ -280,6 +289,8 @@ type view struct {
 	Rep *reportsView
 	// Exchange is the exchange console's data.
 	Exchange *exchangePage
+	// Insp holds the random inspection pages' data.
+	Insp *inspPage
 
 	// csrf issues the form token (auth.CSRFToken) on first use.
 	csrf      func() string

@@ -5,7 +5,9 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/xinyong/xinyong/internal/chinatime"
 	"github.com/xinyong/xinyong/internal/credit"
 	"github.com/xinyong/xinyong/internal/inspection"
 )
@@ -125,11 +127,18 @@ type inspPage struct {
 	Draw      *inspection.Draw
 	Rows      []inspRow
 	More      int
-	Results   []credit.InspectionResult
+	Results   []resultRow
+	Published string
+	DrawnAt   string
 	Classes   []classRow
 	Avoid     []string
 	Source    string
 	Value     string
+}
+
+type resultRow struct {
+	credit.InspectionResult
+	Date string
 }
 
 type classRow struct {
@@ -186,7 +195,11 @@ func (p *Portal) inspectionPage(w http.ResponseWriter, r *http.Request) {
 		p.fail(w, r, v, err)
 		return
 	}
-	pg := &inspPage{Task: t, Statement: &f.Statement, Draw: f.Draw, Results: res}
+	pg := &inspPage{Task: t, Statement: &f.Statement, Draw: f.Draw,
+		Published: t.PublishedAt.In(chinatime.Location).Format("2006-01-02 15:04:05"), DrawnAt: t.DrawnAt.In(chinatime.Location).Format("2006-01-02 15:04:05")}
+	for _, x := range res {
+		pg.Results = append(pg.Results, resultRow{InspectionResult: x, Date: x.InspectedOn.In(chinatime.Location).Format("2006-01-02")})
+	}
 	st := &f.Statement
 	for _, c := range st.Classes {
 		pg.Classes = append(pg.Classes, classRow{ClassRatio: c, Ratio: strconv.FormatFloat(float64(c.RatioBP)/100, 'f', -1, 64) + " %"})
@@ -235,3 +248,6 @@ func (p *Portal) inspectionPage(w http.ResponseWriter, r *http.Request) {
 // Class names a supervision class (the classes of graded supervision are
 // data; a class without a message shows as it is written).
 func (n names) Class(c string) string { return n.key("class_"+c, c) }
+
+// Time is a time in China time, to the minute.
+func (n names) Time(t time.Time) string { return t.In(chinatime.Location).Format("2006-01-02 15:04") }

@@ -15,6 +15,7 @@ import (
 	"github.com/xinyong/xinyong/internal/api"
 	"github.com/xinyong/xinyong/internal/app"
 	"github.com/xinyong/xinyong/internal/apptest"
+	"github.com/xinyong/xinyong/internal/auth"
 	"github.com/xinyong/xinyong/internal/chinatime"
 	"github.com/xinyong/xinyong/internal/credit"
 	"github.com/xinyong/xinyong/internal/inspection"
@@ -339,11 +340,57 @@ func TestBrowserInspection(t *testing.T) {
 	if s := text("table.insp-results"); !strings.Contains(s, "未按期公示年度报告") || !strings.Contains(s, day) {
 		t.Errorf("the results table: %q", s)
 	}
-	png, err := chromedp.Run(stepCtx(t, bctx), chromedp.FullScreenshot(100))
+	shot := func(name string) {
+		t.Helper()
+		png, err := chromedp.Run(stepCtx(t, bctx), chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(out, name+".png"), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	shot("inspection-01-draw")
+
+	// The department draws a second task and publishes a result from the
+	// task's page.
+	task2, err := node.Inspection.Create(ctx, deptCode, req)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(out, "inspection-01-draw.png"), png, 0o644); err != nil {
+	accs := &auth.Accounts{Store: node.Store, Now: node.Clock.Now}
+	if _, err := accs.CreateAccount(ctx, "i-dept", "", credit.RoleDept, deptCode, "", password); err != nil {
 		t.Fatal(err)
+	}
+	if err := chromedp.Do(stepCtx(t, bctx),
+		chromedp.Navigate(srv.URL+"/login?next=/inspections/"+task2.ID),
+		chromedp.WaitVisible(chromedp.CSS(`input[name="name"]`)),
+		chromedp.SendKeys(chromedp.CSS(`input[name="name"]`), "i-dept"),
+		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), password),
+		chromedp.Submit(chromedp.CSS(`input[name="password"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#insp-draw button")),
+		chromedp.Click(chromedp.CSS("#insp-draw button")),
+		chromedp.WaitVisible(chromedp.CSS("table.insp-draw")),
+		chromedp.WaitVisible(chromedp.CSS("#insp-result")),
+		chromedp.SendKeys(chromedp.CSS(`#insp-result input[name="detail"]`), "经营场所与登记不符"),
+		chromedp.SetValue(chromedp.CSS(`#insp-result select[name="result"]`), inspection.ResultFailed),
+		chromedp.Click(chromedp.CSS("#insp-result button")),
+		chromedp.WaitVisible(chromedp.CSS("table.insp-results")),
+	); err != nil {
+		t.Fatal(err)
+	}
+	if s := text("table.insp-results"); !strings.Contains(s, "经营场所与登记不符") {
+		t.Errorf("the published result: %q", s)
+	}
+	if s := text("p.notice"); !strings.Contains(s, "检查结果已公布") {
+		t.Errorf("the notice after publishing: %q", s)
+	}
+	shot("inspection-02-dept-drew")
+	f2, err := node.Inspection.File(ctx, task2.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := inspection.Verify(f2, nil); err != nil || len(f2.Results) != 1 {
+		t.Fatalf("the task drawn on the portal: %v, %d results", err, len(f2.Results))
 	}
 }

@@ -3,12 +3,14 @@ package web
 import (
 	"html/template"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/xinyong/xinyong/internal/chinatime"
 	"github.com/xinyong/xinyong/internal/credit"
+	"github.com/xinyong/xinyong/internal/httpx"
 	"github.com/xinyong/xinyong/internal/inspection"
 )
 
@@ -70,6 +72,14 @@ var inspMessages = map[string]map[string]string{
 		"in_verify_hint":     "复核：xinyong draw verify TASK.json",
 		"in_more":            "另有%d个抽中对象，见任务文件。",
 		"class_regular":      "常规",
+		"in_act_draw":        "抽取",
+		"in_act_draw_note":   "以公布之后信用信息透明日志的第一个签名检查点为随机数抽取；抽取只能进行一次。",
+		"in_act_beacon":      "公告约定的公共信标值",
+		"in_act_results":     "公布检查结果",
+		"in_act_detail":      "发现的问题",
+		"in_act_publish":     "公布",
+		"in_notice_drawn":    "已抽取。",
+		"in_notice_result":   "检查结果已公布。",
 	},
 	"en": {
 		"nav_inspections":    "Random inspections",
@@ -116,6 +126,14 @@ var inspMessages = map[string]map[string]string{
 		"in_verify_hint":     "Verify: xinyong draw verify TASK.json",
 		"in_more":            "%d more drawn subjects are in the task file.",
 		"class_regular":      "Regular",
+		"in_act_draw":        "Draw",
+		"in_act_draw_note":   "Draws with the credit log's first signed checkpoint after publication; a task is drawn once.",
+		"in_act_beacon":      "The public beacon value the statement named",
+		"in_act_results":     "Publish results",
+		"in_act_detail":      "Findings",
+		"in_act_publish":     "Publish",
+		"in_notice_drawn":    "Drawn.",
+		"in_notice_result":   "Result published.",
 	},
 }
 
@@ -130,10 +148,18 @@ type inspPage struct {
 	Results   []resultRow
 	Published string
 	DrawnAt   string
-	Classes   []classRow
-	Avoid     []string
-	Source    string
-	Value     string
+	// CanAct: the viewer draws the task and publishes its results (its
+	// department, an administrator); Pending are the drawn subjects
+	// without a published result; Notice what the last step said.
+	CanAct   bool
+	Pending  []inspRow
+	Results4 []string
+	Today    string
+	Notice   string
+	Classes  []classRow
+	Avoid    []string
+	Source   string
+	Value    string
 }
 
 type resultRow struct {
@@ -167,6 +193,8 @@ func (p *Portal) inspectionRoutes() error {
 	}
 	p.mux.HandleFunc("GET /inspections", p.inspections)
 	p.mux.HandleFunc("GET /inspections/{id}", p.inspectionPage)
+	p.mux.HandleFunc("POST /inspections/{id}/draw", p.inspectionAct)
+	p.mux.HandleFunc("POST /inspections/{id}/results", p.inspectionAct)
 	return nil
 }
 
@@ -183,6 +211,12 @@ func (p *Portal) inspections(w http.ResponseWriter, r *http.Request) {
 }
 
 func (p *Portal) inspectionPage(w http.ResponseWriter, r *http.Request) {
+	p.renderInspection(w, r, http.StatusOK, "")
+}
+
+// renderInspection renders a task's page with status, and a failed
+// step's message when there is one.
+func (p *Portal) renderInspection(w http.ResponseWriter, r *http.Request, status int, failed string) {
 	v := p.newView(w, r, p.principal(r))
 	ctx := r.Context()
 	t, f, err := p.cfg.Inspection.Task(ctx, r.PathValue("id"))
@@ -240,9 +274,87 @@ func (p *Portal) inspectionPage(w http.ResponseWriter, r *http.Request) {
 			pg.Rows = append(pg.Rows, row)
 		}
 	}
+	pr := p.principal(r)
+	pg.CanAct = pr.Authenticated() && (pr.Role == credit.RoleAdmin || pr.Role == credit.RoleDept && pr.Account != nil && pr.Account.Dept == t.Dept)
+	if pg.CanAct {
+		done := map[string]bool{}
+		for _, x := range res {
+			done[x.SubjectID] = true
+		}
+		for _, row := range pg.Rows {
+			if !done[row.Subject] {
+				pg.Pending = append(pg.Pending, row)
+			}
+		}
+		pg.Results4 = []string{inspection.ResultPassed, inspection.ResultFailed, inspection.ResultUnpublic, inspection.ResultUnreachable}
+		pg.Today = p.cfg.Now().In(chinatime.Location).Format("2006-01-02")
+	}
+	pg.Notice = r.URL.Query().Get("notice")
+	if pg.Notice != "" {
+		pg.Notice = v.T["in_notice_"+pg.Notice]
+	}
+	if failed != "" {
+		pg.Notice = failed
+	}
 	v.Title = t.Title
 	v.Insp = pg
-	p.render(w, r, http.StatusOK, "inspection", v, nil)
+	p.render(w, r, status, "inspection", v, nil)
+}
+
+// inspectionAct draws a task or publishes a result from the task's page
+// (its department, an administrator), audited as the API's routes are.
+func (p *Portal) inspectionAct(w http.ResponseWriter, r *http.Request) {
+	pr := p.principal(r)
+	v := p.newView(w, r, pr)
+	id := r.PathValue("id")
+	draw := strings.HasSuffix(r.URL.Path, "/draw")
+	action := "inspection.result"
+	if draw {
+		action = "inspection.draw"
+	}
+	if !pr.Authenticated() {
+		http.Redirect(w, r, "/login?next="+url.QueryEscape("/inspections/"+id), http.StatusSeeOther)
+		return
+	}
+	dept := ""
+	switch pr.Role {
+	case credit.RoleAdmin:
+	case credit.RoleDept:
+		dept = "-"
+		if pr.Account != nil && pr.Account.Dept != "" {
+			dept = pr.Account.Dept
+		}
+	default:
+		p.audit.Denied(r.Context(), pr, action, id, "", httpx.RemoteIP(r))
+		p.render(w, r, http.StatusForbidden, "error", v, func(v *view) { v.Title, v.Error = v.T["forbidden_title"], v.T["console_forbidden"] })
+		return
+	}
+	var err error
+	notice := "drawn"
+	if draw {
+		_, _, err = p.cfg.Inspection.Draw(r.Context(), dept, id, r.PostForm.Get("beacon"))
+	} else {
+		notice = "result"
+		_, err = p.cfg.Inspection.Record(r.Context(), dept, pr.Name(), id, inspection.ResultInput{Subject: r.PostForm.Get("subject"),
+			Result: r.PostForm.Get("result"), Detail: r.PostForm.Get("detail"), InspectedOn: r.PostForm.Get("inspected_on")})
+	}
+	if credit.Is(credit.Permission, err) {
+		p.audit.Denied(r.Context(), pr, action, id, "", httpx.RemoteIP(r))
+		p.render(w, r, http.StatusForbidden, "error", v, func(v *view) { v.Title, v.Error = v.T["forbidden_title"], v.T["console_forbidden"] })
+		return
+	}
+	if err == nil {
+		err = p.audit.Read(r.Context(), pr, action, id, "", httpx.RemoteIP(r))
+	}
+	if err != nil {
+		if k := credit.KindOf(err); k == credit.Invalid || k == credit.Conflict || k == credit.Exists {
+			p.renderInspection(w, r, http.StatusBadRequest, says(v, err))
+			return
+		}
+		p.fail(w, r, v, err)
+		return
+	}
+	http.Redirect(w, r, "/inspections/"+id+"?notice="+notice, http.StatusSeeOther)
 }
 
 // Class names a supervision class (the classes of graded supervision are

@@ -26,8 +26,12 @@ func runBenchDraw(args []string, stdout, stderr io.Writer) int {
 		return fail(stderr, "bench draw", err)
 	}
 	fmt.Fprintf(stdout, "pool %d subjects, drawn %d\n", r.Pool, r.Drawn)
-	fmt.Fprintf(stdout, "draw (ranks, per-class selection, inspectors)  %v\n", r.Draw)
-	fmt.Fprintf(stdout, "baseline: sort of the same IDs                 %v\n", r.Baseline)
-	fmt.Fprintf(stdout, "ratio draw/baseline                            %.2f\n", r.Ratio())
+	fmt.Fprintf(stdout, "draw (ranks, per-class selection, inspectors)  %v (CPU %v)\n", r.Draw, r.DrawCPU)
+	fmt.Fprintf(stdout, "baseline: sort of the same IDs                 %v (CPU %v)\n", r.Baseline, r.BaselineCPU)
+	fmt.Fprintf(stdout, "ratio draw/baseline                            %.2f", r.Ratio())
+	if r.BaselineCPU > 0 {
+		fmt.Fprintf(stdout, " (CPU %.2f)", float64(r.DrawCPU)/float64(r.BaselineCPU))
+	}
+	fmt.Fprintln(stdout)
 	return 0
 }

@@ -106,7 +106,8 @@ type InspectionFilter struct {
 // ChangeInspection entry in the same transaction.
 type InspectionStore interface {
 	// InspectionPool calls fn with each subject the filter selects, in ID
-	// order (a streaming read of the register; fn's error ends it).
+	// order as the database collates it (callers that need byte order
+	// sort; a streaming read of the register; fn's error ends it).
 	InspectionPool(ctx context.Context, f PoolFilter, fn func(PoolSubject) error) error
 	// CreateInspection writes a published task and sets its
 	// PublishedPos to the position of its feed entry.

@@ -122,6 +122,9 @@ func (s *Service) Create(ctx context.Context, dept string, req Request) (*credit
 	} else if req.Dept != "" && req.Dept != dept {
 		return nil, credit.Say("inspection", credit.Permission, "部门只能为本部门创建抽查任务", "a department creates tasks for itself only")
 	}
+	if dept == "-" {
+		return nil, credit.Say("inspection", credit.Permission, "账号未关联部门", "the account belongs to no department")
+	}
 	if _, err := s.Catalog.Department(dept); err != nil {
 		return nil, bad("部门%q不在目录中", "department %q is not in the catalogue", dept)
 	}
@@ -194,6 +197,9 @@ func (s *Service) Create(ctx context.Context, dept string, req Request) (*credit
 	if len(pool) == 0 {
 		return nil, bad("筛选条件下没有可抽查的主体", "the filter selects no subjects")
 	}
+	// The pool hash is over byte order of ID, whatever the database's
+	// collation orders text by.
+	slices.SortFunc(pool, func(a, b PoolEntry) int { return strings.Compare(a.ID, b.ID) })
 	st := &Statement{Format: Format, Task: credit.NewID(), Dept: dept, Matter: req.Matter, Title: req.Title, Item: req.Item,
 		PublishedAt: s.now().Truncate(time.Microsecond), Filter: req.Filter, PerSubject: req.PerSubject, Avoid: req.Avoid, Randomness: rule}
 	if err := Plan(st, pool, req.Ratios); err != nil {

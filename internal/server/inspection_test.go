@@ -239,6 +239,20 @@ func TestInspectionDraw(t *testing.T) {
 		t.Fatalf("after results: %v, %d results", err, len(f.Results))
 	}
 
+	// The portal page, in both languages.
+	for lang, want := range map[string][]string{"zh": {"名录库哈希", "下载任务文件", "未按期公示2025年度报告", "福州鼓楼区示例贸易有限公司"},
+		"en": {"Pool hash", "Download the task file", "Regular", "Routine supervision and random inspection"}} {
+		r := e.do(req{method: "GET", path: "/inspections/" + id + "?lang=" + lang})
+		if r.status != http.StatusOK {
+			t.Fatalf("portal page (%s): %d", lang, r.status)
+		}
+		for _, w := range want {
+			if !strings.Contains(string(r.body), w) {
+				t.Errorf("portal page (%s) lacks %q", lang, w)
+			}
+		}
+	}
+
 	// The next task avoids sending an inspector to a subject they were
 	// sent to within six months.
 	r = e.do(req{method: "POST", path: "/api/v1/inspections", key: dk, body: inspectionRequest(inspection.SourceCheckpoint)})

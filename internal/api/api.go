@@ -44,12 +44,9 @@ type Config struct {
 	// Exchange serves the feeds (GET /api/v1/feeds/{feed}); nil answers
 	// them with Unavailable.
 	Exchange *exchange.Service
-	// Inspection serves random inspection tasks (双随机、一公开); nil
-	// leaves them out.
-	Inspection *inspection.Service
-	Store      credit.Store
-	Catalog    *catalog.Catalog
-	Records    *records.Service
+	Store    credit.Store
+	Catalog  *catalog.Catalog
+	Records  *records.Service
 	// Sealer opens sealed ID numbers; nil when no data key is configured,
 	// in which case identity reads fail as Unavailable.
 	Sealer *pii.Sealer
@@ -87,6 +84,10 @@ type Config struct {
 	// subjects' grants and the transparency log; nil answers those routes
 	// with Unavailable.
 	Reports *report.Platform
+
+	// Inspection serves random inspection tasks (双随机、一公开); nil
+	// leaves them out.
+	Inspection *inspection.Service
 }
 
 // keyCacheTTL is how long a node trusts an API key it has checked: a

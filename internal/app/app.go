@@ -327,9 +327,8 @@ func (a *App) Deps(h HTTP) server.Deps {
 		Version: h.Version, PublicRate: h.PublicRate, PublicBurst: h.PublicBurst, TrustedProxies: h.TrustedProxies,
 		Metrics: h.Metrics, MaxUpload: h.MaxUpload, MaxRejectRows: h.MaxRejectRows, SecureCookies: h.SecureCookies,
 		SpoolDir: h.SpoolDir, KeyCheck: h.KeyCheck,
-		Reports:    &a.R.Platform,
-		Exchange:   a.Exchange,
-		Inspection: a.Inspection,
+		Reports:  &a.R.Platform,
+		Exchange: a.Exchange, Inspection: a.Inspection,
 	}
 }
 

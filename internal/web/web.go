@@ -53,14 +53,11 @@ type Config struct {
 	// Exchange is shown on the exchange console (/console/exchange); nil:
 	// the page says the node exchanges nothing.
 	Exchange *exchange.Service
-	// Inspection serves random inspection tasks (双随机、一公开); nil
-	// leaves them out.
-	Inspection *inspection.Service
-	Store      credit.Store
-	Catalog    *catalog.Catalog
-	Logger     *slog.Logger
-	Now        func() time.Time
-	Version    string
+	Store    credit.Store
+	Catalog  *catalog.Catalog
+	Logger   *slog.Logger
+	Now      func() time.Time
+	Version  string
 	// Workflow serves the objection and repair pages; nil leaves them out.
 	Workflow *workflow.Service
 	// Records reads credit files; Publish decides what each viewer sees of
@@ -84,6 +81,10 @@ type Config struct {
 	// Reports serves the report, authorisation, "who read my data" and
 	// verification pages and the published keys (nil leaves them out).
 	Reports *report.Platform
+
+	// Inspection serves random inspection tasks (双随机、一公开); nil
+	// leaves them out.
+	Inspection *inspection.Service
 }
 
 // Portal serves the HTML pages.

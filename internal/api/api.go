@@ -26,6 +26,7 @@ import (
 	"github.com/xinyong/xinyong/internal/credit"
 	"github.com/xinyong/xinyong/internal/exchange"
 	"github.com/xinyong/xinyong/internal/httpx"
+	"github.com/xinyong/xinyong/internal/inspection"
 	"github.com/xinyong/xinyong/internal/monitor"
 	"github.com/xinyong/xinyong/internal/pii"
 	"github.com/xinyong/xinyong/internal/publish"
@@ -91,6 +92,10 @@ type Config struct {
 	// SiteContent keeps the portal's 通知公告 and 政策法规; nil answers
 	// 503 on its routes.
 	SiteContent *sitecontent.Service
+
+	// Inspection serves random inspection tasks (双随机、一公开); nil
+	// leaves them out.
+	Inspection *inspection.Service
 }
 
 // keyCacheTTL is how long a node trusts an API key it has checked: a

@@ -29,6 +29,7 @@ import (
 	"github.com/xinyong/xinyong/internal/config"
 	"github.com/xinyong/xinyong/internal/credit"
 	"github.com/xinyong/xinyong/internal/exchange"
+	"github.com/xinyong/xinyong/internal/inspection"
 	"github.com/xinyong/xinyong/internal/monitor"
 	"github.com/xinyong/xinyong/internal/pii"
 	"github.com/xinyong/xinyong/internal/publish"
@@ -82,6 +83,11 @@ type Parts struct {
 	// loads them from the configuration when WithExchange is set); a zero
 	// value exchanges nothing.
 	Exchange ExchangeParts
+	// Classifier gives the supervision class of a subject for a
+	// department's matter, from which random inspections draw at each
+	// class's ratio; nil puts every subject in one class (see
+	// buildInspection).
+	Classifier inspection.Classifier
 	// WithExchange makes Open load the node's exchange identity (serve,
 	// exchange export and import): a node with an identity whose signing
 	// key is missing does not start then. Other commands leave it out.
@@ -119,6 +125,8 @@ type App struct {
 	Exchange *exchange.Service
 	// Monitor is the city credit monitoring.
 	Monitor *monitor.Service
+	// Inspection runs random inspection tasks (双随机、一公开).
+	Inspection *inspection.Service
 
 	loops   []func(context.Context)
 	closers []func(context.Context) error
@@ -255,6 +263,7 @@ func New(ctx context.Context, p Parts) (*App, error) {
 	if err := a.buildMonitor(); err != nil {
 		return nil, a.closeAfter(ctx, err)
 	}
+	a.buildInspection(p)
 	return a, nil
 }
 
@@ -428,6 +437,7 @@ func (a *App) Deps(h HTTP) server.Deps {
 		// The site's content is a thin service over the store, with no
 		// loop of its own.
 		SiteContent: sitecontent.New(a.Store, a.Now),
+		Inspection:  a.Inspection,
 	}
 }
 

@@ -33,6 +33,7 @@ type Store interface {
 	CatalogVersionStore
 	SiteContentStore
 	RecordSearchStore
+	InspectionStore
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 	// Close releases the connections.

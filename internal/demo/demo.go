@@ -61,7 +61,8 @@ var fuzhouRegions = []string{"350100", "350102", "350103", "350104", "350105", "
 // Seed loads the demo data into an empty store (subjects and records are
 // skipped when the store already holds subjects), makes sure the demo
 // accounts exist and seeds the lists (seedLists) and, with the data, a few
-// commitments (seedCommitments). It returns the sign-ins
+// commitments (seedCommitments) and a drawn random inspection task
+// (seedInspections). It returns the sign-ins
 // to print.
 func Seed(ctx context.Context, node *app.App, o Options) ([]Login, error) {
 	st := node.Store
@@ -102,6 +103,9 @@ func Seed(ctx context.Context, node *app.App, o Options) ([]Login, error) {
 	if n == 0 {
 		if err := seedCommitments(ctx, node, firstOrg); err != nil {
 			return nil, fmt.Errorf("demo commitments: %w", err)
+		}
+		if err := seedInspections(ctx, node, firstOrg); err != nil {
+			return nil, fmt.Errorf("demo inspections: %w", err)
 		}
 	}
 	return logins, nil

@@ -13,6 +13,7 @@ import (
 	"github.com/xinyong/xinyong/internal/catalog"
 	"github.com/xinyong/xinyong/internal/credit"
 	"github.com/xinyong/xinyong/internal/demo"
+	"github.com/xinyong/xinyong/internal/inspection"
 	"github.com/xinyong/xinyong/internal/publish"
 	"github.com/xinyong/xinyong/internal/sanction"
 )
@@ -217,5 +218,25 @@ func TestDemoSignIns(t *testing.T) {
 	demo.PrintLogins(&table, again)
 	if !strings.Contains(table.String(), "LOGIN") || !strings.Contains(table.String(), "ROLE") {
 		t.Errorf("the sign-in table has no header:\n%s", table.String())
+	}
+}
+
+// TestSeedInspection: the demo publishes a drawn 双随机 task with results,
+// and its file verifies.
+func TestSeedInspection(t *testing.T) {
+	node := apptest.New(t, apptest.Options{})
+	if _, err := demo.Seed(t.Context(), node.App, demo.Options{Subjects: 100}); err != nil {
+		t.Fatal(err)
+	}
+	ts, err := node.Store.Inspections(t.Context(), credit.InspectionFilter{State: credit.InspectionDrawn})
+	if err != nil || len(ts) != 1 || ts[0].Drawn == 0 {
+		t.Fatalf("demo tasks: %+v %v", ts, err)
+	}
+	f, err := node.Inspection.File(t.Context(), ts[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := inspection.Verify(f, nil); err != nil || len(f.Results) != 2 {
+		t.Fatalf("the demo draw: %v, %d results", err, len(f.Results))
 	}
 }

@@ -27,6 +27,7 @@ import (
 	"github.com/xinyong/xinyong/internal/credit"
 	"github.com/xinyong/xinyong/internal/exchange"
 	"github.com/xinyong/xinyong/internal/httpx"
+	"github.com/xinyong/xinyong/internal/inspection"
 	"github.com/xinyong/xinyong/internal/monitor"
 	"github.com/xinyong/xinyong/internal/pii"
 	"github.com/xinyong/xinyong/internal/publish"
@@ -113,6 +114,9 @@ type Deps struct {
 	Site web.Site
 	// SiteContent keeps the portal's 通知公告 and 政策法规 (optional).
 	SiteContent *sitecontent.Service
+	// Inspection serves random inspection tasks, their draws and
+	// published results (optional).
+	Inspection *inspection.Service
 }
 
 // readyTimeout bounds the readiness probe's store ping: a load balancer
@@ -137,7 +141,7 @@ func New(d Deps) (http.Handler, error) {
 		MaxUpload: d.MaxUpload, MaxRejectRows: d.MaxRejectRows,
 		Commit: d.Commit, Reports: d.Reports,
 		Exchange: d.Exchange, SiteContent: d.SiteContent,
-		Monitor: d.Monitor,
+		Monitor: d.Monitor, Inspection: d.Inspection,
 	})
 	if err != nil {
 		return nil, err
@@ -148,7 +152,7 @@ func New(d Deps) (http.Handler, error) {
 		Commit: d.Commit, Reports: d.Reports,
 		Exchange: d.Exchange, Monitor: d.Monitor,
 		OIDC: d.OIDC, Sealer: d.Sealer, CalendarDir: d.CalendarDir,
-		Site: d.Site, SiteContent: d.SiteContent})
+		Site: d.Site, SiteContent: d.SiteContent, Inspection: d.Inspection})
 	if err != nil {
 		return nil, err
 	}

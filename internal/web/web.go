@@ -30,6 +30,7 @@ import (
 	"github.com/xinyong/xinyong/internal/credit"
 	"github.com/xinyong/xinyong/internal/exchange"
 	"github.com/xinyong/xinyong/internal/httpx"
+	"github.com/xinyong/xinyong/internal/inspection"
 	"github.com/xinyong/xinyong/internal/monitor"
 	"github.com/xinyong/xinyong/internal/pii"
 	"github.com/xinyong/xinyong/internal/publish"
@@ -96,6 +97,10 @@ type Config struct {
 	// its 通知公告 and 政策法规 (nil: the home page has none).
 	Site        Site
 	SiteContent *sitecontent.Service
+
+	// Inspection serves random inspection tasks (双随机、一公开); nil
+	// leaves them out.
+	Inspection *inspection.Service
 }
 
 // Portal serves the HTML pages.
@@ -191,6 +196,11 @@ func New(cfg Config) (*Portal, error) {
 	}
 	if err := p.adminRoutes(); err != nil {
 		return nil, err
+	}
+	if cfg.Inspection != nil {
+		if err := p.inspectionRoutes(); err != nil {
+			return nil, err
+		}
 	}
 	p.mux.HandleFunc("/", p.notFound)
 	return p, nil
@@ -341,6 +351,8 @@ type view struct {
 	SP *sitePage
 	// Pub is the 双公示 search's data.
 	Pub *publicityPage
+	// Insp holds the random inspection pages' data.
+	Insp *inspPage
 
 	// csrf issues the form token (auth.CSRFToken) on first use.
 	csrf      func() string

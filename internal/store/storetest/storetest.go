@@ -70,6 +70,7 @@ func Run(t *testing.T, open func(t *testing.T) credit.Store) {
 		{"Monitor", testMonitor},
 		{"SiteContent", testSiteContent},
 		{"FindRecords", testFindRecords},
+		{"Inspections", testInspections},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

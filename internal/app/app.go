@@ -27,6 +27,7 @@ import (
 	"github.com/xinyong/xinyong/internal/commit"
 	"github.com/xinyong/xinyong/internal/config"
 	"github.com/xinyong/xinyong/internal/credit"
+	"github.com/xinyong/xinyong/internal/evaluation"
 	"github.com/xinyong/xinyong/internal/exchange"
 	"github.com/xinyong/xinyong/internal/pii"
 	"github.com/xinyong/xinyong/internal/publish"
@@ -107,6 +108,8 @@ type App struct {
 	R Reports
 	// Exchange is the exchange with other platforms and departments.
 	Exchange *exchange.Service
+	// Evaluation is the public credit evaluation and graded supervision.
+	Evaluation *evaluation.Service
 
 	loops   []func(context.Context)
 	closers []func(context.Context) error
@@ -204,6 +207,9 @@ func New(ctx context.Context, p Parts) (*App, error) {
 		})
 	}
 	a.LoginGuard = &auth.LoginGuard{Now: a.Now, Store: a.Store}
+	if err := a.buildEvaluation(ctx); err != nil {
+		return nil, a.closeAfter(ctx, err)
+	}
 	if err := a.buildReports(ctx, p); err != nil {
 		return nil, a.closeAfter(ctx, err)
 	}
@@ -318,8 +324,9 @@ func (a *App) Deps(h HTTP) server.Deps {
 		Version: h.Version, PublicRate: h.PublicRate, PublicBurst: h.PublicBurst, TrustedProxies: h.TrustedProxies,
 		Metrics: h.Metrics, MaxUpload: h.MaxUpload, MaxRejectRows: h.MaxRejectRows, SecureCookies: h.SecureCookies,
 		SpoolDir: h.SpoolDir, KeyCheck: h.KeyCheck,
-		Reports:  &a.R.Platform,
-		Exchange: a.Exchange,
+		Reports:    &a.R.Platform,
+		Exchange:   a.Exchange,
+		Evaluation: a.Evaluation,
 	}
 }
 

@@ -28,6 +28,7 @@ type Store interface {
 	GrantStore
 	LogStore
 	ExchangeStore
+	EvaluationStore
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 	// Close releases the connections.

@@ -25,6 +25,7 @@ import (
 	"github.com/xinyong/xinyong/internal/catalog"
 	"github.com/xinyong/xinyong/internal/commit"
 	"github.com/xinyong/xinyong/internal/credit"
+	"github.com/xinyong/xinyong/internal/evaluation"
 	"github.com/xinyong/xinyong/internal/exchange"
 	"github.com/xinyong/xinyong/internal/httpx"
 	"github.com/xinyong/xinyong/internal/pii"
@@ -102,6 +103,9 @@ type Deps struct {
 	// Exchange serves the feeds to peers and the exchange console
 	// (optional).
 	Exchange *exchange.Service
+	// Evaluation is the public credit evaluation and graded supervision
+	// (optional: nil leaves its routes answering 503 and its sections out).
+	Evaluation *evaluation.Service
 }
 
 // readyTimeout bounds the readiness probe's store ping: a load balancer
@@ -125,7 +129,7 @@ func New(d Deps) (http.Handler, error) {
 		Publish: d.Publish, Marks: d.Marks, Search: d.Search, LoginGuard: d.LoginGuard, SpoolDir: d.SpoolDir,
 		MaxUpload: d.MaxUpload, MaxRejectRows: d.MaxRejectRows,
 		Commit: d.Commit, Reports: d.Reports,
-		Exchange: d.Exchange,
+		Exchange: d.Exchange, Evaluation: d.Evaluation,
 	})
 	if err != nil {
 		return nil, err
@@ -134,7 +138,7 @@ func New(d Deps) (http.Handler, error) {
 		Records: d.Records, Publish: d.Publish, Marks: d.Marks, Search: d.Search, Workflow: d.Workflow, Sanction: d.Sanction,
 		LoginGuard: d.LoginGuard, MaxUpload: d.MaxUpload,
 		Commit: d.Commit, Reports: d.Reports,
-		Exchange: d.Exchange})
+		Exchange: d.Exchange, Evaluation: d.Evaluation})
 	if err != nil {
 		return nil, err
 	}

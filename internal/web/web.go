@@ -29,6 +29,7 @@ import (
 	"github.com/xinyong/xinyong/internal/chinatime"
 	"github.com/xinyong/xinyong/internal/commit"
 	"github.com/xinyong/xinyong/internal/credit"
+	"github.com/xinyong/xinyong/internal/evaluation"
 	"github.com/xinyong/xinyong/internal/exchange"
 	"github.com/xinyong/xinyong/internal/httpx"
 	"github.com/xinyong/xinyong/internal/pii"
@@ -52,11 +53,14 @@ type Config struct {
 	// Exchange is shown on the exchange console (/console/exchange); nil:
 	// the page says the node exchanges nothing.
 	Exchange *exchange.Service
-	Store    credit.Store
-	Catalog  *catalog.Catalog
-	Logger   *slog.Logger
-	Now      func() time.Time
-	Version  string
+	// Evaluation fills the subject page's 信用评价 section for those who may
+	// see it; nil leaves the placeholder.
+	Evaluation *evaluation.Service
+	Store      credit.Store
+	Catalog    *catalog.Catalog
+	Logger     *slog.Logger
+	Now        func() time.Time
+	Version    string
 	// Workflow serves the objection and repair pages; nil leaves them out.
 	Workflow *workflow.Service
 	// Records reads credit files; Publish decides what each viewer sees of

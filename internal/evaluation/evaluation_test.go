@@ -263,10 +263,16 @@ func counted(res *Result, origin string) *Contribution {
 func TestScoreIsItsExplanation(t *testing.T) {
 	sc := scorer(t)
 	r := rand.New(rand.NewPCG(1, 2))
+	lean := *sc
+	lean.Lean = true
 	contributions := 0
 	for range 3000 {
-		res := sc.Evaluate(randomInput(r, sc.Catalog))
+		in := randomInput(r, sc.Catalog)
+		res := sc.Evaluate(in)
 		checkSums(t, res)
+		if l := lean.Evaluate(in); l.Centi != res.Centi || l.Grade != res.Grade || !l.NextChange.Equal(res.NextChange) || len(l.Indicators) != 0 {
+			t.Fatalf("lean %d %s %v, full %d %s %v", l.Centi, l.Grade, l.NextChange, res.Centi, res.Grade, res.NextChange)
+		}
 		for _, is := range res.Indicators {
 			contributions += len(is.Contributions)
 		}
@@ -354,6 +360,7 @@ func TestClassify(t *testing.T) {
 
 func BenchmarkEvaluate(b *testing.B) {
 	sc := scorer(b)
+	sc.Lean = true
 	r := rand.New(rand.NewPCG(5, 6))
 	ins := make([]Input, 1000)
 	for i := range ins {

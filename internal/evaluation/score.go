@@ -119,6 +119,19 @@ type Scorer struct {
 	Model   *Model
 	Catalog *catalog.Catalog
 	Publish *publish.Engine
+	// Lean leaves the explanation out (indicators, contributions, notes):
+	// the same score and grade, for full passes over every subject.
+	Lean bool
+}
+
+// shared caches the publication engine's answer for one record chain
+// within one evaluation (several leaves may read the same record).
+type shared struct {
+	done   bool
+	w      publish.Window
+	end    time.Time
+	reason publish.Reason
+	ok     bool
 }
 
 // Evaluate scores one subject.
@@ -138,8 +151,21 @@ func (sc *Scorer) Evaluate(in Input) *Result {
 			next = t
 		}
 	}
+	cache := make([]shared, len(in.File))
+	if sc.Lean {
+		var total int64
+		for _, leaf := range m.leaves {
+			total += sc.leaf(leaf, in, later, cache).Centi
+		}
+		res.Centi, res.Score = total, Points(total)
+		if g := kind.GradeOf(total); g != nil {
+			res.Grade, res.GradeName, res.GradeNameEn = g.Grade, g.Name, g.NameEn
+		}
+		res.NextChange = next
+		return res
+	}
 	for _, leaf := range m.leaves {
-		is := sc.leaf(leaf, in, later)
+		is := sc.leaf(leaf, in, later, cache)
 		scores[leaf.Code] = is
 	}
 	var order []string
@@ -186,18 +212,24 @@ func (sc *Scorer) Evaluate(in Input) *Result {
 // candidate is a record or entry a leaf scores, before the cap.
 type candidate struct {
 	c   Contribution
+	on  time.Time
 	key string
 }
 
-func (sc *Scorer) leaf(leaf *Indicator, in Input, later func(time.Time)) *IndicatorScore {
+func (sc *Scorer) leaf(leaf *Indicator, in Input, later func(time.Time), cache []shared) *IndicatorScore {
 	r := leaf.Rule
-	is := &IndicatorScore{Code: leaf.Code, Name: leaf.Name, NameEn: leaf.NameEn, Parent: sc.Model.parent[leaf.Code], Leaf: true, Weight: leaf.Weight, Basis: leaf.Basis}
+	is := &IndicatorScore{Code: leaf.Code, Leaf: true, Weight: leaf.Weight}
+	if !sc.Lean {
+		is.Name, is.NameEn, is.Parent, is.Basis = leaf.Name, leaf.NameEn, sc.Model.parent[leaf.Code], leaf.Basis
+	}
 	if r.Start == "full" {
 		is.Start = leaf.weight
 	}
 	var cands []candidate
 	note := func(ref, item, doc, why string) {
-		is.Notes = append(is.Notes, Note{Ref: ref, Item: item, DocNo: doc, Reason: why})
+		if !sc.Lean {
+			is.Notes = append(is.Notes, Note{Ref: ref, Item: item, DocNo: doc, Reason: why})
+		}
 	}
 	switch r.Source {
 	case SourceRecords, SourceRepaired:
@@ -227,10 +259,13 @@ func (sc *Scorer) leaf(leaf *Indicator, in Input, later func(time.Time)) *Indica
 				}
 				kind = ContribRepair
 			} else {
-				var end time.Time
-				var reason publish.Reason
-				var ok bool
-				w, end, reason, ok = sc.Publish.Shared(*st, in.Subject, mk, in.Now)
+				sh := &cache[i]
+				if !sh.done {
+					sh.w, sh.end, sh.reason, sh.ok = sc.Publish.Shared(*st, in.Subject, mk, in.Now)
+					sh.done = true
+				}
+				w = sh.w
+				end, reason, ok := sh.end, sh.reason, sh.ok
 				if !ok {
 					if reason == publish.NotYet {
 						later(w.From)
@@ -244,7 +279,7 @@ func (sc *Scorer) leaf(leaf *Indicator, in Input, later func(time.Time)) *Indica
 					continue
 				}
 			}
-			raw, why, whyEn, ok := r.recordPoints(cur, w.Severity)
+			raw, why, whyEn, ok := r.recordPoints(cur, w.Severity, sc.Lean)
 			if !ok {
 				note(st.Origin, cur.Item, cur.DocNo, NoteNoValue)
 				continue
@@ -256,11 +291,11 @@ func (sc *Scorer) leaf(leaf *Indicator, in Input, later func(time.Time)) *Indica
 			}
 			later(until)
 			pts := int64(float64(raw)*factor + copysignHalf(float64(raw)*factor))
-			if factor != 1 {
+			if factor != 1 && !sc.Lean {
 				why += "，时间衰减×" + strconv.FormatFloat(factor, 'f', -1, 64)
 				whyEn += ", age decay ×" + strconv.FormatFloat(factor, 'f', -1, 64)
 			}
-			cands = append(cands, candidate{key: cur.DecidedOn.Format(time.RFC3339) + st.Origin, c: Contribution{
+			cands = append(cands, candidate{on: cur.DecidedOn, key: st.Origin, c: Contribution{
 				Kind: kind, Ref: st.Origin, Item: cur.Item, DocNo: cur.DocNo, Dept: cur.Dept, DecidedOn: cur.DecidedOn,
 				Severity: w.Severity, Raw: pts, Factor: factor, Why: why, WhyEn: whyEn}})
 		}
@@ -275,15 +310,24 @@ func (sc *Scorer) leaf(leaf *Indicator, in Input, later func(time.Time)) *Indica
 			}
 			later(e.Until)
 			name := e.List
-			if lt, err := sc.Catalog.List(e.List); err == nil {
+			if lt, err := sc.Catalog.List(e.List); err == nil && !sc.Lean {
 				name = lt.Name
 			}
-			cands = append(cands, candidate{key: e.Since.Format(time.RFC3339) + e.EntryID, c: Contribution{
-				Kind: ContribEntry, Ref: e.EntryID, List: e.List, DocNo: e.DocNo, Dept: e.Dept, DecidedOn: e.Since,
-				Raw: r.points, Factor: 1, Why: "列入" + name + " " + signed(r.points), WhyEn: "listed on " + e.List + " " + signed(r.points)}})
+			c := Contribution{Kind: ContribEntry, Ref: e.EntryID, List: e.List, DocNo: e.DocNo, Dept: e.Dept, DecidedOn: e.Since, Raw: r.points, Factor: 1}
+			if !sc.Lean {
+				c.Why, c.WhyEn = "列入"+name+" "+signed(r.points), "listed on "+e.List+" "+signed(r.points)
+			}
+			cands = append(cands, candidate{on: e.Since, key: e.EntryID, c: c})
 		}
 	}
-	sort.Slice(cands, func(i, j int) bool { return cands[i].key < cands[j].key })
+	if len(cands) > 1 {
+		sort.Slice(cands, func(i, j int) bool {
+			if !cands[i].on.Equal(cands[j].on) {
+				return cands[i].on.Before(cands[j].on)
+			}
+			return cands[i].key < cands[j].key
+		})
+	}
 	lo, hi := max(0, is.Start-r.cap), min(leaf.weight, is.Start+r.cap)
 	run := is.Start
 	for _, cd := range cands {
@@ -293,7 +337,9 @@ func (sc *Scorer) leaf(leaf *Indicator, in Input, later func(time.Time)) *Indica
 		c.Points = Points(c.Centi)
 		c.Capped = c.Centi != c.Raw
 		run = nx
-		is.Contributions = append(is.Contributions, c)
+		if !sc.Lean {
+			is.Contributions = append(is.Contributions, c)
+		}
 	}
 	is.Centi, is.Points = run, Points(run)
 	return is
@@ -315,7 +361,7 @@ func signed(c int64) string {
 }
 
 // recordPoints is what the rule gives a record of severity sev, and how.
-func (r *Rule) recordPoints(rec *credit.Record, sev credit.Severity) (int64, string, string, bool) {
+func (r *Rule) recordPoints(rec *credit.Record, sev credit.Severity, lean bool) (int64, string, string, bool) {
 	pts, why, whyEn := r.points, "", ""
 	if r.Values != nil {
 		v := strings.TrimSpace(rec.Fields[r.Values.Field])
@@ -323,10 +369,16 @@ func (r *Rule) recordPoints(rec *credit.Record, sev credit.Severity) (int64, str
 		if !ok {
 			return 0, "", "", false
 		}
-		pts, why, whyEn = p, "评价结果"+v+" "+signed(p), "result "+v+" "+signed(p)
+		pts = p
+		if !lean {
+			why, whyEn = "评价结果"+v+" "+signed(p), "result "+v+" "+signed(p)
+		}
 	} else if p, ok := r.sev[sev]; ok && sev != credit.SeverityNone {
-		pts, why, whyEn = p, string(sev)+"失信 "+signed(p), string(sev)+" (severity) "+signed(p)
-	} else {
+		pts = p
+		if !lean {
+			why, whyEn = string(sev)+"失信 "+signed(p), string(sev)+" (severity) "+signed(p)
+		}
+	} else if !lean {
 		why, whyEn = "每条 "+signed(pts), "per record "+signed(pts)
 	}
 	if r.Amount != nil {
@@ -334,6 +386,9 @@ func (r *Rule) recordPoints(rec *credit.Record, sev credit.Severity) (int64, str
 			for _, b := range r.Amount.Bands {
 				if a >= b.Min {
 					pts += b.points
+					if lean {
+						continue
+					}
 					why += "，金额≥" + strconv.FormatFloat(b.Min, 'f', -1, 64) + "万元 " + signed(b.points)
 					whyEn += ", amount ≥ " + strconv.FormatFloat(b.Min, 'f', -1, 64) + " (10k yuan) " + signed(b.points)
 				}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"sort"
 	"sync"
 	"time"
@@ -404,7 +405,8 @@ func (s *Service) casesBySubject(ctx context.Context) (map[string]bool, error) {
 // Pass runs fn over every subject's input in one bulk read of the store:
 // subjects and their facts of the items the scorers read, marks for the
 // subjects any case is about, list entries from the sanction service's
-// in-memory index.
+// in-memory index. The store is read by one goroutine; fn runs on
+// GOMAXPROCS workers at once, so it must be safe for concurrent use.
 func (s *Service) Pass(ctx context.Context, items []string, fn func(Input) error) (Stats, error) {
 	var st Stats
 	start := time.Now()
@@ -413,29 +415,79 @@ func (s *Service) Pass(ctx context.Context, items []string, fn func(Input) error
 		return st, err
 	}
 	now := s.now()
+	type job struct {
+		subj  *credit.Subject
+		facts []credit.Record
+	}
+	const batch = 256
+	jobs := make(chan []job, 2*runtime.GOMAXPROCS(0))
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		wg      sync.WaitGroup
+		errOnce sync.Once
+		werr    error
+	)
+	fail := func(err error) {
+		errOnce.Do(func() { werr = err; cancel() })
+	}
+	for range runtime.GOMAXPROCS(0) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for js := range jobs {
+				for _, j := range js {
+					in := Input{Subject: j.subj, File: credit.Derive(j.facts), Now: now}
+					if withCases[j.subj.ID] {
+						ids := make([]string, len(in.File))
+						for i, f := range in.File {
+							ids[i] = f.Origin
+						}
+						m, err := s.cfg.Marks.Marks(ctx, ids)
+						if err != nil {
+							fail(err)
+							return
+						}
+						in.Marks = m
+					}
+					es, err := s.cfg.Lists.SubjectEntries(ctx, j.subj.ID, now)
+					if err != nil {
+						fail(err)
+						return
+					}
+					in.Entries = es
+					if err := fn(in); err != nil {
+						fail(err)
+						return
+					}
+				}
+			}
+		}()
+	}
+	cur := make([]job, 0, batch)
 	err = s.cfg.Store.ScanEvalFiles(ctx, items, func(subj *credit.Subject, facts []credit.Record) error {
 		st.Subjects++
 		st.Records += len(facts)
-		in := Input{Subject: subj, File: credit.Derive(facts), Now: now}
-		if withCases[subj.ID] {
-			ids := make([]string, len(in.File))
-			for i, f := range in.File {
-				ids[i] = f.Origin
+		cur = append(cur, job{subj: subj, facts: append([]credit.Record(nil), facts...)})
+		if len(cur) == batch {
+			select {
+			case jobs <- cur:
+			case <-ctx.Done():
+				return ctx.Err()
 			}
-			m, err := s.cfg.Marks.Marks(ctx, ids)
-			if err != nil {
-				return err
-			}
-			in.Marks = m
+			cur = make([]job, 0, batch)
 		}
-		es, err := s.cfg.Lists.SubjectEntries(ctx, subj.ID, now)
-		if err != nil {
-			return err
-		}
-		in.Entries = es
-		return fn(in)
+		return nil
 	})
+	if err == nil && len(cur) > 0 {
+		jobs <- cur
+	}
+	close(jobs)
+	wg.Wait()
 	st.Took = time.Since(start)
+	if werr != nil {
+		return st, werr
+	}
 	return st, err
 }
 
@@ -457,8 +509,11 @@ func itemsOf(ms ...*Model) []string {
 // recompute evaluates every subject with sc; with write, it keeps the
 // results (scores that moved, grade changes with reason) in batches.
 func (s *Service) recompute(ctx context.Context, sc *Scorer, write bool, reason string, also func(*Result)) (Stats, error) {
-	var batch []*Result
-	var changed int
+	var (
+		batch   []*Result
+		changed int
+		mu      sync.Mutex
+	)
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
@@ -468,8 +523,12 @@ func (s *Service) recompute(ctx context.Context, sc *Scorer, write bool, reason 
 		batch = batch[:0]
 		return err
 	}
+	lean := *sc
+	lean.Lean = true
 	st, err := s.Pass(ctx, sc.Model.Items(), func(in Input) error {
-		r := sc.Evaluate(in)
+		r := lean.Evaluate(in)
+		mu.Lock()
+		defer mu.Unlock()
 		if also != nil {
 			also(r)
 		}
@@ -531,8 +590,10 @@ const MoversKept = 1000
 // Compare evaluates every subject under the active model and cand in one
 // bulk pass, in memory, and returns the comparison.
 func (s *Service) Compare(ctx context.Context, cand *Model) (*Comparison, error) {
-	cur := s.current()
-	next := &Scorer{Model: cand, Catalog: s.cfg.Catalog, Publish: s.cfg.Publish}
+	cur := *s.current()
+	cur.Lean = true
+	next := &Scorer{Model: cand, Catalog: s.cfg.Catalog, Publish: s.cfg.Publish, Lean: true}
+	var mu sync.Mutex
 	c := &Comparison{From: cur.Model.Version, To: cand.Version, At: s.now(), Before: map[string]map[string]int{}, After: map[string]map[string]int{}, Matrix: map[string]map[string]int{}}
 	inc := func(m map[string]map[string]int, a, b string) {
 		if m[a] == nil {
@@ -546,6 +607,8 @@ func (s *Service) Compare(ctx context.Context, cand *Model) (*Comparison, error)
 		if !a.Evaluated && !b.Evaluated {
 			return nil
 		}
+		mu.Lock()
+		defer mu.Unlock()
 		c.Evaluated++
 		inc(c.Before, a.Kind, a.Grade)
 		inc(c.After, b.Kind, b.Grade)

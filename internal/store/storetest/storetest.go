@@ -65,6 +65,7 @@ func Run(t *testing.T, open func(t *testing.T) credit.Store) {
 		{"Log", testLog},
 		{"AuditSubject", testAuditSubject},
 		{"Exchange", testExchange},
+		{"Evaluation", testEvaluation},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -80,8 +80,8 @@ func TestModelErrors(t *testing.T) {
 			indicator(m, "penalties")["rule"].(map[string]any)["items"] = []any{"admin_penalty", "no_such_item"}
 		}, []string{"indicator penalties", "items", `"no_such_item"`}},
 		{"unknown field", func(m map[string]any) {
-			indicator(m, "registration")["rule"].(map[string]any)["when"] = []any{map[string]any{"field": "xx_zt", "in": []any{"存续"}}}
-		}, []string{"indicator registration", "when", `"xx_zt"`}},
+			indicator(m, "commitments_kept")["rule"].(map[string]any)["when"] = []any{map[string]any{"field": "xx_zt", "in": []any{"全部履行"}}}
+		}, []string{"indicator commitments_kept", "when", `"xx_zt"`}},
 		{"cycle", func(m map[string]any) {
 			indicator(m, "registration")["rule"] = nil
 			indicator(m, "registration")["children"] = []any{"basic"}
@@ -149,7 +149,7 @@ const orgCode = "91350100M000100Y43"
 // compulsion, commitments kept and broken, honours, industry ratings,
 // list entries, some revoked, repaired or under objection.
 func randomInput(r *rand.Rand, c *catalog.Catalog) Input {
-	subj := &credit.Subject{ID: orgCode, Code: orgCode, Kind: credit.Organisation, Name: "测试公司"}
+	subj := &credit.Subject{ID: orgCode, Code: orgCode, Kind: credit.Organisation, Name: "测试公司", Status: []string{"存续", "吊销"}[r.IntN(2)]}
 	var facts []credit.Record
 	marks := map[string]publish.Marks{}
 	n := r.IntN(12)

@@ -86,6 +86,7 @@ const (
 	SourceRecords  = "records"  // record chains of Items that count now
 	SourceLists    = "lists"    // list entries in force (the sanction service)
 	SourceRepaired = "repaired" // 失信 records of Items repaired (credited)
+	SourceSubject  = "subject"  // the subject's registration data (when: status)
 )
 
 // Rule is how a leaf scores.
@@ -417,6 +418,15 @@ func (m *Model) checkRule(p *problems, where string, in *Indicator, cat *catalog
 		if len(r.Lists) > 0 {
 			p.add(where, "lists: only a lists rule reads lists")
 		}
+	case SourceSubject:
+		if len(r.Items) > 0 || len(r.Lists) > 0 {
+			p.add(where, "items: a subject rule reads the registration data, no items or lists")
+		}
+		for _, w := range r.When {
+			if w.Field != "status" {
+				p.add(where, "when: a subject rule reads the field status, not %q", w.Field)
+			}
+		}
 	case SourceLists:
 		if len(r.Lists) == 0 {
 			p.add(where, "lists: a lists rule names list codes or kinds")
@@ -425,7 +435,7 @@ func (m *Model) checkRule(p *problems, where string, in *Indicator, cat *catalog
 			p.add(where, "items: a lists rule reads no items")
 		}
 	default:
-		p.add(where, "source: %q is not one of records, lists, repaired", r.Source)
+		p.add(where, "source: %q is not one of records, lists, repaired, subject", r.Source)
 	}
 	r.itemSet = map[string]bool{}
 	for _, code := range r.Items {

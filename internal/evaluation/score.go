@@ -70,7 +70,7 @@ type IndicatorScore struct {
 // Contribution is one record's or list entry's effect on a leaf: Raw is
 // what its rule gives it, Centi what it moved the leaf after the cap.
 type Contribution struct {
-	Kind      string          `json:"kind"` // record, list_entry, repair
+	Kind      string          `json:"kind"` // record, list_entry, repair, subject
 	Ref       string          `json:"ref"`  // origin record ID or entry ID
 	Item      string          `json:"item,omitempty"`
 	List      string          `json:"list,omitempty"`
@@ -100,7 +100,8 @@ type Note struct {
 const (
 	ContribRecord = "record"
 	ContribEntry  = "list_entry"
-	ContribRepair = "repair"
+	ContribRepair  = "repair"
+	ContribSubject = "subject" // the subject's registration data
 )
 
 // Reasons a weighed record or entry did not count, besides the
@@ -298,6 +299,14 @@ func (sc *Scorer) leaf(leaf *Indicator, in Input, later func(time.Time), cache [
 			cands = append(cands, candidate{on: cur.DecidedOn, key: st.Origin, c: Contribution{
 				Kind: kind, Ref: st.Origin, Item: cur.Item, DocNo: cur.DocNo, Dept: cur.Dept, DecidedOn: cur.DecidedOn,
 				Severity: w.Severity, Raw: pts, Factor: factor, Why: why, WhyEn: whyEn}})
+		}
+	case SourceSubject:
+		if matches(r.When, credit.Fields{"status": in.Subject.Status}) {
+			c := Contribution{Kind: ContribSubject, Ref: in.Subject.ID, Raw: r.points, Factor: 1}
+			if !sc.Lean {
+				c.Why, c.WhyEn = "登记状态"+in.Subject.Status+" "+signed(r.points), "registration status "+in.Subject.Status+" "+signed(r.points)
+			}
+			cands = append(cands, candidate{key: in.Subject.ID, c: c})
 		}
 	case SourceLists:
 		for _, e := range in.Entries {

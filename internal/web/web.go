@@ -121,7 +121,7 @@ func New(cfg Config) (*Portal, error) {
 		mux:      http.NewServeMux(),
 	}
 	for _, name := range pageNames {
-		t, err := template.ParseFS(templateFS, "templates/layout.html", "templates/entries.html", "templates/"+name+".html")
+		t, err := template.ParseFS(templateFS, "templates/layout.html", "templates/entries.html", "templates/evaluation.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, err
 		}

@@ -98,8 +98,8 @@ type Note struct {
 
 // Contribution kinds.
 const (
-	ContribRecord = "record"
-	ContribEntry  = "list_entry"
+	ContribRecord  = "record"
+	ContribEntry   = "list_entry"
 	ContribRepair  = "repair"
 	ContribSubject = "subject" // the subject's registration data
 )

@@ -547,6 +547,13 @@ func (s *Service) recompute(ctx context.Context, sc *Scorer, write bool, reason 
 	return st, err
 }
 
+// Dry evaluates every subject with the active model in one bulk pass and
+// keeps nothing: a full recompute's reading and scoring, as measured by
+// `xinyong bench evaluation`.
+func (s *Service) Dry(ctx context.Context) (Stats, error) {
+	return s.recompute(ctx, s.current(), false, "", nil)
+}
+
 // Recompute re-evaluates every subject with the active model and keeps
 // what moved.
 func (s *Service) Recompute(ctx context.Context, reason string) (Stats, error) {

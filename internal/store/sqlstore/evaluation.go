@@ -320,15 +320,14 @@ func (s *Store) ScanEvalFiles(ctx context.Context, items []string, fn func(*cred
 		return s.fail(op, err)
 	}
 	defer subs.Close()
-	q := recordSelect
-	var args []any
-	if len(items) > 0 {
-		q += `WHERE item IN (` + string(s.placeholders(nil, 1, len(items))) + `) `
-		for _, it := range items {
-			args = append(args, it)
-		}
+	// Every record in subject order through the records_subject index:
+	// no sort. Facts of other items are skipped before their fields are
+	// decoded.
+	want := map[string]bool{}
+	for _, it := range items {
+		want[it] = true
 	}
-	recs, err := s.r.QueryContext(ctx, q+`ORDER BY subject_id, id`, args...)
+	recs, err := s.r.QueryContext(ctx, recordSelect+`ORDER BY subject_id, id`)
 	if err != nil {
 		return s.fail(op, err)
 	}
@@ -340,18 +339,20 @@ func (s *Store) ScanEvalFiles(ctx context.Context, items []string, fn func(*cred
 	)
 	next := func() error {
 		pending = nil
-		if done {
-			return nil
+		for !done {
+			if !recs.Next() {
+				done = true
+				return recs.Err()
+			}
+			r, err := scanRecordIf(recs, want)
+			if err != nil {
+				return err
+			}
+			if r != nil {
+				pending = r
+				return nil
+			}
 		}
-		if !recs.Next() {
-			done = true
-			return recs.Err()
-		}
-		r, err := scanRecord(recs)
-		if err != nil {
-			return err
-		}
-		pending = r
 		return nil
 	}
 	if err := next(); err != nil {
@@ -381,4 +382,29 @@ func (s *Store) ScanEvalFiles(ctx context.Context, items []string, fn func(*cred
 		}
 	}
 	return s.fail(op, subs.Err())
+}
+
+// scanRecordIf scans a record row and decodes its fields only when its
+// item is wanted (every item when want is empty); nil when it is not.
+func scanRecordIf(row scanner, want map[string]bool) (*credit.Record, error) {
+	var (
+		r                    credit.Record
+		fact, severity, kind string
+		fields               []byte
+		decided, received    sql.NullInt64
+	)
+	err := row.Scan(&r.ID, &r.SubjectID, &r.Item, &r.Catalog, &fact, &r.Supersedes, &r.Dept,
+		&r.BatchID, &r.DocNo, &decided, &received, &severity, &fields, &r.Reason, &r.Hash, &kind)
+	if err != nil {
+		return nil, err
+	}
+	if len(want) > 0 && !want[r.Item] {
+		return nil, nil
+	}
+	r.Fact, r.Severity, r.Kind = credit.FactKind(fact), credit.Severity(severity), credit.SubjectKind(kind)
+	r.DecidedOn, r.Received = fromMicros(decided), fromMicros(received)
+	if r.Fields, err = decodeFields(fields); err != nil {
+		return nil, credit.E("store.scanRecord", credit.Internal, "record %s: fields: %w", r.ID, err)
+	}
+	return &r, nil
 }

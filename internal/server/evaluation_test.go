@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -291,5 +292,43 @@ func TestModelVersionFlow(t *testing.T) {
 	r = e.do(req{method: "POST", path: "/api/v1/evaluation/models/2026.9/activation", key: admin})
 	if r.status != http.StatusConflict {
 		t.Errorf("activating twice: %d %s", r.status, r.body)
+	}
+}
+
+// TestEvaluationConsole: an administrator reviews a candidate's
+// comparison on the console and activates it there (audited); a
+// department looks up a subject's class for its matter.
+func TestEvaluationConsole(t *testing.T) {
+	e := newEnv(t)
+	ev := e.node.Evaluation
+	if _, err := ev.Step(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ev.Upload(t.Context(), e.names[credit.RoleAdmin], e.evalModelBody("2026.7", true)); err != nil {
+		t.Fatal(err)
+	}
+	admin := e.apiSession(e.names[credit.RoleAdmin])
+	r := e.do(req{method: "GET", path: "/console/evaluation", cookies: []*http.Cookie{admin}})
+	if r.status != http.StatusOK || !strings.Contains(string(r.body), "grade-distribution") || !strings.Contains(string(r.body), "2026.7") {
+		t.Fatalf("console: %d %s", r.status, r.body)
+	}
+	token, jar := e.formToken("/console/evaluation", []*http.Cookie{admin})
+	r = e.postForm("/console/evaluation", url.Values{"csrf": {token}, "version": {"2026.7"}}, jar)
+	if r.status != http.StatusOK || ev.Model().Version != "2026.7" {
+		t.Fatalf("activate on the console: %d, active %s\n%s", r.status, ev.Model().Version, r.body)
+	}
+	if !e.auditHas(credit.AuditEntry{Action: "evaluation.model.activate", Target: "evaluation-model:2026.7"}) {
+		t.Error("activation on the console not audited")
+	}
+	dept := e.apiSession(e.names[credit.RoleDept])
+	r = e.do(req{method: "GET", path: "/console/evaluation?subject=" + orgCode + "&matter=daily_supervision", cookies: []*http.Cookie{dept}})
+	if r.status != http.StatusOK || !strings.Contains(string(r.body), `data-class="`) || !strings.Contains(string(r.body), "%") {
+		t.Fatalf("class lookup: %d %s", r.status, r.body)
+	}
+	// A department cannot activate.
+	token, jar = e.formToken("/console/evaluation", []*http.Cookie{dept})
+	r = e.postForm("/console/evaluation", url.Values{"csrf": {token}, "version": {"2026.7"}}, jar)
+	if r.status != http.StatusForbidden {
+		t.Errorf("department activating: %d", r.status)
 	}
 }

@@ -158,6 +158,8 @@ func New(cfg Config) (*Portal, error) {
 	}
 	p.mux.HandleFunc("GET /console/quality", p.quality)
 	p.mux.HandleFunc("GET /console/exchange", p.exchange)
+	p.mux.HandleFunc("GET /console/evaluation", p.evaluationConsole)
+	p.mux.HandleFunc("POST /console/evaluation", p.evaluationConsole)
 	if err := p.sanctionRoutes(); err != nil {
 		return nil, err
 	}
@@ -284,6 +286,8 @@ type view struct {
 	Rep *reportsView
 	// Exchange is the exchange console's data.
 	Exchange *exchangePage
+	// Eval is the evaluation console's data.
+	Eval *evcPage
 
 	// csrf issues the form token (auth.CSRFToken) on first use.
 	csrf      func() string

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 
 	"github.com/xinyong/xinyong/internal/app"
@@ -29,6 +30,8 @@ func runBenchEvaluation(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.Records, "records", 10_000_000, "records the store should hold, spread over the subjects (penalties, compulsion, commitments, honours, industry ratings, contracts)")
 	fs.Int64Var(&seed, "seed", 1, "generator seed")
 	fs.IntVar(&o.Rounds, "rounds", 3, "measured rounds; each reports the baseline and the recompute, the median is kept")
+	var cpuprofile string
+	fs.StringVar(&cpuprofile, "cpuprofile", "", "write a CPU profile of the measured rounds to this file")
 	if code, done := parse(fs, args, stderr); done {
 		return code
 	}
@@ -49,6 +52,17 @@ func runBenchEvaluation(args []string, stdout, stderr io.Writer) int {
 	st, ok := a.Store.(evalbench.Store)
 	if !ok {
 		return fail(stderr, "bench", fmt.Errorf("store %s has no SQL read pool", a.Store.Backend()))
+	}
+	if cpuprofile != "" {
+		f, err := os.Create(cpuprofile)
+		if err != nil {
+			return fail(stderr, "bench", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fail(stderr, "bench", err)
+		}
+		defer pprof.StopCPUProfile()
 	}
 	rep, err := evalbench.Run(ctx, st, a.Evaluation, o, stderr)
 	if err != nil {

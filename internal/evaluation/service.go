@@ -352,7 +352,8 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 	}
 }
 
-// Follow runs Step every interval and Sweep every minute until ctx ends.
+// Follow runs Step every interval, and every minute takes up a version
+// activated elsewhere and runs Sweep, until ctx ends.
 func (s *Service) Follow(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
@@ -364,6 +365,10 @@ func (s *Service) Follow(ctx context.Context, every time.Duration) {
 			}
 		}
 		if time.Since(lastSweep) > time.Minute {
+			// A version another node activated takes effect here too.
+			if err := s.Reload(ctx); err != nil && ctx.Err() == nil {
+				s.log.Warn("evaluation: reading the active model version failed", "err", err)
+			}
 			if _, err := s.Sweep(ctx); err != nil && ctx.Err() == nil {
 				s.log.Warn("evaluation: time sweep failed; retrying", "err", err)
 			}

@@ -53,6 +53,8 @@ type Service struct {
 	mu     sync.RWMutex
 	model  *Model
 	scorer *Scorer
+	// broken says why no model is active (it did not fit the catalogue).
+	broken error
 	// stepMu serialises the follower, the time sweep and recomputes on
 	// this node (other nodes are kept out by the shared cursor).
 	stepMu sync.Mutex
@@ -72,11 +74,25 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	}
 	s := &Service{cfg: cfg, log: cfg.Logger}
 	m, err := s.activeModel(ctx)
-	if err != nil {
+	switch {
+	case credit.Is(credit.Invalid, err):
+		// The model does not fit this node's catalogue (an item it reads
+		// is missing): the node runs without evaluations until a version
+		// that fits is activated; nothing is scored on a model that does
+		// not hold.
+		s.broken = err
+		s.log.Error("evaluation: the active model does not fit the catalogue; evaluations are unavailable until a version that fits is activated", "err", err)
+		return s, nil
+	case err != nil:
 		return nil, err
 	}
 	s.setModel(m)
 	return s, nil
+}
+
+// errNoModel is the answer while no model fits the catalogue.
+func (s *Service) errNoModel(op string) error {
+	return credit.Say(op, credit.Unavailable, "评价模型与本节点的信息目录不符，暂不提供信用评价：%[1]v", "the evaluation model does not fit this node's catalogue; no evaluations until one that fits is activated: %[1]v", s.broken)
 }
 
 func (s *Service) now() time.Time { return s.cfg.Now().UTC() }
@@ -115,11 +131,11 @@ func (s *Service) activeModel(ctx context.Context) (*Model, error) {
 func (s *Service) setModel(m *Model) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.model = m
+	s.model, s.broken = m, nil
 	s.scorer = &Scorer{Model: m, Catalog: s.cfg.Catalog, Publish: s.cfg.Publish}
 }
 
-// Model is the active model version.
+// Model is the active model version (nil while none fits the catalogue).
 func (s *Service) Model() *Model {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -167,7 +183,11 @@ func (s *Service) Evaluate(ctx context.Context, subjectID string) (*Result, erro
 	if err != nil {
 		return nil, credit.Wrap("evaluation.Evaluate", credit.Other, err)
 	}
-	return s.current().Evaluate(in), nil
+	sc := s.current()
+	if sc == nil {
+		return nil, s.errNoModel("evaluation.Evaluate")
+	}
+	return sc.Evaluate(in), nil
 }
 
 // History is a subject's grade changes, newest first.
@@ -176,7 +196,10 @@ func (s *Service) History(ctx context.Context, subjectID string) ([]credit.Grade
 }
 
 // Public says whether the active model publishes grades to the public.
-func (s *Service) Public() bool { return s.Model().Public }
+func (s *Service) Public() bool {
+	m := s.Model()
+	return m != nil && m.Public
+}
 
 // keep writes the results of subjects, with a grade change in the history
 // where the grade moved, and moves the cursor with them when mv is set.
@@ -221,6 +244,9 @@ func scoreOf(r *Result) credit.EvalScore {
 func (s *Service) Step(ctx context.Context) (int, error) {
 	s.stepMu.Lock()
 	defer s.stepMu.Unlock()
+	if s.current() == nil {
+		return 0, nil
+	}
 	pos, ok, err := s.cfg.Store.FeedCursor(ctx, CursorName)
 	if err != nil {
 		return 0, err
@@ -320,6 +346,9 @@ func (s *Service) keepReasons(ctx context.Context, results []*Result, why map[st
 func (s *Service) Sweep(ctx context.Context) (int, error) {
 	s.stepMu.Lock()
 	defer s.stepMu.Unlock()
+	if s.current() == nil {
+		return 0, nil
+	}
 	n := 0
 	for {
 		ids, err := s.cfg.Store.EvalScoresDue(ctx, s.now(), 500)
@@ -556,7 +585,11 @@ func (s *Service) recompute(ctx context.Context, sc *Scorer, write bool, reason 
 // keeps nothing: a full recompute's reading and scoring, as measured by
 // `xinyong bench evaluation`.
 func (s *Service) Dry(ctx context.Context) (Stats, error) {
-	return s.recompute(ctx, s.current(), false, "", nil)
+	sc := s.current()
+	if sc == nil {
+		return Stats{}, s.errNoModel("evaluation.Dry")
+	}
+	return s.recompute(ctx, sc, false, "", nil)
 }
 
 // Recompute re-evaluates every subject with the active model and keeps
@@ -564,7 +597,11 @@ func (s *Service) Dry(ctx context.Context) (Stats, error) {
 func (s *Service) Recompute(ctx context.Context, reason string) (Stats, error) {
 	s.stepMu.Lock()
 	defer s.stepMu.Unlock()
-	return s.recompute(ctx, s.current(), true, reason, nil)
+	sc := s.current()
+	if sc == nil {
+		return Stats{}, s.errNoModel("evaluation.Recompute")
+	}
+	return s.recompute(ctx, sc, true, reason, nil)
 }
 
 // Comparison is what an administrator reviews before activating a model
@@ -602,7 +639,12 @@ const MoversKept = 1000
 // Compare evaluates every subject under the active model and cand in one
 // bulk pass, in memory, and returns the comparison.
 func (s *Service) Compare(ctx context.Context, cand *Model) (*Comparison, error) {
-	cur := *s.current()
+	cs := s.current()
+	if cs == nil {
+		// No version fits now: everything before is ungraded.
+		cs = &Scorer{Model: &Model{Version: "", byCode: map[string]*Indicator{}}, Catalog: s.cfg.Catalog, Publish: s.cfg.Publish}
+	}
+	cur := *cs
 	cur.Lean = true
 	next := &Scorer{Model: cand, Catalog: s.cfg.Catalog, Publish: s.cfg.Publish, Lean: true}
 	var mu sync.Mutex
@@ -729,7 +771,7 @@ func (s *Service) Reload(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if m.Version != s.Model().Version {
+	if cur := s.Model(); cur == nil || m.Version != cur.Version {
 		s.setModel(m)
 	}
 	return nil

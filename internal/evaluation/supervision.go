@@ -53,6 +53,9 @@ type Reason struct {
 func (s *Service) Class(ctx context.Context, dept, matter, subjectID string) (*ClassAnswer, error) {
 	const op = "evaluation.Class"
 	m := s.Model()
+	if m == nil {
+		return nil, s.errNoModel(op)
+	}
 	sup := m.SupervisionFor(dept, matter)
 	if sup == nil {
 		return nil, credit.Say(op, credit.NotFound, "部门%[1]s未就事项%[2]s设定分级分类监管规则", "department %[1]s sets no graded supervision for matter %[2]s", dept, matter)
@@ -65,7 +68,11 @@ func (s *Service) Class(ctx context.Context, dept, matter, subjectID string) (*C
 	if err != nil {
 		return nil, credit.Wrap(op, credit.Other, err)
 	}
-	res := s.current().Evaluate(in)
+	sc := s.current()
+	if sc == nil {
+		return nil, s.errNoModel(op)
+	}
+	res := sc.Evaluate(in)
 	a := classify(sup, s.cfg.Catalog, in, res)
 	a.Matter = matter
 	return a, nil

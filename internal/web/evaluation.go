@@ -116,7 +116,7 @@ func mayReadEvaluation(a *credit.Account, s *credit.Subject, public bool) bool {
 
 func (p *Portal) evaluationView(ctx context.Context, s *credit.Subject, v *view) (*evalView, error) {
 	ev := p.cfg.Evaluation
-	if ev == nil || !mayReadEvaluation(v.Account, s, ev.Public()) {
+	if ev == nil || ev.Model() == nil || !mayReadEvaluation(v.Account, s, ev.Public()) {
 		return nil, nil
 	}
 	res, err := ev.Evaluate(ctx, s.ID)

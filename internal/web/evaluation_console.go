@@ -157,9 +157,12 @@ func (p *Portal) evaluationConsole(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	// The class lookup: a department for itself, staff for any department.
-	m := ev.Model()
+	var sups []*evaluation.Supervision
+	if m := ev.Model(); m != nil {
+		sups = m.Supervision
+	}
 	seen := map[string]bool{}
-	for _, s := range m.Supervision {
+	for _, s := range sups {
 		if pr.Role == credit.RoleDept && s.Dept != pr.Account.Dept {
 			continue
 		}

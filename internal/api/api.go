@@ -24,6 +24,7 @@ import (
 	"github.com/xinyong/xinyong/internal/catalog"
 	"github.com/xinyong/xinyong/internal/commit"
 	"github.com/xinyong/xinyong/internal/credit"
+	"github.com/xinyong/xinyong/internal/evaluation"
 	"github.com/xinyong/xinyong/internal/exchange"
 	"github.com/xinyong/xinyong/internal/httpx"
 	"github.com/xinyong/xinyong/internal/inspection"
@@ -46,9 +47,12 @@ type Config struct {
 	// Exchange serves the feeds (GET /api/v1/feeds/{feed}); nil answers
 	// them with Unavailable.
 	Exchange *exchange.Service
-	Store    credit.Store
-	Catalog  *catalog.Catalog
-	Records  *records.Service
+	// Evaluation is the public credit evaluation and graded supervision;
+	// nil answers those routes with Unavailable.
+	Evaluation *evaluation.Service
+	Store      credit.Store
+	Catalog    *catalog.Catalog
+	Records    *records.Service
 	// Sealer opens sealed ID numbers; nil when no data key is configured,
 	// in which case identity reads fail as Unavailable.
 	Sealer *pii.Sealer

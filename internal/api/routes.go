@@ -2,6 +2,7 @@ package api
 
 import (
 	"github.com/xinyong/xinyong/internal/credit"
+	"slices"
 )
 
 // table is the route table: the whole of what the API lets anyone do.
@@ -86,7 +87,8 @@ func (a *API) table() []Route {
 			Summary: "Whether the account's password logins are refused now after failed logins, and until when", Handler: a.getLockout},
 		{Method: "DELETE", Path: p + "/accounts/{name}/lockout", Roles: roles(admin), Audited: true, Action: "account.unlock",
 			Summary: "Lift the lockout of an account after failed logins (the guessing address stays limited)", Handler: a.unlockAccount},
-	}, append(append(append(append(append(a.workflowRoutes(), a.sanctionRoutes()...), a.commitRoutes()...), a.reportRoutes()...), a.exchangeRoutes()...), append(append(append(a.monitorRoutes(), a.adminRoutes()...), a.siteRoutes()...), a.inspectionRoutes()...)...)...)
+	}, slices.Concat(a.workflowRoutes(), a.sanctionRoutes(), a.commitRoutes(), a.reportRoutes(), a.exchangeRoutes(),
+		a.monitorRoutes(), a.adminRoutes(), a.siteRoutes(), a.inspectionRoutes(), a.evaluationRoutes())...)
 }
 
 func roles(rs ...credit.Role) []credit.Role { return rs }

@@ -28,6 +28,7 @@ import (
 	"github.com/xinyong/xinyong/internal/commit"
 	"github.com/xinyong/xinyong/internal/config"
 	"github.com/xinyong/xinyong/internal/credit"
+	"github.com/xinyong/xinyong/internal/evaluation"
 	"github.com/xinyong/xinyong/internal/exchange"
 	"github.com/xinyong/xinyong/internal/inspection"
 	"github.com/xinyong/xinyong/internal/monitor"
@@ -127,6 +128,8 @@ type App struct {
 	Monitor *monitor.Service
 	// Inspection runs random inspection tasks (双随机、一公开).
 	Inspection *inspection.Service
+	// Evaluation is the public credit evaluation and graded supervision.
+	Evaluation *evaluation.Service
 
 	loops   []func(context.Context)
 	closers []func(context.Context) error
@@ -256,6 +259,9 @@ func New(ctx context.Context, p Parts) (*App, error) {
 		})
 	}
 	a.LoginGuard = &auth.LoginGuard{Now: a.Now, Store: a.Store}
+	if err := a.buildEvaluation(ctx); err != nil {
+		return nil, a.closeAfter(ctx, err)
+	}
 	if err := a.buildReports(ctx, p); err != nil {
 		return nil, a.closeAfter(ctx, err)
 	}
@@ -438,6 +444,7 @@ func (a *App) Deps(h HTTP) server.Deps {
 		// loop of its own.
 		SiteContent: sitecontent.New(a.Store, a.Now),
 		Inspection:  a.Inspection,
+		Evaluation:  a.Evaluation,
 	}
 }
 

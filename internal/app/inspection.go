@@ -1,6 +1,10 @@
 package app
 
 import (
+	"context"
+
+	"github.com/xinyong/xinyong/internal/credit"
+	"github.com/xinyong/xinyong/internal/evaluation"
 	"github.com/xinyong/xinyong/internal/inspection"
 )
 
@@ -9,16 +13,35 @@ import (
 // randomness from the node's transparency log, failed inspections enter
 // credit files through the records service.
 //
-// Until the graded supervision of the evaluation (issue 17 §3) is wired
-// as the classifier, a node puts every subject in one class,
+// The classes are the evaluation's graded supervision (分级分类监管):
+// the department's class of the subject for the matter (A–D by grade,
+// key targets by list). A subject the department's mapping does not
+// class (no mapping for the matter, no evaluation of the subject) is in
 // inspection.DefaultClass ("regular": the regular ratio of
 // 国办发〔2019〕35号 (七)); a department that grades its subjects itself
 // names their classes in the task (inspection.Request.Classes).
 func (a *App) buildInspection(p Parts) {
 	cls := p.Classifier
+	if cls == nil && a.Evaluation != nil {
+		cls = gradedClasses{a.Evaluation}
+	}
 	if cls == nil {
 		cls = inspection.OneClass(inspection.DefaultClass)
 	}
 	a.Inspection = &inspection.Service{Store: a.Store, Catalog: a.Catalog, Records: a.Records, Classifier: cls,
 		Log: a.R.Log, KeySet: a.KeySet, Now: a.Now}
+}
+
+// gradedClasses gives the draws the evaluation's supervision classes.
+type gradedClasses struct{ ev *evaluation.Service }
+
+func (g gradedClasses) Class(ctx context.Context, dept, matter, subjectID string) (string, error) {
+	ans, err := g.ev.Class(ctx, dept, matter, subjectID)
+	switch {
+	case err == nil:
+		return ans.Class, nil
+	case credit.Is(credit.NotFound, err), credit.Is(credit.Unavailable, err):
+		return inspection.DefaultClass, nil
+	}
+	return "", err
 }

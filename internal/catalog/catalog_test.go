@@ -159,7 +159,7 @@ func TestNotFound(t *testing.T) {
 	if !credit.Is(credit.NotFound, err) {
 		t.Fatalf("kind = %v", credit.KindOf(err))
 	}
-	want := `unknown catalogue item "x": not in catalogue 2024.1 (known: abnormal_operation, admin_compulsion, admin_licence, admin_penalty, contract_performance, court_defaulter, credit_commitment, false_commitment, honour, inspection_result, registration, serious_dishonest_list)`
+	want := `unknown catalogue item "x": not in catalogue 2024.1 (known: abnormal_operation, admin_compulsion, admin_licence, admin_penalty, contract_performance, court_defaulter, credit_commitment, false_commitment, honour, industry_rating, inspection_result, registration, serious_dishonest_list)`
 	if err.Error() != want {
 		t.Errorf("got  %s\nwant %s", err, want)
 	}

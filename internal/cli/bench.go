@@ -20,12 +20,15 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "ingest" {
 		return runBenchIngest(args, stdout, stderr)
 	}
+	if len(args) > 0 && args[0] == "evaluation" {
+		return runBenchEvaluation(args[1:], stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "search" {
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
-			fmt.Fprint(stdout, "Usage: xinyong bench search|ingest|check|city|report|exchange [flags]\n\nBenchmarks: search — name search at scale, index vs a LIKE scan; ingest — import pipeline vs raw writes; check — the hit check in process, over HTTP and as plain SQL; city — a city-sized installation imported and measured (start to ready, memory, search, pages, hit check, size on disk); report — credit reports (PDF, JSON), verification and the transparency log against the Merkle library's own operations.\n")
+			fmt.Fprint(stdout, "Usage: xinyong bench search|ingest|check|city|report|exchange|draw|evaluation [flags]\n\nBenchmarks: search — name search at scale, index vs a LIKE scan; ingest — import pipeline vs raw writes; check — the hit check in process, over HTTP and as plain SQL; city — a city-sized installation imported and measured (start to ready, memory, search, pages, hit check, size on disk); report — credit reports (PDF, JSON), verification and the transparency log against the Merkle library's own operations; exchange — county → city → province over JetStream vs raw JetStream; draw — a 双随机 draw from 1M subjects vs a sort of their IDs; evaluation — a full recompute of every subject's credit evaluation vs a plain bulk read of the same rows.\n")
 			return 0
 		}
-		fmt.Fprintln(stderr, "xinyong bench: name a benchmark: search, ingest, check, city or report (see `xinyong bench search --help`, `xinyong bench ingest --help`, `xinyong bench check --help`, `xinyong bench report --help`)")
+		fmt.Fprintln(stderr, "xinyong bench: name a benchmark: search, ingest, check, city, report, exchange, draw or evaluation (see `xinyong bench search --help`, `xinyong bench ingest --help`, `xinyong bench check --help`, `xinyong bench report --help`)")
 		return 2
 	}
 	var (

@@ -34,6 +34,7 @@ type Store interface {
 	SiteContentStore
 	RecordSearchStore
 	InspectionStore
+	EvaluationStore
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 	// Close releases the connections.

@@ -350,20 +350,8 @@ func (e *Engine) Decide(st credit.State, subj *credit.Subject, aud Audience, mar
 	}
 
 	// Government sharing and authorised queries.
-	end, reason := w.MaxEnd, InWindow
-	switch {
-	case w.Severity == credit.SeverityNone:
-		end, reason = time.Time{}, OpenEnded
-	case !w.Published:
-		months := e.MinorShareMonths
-		if months <= 0 {
-			months = 3
-		}
-		start := w.From
-		if start.IsZero() {
-			start = rec.DecidedOn
-		}
-		end, reason = start.AddDate(0, months, 0), SharedMinor
+	end, reason := e.sharedEnd(w, rec)
+	if reason == SharedMinor {
 		d.PublishedUntil = end
 	}
 	if !end.IsZero() && !now.Before(end) {
@@ -373,6 +361,58 @@ func (e *Engine) Decide(st credit.State, subj *credit.Subject, aud Audience, mar
 	d.Visible, d.Reason = true, reason
 	d.Fields = e.fieldsFor(it, rec, subj, catalog.ScopeGov, true)
 	return d
+}
+
+// sharedEnd is when sharing of a record with window w ends (zero: no
+// fixed end) and why: 失信 information is shared as long as its
+// publication window; an unpublished class (轻微) for MinorShareMonths;
+// licences, honours and registration without end.
+func (e *Engine) sharedEnd(w Window, rec *credit.Record) (time.Time, Reason) {
+	switch {
+	case w.Severity == credit.SeverityNone:
+		return time.Time{}, OpenEnded
+	case !w.Published:
+		months := e.MinorShareMonths
+		if months <= 0 {
+			months = 3
+		}
+		start := w.From
+		if start.IsZero() {
+			start = rec.DecidedOn
+		}
+		return start.AddDate(0, months, 0), SharedMinor
+	}
+	return w.MaxEnd, InWindow
+}
+
+// Shared says whether the record chain st counts as information shared
+// with government units at now (政务共享), by the rule Decide applies to the
+// gov audience, without building its fields: revoked, repaired or
+// bankruptcy-masked chains do not; nor before the decision date or after
+// sharing ends. It returns the record's window, the end of its sharing
+// (zero: no fixed end) and the reason. The evaluation reads records
+// through it, so a record counts there exactly while departments see it.
+func (e *Engine) Shared(st credit.State, subj *credit.Subject, m Marks, now time.Time) (w Window, end time.Time, reason Reason, ok bool) {
+	it, err := e.Catalog.Item(st.Current.Item)
+	if err != nil {
+		return Window{}, time.Time{}, UnknownItem, false
+	}
+	w = e.WindowOf(it, &st.Current, subj)
+	switch {
+	case st.Revoked:
+		return w, time.Time{}, Revoked, false
+	case m.Repaired:
+		return w, time.Time{}, Repaired, false
+	case m.BankruptcyMasked:
+		return w, time.Time{}, Bankruptcy, false
+	case !w.From.IsZero() && now.Before(w.From):
+		return w, time.Time{}, NotYet, false
+	}
+	end, reason = e.sharedEnd(w, &st.Current)
+	if !end.IsZero() && !now.Before(end) {
+		return w, end, WindowEnded, false
+	}
+	return w, end, reason, true
 }
 
 func owns(subj *credit.Subject, rec *credit.Record) bool {

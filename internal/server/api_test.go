@@ -37,6 +37,9 @@ func (e *env) scenario(rt api.Route, role credit.Role) req {
 	if q, ok := e.inspectionScenario(rt, role); ok {
 		return q
 	}
+	if q, ok := e.evalScenario(rt, role); ok {
+		return q
+	}
 	q := req{method: rt.Method, key: key}
 	path := rt.Path
 	switch rt.Path {

@@ -221,7 +221,7 @@ func TestBrowser(t *testing.T) {
 	if got := tabText("licences"); !strings.Contains(got, "查询期内无相关信息") {
 		t.Errorf("empty section reads %q", got)
 	}
-	if got := tabText("evaluation"); !strings.Contains(got, "评价功能建设中") {
+	if got := tabText("evaluation"); !strings.Contains(got, "信用评价结果不向社会公开") {
 		t.Errorf("evaluation placeholder reads %q", got)
 	}
 	tabText("penalties")

@@ -29,7 +29,7 @@ import (
 func inspectionRequest(source string) map[string]any {
 	req := map[string]any{
 		"matter": "daily_supervision", "title": "2026年第四季度企业公示信息双随机抽查", "item": "企业年度报告公示情况",
-		"filter": map[string]any{"region": "3501"}, "ratios": map[string]int{inspection.DefaultClass: 10000},
+		"filter": map[string]any{"region": "3501"}, "ratios": map[string]int{inspection.DefaultClass: 10000, "A": 10000, "B": 10000, "C": 10000, "D": 10000, "key": 10000},
 		"inspectors": []map[string]string{{"id": "E01", "name": "林一", "region": "350200"}, {"id": "E02", "name": "陈二", "region": "350300"},
 			{"id": "E03", "name": "黄三", "region": "350100"}},
 		"avoid": map[string]any{"own_region": true, "recent_months": 6},

@@ -25,6 +25,7 @@ import (
 	"github.com/xinyong/xinyong/internal/catalog"
 	"github.com/xinyong/xinyong/internal/commit"
 	"github.com/xinyong/xinyong/internal/credit"
+	"github.com/xinyong/xinyong/internal/evaluation"
 	"github.com/xinyong/xinyong/internal/exchange"
 	"github.com/xinyong/xinyong/internal/httpx"
 	"github.com/xinyong/xinyong/internal/inspection"
@@ -117,6 +118,9 @@ type Deps struct {
 	// Inspection serves random inspection tasks, their draws and
 	// published results (optional).
 	Inspection *inspection.Service
+	// Evaluation is the public credit evaluation and graded supervision
+	// (optional: nil leaves its routes answering 503 and its sections out).
+	Evaluation *evaluation.Service
 }
 
 // readyTimeout bounds the readiness probe's store ping: a load balancer
@@ -141,7 +145,7 @@ func New(d Deps) (http.Handler, error) {
 		MaxUpload: d.MaxUpload, MaxRejectRows: d.MaxRejectRows,
 		Commit: d.Commit, Reports: d.Reports,
 		Exchange: d.Exchange, SiteContent: d.SiteContent,
-		Monitor: d.Monitor, Inspection: d.Inspection,
+		Monitor: d.Monitor, Inspection: d.Inspection, Evaluation: d.Evaluation,
 	})
 	if err != nil {
 		return nil, err
@@ -152,7 +156,7 @@ func New(d Deps) (http.Handler, error) {
 		Commit: d.Commit, Reports: d.Reports,
 		Exchange: d.Exchange, Monitor: d.Monitor,
 		OIDC: d.OIDC, Sealer: d.Sealer, CalendarDir: d.CalendarDir,
-		Site: d.Site, SiteContent: d.SiteContent, Inspection: d.Inspection})
+		Site: d.Site, SiteContent: d.SiteContent, Inspection: d.Inspection, Evaluation: d.Evaluation})
 	if err != nil {
 		return nil, err
 	}

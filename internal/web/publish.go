@@ -46,7 +46,7 @@ var publishMessages = map[string]map[string]string{
 		"mark_repaired":            "已修复",
 		"mark_bankruptcy":          "破产重整屏蔽",
 		"mark_revoked":             "已撤销",
-		"eval_placeholder":         "评价功能建设中",
+		"eval_placeholder":         "信用评价结果不向社会公开",
 		"file_title":               "信用档案",
 		"file_note":                "本页为信用档案完整视图，仅信用主体本人与授权工作人员可见，与公示页面不同。",
 		"file_link":                "查看完整信用档案",
@@ -87,7 +87,7 @@ var publishMessages = map[string]map[string]string{
 		"mark_repaired":            "Repaired",
 		"mark_bankruptcy":          "Masked (bankruptcy reorganisation)",
 		"mark_revoked":             "Revoked",
-		"eval_placeholder":         "Evaluation not yet available",
+		"eval_placeholder":         "Evaluation results are not public",
 		"file_title":               "Credit file",
 		"file_note":                "This is the complete credit file, visible only to the subject and authorised staff; it differs from the public page.",
 		"file_link":                "View the complete credit file",
@@ -113,6 +113,10 @@ type sectionView struct {
 	Key, Label  string
 	Placeholder bool
 	Entries     []entryView
+	// Eval is the evaluation section's content, for viewers who may see
+	// it (the subject itself, government units; anyone if the model
+	// publishes grades).
+	Eval *evalView
 }
 
 // entryView is one record as a page shows it.
@@ -156,6 +160,13 @@ func (p *Portal) sections(ctx context.Context, s *credit.Subject, aud publish.Au
 	out := make([]sectionView, 0, len(secs))
 	for _, sec := range secs {
 		sv := sectionView{Key: sec.Code, Label: sec.Name, Placeholder: sec.Placeholder}
+		if sec.Code == "evaluation" {
+			ev, err := p.evaluationView(ctx, s, v)
+			if err != nil {
+				return nil, err
+			}
+			sv.Eval = ev
+		}
 		if v.Lang == "en" {
 			sv.Label = sec.NameEn
 		}

@@ -28,6 +28,7 @@ import (
 	"github.com/xinyong/xinyong/internal/chinatime"
 	"github.com/xinyong/xinyong/internal/commit"
 	"github.com/xinyong/xinyong/internal/credit"
+	"github.com/xinyong/xinyong/internal/evaluation"
 	"github.com/xinyong/xinyong/internal/exchange"
 	"github.com/xinyong/xinyong/internal/httpx"
 	"github.com/xinyong/xinyong/internal/inspection"
@@ -54,11 +55,14 @@ type Config struct {
 	// Exchange is shown on the exchange console (/console/exchange); nil:
 	// the page says the node exchanges nothing.
 	Exchange *exchange.Service
-	Store    credit.Store
-	Catalog  *catalog.Catalog
-	Logger   *slog.Logger
-	Now      func() time.Time
-	Version  string
+	// Evaluation fills the subject page's 信用评价 section for those who may
+	// see it; nil leaves the placeholder.
+	Evaluation *evaluation.Service
+	Store      credit.Store
+	Catalog    *catalog.Catalog
+	Logger     *slog.Logger
+	Now        func() time.Time
+	Version    string
 	// Workflow serves the objection and repair pages; nil leaves them out.
 	Workflow *workflow.Service
 	// Records reads credit files; Publish decides what each viewer sees of
@@ -140,7 +144,7 @@ func New(cfg Config) (*Portal, error) {
 		mux:      http.NewServeMux(),
 	}
 	for _, name := range pageNames {
-		t, err := template.ParseFS(templateFS, "templates/layout.html", "templates/entries.html", "templates/selfservice.html", "templates/"+name+".html")
+		t, err := template.ParseFS(templateFS, "templates/layout.html", "templates/entries.html", "templates/selfservice.html", "templates/evaluation.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, err
 		}
@@ -178,6 +182,8 @@ func New(cfg Config) (*Portal, error) {
 	}
 	p.mux.HandleFunc("GET /console/quality", p.quality)
 	p.mux.HandleFunc("GET /console/exchange", p.exchange)
+	p.mux.HandleFunc("GET /console/evaluation", p.evaluationConsole)
+	p.mux.HandleFunc("POST /console/evaluation", p.evaluationConsole)
 	if err := p.sanctionRoutes(); err != nil {
 		return nil, err
 	}
@@ -353,6 +359,8 @@ type view struct {
 	Pub *publicityPage
 	// Insp holds the random inspection pages' data.
 	Insp *inspPage
+	// Eval is the evaluation console's data.
+	Eval *evcPage
 
 	// csrf issues the form token (auth.CSRFToken) on first use.
 	csrf      func() string

@@ -1,6 +1,8 @@
 package sqlstore
 
 import (
+	"bytes"
+	"encoding/json"
 	"slices"
 	"unicode/utf8"
 
@@ -83,4 +85,72 @@ func appendJSONString(b []byte, s string) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
+}
+
+// decodeFields decodes a record's fields as appendFieldsJSON wrote them: a
+// flat object of strings. Values without escapes are sliced out directly;
+// anything else goes through encoding/json, which gives the same result.
+func decodeFields(b []byte) (credit.Fields, error) {
+	if bytes.IndexByte(b, '\\') >= 0 {
+		var f credit.Fields
+		err := json.Unmarshal(b, &f)
+		return f, err
+	}
+	if string(b) == "null" {
+		return nil, nil
+	}
+	n := len(b)
+	if n < 2 || b[0] != '{' || b[n-1] != '}' {
+		var f credit.Fields
+		err := json.Unmarshal(b, &f)
+		return f, err
+	}
+	f := make(credit.Fields, bytes.Count(b, []byte{':'}))
+	i := 1
+	sp := func() {
+		for i < n && (b[i] == ' ' || b[i] == '\n' || b[i] == '\t' || b[i] == '\r') {
+			i++
+		}
+	}
+	str := func() (string, bool) {
+		sp()
+		if i >= n || b[i] != '"' {
+			return "", false
+		}
+		j := bytes.IndexByte(b[i+1:], '"')
+		if j < 0 {
+			return "", false
+		}
+		s := string(b[i+1 : i+1+j])
+		i += j + 2
+		return s, true
+	}
+	sp()
+	for i < n-1 {
+		k, ok := str()
+		sp()
+		if !ok || i >= n || b[i] != ':' {
+			return slowFields(b)
+		}
+		i++
+		v, ok := str()
+		if !ok {
+			return slowFields(b)
+		}
+		f[k] = v
+		sp()
+		if i < n-1 {
+			if b[i] != ',' {
+				return slowFields(b)
+			}
+			i++
+		}
+	}
+	return f, nil
+}
+
+func slowFields(b []byte) (credit.Fields, error) {
+	var f credit.Fields
+	err := json.Unmarshal(b, &f)
+	return f, err
 }

@@ -1,6 +1,9 @@
 package sqlstore
 
 import (
+	"encoding/json"
+	"maps"
+	"strings"
 	"testing"
 
 	"github.com/xinyong/xinyong/internal/credit"
@@ -33,4 +36,28 @@ func FuzzFieldsJSON(f *testing.F) {
 			t.Errorf("%q: got %s want %s", fs, got, want)
 		}
 	})
+}
+
+// TestDecodeFields: the fast decoder gives what encoding/json gives, for
+// what appendFieldsJSON writes and for PostgreSQL's spaced jsonb text.
+func TestDecodeFields(t *testing.T) {
+	cases := []credit.Fields{nil, {}, {"a": "b"}, {"cf_cflb": "罚款", "cf_nr": "罚款人民币\"5\"万元", "x": ""}, {"k": "line\nbreak\u2028"}, {"e": "a\\b", "f": "{\"x\":1}"}}
+	for _, f := range cases {
+		for _, b := range [][]byte{appendFieldsJSON(nil, f), []byte(strings.ReplaceAll(strings.ReplaceAll(string(appendFieldsJSON(nil, f)), `":"`, `": "`), `","`, `", "`))} {
+			got, err := decodeFields(b)
+			var want credit.Fields
+			werr := json.Unmarshal(b, &want)
+			if (err == nil) != (werr == nil) || !maps.Equal(got, want) {
+				t.Errorf("%s: got %v %v, want %v %v", b, got, err, want, werr)
+			}
+		}
+	}
+	for _, bad := range []string{`{"a":1}`, `{"a":"b"`, `[]`, `{"a" "b"}`} {
+		got, err := decodeFields([]byte(bad))
+		var want credit.Fields
+		werr := json.Unmarshal([]byte(bad), &want)
+		if (err == nil) != (werr == nil) || !maps.Equal(got, want) {
+			t.Errorf("%s: got %v %v, want %v %v", bad, got, err, want, werr)
+		}
+	}
 }

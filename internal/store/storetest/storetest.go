@@ -71,6 +71,7 @@ func Run(t *testing.T, open func(t *testing.T) credit.Store) {
 		{"SiteContent", testSiteContent},
 		{"FindRecords", testFindRecords},
 		{"Inspections", testInspections},
+		{"Evaluation", testEvaluation},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

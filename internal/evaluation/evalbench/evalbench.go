@@ -1,0 +1,230 @@
+// Package evalbench measures a full evaluation pass (`xinyong bench
+// evaluation`): every subject read from the store in bulk and evaluated in
+// memory, against a plain bulk read of the same rows in the same run.
+package evalbench
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"strconv"
+	"time"
+
+	"github.com/xinyong/xinyong/internal/credit"
+	"github.com/xinyong/xinyong/internal/evaluation"
+	"github.com/xinyong/xinyong/internal/uscc"
+)
+
+// Store is a store whose read pool the baseline reads.
+type Store interface {
+	credit.Store
+	ReadDB() *sql.DB
+	PutSubjects(ctx context.Context, subs []credit.Subject) error
+}
+
+// Options says what to measure.
+type Options struct {
+	Subjects int    // organisations the store should hold
+	Records  int    // records the store should hold (spread over the subjects)
+	Seed     uint64 // the same seed gives the same data
+	Rounds   int    // measured rounds of each (the median is reported)
+}
+
+// Report is the outcome of a run.
+type Report struct {
+	Backend          string
+	Subjects         int
+	Records          int
+	Inserted         int
+	FillTime         time.Duration
+	PlainRead        time.Duration // the baseline: the same rows read in bulk, not decoded
+	ScanRead         time.Duration // the evaluation's bulk read, decoded, not evaluated
+	FullRecompute    time.Duration // read, decoded, evaluated in memory
+	Evaluated        int
+	SubjectsPerSec   float64
+	RatioToPlainRead float64
+}
+
+// Items the generated records are spread over (the model reads them all).
+var items = []string{"admin_penalty", "admin_penalty", "admin_penalty", "admin_compulsion", "credit_commitment", "honour", "industry_rating", "contract_performance"}
+
+// Fill brings the store up to o.Subjects organisations and o.Records
+// records (existing ones are kept), deterministically from o.Seed.
+func Fill(ctx context.Context, st Store, o Options, progress io.Writer) (inserted int, err error) {
+	haveS, err := st.CountSubjects(ctx)
+	if err != nil {
+		return 0, err
+	}
+	haveR, err := st.CountRecords(ctx)
+	if err != nil {
+		return 0, err
+	}
+	g := uscc.NewGenerator(int64(o.Seed))
+	r := rand.New(rand.NewPCG(o.Seed, 17))
+	ids := make([]string, 0, o.Subjects)
+	seen := make(map[string]bool, o.Subjects)
+	now := time.Now().UTC()
+	var buf []credit.Subject
+	for len(ids) < o.Subjects {
+		code := g.USCC('9', '1', "350100")
+		if seen[code] {
+			continue
+		}
+		seen[code] = true
+		ids = append(ids, code)
+		if len(ids) > haveS {
+			buf = append(buf, credit.Subject{ID: code, Kind: credit.Organisation, Code: code, Name: "测评企业" + strconv.Itoa(len(ids)), Status: "存续",
+				Region: "350100", OrgType: "91", CreatedAt: now, UpdatedAt: now})
+		}
+		if len(buf) == 10000 || (len(ids) == o.Subjects && len(buf) > 0) {
+			if err := st.PutSubjects(ctx, buf); err != nil {
+				return inserted, fmt.Errorf("subjects: %w", err)
+			}
+			inserted += len(buf)
+			buf = buf[:0]
+			fmt.Fprintf(progress, "\rsubjects %d/%d", len(ids), o.Subjects)
+		}
+	}
+	fmt.Fprintln(progress)
+	var recs []credit.Record
+	for i := haveR; i < o.Records; i++ {
+		subj := ids[r.IntN(len(ids))]
+		on := now.AddDate(0, 0, -r.IntN(1500))
+		it := items[r.IntN(len(items))]
+		rec := credit.Record{ID: credit.NewID(), SubjectID: subj, Item: it, Catalog: "2024.1", Fact: credit.Original, Dept: "SAMR-350100",
+			DocNo: "评测〔" + strconv.Itoa(on.Year()) + "〕" + strconv.Itoa(i) + "号", DecidedOn: on, Received: now, Kind: credit.Organisation, Hash: "bench"}
+		d := on.Format("2006-01-02")
+		switch it {
+		case "admin_penalty":
+			rec.Fields = credit.Fields{"cf_cflb": []string{"警告", "罚款", "罚款", "吊销许可证", "没收违法所得"}[r.IntN(5)], "cf_nr_fk": strconv.Itoa(r.IntN(150)), "cf_jdrq": d, "cf_wsh": rec.DocNo}
+		case "admin_compulsion":
+			rec.Dept = "ECO-350100"
+			rec.Fields = credit.Fields{"qz_lb": "查封", "qz_jdrq": d}
+		case "credit_commitment":
+			rec.Fields = credit.Fields{"cn_lxzt": []string{"全部履行", "全部履行", "部分履行", "全部未履行"}[r.IntN(4)], "cn_zcrq": d}
+		case "honour":
+			rec.Fields = credit.Fields{"ry_rq": d}
+		case "industry_rating":
+			rec.Dept = "TAX-350100"
+			rec.Fields = credit.Fields{"pj_pjlx": "纳税信用等级", "pj_pjjg": []string{"A", "B", "M", "C", "D"}[r.IntN(5)], "pj_rq": d}
+		case "contract_performance":
+			rec.Fields = credit.Fields{"ht_lxqk": []string{"正常履行", "履行完毕", "违约"}[r.IntN(3)], "ht_qdrq": d}
+		}
+		recs = append(recs, rec)
+		if len(recs) == 5000 || i == o.Records-1 {
+			if err := st.AppendRecords(ctx, recs); err != nil {
+				return inserted, fmt.Errorf("records: %w", err)
+			}
+			inserted += len(recs)
+			recs = recs[:0]
+			fmt.Fprintf(progress, "\rrecords %d/%d", i+1, o.Records)
+		}
+	}
+	fmt.Fprintln(progress)
+	return inserted, nil
+}
+
+// plainRead reads the rows the evaluation reads, in the same order, with
+// the same two queries, into raw bytes: no decoding, no evaluation.
+func plainRead(ctx context.Context, st Store) (int, error) {
+	db := st.ReadDB()
+	subs, err := db.QueryContext(ctx, `SELECT id, kind, code, name, former_names, org_type, region, legal_rep, status, registered_on, code_flag, id_cipher, id_hash, id_masked, created_at, updated_at FROM subjects ORDER BY id`)
+	if err != nil {
+		return 0, err
+	}
+	defer subs.Close()
+	recs, err := db.QueryContext(ctx, `SELECT id, subject_id, item, catalog_version, fact, supersedes, dept, batch_id, doc_no, decided_on, received_at, severity, fields, reason, hash, subject_kind FROM records ORDER BY subject_id, id`)
+	if err != nil {
+		return 0, err
+	}
+	defer recs.Close()
+	n := 0
+	sv := make([]sql.RawBytes, 16)
+	sd := make([]any, 16)
+	for i := range sv {
+		sd[i] = &sv[i]
+	}
+	for subs.Next() {
+		if err := subs.Scan(sd...); err != nil {
+			return n, err
+		}
+	}
+	rv := make([]sql.RawBytes, 16)
+	rd := make([]any, 16)
+	for i := range rv {
+		rd[i] = &rv[i]
+	}
+	for recs.Next() {
+		if err := recs.Scan(rd...); err != nil {
+			return n, err
+		}
+		n++
+	}
+	if err := subs.Err(); err != nil {
+		return n, err
+	}
+	return n, recs.Err()
+}
+
+// Run fills the store and measures, alternating the baseline and the
+// evaluation o.Rounds times and reporting each one's median.
+func Run(ctx context.Context, st Store, ev *evaluation.Service, o Options, progress io.Writer) (*Report, error) {
+	if o.Rounds <= 0 {
+		o.Rounds = 3
+	}
+	rep := &Report{Backend: st.Backend(), Subjects: o.Subjects, Records: o.Records}
+	start := time.Now()
+	n, err := Fill(ctx, st, o, progress)
+	if err != nil {
+		return nil, err
+	}
+	rep.Inserted, rep.FillTime = n, time.Since(start)
+	model := ev.Model().Items()
+	var plain, scan, full []time.Duration
+	for round := range o.Rounds {
+		t := time.Now()
+		if _, err := plainRead(ctx, st); err != nil {
+			return nil, fmt.Errorf("plain read: %w", err)
+		}
+		plain = append(plain, time.Since(t))
+		t = time.Now()
+		if err := st.ScanEvalFiles(ctx, model, func(*credit.Subject, []credit.Record) error { return nil }); err != nil {
+			return nil, fmt.Errorf("scan: %w", err)
+		}
+		scan = append(scan, time.Since(t))
+		t = time.Now()
+		s, err := ev.Dry(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("recompute: %w", err)
+		}
+		full = append(full, time.Since(t))
+		rep.Evaluated = s.Subjects
+		fmt.Fprintf(progress, "round %d: plain read %v, scan %v, full recompute %v (%d subjects, %d records)\n",
+			round+1, plain[round].Round(time.Millisecond), scan[round].Round(time.Millisecond), full[round].Round(time.Millisecond), s.Subjects, s.Records)
+	}
+	rep.PlainRead, rep.ScanRead, rep.FullRecompute = median(plain), median(scan), median(full)
+	rep.SubjectsPerSec = float64(rep.Evaluated) / rep.FullRecompute.Seconds()
+	rep.RatioToPlainRead = rep.FullRecompute.Seconds() / rep.PlainRead.Seconds()
+	return rep, nil
+}
+
+func median(ds []time.Duration) time.Duration {
+	s := append([]time.Duration(nil), ds...)
+	for i := range s {
+		for j := i + 1; j < len(s); j++ {
+			if s[j] < s[i] {
+				s[i], s[j] = s[j], s[i]
+			}
+		}
+	}
+	return s[len(s)/2]
+}
+
+// Write prints the report.
+func (r *Report) Write(w io.Writer) {
+	fmt.Fprintf(w, "backend\tsubjects\trecords\tplain read\tscan+decode\tfull recompute\tsubjects/s\tratio to plain read\n")
+	fmt.Fprintf(w, "%s\t%d\t%d\t%v\t%v\t%v\t%.0f\t%.2f\n", r.Backend, r.Evaluated, r.Records, r.PlainRead.Round(time.Millisecond),
+		r.ScanRead.Round(time.Millisecond), r.FullRecompute.Round(time.Millisecond), r.SubjectsPerSec, r.RatioToPlainRead)
+}

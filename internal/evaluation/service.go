@@ -1,0 +1,778 @@
+package evaluation
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/xinyong/xinyong/internal/catalog"
+	"github.com/xinyong/xinyong/internal/credit"
+	"github.com/xinyong/xinyong/internal/publish"
+)
+
+// Store is what the service needs of the store.
+type Store interface {
+	credit.EvaluationStore
+	credit.ChangeFeed
+	credit.SubjectStore
+	credit.RecordStore
+	Cases(ctx context.Context, f credit.CaseFilter) ([]credit.Case, error)
+}
+
+// Config is what the service is built from (internal/app builds it).
+type Config struct {
+	Store   Store
+	Catalog *catalog.Catalog
+	// Publish classifies records and says what counts (Shared); Marks are
+	// the workflows' marks; Lists the sanction service's entries; Sync
+	// brings the list entries in step with the feed before a step reads
+	// them (the sanction service's Sync), nil for none.
+	Publish *publish.Engine
+	Marks   publish.MarkSource
+	Lists   publish.EntrySource
+	Sync    func(context.Context) error
+	Logger  *slog.Logger
+	Now     func() time.Time
+}
+
+// CursorName is the shared change-feed cursor of the evaluation.
+const CursorName = "evaluation"
+
+// Service keeps every subject's evaluation in step with its credit file
+// and answers graded supervision.
+type Service struct {
+	cfg Config
+	log *slog.Logger
+
+	mu     sync.RWMutex
+	model  *Model
+	scorer *Scorer
+	// broken says why no model is active (it did not fit the catalogue).
+	broken error
+	// stepMu serialises the follower, the time sweep and recomputes on
+	// this node (other nodes are kept out by the shared cursor).
+	stepMu sync.Mutex
+}
+
+// New builds the service with the active model version from the store;
+// on a store with none, the embedded default becomes the active version.
+func New(ctx context.Context, cfg Config) (*Service, error) {
+	if cfg.Store == nil || cfg.Catalog == nil || cfg.Publish == nil || cfg.Marks == nil || cfg.Lists == nil {
+		return nil, errors.New("evaluation: Store, Catalog, Publish, Marks and Lists are required (internal/app builds them)")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	s := &Service{cfg: cfg, log: cfg.Logger}
+	m, err := s.activeModel(ctx)
+	switch {
+	case credit.Is(credit.Invalid, err):
+		// The model does not fit this node's catalogue (an item it reads
+		// is missing): the node runs without evaluations until a version
+		// that fits is activated; nothing is scored on a model that does
+		// not hold.
+		s.broken = err
+		s.log.Error("evaluation: the active model does not fit the catalogue; evaluations are unavailable until a version that fits is activated", "err", err)
+		return s, nil
+	case err != nil:
+		return nil, err
+	}
+	s.setModel(m)
+	return s, nil
+}
+
+// errNoModel is the answer while no model fits the catalogue.
+func (s *Service) errNoModel(op string) error {
+	return credit.Say(op, credit.Unavailable, "评价模型与本节点的信息目录不符，暂不提供信用评价：%[1]v", "the evaluation model does not fit this node's catalogue; no evaluations until one that fits is activated: %[1]v", s.broken)
+}
+
+func (s *Service) now() time.Time { return s.cfg.Now().UTC() }
+
+func (s *Service) activeModel(ctx context.Context) (*Model, error) {
+	ms, err := s.cfg.Store.EvalModels(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("evaluation: read model versions: %w", err)
+	}
+	for _, m := range ms {
+		if m.State != credit.EvalActive {
+			continue
+		}
+		full, err := s.cfg.Store.EvalModel(ctx, m.Version)
+		if err != nil {
+			return nil, err
+		}
+		return Parse("version "+m.Version, full.Body, s.cfg.Catalog)
+	}
+	b, err := embedded.ReadFile("data/model.json")
+	if err != nil {
+		return nil, err
+	}
+	def, err := Parse(DefaultFile, b, s.cfg.Catalog)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	err = s.cfg.Store.PutEvalModel(ctx, &credit.EvalModel{Version: def.Version, Body: b, State: credit.EvalActive, UploadedBy: "platform", UploadedAt: now, ActivatedBy: "platform", ActivatedAt: now})
+	if err != nil && !credit.Is(credit.Exists, err) {
+		return nil, fmt.Errorf("evaluation: keep the default model: %w", err)
+	}
+	return def, nil
+}
+
+func (s *Service) setModel(m *Model) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.model, s.broken = m, nil
+	s.scorer = &Scorer{Model: m, Catalog: s.cfg.Catalog, Publish: s.cfg.Publish}
+}
+
+// Model is the active model version (nil while none fits the catalogue).
+func (s *Service) Model() *Model {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.model
+}
+
+func (s *Service) current() *Scorer {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.scorer
+}
+
+// input reads one subject's file, marks and entries.
+func (s *Service) input(ctx context.Context, subj *credit.Subject) (Input, error) {
+	facts, err := s.cfg.Store.RecordsBySubject(ctx, subj.ID)
+	if err != nil {
+		return Input{}, err
+	}
+	file := credit.Derive(facts)
+	ids := make([]string, len(file))
+	for i, st := range file {
+		ids[i] = st.Origin
+	}
+	marks, err := s.cfg.Marks.Marks(ctx, ids)
+	if err != nil {
+		return Input{}, err
+	}
+	now := s.now()
+	entries, err := s.cfg.Lists.SubjectEntries(ctx, subj.ID, now)
+	if err != nil {
+		return Input{}, err
+	}
+	return Input{Subject: subj, File: file, Marks: marks, Entries: entries, Now: now}, nil
+}
+
+// Evaluate evaluates a subject now with the active model, with the full
+// explanation. It is what pages and the API show: the kept score is the
+// same computation, made when the file last changed.
+func (s *Service) Evaluate(ctx context.Context, subjectID string) (*Result, error) {
+	subj, err := s.cfg.Store.Subject(ctx, subjectID)
+	if err != nil {
+		return nil, err
+	}
+	in, err := s.input(ctx, subj)
+	if err != nil {
+		return nil, credit.Wrap("evaluation.Evaluate", credit.Other, err)
+	}
+	sc := s.current()
+	if sc == nil {
+		return nil, s.errNoModel("evaluation.Evaluate")
+	}
+	return sc.Evaluate(in), nil
+}
+
+// History is a subject's grade changes, newest first.
+func (s *Service) History(ctx context.Context, subjectID string) ([]credit.GradeChange, error) {
+	return s.cfg.Store.GradeChanges(ctx, subjectID, 100)
+}
+
+// Public says whether the active model publishes grades to the public.
+func (s *Service) Public() bool {
+	m := s.Model()
+	return m != nil && m.Public
+}
+
+// keep writes the results of subjects, with a grade change in the history
+// where the grade moved, and moves the cursor with them when mv is set.
+func (s *Service) keep(ctx context.Context, results []*Result, reason string, mv *credit.CursorMove) (int, error) {
+	ids := make([]string, len(results))
+	for i, r := range results {
+		ids[i] = r.SubjectID
+	}
+	old, err := s.cfg.Store.EvalScoresFor(ctx, ids)
+	if err != nil {
+		return 0, err
+	}
+	var scores []credit.EvalScore
+	var changes []credit.GradeChange
+	for _, r := range results {
+		sc := scoreOf(r)
+		prev, had := old[r.SubjectID]
+		if had && prev.Score == sc.Score && prev.Grade == sc.Grade && prev.Model == sc.Model && prev.NextChange.Equal(sc.NextChange) {
+			continue
+		}
+		scores = append(scores, sc)
+		if !had || prev.Grade != sc.Grade {
+			changes = append(changes, credit.GradeChange{ID: credit.NewID(), SubjectID: r.SubjectID, At: r.At, Model: r.Model,
+				FromGrade: prev.Grade, ToGrade: sc.Grade, FromScore: prev.Score, ToScore: sc.Score, Reason: reason})
+		}
+	}
+	if len(scores) == 0 && mv == nil {
+		return 0, nil
+	}
+	return len(changes), s.cfg.Store.PutEvalScores(ctx, scores, changes, mv)
+}
+
+func scoreOf(r *Result) credit.EvalScore {
+	return credit.EvalScore{SubjectID: r.SubjectID, Model: r.Model, Kind: r.Kind, Score: r.Centi, Grade: r.Grade, At: r.At, NextChange: r.NextChange}
+}
+
+// Step follows the change feed once: every subject whose file, lists,
+// cases or commitments changed since the shared cursor is re-evaluated
+// and kept, with the cursor moved in the same transaction. It returns how
+// many subjects it re-evaluated. A store with no cursor yet is evaluated
+// whole first (Recompute) and followed from the head it started at.
+func (s *Service) Step(ctx context.Context) (int, error) {
+	s.stepMu.Lock()
+	defer s.stepMu.Unlock()
+	if s.current() == nil {
+		return 0, nil
+	}
+	pos, ok, err := s.cfg.Store.FeedCursor(ctx, CursorName)
+	if err != nil {
+		return 0, err
+	}
+	if !ok {
+		head, err := s.cfg.Store.ChangeHead(ctx)
+		if err != nil {
+			return 0, err
+		}
+		if s.cfg.Sync != nil {
+			if err := s.cfg.Sync(ctx); err != nil {
+				return 0, err
+			}
+		}
+		st, err := s.recompute(ctx, s.current(), true, "initial evaluation", nil)
+		if err != nil {
+			return 0, err
+		}
+		if err := s.cfg.Store.MoveFeedCursor(ctx, CursorName, -1, head); err != nil && !credit.Is(credit.Exists, err) {
+			return 0, err
+		}
+		return st.Subjects, nil
+	}
+	changes, err := s.cfg.Store.ChangesSince(ctx, pos, 5000)
+	if err != nil || len(changes) == 0 {
+		return 0, err
+	}
+	if s.cfg.Sync != nil {
+		if err := s.cfg.Sync(ctx); err != nil {
+			return 0, err
+		}
+	}
+	seen := map[string]string{}
+	var order []string
+	for _, c := range changes {
+		if c.SubjectID == "" {
+			continue
+		}
+		if _, ok := seen[c.SubjectID]; !ok {
+			order = append(order, c.SubjectID)
+		}
+		seen[c.SubjectID] = string(c.Kind) + " " + c.Ref
+	}
+	results := make([]*Result, 0, len(order))
+	sc := s.current()
+	for _, id := range order {
+		subj, err := s.cfg.Store.Subject(ctx, id)
+		if credit.Is(credit.NotFound, err) {
+			continue
+		} else if err != nil {
+			return 0, err
+		}
+		in, err := s.input(ctx, subj)
+		if err != nil {
+			return 0, err
+		}
+		results = append(results, sc.Evaluate(in))
+	}
+	mv := &credit.CursorMove{Name: CursorName, From: pos, To: changes[len(changes)-1].Pos}
+	if err := s.keepReasons(ctx, results, seen, mv); err != nil {
+		return 0, err
+	}
+	return len(results), nil
+}
+
+// keepReasons keeps results with each subject's own reason (the change
+// that caused it).
+func (s *Service) keepReasons(ctx context.Context, results []*Result, why map[string]string, mv *credit.CursorMove) error {
+	// One transaction for the lot, the reason per grade change.
+	ids := make([]string, len(results))
+	for i, r := range results {
+		ids[i] = r.SubjectID
+	}
+	old, err := s.cfg.Store.EvalScoresFor(ctx, ids)
+	if err != nil {
+		return err
+	}
+	var scores []credit.EvalScore
+	var changes []credit.GradeChange
+	for _, r := range results {
+		sc := scoreOf(r)
+		prev, had := old[r.SubjectID]
+		if had && prev.Score == sc.Score && prev.Grade == sc.Grade && prev.Model == sc.Model && prev.NextChange.Equal(sc.NextChange) {
+			continue
+		}
+		scores = append(scores, sc)
+		if !had || prev.Grade != sc.Grade {
+			changes = append(changes, credit.GradeChange{ID: credit.NewID(), SubjectID: r.SubjectID, At: r.At, Model: r.Model,
+				FromGrade: prev.Grade, ToGrade: sc.Grade, FromScore: prev.Score, ToScore: sc.Score, Reason: why[r.SubjectID]})
+		}
+	}
+	return s.cfg.Store.PutEvalScores(ctx, scores, changes, mv)
+}
+
+// Sweep re-evaluates subjects whose score changes with time by now (a
+// window ended, a decay step passed, a list entry expired).
+func (s *Service) Sweep(ctx context.Context) (int, error) {
+	s.stepMu.Lock()
+	defer s.stepMu.Unlock()
+	if s.current() == nil {
+		return 0, nil
+	}
+	n := 0
+	for {
+		ids, err := s.cfg.Store.EvalScoresDue(ctx, s.now(), 500)
+		if err != nil || len(ids) == 0 {
+			return n, err
+		}
+		sc := s.current()
+		results := make([]*Result, 0, len(ids))
+		why := map[string]string{}
+		for _, id := range ids {
+			subj, err := s.cfg.Store.Subject(ctx, id)
+			if err != nil {
+				return n, err
+			}
+			in, err := s.input(ctx, subj)
+			if err != nil {
+				return n, err
+			}
+			r := sc.Evaluate(in)
+			results = append(results, r)
+			why[id] = "time: a window, decay step or list period ended"
+		}
+		if err := s.keepReasons(ctx, results, why, nil); err != nil {
+			return n, err
+		}
+		n += len(results)
+		if len(ids) < 500 {
+			return n, nil
+		}
+	}
+}
+
+// Follow runs Step every interval, and every minute takes up a version
+// activated elsewhere and runs Sweep, until ctx ends.
+func (s *Service) Follow(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	lastSweep := time.Time{}
+	for {
+		if _, err := s.Step(ctx); err != nil && ctx.Err() == nil {
+			if !credit.Is(credit.Conflict, err) {
+				s.log.Warn("evaluation: following the change feed failed; retrying", "err", err)
+			}
+		}
+		if time.Since(lastSweep) > time.Minute {
+			// A version another node activated takes effect here too.
+			if err := s.Reload(ctx); err != nil && ctx.Err() == nil {
+				s.log.Warn("evaluation: reading the active model version failed", "err", err)
+			}
+			if _, err := s.Sweep(ctx); err != nil && ctx.Err() == nil {
+				s.log.Warn("evaluation: time sweep failed; retrying", "err", err)
+			}
+			lastSweep = time.Now()
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Stats are the figures of a full pass.
+type Stats struct {
+	Subjects  int           `json:"subjects"`
+	Records   int           `json:"records"`
+	Changed   int           `json:"grade_changes"`
+	Took      time.Duration `json:"took_ns"`
+	ReadTook  time.Duration `json:"-"`
+	Evaluated int           `json:"evaluated"`
+}
+
+// casesBySubject are the subjects any case is about: only their records
+// can carry the workflows' marks, so a full pass asks the workflows for
+// their marks and no one else's.
+func (s *Service) casesBySubject(ctx context.Context) (map[string]bool, error) {
+	cs, err := s.cfg.Store.Cases(ctx, credit.CaseFilter{Limit: 1 << 30})
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]bool, len(cs))
+	for _, c := range cs {
+		out[c.SubjectID] = true
+	}
+	return out, nil
+}
+
+// Pass runs fn over every subject's input in one bulk read of the store:
+// subjects and their facts of the items the scorers read, marks for the
+// subjects any case is about, list entries from the sanction service's
+// in-memory index. The store is read by one goroutine; fn runs on
+// GOMAXPROCS workers at once, so it must be safe for concurrent use.
+func (s *Service) Pass(ctx context.Context, items []string, fn func(Input) error) (Stats, error) {
+	var st Stats
+	start := time.Now()
+	withCases, err := s.casesBySubject(ctx)
+	if err != nil {
+		return st, err
+	}
+	now := s.now()
+	type job struct {
+		subj  *credit.Subject
+		facts []credit.Record
+	}
+	const batch = 256
+	jobs := make(chan []job, 2*runtime.GOMAXPROCS(0))
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		wg      sync.WaitGroup
+		errOnce sync.Once
+		werr    error
+	)
+	fail := func(err error) {
+		errOnce.Do(func() { werr = err; cancel() })
+	}
+	for range runtime.GOMAXPROCS(0) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for js := range jobs {
+				for _, j := range js {
+					in := Input{Subject: j.subj, File: credit.Derive(j.facts), Now: now}
+					if withCases[j.subj.ID] {
+						ids := make([]string, len(in.File))
+						for i, f := range in.File {
+							ids[i] = f.Origin
+						}
+						m, err := s.cfg.Marks.Marks(ctx, ids)
+						if err != nil {
+							fail(err)
+							return
+						}
+						in.Marks = m
+					}
+					es, err := s.cfg.Lists.SubjectEntries(ctx, j.subj.ID, now)
+					if err != nil {
+						fail(err)
+						return
+					}
+					in.Entries = es
+					if err := fn(in); err != nil {
+						fail(err)
+						return
+					}
+				}
+			}
+		}()
+	}
+	cur := make([]job, 0, batch)
+	err = s.cfg.Store.ScanEvalFiles(ctx, items, func(subj *credit.Subject, facts []credit.Record) error {
+		st.Subjects++
+		st.Records += len(facts)
+		cur = append(cur, job{subj: subj, facts: append([]credit.Record(nil), facts...)})
+		if len(cur) == batch {
+			select {
+			case jobs <- cur:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			cur = make([]job, 0, batch)
+		}
+		return nil
+	})
+	if err == nil && len(cur) > 0 {
+		jobs <- cur
+	}
+	close(jobs)
+	wg.Wait()
+	st.Took = time.Since(start)
+	if werr != nil {
+		return st, werr
+	}
+	return st, err
+}
+
+func itemsOf(ms ...*Model) []string {
+	set := map[string]bool{}
+	for _, m := range ms {
+		for _, it := range m.Items() {
+			set[it] = true
+		}
+	}
+	out := make([]string, 0, len(set))
+	for k := range set {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// recompute evaluates every subject with sc; with write, it keeps the
+// results (scores that moved, grade changes with reason) in batches.
+func (s *Service) recompute(ctx context.Context, sc *Scorer, write bool, reason string, also func(*Result)) (Stats, error) {
+	var (
+		batch   []*Result
+		changed int
+		mu      sync.Mutex
+	)
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		n, err := s.keep(ctx, batch, reason, nil)
+		changed += n
+		batch = batch[:0]
+		return err
+	}
+	lean := *sc
+	lean.Lean = true
+	st, err := s.Pass(ctx, sc.Model.Items(), func(in Input) error {
+		r := lean.Evaluate(in)
+		mu.Lock()
+		defer mu.Unlock()
+		if also != nil {
+			also(r)
+		}
+		if write {
+			batch = append(batch, r)
+			if len(batch) >= 2000 {
+				return flush()
+			}
+		}
+		return nil
+	})
+	if err == nil && write {
+		err = flush()
+	}
+	st.Changed = changed
+	return st, err
+}
+
+// Dry evaluates every subject with the active model in one bulk pass and
+// keeps nothing: a full recompute's reading and scoring, as measured by
+// `xinyong bench evaluation`.
+func (s *Service) Dry(ctx context.Context) (Stats, error) {
+	sc := s.current()
+	if sc == nil {
+		return Stats{}, s.errNoModel("evaluation.Dry")
+	}
+	return s.recompute(ctx, sc, false, "", nil)
+}
+
+// Recompute re-evaluates every subject with the active model and keeps
+// what moved.
+func (s *Service) Recompute(ctx context.Context, reason string) (Stats, error) {
+	s.stepMu.Lock()
+	defer s.stepMu.Unlock()
+	sc := s.current()
+	if sc == nil {
+		return Stats{}, s.errNoModel("evaluation.Recompute")
+	}
+	return s.recompute(ctx, sc, true, reason, nil)
+}
+
+// Comparison is what an administrator reviews before activating a model
+// version: the grade distribution under the active and the candidate
+// version, the subjects that move (up to MoversKept of them) and counts.
+type Comparison struct {
+	From       string                    `json:"from_version"`
+	To         string                    `json:"to_version"`
+	At         time.Time                 `json:"at"`
+	Subjects   int                       `json:"subjects"`
+	Evaluated  int                       `json:"evaluated"`
+	Before     map[string]map[string]int `json:"before"` // kind → grade → subjects
+	After      map[string]map[string]int `json:"after"`
+	Moved      int                       `json:"moved"`
+	Up         int                       `json:"up"`
+	Down       int                       `json:"down"`
+	Movers     []Mover                   `json:"movers"`
+	Matrix     map[string]map[string]int `json:"matrix"` // grade before → grade after → subjects
+	TookMillis int64                     `json:"took_ms"`
+}
+
+// Mover is a subject whose grade the candidate changes.
+type Mover struct {
+	SubjectID string  `json:"subject_id"`
+	Name      string  `json:"name"`
+	From      string  `json:"from_grade"`
+	To        string  `json:"to_grade"`
+	FromScore float64 `json:"from_score"`
+	ToScore   float64 `json:"to_score"`
+}
+
+// MoversKept is how many moving subjects a comparison lists.
+const MoversKept = 1000
+
+// Compare evaluates every subject under the active model and cand in one
+// bulk pass, in memory, and returns the comparison.
+func (s *Service) Compare(ctx context.Context, cand *Model) (*Comparison, error) {
+	cs := s.current()
+	if cs == nil {
+		// No version fits now: everything before is ungraded.
+		cs = &Scorer{Model: &Model{Version: "", byCode: map[string]*Indicator{}}, Catalog: s.cfg.Catalog, Publish: s.cfg.Publish}
+	}
+	cur := *cs
+	cur.Lean = true
+	next := &Scorer{Model: cand, Catalog: s.cfg.Catalog, Publish: s.cfg.Publish, Lean: true}
+	var mu sync.Mutex
+	c := &Comparison{From: cur.Model.Version, To: cand.Version, At: s.now(), Before: map[string]map[string]int{}, After: map[string]map[string]int{}, Matrix: map[string]map[string]int{}}
+	inc := func(m map[string]map[string]int, a, b string) {
+		if m[a] == nil {
+			m[a] = map[string]int{}
+		}
+		m[a][b]++
+	}
+	start := time.Now()
+	st, err := s.Pass(ctx, itemsOf(cur.Model, cand), func(in Input) error {
+		a, b := cur.Evaluate(in), next.Evaluate(in)
+		if !a.Evaluated && !b.Evaluated {
+			return nil
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		c.Evaluated++
+		inc(c.Before, a.Kind, a.Grade)
+		inc(c.After, b.Kind, b.Grade)
+		inc(c.Matrix, a.Grade, b.Grade)
+		if a.Grade != b.Grade {
+			c.Moved++
+			if b.Centi > a.Centi {
+				c.Up++
+			} else {
+				c.Down++
+			}
+			if len(c.Movers) < MoversKept {
+				c.Movers = append(c.Movers, Mover{SubjectID: in.Subject.ID, Name: in.Subject.Name, From: a.Grade, To: b.Grade, FromScore: a.Score, ToScore: b.Score})
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	c.Subjects = st.Subjects
+	c.TookMillis = time.Since(start).Milliseconds()
+	return c, nil
+}
+
+// Upload checks a model file, keeps it as a candidate version and
+// compares it with the active version. The candidate takes effect only
+// when an administrator activates it.
+func (s *Service) Upload(ctx context.Context, by string, body []byte) (*Comparison, error) {
+	const op = "evaluation.Upload"
+	m, err := Parse("uploaded model", body, s.cfg.Catalog)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.cfg.Store.PutEvalModel(ctx, &credit.EvalModel{Version: m.Version, Body: body, State: credit.EvalCandidate, UploadedBy: by, UploadedAt: s.now()}); err != nil {
+		return nil, err
+	}
+	cmp, err := s.Compare(ctx, m)
+	if err != nil {
+		return nil, credit.Wrap(op, credit.Other, err)
+	}
+	b, err := json.Marshal(cmp)
+	if err != nil {
+		return nil, credit.Wrap(op, credit.Internal, err)
+	}
+	if err := s.cfg.Store.SetEvalComparison(ctx, m.Version, b); err != nil {
+		return nil, err
+	}
+	s.log.Info("evaluation model uploaded", "version", m.Version, "by", by, "moved", cmp.Moved, "subjects", cmp.Subjects)
+	return cmp, nil
+}
+
+// Versions lists the model versions.
+func (s *Service) Versions(ctx context.Context) ([]credit.EvalModel, error) {
+	return s.cfg.Store.EvalModels(ctx)
+}
+
+// Comparison returns a version's kept comparison (nil when none).
+func (s *Service) Comparison(ctx context.Context, version string) (*credit.EvalModel, *Comparison, error) {
+	m, err := s.cfg.Store.EvalModel(ctx, version)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(m.Comparison) == 0 {
+		return m, nil, nil
+	}
+	var c Comparison
+	if err := json.Unmarshal(m.Comparison, &c); err != nil {
+		return nil, nil, credit.Wrap("evaluation.Comparison", credit.Internal, err)
+	}
+	return m, &c, nil
+}
+
+// Activate makes a candidate version the active one and re-evaluates
+// every subject with it; each grade that moves is kept in the history with
+// the version as its reason.
+func (s *Service) Activate(ctx context.Context, by, version string) (Stats, error) {
+	const op = "evaluation.Activate"
+	row, err := s.cfg.Store.EvalModel(ctx, version)
+	if err != nil {
+		return Stats{}, err
+	}
+	if row.State != credit.EvalCandidate {
+		return Stats{}, credit.Say(op, credit.Conflict, "评价模型版本%s不是待启用版本（当前：%s）", "model version %s is not a candidate (it is %s)", version, row.State)
+	}
+	m, err := Parse("version "+version, row.Body, s.cfg.Catalog)
+	if err != nil {
+		return Stats{}, err
+	}
+	if err := s.cfg.Store.ActivateEvalModel(ctx, version, by, s.now()); err != nil {
+		return Stats{}, err
+	}
+	s.setModel(m)
+	st, err := s.Recompute(ctx, "model version "+version+" activated by "+by)
+	if err != nil {
+		return st, err
+	}
+	s.log.Info("evaluation model activated", "version", version, "by", by, "subjects", st.Subjects, "grade_changes", st.Changed, "took", st.Took)
+	return st, nil
+}
+
+// Reload takes up the active version from the store (another node
+// activated one).
+func (s *Service) Reload(ctx context.Context) error {
+	m, err := s.activeModel(ctx)
+	if err != nil {
+		return err
+	}
+	if cur := s.Model(); cur == nil || m.Version != cur.Version {
+		s.setModel(m)
+	}
+	return nil
+}

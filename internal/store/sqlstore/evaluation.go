@@ -1,0 +1,410 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/xinyong/xinyong/internal/credit"
+)
+
+// PutEvalModel stores a new model version.
+func (s *Store) PutEvalModel(ctx context.Context, m *credit.EvalModel) error {
+	const op = "store.PutEvalModel"
+	_, err := s.w.ExecContext(ctx, `INSERT INTO ev_models (version, body, state, uploaded_by, uploaded_at, activated_by, activated_at, comparison)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		m.Version, string(m.Body), m.State, m.UploadedBy, micros(m.UploadedAt), m.ActivatedBy, micros(m.ActivatedAt), string(m.Comparison))
+	if err != nil && s.kindOf(err) == credit.Exists {
+		return credit.E(op, credit.Exists, "evaluation model version %s exists already", m.Version)
+	}
+	return s.fail(op, err)
+}
+
+const evModelCols = `version, state, uploaded_by, uploaded_at, activated_by, activated_at`
+
+func scanEvModel(row scanner, extra ...any) (*credit.EvalModel, error) {
+	var (
+		m        credit.EvalModel
+		up, act  sql.NullInt64
+		dest     = []any{&m.Version, &m.State, &m.UploadedBy, &up, &m.ActivatedBy, &act}
+		body, cm string
+	)
+	if len(extra) > 0 {
+		dest = append(dest, &body, &cm)
+	}
+	if err := row.Scan(dest...); err != nil {
+		return nil, err
+	}
+	m.UploadedAt, m.ActivatedAt = fromMicros(up), fromMicros(act)
+	if len(extra) > 0 {
+		m.Body = []byte(body)
+		if cm != "" {
+			m.Comparison = []byte(cm)
+		}
+	}
+	return &m, nil
+}
+
+// EvalModel returns one version with its body and comparison.
+func (s *Store) EvalModel(ctx context.Context, version string) (*credit.EvalModel, error) {
+	const op = "store.EvalModel"
+	m, err := scanEvModel(s.r.QueryRowContext(ctx, `SELECT `+evModelCols+`, body, comparison FROM ev_models WHERE version = $1`, version), true)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, credit.E(op, credit.NotFound, "evaluation model version %q not found", version)
+	}
+	if err != nil {
+		return nil, s.fail(op, err)
+	}
+	return m, nil
+}
+
+// EvalModels lists every version, newest upload first.
+func (s *Store) EvalModels(ctx context.Context) ([]credit.EvalModel, error) {
+	const op = "store.EvalModels"
+	rows, err := s.r.QueryContext(ctx, `SELECT `+evModelCols+` FROM ev_models ORDER BY uploaded_at DESC, version DESC`)
+	if err != nil {
+		return nil, s.fail(op, err)
+	}
+	defer rows.Close()
+	var out []credit.EvalModel
+	for rows.Next() {
+		m, err := scanEvModel(rows)
+		if err != nil {
+			return nil, s.fail(op, err)
+		}
+		out = append(out, *m)
+	}
+	return out, s.fail(op, rows.Err())
+}
+
+// SetEvalComparison keeps a candidate's comparison.
+func (s *Store) SetEvalComparison(ctx context.Context, version string, cmp []byte) error {
+	const op = "store.SetEvalComparison"
+	res, err := s.w.ExecContext(ctx, `UPDATE ev_models SET comparison = $1 WHERE version = $2`, string(cmp), version)
+	if err != nil {
+		return s.fail(op, err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return credit.E(op, credit.NotFound, "evaluation model version %q not found", version)
+	}
+	return nil
+}
+
+// ActivateEvalModel makes a candidate active and retires the active one.
+func (s *Store) ActivateEvalModel(ctx context.Context, version, by string, at time.Time) error {
+	const op = "store.ActivateEvalModel"
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var state string
+		err := tx.QueryRowContext(ctx, `SELECT state FROM ev_models WHERE version = $1`, version).Scan(&state)
+		if errors.Is(err, sql.ErrNoRows) {
+			return credit.E(op, credit.NotFound, "evaluation model version %q not found", version)
+		}
+		if err != nil {
+			return err
+		}
+		if state != credit.EvalCandidate {
+			return credit.E(op, credit.Conflict, "evaluation model version %s is %s, not a candidate", version, state)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE ev_models SET state = $1 WHERE state = $2`, credit.EvalRetired, credit.EvalActive); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE ev_models SET state = $1, activated_by = $2, activated_at = $3 WHERE version = $4`,
+			credit.EvalActive, by, micros(at), version)
+		return err
+	})
+	var ce *credit.Error
+	if errors.As(err, &ce) {
+		return err
+	}
+	return s.fail(op, err)
+}
+
+// PutEvalScores replaces scores and appends grade changes, moving the
+// follower's cursor in the same transaction when mv is given.
+func (s *Store) PutEvalScores(ctx context.Context, scores []credit.EvalScore, changes []credit.GradeChange, mv *credit.CursorMove) error {
+	const op = "store.PutEvalScores"
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if len(scores) > 0 {
+			st, err := tx.PrepareContext(ctx, `INSERT INTO ev_scores (subject_id, model_version, kind, score, grade, at, next_change)
+				VALUES ($1, $2, $3, $4, $5, $6, $7)
+				ON CONFLICT (subject_id) DO UPDATE SET model_version = excluded.model_version, kind = excluded.kind,
+					score = excluded.score, grade = excluded.grade, at = excluded.at, next_change = excluded.next_change`)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			for _, sc := range scores {
+				if _, err := st.ExecContext(ctx, sc.SubjectID, sc.Model, sc.Kind, sc.Score, sc.Grade, micros(sc.At), micros(sc.NextChange)); err != nil {
+					return err
+				}
+			}
+		}
+		if len(changes) > 0 {
+			st, err := tx.PrepareContext(ctx, `INSERT INTO ev_history (id, subject_id, at, model_version, from_grade, to_grade, from_score, to_score, reason)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			for _, c := range changes {
+				if _, err := st.ExecContext(ctx, c.ID, c.SubjectID, micros(c.At), c.Model, c.FromGrade, c.ToGrade, c.FromScore, c.ToScore, c.Reason); err != nil {
+					return err
+				}
+			}
+		}
+		if mv != nil {
+			if mv.From < 0 {
+				_, err := tx.ExecContext(ctx, `INSERT INTO feed_cursors (name, pos) VALUES ($1, $2)`, mv.Name, mv.To)
+				return err
+			}
+			res, err := tx.ExecContext(ctx, `UPDATE feed_cursors SET pos = $1 WHERE name = $2 AND pos = $3`, mv.To, mv.Name, mv.From)
+			if err != nil {
+				return err
+			}
+			if n, err := res.RowsAffected(); err != nil {
+				return err
+			} else if n != 1 {
+				return credit.E(op, credit.Conflict, "feed cursor %s is no longer at %d", mv.Name, mv.From)
+			}
+		}
+		return nil
+	})
+	var ce *credit.Error
+	if errors.As(err, &ce) {
+		return err
+	}
+	return s.fail(op, err)
+}
+
+const evScoreCols = `subject_id, model_version, kind, score, grade, at, next_change`
+
+func scanEvScore(row scanner) (*credit.EvalScore, error) {
+	var (
+		e        credit.EvalScore
+		at, next sql.NullInt64
+	)
+	if err := row.Scan(&e.SubjectID, &e.Model, &e.Kind, &e.Score, &e.Grade, &at, &next); err != nil {
+		return nil, err
+	}
+	e.At, e.NextChange = fromMicros(at), fromMicros(next)
+	return &e, nil
+}
+
+// EvalScore returns a subject's score.
+func (s *Store) EvalScore(ctx context.Context, subjectID string) (*credit.EvalScore, error) {
+	const op = "store.EvalScore"
+	e, err := scanEvScore(s.r.QueryRowContext(ctx, `SELECT `+evScoreCols+` FROM ev_scores WHERE subject_id = $1`, subjectID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, credit.E(op, credit.NotFound, "subject %q has no evaluation", subjectID)
+	}
+	if err != nil {
+		return nil, s.fail(op, err)
+	}
+	return e, nil
+}
+
+// EvalScoresFor returns the scores of the given subjects that have one.
+func (s *Store) EvalScoresFor(ctx context.Context, ids []string) (map[string]credit.EvalScore, error) {
+	const op = "store.EvalScoresFor"
+	out := make(map[string]credit.EvalScore, len(ids))
+	step := min(s.d.MaxParams, 500)
+	for i := 0; i < len(ids); i += step {
+		chunk := ids[i:min(i+step, len(ids))]
+		args := make([]any, len(chunk))
+		for j, id := range chunk {
+			args[j] = id
+		}
+		q := `SELECT ` + evScoreCols + ` FROM ev_scores WHERE subject_id IN (` + string(s.placeholders(nil, 1, len(chunk))) + `)`
+		rows, err := s.r.QueryContext(ctx, q, args...)
+		if err != nil {
+			return nil, s.fail(op, err)
+		}
+		for rows.Next() {
+			e, err := scanEvScore(rows)
+			if err != nil {
+				rows.Close()
+				return nil, s.fail(op, err)
+			}
+			out[e.SubjectID] = *e
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, s.fail(op, err)
+		}
+	}
+	return out, nil
+}
+
+// ScanEvalScores calls fn for every score in subject order.
+func (s *Store) ScanEvalScores(ctx context.Context, fn func(credit.EvalScore) error) error {
+	const op = "store.ScanEvalScores"
+	rows, err := s.r.QueryContext(ctx, `SELECT `+evScoreCols+` FROM ev_scores ORDER BY subject_id`)
+	if err != nil {
+		return s.fail(op, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		e, err := scanEvScore(rows)
+		if err != nil {
+			return s.fail(op, err)
+		}
+		if err := fn(*e); err != nil {
+			return err
+		}
+	}
+	return s.fail(op, rows.Err())
+}
+
+// EvalScoresDue lists subjects whose score changes with time by at.
+func (s *Store) EvalScoresDue(ctx context.Context, at time.Time, limit int) ([]string, error) {
+	const op = "store.EvalScoresDue"
+	if limit <= 0 {
+		limit = 1000
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT subject_id FROM ev_scores WHERE next_change IS NOT NULL AND next_change <= $1 ORDER BY next_change LIMIT $2`, micros(at), limit)
+	if err != nil {
+		return nil, s.fail(op, err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, s.fail(op, err)
+		}
+		out = append(out, id)
+	}
+	return out, s.fail(op, rows.Err())
+}
+
+// GradeChanges lists a subject's grade changes, newest first.
+func (s *Store) GradeChanges(ctx context.Context, subjectID string, limit int) ([]credit.GradeChange, error) {
+	const op = "store.GradeChanges"
+	if limit <= 0 {
+		limit = 100
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT id, subject_id, at, model_version, from_grade, to_grade, from_score, to_score, reason
+		FROM ev_history WHERE subject_id = $1 ORDER BY at DESC, id DESC LIMIT $2`, subjectID, limit)
+	if err != nil {
+		return nil, s.fail(op, err)
+	}
+	defer rows.Close()
+	var out []credit.GradeChange
+	for rows.Next() {
+		var (
+			c  credit.GradeChange
+			at sql.NullInt64
+		)
+		if err := rows.Scan(&c.ID, &c.SubjectID, &at, &c.Model, &c.FromGrade, &c.ToGrade, &c.FromScore, &c.ToScore, &c.Reason); err != nil {
+			return nil, s.fail(op, err)
+		}
+		c.At = fromMicros(at)
+		out = append(out, c)
+	}
+	return out, s.fail(op, rows.Err())
+}
+
+// ScanEvalFiles reads every subject with its facts of items, in subject
+// order: one ordered scan of subjects merged with one ordered scan of
+// records (the records_subject index), so a full recompute reads the
+// store once, in bulk.
+func (s *Store) ScanEvalFiles(ctx context.Context, items []string, fn func(*credit.Subject, []credit.Record) error) error {
+	const op = "store.ScanEvalFiles"
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	subs, err := s.r.QueryContext(ctx, `SELECT `+subjectCols+` FROM subjects ORDER BY id`)
+	if err != nil {
+		return s.fail(op, err)
+	}
+	defer subs.Close()
+	// Every record in subject order through the records_subject index:
+	// no sort. Facts of other items are skipped before their fields are
+	// decoded.
+	want := map[string]bool{}
+	for _, it := range items {
+		want[it] = true
+	}
+	recs, err := s.r.QueryContext(ctx, recordSelect+`ORDER BY subject_id, id`)
+	if err != nil {
+		return s.fail(op, err)
+	}
+	defer recs.Close()
+	var (
+		pending *credit.Record
+		done    bool
+		facts   []credit.Record
+	)
+	next := func() error {
+		pending = nil
+		for !done {
+			if !recs.Next() {
+				done = true
+				return recs.Err()
+			}
+			r, err := scanRecordIf(recs, want)
+			if err != nil {
+				return err
+			}
+			if r != nil {
+				pending = r
+				return nil
+			}
+		}
+		return nil
+	}
+	if err := next(); err != nil {
+		return s.fail(op, err)
+	}
+	for subs.Next() {
+		subj, err := scanSubject(subs)
+		if err != nil {
+			return s.fail(op, err)
+		}
+		// Records of subjects that sort before this one have no subject
+		// row (the store refuses them); skip them.
+		for pending != nil && strings.Compare(pending.SubjectID, subj.ID) < 0 {
+			if err := next(); err != nil {
+				return s.fail(op, err)
+			}
+		}
+		facts = facts[:0]
+		for pending != nil && pending.SubjectID == subj.ID {
+			facts = append(facts, *pending)
+			if err := next(); err != nil {
+				return s.fail(op, err)
+			}
+		}
+		if err := fn(subj, facts); err != nil {
+			return err
+		}
+	}
+	return s.fail(op, subs.Err())
+}
+
+// scanRecordIf scans a record row and decodes its fields only when its
+// item is wanted (every item when want is empty); nil when it is not.
+func scanRecordIf(row scanner, want map[string]bool) (*credit.Record, error) {
+	var (
+		r                    credit.Record
+		fact, severity, kind string
+		fields               []byte
+		decided, received    sql.NullInt64
+	)
+	err := row.Scan(&r.ID, &r.SubjectID, &r.Item, &r.Catalog, &fact, &r.Supersedes, &r.Dept,
+		&r.BatchID, &r.DocNo, &decided, &received, &severity, &fields, &r.Reason, &r.Hash, &kind)
+	if err != nil {
+		return nil, err
+	}
+	if len(want) > 0 && !want[r.Item] {
+		return nil, nil
+	}
+	r.Fact, r.Severity, r.Kind = credit.FactKind(fact), credit.Severity(severity), credit.SubjectKind(kind)
+	r.DecidedOn, r.Received = fromMicros(decided), fromMicros(received)
+	if r.Fields, err = decodeFields(fields); err != nil {
+		return nil, credit.E("store.scanRecord", credit.Internal, "record %s: fields: %w", r.ID, err)
+	}
+	return &r, nil
+}

@@ -1,0 +1,151 @@
+package storetest
+
+import (
+	"testing"
+	"time"
+
+	"github.com/xinyong/xinyong/internal/credit"
+)
+
+// testEvaluation covers model versions, scores with their grade history
+// and the follower's cursor moved in the same transaction, the time-due
+// scores, and the bulk read of credit files.
+func testEvaluation(t *testing.T, s credit.Store) {
+	c := ctx(t)
+	t0 := time.Date(2026, 11, 20, 2, 0, 0, 0, time.UTC)
+
+	// Model versions: one active, a candidate activated retires it.
+	if err := s.PutEvalModel(c, &credit.EvalModel{Version: "v1", Body: []byte(`{"version":"v1"}`), State: credit.EvalActive, UploadedBy: "platform", UploadedAt: t0}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutEvalModel(c, &credit.EvalModel{Version: "v1", Body: []byte(`{}`), State: credit.EvalCandidate, UploadedAt: t0}); !credit.Is(credit.Exists, err) {
+		t.Errorf("duplicate version: %v", err)
+	}
+	if err := s.PutEvalModel(c, &credit.EvalModel{Version: "v2", Body: []byte(`{"version":"v2","名":"模型"}`), State: credit.EvalCandidate, UploadedBy: "admin", UploadedAt: t0.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetEvalComparison(c, "v2", []byte(`{"moved":3}`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetEvalComparison(c, "v9", []byte(`{}`)); !credit.Is(credit.NotFound, err) {
+		t.Errorf("comparison of unknown version: %v", err)
+	}
+	if err := s.ActivateEvalModel(c, "v1", "admin", t0); !credit.Is(credit.Conflict, err) {
+		t.Errorf("activating the active version: %v", err)
+	}
+	if err := s.ActivateEvalModel(c, "v2", "admin", t0.Add(2*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	ms, err := s.EvalModels(c)
+	if err != nil || len(ms) != 2 || ms[0].Version != "v2" || ms[0].State != credit.EvalActive || ms[1].State != credit.EvalRetired || ms[0].ActivatedBy != "admin" || !ms[0].ActivatedAt.Equal(t0.Add(2*time.Hour)) {
+		t.Fatalf("EvalModels: %+v %v", ms, err)
+	}
+	m, err := s.EvalModel(c, "v2")
+	if err != nil || string(m.Body) != `{"version":"v2","名":"模型"}` || string(m.Comparison) != `{"moved":3}` {
+		t.Fatalf("EvalModel: %+v %v", m, err)
+	}
+	if _, err := s.EvalModel(c, "nope"); !credit.Is(credit.NotFound, err) {
+		t.Errorf("unknown version: %v", err)
+	}
+
+	// Scores and grade changes, with the cursor in the same transaction.
+	sc := func(id, grade string, score int64, next time.Time) credit.EvalScore {
+		return credit.EvalScore{SubjectID: id, Model: "v2", Kind: "enterprise", Score: score, Grade: grade, At: t0, NextChange: next}
+	}
+	ch := func(id, from, to string) credit.GradeChange {
+		return credit.GradeChange{ID: credit.NewID(), SubjectID: id, At: t0, Model: "v2", FromGrade: from, ToGrade: to, ToScore: 8200, Reason: "record 1"}
+	}
+	if err := s.PutEvalScores(c, []credit.EvalScore{sc("A", "B", 8200, t0.Add(24*time.Hour)), sc("B", "A", 9500, time.Time{})},
+		[]credit.GradeChange{ch("A", "", "B"), ch("B", "", "A")}, &credit.CursorMove{Name: "ev-test", From: -1, To: 7}); err != nil {
+		t.Fatal(err)
+	}
+	if pos, ok, err := s.FeedCursor(c, "ev-test"); err != nil || !ok || pos != 7 {
+		t.Fatalf("cursor: %d %v %v", pos, ok, err)
+	}
+	// A stale cursor refuses the whole transaction.
+	if err := s.PutEvalScores(c, []credit.EvalScore{sc("A", "D", 100, time.Time{})}, []credit.GradeChange{ch("A", "B", "D")}, &credit.CursorMove{Name: "ev-test", From: 3, To: 9}); !credit.Is(credit.Conflict, err) {
+		t.Fatalf("stale cursor: %v", err)
+	}
+	got, err := s.EvalScore(c, "A")
+	if err != nil || got.Grade != "B" || got.Score != 8200 || !got.NextChange.Equal(t0.Add(24*time.Hour)) {
+		t.Fatalf("score after refused write: %+v %v", got, err)
+	}
+	if err := s.PutEvalScores(c, []credit.EvalScore{sc("A", "C", 7000, time.Time{})}, []credit.GradeChange{ch("A", "B", "C")}, &credit.CursorMove{Name: "ev-test", From: 7, To: 9}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.EvalScore(c, "Z"); !credit.Is(credit.NotFound, err) {
+		t.Errorf("no score: %v", err)
+	}
+	all, err := s.EvalScoresFor(c, []string{"A", "B", "Z"})
+	if err != nil || len(all) != 2 || all["A"].Grade != "C" || all["B"].Score != 9500 {
+		t.Fatalf("EvalScoresFor: %+v %v", all, err)
+	}
+	var scanned []string
+	if err := s.ScanEvalScores(c, func(e credit.EvalScore) error { scanned = append(scanned, e.SubjectID); return nil }); err != nil || len(scanned) != 2 || scanned[0] != "A" {
+		t.Fatalf("ScanEvalScores: %v %v", scanned, err)
+	}
+	if err := s.PutEvalScores(c, []credit.EvalScore{sc("B", "A", 9500, t0.Add(time.Hour))}, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	due, err := s.EvalScoresDue(c, t0.Add(2*time.Hour), 10)
+	if err != nil || len(due) != 1 || due[0] != "B" {
+		t.Fatalf("EvalScoresDue: %v %v", due, err)
+	}
+	hist, err := s.GradeChanges(c, "A", 10)
+	if err != nil || len(hist) != 2 || hist[0].ToGrade != "C" || hist[1].ToGrade != "B" || hist[1].Reason != "record 1" {
+		t.Fatalf("GradeChanges: %+v %v", hist, err)
+	}
+
+	// The bulk read: every subject in ID order with its facts of the items
+	// asked for, oldest first; a subject without facts has none.
+	for _, id := range []string{"S3", "S1", "S2"} {
+		if err := s.PutSubject(c, org(id, "公司"+id)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r1 := rec("S1", "D1")
+	r1.Item = "admin_penalty"
+	r2 := rec("S3", "D2")
+	r2.Item = "admin_penalty"
+	r3 := rec("S3", "D3")
+	r3.Item = "honour"
+	r4 := follow(r1, credit.Revocation, "撤销")
+	r5 := rec("S1", "D5")
+	r5.Item = "registration"
+	if err := s.AppendRecords(c, []credit.Record{r1, r2, r3, r5}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AppendRecords(c, []credit.Record{r4}); err != nil {
+		t.Fatal(err)
+	}
+	type file struct {
+		id    string
+		facts []string
+	}
+	var files []file
+	err = s.ScanEvalFiles(c, []string{"admin_penalty", "honour"}, func(subj *credit.Subject, facts []credit.Record) error {
+		f := file{id: subj.ID}
+		for _, r := range facts {
+			f.facts = append(f.facts, r.ID)
+		}
+		files = append(files, f)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []file{{"S1", []string{r1.ID, r4.ID}}, {"S2", nil}, {"S3", []string{r2.ID, r3.ID}}}
+	if len(files) != len(want) {
+		t.Fatalf("ScanEvalFiles: %+v", files)
+	}
+	for i := range want {
+		if files[i].id != want[i].id || len(files[i].facts) != len(want[i].facts) {
+			t.Fatalf("ScanEvalFiles[%d]: %+v, want %+v", i, files[i], want[i])
+		}
+		for j := range want[i].facts {
+			if files[i].facts[j] != want[i].facts[j] {
+				t.Fatalf("ScanEvalFiles[%d]: %+v, want %+v", i, files[i], want[i])
+			}
+		}
+	}
+}

@@ -132,6 +132,8 @@ func TestPagesInTheirLanguage(t *testing.T) {
 		{"exchange", get("/console/exchange", admin)},
 		{"list decisions", get("/console/lists", reviewer)},
 		{"a list's decisions", get("/console/lists?list="+matrixList, reviewer)},
+		{"monitoring", get("/console/monitor", reviewer)},
+		{"monitoring, a department's own by week", get("/console/monitor?period=week", unit)},
 	}
 	refusing := []string{"repair form of an ineligible record", "ineligible repair filed", "objection refused while one runs",
 		"upload refused on the tracking page", "case step refused"}

@@ -315,8 +315,19 @@ func (a *API) wrap(rt Route) http.Handler {
 // isJSON reports whether a Content-Type names JSON (application/json or
 // any +json type).
 func isJSON(ct string) bool {
-	mt, _, err := mime.ParseMediaType(ct)
+	mt, err := mediaType(ct)
 	return err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json"))
+}
+
+// mediaType is mime.ParseMediaType's media type, without its parameter
+// parsing (and allocation) for the plain "application/json" most calls
+// send.
+func mediaType(ct string) (string, error) {
+	if ct == "application/json" {
+		return ct, nil
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	return mt, err
 }
 
 // readCloser reads through r and closes the original body.

@@ -1,15 +1,18 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math"
-	"mime"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/xinyong/xinyong/internal/credit"
@@ -151,15 +154,34 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 		w.WriteHeader(status)
 		return
 	}
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
+	// Encoded whole first (json.Encoder does so anyway), so that the
+	// answer goes with its Content-Length in one write instead of in
+	// chunked transfer encoding.
+	buf := jsonBufs.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer func() {
+		if buf.Cap() <= 1<<20 {
+			jsonBufs.Put(buf)
+		}
+	}()
+	enc := json.NewEncoder(buf)
 	if c, ok := v.(compact); ok {
 		v = c.v // bulk answers go unindented
 	} else {
 		enc.SetIndent("", "  ")
 	}
-	_ = enc.Encode(v)
+	if err := enc.Encode(v); err != nil {
+		// As before: the status goes, the body is what could be encoded
+		// (nothing).
+		buf.Reset()
+	}
+	h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
 }
+
+// jsonBufs holds the buffers answers are encoded into.
+var jsonBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // textError refuses a JSON body that is not Unicode text (jsonText).
 func textError(op string, bt *badText) error {
@@ -173,6 +195,50 @@ func textError(op string, bt *badText) error {
 		bt.Error()+"; JSON must be sent in UTF-8: convert GBK or other encodings first")
 }
 
+// decodeErrorZh says in Chinese what the JSON decoder found wrong (its own
+// message is English): a field of the wrong type, an unknown field, a
+// syntax error at an offset; anything else keeps the decoder's words.
+func decodeErrorZh(err error, en string) string {
+	var typ *json.UnmarshalTypeError
+	var syn *json.SyntaxError
+	switch {
+	case errors.As(err, &typ):
+		return fmt.Sprintf("字段“%s”的值类型不对：给的是%s，应为%s", typ.Field, jsonKindZh[typ.Value], goKindZh(typ.Type))
+	case errors.As(err, &syn):
+		return fmt.Sprintf("第 %d 字节处语法错误", syn.Offset)
+	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
+		return "正文不完整或为空"
+	case strings.HasPrefix(en, "unknown field "):
+		return "未知字段 " + strings.TrimPrefix(en, "unknown field ")
+	}
+	return en
+}
+
+// jsonKindZh names the JSON value kinds the decoder reports.
+var jsonKindZh = map[string]string{"object": "对象", "array": "数组", "string": "字符串", "number": "数字", "bool": "布尔值", "null": "空值"}
+
+// goKindZh names, as a JSON kind in Chinese, what a Go type decodes from.
+func goKindZh(t reflect.Type) string {
+	if t == nil {
+		return "其他类型"
+	}
+	switch t.Kind() {
+	case reflect.Slice, reflect.Array:
+		return "数组"
+	case reflect.Struct, reflect.Map:
+		return "对象"
+	case reflect.String:
+		return "字符串"
+	case reflect.Bool:
+		return "布尔值"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64, reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Float32, reflect.Float64:
+		return "数字"
+	case reflect.Pointer:
+		return goKindZh(t.Elem())
+	}
+	return "其他类型"
+}
+
 // maxBody bounds a JSON request body. Bulk reports go through the import
 // path, not through one request.
 const maxBody = 1 << 20
@@ -182,7 +248,7 @@ const maxBody = 1 << 20
 // preflight, which is what keeps cookie-authenticated POSTs safe from CSRF.
 func decode(w http.ResponseWriter, r *http.Request, v any) error {
 	const op = "api.decode"
-	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	mt, err := mediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "application/json" {
 		return credit.Say(op, credit.Invalid, "请求正文须为 application/json", "send the request body as application/json")
 	}
@@ -196,7 +262,8 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 		if bt := (*badText)(nil); errors.As(err, &bt) {
 			return textError(op, bt)
 		}
-		return credit.Say(op, credit.Invalid, "JSON正文格式错误：%s", "malformed JSON body: %s", strings.TrimPrefix(err.Error(), "json: "))
+		en := strings.TrimPrefix(err.Error(), "json: ")
+		return credit.Say(op, credit.Invalid, "JSON正文格式错误：%[1]s", "malformed JSON body: %[2]s", decodeErrorZh(err, en), en)
 	}
 	if dec.More() {
 		return credit.Say(op, credit.Invalid, "JSON正文格式错误：含有不止一个值", "malformed JSON body: more than one value")

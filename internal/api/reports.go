@@ -115,6 +115,10 @@ func (a *API) issueReport(w http.ResponseWriter, r *http.Request, c *Call) (int,
 		if err != nil {
 			return 0, nil, a.grantRefused(c, err)
 		}
+		if req.SubjectID == "" {
+			req.SubjectID = g.SubjectID
+			c.Detail.Subject = g.SubjectID
+		}
 		req.Grant, req.Recipient = g, c.P.Account.Display
 		if req.Recipient == "" {
 			req.Recipient = c.P.Account.Name

@@ -86,7 +86,7 @@ func (a *API) table() []Route {
 			Summary: "Whether the account's password logins are refused now after failed logins, and until when", Handler: a.getLockout},
 		{Method: "DELETE", Path: p + "/accounts/{name}/lockout", Roles: roles(admin), Audited: true, Action: "account.unlock",
 			Summary: "Lift the lockout of an account after failed logins (the guessing address stays limited)", Handler: a.unlockAccount},
-	}, append(append(append(append(append(a.workflowRoutes(), a.sanctionRoutes()...), a.commitRoutes()...), a.reportRoutes()...), a.exchangeRoutes()...), a.monitorRoutes()...)...)
+	}, append(append(append(append(append(a.workflowRoutes(), a.sanctionRoutes()...), a.commitRoutes()...), a.reportRoutes()...), a.exchangeRoutes()...), append(a.monitorRoutes(), a.adminRoutes()...)...)...)
 }
 
 func roles(rs ...credit.Role) []credit.Role { return rs }

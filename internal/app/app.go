@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -58,6 +59,12 @@ type Parts struct {
 	// NoSearchIndex leaves the in-memory name index out (a node that only
 	// answers hit checks and the API); its name searches scan the store.
 	NoSearchIndex bool
+	// IndexDir is where the name index keeps its snapshot (search.snap):
+	// read at start when it is good, then caught up through the change
+	// feed; written after a full load, every SnapshotInterval while the
+	// index changes, and at Close. Empty: no snapshot, the index loads
+	// from the store in full.
+	IndexDir string
 	// SearchProgress, when set, is told how many subjects the name index
 	// has loaded.
 	SearchProgress func(n int)
@@ -138,14 +145,39 @@ func New(ctx context.Context, p Parts) (*App, error) {
 	a.Publish = publish.New(a.Catalog, a.Now)
 	a.Publish.Sealer = a.Sealer
 
+	// The name index loads beside the hit-check index (each is most of a
+	// start at city scale, and a node has more than one core); it is
+	// joined below, before anything uses it.
+	type searchLoaded struct {
+		res search.LoadResult
+		err error
+	}
+	var searchDone chan searchLoaded
+	if !p.NoSearchIndex {
+		a.Search = search.New()
+		searchDone = make(chan searchLoaded, 1)
+		go func() {
+			res, err := a.Search.LoadFrom(ctx, p.IndexDir, a.Store, p.SearchProgress)
+			searchDone <- searchLoaded{res, err}
+		}()
+		defer func() {
+			if searchDone != nil {
+				<-searchDone // New failed before the join: the load ends before New returns
+			}
+		}()
+	}
+
 	// The sanction service is the one source of list entries: list pages,
 	// subject pages and the hit check read the same.
 	sc := p.Sanction
 	sc.Store, sc.Catalog, sc.Sealer, sc.Logger, sc.Now, sc.Calendar = a.Store, a.Catalog, a.Sealer, a.Logger, a.Now, a.Calendar
+	sc.MarksLater = true // SetMarks below
+	started := time.Now()
 	sanc, err := sanction.New(ctx, sc)
 	if err != nil {
 		return nil, err
 	}
+	a.Logger.Info("hit-check index loaded", "took", time.Since(started).Round(time.Millisecond).String())
 	a.Sanction = sanc
 	a.Publish.Entries = sanc
 	a.closers = append(a.closers, sanc.Close)
@@ -175,6 +207,7 @@ func New(ctx context.Context, p Parts) (*App, error) {
 	if err := sanc.SetMarks(ctx, a.Marks); err != nil {
 		return nil, a.closeAfter(ctx, err)
 	}
+	a.Logger.Info("hit-check index ready", "version", sanc.Version(), "took", time.Since(started).Round(time.Millisecond).String())
 	a.loops = append(a.loops, a.sweeper(CaseSweepInterval, "cases", a.Workflow.Sweep))
 
 	// Commitments: eligibility asks the publication engine, the sanction
@@ -191,13 +224,19 @@ func New(ctx context.Context, p Parts) (*App, error) {
 	// The name index is a cache of the store: loaded now, then following
 	// the change feed; this node's own writes are searchable at once.
 	if !p.NoSearchIndex {
-		a.Search = search.New()
-		start := time.Now()
-		n, err := a.Search.Refresh(ctx, a.Store, p.SearchProgress)
+		loaded := <-searchDone
+		searchDone = nil
+		res, err := loaded.res, loaded.err
 		if err != nil {
 			return nil, a.closeAfter(ctx, fmt.Errorf("load the search index: %w", err))
 		}
-		a.Logger.Info("search index ready", "read", n, "indexed", a.Search.Len(), "took", time.Since(start).Round(time.Millisecond).String())
+		if res.SnapshotErr != nil {
+			a.Logger.Warn("search index snapshot not used; loaded from the store", "dir", p.IndexDir, "err", res.SnapshotErr)
+		}
+		a.Logger.Info("search index ready", "from_snapshot", res.FromSnapshot, "read", res.Read, "indexed", a.Search.Len(), "took", res.Took.Round(time.Millisecond).String())
+		if p.IndexDir != "" {
+			a.followSnapshots(p.IndexDir, !res.FromSnapshot)
+		}
 		idx := a.Search
 		a.Records.SubjectChanged = func(ctx context.Context, s *credit.Subject) {
 			idx.Put(credit.SubjectName{ID: s.ID, Kind: s.Kind, Code: s.Code, Name: s.Name, FormerNames: s.FormerNames, UpdatedAt: s.UpdatedAt})
@@ -215,6 +254,57 @@ func New(ctx context.Context, p Parts) (*App, error) {
 		return nil, a.closeAfter(ctx, err)
 	}
 	return a, nil
+}
+
+// SnapshotInterval is how often a node writes the name index's snapshot
+// again when the index has moved on since the last one.
+const SnapshotInterval = 10 * time.Minute
+
+// followSnapshots writes the name index's snapshot into dir: now when the
+// index was loaded in full (now), then every SnapshotInterval when the
+// index has moved on, and at Close.
+func (a *App) followSnapshots(dir string, now bool) {
+	idx := a.Search
+	saved := int64(-1)
+	save := func(ctx context.Context) {
+		pos := idx.Position()
+		if pos == saved {
+			return
+		}
+		start := time.Now()
+		if err := idx.SaveSnapshot(ctx, dir, a.Store); err != nil {
+			if ctx.Err() == nil {
+				a.Logger.Warn("writing the search index snapshot failed; the next start loads from the store", "dir", dir, "err", err)
+			}
+			return
+		}
+		saved = pos
+		a.Logger.Info("search index snapshot written", "dir", dir, "position", pos, "took", time.Since(start).Round(time.Millisecond).String())
+	}
+	if !now {
+		saved = idx.Position()
+	}
+	var mu sync.Mutex
+	a.loops = append(a.loops, func(ctx context.Context) {
+		t := time.NewTicker(SnapshotInterval)
+		defer t.Stop()
+		for {
+			mu.Lock()
+			save(ctx)
+			mu.Unlock()
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	})
+	a.closers = append(a.closers, func(ctx context.Context) error {
+		mu.Lock()
+		defer mu.Unlock()
+		save(ctx)
+		return nil
+	})
 }
 
 // SearchInterval is how often the name index reads the change feed for
@@ -312,6 +402,8 @@ type HTTP struct {
 	// KeyCheck tells /readyz whether the store still accepts the node's
 	// data key (pii.Usable); nil: always.
 	KeyCheck func(context.Context) error
+	// OIDC is the identity provider subjects sign in with (nil: none).
+	OIDC *auth.OIDC
 }
 
 // Deps are the server's parts from this node's services and h.
@@ -327,6 +419,7 @@ func (a *App) Deps(h HTTP) server.Deps {
 		Reports:  &a.R.Platform,
 		Exchange: a.Exchange,
 		Monitor:  a.Monitor,
+		OIDC:     h.OIDC,
 	}
 }
 
@@ -349,6 +442,13 @@ func Open(ctx context.Context, cfg *config.Config, p Parts) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Catalogue versions administrators activated are loaded over the
+	// files the node ships with (catalog.WithActive).
+	if cat, err = catalog.WithActive(ctx, st, cat); err != nil {
+		st.Close()
+		return nil, err
+	}
+	pii.Register(records.SealedFields(cat))
 	logger.Info("store ready", "backend", st.Backend(), "db", cfg.Redacted(), "catalog", cat.Version)
 	cal, err := LoadCalendar(cfg)
 	if err != nil {

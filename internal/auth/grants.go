@@ -175,7 +175,8 @@ type Need struct {
 // id for need, and counts the use. Every refusal is a *GrantRefused of
 // kind Permission saying why (unknown, another institution's or another
 // subject's, revoked, expired, used up, out of scope); the caller audits
-// it.
+// it. An empty subject means the grant's own: an institution holding a
+// grant need not repeat whose it is.
 func (g *Grants) Use(ctx context.Context, p Principal, id, subject string, need Need) (*credit.Grant, error) {
 	const op = "auth.Grants.Use"
 	refuse := func(reason, zh, en string, args ...any) error {
@@ -183,6 +184,9 @@ func (g *Grants) Use(ctx context.Context, p Principal, id, subject string, need 
 	}
 	if p.Role != credit.RoleInstitution || p.Account == nil {
 		return nil, refuse(RefuseForeign, "只有接入机构凭授权查询", "only access institutions read under a grant")
+	}
+	if strings.TrimSpace(id) == "" {
+		return nil, refuse(RefuseUnknown, "接入机构须凭信用主体的授权查询：请提供授权编号（grant_id）", "an access institution reads under the subject's grant: give its ID (grant_id)")
 	}
 	gr, err := g.Store.Grant(ctx, strings.TrimSpace(id))
 	if credit.Is(credit.NotFound, err) {
@@ -196,7 +200,7 @@ func (g *Grants) Use(ctx context.Context, p Principal, id, subject string, need 
 		switch {
 		case gr.Recipient != p.Account.ID:
 			return refuse(RefuseForeign, "授权%s不是授予贵机构的", "grant %s was not given to your institution", gr.ID)
-		case gr.SubjectID != subject:
+		case subject != "" && gr.SubjectID != subject:
 			return refuse(RefuseForeign, "授权%s不是该信用主体给予的", "grant %s was not given by this subject", gr.ID)
 		case gr.Revoked():
 			return refuse(RefuseRevoked, "授权%s已于%s被信用主体撤销", "grant %s was revoked by the subject on %s", gr.ID, chinatime.Format(gr.RevokedAt))

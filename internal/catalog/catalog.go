@@ -384,6 +384,9 @@ type Catalog struct {
 	Versions map[string]string
 	Sources  map[string]string
 
+	// raw holds each file as read (versions.go).
+	raw map[string][]byte
+
 	items    map[string]*Item
 	lists    map[string]*ListType
 	measures map[string]*Measure

@@ -47,7 +47,7 @@ var fileSpecs = map[string]struct{ arrays, scalars []string }{
 // load reads every file through read, decodes and checks it, and returns
 // the catalogue or all the errors found, each on its own line.
 func load(read func(name string) (data []byte, source string, err error)) (*Catalog, error) {
-	c := &Catalog{Versions: map[string]string{}, Sources: map[string]string{}}
+	c := &Catalog{Versions: map[string]string{}, Sources: map[string]string{}, raw: map[string][]byte{}}
 	l := &errList{}
 	files := map[string]*rawFile{}
 	// A file with errors is left out of cross-reference checks, so that one
@@ -67,6 +67,7 @@ func load(read func(name string) (data []byte, source string, err error)) (*Cata
 		}
 		n := len(l.errs)
 		c.Sources[name] = src
+		c.raw[name] = data
 		spec := fileSpecs[name]
 		f := parseFile(name, data, spec.arrays, spec.scalars, l)
 		if f == nil {

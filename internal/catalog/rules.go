@@ -478,6 +478,9 @@ func (it *Item) termEnd(f credit.Fields, start time.Time) time.Time {
 	if ts := it.Publication.TermScan; ts != nil && ts.after != nil {
 		for _, fld := range ts.Fields {
 			v := f[fld]
+			if !ts.mentions(v) {
+				continue // both patterns need a keyword: no regexp run for nothing
+			}
 			for _, re := range []*regexp.Regexp{ts.after, ts.before} {
 				for _, m := range re.FindAllStringSubmatch(v, -1) {
 					if t, ok := addTerm(start, m[re.SubexpIndex("n")], m[re.SubexpIndex("unit")]); ok {
@@ -488,6 +491,16 @@ func (it *Item) termEnd(f credit.Fields, start time.Time) time.Time {
 		}
 	}
 	return end
+}
+
+// mentions reports whether v holds one of the keywords.
+func (ts *TermScan) mentions(v string) bool {
+	for _, k := range ts.Keywords {
+		if strings.Contains(v, k) {
+			return true
+		}
+	}
+	return false
 }
 
 // compile builds the term patterns: "<keyword> … N 年" and "N 年内 <keyword>".

@@ -51,6 +51,9 @@ func runBenchDispatch(args []string, stdout, stderr io.Writer) int {
 		if a == "exchange" {
 			return runBenchExchange(append(append([]string(nil), args[:i]...), args[i+1:]...), stdout, stderr)
 		}
+		if a == "city" {
+			return runBenchCity(append(append([]string(nil), args[:i]...), args[i+1:]...), stdout, stderr)
+		}
 		if a == "check" {
 			return runBenchCheck(append(append([]string(nil), args[:i]...), args[i+1:]...), stdout, stderr)
 		}

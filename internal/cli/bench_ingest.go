@@ -1,14 +1,19 @@
 package cli
 
 import (
+	"bufio"
 	"context"
 	"crypto/rand"
+	"encoding/csv"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -19,145 +24,410 @@ import (
 	"github.com/xinyong/xinyong/internal/credit"
 	"github.com/xinyong/xinyong/internal/gen"
 	"github.com/xinyong/xinyong/internal/ingest"
-	"github.com/xinyong/xinyong/internal/pii"
-	"github.com/xinyong/xinyong/internal/records"
 	"github.com/xinyong/xinyong/internal/store/postgres"
 	"github.com/xinyong/xinyong/internal/store/sqlite"
 )
 
-// runBenchIngest implements `xinyong bench ingest --rows N --db ...`.
+// Floors of issue 15, printed beside the results.
+const (
+	benchEngineFloor = 0.35 // pipeline rows/s ÷ the engine's own bulk path
+	benchLinearFloor = 0.80 // rows/s at the largest size ÷ rows/s at the smallest
+)
+
+// benchDSN is the PostgreSQL the ingest benchmark uses when none is given.
+const benchDSN = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+
+// runBenchIngest implements `xinyong bench ingest`.
 func runBenchIngest(args []string, stdout, stderr io.Writer) int {
-	var db, dir string
-	var rows, chunk int
-	fs := newFlagSet("bench", "bench ingest --rows N [--db PATH-OR-DSN]", stdout)
-	fs.StringVar(&db, "db", "", "SQLite directory to create the two benchmark databases in (default: a temporary directory), or a PostgreSQL DSN (two temporary schemas are created and dropped)")
-	fs.IntVar(&rows, "rows", 1000000, "penalty rows to generate and import")
-	fs.IntVar(&chunk, "chunk", ingest.DefaultChunkSize, "rows per transaction, for both runs")
-	fs.StringVar(&dir, "tmp", "", "directory for the generated file (default: the system temporary directory)")
+	var o BenchIngestOptions
+	var db, sizes, backends string
+	fs := newFlagSet("bench", "bench ingest [--rows 100000,1000000] [--backends sqlite,postgres] [--postgres DSN] [flags]", stdout)
+	fs.StringVar(&sizes, "rows", "100000,1000000", "penalty rows to generate and import, one run per size (comma-separated): the rates of the smallest and the largest show whether the cost is linear")
+	fs.StringVar(&backends, "backends", "sqlite,postgres", "backends to measure, comma-separated: sqlite, postgres")
+	fs.StringVar(&o.Postgres, "postgres", env("XINYONG_BENCH_POSTGRES", benchDSN), "PostgreSQL DSN; each run gets a temporary schema, dropped after it (env XINYONG_BENCH_POSTGRES)")
+	fs.StringVar(&db, "db", "", "compatibility: a directory measures SQLite only, with the databases there; a PostgreSQL DSN measures PostgreSQL only")
+	fs.IntVar(&o.Chunk, "chunk", ingest.DefaultChunkSize, "rows per transaction, for the pipeline and the raw baseline")
+	fs.StringVar(&o.Tmp, "tmp", "", "directory for the generated files and the SQLite databases (default: the system temporary directory)")
+	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile of each pipeline import to FILE.BACKEND.ROWS")
 	if code, done := parse(fs, args, stderr); done {
 		return code
 	}
 	if fs.NArg() != 1 || fs.Arg(0) != "ingest" {
-		fmt.Fprintln(stderr, "xinyong bench: use `xinyong bench ingest --rows N [--db ...]`")
+		fmt.Fprintln(stderr, "xinyong bench: use `xinyong bench ingest [--rows N,M] [--backends sqlite,postgres]`")
 		return 2
 	}
-	ctx := context.Background()
-	res, err := BenchIngest(ctx, db, dir, rows, chunk, stderr)
+	for _, s := range strings.Split(sizes, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 1 {
+			return fail(stderr, "bench", fmt.Errorf("--rows %q: give row counts ≥ 1, comma-separated", sizes))
+		}
+		o.Sizes = append(o.Sizes, n)
+	}
+	for _, b := range strings.Split(backends, ",") {
+		switch b = strings.TrimSpace(b); b {
+		case "sqlite", "postgres":
+			o.Backends = append(o.Backends, b)
+		default:
+			return fail(stderr, "bench", fmt.Errorf("--backends: %q is neither sqlite nor postgres", b))
+		}
+	}
+	switch {
+	case db == "":
+	case isPostgresDSN(db):
+		o.Backends, o.Postgres = []string{"postgres"}, db
+	default:
+		o.Backends, o.SQLiteDir = []string{"sqlite"}, db
+	}
+	res, err := BenchIngest(context.Background(), o, stderr)
 	if err != nil {
 		return fail(stderr, "bench", err)
 	}
-	fmt.Fprintf(stdout, "backend\trows\tpipeline rows/s\traw rows/s\tratio\n%s\t%d\t%.0f\t%.0f\t%.2f\n",
-		res.Backend, res.Rows, res.PipelineRate, res.RawRate, res.PipelineRate/res.RawRate)
+	WriteBenchIngest(stdout, res)
 	return 0
 }
 
-// BenchResult is one ingest benchmark run.
+func isPostgresDSN(s string) bool {
+	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://") || strings.Contains(s, "host=")
+}
+
+// BenchIngestOptions says what `bench ingest` measures.
+type BenchIngestOptions struct {
+	Sizes      []int    // rows per run
+	Backends   []string // sqlite, postgres
+	Postgres   string   // DSN
+	SQLiteDir  string   // where the SQLite databases go (default: Tmp)
+	Tmp        string
+	Chunk      int
+	CPUProfile string
+	// Exe is the xinyong binary the pipeline runs as (`xinyong import`);
+	// default: this executable.
+	Exe string
+}
+
+// BenchResult is one ingest benchmark run: one backend, one size.
 type BenchResult struct {
 	Backend      string
 	Rows         int
-	PipelineRate float64 // rows/s through the full pipeline (parse, validate, prepare, commit)
+	PipelineRate float64 // rows/s of `xinyong import` (a process of its own: start, hash, parse, validate, seal, commit)
+	PipelineCPU  time.Duration
+	PeakRSS      int64   // bytes, of the import process; 0 if unknown
 	RawRate      float64 // rows/s of plain writes of the same rows (SQLite INSERT, PostgreSQL COPY)
+	EngineRate   float64 // rows/s of the engine's own bulk path (sqlite3 .import, COPY FROM STDIN csv); 0 if not measured
+	EngineNote   string  // why EngineRate is missing
 }
 
-// BenchIngest generates rows penalty rows as CSV, imports them through the
-// pipeline into one empty database and writes the same rows raw into
-// another, in the same run.
-func BenchIngest(ctx context.Context, db, tmp string, rows, chunk int, log io.Writer) (*BenchResult, error) {
+// BenchIngest generates each size of penalty rows as CSV and, per backend,
+// in the same run: loads the file with the engine's own bulk path into a
+// plain table with the file's columns and three indexes, writes the same
+// rows raw into the store's tables, and imports the file with `xinyong
+// import`, each into an empty database.
+func BenchIngest(ctx context.Context, o BenchIngestOptions, log io.Writer) ([]BenchResult, error) {
 	cat, err := catalog.Default()
 	if err != nil {
 		return nil, err
 	}
 	it, _ := cat.Item("admin_penalty")
-	const seed = 7
-	opts := gen.RecordOptions{Item: "admin_penalty", Seed: seed, Subjects: max(rows/5, 100), Now: time.Now().In(chinatime.Location)}
-	work, err := os.MkdirTemp(tmp, "xinyong-bench-")
+	if o.Chunk <= 0 {
+		o.Chunk = ingest.DefaultChunkSize
+	}
+	if o.Exe == "" {
+		if o.Exe, err = os.Executable(); err != nil {
+			return nil, err
+		}
+	}
+	work, err := os.MkdirTemp(o.Tmp, "xinyong-bench-")
 	if err != nil {
 		return nil, err
 	}
 	defer os.RemoveAll(work)
-	file := filepath.Join(work, "penalties.csv")
+	if o.SQLiteDir == "" {
+		o.SQLiteDir = work
+	}
+	var out []BenchResult
+	for _, rows := range o.Sizes {
+		genOpts := gen.RecordOptions{Item: "admin_penalty", Seed: 7, Subjects: max(rows/5, 100), Now: time.Now().In(chinatime.Location)}
+		file := filepath.Join(work, fmt.Sprintf("penalties-%d.csv", rows))
+		if err := benchFile(file, it, genOpts, rows, log); err != nil {
+			return nil, err
+		}
+		for _, backend := range o.Backends {
+			r := BenchResult{Backend: backend, Rows: rows}
+			fmt.Fprintf(log, "bench: %s, %d rows: the engine's own bulk path\n", backend, rows)
+			d, note, err := benchEngine(ctx, backend, o, file)
+			if err != nil {
+				return nil, fmt.Errorf("%s engine bulk load: %w", backend, err)
+			}
+			if note != "" {
+				r.EngineNote = note
+			} else {
+				r.EngineRate = float64(rows) / d.Seconds()
+			}
+			fmt.Fprintf(log, "bench: %s, %d rows: raw writes\n", backend, rows)
+			st, closeSt, err := benchStore(ctx, backend, o, "raw")
+			if err != nil {
+				return nil, err
+			}
+			g, _ := gen.NewRecords(genOpts)
+			d, err = ingest.RawWrite(ctx, st, g, "admin_penalty", "SAMR-350100", rows, o.Chunk)
+			closeSt()
+			if err != nil {
+				return nil, fmt.Errorf("raw write: %w", err)
+			}
+			r.RawRate = float64(rows) / d.Seconds()
+			fmt.Fprintf(log, "bench: %s, %d rows: xinyong import\n", backend, rows)
+			if err := benchPipeline(ctx, backend, o, file, &r); err != nil {
+				return nil, fmt.Errorf("pipeline: %w", err)
+			}
+			fmt.Fprintf(log, "bench: %s, %d rows: pipeline %.0f rows/s, raw %.0f, engine %.0f\n", backend, rows, r.PipelineRate, r.RawRate, r.EngineRate)
+			out = append(out, r)
+		}
+		os.Remove(file)
+	}
+	return out, nil
+}
+
+func benchFile(file string, it *catalog.Item, opts gen.RecordOptions, rows int, log io.Writer) error {
 	f, err := os.Create(file)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	g, _ := gen.NewRecords(opts)
 	fmt.Fprintf(log, "bench: generating %d rows into %s\n", rows, file)
 	if err := gen.WriteFile(f, it, g, gen.FileOptions{Format: "csv", Style: "codes", Rows: rows}); err != nil {
 		f.Close()
-		return nil, err
+		return err
 	}
-	if err := f.Close(); err != nil {
-		return nil, err
-	}
-	open := func(name string) (credit.Store, func(), error) {
-		if strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://") || strings.Contains(db, "host=") {
-			dsn, drop, err := tempSchema(ctx, db)
-			if err != nil {
-				return nil, nil, err
-			}
-			s, err := postgres.Open(ctx, dsn)
-			if err != nil {
-				drop()
-				return nil, nil, err
-			}
-			return s, func() { s.Close(); drop() }, nil
-		}
-		d := db
-		if d == "" {
-			d = work
-		}
-		p := filepath.Join(d, "bench-"+name+".db")
-		for _, suf := range []string{"", "-wal", "-shm"} {
-			os.Remove(p + suf)
-		}
-		s, err := sqlite.Open(ctx, p)
+	return f.Close()
+}
+
+// benchStore opens an empty store of the backend for one measurement.
+func benchStore(ctx context.Context, backend string, o BenchIngestOptions, name string) (credit.Store, func(), error) {
+	if backend == "postgres" {
+		dsn, drop, err := tempSchema(ctx, o.Postgres)
 		if err != nil {
 			return nil, nil, err
 		}
-		return s, func() {
-			s.Close()
-			for _, suf := range []string{"", "-wal", "-shm"} {
-				os.Remove(p + suf)
-			}
-		}, nil
+		s, err := postgres.Open(ctx, dsn)
+		if err != nil {
+			drop()
+			return nil, nil, err
+		}
+		return s, func() { s.Close(); drop() }, nil
 	}
+	p := filepath.Join(o.SQLiteDir, "bench-"+name+".db")
+	removeSQLite(p)
+	s, err := sqlite.Open(ctx, p)
+	if err != nil {
+		return nil, nil, err
+	}
+	return s, func() { s.Close(); removeSQLite(p) }, nil
+}
 
-	// Raw first, then the pipeline, each into its own empty database.
-	raw, closeRaw, err := open("raw")
+func removeSQLite(p string) {
+	for _, suf := range []string{"", "-wal", "-shm"} {
+		os.Remove(p + suf)
+	}
+}
+
+// benchIndexes are the plain table's indexes, the look-ups the store's own
+// indexes serve: a document by its number, a subject's rows by its code
+// or ID number.
+var benchIndexes = []string{"cf_wsh", "cf_xdr_shxym", "cf_xdr_zjhm"}
+
+// benchEngine loads file with the engine's own bulk path into a plain
+// table with the file's columns (text) and benchIndexes, and returns how
+// long the load took; or a note saying why it was not measured.
+func benchEngine(ctx context.Context, backend string, o BenchIngestOptions, file string) (time.Duration, string, error) {
+	header, err := csvHeader(file)
+	if err != nil {
+		return 0, "", err
+	}
+	var ddl strings.Builder
+	ddl.WriteString("CREATE TABLE penalties (")
+	for i, h := range header {
+		if i > 0 {
+			ddl.WriteString(", ")
+		}
+		ddl.WriteString(pgx.Identifier{h}.Sanitize() + " TEXT")
+	}
+	ddl.WriteString(");\n")
+	for i, c := range benchIndexes {
+		fmt.Fprintf(&ddl, "CREATE INDEX penalties_%d ON penalties (%s);\n", i, c)
+	}
+	if backend == "postgres" {
+		dsn, drop, err := tempSchema(ctx, o.Postgres)
+		if err != nil {
+			return 0, "", err
+		}
+		defer drop()
+		conn, err := pgx.Connect(ctx, dsn)
+		if err != nil {
+			return 0, "", err
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, ddl.String()); err != nil {
+			return 0, "", err
+		}
+		f, err := os.Open(file)
+		if err != nil {
+			return 0, "", err
+		}
+		defer f.Close()
+		start := time.Now()
+		// The server parses the CSV: the bytes of the file go as they are.
+		tag, err := conn.PgConn().CopyFrom(ctx, bufio.NewReaderSize(f, 1<<20), "COPY penalties FROM STDIN (FORMAT csv, HEADER true)")
+		if err != nil {
+			return 0, "", err
+		}
+		d := time.Since(start)
+		if tag.RowsAffected() == 0 {
+			return 0, "", errors.New("COPY loaded no rows")
+		}
+		return d, "", nil
+	}
+	shell, err := exec.LookPath("sqlite3")
+	if err != nil {
+		return 0, "sqlite3 shell not installed: column missing", nil
+	}
+	db := filepath.Join(o.SQLiteDir, "bench-engine.db")
+	removeSQLite(db)
+	defer removeSQLite(db)
+	// The store's own settings (journal, sync, page cache), so that both
+	// pay the same durability.
+	script := fmt.Sprintf("PRAGMA journal_mode=WAL;\nPRAGMA synchronous=NORMAL;\nPRAGMA cache_size=-%d;\n%s.import --csv --skip 1 '%s' penalties\n",
+		sqlite.DefaultCache>>10, ddl.String(), strings.ReplaceAll(file, "'", "''"))
+	cmd := exec.CommandContext(ctx, shell, db)
+	cmd.Stdin = strings.NewReader(script)
+	var errb strings.Builder
+	cmd.Stderr = &errb
+	start := time.Now()
+	if err := cmd.Run(); err != nil {
+		return 0, "", fmt.Errorf("sqlite3 .import: %v: %s", err, strings.TrimSpace(errb.String()))
+	}
+	d := time.Since(start)
+	if s := strings.TrimSpace(errb.String()); s != "" {
+		return 0, "", fmt.Errorf("sqlite3 .import: %s", s)
+	}
+	return d, "", nil
+}
+
+func csvHeader(file string) ([]string, error) {
+	f, err := os.Open(file)
 	if err != nil {
 		return nil, err
 	}
-	g2, _ := gen.NewRecords(opts)
-	fmt.Fprintf(log, "bench: raw writes into %s\n", raw.Backend())
-	rawTime, err := ingest.RawWrite(ctx, raw, g2, "admin_penalty", "SAMR-350100", rows, chunk)
-	closeRaw()
-	if err != nil {
-		return nil, fmt.Errorf("raw write: %w", err)
-	}
+	defer f.Close()
+	return csv.NewReader(bufio.NewReader(f)).Read()
+}
 
-	st, closeSt, err := open("pipeline")
-	if err != nil {
-		return nil, err
-	}
-	defer closeSt()
+// benchPipeline runs `xinyong import` of file into an empty store as a
+// process of its own, so that its peak RSS and CPU are the import's alone.
+func benchPipeline(ctx context.Context, backend string, o BenchIngestOptions, file string, r *BenchResult) error {
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
-	seal, _ := pii.New(key)
-	svc := &records.Service{Store: st, Catalog: cat, Sealer: seal, Now: time.Now}
-	im := &ingest.Importer{Store: st, Records: svc, ChunkSize: chunk}
-	fmt.Fprintf(log, "bench: pipeline import into %s\n", st.Backend())
+	dbArg := ""
+	if backend == "postgres" {
+		dsn, drop, err := tempSchema(ctx, o.Postgres)
+		if err != nil {
+			return err
+		}
+		defer drop()
+		dbArg = dsn
+	} else {
+		dir, err := os.MkdirTemp(o.SQLiteDir, "bench-pipeline-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		dbArg = filepath.Join(dir, "xinyong.db")
+	}
+	args := []string{"import", "--db", dbArg, "--dept", "SAMR-350100", "--item", "admin_penalty",
+		"--chunk", strconv.Itoa(o.Chunk), "--quiet", "--log-level", "warn"}
+	if o.CPUProfile != "" {
+		args = append(args, "--cpuprofile", fmt.Sprintf("%s.%s.%d", o.CPUProfile, backend, r.Rows))
+	}
+	cmd := exec.CommandContext(ctx, o.Exe, append(args, file)...)
+	cmd.Env = append(os.Environ(), "XINYONG_DATA_KEY="+hex.EncodeToString(key))
+	var outb, errb strings.Builder
+	cmd.Stdout, cmd.Stderr = &outb, &errb
 	start := time.Now()
-	j, err := im.Import(ctx, ingest.Request{Dept: "SAMR-350100", Item: "admin_penalty", FileName: "penalties.csv", Actor: "bench",
-		Open: func() (io.ReadCloser, error) { return os.Open(file) }})
+	err := cmd.Run()
+	d := time.Since(start)
 	if err != nil {
-		return nil, fmt.Errorf("pipeline: %w", err)
+		return fmt.Errorf("xinyong import: %v: %s", err, strings.TrimSpace(errb.String()))
 	}
-	pipeTime := time.Since(start)
-	if j.Batch.Counts.Accepted != rows {
-		return nil, fmt.Errorf("pipeline accepted %d of %d rows (rejected %d): the generated file should be clean", j.Batch.Counts.Accepted, rows, j.Batch.Counts.Rejected)
+	if want := fmt.Sprintf("accepted %d ", r.Rows); !strings.Contains(outb.String(), want) {
+		return fmt.Errorf("xinyong import did not accept every row of the generated file: %s", strings.TrimSpace(outb.String()))
 	}
-	return &BenchResult{Backend: st.Backend(), Rows: rows,
-		PipelineRate: float64(rows) / pipeTime.Seconds(), RawRate: float64(rows) / rawTime.Seconds()}, nil
+	r.PipelineRate = float64(r.Rows) / d.Seconds()
+	r.PipelineCPU, r.PeakRSS = processUsage(cmd.ProcessState)
+	return nil
+}
+
+// WriteBenchIngest prints the results and the floors.
+func WriteBenchIngest(w io.Writer, res []BenchResult) {
+	fmt.Fprintln(w, "backend\trows\tpipeline rows/s\tCPU µs/row\tpeak RSS MiB\traw rows/s\tpipeline/raw\tengine bulk rows/s\tpipeline/engine")
+	for _, r := range res {
+		engine, ratio := "missing", "-"
+		if r.EngineRate > 0 {
+			engine = fmt.Sprintf("%.0f", r.EngineRate)
+			ratio = fmt.Sprintf("%.2f", r.PipelineRate/r.EngineRate)
+		}
+		rss := "-"
+		if r.PeakRSS > 0 {
+			rss = fmt.Sprintf("%.0f", float64(r.PeakRSS)/(1<<20))
+		}
+		fmt.Fprintf(w, "%s\t%d\t%.0f\t%.0f\t%s\t%.0f\t%.2f\t%s\t%s\n", r.Backend, r.Rows, r.PipelineRate,
+			float64(r.PipelineCPU.Microseconds())/float64(r.Rows), rss, r.RawRate, r.PipelineRate/r.RawRate, engine, ratio)
+	}
+	for _, r := range res {
+		if r.EngineNote != "" {
+			fmt.Fprintf(w, "%s: engine bulk path not measured: %s\n", r.Backend, r.EngineNote)
+		}
+	}
+	// Floors, per backend: pipeline ÷ engine on every size; the largest
+	// size's rate ÷ the smallest's; RSS of the largest ÷ the smallest's.
+	seen := map[string]bool{}
+	for _, r := range res {
+		if seen[r.Backend] {
+			continue
+		}
+		seen[r.Backend] = true
+		var small, large *BenchResult
+		worst := -1.0
+		for i := range res {
+			x := &res[i]
+			if x.Backend != r.Backend {
+				continue
+			}
+			if small == nil || x.Rows < small.Rows {
+				small = x
+			}
+			if large == nil || x.Rows > large.Rows {
+				large = x
+			}
+			if x.EngineRate > 0 && (worst < 0 || x.PipelineRate/x.EngineRate < worst) {
+				worst = x.PipelineRate / x.EngineRate
+			}
+		}
+		if worst >= 0 {
+			fmt.Fprintf(w, "%s: pipeline/engine %.2f (lowest of the sizes; floor %.2f, moonshot 0.50): %s\n", r.Backend, worst, benchEngineFloor, metOrMissed(worst >= benchEngineFloor))
+		}
+		if small != large {
+			lin := large.PipelineRate / small.PipelineRate
+			fmt.Fprintf(w, "%s: rows/s at %d ÷ rows/s at %d: %.2f (floor %.2f): %s\n", r.Backend, large.Rows, small.Rows, lin, benchLinearFloor, metOrMissed(lin >= benchLinearFloor))
+			if small.PeakRSS > 0 && large.PeakRSS > 0 {
+				fmt.Fprintf(w, "%s: peak RSS at %d ÷ at %d rows: %.2f\n", r.Backend, large.Rows, small.Rows, float64(large.PeakRSS)/float64(small.PeakRSS))
+			}
+		}
+	}
+}
+
+func metOrMissed(ok bool) string {
+	if ok {
+		return "met"
+	}
+	return "MISSED"
 }
 
 // tempSchema creates a schema for one benchmark run and returns a DSN
@@ -192,4 +462,12 @@ func tempSchema(ctx context.Context, dsn string) (string, func(), error) {
 		}
 	}
 	return strings.TrimSpace(dsn) + " search_path=" + schema, drop, nil
+}
+
+// env returns the environment variable name, or def when it is unset.
+func env(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok {
+		return v
+	}
+	return def
 }

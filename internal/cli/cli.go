@@ -31,7 +31,7 @@ func commands() []command {
 		{"catalog", "validate the catalogue or show one information item", runCatalog},
 		{"import", "import department files (CSV/GBK, XLSX, JSONL) into credit files", runImport},
 		{"gen", "generate synthetic department records (CSV, XLSX, JSONL)", runGen},
-		{"bench", "run benchmarks: bench check (hit check vs plain SQL), bench search (name search vs a LIKE scan), bench ingest (pipeline vs raw inserts), bench report (reports, verification and the transparency log vs the Merkle library), bench exchange (county → city → province over JetStream vs raw JetStream)", runBenchDispatch},
+		{"bench", "run benchmarks: bench check (hit check vs plain SQL), bench search (name search vs a LIKE scan), bench ingest (pipeline vs raw inserts), bench report (reports, verification and the transparency log vs the Merkle library), bench exchange (county → city → province over JetStream vs raw JetStream), bench city (a city-sized installation: import, start to ready, memory, search, pages, hit check)", runBenchDispatch},
 		{"calendar", "list, add or count in the working-day calendar", runCalendar},
 		{"key", "rotate the data key that seals ID numbers (key rotate); list or rotate the report signing key (key signing)", runKey},
 		{"report", "verify a credit report (PDF or JSON) offline with the platform's published keys (report verify)", runReport},

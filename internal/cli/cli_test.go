@@ -13,6 +13,7 @@ import (
 	"github.com/xinyong/xinyong/internal/config"
 	"github.com/xinyong/xinyong/internal/ingest"
 	"github.com/xinyong/xinyong/internal/server"
+	"github.com/xinyong/xinyong/internal/store/sqlite"
 )
 
 // asMainEnv makes the test binary act as the xinyong command (Main with
@@ -122,6 +123,9 @@ func TestDefaultsAgree(t *testing.T) {
 	}
 	if config.DefaultMaxRejectRows != ingest.DefaultMaxRejectRows {
 		t.Errorf("reject rows: config %d, ingest %d", config.DefaultMaxRejectRows, ingest.DefaultMaxRejectRows)
+	}
+	if config.DefaultSQLiteCache != sqlite.DefaultCache {
+		t.Errorf("SQLite cache: config %d, sqlite %d", config.DefaultSQLiteCache, sqlite.DefaultCache)
 	}
 	if config.DefaultUploadIdle != server.DefaultBodyIdle {
 		t.Errorf("idle timeout: config %s, server %s", config.DefaultUploadIdle, server.DefaultBodyIdle)

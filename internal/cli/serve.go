@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/xinyong/xinyong/internal/app"
+	"github.com/xinyong/xinyong/internal/auth"
 	"github.com/xinyong/xinyong/internal/config"
 	"github.com/xinyong/xinyong/internal/demo"
 	"github.com/xinyong/xinyong/internal/gcpace"
@@ -37,7 +38,11 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	if err := cfg.Validate(); err != nil {
 		return fail(stderr, "serve", err)
 	}
-	logger := cfg.Logger()
+	// Every request is logged: lines go out in batches (at most
+	// config.LogFlushPeriod late), not in a write each.
+	logBuf := config.NewLogBuffer(os.Stderr, config.LogFlushPeriod)
+	defer logBuf.Close()
+	logger := cfg.LoggerTo(logBuf)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	switch pct, ok := cfg.GCTarget(); {
@@ -60,7 +65,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	} else {
 		logger.Info("no search index on this node (--search-index=false): name searches scan the store")
 	}
-	node, err := app.Open(ctx, &cfg, app.Parts{Logger: logger, NoSearchIndex: !cfg.SearchIndex, SearchProgress: progress, WithExchange: true})
+	node, err := app.Open(ctx, &cfg, app.Parts{Logger: logger, NoSearchIndex: !cfg.SearchIndex, SearchProgress: progress, IndexDir: cfg.IndexPath(), WithExchange: true})
 	if err != nil {
 		return fail(stderr, "serve", err)
 	}
@@ -93,7 +98,16 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	}
 	defer releaseSpool()
 	reg := prometheus.NewRegistry()
+	var idp *auth.OIDC
+	if o := cfg.OIDC; o.Issuer != "" {
+		if idp, err = auth.NewOIDC(auth.OIDCConfig{Issuer: o.Issuer, ClientID: o.ClientID, ClientSecret: o.ClientSecret,
+			RedirectURL: o.RedirectURL, OrgClaim: o.OrgClaim, PersonClaim: o.PersonClaim, Label: o.Label}, node.Now); err != nil {
+			return fail(stderr, "serve", err)
+		}
+		logger.Info("subjects sign in through the identity provider", "issuer", o.Issuer)
+	}
 	h, err := server.New(node.Deps(app.HTTP{
+		OIDC:    idp,
 		Version: Version, PublicRate: cfg.PublicRate, PublicBurst: cfg.PublicBurst,
 		TrustedProxies: cfg.Proxies(), SpoolDir: cfg.SpoolPath(), Metrics: reg,
 		MaxUpload: cfg.MaxUpload, MaxRejectRows: cfg.MaxRejectRows, SecureCookies: cfg.SecureCookies,

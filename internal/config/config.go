@@ -44,6 +44,11 @@ type Config struct {
 	// CalendarDir is where administrators' calendar years are kept;
 	// empty: CalendarPath's default.
 	CalendarDir string
+	// SQLiteCache is the page cache of the SQLite write connection, in
+	// bytes (each read connection gets a quarter); SQLiteMMap how much of
+	// the file each connection maps into memory (0: none).
+	SQLiteCache int64
+	SQLiteMMap  int64
 	// LogLevel is debug, info, warn or error.
 	LogLevel string
 	// LogFormat is text or json.
@@ -86,6 +91,9 @@ type Config struct {
 	// SpoolDir is where uploaded batch files wait while they are imported;
 	// empty: SpoolPath's default.
 	SpoolDir string
+	// IndexDir is where the name index keeps its snapshot; empty:
+	// IndexPath's default; "off": no snapshot.
+	IndexDir string
 
 	// Exchange (internal/exchange): the NATS server's URL (empty: no
 	// JetStream transport), the node's signing key (else its key file
@@ -97,6 +105,9 @@ type Config struct {
 	// ExchangeRun runs the exchange's publishers and consumers on this
 	// node (one node of an installation); the others answer feed pulls.
 	ExchangeRun bool
+
+	// OIDC is the identity provider subjects sign in with (oidc.go).
+	OIDC OIDC
 
 	envErrs []error // malformed XINYONG_* values, reported by Validate
 	// serve and ingest record that RegisterServe and RegisterIngest
@@ -117,6 +128,9 @@ const (
 	DefaultMaxUpload     = 200 << 20
 	DefaultUploadIdle    = 30 * time.Second
 	DefaultMaxRejectRows = 10_000
+	// DefaultSQLiteCache is sqlite.DefaultCache (a test holds them
+	// together).
+	DefaultSQLiteCache = 64 << 20
 )
 
 // Register declares the shared flags on fs, with defaults taken from the
@@ -128,6 +142,10 @@ func (c *Config) Register(fs *flag.FlagSet) {
 	fs.StringVar(&c.SigningKey, "signing-key", env("XINYONG_SIGNING_KEY", ""), "Ed25519 key (32-byte seed, base64) that signs credit reports and the transparency log's checkpoints; if unset, with SQLite the key file xinyong.signing.key beside the database (generated), with PostgreSQL derived from the data key; every key that ever signed stays published and verifying (env XINYONG_SIGNING_KEY)")
 	fs.StringVar(&c.CatalogDir, "catalog-dir", env("XINYONG_CATALOG_DIR", ""), "directory whose catalogue files override the embedded ones (env XINYONG_CATALOG_DIR)")
 	fs.StringVar(&c.CalendarDir, "calendar-dir", env("XINYONG_CALENDAR_DIR", ""), "directory of the working-day calendar years administrators add (xinyong calendar add, PUT /api/v1/calendar/years/{year}), read at start over the embedded years (default: calendar/ beside the SQLite file; ./calendar with PostgreSQL) (env XINYONG_CALENDAR_DIR)")
+	c.SQLiteCache = c.envSize("XINYONG_SQLITE_CACHE", DefaultSQLiteCache)
+	fs.Var(&sizeValue{&c.SQLiteCache}, "sqlite-cache", "SQLite page cache of the write connection, as bytes or with KiB, MiB, GiB; each read connection gets a quarter; memory is taken only as pages are read (env XINYONG_SQLITE_CACHE)")
+	c.SQLiteMMap = c.envSize("XINYONG_SQLITE_MMAP", 0)
+	fs.Var(&sizeValue{&c.SQLiteMMap}, "sqlite-mmap", "bytes of the SQLite file each connection maps into memory (SQLite mmap_size); 0: none, pages are read with read(2) (env XINYONG_SQLITE_MMAP)")
 	fs.StringVar(&c.LogLevel, "log-level", env("XINYONG_LOG_LEVEL", "info"), "log level: debug, info, warn, error (env XINYONG_LOG_LEVEL)")
 	fs.StringVar(&c.LogFormat, "log-format", env("XINYONG_LOG_FORMAT", "text"), "log format: text or json (env XINYONG_LOG_FORMAT)")
 }
@@ -144,6 +162,7 @@ func (c *Config) RegisterServe(fs *flag.FlagSet) {
 	fs.IntVar(&c.PublicBurst, "public-burst", c.envInt("XINYONG_PUBLIC_BURST", 30), "public reads one client may make in a burst (env XINYONG_PUBLIC_BURST)")
 	fs.StringVar(&c.TrustedProxies, "trusted-proxies", env("XINYONG_TRUSTED_PROXIES", ""), "reverse proxies or load balancers in front of this node, as addresses and CIDR prefixes, comma-separated; requests from them are attributed to the client their X-Forwarded-For names (login limits, rate limits, logs, audit); empty: the TCP peer is the client (env XINYONG_TRUSTED_PROXIES)")
 	fs.StringVar(&c.SpoolDir, "spool-dir", env("XINYONG_SPOOL_DIR", ""), "directory where uploaded batch files wait while they are imported, one per node; files a crash left there are removed at start (default: spool/ beside the SQLite file; data/spool with PostgreSQL) (env XINYONG_SPOOL_DIR)")
+	fs.StringVar(&c.IndexDir, "index-dir", env("XINYONG_INDEX_DIR", ""), "directory where the name index keeps its snapshot (search.snap), read at start and caught up through the change feed instead of reading every subject from the store; a snapshot that is corrupt or of another database is ignored; off: no snapshot (default: index/ beside the SQLite file; data/index with PostgreSQL) (env XINYONG_INDEX_DIR)")
 	fs.BoolVar(&c.SearchIndex, "search-index", c.envBool("XINYONG_SEARCH_INDEX", true), "hold the in-memory name index (about 0.3 GiB per million subjects); false for nodes that serve hit checks and the API but not the portal's search, whose name searches then scan the store (env XINYONG_SEARCH_INDEX)")
 	if v, ok := os.LookupEnv("XINYONG_GC_PERCENT"); ok {
 		if err := (&gcValue{c}).Set(v); err != nil {
@@ -156,6 +175,7 @@ func (c *Config) RegisterServe(fs *flag.FlagSet) {
 	fs.Var(&sizeValue{&c.MaxUpload}, "max-upload", "largest uploaded file (a batch, or a form with case files), as bytes or with KiB, MiB, GiB; larger ones are refused with 413 (env XINYONG_MAX_UPLOAD)")
 	fs.DurationVar(&c.UploadIdle, "upload-idle-timeout", c.envDuration("XINYONG_UPLOAD_IDLE_TIMEOUT", DefaultUploadIdle), "cut a request body (an upload) that sends nothing for this long; one that keeps coming may take as long as it needs (env XINYONG_UPLOAD_IDLE_TIMEOUT)")
 	c.RegisterIngest(fs)
+	c.registerOIDC(fs)
 	fs.Var(&gcValue{c}, "gc-percent", "garbage collector target, as GOGC: the heap grows this many `percent` over the live data before a collection; auto: the larger of 64 MiB and a quarter of the live heap, as a percentage between 25 and 100, followed as the heap changes (the node's indexes hold no pointers, so collections are cheap; see README); when neither this nor XINYONG_GC_PERCENT is given, a GOGC in the environment applies (env XINYONG_GC_PERCENT)")
 }
 
@@ -349,6 +369,9 @@ func (c *Config) Validate() error {
 	} else if strings.Contains(c.DB, "://") && !c.Postgres() {
 		errs = append(errs, fmt.Errorf("--db %q: unsupported scheme; use a file path for SQLite or postgres://user@host:port/db", redact(c.DB)))
 	}
+	if c.SQLiteCache < 0 || c.SQLiteMMap < 0 {
+		errs = append(errs, errors.New("--sqlite-cache and --sqlite-mmap: give a size ≥ 0"))
+	}
 	if _, err := c.Level(); err != nil {
 		errs = append(errs, err)
 	}
@@ -396,14 +419,7 @@ func (c *Config) Level() (slog.Level, error) {
 }
 
 // Logger builds the slog logger the configuration asks for, writing to stderr.
-func (c *Config) Logger() *slog.Logger {
-	lvl, _ := c.Level()
-	opts := &slog.HandlerOptions{Level: lvl}
-	if c.LogFormat == "json" {
-		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
-	}
-	return slog.New(slog.NewTextHandler(os.Stderr, opts))
-}
+func (c *Config) Logger() *slog.Logger { return c.LoggerTo(os.Stderr) }
 
 // KeyFile is where the embedded store keeps its generated data key: beside
 // the database, so that copying the data directory keeps the data readable.
@@ -438,6 +454,25 @@ func (c *Config) SpoolPath() string {
 		return DefaultSpoolDir
 	}
 	return filepath.Join(filepath.Dir(c.DB), "spool")
+}
+
+// DefaultIndexDir is where a node on PostgreSQL keeps its index
+// snapshot when IndexDir is not set.
+const DefaultIndexDir = "data/index"
+
+// IndexPath is the directory of the name index's snapshot: IndexDir,
+// else index/ beside the SQLite file, or DefaultIndexDir with PostgreSQL;
+// "" when IndexDir is "off".
+func (c *Config) IndexPath() string {
+	switch d := strings.TrimSpace(c.IndexDir); {
+	case d == "off":
+		return ""
+	case d != "":
+		return d
+	case c.Postgres():
+		return DefaultIndexDir
+	}
+	return filepath.Join(filepath.Dir(c.DB), "index")
 }
 
 // redact hides a password in a URL for error messages.

@@ -29,6 +29,8 @@ type Store interface {
 	LogStore
 	ExchangeStore
 	MonitorStore
+	AdminStore
+	CatalogVersionStore
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 	// Close releases the connections.

@@ -155,6 +155,7 @@ func (s *Service) publish(ctx context.Context, js jetstream.JetStream, p credit.
 func (s *Service) consume(ctx context.Context, js jetstream.JetStream, p credit.Peer) {
 	me := s.cfg.Identity.Node.ID
 	var cons jetstream.Consumer
+	idle := false
 	for ctx.Err() == nil {
 		var err error
 		if cons == nil {
@@ -177,7 +178,17 @@ func (s *Service) consume(ctx context.Context, js jetstream.JetStream, p credit.
 				continue
 			}
 		}
-		batch, err := cons.Fetch(64, jetstream.FetchMaxWait(time.Second))
+		// While batches wait (a node catching up), up to 64 are taken at
+		// once without waiting; once none did, the next fetch waits for
+		// one batch only and returns as soon as it arrives. (A Fetch of 64
+		// with a wait would hold the batches that came until the 64th or
+		// the end of its wait.)
+		var batch jetstream.MessageBatch
+		if idle {
+			batch, err = cons.Fetch(1, jetstream.FetchMaxWait(time.Second))
+		} else {
+			batch, err = cons.FetchNoWait(64)
+		}
 		if err != nil {
 			if ctx.Err() == nil {
 				s.cfg.Logger.Debug("exchange: fetch failed; retrying", "peer", p.ID, "err", err)
@@ -201,7 +212,9 @@ func (s *Service) consume(ctx context.Context, js jetstream.JetStream, p credit.
 				ahead <- verified{msg, b, err}
 			}
 		}()
+		got := 0
 		for v := range ahead {
+			got++
 			msg, err := v.msg, v.err
 			if err == nil {
 				_, err = s.applyVerified(ctx, v.b, "nats")
@@ -221,5 +234,6 @@ func (s *Service) consume(ctx context.Context, js jetstream.JetStream, p credit.
 				_ = msg.NakWithDelay(time.Second)
 			}
 		}
+		idle = got == 0
 	}
 }

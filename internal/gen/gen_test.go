@@ -85,3 +85,31 @@ func TestErrorRate(t *testing.T) {
 		t.Error("unknown error kind accepted")
 	}
 }
+
+// TestParts: parts of one department's item draw other rows from the same
+// population.
+func TestParts(t *testing.T) {
+	cat, _ := catalog.Default()
+	dept, err := cat.Department("SAMR-350100")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gens := make([]*gen.RecordGen, 2)
+	for p := range gens {
+		if gens[p], err = gen.NewRecords(gen.RecordOptions{Item: "admin_penalty", Seed: 4, Dept: dept, Part: p, Subjects: 1000}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if gens[0].SubjectAt(17) != gens[1].SubjectAt(17) {
+		t.Fatal("two parts have different populations")
+	}
+	same := 0
+	for range 100 {
+		if gens[0].Next().Fields["cf_wsh"] == gens[1].Next().Fields["cf_wsh"] {
+			same++
+		}
+	}
+	if same > 5 {
+		t.Fatalf("%d of 100 rows of two parts share their document number", same)
+	}
+}

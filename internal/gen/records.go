@@ -60,6 +60,12 @@ type RecordOptions struct {
 	// concern disjoint subjects: honours go to companies without
 	// penalties.
 	From, To int
+	// Part tells apart files of the same department and item drawn from
+	// the same population (a large installation's data comes in many
+	// files): each part draws other rows, numbered from Part × 1 000 000
+	// (so parts of up to a million rows have distinct document numbers).
+	// Part 0 draws what a file always drew.
+	Part int
 	// Names fixes the names of some subjects of the population (by index),
 	// so that a demo has predictable names to search for. A fixed name
 	// that starts with a city's name is registered in that city.
@@ -132,7 +138,11 @@ func NewRecords(o RecordOptions) (*RecordGen, error) {
 		h.Write([]byte(o.Dept.Code + "\x00" + o.Item))
 		stream ^= h.Sum64()
 	}
+	if o.Part != 0 {
+		stream ^= uint64(o.Part) * 0x9e3779b97f4a7c15
+	}
 	g := &RecordGen{o: o, r: rand.New(rand.NewPCG(o.Seed, stream)), names: NewNames(o.Seed ^ 0xabcdef)}
+	g.n = o.Part * 1_000_000
 	ug := uscc.NewGenerator(int64(o.Seed) ^ 0x1234)
 	g.authCode = ug.USCC('1', '1', o.Region)
 	g.authName = authorityName(o.Item, o.Region)

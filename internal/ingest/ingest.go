@@ -18,6 +18,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/xinyong/xinyong/internal/catalog"
+	"github.com/xinyong/xinyong/internal/chinatime"
 	"github.com/xinyong/xinyong/internal/credit"
 	"github.com/xinyong/xinyong/internal/publish"
 	"github.com/xinyong/xinyong/internal/records"
@@ -98,6 +99,10 @@ type Job struct {
 	// lateUnknown are headers that first appeared after the header was
 	// mapped (JSON Lines keys on later lines) and name no field.
 	lateUnknown []string
+	// lateDays caches, per decision date (Unix seconds of its midnight,
+	// China time), whether the date is past the reporting deadline; only
+	// the writer uses it.
+	lateDays map[int64]bool
 }
 
 func (im *Importer) logger() *slog.Logger {
@@ -668,7 +673,7 @@ func (j *Job) commit(ctx context.Context, c chunkOut, seen *docSet, made map[str
 		}
 		if deadline > 0 && !r.rec.DecidedOn.IsZero() {
 			k.Timed++
-			if workday.Between(r.rec.DecidedOn, now) > deadline {
+			if j.late(r.rec.DecidedOn, now, deadline) {
 				k.Late++
 			}
 		}
@@ -709,6 +714,23 @@ func (j *Job) commit(ctx context.Context, c chunkOut, seen *docSet, made map[str
 	j.Batch.Chunks, j.Batch.LastRow = ch.Seq, ch.LastRow
 	j.Batch.Counts.Add(k)
 	return nil
+}
+
+// late reports whether a decision of date decided was reported after the
+// deadline (working days, workday.Between) by now. Rows of a file share few
+// decision dates, so the count is made once per date and import rather than
+// once per row (it walks the calendar day by day).
+func (j *Job) late(decided, now time.Time, deadline int) bool {
+	day := chinatime.Date(decided).Unix()
+	if l, ok := j.lateDays[day]; ok {
+		return l
+	}
+	if j.lateDays == nil {
+		j.lateDays = map[int64]bool{}
+	}
+	l := workday.Between(decided, now) > deadline
+	j.lateDays[day] = l
+	return l
 }
 
 // stored returns the stored person a row names, found by the hash of its

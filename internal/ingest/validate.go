@@ -1,7 +1,7 @@
 package ingest
 
 import (
-	"fmt"
+	"github.com/xinyong/xinyong/internal/records"
 	"slices"
 	"strings"
 	"time"
@@ -70,23 +70,13 @@ type validator struct {
 	m        *Mapping
 	sealer   *pii.Sealer
 	now      time.Time
-	legalRep string            // field code of the legal representative, if any
-	idType   map[string]string // idno field code -> its ID-type field code
-	codes    *uscc.Checker     // on the import's clock
+	legalRep string         // field code of the legal representative, if any
+	codes    *records.Codes // on the import's clock
 }
 
 func newValidator(it *catalog.Item, m *Mapping, sealer *pii.Sealer, now time.Time) *validator {
-	v := &validator{it: it, m: m, sealer: sealer, now: now, idType: map[string]string{}, legalRep: it.LegalRepField(),
-		codes: uscc.NewChecker(uscc.DefaultLegacy(), func() time.Time { return now })}
-	for _, fd := range it.Fields {
-		if fd.Type == catalog.TypeIDNo {
-			t := strings.TrimSuffix(fd.Code, "zjhm") + "zjlx"
-			if it.Field(t) != nil && t != fd.Code {
-				v.idType[fd.Code] = t
-			}
-		}
-	}
-	return v
+	return &validator{it: it, m: m, sealer: sealer, now: now, legalRep: it.LegalRepField(),
+		codes: records.NewCodes(it, uscc.NewChecker(uscc.DefaultLegacy(), func() time.Time { return now }))}
 }
 
 // check validates one row: the catalogue's own checks (required fields,
@@ -126,79 +116,10 @@ func (v *validator) check(row Row, full bool) *rowResult {
 	for _, e := range withCellErrors(it, errs, cellErrs) {
 		r.reject(e.Field, "%[2]s", "%[1]s", e.Reason, e.ReasonZh)
 	}
-	r.kind = it.SubjectKindOf(f)
-	if r.kind != "" && !slices.Contains(it.SubjectKinds, r.kind) {
-		r.reject(it.Keys.SubjectKind, "%[3]s不归集%[2]s的信息", "item %[1]s does not concern %[2]s subjects", it.Code, catalog.SubjectKindLabel(r.kind), it.Name)
-	}
-
-	// Codes. The subject's own code is the one 重错码率 counts.
-	for _, fd := range it.Fields {
-		val := f[fd.Code]
-		if val == "" || r.rejected(fd.Code) {
-			if fd.Code == it.Keys.SubjectCode && val != "" {
-				r.codeChecked, r.codeError = true, true
-			}
-			continue
-		}
-		switch fd.Type {
-		case catalog.TypeUSCC:
-			res := v.codes.CheckUSCC(val)
-			subject := fd.Code == it.Keys.SubjectCode
-			if subject {
-				r.codeChecked = true
-				r.code = res
-			}
-			switch res.Status {
-			case uscc.Invalid:
-				if subject {
-					r.codeError = true
-				}
-				if id := v.codes.Check(val); id.Kind == uscc.KindResidentID && id.Status == uscc.Valid {
-					t := v.residentIDInCode(fd, id.Code, r.kind)
-					r.reject(fd.Code, "%[2]s", "%[1]s", t.En, t.Zh)
-				} else {
-					r.reject(fd.Code, "统一社会信用代码%[1]s无效：%[3]s", "invalid unified social credit code %[1]s: %[2]s", res.Code, res.Reason(), res.ReasonZh())
-				}
-			case uscc.Flagged:
-				if subject {
-					r.codeError = true // kept, but counted in 重错码率
-				}
-			}
-		case catalog.TypeIDNo:
-			if t := v.idType[fd.Code]; t != "" && f[t] != "" && f[t] != "身份证" {
-				continue // passports and permits have no check character to verify
-			}
-			res := v.codes.CheckResidentID(val)
-			if res.Status == uscc.Invalid {
-				r.reject(fd.Code, "居民身份证号码无效：%[2]s", "invalid resident ID number: %[1]s", res.Reason(), res.ReasonZh())
-			}
-		}
-	}
-
-	// Subject identity and kind against code.
-	code := f[it.Keys.SubjectCode]
-	switch r.kind {
-	case credit.Person:
-		if code != "" && !r.rejected(it.Keys.SubjectCode) {
-			r.reject(it.Keys.SubjectCode, "自然人没有统一社会信用代码，%s是单位的代码：请更正主体类别或代码",
-				"a natural person (自然人) has no unified social credit code; %s is an organisation's code: fix the subject category or the code", code)
-		}
-		idf := it.Keys.SubjectIDNo
-		if t := v.idType[idf]; t != "" && f[t] != "" && f[t] != "身份证" {
-			r.reject(t, "自然人以居民身份证号码标识，暂不支持证件类型“%s”", "natural persons are identified by resident ID number (身份证); ID type %s is not supported yet", f[t])
-		}
-	case credit.IndividualBusiness, credit.Organisation:
-		if code != "" && !r.rejected(it.Keys.SubjectCode) {
-			isIndiv := credit.OrgKind(r.code.Authority, r.code.EntityType) == credit.IndividualBusiness
-			if r.kind == credit.IndividualBusiness && !isIndiv {
-				r.reject(it.Keys.SubjectCode, "主体类别为个体工商户，但代码%s不是个体工商户的代码（个体工商户代码以92开头）",
-					"subject category is 个体工商户 but code %s is not an individual business's code (those start with 92)", code)
-			}
-			if r.kind == credit.Organisation && isIndiv {
-				r.reject(it.Keys.SubjectCode, "代码%s是个体工商户的代码（92开头），但主体类别为法人及非法人组织：请改为个体工商户",
-					"code %s is an individual business's code (92…) but the subject category is 法人及非法人组织: use 个体工商户", code)
-			}
-		}
+	cc := v.codes.Check(f, r.rejected)
+	r.kind, r.code, r.codeChecked, r.codeError = cc.Kind, cc.Subject, cc.SubjectChecked, cc.SubjectError
+	for _, p := range cc.Problems {
+		r.reject(p.Field, "%[2]s", "%[1]s", p.En, p.Zh)
 	}
 	if len(r.rejects) > 0 {
 		return r
@@ -285,44 +206,4 @@ func withCellErrors(it *catalog.Item, errs []catalog.FieldError, cellErrs map[st
 		}
 	}
 	return out
-}
-
-// residentIDInCode is the reason a valid resident ID number in a column of
-// unified social credit codes is refused: what it is and where it belongs,
-// in English (with the Chinese after it) and in Chinese. The number is
-// shown masked: a reason is kept with the batch and read by whoever reads
-// its rejects.
-func (v *validator) residentIDInCode(fd *catalog.Field, id string, kind credit.SubjectKind) *credit.Text {
-	it := v.it
-	masked := uscc.MaskResidentID(id)
-	const what, whatZh = " is a resident ID number (居民身份证号码), not a unified social credit code: ", "这是居民身份证号码，不是统一社会信用代码："
-	say := func(en, zh string) *credit.Text {
-		return &credit.Text{En: en + " (" + whatZh + zh + ")", Zh: masked + "是居民身份证号码，不是统一社会信用代码：" + zh}
-	}
-	if fd.Code != it.Keys.SubjectCode {
-		return say(fmt.Sprintf("%s%s%s (%s) is an organisation's code", masked, what, fd.Label, fd.Code), fd.Label+"应填单位的统一社会信用代码")
-	}
-	idf, kindf := it.Field(it.Keys.SubjectIDNo), it.Field(it.Keys.SubjectKind)
-	if idf == nil || !slices.Contains(it.SubjectKinds, credit.Person) {
-		return say(fmt.Sprintf("%s%sthe subject is a natural person, and item %s does not concern natural persons", masked, what, it.Code),
-			"主体是自然人，本信息项不归集自然人")
-	}
-	person := catalog.SubjectKindLabel(credit.Person)
-	dest := fmt.Sprintf("%s (%s)", idf.Label, idf.Code)
-	destZh := "号码应填在" + idf.Label
-	if kindf != nil {
-		dest += fmt.Sprintf(", with %s (%s) %s", kindf.Label, kindf.Code, person)
-		destZh += fmt.Sprintf("，%s填“%s”", kindf.Label, person)
-	}
-	dest += fmt.Sprintf(" and %s left empty", fd.Label)
-	destZh += "，" + fd.Label + "留空"
-	if kind == credit.IndividualBusiness {
-		// An individual business has a code of its own (92…); its
-		// operator's ID number is no substitute for it.
-		indiv := catalog.SubjectKindLabel(credit.IndividualBusiness)
-		return say(fmt.Sprintf("%s%sa %s is identified by its own code (92…); if the subject is the natural person (%s), the number belongs in %s",
-			masked, what, indiv, person, dest), fmt.Sprintf("%s应填其统一社会信用代码（92开头）；如主体是%s，%s", indiv, person, destZh))
-	}
-	return say(fmt.Sprintf("%s%sthe subject is a natural person (%s), whose number belongs in %s", masked, what, person, dest),
-		fmt.Sprintf("主体是%s，%s", person, destZh))
 }

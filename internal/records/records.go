@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/xinyong/xinyong/internal/catalog"
@@ -43,6 +44,8 @@ type Service struct {
 	// SubjectChanged, when set, is called after an organisation is
 	// registered or changed (the search index learns of it at once).
 	SubjectChanged func(ctx context.Context, s *credit.Subject)
+	// codes holds each item's code checks (*Codes), made on first use.
+	codes sync.Map
 	// Written, when set, is called after facts were written, so that this
 	// node's followers of the change feed (the lists decided elsewhere,
 	// the hit check) catch up at once; other nodes do at their next poll.
@@ -430,6 +433,12 @@ func (s *Service) Prepare(rep Report, latest *credit.Record) (*credit.Record, Ou
 		}
 		return nil, "", credit.Say(op, credit.Invalid, "%[3]s（%[1]s）：%[4]s", "item %[1]s: %[2]s", it.Code, strings.Join(msgs, "; "), it.Name, strings.Join(zh, "；"))
 	}
+	if err := s.checkCodes(op, it, rep.Fields); err != nil {
+		return nil, "", err
+	}
+	if err := s.namesSubject(op, it, rep); err != nil {
+		return nil, "", err
+	}
 	// A record of a list decided elsewhere must name a list of the
 	// catalogue that its department decides.
 	if _, err := s.Catalog.ReportedList(it.Code, rep.Fields, rep.Dept); err != nil {
@@ -472,6 +481,68 @@ func (s *Service) Prepare(rep Report, latest *credit.Record) (*credit.Record, Ou
 		return rec, Versioned, nil
 	}
 	return rec, Created, nil
+}
+
+// checkCodes runs the code checks an import runs on every row (Codes) on
+// a record's fields, and refuses the record with every problem.
+func (s *Service) checkCodes(op string, it *catalog.Item, f credit.Fields) error {
+	c, ok := s.codes.Load(it)
+	if !ok {
+		c, _ = s.codes.LoadOrStore(it, NewCodes(it, uscc.NewChecker(uscc.DefaultLegacy(), s.now)))
+	}
+	up := make(credit.Fields, len(f))
+	for k, v := range f {
+		if fd := it.Field(k); fd != nil && (fd.Type == catalog.TypeUSCC || fd.Type == catalog.TypeIDNo) {
+			v = strings.ToUpper(v)
+		}
+		up[k] = v
+	}
+	res := c.(*Codes).Check(up, nil)
+	if len(res.Problems) == 0 {
+		return nil
+	}
+	zh, en := make([]string, len(res.Problems)), make([]string, len(res.Problems))
+	for i, p := range res.Problems {
+		label := p.Field
+		if fd := it.Field(p.Field); fd != nil {
+			label = fd.Label
+		}
+		zh[i] = fmt.Sprintf("字段“%s”（%s）：%s", label, p.Field, p.Zh)
+		en[i] = fmt.Sprintf("field %s: %s", p.Field, p.En)
+	}
+	return credit.Say(op, credit.Invalid, "%[3]s（%[1]s）：%[4]s", "item %[1]s: %[2]s", it.Code, strings.Join(en, "; "), it.Name, strings.Join(zh, "；"))
+}
+
+// namesSubject checks that a record's own fields name the subject it is
+// filed under, by the item's keys: an organisation's code, a person's ID
+// number. Without it a record whose content names another company (or no
+// valid company at all) could be put in a subject's credit file by the
+// single-record API, which takes the subject as stated; an import derives
+// the subject from the fields, so it always agrees.
+func (s *Service) namesSubject(op string, it *catalog.Item, rep Report) error {
+	f, k := rep.Fields, it.Keys
+	switch it.SubjectKindOf(f) {
+	case credit.Person:
+		idno := strings.ToUpper(strings.TrimSpace(f[k.SubjectIDNo]))
+		if idno == "" || s.Sealer == nil {
+			return nil
+		}
+		for _, h := range s.Sealer.Hashes(idno) {
+			if credit.PersonID(h) == rep.SubjectID {
+				return nil
+			}
+		}
+		return credit.Say(op, credit.Invalid, "%[2]s（%[1]s）：记录中的身份证号码%[3]s不是主体%[4]s的号码：记录应报送到它所记载的主体名下",
+			"item %[1]s: the ID number %[3]s in the record is not subject %[4]s's: a record goes to the subject it names", it.Code, it.Name, uscc.MaskResidentID(idno), rep.SubjectID)
+	default:
+		code := strings.ToUpper(strings.TrimSpace(f[k.SubjectCode]))
+		if code == "" || k.SubjectCode == "" || code == rep.SubjectID {
+			return nil
+		}
+		fd := it.Field(k.SubjectCode)
+		return credit.Say(op, credit.Invalid, "%[2]s（%[1]s）：记录中的%[5]s为%[3]s，与报送的主体%[4]s不一致：记录应报送到它所记载的主体名下",
+			"item %[1]s: the record's %[6]s (%[7]s) is %[3]s, not the subject %[4]s it is reported for: a record goes to the subject it names", it.Code, it.Name, code, rep.SubjectID, fd.Label, fd.Code, fd.Label)
+	}
 }
 
 // seal returns a copy of f with the item's personal fields sealed

@@ -96,6 +96,24 @@ func TestRefusals(t *testing.T) {
 		t.Fatal(err)
 	}
 	fields := penalty(sub, "榕市监罚〔2026〕2号", "罚款")
+	other := uscc.NewGenerator(3).USCC('9', '1', "350100")
+	if _, err := svc.PutOrganisation(ctx, records.Organisation{Code: other, Name: "福州另一家有限公司"}); err != nil {
+		t.Fatal(err)
+	}
+	otherFields := penalty(&credit.Subject{Name: "福州另一家有限公司", Code: other}, "榕市监罚〔2026〕3号", "罚款")
+	p1, err := svc.PutPerson(ctx, "王小明", "11010519491231002X")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p2, err := svc.PutPerson(ctx, "李小红", "110105194912310038")
+	if err != nil {
+		t.Fatal(err)
+	}
+	personFields := func(idno string) credit.Fields {
+		f := without(without(penalty(p1, "榕市监罚〔2026〕4号", "罚款"), "cf_xdr_shxym"), "cf_frdb")
+		f["cf_xdr_lb"], f["cf_xdr_zjlx"], f["cf_xdr_zjhm"] = "自然人", "身份证", idno
+		return f
+	}
 	cases := []struct {
 		name string
 		rep  records.Report
@@ -106,6 +124,10 @@ func TestRefusals(t *testing.T) {
 		{"unknown subject", records.Report{Item: "admin_penalty", Dept: "SAMR-350100", SubjectID: "91350100M000100Y43", Fields: fields}, credit.NotFound, "91350100M000100Y43"},
 		{"no department", records.Report{Item: "admin_penalty", SubjectID: sub.ID, Fields: fields}, credit.Invalid, "department"},
 		{"missing required field", records.Report{Item: "admin_penalty", Dept: "SAMR-350100", SubjectID: sub.ID, Fields: without(fields, "cf_jdrq")}, credit.Invalid, "cf_jdrq"},
+		{"an authority code with a wrong check character", records.Report{Item: "admin_penalty", Dept: "SAMR-350100", SubjectID: sub.ID, Fields: with(fields, "cf_cfjgdm", badCheck(fields["cf_cfjgdm"]))}, credit.Invalid, "field cf_cfjgdm: invalid unified social credit code"},
+		{"a resident ID number as the subject's code", records.Report{Item: "admin_penalty", Dept: "SAMR-350100", SubjectID: sub.ID, Fields: with(fields, "cf_xdr_shxym", "11010519491231002X")}, credit.Invalid, "is a resident ID number"},
+		{"fields naming another company", records.Report{Item: "admin_penalty", Dept: "SAMR-350100", SubjectID: sub.ID, Fields: otherFields}, credit.Invalid, "is " + other + ", not the subject " + sub.ID},
+		{"fields naming another person", records.Report{Item: "admin_penalty", Dept: "SAMR-350100", SubjectID: p2.ID, Fields: personFields("11010519491231002X")}, credit.Invalid, "is not subject " + p2.ID},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -118,6 +140,31 @@ func TestRefusals(t *testing.T) {
 	if n, _ := svc.Store.CountRecords(ctx); n != 0 {
 		t.Fatalf("%d records stored after refusals", n)
 	}
+	// The same fields filed under the subject they name are taken.
+	for _, rep := range []records.Report{
+		{Item: "admin_penalty", Dept: "SAMR-350100", SubjectID: other, Fields: otherFields},
+		{Item: "admin_penalty", Dept: "SAMR-350100", SubjectID: p1.ID, Fields: personFields("11010519491231002X")},
+	} {
+		if _, _, err := svc.Append(ctx, rep); err != nil {
+			t.Errorf("%s: %v", rep.SubjectID, err)
+		}
+	}
+}
+
+func with(f credit.Fields, key, val string) credit.Fields {
+	out := without(f, key)
+	out[key] = val
+	return out
+}
+
+// badCheck is code with its check character changed.
+func badCheck(code string) string {
+	last := code[len(code)-1]
+	repl := byte('0')
+	if last == '0' {
+		repl = '1'
+	}
+	return code[:len(code)-1] + string(repl)
 }
 
 func without(f credit.Fields, key string) credit.Fields {

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/xinyong/xinyong/internal/api"
 	"github.com/xinyong/xinyong/internal/auth"
+	"github.com/xinyong/xinyong/internal/catalog"
 	"github.com/xinyong/xinyong/internal/credit"
 	"github.com/xinyong/xinyong/internal/server"
 )
@@ -77,9 +79,35 @@ func (e *env) scenario(rt api.Route, role credit.Role) req {
 			q.body = map[string]any{"name": e.names[credit.RoleAdmin], "password": password}
 		}
 	case "/api/v1/accounts":
-		q.body = map[string]any{"name": "new-" + strconv.Itoa(e.unique()), "role": "auditor", "password": password}
+		if rt.Method == "POST" {
+			q.body = map[string]any{"name": "new-" + strconv.Itoa(e.unique()), "role": "auditor", "password": password}
+		}
 	case "/api/v1/monitor/series/{code}":
 		path = strings.Replace(path, "{code}", "dsgs_timeliness", 1) + "?period=week&n=4"
+	case "/api/v1/keys/{id}":
+		// A fresh key of the business system each time: revoking one
+		// twice is a conflict.
+		_, k, err := e.node.Accounts.NewKey(context.Background(), e.names[credit.RoleBusiness])
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		path = strings.Replace(path, "{id}", k.ID, 1)
+	case "/api/v1/catalog/files/{file}/versions":
+		path = strings.Replace(path, "{file}", "measures.json", 1)
+		q.raw = e.measuresVersion()
+		q.header = map[string]string{"Content-Type": "application/json"}
+	case "/api/v1/catalog/versions/{id}", "/api/v1/catalog/versions/{id}/activation":
+		// A fresh version each time: activating one twice is a conflict.
+		v, _, err := catalog.Upload(context.Background(), e.st, e.cat, "measures.json", e.measuresVersion(), "", "t-admin", e.clock.Now())
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		path = strings.Replace(path, "{id}", v.ID, 1)
+	case "/api/v1/accounts/{name}/disabled":
+		// Re-enabling an enabled account: allowed, and changes nothing
+		// the other scenarios rely on.
+		path = strings.Replace(path, "{name}", e.names[credit.RoleBusiness], 1)
+		q.body = map[string]any{"disabled": false}
 	case "/api/v1/feeds/{feed}":
 		path = strings.Replace(path, "{feed}", feedPeer, 1) + "?after=0"
 	case "/api/v1/accounts/{name}/keys", "/api/v1/accounts/{name}/lockout":
@@ -549,4 +577,11 @@ func TestCreateAccountAndKey(t *testing.T) {
 	if !e.auditHas(credit.AuditEntry{Actor: e.names[credit.RoleAuditor], Action: "audit.read", Outcome: "ok"}) {
 		t.Error("audit read not audited")
 	}
+}
+
+// measuresVersion is a new version of the measure list: the one in force
+// with a version of its own.
+func (e *env) measuresVersion() []byte {
+	v := "2026." + strconv.Itoa(e.unique())
+	return []byte(strings.Replace(string(e.cat.Raw("measures.json")), `"version": "2024.1"`, `"version": "`+v+`"`, 1))
 }

@@ -21,20 +21,6 @@ import (
 	"github.com/xinyong/xinyong/internal/server"
 )
 
-// screenshots is where the monitoring test keeps its screenshots:
-// $XINYONG_SCREENSHOTS, or a temporary directory.
-func screenshots(t *testing.T) string {
-	t.Helper()
-	dir := os.Getenv("XINYONG_SCREENSHOTS")
-	if dir == "" {
-		return t.TempDir()
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
-
 // seedMonitor writes six months of batches, records and subjects for
 // three departments, so that every chart has lines.
 func seedMonitor(t *testing.T, ctx context.Context, st credit.Store, now time.Time) {

@@ -57,6 +57,9 @@ func artefacts(t *testing.T) string {
 	return dir
 }
 
+// screenshots is where a browser test's screenshots go (artefacts).
+func screenshots(t *testing.T) string { return artefacts(t) }
+
 // TestBrowser drives the real portal in headless Chromium: search
 // (including two-character queries), open a subject, switch language, and
 // watch a penalty leave the public page when its window ends while the

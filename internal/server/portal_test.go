@@ -119,14 +119,15 @@ func TestPortalLoginConsole(t *testing.T) {
 	}
 	e.appendRecord(e.keys[credit.RoleDept])
 	r = e.do(req{method: "GET", path: "/console", cookies: []*http.Cookie{sess}})
-	for _, w := range []string{"工作台", "t-dept", "数据提供部门", deptCode, "信用主体", "信息项"} {
+	// A department's console shows its own figures, not the platform's.
+	for _, w := range []string{"工作台", "t-dept", "数据提供部门", deptCode, "本部门入库记录", "本部门待办异议与修复"} {
 		if !strings.Contains(string(r.body), w) {
 			t.Errorf("console lacks %q", w)
 		}
 	}
 	r = e.do(req{method: "GET", path: "/console?lang=en", cookies: []*http.Cookie{sess}})
-	if !strings.Contains(string(r.body), "Credit subjects") {
-		t.Error("console in English")
+	if !strings.Contains(string(r.body), "Records accepted from this department") || strings.Contains(string(r.body), "Credit subjects") {
+		t.Error("console in English, the department's own figures")
 	}
 }
 

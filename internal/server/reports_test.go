@@ -153,9 +153,10 @@ func TestGrantRefusals(t *testing.T) {
 	issue := func(key, grant, kind string) resp {
 		return e.do(req{method: "POST", path: "/api/v1/reports", key: key, body: map[string]any{"kind": kind, "subject_id": orgCode, "grant_id": grant}})
 	}
-	// The first use succeeds; the second is refused: used up.
-	if r := issue(bank, reportG, "authorised"); r.status != http.StatusCreated {
-		t.Fatalf("report under a grant: %d %s", r.status, r.body)
+	// The first use succeeds (the grant names the subject; the request
+	// need not); the second is refused: used up.
+	if r := e.do(req{method: "POST", path: "/api/v1/reports", key: bank, body: map[string]any{"kind": "authorised", "grant_id": reportG, "format": "json"}}); r.status != http.StatusCreated || !strings.Contains(string(r.body), orgCode) {
+		t.Fatalf("report under a grant, subject from the grant: %d %s", r.status, r.body)
 	}
 	// The records under an items grant: only that item.
 	e.do(req{method: "POST", path: "/api/v1/records", key: e.keys[credit.RoleDept], body: e.recordBody(orgCode)})
@@ -202,6 +203,7 @@ func TestGrantRefusals(t *testing.T) {
 			return e.do(req{method: "GET", path: "/api/v1/subjects/" + e.person.ID + "/records?grant=" + itemsG, key: bank, purpose: "贷前调查"})
 		}, auth.RefuseForeign, itemsG},
 		{"unknown", func() resp { return issue(bank, "no-such-grant", "authorised") }, auth.RefuseUnknown, "no-such-grant"},
+		{"none given", func() resp { return issue(bank, "", "authorised") }, auth.RefuseUnknown, ""},
 		{"expired", func() resp {
 			e.clock.Advance(49 * time.Hour)
 			return issue(bank, shortG, "authorised")
@@ -214,7 +216,7 @@ func TestGrantRefusals(t *testing.T) {
 				t.Fatalf("status %d %s", r.status, r.body)
 			}
 			m := r.json(t)["error"].(map[string]any)
-			if m["message_zh"] == "" || m["message"] == "" {
+			if m["message_zh"] == "" || m["message"] == "" || strings.HasSuffix(m["message"].(string), " ") {
 				t.Errorf("no reason in both languages: %v", m)
 			}
 			if !e.auditHas(credit.AuditEntry{Outcome: "denied", Grant: c.grant, Basis: "grant refused: " + c.reason}) {

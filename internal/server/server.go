@@ -105,6 +105,9 @@ type Deps struct {
 	Exchange *exchange.Service
 	// Monitor is the city credit monitoring (optional).
 	Monitor *monitor.Service
+	// OIDC signs companies and persons in through an identity provider
+	// (optional: nil offers password sign-in only).
+	OIDC *auth.OIDC
 }
 
 // readyTimeout bounds the readiness probe's store ping: a load balancer
@@ -138,7 +141,8 @@ func New(d Deps) (http.Handler, error) {
 		Records: d.Records, Publish: d.Publish, Marks: d.Marks, Search: d.Search, Workflow: d.Workflow, Sanction: d.Sanction,
 		LoginGuard: d.LoginGuard, MaxUpload: d.MaxUpload,
 		Commit: d.Commit, Reports: d.Reports,
-		Exchange: d.Exchange, Monitor: d.Monitor})
+		Exchange: d.Exchange, Monitor: d.Monitor,
+		OIDC: d.OIDC, Sealer: d.Sealer, CalendarDir: d.CalendarDir})
 	if err != nil {
 		return nil, err
 	}

@@ -134,6 +134,14 @@ func TestPagesInTheirLanguage(t *testing.T) {
 		{"a list's decisions", get("/console/lists?list="+matrixList, reviewer)},
 		{"monitoring", get("/console/monitor", reviewer)},
 		{"monitoring, a department's own by week", get("/console/monitor?period=week", unit)},
+		{"self-service page", get("/subjects/"+orgCode+"/act/objection", nil)},
+		{"subject's console", get("/console", subject)},
+		{"administrator's console", get("/console", admin)},
+		{"accounts", get("/console/admin/accounts", admin)},
+		{"business account", get("/console/admin/accounts/"+e.names[credit.RoleBusiness], admin)},
+		{"departments", get("/console/admin/departments", admin)},
+		{"calendar", get("/console/admin/calendar", admin)},
+		{"catalogue versions", get("/console/admin/catalog", admin)},
 	}
 	refusing := []string{"repair form of an ineligible record", "ineligible repair filed", "objection refused while one runs",
 		"upload refused on the tracking page", "case step refused"}
@@ -384,7 +392,9 @@ func TestRefusalsInBothLanguages(t *testing.T) {
 			body: map[string]any{"items": []map[string]any{{"subject_id": orgCode, "measure": "restrict_gov_procurement", "outcome": "已惩戒"}}}},
 			http.StatusBadRequest, "did not return measure", "限制作为供应商参加政府采购活动（restrict_gov_procurement）", true},
 		{"a malformed body", req{method: "POST", path: "/api/v1/records", key: e.keys[credit.RoleDept], raw: []byte("{"),
-			header: map[string]string{"Content-Type": "application/json"}}, http.StatusBadRequest, "malformed JSON body", "JSON正文格式错误", false},
+			header: map[string]string{"Content-Type": "application/json"}}, http.StatusBadRequest, "malformed JSON body", "JSON正文格式错误：正文不完整", true},
+		{"a field of the wrong type", req{method: "POST", path: "/api/v1/records", key: e.keys[credit.RoleDept], raw: []byte(`{"item":["admin_penalty"]}`),
+			header: map[string]string{"Content-Type": "application/json"}}, http.StatusBadRequest, "cannot unmarshal array", "字段“item”的值类型不对：给的是数组，应为字符串", true},
 	} {
 		r := e.do(tc.q)
 		var body struct {

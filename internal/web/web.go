@@ -84,6 +84,14 @@ type Config struct {
 	// Monitor serves the monitoring page (/console/monitor); nil leaves
 	// it out.
 	Monitor *monitor.Service
+	// OIDC signs companies and persons in through an identity provider
+	// (nil: password accounts only); Sealer finds persons by the ID
+	// number the provider vouches for.
+	OIDC   *auth.OIDC
+	Sealer *pii.Sealer
+	// CalendarDir is where the calendar years administrators add are
+	// saved (the API's calendar directory).
+	CalendarDir string
 }
 
 // Portal serves the HTML pages.
@@ -121,7 +129,7 @@ func New(cfg Config) (*Portal, error) {
 		mux:      http.NewServeMux(),
 	}
 	for _, name := range pageNames {
-		t, err := template.ParseFS(templateFS, "templates/layout.html", "templates/entries.html", "templates/"+name+".html")
+		t, err := template.ParseFS(templateFS, "templates/layout.html", "templates/entries.html", "templates/selfservice.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, err
 		}
@@ -171,6 +179,12 @@ func New(cfg Config) (*Portal, error) {
 			return nil, err
 		}
 	}
+	if err := p.oidcRoutes(); err != nil {
+		return nil, err
+	}
+	if err := p.adminRoutes(); err != nil {
+		return nil, err
+	}
 	p.mux.HandleFunc("/", p.notFound)
 	return p, nil
 }
@@ -197,6 +211,9 @@ func (p *Portal) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			// read, not of the copies the middleware made.
 			defer r.MultipartForm.RemoveAll()
 		}
+	}
+	if !p.gate(w, r) {
+		return
 	}
 	p.mux.ServeHTTP(w, r)
 }
@@ -293,6 +310,18 @@ type view struct {
 	Monitor *monitorPage
 	// MonitorRanked names the ranked indicators (the ranking's columns).
 	MonitorRanked []string
+	// Act is the self-service explanation page; SelfLinks the public
+	// subject page's self-service links; OIDC and OIDCLabel offer the
+	// identity provider's sign-in; Admin the administration pages; Nav
+	// the console's links for the viewer's role.
+	Act       *actView
+	SelfLinks []selfLink
+	OIDC      bool
+	OIDCLabel string
+	Admin     *adminView
+	LoginNote string
+	Nav       []navGroup
+	Figures   []figure
 
 	// csrf issues the form token (auth.CSRFToken) on first use.
 	csrf      func() string
@@ -336,6 +365,9 @@ func (p *Portal) newView(w http.ResponseWriter, r *http.Request, pr auth.Princip
 		RequestID: httpx.IDFrom(r.Context()),
 	}
 	v.RoleName = v.T["role_"+string(pr.Role)]
+	if p.cfg.OIDC != nil {
+		v.OIDC, v.OIDCLabel = true, p.cfg.OIDC.Label()
+	}
 	v.N = v.names(p.cfg.Catalog)
 	v.csrf = func() string {
 		w.Header().Set("Cache-Control", "no-store")
@@ -455,6 +487,7 @@ func (p *Portal) subject(w http.ResponseWriter, r *http.Request) {
 	}
 	v.Title = s.Name
 	v.Subject = p.subjectPage(s, v)
+	v.SelfLinks = v.selfLinks(s.ID)
 	// What the public sees is the publication engine's decision, the same
 	// for every visitor, signed in or not.
 	if v.Sections, err = p.sections(r.Context(), s, publish.Public, v); err != nil {
@@ -523,7 +556,12 @@ func (p *Portal) loginForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := p.newView(w, r, pr)
-	p.render(w, r, http.StatusOK, "login", v, func(v *view) { v.Title, v.Next = v.T["login_title"], next })
+	p.render(w, r, http.StatusOK, "login", v, func(v *view) {
+		v.Title, v.Next = v.T["login_title"], next
+		if strings.HasPrefix(next, "/my/") {
+			v.LoginNote = v.T["login_subject_note"] // a subject's own service: say who signs in
+		}
+	})
 }
 
 func (p *Portal) login(w http.ResponseWriter, r *http.Request) {
@@ -587,13 +625,7 @@ func (p *Portal) console(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := p.newView(w, r, pr)
-	ctx := r.Context()
-	ns, err := p.cfg.Store.CountSubjects(ctx)
-	if err != nil {
-		p.fail(w, r, v, err)
-		return
-	}
-	nr, err := p.cfg.Store.CountRecords(ctx)
+	figs, err := p.consoleFigures(r.Context(), pr, v)
 	if err != nil {
 		p.fail(w, r, v, err)
 		return
@@ -607,6 +639,6 @@ func (p *Portal) console(w http.ResponseWriter, r *http.Request) {
 	}
 	p.render(w, r, http.StatusOK, "console", v, func(v *view) {
 		v.Title, v.Lockouts = v.T["console_title"], locks
-		v.Counts = &counts{Subjects: ns, Records: nr, Items: len(p.cfg.Catalog.Items), Catalog: p.cfg.Catalog.Version}
+		v.Figures, v.Nav = figs, navFor(v.T, pr.Role)
 	})
 }

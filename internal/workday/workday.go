@@ -182,7 +182,12 @@ func (c *Calendar) SaveYear(dir string, b []byte) (*Year, error) {
 			os.Remove(tmp.Name())
 			return nil, err
 		}
-		if err := os.Rename(tmp.Name(), filepath.Join(dir, strconv.Itoa(y.Year)+".json")); err != nil {
+		target := filepath.Join(dir, strconv.Itoa(y.Year)+".json")
+		if err := keepPrevious(dir, target, y.Year); err != nil {
+			os.Remove(tmp.Name())
+			return nil, err
+		}
+		if err := os.Rename(tmp.Name(), target); err != nil {
 			os.Remove(tmp.Name())
 			return nil, err
 		}
@@ -191,6 +196,37 @@ func (c *Calendar) SaveYear(dir string, b []byte) (*Year, error) {
 		return nil, err
 	}
 	return y, nil
+}
+
+// keepPrevious copies the year file a save replaces to dir/history as
+// YYYY.N.json, N counting the year's replaced versions from 1, so that
+// every version an administrator ever saved stays.
+func keepPrevious(dir, target string, year int) error {
+	old, err := os.ReadFile(target)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	hist := filepath.Join(dir, "history")
+	if err := os.MkdirAll(hist, 0o755); err != nil {
+		return err
+	}
+	for n := 1; ; n++ {
+		f, err := os.OpenFile(filepath.Join(hist, fmt.Sprintf("%d.%d.json", year, n)), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := f.Write(old); err != nil {
+			f.Close()
+			return err
+		}
+		return f.Close()
+	}
 }
 
 // Parse decodes and validates one year file. Errors say what to fix.

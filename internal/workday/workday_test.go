@@ -2,6 +2,7 @@ package workday
 
 import (
 	"errors"
+	"fmt"
 	"math/rand"
 	"os"
 	"path/filepath"
@@ -203,5 +204,35 @@ func TestEmbeddedYears(t *testing.T) {
 	}
 	if !Overdue(day("2026-10-08"), day("2026-10-09")) {
 		t.Error("not overdue the day after")
+	}
+}
+
+func TestSaveYearKeepsThePrevious(t *testing.T) {
+	dir := t.TempDir()
+	c, _ := Embedded()
+	v1 := `{"year":2029,"source":"first notice","holidays":[{"from":"2029-01-01","to":"2029-01-01","name":"元旦"}],"workdays":[]}`
+	v2 := `{"year":2029,"source":"corrected notice","holidays":[{"from":"2029-01-01","to":"2029-01-02","name":"元旦"}],"workdays":[]}`
+	v3 := `{"year":2029,"source":"third notice","holidays":[{"from":"2029-01-01","to":"2029-01-03","name":"元旦"}],"workdays":[]}`
+	for _, v := range []string{v1, v2, v3} {
+		if _, err := c.SaveYear(dir, []byte(v)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for n, want := range map[int]string{1: "first notice", 2: "corrected notice"} {
+		b, err := os.ReadFile(filepath.Join(dir, "history", fmt.Sprintf("2029.%d.json", n)))
+		if err != nil || !strings.Contains(string(b), want) {
+			t.Errorf("history version %d: %q, %v; want %q", n, b, err, want)
+		}
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "2029.json")); !strings.Contains(string(b), "third notice") {
+		t.Errorf("the year in force is %s", b)
+	}
+	// The history folder does not disturb loading.
+	c2, _ := Embedded()
+	if err := c2.LoadDir(dir); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := c2.IsWorkday(day("2029-01-03")); ok || err != nil {
+		t.Errorf("2029-01-03 after reload: %v %v", ok, err)
 	}
 }

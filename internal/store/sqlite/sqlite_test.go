@@ -156,3 +156,14 @@ func TestOpenConcurrentNewFile(t *testing.T) {
 func BenchmarkAppendRecords(b *testing.B) {
 	storetest.BenchmarkAppendRecords(b, open(b))
 }
+
+// TestCloseTwice: closing a store twice (a test's cleanup after the code
+// under test closed it) is harmless.
+func TestCloseTwice(t *testing.T) {
+	s, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "x.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s.Close()
+}

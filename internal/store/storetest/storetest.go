@@ -44,6 +44,8 @@ func Run(t *testing.T, open func(t *testing.T) credit.Store) {
 		{"LatestByDoc", testLatestByDoc},
 		{"Accounts", testAccounts},
 		{"APIKeys", testAPIKeys},
+		{"AccountLists", testAccountLists},
+		{"CatalogVersions", testCatalogVersions},
 		{"Sessions", testSessions},
 		{"LoginFailures", testLoginFailures},
 		{"Audit", testAudit},
@@ -408,6 +410,21 @@ func testAppendRecords(t *testing.T, s credit.Store) {
 
 	if none, err := s.RecordsBySubject(ctx(t), "nobody"); err != nil || len(none) != 0 {
 		t.Errorf("RecordsBySubject(unknown) = %v, %v; want empty", none, err)
+	}
+	byID, err := s.RecordsByIDs(ctx(t), []string{r2.ID, "missing-record", r1.ID})
+	if err != nil || len(byID) != 2 || byID["missing-record"] != nil {
+		t.Fatalf("RecordsByIDs = %v, %v; want the two records", byID, err)
+	}
+	sameRecord(t, *byID[r1.ID], r1)
+	sameRecord(t, *byID[r2.ID], r2)
+	bySubj, err := s.RecordsBySubjects(ctx(t), []string{"A", "nobody"})
+	if err != nil || len(bySubj) != 1 || len(bySubj["A"]) != 2 {
+		t.Fatalf("RecordsBySubjects = %v, %v; want A's two records", bySubj, err)
+	}
+	sameRecord(t, bySubj["A"][0], r1) // oldest first
+	sameRecord(t, bySubj["A"][1], r2)
+	if none, err := s.RecordsByIDs(ctx(t), nil); err != nil || len(none) != 0 {
+		t.Errorf("RecordsByIDs(nil) = %v, %v; want empty", none, err)
 	}
 	_, err = s.Record(ctx(t), "missing-record")
 	wantKind(t, "Record(missing)", err, credit.NotFound)
@@ -980,4 +997,109 @@ func testLoginFailures(t *testing.T, s credit.Store) {
 	if got, _ := s.LoginFailures(ctx(t), "c:192.0.2.7", time.Time{}, 10); len(got) != 2 {
 		t.Fatalf("after pruning: %v", got)
 	}
+}
+
+// testAccountLists: the administration console's lists of accounts (by
+// name) and of an account's keys (newest first, revoked ones too), and a
+// key by ID.
+func testAccountLists(t *testing.T, s credit.Store) {
+	base := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	for i, n := range []string{"zeta-system", "alpha-office", "mid-dept"} {
+		if err := s.PutAccount(ctx(t), &credit.Account{ID: credit.NewID(), Name: n, Role: credit.RoleDept, Dept: "D1",
+			Created: base.Add(time.Duration(i) * time.Hour)}); err != nil {
+			t.Fatalf("PutAccount %s: %v", n, err)
+		}
+	}
+	accs, err := s.Accounts(ctx(t))
+	if err != nil {
+		t.Fatalf("Accounts: %v", err)
+	}
+	var names []string
+	for _, a := range accs {
+		names = append(names, a.Name)
+	}
+	if !reflect.DeepEqual(names, []string{"alpha-office", "mid-dept", "zeta-system"}) {
+		t.Fatalf("Accounts = %v, want by name", names)
+	}
+	owner, err := s.Account(ctx(t), "zeta-system")
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, _ := s.Account(ctx(t), "alpha-office")
+	k1 := &credit.APIKey{ID: credit.NewID(), AccountID: owner.ID, Hash: "list-h1", Prefix: "xy_k1", Created: base}
+	k2 := &credit.APIKey{ID: credit.NewID(), AccountID: owner.ID, Hash: "list-h2", Prefix: "xy_k2", Created: base.Add(time.Hour)}
+	k3 := &credit.APIKey{ID: credit.NewID(), AccountID: other.ID, Hash: "list-h3", Prefix: "xy_k3", Created: base}
+	for _, k := range []*credit.APIKey{k1, k2, k3} {
+		if err := s.PutAPIKey(ctx(t), k); err != nil {
+			t.Fatalf("PutAPIKey: %v", err)
+		}
+	}
+	k1.Revoked = true
+	if err := s.PutAPIKey(ctx(t), k1); err != nil {
+		t.Fatalf("PutAPIKey(revoke): %v", err)
+	}
+	ks, err := s.APIKeys(ctx(t), owner.ID)
+	if err != nil {
+		t.Fatalf("APIKeys: %v", err)
+	}
+	if len(ks) != 2 || ks[0].ID != k2.ID || ks[1].ID != k1.ID || !ks[1].Revoked || ks[0].Revoked || ks[0].Hash != "list-h2" {
+		t.Fatalf("APIKeys = %+v, want k2 then k1 (revoked)", ks)
+	}
+	got, err := s.APIKey(ctx(t), k1.ID)
+	if err != nil || !got.Revoked || got.AccountID != owner.ID || !got.Created.Equal(norm(base)) {
+		t.Fatalf("APIKey = %+v, %v", got, err)
+	}
+	wantKind(t, "APIKey(unknown)", func() error { _, err := s.APIKey(ctx(t), "no-such-key"); return err }(), credit.NotFound)
+	if ks, err := s.APIKeys(ctx(t), "no-such-account"); err != nil || len(ks) != 0 {
+		t.Fatalf("APIKeys(unknown account) = %v, %v", ks, err)
+	}
+}
+
+// testCatalogVersions: uploaded versions kept as uploaded, newest first;
+// at most one active per file; activating another leaves the previous
+// inactive and kept.
+func testCatalogVersions(t *testing.T, s credit.Store) {
+	base := time.Date(2026, 4, 1, 9, 0, 0, 0, time.UTC)
+	mk := func(file, version string, at time.Time) *credit.CatalogVersion {
+		v := &credit.CatalogVersion{ID: credit.NewID(), File: file, Version: version, SHA256: "h-" + version,
+			Content: []byte(`{"version":"` + version + `"}`), UploadedBy: "admin", Uploaded: at}
+		if err := s.AddCatalogVersion(ctx(t), v); err != nil {
+			t.Fatalf("AddCatalogVersion: %v", err)
+		}
+		return v
+	}
+	m1 := mk("measures.json", "2026.1", base)
+	m2 := mk("measures.json", "2026.2", base.Add(time.Hour))
+	d1 := mk("departments.json", "2026.1", base.Add(2*time.Hour))
+	all, err := s.CatalogVersions(ctx(t), "")
+	if err != nil || len(all) != 3 || all[0].ID != d1.ID || all[2].ID != m1.ID || all[0].Content != nil {
+		t.Fatalf("CatalogVersions(all) = %+v, %v", all, err)
+	}
+	ms, err := s.CatalogVersions(ctx(t), "measures.json")
+	if err != nil || len(ms) != 2 || ms[0].ID != m2.ID || ms[0].Active {
+		t.Fatalf("CatalogVersions(measures) = %+v, %v", ms, err)
+	}
+	if act, err := s.ActiveCatalogVersions(ctx(t)); err != nil || len(act) != 0 {
+		t.Fatalf("active before activation = %+v, %v", act, err)
+	}
+	if err := s.ActivateCatalogVersion(ctx(t), m1.ID, "admin", base.Add(3*time.Hour)); err != nil {
+		t.Fatalf("ActivateCatalogVersion: %v", err)
+	}
+	if err := s.ActivateCatalogVersion(ctx(t), m2.ID, "admin2", base.Add(4*time.Hour)); err != nil {
+		t.Fatalf("ActivateCatalogVersion(2): %v", err)
+	}
+	if err := s.ActivateCatalogVersion(ctx(t), d1.ID, "admin", base.Add(5*time.Hour)); err != nil {
+		t.Fatalf("ActivateCatalogVersion(dept): %v", err)
+	}
+	act, err := s.ActiveCatalogVersions(ctx(t))
+	if err != nil || len(act) != 2 || act[0].ID != d1.ID || act[1].ID != m2.ID || string(act[1].Content) != `{"version":"2026.2"}` ||
+		act[1].ActivatedBy != "admin2" || !act[1].Activated.Equal(base.Add(4*time.Hour)) {
+		t.Fatalf("ActiveCatalogVersions = %+v, %v", act, err)
+	}
+	prev, err := s.CatalogVersion(ctx(t), m1.ID)
+	if err != nil || prev.Active || string(prev.Content) != `{"version":"2026.1"}` || prev.ActivatedBy != "admin" {
+		t.Fatalf("the previous version = %+v, %v", prev, err)
+	}
+	wantKind(t, "CatalogVersion(unknown)", func() error { _, err := s.CatalogVersion(ctx(t), "nope"); return err }(), credit.NotFound)
+	wantKind(t, "ActivateCatalogVersion(unknown)", s.ActivateCatalogVersion(ctx(t), "nope", "admin", base), credit.NotFound)
 }

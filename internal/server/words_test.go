@@ -132,6 +132,8 @@ func TestPagesInTheirLanguage(t *testing.T) {
 		{"exchange", get("/console/exchange", admin)},
 		{"list decisions", get("/console/lists", reviewer)},
 		{"a list's decisions", get("/console/lists?list="+matrixList, reviewer)},
+		{"monitoring", get("/console/monitor", reviewer)},
+		{"monitoring, a department's own by week", get("/console/monitor?period=week", unit)},
 		{"self-service page", get("/subjects/"+orgCode+"/act/objection", nil)},
 		{"subject's console", get("/console", subject)},
 		{"administrator's console", get("/console", admin)},

@@ -196,6 +196,10 @@ type BatchStore interface {
 	LatestByDocs(ctx context.Context, dept, item string, docNos []string) (map[string]*Record, error)
 	// SubjectsByIDs returns the stored subjects among ids.
 	SubjectsByIDs(ctx context.Context, ids []string) (map[string]*Subject, error)
+	// RecordsByIDs returns the stored facts among ids, by ID (absent ones
+	// are left out): a follower of the change feed reads a page's facts
+	// at once instead of one by one.
+	RecordsByIDs(ctx context.Context, ids []string) (map[string]*Record, error)
 	// SubjectsByIDHashes returns the stored persons among the ID-number
 	// hashes, keyed by hash.
 	SubjectsByIDHashes(ctx context.Context, hashes []string) (map[string]*Subject, error)

@@ -111,12 +111,16 @@ func (l *Log) Sync(ctx context.Context) (int, error) {
 			}
 			return appended, nil
 		}
+		pre, err := l.prefetch(ctx, cs)
+		if err != nil {
+			return appended, err
+		}
 		var leaves []credit.LogLeaf
 		for _, c := range cs {
 			if !Logged(c) {
 				continue
 			}
-			leaf, err := l.factLeaf(ctx, c)
+			leaf, err := l.factLeaf(ctx, c, pre)
 			if err != nil {
 				return appended, err
 			}
@@ -191,8 +195,37 @@ func Commit(salt, content []byte) []byte {
 	return h.Sum(nil)
 }
 
-func (l *Log) factLeaf(ctx context.Context, c credit.Change) (credit.LogLeaf, error) {
-	content, ver, err := l.Content(ctx, c, -1)
+// recordBatch is a store that reads many facts at once.
+type recordBatch interface {
+	RecordsByIDs(ctx context.Context, ids []string) (map[string]*credit.Record, error)
+}
+
+// prefetch reads the facts a page of changes names in one go, where the
+// store can: after a large import a page is thousands of records, which
+// read one by one made the log fall behind by an hour.
+func (l *Log) prefetch(ctx context.Context, cs []credit.Change) (map[string]*credit.Record, error) {
+	rb, ok := l.Store.(recordBatch)
+	if !ok {
+		return nil, nil
+	}
+	var ids []string
+	for _, c := range cs {
+		if c.Kind == credit.ChangeRecord {
+			ids = append(ids, c.Ref)
+		}
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	m, err := rb.RecordsByIDs(ctx, ids)
+	if err != nil {
+		return nil, credit.Wrap("tlog.Sync", credit.Other, err)
+	}
+	return m, nil
+}
+
+func (l *Log) factLeaf(ctx context.Context, c credit.Change, pre map[string]*credit.Record) (credit.LogLeaf, error) {
+	content, ver, err := l.content(ctx, c, -1, pre)
 	if err != nil {
 		return credit.LogLeaf{}, err
 	}
@@ -215,6 +248,12 @@ func (l *Log) factLeaf(ctx context.Context, c credit.Change) (credit.LogLeaf, er
 // ver. A fact the store no longer finds is committed to as the change
 // entry alone.
 func (l *Log) Content(ctx context.Context, c credit.Change, ver int) ([]byte, int, error) {
+	return l.content(ctx, c, ver, nil)
+}
+
+// content is Content with the records of pre read already (a record
+// absent from pre is read from the store).
+func (l *Log) content(ctx context.Context, c credit.Change, ver int, pre map[string]*credit.Record) ([]byte, int, error) {
 	var (
 		v   any
 		err error
@@ -227,8 +266,11 @@ func (l *Log) Content(ctx context.Context, c credit.Change, ver int) ([]byte, in
 	}
 	switch c.Kind {
 	case credit.ChangeRecord:
-		var r *credit.Record
-		if r, err = l.Store.Record(ctx, c.Ref); err == nil {
+		r, ok := pre[c.Ref]
+		if !ok {
+			r, err = l.Store.Record(ctx, c.Ref)
+		}
+		if err == nil {
 			v = l.opened(*r)
 		}
 	case credit.ChangeSubject:

@@ -338,6 +338,23 @@ func (s *Store) Record(ctx context.Context, id string) (*credit.Record, error) {
 	return r, nil
 }
 
+// RecordsByIDs returns the stored facts among ids, by ID.
+func (s *Store) RecordsByIDs(ctx context.Context, ids []string) (map[string]*credit.Record, error) {
+	const op = "store.RecordsByIDs"
+	out := make(map[string]*credit.Record, len(ids))
+	err := s.inChunks(ids, func(list string, args []any) error {
+		recs, err := s.queryRecords(ctx, recordSelect+`WHERE id IN (`+list+`)`, args...)
+		for i := range recs {
+			out[recs[i].ID] = &recs[i]
+		}
+		return err
+	})
+	if err != nil {
+		return nil, s.fail(op, err)
+	}
+	return out, nil
+}
+
 // RecordsBySubject returns every fact of a subject, oldest first (ID order,
 // which is time order for UUIDv7). An unknown subject has no facts.
 func (s *Store) RecordsBySubject(ctx context.Context, subjectID string) ([]credit.Record, error) {

@@ -408,6 +408,15 @@ func testAppendRecords(t *testing.T, s credit.Store) {
 	if none, err := s.RecordsBySubject(ctx(t), "nobody"); err != nil || len(none) != 0 {
 		t.Errorf("RecordsBySubject(unknown) = %v, %v; want empty", none, err)
 	}
+	byID, err := s.RecordsByIDs(ctx(t), []string{r2.ID, "missing-record", r1.ID})
+	if err != nil || len(byID) != 2 || byID["missing-record"] != nil {
+		t.Fatalf("RecordsByIDs = %v, %v; want the two records", byID, err)
+	}
+	sameRecord(t, *byID[r1.ID], r1)
+	sameRecord(t, *byID[r2.ID], r2)
+	if none, err := s.RecordsByIDs(ctx(t), nil); err != nil || len(none) != 0 {
+		t.Errorf("RecordsByIDs(nil) = %v, %v; want empty", none, err)
+	}
 	_, err = s.Record(ctx(t), "missing-record")
 	wantKind(t, "Record(missing)", err, credit.NotFound)
 	if !strings.Contains(err.Error(), "missing-record") {

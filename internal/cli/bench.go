@@ -22,10 +22,10 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	}
 	if len(args) == 0 || args[0] != "search" {
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
-			fmt.Fprint(stdout, "Usage: xinyong bench search|ingest|check|report [flags]\n\nBenchmarks: search — name search at scale, index vs a LIKE scan; ingest — import pipeline vs raw writes; check — the hit check in process, over HTTP and as plain SQL; report — credit reports (PDF, JSON), verification and the transparency log against the Merkle library's own operations.\n")
+			fmt.Fprint(stdout, "Usage: xinyong bench search|ingest|check|city|report|exchange [flags]\n\nBenchmarks: search — name search at scale, index vs a LIKE scan; ingest — import pipeline vs raw writes; check — the hit check in process, over HTTP and as plain SQL; city — a city-sized installation imported and measured (start to ready, memory, search, pages, hit check, size on disk); report — credit reports (PDF, JSON), verification and the transparency log against the Merkle library's own operations.\n")
 			return 0
 		}
-		fmt.Fprintln(stderr, "xinyong bench: name a benchmark: search, ingest, check or report (see `xinyong bench search --help`, `xinyong bench ingest --help`, `xinyong bench check --help`, `xinyong bench report --help`)")
+		fmt.Fprintln(stderr, "xinyong bench: name a benchmark: search, ingest, check, city or report (see `xinyong bench search --help`, `xinyong bench ingest --help`, `xinyong bench check --help`, `xinyong bench report --help`)")
 		return 2
 	}
 	var (

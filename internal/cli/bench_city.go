@@ -703,7 +703,7 @@ func printBenchCity(w io.Writer, r *BenchCityResult) {
 		{"name index: load from the store (in process)", r.SearchLoad.Round(time.Millisecond).String()},
 		{"name index: live heap", fmt.Sprintf("%s (%s per million subjects)", mib(int64(r.SearchHeap)), mib(int64(perM(float64(r.SearchHeap), r.Subjects))))},
 		{"name index snapshot: size / write / read+check+catch-up", fmt.Sprintf("%s / %s / %s", mib(r.SnapshotBytes), r.SnapshotWrite.Round(time.Millisecond), r.SnapshotRead.Round(time.Millisecond))},
-		{"hit-check index: load / live heap", fmt.Sprintf("%s / %s (%s per million subjects)", r.CheckLoad.Round(time.Millisecond), mib(int64(r.CheckHeap)), mib(int64(perM(float64(r.CheckHeap), r.Subjects))))},
+		{"hit-check index: load / live heap", fmt.Sprintf("%s / %s (%s per million subjects; %d bytes per list entry)", r.CheckLoad.Round(time.Millisecond), mib(int64(r.CheckHeap)), mib(int64(perM(float64(r.CheckHeap), r.Subjects))), int64(r.CheckHeap)/int64(max(r.Entries, 1)))},
 		{"full node start → ready, index from the store", r.ReadyCold.Round(time.Millisecond).String()},
 		{"full node start → ready, index from its snapshot", r.ReadySnap.Round(time.Millisecond).String()},
 		{"check-only node start → ready", r.ReadyCheckOnly.Round(time.Millisecond).String()},

@@ -146,10 +146,13 @@ func New(ctx context.Context, p Parts) (*App, error) {
 	// subject pages and the hit check read the same.
 	sc := p.Sanction
 	sc.Store, sc.Catalog, sc.Sealer, sc.Logger, sc.Now, sc.Calendar = a.Store, a.Catalog, a.Sealer, a.Logger, a.Now, a.Calendar
+	sc.MarksLater = true // SetMarks below
+	started := time.Now()
 	sanc, err := sanction.New(ctx, sc)
 	if err != nil {
 		return nil, err
 	}
+	a.Logger.Info("hit-check index loaded", "took", time.Since(started).Round(time.Millisecond).String())
 	a.Sanction = sanc
 	a.Publish.Entries = sanc
 	a.closers = append(a.closers, sanc.Close)
@@ -179,6 +182,7 @@ func New(ctx context.Context, p Parts) (*App, error) {
 	if err := sanc.SetMarks(ctx, a.Marks); err != nil {
 		return nil, a.closeAfter(ctx, err)
 	}
+	a.Logger.Info("hit-check index ready", "version", sanc.Version(), "took", time.Since(started).Round(time.Millisecond).String())
 	a.loops = append(a.loops, a.sweeper(CaseSweepInterval, "cases", a.Workflow.Sweep))
 
 	// Commitments: eligibility asks the publication engine, the sanction

@@ -190,6 +190,12 @@ func BenchCity(ctx context.Context, o BenchCityOptions, progress io.Writer) (*Be
 		if have > 0 {
 			return nil, fmt.Errorf("the store already holds %d records: give an empty database, or --reuse to measure it", have)
 		}
+		// A node started on the empty database first, as an installation
+		// does: its one pass sealing what an older version kept in clear
+		// (pii.SealClear) is over before there is anything to pass over.
+		if _, err := pii.SealClear(ctx, st, sealer, pii.RotateOptions{}); err != nil {
+			return nil, err
+		}
 		if err := cityImport(ctx, st, cat, sealer, o, dir, res, progress); err != nil {
 			return nil, err
 		}

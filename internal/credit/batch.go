@@ -200,6 +200,10 @@ type BatchStore interface {
 	// are left out): a follower of the change feed reads a page's facts
 	// at once instead of one by one.
 	RecordsByIDs(ctx context.Context, ids []string) (map[string]*Record, error)
+	// RecordsBySubjects is RecordsBySubject for many subjects at once: each
+	// subject's facts oldest first, by subject ID (subjects without facts
+	// are left out).
+	RecordsBySubjects(ctx context.Context, subjectIDs []string) (map[string][]Record, error)
 	// SubjectsByIDHashes returns the stored persons among the ID-number
 	// hashes, keyed by hash.
 	SubjectsByIDHashes(ctx context.Context, hashes []string) (map[string]*Subject, error)

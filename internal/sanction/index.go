@@ -100,9 +100,17 @@ func (x *index) entry(id string) *Entry {
 	return decodeEntry(b)
 }
 
-// barFunc gives until when records in force bar a subject from red list
-// lt (zero: not barred; math.MaxInt64 microseconds for no end).
-type barFunc func(ctx context.Context, subjectID string, lt *catalog.ListType) (int64, error)
+// barFunc gives, for each query, until when records in force bar its
+// subject from its red list (zero: not barred; math.MaxInt64 microseconds
+// for no end). It is asked for many subjects at once: a full load weighs
+// every red entry's file.
+type barFunc func(ctx context.Context, qs []barQuery) ([]int64, error)
+
+// barQuery asks whether a subject's records bar it from red list lt.
+type barQuery struct {
+	subj string
+	lt   *catalog.ListType
+}
 
 // indexStore is what the index reads: the change feed, the sanction
 // tables, and listed persons' ID-number hashes.
@@ -323,6 +331,13 @@ func (x *index) barsFor(ctx context.Context, subjects map[string]bool, bar barFu
 		nb = map[string]int64{}
 	}
 	changed := false
+	// The entries whose bars are weighed, then one batched question.
+	type item struct {
+		key   string
+		query int // index into qs; -1: not weighed (until 0)
+	}
+	var items []item
+	var qs []barQuery
 	for subj := range subjects {
 		for _, id := range x.subjEntries.ids(subj) {
 			e := x.entry(id)
@@ -333,20 +348,33 @@ func (x *index) barsFor(ctx context.Context, subjects map[string]bool, bar barFu
 			if err != nil || lt.Bar == nil {
 				continue
 			}
-			key := subj + "\x00" + lt.Code
-			until := int64(0)
+			it := item{key: subj + "\x00" + lt.Code, query: -1}
 			if e.State == credit.StepDecided || e.State == credit.StepProposed || e.State == credit.StepNoticed {
-				if until, err = bar(ctx, subj, lt); err != nil {
-					return nil, false, err
-				}
+				it.query = len(qs)
+				qs = append(qs, barQuery{subj: subj, lt: lt})
 			}
-			if old, ok := nb[key]; ok != (until != 0) || old != until {
-				changed = true
-				if until == 0 {
-					delete(nb, key)
-				} else {
-					nb[key] = until
-				}
+			items = append(items, it)
+		}
+	}
+	var untils []int64
+	if len(qs) > 0 {
+		var err error
+		if untils, err = bar(ctx, qs); err != nil {
+			return nil, false, err
+		}
+	}
+	for _, it := range items {
+		key := it.key
+		until := int64(0)
+		if it.query >= 0 {
+			until = untils[it.query]
+		}
+		if old, ok := nb[key]; ok != (until != 0) || old != until {
+			changed = true
+			if until == 0 {
+				delete(nb, key)
+			} else {
+				nb[key] = until
 			}
 		}
 	}

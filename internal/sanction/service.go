@@ -44,6 +44,7 @@ type Store interface {
 	credit.ChangeFeed
 	Account(ctx context.Context, name string) (*credit.Account, error)
 	SubjectsByIDs(ctx context.Context, ids []string) (map[string]*credit.Subject, error)
+	RecordsBySubjects(ctx context.Context, subjectIDs []string) (map[string][]credit.Record, error)
 	NewestRecordsByItems(ctx context.Context, items []string, beforeID string, limit int) ([]credit.Record, error)
 }
 
@@ -66,6 +67,11 @@ type Config struct {
 	// Calendar counts the working days of notice periods; nil is the
 	// embedded calendar.
 	Calendar *workday.Calendar
+	// MarksLater says that SetMarks follows New at once (the workflows'
+	// marks are built on this service): the first load then leaves the
+	// red entries' bars to SetMarks instead of weighing every red entry's
+	// file twice.
+	MarksLater bool
 	// Marks are the workflows' marks (repaired, masked), which end a
 	// record's weight in red-list bars; nil until SetMarks.
 	Marks publish.MarkSource
@@ -117,8 +123,12 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	if cfg.Marks != nil {
 		s.marks.Store(&cfg.Marks)
 	}
-	if err := s.Refresh(ctx); err != nil {
-		return nil, err
+	var bar barFunc = s.barsUntil
+	if cfg.MarksLater {
+		bar = nil
+	}
+	if err := s.index.refresh(ctx, s.Store, bar, false); err != nil {
+		return nil, credit.Wrap("sanction.New", credit.Other, err)
 	}
 	s.log = startCheckLog(cfg.Store, cfg.Logger)
 	return s, nil
@@ -132,7 +142,7 @@ func (s *Service) Version() int64 { return s.index.load().version }
 
 // Refresh brings the hit-check index up to the head of the change feed.
 func (s *Service) Refresh(ctx context.Context) error {
-	if err := s.index.refresh(ctx, s.Store, s.barUntil, false); err != nil {
+	if err := s.index.refresh(ctx, s.Store, s.barsUntil, false); err != nil {
 		return credit.Wrap("sanction.Refresh", credit.Other, err)
 	}
 	return nil
@@ -143,7 +153,7 @@ func (s *Service) Refresh(ctx context.Context) error {
 // them.
 func (s *Service) SetMarks(ctx context.Context, ms publish.MarkSource) error {
 	s.marks.Store(&ms)
-	if err := s.index.refresh(ctx, s.Store, s.barUntil, true); err != nil {
+	if err := s.index.refresh(ctx, s.Store, s.barsUntil, true); err != nil {
 		return credit.Wrap("sanction.SetMarks", credit.Other, err)
 	}
 	return nil
@@ -161,38 +171,80 @@ func (s *Service) markSource() publish.MarkSource {
 // record is weighed by the publication engine's one classification, and
 // ends its weight when revoked, repaired or masked.
 func (s *Service) barUntil(ctx context.Context, subjectID string, lt *catalog.ListType) (int64, error) {
-	if lt.Bar == nil || len(lt.Bar.Severities) == 0 {
-		return 0, nil
-	}
-	facts, err := s.Store.RecordsBySubject(ctx, subjectID)
+	us, err := s.barsUntil(ctx, []barQuery{{subj: subjectID, lt: lt}})
 	if err != nil {
 		return 0, err
 	}
-	states := credit.Derive(facts)
-	ids := make([]string, len(states))
-	for i, st := range states {
-		ids[i] = st.Origin
-	}
-	marks, err := s.markSource().Marks(ctx, ids)
-	if err != nil {
-		return 0, err
-	}
+	return us[0], nil
+}
+
+// barChunk is how many subjects' files barsUntil reads at once.
+const barChunk = 500
+
+// barsUntil is barUntil for many queries, reading the subjects' files
+// and the workflows' marks on them a chunk of subjects at a time (a full
+// load of the index weighs every red entry: one query per subject made a
+// start with a hundred thousand red entries take minutes).
+func (s *Service) barsUntil(ctx context.Context, qs []barQuery) ([]int64, error) {
+	out := make([]int64, len(qs))
 	now := s.now()
-	var until int64
-	for _, st := range states {
-		w, ok := s.engine.InForce(st, nil, marks[st.Origin])
-		if !ok || !slices.Contains(lt.Bar.Severities, w.Severity) || w.From.After(now) {
-			continue
+	for lo := 0; lo < len(qs); {
+		// A chunk: the queries of up to barChunk distinct subjects.
+		subjects := map[string]bool{}
+		var ids []string
+		hi := lo
+		for ; hi < len(qs); hi++ {
+			q := qs[hi]
+			if q.lt.Bar == nil || len(q.lt.Bar.Severities) == 0 || subjects[q.subj] {
+				continue
+			}
+			if len(ids) == barChunk {
+				break
+			}
+			subjects[q.subj] = true
+			ids = append(ids, q.subj)
 		}
-		end := int64(math.MaxInt64)
-		if !w.MaxEnd.IsZero() {
-			end = w.MaxEnd.UnixMicro()
+		files, err := s.Store.RecordsBySubjects(ctx, ids)
+		if err != nil {
+			return nil, err
 		}
-		if end > now.UnixMicro() {
-			until = max(until, end)
+		states := make(map[string][]credit.State, len(files))
+		var origins []string
+		for subj, facts := range files {
+			st := credit.Derive(facts)
+			states[subj] = st
+			for _, x := range st {
+				origins = append(origins, x.Origin)
+			}
 		}
+		marks, err := s.markSource().Marks(ctx, origins)
+		if err != nil {
+			return nil, err
+		}
+		for i := lo; i < hi; i++ {
+			lt := qs[i].lt
+			if lt.Bar == nil || len(lt.Bar.Severities) == 0 {
+				continue
+			}
+			var until int64
+			for _, st := range states[qs[i].subj] {
+				w, ok := s.engine.InForce(st, nil, marks[st.Origin])
+				if !ok || !slices.Contains(lt.Bar.Severities, w.Severity) || w.From.After(now) {
+					continue
+				}
+				end := int64(math.MaxInt64)
+				if !w.MaxEnd.IsZero() {
+					end = w.MaxEnd.UnixMicro()
+				}
+				if end > now.UnixMicro() {
+					until = max(until, end)
+				}
+			}
+			out[i] = until
+		}
+		lo = hi
 	}
-	return until, nil
+	return out, nil
 }
 
 // Sync turns the records of lists decided elsewhere into their entries

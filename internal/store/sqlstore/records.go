@@ -355,6 +355,24 @@ func (s *Store) RecordsByIDs(ctx context.Context, ids []string) (map[string]*cre
 	return out, nil
 }
 
+// RecordsBySubjects returns the facts of many subjects, each subject's
+// oldest first.
+func (s *Store) RecordsBySubjects(ctx context.Context, subjectIDs []string) (map[string][]credit.Record, error) {
+	const op = "store.RecordsBySubjects"
+	out := make(map[string][]credit.Record, len(subjectIDs))
+	err := s.inChunks(subjectIDs, func(list string, args []any) error {
+		recs, err := s.queryRecords(ctx, recordSelect+`WHERE subject_id IN (`+list+`) ORDER BY subject_id, id`, args...)
+		for _, r := range recs {
+			out[r.SubjectID] = append(out[r.SubjectID], r)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, s.fail(op, err)
+	}
+	return out, nil
+}
+
 // RecordsBySubject returns every fact of a subject, oldest first (ID order,
 // which is time order for UUIDv7). An unknown subject has no facts.
 func (s *Store) RecordsBySubject(ctx context.Context, subjectID string) ([]credit.Record, error) {

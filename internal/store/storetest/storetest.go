@@ -414,6 +414,12 @@ func testAppendRecords(t *testing.T, s credit.Store) {
 	}
 	sameRecord(t, *byID[r1.ID], r1)
 	sameRecord(t, *byID[r2.ID], r2)
+	bySubj, err := s.RecordsBySubjects(ctx(t), []string{"A", "nobody"})
+	if err != nil || len(bySubj) != 1 || len(bySubj["A"]) != 2 {
+		t.Fatalf("RecordsBySubjects = %v, %v; want A's two records", bySubj, err)
+	}
+	sameRecord(t, bySubj["A"][0], r1) // oldest first
+	sameRecord(t, bySubj["A"][1], r2)
 	if none, err := s.RecordsByIDs(ctx(t), nil); err != nil || len(none) != 0 {
 		t.Errorf("RecordsByIDs(nil) = %v, %v; want empty", none, err)
 	}

@@ -103,7 +103,7 @@ func runBenchCity(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.Dir, "dir", "", "directory for the generated files, the nodes' logs and the index snapshot (default: a temporary directory, removed afterwards)")
 	fs.IntVar(&o.Subjects, "subjects", 2_000_000, "subject population the records are drawn from (a quick run: 50000)")
 	fs.IntVar(&o.Records, "records", 10_000_000, "records imported across licences, penalties, honours and court lists (a quick run: 250000)")
-	fs.IntVar(&o.ListEntries, "list-entries", 100_000, "court 失信被执行人 records among them, each a list entry (a quick run: 5000)")
+	fs.IntVar(&o.ListEntries, "list-entries", 100_000, "reported list records among them, each a list entry: half court 失信被执行人 records, half A-grade taxpayers (a red list) (a quick run: 5000)")
 	fs.BoolVar(&o.Reuse, "reuse", false, "measure what an earlier run imported into --db instead of importing")
 	fs.IntVar(&o.Queries, "queries", 2000, "name searches and subject pages timed")
 	fs.IntVar(&o.Rate, "rate", 5000, "single-subject hit checks per second (open loop)")
@@ -114,8 +114,8 @@ func runBenchCity(args []string, stdout, stderr io.Writer) int {
 	if code, done := parse(fs, args, stderr); done {
 		return code
 	}
-	if o.Subjects <= 0 || o.Records <= 0 || o.ListEntries < 0 || o.ListEntries > o.Records/2 || o.Rate <= 0 || o.Duration <= 0 || o.Queries <= 0 {
-		fmt.Fprintln(stderr, "xinyong bench: need --subjects, --records, --rate, --duration, --queries > 0 and 0 ≤ --list-entries ≤ --records/2")
+	if o.Subjects <= 0 || o.Records <= 0 || o.ListEntries < 0 || o.ListEntries > o.Records/5 || o.Rate <= 0 || o.Duration <= 0 || o.Queries <= 0 {
+		fmt.Fprintln(stderr, "xinyong bench: need --subjects, --records, --rate, --duration, --queries > 0 and 0 ≤ --list-entries ≤ --records/5")
 		return 2
 	}
 	res, err := BenchCity(context.Background(), o, stderr)
@@ -414,9 +414,12 @@ func BenchCity(ctx context.Context, o BenchCityOptions, progress io.Writer) (*Be
 // file of at most a million rows at a time; only the imports are timed.
 func cityImport(ctx context.Context, st credit.Store, cat *catalog.Catalog, sealer *pii.Sealer, o BenchCityOptions, dir string, res *BenchCityResult, progress io.Writer) error {
 	S, R, L := o.Subjects, o.Records, o.ListEntries
-	honours := R * 4 / 100
+	// The list entries come from two reported lists: half from the court's
+	// 失信被执行人 records, half from the tax bureau's A-grade taxpayers
+	// (honours, a red list); the market regulator's honours are not a list.
+	honours := max(R*4/100, L)
 	penalties := R * 40 / 100
-	licences := R - L - honours - penalties
+	licences := R - L/2 - honours - penalties
 	// As in the demo: penalties and court listings concern the first four
 	// fifths of the population, honours the last sixth.
 	dishonest, honest := S*4/5, S*5/6
@@ -428,9 +431,9 @@ func cityImport(ctx context.Context, st credit.Store, cat *catalog.Catalog, seal
 		{"admin_licence", "SAMR-350100", licences * 7 / 10, 0, 0},
 		{"admin_licence", "HOUSING-350100", licences - licences*7/10, 0, 0},
 		{"admin_penalty", "SAMR-350100", penalties, 0, dishonest},
-		{"honour", "TAX-350100", honours / 2, honest, 0},
-		{"honour", "SAMR-350100", honours - honours/2, honest, 0},
-		{"court_defaulter", "COURT-350100", L, 0, dishonest},
+		{"honour", "TAX-350100", L - L/2, honest, 0},
+		{"honour", "SAMR-350100", honours - (L - L/2), honest, 0},
+		{"court_defaulter", "COURT-350100", L / 2, 0, dishonest},
 	}
 	svc := &records.Service{Store: st, Catalog: cat, Sealer: sealer, Now: time.Now}
 	im := &ingest.Importer{Store: st, Records: svc}

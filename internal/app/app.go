@@ -142,6 +142,28 @@ func New(ctx context.Context, p Parts) (*App, error) {
 	a.Publish = publish.New(a.Catalog, a.Now)
 	a.Publish.Sealer = a.Sealer
 
+	// The name index loads beside the hit-check index (each is most of a
+	// start at city scale, and a node has more than one core); it is
+	// joined below, before anything uses it.
+	type searchLoaded struct {
+		res search.LoadResult
+		err error
+	}
+	var searchDone chan searchLoaded
+	if !p.NoSearchIndex {
+		a.Search = search.New()
+		searchDone = make(chan searchLoaded, 1)
+		go func() {
+			res, err := a.Search.LoadFrom(ctx, p.IndexDir, a.Store, p.SearchProgress)
+			searchDone <- searchLoaded{res, err}
+		}()
+		defer func() {
+			if searchDone != nil {
+				<-searchDone // New failed before the join: the load ends before New returns
+			}
+		}()
+	}
+
 	// The sanction service is the one source of list entries: list pages,
 	// subject pages and the hit check read the same.
 	sc := p.Sanction
@@ -199,8 +221,9 @@ func New(ctx context.Context, p Parts) (*App, error) {
 	// The name index is a cache of the store: loaded now, then following
 	// the change feed; this node's own writes are searchable at once.
 	if !p.NoSearchIndex {
-		a.Search = search.New()
-		res, err := a.Search.LoadFrom(ctx, p.IndexDir, a.Store, p.SearchProgress)
+		loaded := <-searchDone
+		searchDone = nil
+		res, err := loaded.res, loaded.err
 		if err != nil {
 			return nil, a.closeAfter(ctx, fmt.Errorf("load the search index: %w", err))
 		}

@@ -65,40 +65,40 @@ type BenchCityOptions struct {
 
 // BenchCityResult is what `xinyong bench city` measures.
 type BenchCityResult struct {
-	Backend                 string
-	Subjects, Records       int // in the store after the import
-	Entries                 int // list entries in the hit-check index
-	Imported, Rejected      int
-	ImportTime              time.Duration // the import pipeline, every file
-	ReportedTime            time.Duration // list entries written from the court's records
-	DBBytes                 int64
-	SearchLoad              time.Duration // name index from the store, in this process
-	SearchHeap              uint64        // its live heap
-	SnapshotWrite           time.Duration
-	SnapshotRead            time.Duration // read, checked and caught up
-	SnapshotBytes           int64
-	CheckLoad               time.Duration // hit-check index from the store
-	CheckHeap               uint64
-	ReadyCold, ReadySnap    time.Duration // full node start → /readyz 200, without and with the snapshot
-	ReadyCheckOnly          time.Duration
+	Backend              string
+	Subjects, Records    int // in the store after the import
+	Entries              int // list entries in the hit-check index
+	Imported, Rejected   int
+	ImportTime           time.Duration // the import pipeline, every file
+	ReportedTime         time.Duration // list entries written from the court's records
+	DBBytes              int64
+	SearchLoad           time.Duration // name index from the store, in this process
+	SearchHeap           uint64        // its live heap
+	SnapshotWrite        time.Duration
+	SnapshotRead         time.Duration // read, checked and caught up
+	SnapshotBytes        int64
+	CheckLoad            time.Duration // hit-check index from the store
+	CheckHeap            uint64
+	ReadyCold, ReadySnap time.Duration // full node start → /readyz 200, without and with the snapshot
+	ReadyCheckOnly       time.Duration
 	// The nodes' CPU time (user and system) from start to ready: on a
 	// shared machine the wall time above depends on what else runs, this
 	// much less.
 	CPUCold, CPUSnap, CPUCheckOnly time.Duration
-	RSSFull, RSSCheckOnly   int64 // after ready
-	RSSFullPeak             int64 // VmHWM of the full node at the end
-	LogBehind               int64 // feed entries the transparency log had not appended when the phases began
-	LogRate                 float64
-	LogCaughtUp             time.Duration
-	SearchAPI, SearchPortal LoadResult // 2-character queries, closed loop, p50/p99 in P50/P99
-	SubjectPage             LoadResult
-	ListPage                LoadResult
-	ListFirst               time.Duration
-	Single, Baseline        LoadResult
-	SingleP99s, BaseP99s    []time.Duration
-	SingleCPU, BaseCPU      time.Duration
-	BatchRate               float64
-	CheckErr                string // why the hit-check phase failed, if it did
+	RSSFull, RSSCheckOnly          int64 // after ready
+	RSSFullPeak                    int64 // VmHWM of the full node at the end
+	LogBehind                      int64 // feed entries the transparency log had not appended when the phases began
+	LogRate                        float64
+	LogCaughtUp                    time.Duration
+	SearchAPI, SearchPortal        LoadResult // 2-character queries, closed loop, p50/p99 in P50/P99
+	SubjectPage                    LoadResult
+	ListPage                       LoadResult
+	ListFirst                      time.Duration
+	Single, Baseline               LoadResult
+	SingleP99s, BaseP99s           []time.Duration
+	SingleCPU, BaseCPU             time.Duration
+	BatchRate                      float64
+	CheckErr                       string // why the hit-check phase failed, if it did
 }
 
 func runBenchCity(args []string, stdout, stderr io.Writer) int {

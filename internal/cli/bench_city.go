@@ -70,7 +70,7 @@ type BenchCityResult struct {
 	Entries              int // list entries in the hit-check index
 	Imported, Rejected   int
 	ImportTime           time.Duration // the import pipeline, every file
-	ReportedTime         time.Duration // list entries written from the court's records
+	ReportedTime         time.Duration // list entries written from the reported records
 	DBBytes              int64
 	SearchLoad           time.Duration // name index from the store, in this process
 	SearchHeap           uint64        // its live heap
@@ -717,7 +717,7 @@ func printBenchCity(w io.Writer, r *BenchCityResult) {
 		{"backend", r.Backend},
 		{"subjects / records / list entries", fmt.Sprintf("%d / %d / %d", r.Subjects, r.Records, r.Entries)},
 		{"import (pipeline, every file)", fmt.Sprintf("%s (%d accepted, %d rejected; %.0f rows/s)", r.ImportTime.Round(time.Second), r.Imported, r.Rejected, float64(r.Imported)/max(r.ImportTime.Seconds(), 1e-9))},
-		{"list entries from the court's records", r.ReportedTime.Round(time.Millisecond).String()},
+		{"list entries written from the reported records", r.ReportedTime.Round(time.Millisecond).String()},
 		{"database on disk", fmt.Sprintf("%s (%s per million records)", mib(r.DBBytes), mib(int64(perM(float64(r.DBBytes), r.Records))))},
 		{"name index: load from the store (in process)", r.SearchLoad.Round(time.Millisecond).String()},
 		{"name index: live heap", fmt.Sprintf("%s (%s per million subjects)", mib(int64(r.SearchHeap)), mib(int64(perM(float64(r.SearchHeap), r.Subjects))))},

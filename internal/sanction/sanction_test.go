@@ -473,6 +473,17 @@ func TestNameCandidates(t *testing.T) {
 // red-listed subject while a serious record is in force or it is on a
 // black list, and gives them back when the record is revoked.
 func TestRedListIncentives(t *testing.T) {
+	testRedListIncentives(t)
+}
+
+// TestRedListIncentivesOneByOne: the same with the bars read one subject
+// per chunk, so that every chunk boundary of the batched read is crossed.
+func TestRedListIncentivesOneByOne(t *testing.T) {
+	defer sanction.SetBarChunk(1)()
+	testRedListIncentives(t)
+}
+
+func testRedListIncentives(t *testing.T) {
 	f := newFixture(t)
 	ctx := t.Context()
 	const orgC = "91350100MA2XN0CQ7K"

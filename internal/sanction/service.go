@@ -179,7 +179,7 @@ func (s *Service) barUntil(ctx context.Context, subjectID string, lt *catalog.Li
 }
 
 // barChunk is how many subjects' files barsUntil reads at once.
-const barChunk = 500
+var barChunk = 500
 
 // barsUntil is barUntil for many queries, reading the subjects' files
 // and the workflows' marks on them a chunk of subjects at a time (a full

@@ -58,7 +58,7 @@ type Config struct {
 	// of 0 disables the limit.
 	PublicRate  float64
 	PublicBurst int
-	// SearchIndex: the node holds the in-memory name index (≈ 0.3 GiB per
+	// SearchIndex: the node holds the in-memory name index (≈ 0.22 GiB per
 	// million subjects). A node that only answers hit checks and API calls
 	// can go without; its name searches then scan the store.
 	SearchIndex bool
@@ -163,7 +163,7 @@ func (c *Config) RegisterServe(fs *flag.FlagSet) {
 	fs.StringVar(&c.TrustedProxies, "trusted-proxies", env("XINYONG_TRUSTED_PROXIES", ""), "reverse proxies or load balancers in front of this node, as addresses and CIDR prefixes, comma-separated; requests from them are attributed to the client their X-Forwarded-For names (login limits, rate limits, logs, audit); empty: the TCP peer is the client (env XINYONG_TRUSTED_PROXIES)")
 	fs.StringVar(&c.SpoolDir, "spool-dir", env("XINYONG_SPOOL_DIR", ""), "directory where uploaded batch files wait while they are imported, one per node; files a crash left there are removed at start (default: spool/ beside the SQLite file; data/spool with PostgreSQL) (env XINYONG_SPOOL_DIR)")
 	fs.StringVar(&c.IndexDir, "index-dir", env("XINYONG_INDEX_DIR", ""), "directory where the name index keeps its snapshot (search.snap), read at start and caught up through the change feed instead of reading every subject from the store; a snapshot that is corrupt or of another database is ignored; off: no snapshot (default: index/ beside the SQLite file; data/index with PostgreSQL) (env XINYONG_INDEX_DIR)")
-	fs.BoolVar(&c.SearchIndex, "search-index", c.envBool("XINYONG_SEARCH_INDEX", true), "hold the in-memory name index (about 0.3 GiB per million subjects); false for nodes that serve hit checks and the API but not the portal's search, whose name searches then scan the store (env XINYONG_SEARCH_INDEX)")
+	fs.BoolVar(&c.SearchIndex, "search-index", c.envBool("XINYONG_SEARCH_INDEX", true), "hold the in-memory name index (about 0.22 GiB per million subjects); false for nodes that serve hit checks and the API but not the portal's search, whose name searches then scan the store (env XINYONG_SEARCH_INDEX)")
 	if v, ok := os.LookupEnv("XINYONG_GC_PERCENT"); ok {
 		if err := (&gcValue{c}).Set(v); err != nil {
 			c.envErrs = append(c.envErrs, fmt.Errorf("XINYONG_GC_PERCENT=%q: give auto or a whole number ≥ 1", v))

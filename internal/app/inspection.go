@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"math"
 
 	"github.com/xinyong/xinyong/internal/credit"
 	"github.com/xinyong/xinyong/internal/evaluation"
@@ -44,4 +45,22 @@ func (g gradedClasses) Class(ctx context.Context, dept, matter, subjectID string
 		return inspection.DefaultClass, nil
 	}
 	return "", err
+}
+
+// Ratio is the department's ratio of class for matter in the graded
+// supervision, in basis points.
+func (g gradedClasses) Ratio(_ context.Context, dept, matter, class string) (int, bool) {
+	sup := g.ev.Model().SupervisionFor(dept, matter)
+	if sup == nil {
+		return 0, false
+	}
+	if k := sup.KeyTargets; k != nil && k.Code == class {
+		return int(math.Round(k.Ratio * 10000)), true
+	}
+	for _, c := range sup.Classes {
+		if c.Code == class {
+			return int(math.Round(c.Ratio * 10000)), true
+		}
+	}
+	return 0, false
 }

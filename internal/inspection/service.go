@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"regexp"
 	"slices"
 	"strconv"
@@ -26,6 +27,14 @@ import (
 // it; until then the composition root wires OneClass.
 type Classifier interface {
 	Class(ctx context.Context, dept, matter, subjectID string) (string, error)
+}
+
+// Ratios is implemented by a classifier that holds the department's
+// inspection ratio of each class for a matter (the graded supervision's
+// data): a task that states no ratio for a class of its pool takes it
+// from there, in basis points.
+type Ratios interface {
+	Ratio(ctx context.Context, dept, matter, class string) (bp int, ok bool)
 }
 
 // DefaultClass is the one class of OneClass: every subject at the
@@ -196,6 +205,20 @@ func (s *Service) Create(ctx context.Context, dept string, req Request) (*credit
 	}
 	if len(pool) == 0 {
 		return nil, bad("筛选条件下没有可抽查的主体", "the filter selects no subjects")
+	}
+	if rs, ok := s.Classifier.(Ratios); ok {
+		ratios := maps.Clone(req.Ratios)
+		if ratios == nil {
+			ratios = map[string]int{}
+		}
+		for _, e := range pool {
+			if _, ok := ratios[e.Class]; !ok {
+				if bp, ok := rs.Ratio(ctx, dept, req.Matter, e.Class); ok {
+					ratios[e.Class] = bp
+				}
+			}
+		}
+		req.Ratios = ratios
 	}
 	// The pool hash is over byte order of ID, whatever the database's
 	// collation orders text by.

@@ -240,8 +240,8 @@ func TestInspectionDraw(t *testing.T) {
 	}
 
 	// The portal page, in both languages.
-	for lang, want := range map[string][]string{"zh": {"名录库哈希", "下载任务文件", "未按期公示2025年度报告", "福州鼓楼区示例贸易有限公司"},
-		"en": {"Pool hash", "Download the task file", "Regular", "Routine supervision and random inspection"}} {
+	for lang, want := range map[string][]string{"zh": {"名录库哈希", "下载任务文件", "未按期公示2025年度报告", "福州鼓楼区示例贸易有限公司", "A类（低风险）", "重点监管对象"},
+		"en": {"Pool hash", "Download the task file", "Regular", "Routine supervision and random inspection", "Class A (low risk)", "Key targets"}} {
 		r := e.do(req{method: "GET", path: "/inspections/" + id + "?lang=" + lang})
 		if r.status != http.StatusOK {
 			t.Fatalf("portal page (%s): %d", lang, r.status)
@@ -250,6 +250,10 @@ func TestInspectionDraw(t *testing.T) {
 			if !strings.Contains(string(r.body), w) {
 				t.Errorf("portal page (%s) lacks %q", lang, w)
 			}
+		}
+		// Classes by the graded supervision's names, not their codes.
+		if strings.Contains(string(r.body), "<td>key</td>") {
+			t.Errorf("portal page (%s) shows the class code key", lang)
 		}
 	}
 
@@ -406,5 +410,50 @@ func TestBrowserInspection(t *testing.T) {
 	}
 	if _, err := inspection.Verify(f2, nil); err != nil || len(f2.Results) != 1 {
 		t.Fatalf("the task drawn on the portal: %v, %d results", err, len(f2.Results))
+	}
+}
+
+// TestInspectionRatiosFromGradedSupervision: a task that states a ratio
+// only for the regular class takes each graded class's ratio from the
+// department's graded supervision (the evaluation model's data), and each
+// subject's class is the evaluation's.
+func TestInspectionRatiosFromGradedSupervision(t *testing.T) {
+	e := newEnv(t)
+	body := inspectionRequest(inspection.SourceCheckpoint)
+	body["ratios"] = map[string]int{inspection.DefaultClass: 1000}
+	r := e.do(req{method: "POST", path: "/api/v1/inspections", key: e.keys[credit.RoleDept], body: body})
+	if r.status != http.StatusCreated {
+		t.Fatalf("publish: %d %s", r.status, r.body)
+	}
+	id := r.json(t)["task"].(map[string]any)["id"].(string)
+	var view struct {
+		Statement inspection.Statement `json:"statement"`
+	}
+	r = e.do(req{method: "GET", path: "/api/v1/inspections/" + id})
+	if err := json.Unmarshal(r.body, &view); err != nil || r.status != http.StatusOK {
+		t.Fatalf("read: %d %s", r.status, r.body)
+	}
+	sup := e.node.Evaluation.Model().SupervisionFor(deptCode, "daily_supervision")
+	if sup == nil {
+		t.Fatal("the department has no graded supervision for daily_supervision")
+	}
+	want := map[string]int{inspection.DefaultClass: 1000}
+	for _, c := range sup.Classes {
+		want[c.Code] = int(c.Ratio*10000 + 0.5)
+	}
+	if sup.KeyTargets != nil {
+		want[sup.KeyTargets.Code] = int(sup.KeyTargets.Ratio*10000 + 0.5)
+	}
+	graded := 0
+	for _, c := range view.Statement.Classes {
+		if w, ok := want[c.Class]; !ok || w != c.RatioBP {
+			t.Errorf("class %s at %d bp, want %d (known %v)", c.Class, c.RatioBP, w, ok)
+		}
+		if c.Class != inspection.DefaultClass {
+			graded += c.Pool
+		}
+	}
+	if graded == 0 {
+		t.Errorf("no subject of the pool is in a graded class: %+v", view.Statement.Classes)
 	}
 }

@@ -157,6 +157,9 @@ type inspPage struct {
 	Today    string
 	Notice   string
 	Classes  []classRow
+	// names are the task's classes named by the department's graded
+	// supervision (the evaluation model), in the page's language.
+	names    map[string]string
 	Avoid    []string
 	Source   string
 	Value    string
@@ -165,6 +168,41 @@ type inspPage struct {
 type resultRow struct {
 	credit.InspectionResult
 	Date string
+}
+
+// ClassName is class c's name: the graded supervision's, else the
+// page's messages' (常规), else the code.
+func (pg *inspPage) ClassName(n names, c string) string {
+	if name, ok := pg.names[c]; ok {
+		return name
+	}
+	return n.Class(c)
+}
+
+// supervisionNames names the classes of dept's graded supervision for
+// matter, from the evaluation model in force.
+func (p *Portal) supervisionNames(dept, matter string, en bool) map[string]string {
+	if p.cfg.Evaluation == nil {
+		return nil
+	}
+	sup := p.cfg.Evaluation.Model().SupervisionFor(dept, matter)
+	if sup == nil {
+		return nil
+	}
+	pick := func(zh, e string) string {
+		if en && e != "" {
+			return e
+		}
+		return zh
+	}
+	out := map[string]string{}
+	if k := sup.KeyTargets; k != nil {
+		out[k.Code] = pick(k.Name, k.NameEn)
+	}
+	for _, c := range sup.Classes {
+		out[c.Code] = pick(c.Name, c.NameEn)
+	}
+	return out
 }
 
 type classRow struct {
@@ -297,6 +335,7 @@ func (p *Portal) renderInspection(w http.ResponseWriter, r *http.Request, status
 		pg.Notice = failed
 	}
 	v.Title = t.Title
+	pg.names = p.supervisionNames(st.Dept, st.Matter, v.Lang == "en")
 	v.Insp = pg
 	p.render(w, r, status, "inspection", v, nil)
 }

@@ -28,7 +28,6 @@ import (
 	"github.com/xinyong/xinyong/internal/web"
 )
 
-
 // portalNode is a node with a few organisations, their penalties and
 // licences, entries on two black lists reported by the deciding units, a
 // notice and a policy, served with the operating unit in the footer.

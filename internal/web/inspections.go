@@ -159,10 +159,10 @@ type inspPage struct {
 	Classes  []classRow
 	// names are the task's classes named by the department's graded
 	// supervision (the evaluation model), in the page's language.
-	names    map[string]string
-	Avoid    []string
-	Source   string
-	Value    string
+	names  map[string]string
+	Avoid  []string
+	Source string
+	Value  string
 }
 
 type resultRow struct {

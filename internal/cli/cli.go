@@ -156,10 +156,46 @@ func runVersion(args []string, stdout, stderr io.Writer) int {
 	if code, done := parse(fs, args, stderr); done {
 		return code
 	}
-	v := Version
-	if bi, ok := debug.ReadBuildInfo(); ok && v == "dev" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		v = bi.Main.Version
-	}
-	fmt.Fprintf(stdout, "xinyong %s\n", v)
+	fmt.Fprintf(stdout, "xinyong %s\n", version())
 	return 0
+}
+
+// version is what this binary says it is (the portal's footer, the
+// version command): the -ldflags stamp; else the module version it was
+// installed at; else the commit it was built from (go build in a
+// checkout stamps it), with "+dirty" for uncommitted changes; else "dev".
+func version() string {
+	if Version != "dev" {
+		return Version
+	}
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return Version
+	}
+	if bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	var rev, at string
+	dirty := false
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.time":
+			at = s.Value
+		case "vcs.modified":
+			dirty = s.Value == "true"
+		}
+	}
+	if len(rev) < 12 {
+		return Version
+	}
+	v := rev[:12]
+	if len(at) >= 10 {
+		v = at[:10] + "-" + v
+	}
+	if dirty {
+		v += "+dirty"
+	}
+	return v
 }

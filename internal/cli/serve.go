@@ -111,7 +111,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	}
 	h, err := server.New(node.Deps(app.HTTP{
 		OIDC:    idp,
-		Version: Version, PublicRate: cfg.PublicRate, PublicBurst: cfg.PublicBurst,
+		Version: version(), PublicRate: cfg.PublicRate, PublicBurst: cfg.PublicBurst,
 		TrustedProxies: cfg.Proxies(), SpoolDir: cfg.SpoolPath(), Metrics: reg,
 		MaxUpload: cfg.MaxUpload, MaxRejectRows: cfg.MaxRejectRows, SecureCookies: cfg.SecureCookies,
 		Site: web.Site{Operator: site.Operator, OperatorEn: site.OperatorEn, ICP: site.ICP, Police: site.Police},

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/xinyong/xinyong/internal/chinatime"
@@ -160,9 +161,47 @@ func (p *Portal) evaluationView(ctx context.Context, s *credit.Subject, v *view)
 			from = "—"
 		}
 		out.History = append(out.History, evalChange{At: h.At.In(chinatime.Location).Format("2006-01-02 15:04"),
-			Change: from + " → " + h.ToGrade + "（" + pts(evaluation.Points(h.ToScore)) + "）", Model: h.Model, Reason: h.Reason})
+			Change: from + " → " + h.ToGrade + "（" + pts(evaluation.Points(h.ToScore)) + "）", Model: h.Model, Reason: evalReason(h.Reason, v.Lang == "en")})
 	}
 	return out, nil
+}
+
+// evalReasonKinds names the kinds of change that re-evaluate a subject,
+// as the evaluation's follower records them ("<kind> <ID>").
+var evalReasonKinds = map[credit.ChangeKind][2]string{
+	credit.ChangeRecord:       {"信用信息报送、更正或撤销", "a record reported, corrected or revoked"},
+	credit.ChangeSubject:      {"主体登记信息变化", "registration data changed"},
+	credit.ChangeListEvent:    {"名单列入、移出或变更", "a list entry added, removed or changed"},
+	credit.ChangeVerification: {"信息核查标注", "a verification mark"},
+	credit.ChangeCase:         {"异议或信用修复办理", "an objection or repair decided"},
+	credit.ChangeCommitment:   {"信用承诺状态变化", "a commitment's state changed"},
+	credit.ChangeDeclaration:  {"自主申报信息变化", "self-declared information changed"},
+}
+
+// evalReason says in the page's language why a grade changed: the
+// evaluation keeps its reasons as plain codes (the first evaluation, a
+// change of the feed, a time step, a model version activated).
+func evalReason(r string, en bool) string {
+	pick := func(zh, e string) string {
+		if en {
+			return e
+		}
+		return zh
+	}
+	switch {
+	case r == "initial evaluation":
+		return pick("首次评价", "first evaluation")
+	case strings.HasPrefix(r, "time:"):
+		return pick("期限届满（公示期、分值衰减或名单期限）", "a period ended (publication window, decay step or list period)")
+	case strings.HasPrefix(r, "model version "):
+		v, by, _ := strings.Cut(strings.TrimPrefix(r, "model version "), " activated by ")
+		return pick("评价模型"+v+"启用（"+by+"）", "model version "+v+" activated by "+by)
+	}
+	kind, _, _ := strings.Cut(r, " ")
+	if n, ok := evalReasonKinds[credit.ChangeKind(kind)]; ok {
+		return pick(n[0], n[1])
+	}
+	return r
 }
 
 func pts(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }

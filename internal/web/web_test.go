@@ -124,3 +124,23 @@ func TestNoInlineStyleOrScript(t *testing.T) {
 		}
 	}
 }
+
+// TestEvalReason: every reason the evaluation keeps reads in the page's
+// language; an unknown one is shown as kept.
+func TestEvalReason(t *testing.T) {
+	for _, tc := range []struct{ in, zh, en string }{
+		{"initial evaluation", "首次评价", "first evaluation"},
+		{"time: a window, decay step or list period ended", "期限届满（公示期、分值衰减或名单期限）", "a period ended (publication window, decay step or list period)"},
+		{"model version 2026.2 activated by admin", "评价模型2026.2启用（admin）", "model version 2026.2 activated by admin"},
+		{"record 01a2436c-4660-72c3-ad40-90a1e8278830", "信用信息报送、更正或撤销", "a record reported, corrected or revoked"},
+		{"list_event 01a2436c-4660-72c3-ad40-90a1e8278830", "名单列入、移出或变更", "a list entry added, removed or changed"},
+		{"something new", "something new", "something new"},
+	} {
+		if got := evalReason(tc.in, false); got != tc.zh {
+			t.Errorf("%q in Chinese: %q, want %q", tc.in, got, tc.zh)
+		}
+		if got := evalReason(tc.in, true); got != tc.en {
+			t.Errorf("%q in English: %q, want %q", tc.in, got, tc.en)
+		}
+	}
+}

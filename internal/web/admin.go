@@ -66,6 +66,7 @@ var consolePages = []consolePage{
 	{Path: "/console/quality", Label: "quality_title", Group: "data", Roles: roleStaff},
 	{Path: "/console/exchange", Label: "xc_title", Group: "data", Roles: rolesOf(credit.RoleAdmin, credit.RoleReviewer, credit.RoleAuditor)},
 	{Path: "/console/reports", Label: "console_reports", Group: "data", Roles: rolesOf(credit.RoleAdmin)},
+	{Path: "/console/evaluation", Label: "evc_title", Group: "lists", Roles: rolesOf(credit.RoleAdmin, credit.RoleReviewer, credit.RoleAuditor, credit.RoleDept)},
 	{Path: "/console/monitor", Label: "nav_monitor", Group: "data", Roles: rolesOf(credit.RoleAdmin, credit.RoleReviewer, credit.RoleAuditor, credit.RoleDept)},
 
 	{Path: "/console/admin/accounts", Label: "adm_accounts_title", Group: "admin", Roles: rolesOf(credit.RoleAdmin)},

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -160,12 +161,23 @@ func (p *Portal) guides(v *view) []guide {
 		rules = p.cfg.Workflow.Rules()
 	}
 	T := v.T
+	// 网上办理 leads a subject to its own pages, a signed-out visitor to
+	// sign in and there; other roles do not act for a subject.
+	online := func(path string) string {
+		switch {
+		case v.Account == nil:
+			return "/login?next=" + url.QueryEscape(path)
+		case v.Account.Role == credit.RoleSubject:
+			return path
+		}
+		return ""
+	}
 	return []guide{
-		{Key: "objection", Title: T["guide_objection"], Body: T["guide_objection_body"], Link: "/login?next=%2Fmy%2Fcases", Template: "/guides/objection.xlsx",
+		{Key: "objection", Title: T["guide_objection"], Body: T["guide_objection_body"], Link: online("/my/cases"), Template: "/guides/objection.xlsx",
 			Steps: []string{T["guide_objection_1"], fmt.Sprintf(T["guide_objection_2"], rules.ObjectionAccept, rules.ObjectionVerify), T["guide_objection_3"]}},
-		{Key: "repair", Title: T["guide_repair"], Body: T["guide_repair_body"], Link: "/login?next=%2Fmy%2Fcases", Template: "/guides/repair.xlsx",
+		{Key: "repair", Title: T["guide_repair"], Body: T["guide_repair_body"], Link: online("/my/cases"), Template: "/guides/repair.xlsx",
 			Steps: []string{T["guide_repair_1"], fmt.Sprintf(T["guide_repair_2"], rules.RepairAccept, rules.RepairDecide), T["guide_repair_3"]}},
-		{Key: "commitment", Title: T["guide_commitment"], Body: T["guide_commitment_body"], Link: "/login?next=%2Fmy%2Fcommitments", Template: "/guides/commitment.xlsx",
+		{Key: "commitment", Title: T["guide_commitment"], Body: T["guide_commitment_body"], Link: online("/my/commitments"), Template: "/guides/commitment.xlsx",
 			Steps: []string{T["guide_commitment_1"], T["guide_commitment_2"], T["guide_commitment_3"]}},
 	}
 }

@@ -81,10 +81,27 @@ func TestServiceBothBackends(t *testing.T) {
 			if _, err := node.Inspection.Record(ctx, "SAMR-350100", "dept", bt.ID, inspection.ResultInput{Subject: codes[1], Result: "合格", InspectedOn: day}); !credit.Is(credit.Invalid, err) {
 				t.Fatalf("an unknown result: %v", err)
 			}
-			// Ratios that miss a class of the pool are refused, naming it.
+			// Ratios that miss a class of the pool, one the department's
+			// graded supervision does not know either, are refused, naming it.
 			req.Ratios = map[string]int{"D": 500}
-			if _, err := node.Inspection.Create(ctx, "SAMR-350100", req); !credit.Is(credit.Invalid, err) || !strings.Contains(err.Error(), `"A"`) {
+			req.Classes = map[string]string{codes[0]: "own", codes[1]: "D", codes[2]: "D"}
+			if _, err := node.Inspection.Create(ctx, "SAMR-350100", req); !credit.Is(credit.Invalid, err) || !strings.Contains(err.Error(), `"own"`) {
 				t.Fatalf("a class without a ratio: %v", err)
+			}
+			// A graded class without a stated ratio takes the department's.
+			req.Classes = map[string]string{codes[0]: "A", codes[1]: "D", codes[2]: "D"}
+			at, err := node.Inspection.Create(ctx, "SAMR-350100", req)
+			if err != nil {
+				t.Fatalf("a graded class without a stated ratio: %v", err)
+			}
+			_, af, err := node.Inspection.Task(ctx, at.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range af.Statement.Classes {
+				if want := map[string]int{"A": 300, "D": 500}[c.Class]; c.RatioBP != want {
+					t.Errorf("class %s at %d bp, want %d", c.Class, c.RatioBP, want)
+				}
 			}
 		})
 	}

@@ -3,8 +3,6 @@ package server_test
 import (
 	"context"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -57,39 +55,14 @@ func TestBrowserCommitment(t *testing.T) {
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 
-	actx, cancel := chromedp.NewExecAllocator(ctx,
-		chromedp.ExecPath(exe), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 1400),
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true))
-	defer cancel()
-	bctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
+	bctx := newBrowser(t, exe, 1280, 1400)
 
 	run := func(step string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
-		if err := chromedp.Do(stepCtx(t, bctx), actions...); err != nil {
-			t.Fatalf("%s: %v", step, err)
-		}
+		browserRun(t, bctx, step, actions...)
 	}
-	text := func(sel string) string {
-		t.Helper()
-		s, err := chromedp.Run(stepCtx(t, bctx), chromedp.Text(chromedp.CSS(sel)))
-		if err != nil {
-			t.Fatalf("read %s: %v", sel, err)
-		}
-		return s
-	}
-	shot := func(name string) {
-		t.Helper()
-		png, err := chromedp.Run(stepCtx(t, bctx), chromedp.FullScreenshot(100))
-		if err != nil {
-			t.Fatalf("screenshot %s: %v", name, err)
-		}
-		if err := os.WriteFile(filepath.Join(out, name+".png"), png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	text := func(sel string) string { t.Helper(); return browserText(t, bctx, sel) }
+	shot := func(name string) { t.Helper(); saveShot(t, bctx, out, name) }
 	login := func(who, next, wait string) {
 		t.Helper()
 		run("log in as "+who,

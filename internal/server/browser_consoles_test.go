@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/cdp"
 	cdplog "github.com/chromedp/cdproto/log"
@@ -29,21 +30,14 @@ func TestBrowserConsolesByRole(t *testing.T) {
 	t.Logf("screenshots in %s", out)
 	n := newCrawlNode(t)
 
-	actx, cancel := chromedp.NewExecAllocator(t.Context(),
-		chromedp.ExecPath(exe), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 1000),
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true))
-	defer cancel()
-
 	for i, role := range credit.Roles {
 		if role == credit.RolePublic {
 			continue
 		}
 		t.Run(string(role), func(t *testing.T) {
-			// A fresh browser context (own cookies) per role.
-			bctx, cancel := chromedp.NewContext(actx)
-			defer cancel()
+			// A browser of its own per role (own cookies; a tab of a shared
+			// browser sometimes never loaded after another role's walk).
+			bctx := newBrowser(t, exe, 1280, 1000)
 			var (
 				mu       sync.Mutex
 				problems []string
@@ -78,7 +72,11 @@ func TestBrowserConsolesByRole(t *testing.T) {
 			run := func(step string, actions ...chromedp.Action[chromedp.Void]) {
 				t.Helper()
 				if err := chromedp.Do(stepCtx(t, bctx), actions...); err != nil {
-					t.Fatalf("%s: %v", step, err)
+					ctx2, c2 := context.WithTimeout(bctx, 5*time.Second)
+					defer c2()
+					loc, _ := chromedp.Run(ctx2, chromedp.Location())
+					txt, _ := chromedp.Run(ctx2, chromedp.Text(chromedp.CSS("body")))
+					t.Fatalf("%s: %v at %s: %.600s", step, err, loc, txt)
 				}
 			}
 			enable := chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
@@ -137,19 +135,10 @@ func TestBrowserSubjectSignIn(t *testing.T) {
 	exe := chromium(t)
 	out := screenshots(t)
 	n := newOIDCNode(t)
-	actx, cancel := chromedp.NewExecAllocator(t.Context(),
-		chromedp.ExecPath(exe), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 900),
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true))
-	defer cancel()
-	bctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
+	bctx := newBrowser(t, exe, 1280, 900)
 	run := func(step string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
-		if err := chromedp.Do(stepCtx(t, bctx), actions...); err != nil {
-			t.Fatalf("%s: %v", step, err)
-		}
+		browserRun(t, bctx, step, actions...)
 	}
 	shot := func(name string) {
 		t.Helper()

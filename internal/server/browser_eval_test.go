@@ -2,8 +2,7 @@ package server_test
 
 import (
 	"net/http/httptest"
-	"os"
-	"path/filepath"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -56,48 +55,23 @@ func TestBrowserEvaluation(t *testing.T) {
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 
-	actx, cancel := chromedp.NewExecAllocator(ctx,
-		chromedp.ExecPath(exe), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 1400),
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true))
-	defer cancel()
-	bctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
+	bctx := newBrowser(t, exe, 1280, 1400)
 	run := func(step string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
-		if err := chromedp.Do(stepCtx(t, bctx), actions...); err != nil {
-			t.Fatalf("%s: %v", step, err)
-		}
+		browserRun(t, bctx, step, actions...)
 	}
-	text := func(sel string) string {
-		t.Helper()
-		s, err := chromedp.Run(stepCtx(t, bctx), chromedp.Text(chromedp.CSS(sel)))
-		if err != nil {
-			t.Fatalf("read %s: %v", sel, err)
-		}
-		return s
-	}
-	shot := func(name string) {
-		t.Helper()
-		png, err := chromedp.Run(stepCtx(t, bctx), chromedp.FullScreenshot(100))
-		if err != nil {
-			t.Fatalf("screenshot %s: %v", name, err)
-		}
-		if err := os.WriteFile(filepath.Join(out, name+".png"), png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	text := func(sel string) string { t.Helper(); return browserText(t, bctx, sel) }
+	shot := func(name string) { t.Helper(); saveShot(t, bctx, out, name) }
 
 	// The public: not published.
-	run("public page", chromedp.Navigate(srv.URL+"/subjects/"+code), chromedp.WaitVisible(chromedp.CSS("#evaluation")))
+	run("public page", chromedp.Navigate(srv.URL+"/subjects/"+code+"?tab=evaluation"), chromedp.WaitVisible(chromedp.CSS("#evaluation")))
 	if got := text("#evaluation"); !strings.Contains(got, "信用评价结果不向社会公开") || strings.Contains(got, "综合得分") {
 		t.Errorf("public evaluation section: %q", got)
 	}
 
 	// The subject itself.
 	run("log in as the subject",
-		chromedp.Navigate(srv.URL+"/login?next=/subjects/"+code),
+		chromedp.Navigate(srv.URL+"/login?next="+url.QueryEscape("/subjects/"+code+"?tab=evaluation")),
 		chromedp.WaitVisible(chromedp.CSS(`input[name="name"]`)),
 		chromedp.SendKeys(chromedp.CSS(`input[name="name"]`), "e-subject"),
 		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), password),

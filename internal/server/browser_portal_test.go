@@ -116,19 +116,10 @@ func TestBrowserPortal(t *testing.T) {
 	bctx := newBrowser(t, exe, 1280, 1000)
 	run := func(step string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
-		if err := chromedp.Do(stepCtx(t, bctx), actions...); err != nil {
-			t.Fatalf("%s: %v", step, err)
-		}
+		browserRun(t, bctx, step, actions...)
 	}
 	shot := func(name string) { t.Helper(); saveShot(t, bctx, out, name) }
-	text := func(sel string) string {
-		t.Helper()
-		s, err := chromedp.Run(stepCtx(t, bctx), chromedp.Text(chromedp.CSS(sel)))
-		if err != nil {
-			t.Fatalf("read %s: %v", sel, err)
-		}
-		return s
-	}
+	text := func(sel string) string { t.Helper(); return browserText(t, bctx, sel) }
 	count := func(sel string) int {
 		t.Helper()
 		n, err := chromedp.Run(stepCtx(t, bctx), chromedp.Evaluate[int](fmt.Sprintf(`document.querySelectorAll(%q).length`, sel)))
@@ -362,6 +353,25 @@ func newBrowser(t *testing.T, exe string, w, h int) context.Context {
 	return bctx
 }
 
+// browserRun runs a step's actions in the tab, failing the test with the
+// step's name.
+func browserRun(t *testing.T, bctx context.Context, step string, actions ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	if err := chromedp.Do(stepCtx(t, bctx), actions...); err != nil {
+		t.Fatalf("%s: %v", step, err)
+	}
+}
+
+// browserText is the text of the element sel finds.
+func browserText(t *testing.T, bctx context.Context, sel string) string {
+	t.Helper()
+	s, err := chromedp.Run(stepCtx(t, bctx), chromedp.Text(chromedp.CSS(sel)))
+	if err != nil {
+		t.Fatalf("read %s: %v", sel, err)
+	}
+	return s
+}
+
 // saveShot saves a full-page screenshot as name.png in dir.
 func saveShot(t *testing.T, bctx context.Context, dir, name string) {
 	t.Helper()
@@ -394,18 +404,9 @@ func TestBrowserSiteConsole(t *testing.T) {
 	bctx := newBrowser(t, exe, 1280, 1000)
 	run := func(step string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
-		if err := chromedp.Do(stepCtx(t, bctx), actions...); err != nil {
-			t.Fatalf("%s: %v", step, err)
-		}
+		browserRun(t, bctx, step, actions...)
 	}
-	text := func(sel string) string {
-		t.Helper()
-		s, err := chromedp.Run(stepCtx(t, bctx), chromedp.Text(chromedp.CSS(sel)))
-		if err != nil {
-			t.Fatalf("read %s: %v", sel, err)
-		}
-		return s
-	}
+	text := func(sel string) string { t.Helper(); return browserText(t, bctx, sel) }
 	run("sign in", chromedp.Navigate(srv.URL+"/login?next=/console/site"), chromedp.WaitVisible(chromedp.CSS(`input[name="name"]`)),
 		chromedp.SendKeys(chromedp.CSS(`input[name="name"]`), "s-admin"), chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), password),
 		chromedp.Submit(chromedp.CSS(`input[name="password"]`)), chromedp.WaitVisible(chromedp.CSS("form.site-form")))

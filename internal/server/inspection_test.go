@@ -321,22 +321,8 @@ func TestBrowserInspection(t *testing.T) {
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 
-	actx, cancel := chromedp.NewExecAllocator(ctx,
-		chromedp.ExecPath(exe), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 1400),
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true))
-	defer cancel()
-	bctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	text := func(sel string) string {
-		t.Helper()
-		s, err := chromedp.Run(stepCtx(t, bctx), chromedp.Text(chromedp.CSS(sel)))
-		if err != nil {
-			t.Fatalf("read %s: %v", sel, err)
-		}
-		return s
-	}
+	bctx := newBrowser(t, exe, 1280, 1400)
+	text := func(sel string) string { t.Helper(); return browserText(t, bctx, sel) }
 	if err := chromedp.Do(stepCtx(t, bctx), chromedp.Navigate(srv.URL+"/inspections"), chromedp.WaitVisible(chromedp.CSS("table.list"))); err != nil {
 		t.Fatal(err)
 	}

@@ -154,7 +154,8 @@ func TestSiteConsole(t *testing.T) {
 	if r := e.do(req{method: "GET", path: "/console/site", cookies: dept}); r.status != http.StatusForbidden {
 		t.Errorf("a department operator opens the site console: %d", r.status)
 	}
-	if !e.auditHas(credit.AuditEntry{Actor: e.names[credit.RoleDept], Action: "site.post.list", Outcome: "denied"}) {
+	// Refused by the console's page table before the page's handler.
+	if !e.auditHas(credit.AuditEntry{Actor: e.names[credit.RoleDept], Action: "page.open", Target: "/console/site", Outcome: "denied"}) {
 		t.Error("the refusal is not audited")
 	}
 }

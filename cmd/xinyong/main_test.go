@@ -34,9 +34,12 @@ func TestServeDemo(t *testing.T) {
 		t.Fatal(err)
 	}
 	var stdout, stderr bytes.Buffer
-	cmd := exec.Command(bin, "serve", "--demo", "--addr", addr)
+	// Metrics on a free port of their own: the default one may be held by
+	// a node already running on this machine.
+	metrics := freeAddr(t)
+	cmd := exec.Command(bin, "serve", "--demo", "--addr", addr, "--metrics-addr", metrics)
 	cmd.Dir = work
-	cmd.Env = filterEnv(os.Environ(), "XINYONG_DB", "XINYONG_DATA_KEY", "XINYONG_ADDR")
+	cmd.Env = filterEnv(os.Environ(), "XINYONG_DB", "XINYONG_DATA_KEY", "XINYONG_ADDR", "XINYONG_METRICS_ADDR")
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

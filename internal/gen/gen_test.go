@@ -2,6 +2,7 @@ package gen_test
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 	"time"
 
@@ -111,5 +112,38 @@ func TestParts(t *testing.T) {
 	}
 	if same > 5 {
 		t.Fatalf("%d of 100 rows of two parts share their document number", same)
+	}
+}
+
+// TestNamesFitCodes: a generated organisation's name fits the kind its
+// code says: only enterprises are companies, a government office's code
+// (11…) names an office, a social organisation's (51…) an association.
+func TestNamesFitCodes(t *testing.T) {
+	g, err := gen.NewRecords(gen.RecordOptions{Item: "admin_penalty", Seed: 3, Subjects: 3000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]int{}
+	for i := range 3000 {
+		s := g.SubjectAt(i)
+		if s.Code == "" {
+			continue
+		}
+		kind := s.Code[:2]
+		seen[kind]++
+		company := strings.HasSuffix(s.Name, "公司")
+		switch {
+		case kind == "91" && !company:
+			t.Errorf("%s %s: an enterprise's code, not a company's name", s.Code, s.Name)
+		case kind[0] != '9' && kind != "Y1" && company:
+			t.Errorf("%s %s: a company's name on a code of authority %c", s.Code, s.Name, kind[0])
+		case kind == "11" && !strings.HasSuffix(s.Name, "局") && !strings.HasSuffix(s.Name, "委员会"):
+			t.Errorf("%s %s: a government office's code", s.Code, s.Name)
+		case kind == "51" && !strings.HasSuffix(s.Name, "协会"):
+			t.Errorf("%s %s: a social organisation's code", s.Code, s.Name)
+		}
+	}
+	if seen["11"] == 0 || seen["51"] == 0 || seen["91"] == 0 {
+		t.Fatalf("too few kinds drawn: %v", seen)
 	}
 }

@@ -67,3 +67,51 @@ func (n *Names) Shop(place string) string {
 	kinds := []string{"餐饮店", "便利店", "五金店", "美发店", "水果店", "服装店", "汽车维修部", "小吃店"}
 	return place + n.pick(surnames) + "记" + kinds[n.r.IntN(len(kinds))]
 }
+
+// Organisation returns the name of an organisation registered by an
+// authority other than the market regulator's enterprise register, by
+// its GB 32100 authority and entity type (a code beginning 11 is a
+// government office, 52 a private non-enterprise unit, …), so that a
+// name never contradicts its code; "" for an enterprise (Company names
+// it).
+func (n *Names) Organisation(place string, authority, entity byte) string {
+	one := func(xs ...string) string { return xs[n.r.IntN(len(xs))] }
+	trade := n.pick(tradeChars) + n.pick(tradeChars)
+	city := place + "市"
+	switch authority {
+	case '1':
+		switch entity {
+		case '1':
+			return city + one("城市管理局", "交通运输局", "自然资源和规划局", "文化和旅游局", "卫生健康委员会", "商务局")
+		case '2':
+			return city + one("第一医院", "职业技术学校", "实验小学", "疾病预防控制中心", "图书馆", "公共资源交易中心")
+		default:
+			return city + one("总工会", "妇女联合会", "科学技术协会", "归国华侨联合会")
+		}
+	case '3':
+		if entity == '1' {
+			return place + trade + "律师事务所"
+		}
+		return city + one("公证处", "第二公证处")
+	case '5':
+		switch entity {
+		case '1':
+			return city + one("餐饮行业", "物流", "软件行业", "建筑业", "旅游", "食品行业") + "协会"
+		case '2':
+			return place + trade + one("培训学校", "养老院", "康复中心", "幼儿园")
+		default:
+			return city + trade + "慈善基金会"
+		}
+	case '7':
+		return place + trade + one("寺", "堂")
+	case '8':
+		return city + one("建筑", "交通运输", "商贸", "教育") + "工会"
+	case 'N':
+		return place + trade + one("茶叶", "果蔬", "水产", "食用菌") + "专业合作社"
+	case '9':
+		if entity == '3' {
+			return place + trade + one("茶叶", "果蔬", "水产", "食用菌") + "专业合作社"
+		}
+	}
+	return ""
+}

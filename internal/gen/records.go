@@ -210,6 +210,10 @@ func (g *RecordGen) SubjectAt(i int) Subject {
 	s := Subject{Kind: credit.Organisation, Code: code, Name: nm.Company(place), LegalRep: nm.Person()}
 	if credit.OrgKind(res.Authority, res.EntityType) == credit.IndividualBusiness {
 		s.Kind, s.Name = credit.IndividualBusiness, nm.Shop(place)
+	} else if len(res.Authority) == 1 && len(res.EntityType) == 1 {
+		if name := nm.Organisation(place, res.Authority[0], res.EntityType[0]); name != "" {
+			s.Name = name
+		}
 	}
 	if isFixed {
 		s.Name = fixed

@@ -81,15 +81,10 @@ func TestBrowserMonitor(t *testing.T) {
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 
-	actx, cancel := chromedp.NewExecAllocator(ctx,
-		chromedp.ExecPath(exe), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 1400),
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true))
-	defer cancel()
-
 	for _, who := range []struct{ name, shot string }{{"m-reviewer", "monitor-01-credit-office"}, {"m-dept", "monitor-02-department"}} {
-		bctx, cancel := chromedp.NewContext(actx)
+		// A browser of its own per account (a tab of a shared browser
+		// sometimes never loaded after the other account's walk).
+		bctx := newBrowser(t, exe, 1280, 1400)
 		run := func(step string, actions ...chromedp.Action[chromedp.Void]) {
 			t.Helper()
 			if err := chromedp.Do(stepCtx(t, bctx), actions...); err != nil {
@@ -193,7 +188,6 @@ func TestBrowserMonitor(t *testing.T) {
 			t.Errorf("%s: console errors:\n%s", who.name, strings.Join(msgs, "\n"))
 		}
 		mu.Unlock()
-		cancel()
 	}
 	t.Logf("screenshots in %s", out)
 }

@@ -54,13 +54,6 @@ func (g gradedClasses) Ratio(_ context.Context, dept, matter, class string) (int
 	if sup == nil {
 		return 0, false
 	}
-	if k := sup.KeyTargets; k != nil && k.Code == class {
-		return int(math.Round(k.Ratio * 10000)), true
-	}
-	for _, c := range sup.Classes {
-		if c.Code == class {
-			return int(math.Round(c.Ratio * 10000)), true
-		}
-	}
-	return 0, false
+	_, _, r, ok := sup.Named(class)
+	return int(math.Round(r * 10000)), ok
 }

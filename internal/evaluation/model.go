@@ -769,3 +769,18 @@ func (m *Model) Items() []string {
 	sort.Strings(out)
 	return out
 }
+
+// Named returns the class of the mapping with code (a grade class or the
+// key targets): its names and inspection ratio; ok false when the mapping
+// has none.
+func (s *Supervision) Named(code string) (name, nameEn string, ratio float64, ok bool) {
+	if k := s.KeyTargets; k != nil && k.Code == code {
+		return k.Name, k.NameEn, k.Ratio, true
+	}
+	for _, c := range s.Classes {
+		if c.Code == code {
+			return c.Name, c.NameEn, c.Ratio, true
+		}
+	}
+	return "", "", 0, false
+}

@@ -2,6 +2,7 @@ package evaluation
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -96,7 +97,7 @@ func classify(sup *Supervision, cat *catalog.Catalog, in Input, res *Result) *Cl
 			if err != nil || e.UnderVerification {
 				continue
 			}
-			if !containsStr(kt.Lists, e.List) && !containsStr(kt.Lists, string(lt.Kind)) {
+			if !slices.Contains(kt.Lists, e.List) && !slices.Contains(kt.Lists, string(lt.Kind)) {
 				continue
 			}
 			a.Class, a.Name, a.NameEn, a.Ratio, a.PerYear, a.KeyTarget = kt.Code, kt.Name, kt.NameEn, kt.Ratio, kt.PerYear, true
@@ -122,14 +123,14 @@ func classify(sup *Supervision, cat *catalog.Catalog, in Input, res *Result) *Cl
 				continue
 			}
 			v := strings.TrimSpace(st.Current.Fields[IndustryResultField])
-			if !containsStr(c.Industry.Results, v) {
+			if !slices.Contains(c.Industry.Results, v) {
 				continue
 			}
 			a.Class, a.Name, a.NameEn, a.Ratio, a.PerYear = c.Code, c.Name, c.NameEn, c.Ratio, c.PerYear
 			say("industry", st.Origin, c.Industry.Kind+"为"+v+"（"+st.Current.DocNo+"），列为"+c.Name, c.Industry.Kind+" is "+v+" ("+st.Current.DocNo+"): "+c.NameEn)
 			return a
 		}
-		if res.Evaluated && containsStr(c.Grades, res.Grade) {
+		if res.Evaluated && slices.Contains(c.Grades, res.Grade) {
 			a.Class, a.Name, a.NameEn, a.Ratio, a.PerYear = c.Code, c.Name, c.NameEn, c.Ratio, c.PerYear
 			say("class", "", "评价等级"+res.Grade+"对应"+c.Name+"，抽查比例"+pct(c.Ratio), "grade "+res.Grade+" maps to "+c.NameEn+", inspection ratio "+pct(c.Ratio))
 			return a
@@ -137,15 +138,6 @@ func classify(sup *Supervision, cat *catalog.Catalog, in Input, res *Result) *Cl
 	}
 	say("no_class", "", "没有适用的监管类别", "no class applies")
 	return a
-}
-
-func containsStr(xs []string, x string) bool {
-	for _, y := range xs {
-		if y == x {
-			return true
-		}
-	}
-	return false
 }
 
 func trimFloat(f float64) string {

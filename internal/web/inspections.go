@@ -1,6 +1,7 @@
 package web
 
 import (
+	"github.com/xinyong/xinyong/internal/evaluation"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -157,9 +158,9 @@ type inspPage struct {
 	Today    string
 	Notice   string
 	Classes  []classRow
-	// names are the task's classes named by the department's graded
-	// supervision (the evaluation model), in the page's language.
-	names  map[string]string
+	// sup is the department's graded supervision of the task's matter
+	// (the evaluation model), which names its classes.
+	sup    *evaluation.Supervision
 	Avoid  []string
 	Source string
 	Value  string
@@ -170,39 +171,15 @@ type resultRow struct {
 	Date string
 }
 
-// ClassName is class c's name: the graded supervision's, else the
-// page's messages' (常规), else the code.
+// ClassName is class c's name: the department's graded supervision's
+// (the evaluation model), else the page's messages' (常规), else the code.
 func (pg *inspPage) ClassName(n names, c string) string {
-	if name, ok := pg.names[c]; ok {
-		return name
+	if pg.sup != nil {
+		if zh, en, _, ok := pg.sup.Named(c); ok {
+			return n.pick(zh, en)
+		}
 	}
 	return n.Class(c)
-}
-
-// supervisionNames names the classes of dept's graded supervision for
-// matter, from the evaluation model in force.
-func (p *Portal) supervisionNames(dept, matter string, en bool) map[string]string {
-	if p.cfg.Evaluation == nil {
-		return nil
-	}
-	sup := p.cfg.Evaluation.Model().SupervisionFor(dept, matter)
-	if sup == nil {
-		return nil
-	}
-	pick := func(zh, e string) string {
-		if en && e != "" {
-			return e
-		}
-		return zh
-	}
-	out := map[string]string{}
-	if k := sup.KeyTargets; k != nil {
-		out[k.Code] = pick(k.Name, k.NameEn)
-	}
-	for _, c := range sup.Classes {
-		out[c.Code] = pick(c.Name, c.NameEn)
-	}
-	return out
 }
 
 type classRow struct {
@@ -335,7 +312,9 @@ func (p *Portal) renderInspection(w http.ResponseWriter, r *http.Request, status
 		pg.Notice = failed
 	}
 	v.Title = t.Title
-	pg.names = p.supervisionNames(st.Dept, st.Matter, v.Lang == "en")
+	if p.cfg.Evaluation != nil {
+		pg.sup = p.cfg.Evaluation.Model().SupervisionFor(st.Dept, st.Matter)
+	}
 	v.Insp = pg
 	p.render(w, r, status, "inspection", v, nil)
 }

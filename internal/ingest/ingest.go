@@ -520,7 +520,7 @@ func (j *Job) process(ctx context.Context, v *validator, c chunkIn, now time.Tim
 		}
 		rec, outcome, err := j.im.Records.Prepare(records.Report{
 			Item: j.it.Code, Dept: j.Batch.Dept, BatchID: j.Batch.ID, SubjectID: r.subjectID,
-			Fields: r.fields,
+			Fields: r.fields, Codes: &r.codes,
 		}, latest[r.docNo])
 		if err != nil {
 			if credit.Is(credit.Invalid, err) {

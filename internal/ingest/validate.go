@@ -32,6 +32,9 @@ type rowResult struct {
 	legalRep  string
 
 	codeChecked, codeError bool
+	// codes is the code checks' result, handed to records.Prepare so that
+	// it does not run them again.
+	codes records.CodeResult
 
 	rec        *credit.Record
 	outcome    string
@@ -116,7 +119,8 @@ func (v *validator) check(row Row, full bool) *rowResult {
 	for _, e := range withCellErrors(it, errs, cellErrs) {
 		r.reject(e.Field, "%[2]s", "%[1]s", e.Reason, e.ReasonZh)
 	}
-	cc := v.codes.Check(f, r.rejected)
+	r.codes = v.codes.Check(f, r.rejected)
+	cc := &r.codes
 	r.kind, r.code, r.codeChecked, r.codeError = cc.Kind, cc.Subject, cc.SubjectChecked, cc.SubjectError
 	for _, p := range cc.Problems {
 		r.reject(p.Field, "%[2]s", "%[1]s", p.En, p.Zh)

@@ -34,7 +34,7 @@ func BenchmarkRowCPU(b *testing.B) {
 		if len(r.rejects) > 0 {
 			b.Fatal(r.rejects)
 		}
-		rec, _, err := svc.Prepare(records.Report{Item: it.Code, Dept: "D", SubjectID: r.subjectID, Fields: r.fields}, nil)
+		rec, _, err := svc.Prepare(records.Report{Item: it.Code, Dept: "D", SubjectID: r.subjectID, Fields: r.fields, Codes: &r.codes}, nil)
 		if err != nil {
 			b.Fatal(err)
 		}

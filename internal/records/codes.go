@@ -78,9 +78,9 @@ func (r *CodeResult) refused(field string) bool {
 	return slices.ContainsFunc(r.Problems, func(p CodeProblem) bool { return p.Field == field })
 }
 
-// Check checks fields f (codes in upper case, as stored). skip names the
-// fields refused already by other checks, which these leave alone (nil:
-// none).
+// Check checks fields f (codes in either case: they are checked as
+// stored, in upper case). skip names the fields refused already by other
+// checks, which these leave alone (nil: none).
 func (c *Codes) Check(f credit.Fields, skip func(field string) bool) CodeResult {
 	it := c.it
 	var r CodeResult
@@ -93,6 +93,9 @@ func (c *Codes) Check(f credit.Fields, skip func(field string) bool) CodeResult 
 	// Codes. The subject's own code is the one 重错码率 counts.
 	for _, fd := range it.Fields {
 		val := f[fd.Code]
+		if fd.Type == catalog.TypeUSCC || fd.Type == catalog.TypeIDNo {
+			val = strings.ToUpper(val)
+		}
 		if val == "" || refused(fd.Code) {
 			if fd.Code == it.Keys.SubjectCode && val != "" {
 				r.SubjectChecked, r.SubjectError = true, true
@@ -135,7 +138,7 @@ func (c *Codes) Check(f credit.Fields, skip func(field string) bool) CodeResult 
 	}
 
 	// Subject identity and kind against code.
-	code := f[it.Keys.SubjectCode]
+	code := strings.ToUpper(f[it.Keys.SubjectCode])
 	switch r.Kind {
 	case credit.Person:
 		if code != "" && !refused(it.Keys.SubjectCode) {

@@ -395,6 +395,10 @@ type Report struct {
 	BatchID   string
 	SubjectID string
 	Fields    credit.Fields
+	// Codes is the result of the code checks (Codes) when the caller ran
+	// them on these fields already (an import does, on every row, for
+	// the subject's kind and code); nil: Prepare runs them.
+	Codes *CodeResult
 }
 
 // Outcome says what Append did with a report.
@@ -433,7 +437,7 @@ func (s *Service) Prepare(rep Report, latest *credit.Record) (*credit.Record, Ou
 		}
 		return nil, "", credit.Say(op, credit.Invalid, "%[3]s（%[1]s）：%[4]s", "item %[1]s: %[2]s", it.Code, strings.Join(msgs, "; "), it.Name, strings.Join(zh, "；"))
 	}
-	if err := s.checkCodes(op, it, rep.Fields); err != nil {
+	if err := s.checkCodes(op, it, rep); err != nil {
 		return nil, "", err
 	}
 	if err := s.namesSubject(op, it, rep); err != nil {
@@ -483,21 +487,19 @@ func (s *Service) Prepare(rep Report, latest *credit.Record) (*credit.Record, Ou
 	return rec, Created, nil
 }
 
-// checkCodes runs the code checks an import runs on every row (Codes) on
-// a record's fields, and refuses the record with every problem.
-func (s *Service) checkCodes(op string, it *catalog.Item, f credit.Fields) error {
-	c, ok := s.codes.Load(it)
-	if !ok {
-		c, _ = s.codes.LoadOrStore(it, NewCodes(it, uscc.NewChecker(uscc.DefaultLegacy(), s.now)))
-	}
-	up := make(credit.Fields, len(f))
-	for k, v := range f {
-		if fd := it.Field(k); fd != nil && (fd.Type == catalog.TypeUSCC || fd.Type == catalog.TypeIDNo) {
-			v = strings.ToUpper(v)
+// checkCodes refuses a record with every problem the code checks an
+// import runs on every row (Codes) find in its fields: the caller's
+// result when it ran them (rep.Codes), else Prepare's own.
+func (s *Service) checkCodes(op string, it *catalog.Item, rep Report) error {
+	res := rep.Codes
+	if res == nil {
+		c, ok := s.codes.Load(it)
+		if !ok {
+			c, _ = s.codes.LoadOrStore(it, NewCodes(it, uscc.NewChecker(uscc.DefaultLegacy(), s.now)))
 		}
-		up[k] = v
+		r := c.(*Codes).Check(rep.Fields, nil)
+		res = &r
 	}
-	res := c.(*Codes).Check(up, nil)
 	if len(res.Problems) == 0 {
 		return nil
 	}

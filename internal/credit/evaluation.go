@@ -91,8 +91,25 @@ type EvaluationStore interface {
 	EvalScoresDue(ctx context.Context, at time.Time, limit int) ([]string, error)
 	// GradeChanges lists a subject's grade changes, newest first.
 	GradeChanges(ctx context.Context, subjectID string, limit int) ([]GradeChange, error)
-	// ScanEvalFiles calls fn for every subject, in ID order, with its facts
-	// of the given items (every item when none is given), oldest first:
-	// the bulk read of a full recompute, two ordered streams merged.
-	ScanEvalFiles(ctx context.Context, items []string, fn func(*Subject, []Record) error) error
+	// EvalRanges cuts the subjects, in ID order, into at most n ranges of
+	// about as many subjects each, so that a full recompute can read them
+	// on n connections at once.
+	EvalRanges(ctx context.Context, n int) ([]SubjectRange, error)
+	// ScanEvalFiles calls fn for every subject of r, in ID order, with its
+	// facts of the given items (every item when none is given), oldest
+	// first: the bulk read of a full recompute, two ordered streams merged.
+	// The records carry what evaluation reads; their batch, reason and
+	// content hash are left empty.
+	ScanEvalFiles(ctx context.Context, items []string, r SubjectRange, fn func(*Subject, []Record) error) error
+}
+
+// SubjectRange is the subjects whose ID is at least From and less than To;
+// an empty bound is open.
+type SubjectRange struct {
+	From, To string
+}
+
+// Holds reports whether id falls in r.
+func (r SubjectRange) Holds(id string) bool {
+	return id >= r.From && (r.To == "" || id < r.To)
 }

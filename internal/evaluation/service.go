@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/xinyong/xinyong/internal/catalog"
@@ -439,8 +440,10 @@ func (s *Service) casesBySubject(ctx context.Context) (map[string]bool, error) {
 // Pass runs fn over every subject's input in one bulk read of the store:
 // subjects and their facts of the items the scorers read, marks for the
 // subjects any case is about, list entries from the sanction service's
-// in-memory index. The store is read by one goroutine; fn runs on
-// GOMAXPROCS workers at once, so it must be safe for concurrent use.
+// in-memory index. The subjects are cut into ranges (several per core)
+// that GOMAXPROCS workers each read and evaluate in turn: the read of a
+// range is as much work as its evaluation, so both run on every core. fn
+// runs on the workers at once, so it must be safe for concurrent use.
 func (s *Service) Pass(ctx context.Context, items []string, fn func(Input) error) (Stats, error) {
 	var st Stats
 	start := time.Now()
@@ -449,80 +452,66 @@ func (s *Service) Pass(ctx context.Context, items []string, fn func(Input) error
 		return st, err
 	}
 	now := s.now()
-	type job struct {
-		subj  *credit.Subject
-		facts []credit.Record
+	workers := runtime.GOMAXPROCS(0)
+	ranges, err := s.cfg.Store.EvalRanges(ctx, 4*workers)
+	if err != nil {
+		return st, err
 	}
-	const batch = 256
-	jobs := make(chan []job, 2*runtime.GOMAXPROCS(0))
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var (
-		wg      sync.WaitGroup
-		errOnce sync.Once
-		werr    error
+		wg       sync.WaitGroup
+		errOnce  sync.Once
+		werr     error
+		subjects atomic.Int64
+		records  atomic.Int64
 	)
 	fail := func(err error) {
 		errOnce.Do(func() { werr = err; cancel() })
 	}
-	for range runtime.GOMAXPROCS(0) {
+	jobs := make(chan credit.SubjectRange, len(ranges))
+	for _, r := range ranges {
+		jobs <- r
+	}
+	close(jobs)
+	for range min(workers, len(ranges)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for js := range jobs {
-				for _, j := range js {
-					in := Input{Subject: j.subj, File: credit.Derive(j.facts), Now: now}
-					if withCases[j.subj.ID] {
+			for r := range jobs {
+				err := s.cfg.Store.ScanEvalFiles(ctx, items, r, func(subj *credit.Subject, facts []credit.Record) error {
+					subjects.Add(1)
+					records.Add(int64(len(facts)))
+					in := Input{Subject: subj, File: credit.Derive(facts), Now: now}
+					if withCases[subj.ID] {
 						ids := make([]string, len(in.File))
 						for i, f := range in.File {
 							ids[i] = f.Origin
 						}
 						m, err := s.cfg.Marks.Marks(ctx, ids)
 						if err != nil {
-							fail(err)
-							return
+							return err
 						}
 						in.Marks = m
 					}
-					es, err := s.cfg.Lists.SubjectEntries(ctx, j.subj.ID, now)
+					es, err := s.cfg.Lists.SubjectEntries(ctx, subj.ID, now)
 					if err != nil {
-						fail(err)
-						return
+						return err
 					}
 					in.Entries = es
-					if err := fn(in); err != nil {
-						fail(err)
-						return
-					}
+					return fn(in)
+				})
+				if err != nil {
+					fail(err)
+					return
 				}
 			}
 		}()
 	}
-	cur := make([]job, 0, batch)
-	err = s.cfg.Store.ScanEvalFiles(ctx, items, func(subj *credit.Subject, facts []credit.Record) error {
-		st.Subjects++
-		st.Records += len(facts)
-		cur = append(cur, job{subj: subj, facts: append([]credit.Record(nil), facts...)})
-		if len(cur) == batch {
-			select {
-			case jobs <- cur:
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-			cur = make([]job, 0, batch)
-		}
-		return nil
-	})
-	if err == nil && len(cur) > 0 {
-		jobs <- cur
-	}
-	close(jobs)
 	wg.Wait()
+	st.Subjects, st.Records = int(subjects.Load()), int(records.Load())
 	st.Took = time.Since(start)
-	if werr != nil {
-		return st, werr
-	}
-	return st, err
+	return st, werr
 }
 
 func itemsOf(ms ...*Model) []string {

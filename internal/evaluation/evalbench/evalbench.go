@@ -9,8 +9,11 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"runtime"
 	"strconv"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/xinyong/xinyong/internal/credit"
 	"github.com/xinyong/xinyong/internal/evaluation"
@@ -126,46 +129,71 @@ func Fill(ctx context.Context, st Store, o Options, progress io.Writer) (inserte
 	return inserted, nil
 }
 
-// plainRead reads the rows the evaluation reads, in the same order, with
-// the same two queries, into raw bytes: no decoding, no evaluation.
+// plainRead is the baseline: the subjects and the records the evaluation
+// reads, each in one query in subject order on one connection, into raw
+// bytes: no decoding, no evaluation.
 func plainRead(ctx context.Context, st Store) (int, error) {
 	db := st.ReadDB()
-	subs, err := db.QueryContext(ctx, `SELECT id, kind, code, name, former_names, org_type, region, legal_rep, status, registered_on, code_flag, id_cipher, id_hash, id_masked, created_at, updated_at FROM subjects ORDER BY id`)
-	if err != nil {
-		return 0, err
-	}
-	defer subs.Close()
-	recs, err := db.QueryContext(ctx, `SELECT id, subject_id, item, catalog_version, fact, supersedes, dept, batch_id, doc_no, decided_on, received_at, severity, fields, reason, hash, subject_kind FROM records ORDER BY subject_id, id`)
-	if err != nil {
-		return 0, err
-	}
-	defer recs.Close()
 	n := 0
-	sv := make([]sql.RawBytes, 16)
-	sd := make([]any, 16)
-	for i := range sv {
-		sd[i] = &sv[i]
-	}
-	for subs.Next() {
-		if err := subs.Scan(sd...); err != nil {
+	for _, q := range []string{
+		`SELECT id, kind, code, name, former_names, org_type, region, legal_rep, status, registered_on, code_flag, id_cipher, id_hash, id_masked, created_at, updated_at FROM subjects ORDER BY id`,
+		`SELECT id, subject_id, item, catalog_version, fact, supersedes, dept, doc_no, decided_on, received_at, severity, fields, subject_kind FROM records ORDER BY subject_id, id`,
+	} {
+		rows, err := db.QueryContext(ctx, q)
+		if err != nil {
+			return n, err
+		}
+		cols, err := rows.Columns()
+		if err != nil {
+			rows.Close()
+			return n, err
+		}
+		v := make([]sql.RawBytes, len(cols))
+		d := make([]any, len(cols))
+		for i := range v {
+			d[i] = &v[i]
+		}
+		for rows.Next() {
+			if err := rows.Scan(d...); err != nil {
+				rows.Close()
+				return n, err
+			}
+			n++
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
 			return n, err
 		}
 	}
-	rv := make([]sql.RawBytes, 16)
-	rd := make([]any, 16)
-	for i := range rv {
-		rd[i] = &rv[i]
+	return n, nil
+}
+
+// scanAll is the evaluation's own bulk read without the evaluation: the
+// same ranges on as many connections as evaluation.Service.Pass uses,
+// every row decoded.
+func scanAll(ctx context.Context, st Store, items []string) error {
+	workers := runtime.GOMAXPROCS(0)
+	ranges, err := st.EvalRanges(ctx, 4*workers)
+	if err != nil {
+		return err
 	}
-	for recs.Next() {
-		if err := recs.Scan(rd...); err != nil {
-			return n, err
-		}
-		n++
+	jobs := make(chan credit.SubjectRange, len(ranges))
+	for _, r := range ranges {
+		jobs <- r
 	}
-	if err := subs.Err(); err != nil {
-		return n, err
+	close(jobs)
+	var g errgroup.Group
+	for range workers {
+		g.Go(func() error {
+			for r := range jobs {
+				if err := st.ScanEvalFiles(ctx, items, r, func(*credit.Subject, []credit.Record) error { return nil }); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
 	}
-	return n, recs.Err()
+	return g.Wait()
 }
 
 // Run fills the store and measures, alternating the baseline and the
@@ -190,7 +218,7 @@ func Run(ctx context.Context, st Store, ev *evaluation.Service, o Options, progr
 		}
 		plain = append(plain, time.Since(t))
 		t = time.Now()
-		if err := st.ScanEvalFiles(ctx, model, func(*credit.Subject, []credit.Record) error { return nil }); err != nil {
+		if err := scanAll(ctx, st, model); err != nil {
 			return nil, fmt.Errorf("scan: %w", err)
 		}
 		scan = append(scan, time.Since(t))

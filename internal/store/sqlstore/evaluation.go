@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strconv"
 	"strings"
 	"time"
 
@@ -307,72 +308,150 @@ func (s *Store) GradeChanges(ctx context.Context, subjectID string, limit int) (
 	return out, s.fail(op, rows.Err())
 }
 
-// ScanEvalFiles reads every subject with its facts of items, in subject
-// order: one ordered scan of subjects merged with one ordered scan of
-// records (the records_subject index), so a full recompute reads the
-// store once, in bulk.
-func (s *Store) ScanEvalFiles(ctx context.Context, items []string, fn func(*credit.Subject, []credit.Record) error) error {
+// EvalRanges cuts the subjects into at most n ranges of about equal size:
+// the count, then the ID at each cut, found by stepping the primary key's
+// index inside the engine (OFFSET) rather than reading every ID out.
+func (s *Store) EvalRanges(ctx context.Context, n int) ([]credit.SubjectRange, error) {
+	const op = "store.EvalRanges"
+	total, err := s.CountSubjects(ctx)
+	if err != nil {
+		return nil, err
+	}
+	n = max(1, min(n, total))
+	cuts := []string{""}
+	for k := 1; k < n; k++ {
+		var id string
+		err := s.r.QueryRowContext(ctx, `SELECT id FROM subjects ORDER BY id LIMIT 1 OFFSET $1`, k*total/n).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			break // subjects were deleted meanwhile: fewer ranges
+		}
+		if err != nil {
+			return nil, s.fail(op, err)
+		}
+		if id > cuts[len(cuts)-1] {
+			cuts = append(cuts, id)
+		}
+	}
+	out := make([]credit.SubjectRange, len(cuts))
+	for i, c := range cuts {
+		out[i].From = c
+		if i+1 < len(cuts) {
+			out[i].To = cuts[i+1]
+		}
+	}
+	return out, nil
+}
+
+// evalRecordSelect is recordSelect without what evaluation never reads
+// (batch, reason, content hash): a full recompute reads every record, and
+// each column costs.
+const evalRecordSelect = `SELECT id, subject_id, item, catalog_version, fact, COALESCE(supersedes, ''), dept,
+	doc_no, decided_on, received_at, severity, fields, subject_kind FROM records `
+
+// rangeWhere is the condition on col for r, with its arguments numbered
+// from $n.
+func rangeWhere(col string, r credit.SubjectRange, n int) (string, []any) {
+	var conds []string
+	var args []any
+	if r.From != "" {
+		args = append(args, r.From)
+		conds = append(conds, col+" >= $"+strconv.Itoa(n+len(args)-1))
+	}
+	if r.To != "" {
+		args = append(args, r.To)
+		conds = append(conds, col+" < $"+strconv.Itoa(n+len(args)-1))
+	}
+	return strings.Join(conds, " AND "), args
+}
+
+// ScanEvalFiles reads every subject of r with its facts of items, in
+// subject order: the range's subjects first (so that the records then
+// stream on the only read connection the scan holds: the evaluation's own
+// look-ups need the others), then one ordered scan of the range's records
+// (the records_subject index) merged with them.
+func (s *Store) ScanEvalFiles(ctx context.Context, items []string, r credit.SubjectRange, fn func(*credit.Subject, []credit.Record) error) error {
 	const op = "store.ScanEvalFiles"
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	subs, err := s.r.QueryContext(ctx, `SELECT `+subjectCols+` FROM subjects ORDER BY id`)
+	cond, args := rangeWhere("id", r, 1)
+	q := `SELECT ` + subjectCols + ` FROM subjects`
+	if cond != "" {
+		q += ` WHERE ` + cond
+	}
+	subs, err := s.r.QueryContext(ctx, q+` ORDER BY id`, args...)
 	if err != nil {
 		return s.fail(op, err)
 	}
-	defer subs.Close()
-	// Every record in subject order through the records_subject index:
-	// no sort. Facts of other items are skipped before their fields are
-	// decoded.
-	want := map[string]bool{}
-	for _, it := range items {
-		want[it] = true
+	var subjects []*credit.Subject
+	for subs.Next() {
+		subj, err := scanSubject(subs)
+		if err != nil {
+			subs.Close()
+			return s.fail(op, err)
+		}
+		subjects = append(subjects, subj)
 	}
-	recs, err := s.r.QueryContext(ctx, recordSelect+`ORDER BY subject_id, id`)
+	subs.Close()
+	if err := subs.Err(); err != nil {
+		return s.fail(op, err)
+	}
+	if len(subjects) == 0 {
+		return nil
+	}
+	cond, args = rangeWhere("subject_id", r, 1)
+	if len(items) > 0 {
+		// (item || '') keeps SQLite from choosing an item index and
+		// sorting every record by subject instead of walking
+		// records_subject in order.
+		ph := make([]string, len(items))
+		for i, it := range items {
+			args = append(args, it)
+			ph[i] = "$" + strconv.Itoa(len(args))
+		}
+		if cond != "" {
+			cond += " AND "
+		}
+		cond += "(item || '') IN (" + strings.Join(ph, ", ") + ")"
+	}
+	q = evalRecordSelect
+	if cond != "" {
+		q += `WHERE ` + cond + ` `
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	recs, err := s.r.QueryContext(ctx, q+`ORDER BY subject_id, id`, args...)
 	if err != nil {
 		return s.fail(op, err)
 	}
 	defer recs.Close()
 	var (
-		pending *credit.Record
-		done    bool
+		pending credit.Record
+		have    bool
 		facts   []credit.Record
 	)
 	next := func() error {
-		pending = nil
-		for !done {
-			if !recs.Next() {
-				done = true
-				return recs.Err()
-			}
-			r, err := scanRecordIf(recs, want)
-			if err != nil {
-				return err
-			}
-			if r != nil {
-				pending = r
-				return nil
-			}
+		have = false
+		if !recs.Next() {
+			return recs.Err()
 		}
+		if err := scanEvalRecord(recs, &pending); err != nil {
+			return err
+		}
+		have = true
 		return nil
 	}
 	if err := next(); err != nil {
 		return s.fail(op, err)
 	}
-	for subs.Next() {
-		subj, err := scanSubject(subs)
-		if err != nil {
-			return s.fail(op, err)
-		}
+	for _, subj := range subjects {
 		// Records of subjects that sort before this one have no subject
 		// row (the store refuses them); skip them.
-		for pending != nil && strings.Compare(pending.SubjectID, subj.ID) < 0 {
+		for have && pending.SubjectID < subj.ID {
 			if err := next(); err != nil {
 				return s.fail(op, err)
 			}
 		}
 		facts = facts[:0]
-		for pending != nil && pending.SubjectID == subj.ID {
-			facts = append(facts, *pending)
+		for have && pending.SubjectID == subj.ID {
+			facts = append(facts, pending)
 			if err := next(); err != nil {
 				return s.fail(op, err)
 			}
@@ -381,30 +460,26 @@ func (s *Store) ScanEvalFiles(ctx context.Context, items []string, fn func(*cred
 			return err
 		}
 	}
-	return s.fail(op, subs.Err())
+	return nil
 }
 
-// scanRecordIf scans a record row and decodes its fields only when its
-// item is wanted (every item when want is empty); nil when it is not.
-func scanRecordIf(row scanner, want map[string]bool) (*credit.Record, error) {
+// scanEvalRecord scans a row of evalRecordSelect into r.
+func scanEvalRecord(row scanner, r *credit.Record) error {
 	var (
-		r                    credit.Record
 		fact, severity, kind string
 		fields               []byte
 		decided, received    sql.NullInt64
 	)
+	*r = credit.Record{}
 	err := row.Scan(&r.ID, &r.SubjectID, &r.Item, &r.Catalog, &fact, &r.Supersedes, &r.Dept,
-		&r.BatchID, &r.DocNo, &decided, &received, &severity, &fields, &r.Reason, &r.Hash, &kind)
+		&r.DocNo, &decided, &received, &severity, &fields, &kind)
 	if err != nil {
-		return nil, err
-	}
-	if len(want) > 0 && !want[r.Item] {
-		return nil, nil
+		return err
 	}
 	r.Fact, r.Severity, r.Kind = credit.FactKind(fact), credit.Severity(severity), credit.SubjectKind(kind)
 	r.DecidedOn, r.Received = fromMicros(decided), fromMicros(received)
 	if r.Fields, err = decodeFields(fields); err != nil {
-		return nil, credit.E("store.scanRecord", credit.Internal, "record %s: fields: %w", r.ID, err)
+		return credit.E("store.scanEvalRecord", credit.Internal, "record %s: fields: %w", r.ID, err)
 	}
-	return &r, nil
+	return nil
 }

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -123,7 +124,7 @@ func testEvaluation(t *testing.T, s credit.Store) {
 		facts []string
 	}
 	var files []file
-	err = s.ScanEvalFiles(c, []string{"admin_penalty", "honour"}, func(subj *credit.Subject, facts []credit.Record) error {
+	err = s.ScanEvalFiles(c, []string{"admin_penalty", "honour"}, credit.SubjectRange{}, func(subj *credit.Subject, facts []credit.Record) error {
 		f := file{id: subj.ID}
 		for _, r := range facts {
 			f.facts = append(f.facts, r.ID)
@@ -146,6 +147,40 @@ func testEvaluation(t *testing.T, s credit.Store) {
 			if files[i].facts[j] != want[i].facts[j] {
 				t.Fatalf("ScanEvalFiles[%d]: %+v, want %+v", i, files[i], want[i])
 			}
+		}
+	}
+
+	// A range holds the subjects from its From up to, not including, its
+	// To; the ranges EvalRanges gives cover every subject once.
+	for _, tc := range []struct {
+		r    credit.SubjectRange
+		want []string
+	}{
+		{credit.SubjectRange{From: "S2"}, []string{"S2", "S3"}},
+		{credit.SubjectRange{To: "S2"}, []string{"S1"}},
+		{credit.SubjectRange{From: "S1", To: "S3"}, []string{"S1", "S2"}},
+		{credit.SubjectRange{From: "S3", To: "S4"}, []string{"S3"}},
+		{credit.SubjectRange{From: "S4"}, nil},
+	} {
+		var got []string
+		err := s.ScanEvalFiles(c, []string{"admin_penalty", "honour"}, tc.r, func(subj *credit.Subject, facts []credit.Record) error {
+			got = append(got, subj.ID)
+			if subj.ID == "S3" && len(facts) != 2 {
+				t.Errorf("range %+v: S3 has %d facts, want 2", tc.r, len(facts))
+			}
+			return nil
+		})
+		if err != nil || !slices.Equal(got, tc.want) {
+			t.Errorf("ScanEvalFiles(%+v) = %v, %v; want %v", tc.r, got, err, tc.want)
+		}
+	}
+	rs, err := s.EvalRanges(c, 2)
+	if err != nil || len(rs) != 2 || rs[0].From != "" || rs[len(rs)-1].To != "" {
+		t.Fatalf("EvalRanges = %+v, %v", rs, err)
+	}
+	for i := 1; i < len(rs); i++ {
+		if rs[i].From != rs[i-1].To || rs[i].From == "" {
+			t.Fatalf("EvalRanges leave a gap or overlap: %+v", rs)
 		}
 	}
 }

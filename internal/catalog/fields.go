@@ -231,6 +231,12 @@ const (
 // and month (202603, 2026-03), a spreadsheet's serial number (46083).
 func ParseDate(s string) (time.Time, error) {
 	s = strings.TrimSpace(s)
+	if s == "" {
+		// The common case by far (an optional date field left empty),
+		// asked for every record the publication rules read: no layout
+		// to try, no message to format.
+		return time.Time{}, errNoDate
+	}
 	d := s
 	if i := strings.IndexAny(d, " T"); i > 0 {
 		if _, err := time.Parse("15:04:05", strings.TrimSuffix(strings.TrimSpace(d[i+1:]), "Z")); err == nil {
@@ -246,6 +252,9 @@ func ParseDate(s string) (time.Time, error) {
 	}
 	return time.Time{}, credit.Says("“%[1]s”不是有效日期：%[3]s", "not a date: %[1]q; %[2]s (不是有效日期：%[3]s)", s, FullDate, FullDateZh)
 }
+
+// errNoDate is ParseDate's refusal of an empty string.
+var errNoDate = credit.Says("“%[1]s”不是有效日期：%[3]s", "not a date: %[1]q; %[2]s (不是有效日期：%[3]s)", "", FullDate, FullDateZh)
 
 // dateOf returns midnight China time of the day t falls on there.
 func dateOf(t time.Time) time.Time {

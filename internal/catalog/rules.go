@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -245,13 +246,18 @@ func (it *Item) Severity(f credit.Fields, domain string) credit.Severity {
 	)
 	// Rules are grouped by the field they read, so that a part of one field
 	// is judged only by the rules written for that field.
-	done := map[string]bool{}
+	type group struct {
+		field string
+		split bool
+	}
+	var doneArr [8]group // an item has a handful of rule groups: no map per call
+	done := doneArr[:0]
 	for _, r := range it.SeverityRules {
-		key := r.Field + "\x00" + strconv.FormatBool(r.Split)
-		if done[key] {
+		g := group{r.Field, r.Split}
+		if slices.Contains(done, g) {
 			continue
 		}
-		done[key] = true
+		done = append(done, g)
 		v := strings.TrimSpace(f[r.Field])
 		if v == "" {
 			continue

@@ -1,7 +1,8 @@
 package credit
 
 import (
-	"sort"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -72,26 +73,26 @@ type State struct {
 // is ignored (the store refuses to write one, so this only guards against a
 // partial read). The result is ordered by the original facts' IDs.
 func Derive(facts []Record) []State {
-	sorted := make([]Record, len(facts))
-	copy(sorted, facts)
-	sort.Slice(sorted, func(i, j int) bool { return sorted[i].ID < sorted[j].ID })
-
-	origin := make(map[string]string) // fact ID -> origin ID
-	states := make(map[string]*State)
-	var order []string
+	byID := func(a, b Record) int { return strings.Compare(a.ID, b.ID) }
+	sorted := facts
+	if !slices.IsSortedFunc(facts, byID) { // the store reads a file in ID order already
+		sorted = slices.Clone(facts)
+		slices.SortFunc(sorted, byID)
+	}
+	at := make(map[string]int, len(sorted)) // fact ID -> its chain's index in out
+	out := make([]State, 0, len(sorted))
 	for _, f := range sorted {
 		switch f.Fact {
 		case Original, "":
-			origin[f.ID] = f.ID
-			states[f.ID] = &State{Current: f, Origin: f.ID, History: []Record{f}}
-			order = append(order, f.ID)
+			at[f.ID] = len(out)
+			out = append(out, State{Current: f, Origin: f.ID, History: []Record{f}})
 		case Correction, Revocation:
-			o, ok := origin[f.Supersedes]
+			i, ok := at[f.Supersedes]
 			if !ok {
 				continue
 			}
-			origin[f.ID] = o
-			st := states[o]
+			at[f.ID] = i
+			st := &out[i]
 			st.History = append(st.History, f)
 			if f.Fact == Revocation {
 				st.Revoked = true
@@ -101,10 +102,6 @@ func Derive(facts []Record) []State {
 				st.Current = f
 			}
 		}
-	}
-	out := make([]State, 0, len(order))
-	for _, id := range order {
-		out = append(out, *states[id])
 	}
 	return out
 }

@@ -145,7 +145,6 @@ func (sc *Scorer) Evaluate(in Input) *Result {
 		return res
 	}
 	res.Evaluated, res.Kind, res.KindName, res.KindNameEn = true, kind.Code, kind.Name, kind.NameEn
-	scores := make(map[string]*IndicatorScore, len(m.Indicators))
 	var next time.Time
 	later := func(t time.Time) {
 		if !t.IsZero() && t.After(in.Now) && (next.IsZero() || t.Before(next)) {
@@ -165,6 +164,7 @@ func (sc *Scorer) Evaluate(in Input) *Result {
 		res.NextChange = next
 		return res
 	}
+	scores := make(map[string]*IndicatorScore, len(m.Indicators))
 	for _, leaf := range m.leaves {
 		is := sc.leaf(leaf, in, later, cache)
 		scores[leaf.Code] = is

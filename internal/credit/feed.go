@@ -2,6 +2,7 @@ package credit
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -51,4 +52,57 @@ type ChangeFeed interface {
 	// Conflict if another process moved it meanwhile (the caller reads it
 	// again); from < 0 creates the cursor, Exists if it is there already.
 	MoveFeedCursor(ctx context.Context, name string, from, to int64) error
+}
+
+// FeedReader is the part of the change feed a follower's snapshot reads.
+type FeedReader interface {
+	ChangeHead(ctx context.Context) (int64, error)
+	ChangesSince(ctx context.Context, after int64, limit int, kinds ...ChangeKind) ([]Change, error)
+}
+
+// FeedMark is the feed entry an in-memory index's snapshot was taken
+// at. A snapshot is of a store only if the store still holds that entry,
+// unchanged: a snapshot of another store (or of this one before it was
+// restored from a backup) is refused, and the index loads in full.
+type FeedMark struct {
+	Pos  int64
+	Kind string
+	Ref  string
+	At   int64 // UnixMicro
+}
+
+// MarkAt is the mark of position pos of feed (zero for an empty feed).
+func MarkAt(ctx context.Context, feed FeedReader, pos int64) (FeedMark, error) {
+	if pos <= 0 {
+		return FeedMark{}, nil
+	}
+	cs, err := feed.ChangesSince(ctx, pos-1, 1)
+	if err != nil {
+		return FeedMark{}, err
+	}
+	if len(cs) == 0 || cs[0].Pos != pos {
+		// The position is past the entries (a head read with nothing
+		// at it): the position alone marks it.
+		return FeedMark{Pos: pos}, nil
+	}
+	return FeedMark{Pos: pos, Kind: string(cs[0].Kind), Ref: cs[0].Ref, At: cs[0].At.UnixMicro()}, nil
+}
+
+// Check reports why feed does not hold the entry m marks, nil if it does.
+func (m FeedMark) Check(ctx context.Context, feed FeedReader) error {
+	head, err := feed.ChangeHead(ctx)
+	if err != nil {
+		return err
+	}
+	if head < m.Pos {
+		return fmt.Errorf("the snapshot is at feed position %d, past the store's head %d: of another store", m.Pos, head)
+	}
+	got, err := MarkAt(ctx, feed, m.Pos)
+	if err != nil {
+		return err
+	}
+	if got != m {
+		return fmt.Errorf("the store's feed entry %d is not the one the snapshot was taken at: of another store", m.Pos)
+	}
+	return nil
 }

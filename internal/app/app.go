@@ -63,11 +63,11 @@ type Parts struct {
 	// NoSearchIndex leaves the in-memory name index out (a node that only
 	// answers hit checks and the API); its name searches scan the store.
 	NoSearchIndex bool
-	// IndexDir is where the name index keeps its snapshot (search.snap):
-	// read at start when it is good, then caught up through the change
-	// feed; written after a full load, every SnapshotInterval while the
-	// index changes, and at Close. Empty: no snapshot, the index loads
-	// from the store in full.
+	// IndexDir is where the name index and the hit-check index keep their
+	// snapshots (search.snap, hitcheck.snap): read at start when good,
+	// then caught up through the change feed; written after a full load,
+	// every SnapshotInterval while the index changes, and at Close.
+	// Empty: no snapshots, the indexes load from the store in full.
 	IndexDir string
 	// SearchProgress, when set, is told how many subjects the name index
 	// has loaded.
@@ -185,6 +185,7 @@ func New(ctx context.Context, p Parts) (*App, error) {
 	sc := p.Sanction
 	sc.Store, sc.Catalog, sc.Sealer, sc.Logger, sc.Now, sc.Calendar = a.Store, a.Catalog, a.Sealer, a.Logger, a.Now, a.Calendar
 	sc.MarksLater = true // SetMarks below
+	sc.SnapshotDir = p.IndexDir
 	started := time.Now()
 	sanc, err := sanction.New(ctx, sc)
 	if err != nil {
@@ -220,7 +221,14 @@ func New(ctx context.Context, p Parts) (*App, error) {
 	if err := sanc.SetMarks(ctx, a.Marks); err != nil {
 		return nil, a.closeAfter(ctx, err)
 	}
-	a.Logger.Info("hit-check index ready", "version", sanc.Version(), "took", time.Since(started).Round(time.Millisecond).String())
+	fromSnap, snapErr := sanc.FromSnapshot()
+	if snapErr != nil {
+		a.Logger.Warn("hit-check index snapshot not used; loaded from the store", "dir", p.IndexDir, "err", snapErr)
+	}
+	a.Logger.Info("hit-check index ready", "version", sanc.Version(), "from_snapshot", fromSnap, "took", time.Since(started).Round(time.Millisecond).String())
+	if p.IndexDir != "" {
+		a.followSnapshots("hit-check", sanc.Version, func(ctx context.Context) error { return sanc.SaveSnapshot(ctx, p.IndexDir) }, !fromSnap)
+	}
 	a.loops = append(a.loops, a.sweeper(CaseSweepInterval, "cases", a.Workflow.Sweep))
 
 	// Commitments: eligibility asks the publication engine, the sanction
@@ -248,7 +256,8 @@ func New(ctx context.Context, p Parts) (*App, error) {
 		}
 		a.Logger.Info("search index ready", "from_snapshot", res.FromSnapshot, "read", res.Read, "indexed", a.Search.Len(), "took", res.Took.Round(time.Millisecond).String())
 		if p.IndexDir != "" {
-			a.followSnapshots(p.IndexDir, !res.FromSnapshot)
+			idx := a.Search
+			a.followSnapshots("search", idx.Position, func(ctx context.Context) error { return idx.SaveSnapshot(ctx, p.IndexDir, a.Store) }, !res.FromSnapshot)
 		}
 		idx := a.Search
 		a.Records.SubjectChanged = func(ctx context.Context, s *credit.Subject) {
@@ -273,33 +282,33 @@ func New(ctx context.Context, p Parts) (*App, error) {
 	return a, nil
 }
 
-// SnapshotInterval is how often a node writes the name index's snapshot
-// again when the index has moved on since the last one.
+// SnapshotInterval is how often a node writes an index's snapshot again
+// when the index has moved on since the last one.
 const SnapshotInterval = 10 * time.Minute
 
-// followSnapshots writes the name index's snapshot into dir: now when the
-// index was loaded in full (now), then every SnapshotInterval when the
-// index has moved on, and at Close.
-func (a *App) followSnapshots(dir string, now bool) {
-	idx := a.Search
+// followSnapshots writes the snapshot of an in-memory index (the name
+// index, the hit-check index) with save: now when the index was loaded in
+// full (now), then every SnapshotInterval when the index has moved on
+// (pos), and at Close.
+func (a *App) followSnapshots(name string, pos func() int64, save func(context.Context) error, now bool) {
 	saved := int64(-1)
-	save := func(ctx context.Context) {
-		pos := idx.Position()
-		if pos == saved {
+	write := func(ctx context.Context) {
+		at := pos()
+		if at == saved {
 			return
 		}
 		start := time.Now()
-		if err := idx.SaveSnapshot(ctx, dir, a.Store); err != nil {
+		if err := save(ctx); err != nil {
 			if ctx.Err() == nil {
-				a.Logger.Warn("writing the search index snapshot failed; the next start loads from the store", "dir", dir, "err", err)
+				a.Logger.Warn("writing an index snapshot failed; the next start loads that index from the store", "index", name, "err", err)
 			}
 			return
 		}
-		saved = pos
-		a.Logger.Info("search index snapshot written", "dir", dir, "position", pos, "took", time.Since(start).Round(time.Millisecond).String())
+		saved = at
+		a.Logger.Info("index snapshot written", "index", name, "position", at, "took", time.Since(start).Round(time.Millisecond).String())
 	}
 	if !now {
-		saved = idx.Position()
+		saved = pos()
 	}
 	var mu sync.Mutex
 	a.loops = append(a.loops, func(ctx context.Context) {
@@ -307,7 +316,7 @@ func (a *App) followSnapshots(dir string, now bool) {
 		defer t.Stop()
 		for {
 			mu.Lock()
-			save(ctx)
+			write(ctx)
 			mu.Unlock()
 			select {
 			case <-ctx.Done():
@@ -319,7 +328,7 @@ func (a *App) followSnapshots(dir string, now bool) {
 	a.closers = append(a.closers, func(ctx context.Context) error {
 		mu.Lock()
 		defer mu.Unlock()
-		save(ctx)
+		write(ctx)
 		return nil
 	})
 }

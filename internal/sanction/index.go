@@ -68,6 +68,13 @@ type index struct {
 	subjNameKeys  table // subject ID → name keys in the snapshot
 
 	bars map[string]int64 // as in the snapshot; replaced, never changed in place
+	// pendingBars are the subjects whose files changed while bars could
+	// not be weighed (a refresh without a bar function: before the
+	// workflows' marks are set); the next refresh with one weighs them.
+	pendingBars map[string]bool
+	// restored: the state was read from a snapshot, whose bars were
+	// weighed with the marks; only the subjects changed since need it.
+	restored bool
 
 	// Listed natural persons' stored hashes, where they do not give the
 	// subject ID (snapshot.personIDs), read from the store for the persons
@@ -132,7 +139,7 @@ func (x *index) refresh(ctx context.Context, st indexStore, bar barFunc, all boo
 	if err != nil {
 		return err
 	}
-	if head == x.version && !all {
+	if head == x.version && !all && (bar == nil || len(x.pendingBars) == 0) {
 		return nil
 	}
 	after := x.version
@@ -281,6 +288,18 @@ func (x *index) refresh(ctx context.Context, st indexStore, bar barFunc, all boo
 	for subj := range subjects {
 		files[subj] = true
 	}
+	if bar == nil {
+		if x.pendingBars == nil {
+			x.pendingBars = map[string]bool{}
+		}
+		for subj := range files {
+			x.pendingBars[subj] = true
+		}
+	} else {
+		for subj := range x.pendingBars {
+			files[subj] = true
+		}
+	}
 	if len(files) > 0 && bar != nil {
 		nb, changed, err := x.barsFor(ctx, files, bar)
 		if err != nil {
@@ -292,6 +311,9 @@ func (x *index) refresh(ctx context.Context, st indexStore, bar barFunc, all boo
 				subjects[subj] = true
 			}
 		}
+	}
+	if bar != nil {
+		x.pendingBars = nil // weighed above
 	}
 	x.version = head
 	x.entries = x.entries.compacted()

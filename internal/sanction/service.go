@@ -75,6 +75,10 @@ type Config struct {
 	// Marks are the workflows' marks (repaired, masked), which end a
 	// record's weight in red-list bars; nil until SetMarks.
 	Marks publish.MarkSource
+	// SnapshotDir is where the hit-check index's snapshot (SnapshotFile)
+	// is read at start, if there is a good one, instead of loading from
+	// the store; "" loads from the store. SaveSnapshot writes it.
+	SnapshotDir string
 }
 
 // DefaultExpiryInterval is how often a node sweeps for expired entries.
@@ -94,6 +98,9 @@ type Service struct {
 	matters mattersCache
 	engine  *publish.Engine
 	marks   atomic.Pointer[publish.MarkSource]
+
+	fromSnapshot bool
+	snapshotErr  error
 }
 
 // New builds the service and loads the hit-check index from storage. Call
@@ -123,11 +130,16 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	if cfg.Marks != nil {
 		s.marks.Store(&cfg.Marks)
 	}
-	var bar barFunc = s.barsUntil
-	if cfg.MarksLater {
-		bar = nil
+	if cfg.SnapshotDir != "" {
+		ok, err := s.loadSnapshot(ctx, cfg.SnapshotDir)
+		switch {
+		case err != nil:
+			s.snapshotErr = err // the index is untouched: it loads from the store
+		case ok:
+			s.fromSnapshot = true
+		}
 	}
-	if err := s.index.refresh(ctx, s.Store, bar, false); err != nil {
+	if err := s.index.refresh(ctx, s.Store, s.barFunc(), false); err != nil {
 		return nil, credit.Wrap("sanction.New", credit.Other, err)
 	}
 	s.log = startCheckLog(cfg.Store, cfg.Logger)
@@ -142,18 +154,35 @@ func (s *Service) Version() int64 { return s.index.load().version }
 
 // Refresh brings the hit-check index up to the head of the change feed.
 func (s *Service) Refresh(ctx context.Context) error {
-	if err := s.index.refresh(ctx, s.Store, s.barsUntil, false); err != nil {
+	if err := s.index.refresh(ctx, s.Store, s.barFunc(), false); err != nil {
 		return credit.Wrap("sanction.Refresh", credit.Other, err)
 	}
 	return nil
 }
+
+// barFunc weighs red-list bars; nil while the workflows' marks are still
+// to come (Config.MarksLater): the subjects changed meanwhile wait for
+// SetMarks rather than be weighed without them.
+func (s *Service) barFunc() barFunc {
+	if s.cfg.MarksLater && s.marks.Load() == nil {
+		return nil
+	}
+	return s.barsUntil
+}
+
+// FromSnapshot says whether the index started from its snapshot, and why
+// a snapshot present was not used.
+func (s *Service) FromSnapshot() (bool, error) { return s.fromSnapshot, s.snapshotErr }
 
 // SetMarks gives the service the workflows' marks (the workflow service
 // is built after it, on top of it) and recomputes the red-list bars with
 // them.
 func (s *Service) SetMarks(ctx context.Context, ms publish.MarkSource) error {
 	s.marks.Store(&ms)
-	if err := s.index.refresh(ctx, s.Store, s.barsUntil, true); err != nil {
+	// Every bar is weighed again with the marks, unless they were weighed
+	// with them before the snapshot the index started from: then those of
+	// the subjects changed since (pendingBars) are.
+	if err := s.index.refresh(ctx, s.Store, s.barsUntil, !s.fromSnapshot); err != nil {
 		return credit.Wrap("sanction.SetMarks", credit.Other, err)
 	}
 	return nil

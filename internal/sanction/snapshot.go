@@ -182,8 +182,13 @@ func (x *index) readSnapshot(ctx context.Context, r io.Reader, feed credit.FeedR
 	return nil
 }
 
-// SaveSnapshot writes the hit-check index to dir/SnapshotFile.
+// SaveSnapshot writes the hit-check index to dir/SnapshotFile. It is
+// refused before the workflows' marks were given (Config.Marks or
+// SetMarks): bars weighed without them would be trusted by the next start.
 func (s *Service) SaveSnapshot(ctx context.Context, dir string) error {
+	if s.marks.Load() == nil {
+		return errors.New("sanction: no snapshot before the workflows' marks are set: the red-list bars would be weighed without them")
+	}
 	err := snapfile.Save(dir, SnapshotFile, func(w io.Writer) error { return s.index.writeSnapshot(ctx, w, s.Store) })
 	if err != nil {
 		return fmt.Errorf("sanction: write the hit-check snapshot: %w", err)

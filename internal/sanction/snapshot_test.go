@@ -11,6 +11,7 @@ import (
 
 	"github.com/xinyong/xinyong/internal/apptest"
 	"github.com/xinyong/xinyong/internal/credit"
+	"github.com/xinyong/xinyong/internal/publish"
 	"github.com/xinyong/xinyong/internal/sanction"
 	"github.com/xinyong/xinyong/internal/uscc"
 )
@@ -174,6 +175,12 @@ func TestSnapshotMatchesFullLoad(t *testing.T) {
 		t.Fatalf("set-up: barred orgA has %d incentives, clean %s %d", incentives(f.svc, orgA), codes[1], incentives(f.svc, codes[1]))
 	}
 	dir := t.TempDir()
+	if err := f.svc.SaveSnapshot(ctx, dir); err == nil {
+		t.Fatal("a snapshot was written before the workflows' marks were set")
+	}
+	if err := f.svc.SetMarks(ctx, publish.NoMarks{}); err != nil {
+		t.Fatal(err)
+	}
 	for round := 0; round < 8; round++ {
 		for range 12 {
 			step()
@@ -213,7 +220,7 @@ func TestSnapshotMatchesFullLoad(t *testing.T) {
 func TestSnapshotRefused(t *testing.T) {
 	f := newFixture(t)
 	f.listed()
-	if err := f.svc.Refresh(t.Context()); err != nil {
+	if err := f.svc.SetMarks(t.Context(), publish.NoMarks{}); err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()

@@ -67,11 +67,7 @@ func (x *index) writeSnapshot(ctx context.Context, w io.Writer, feed credit.Feed
 		return err
 	}
 	sw := snapfile.NewWriter(w)
-	sw.Write([]byte(snapMagic))
-	sw.U64(uint64(mark.Pos))
-	sw.Str(mark.Kind)
-	sw.Str(mark.Ref)
-	sw.U64(uint64(mark.At))
+	sw.Head(snapMagic, mark)
 	sw.Bytes(print)
 	for _, t := range []*table{&x.entries, &x.subjEntries, &x.personEntries, &x.recordEntries, &x.personIDs} {
 		writeTable(sw, t)
@@ -128,14 +124,10 @@ func readTable(sr *snapfile.Reader) table {
 // catches up from there.
 func (x *index) readSnapshot(ctx context.Context, r io.Reader, feed credit.FeedReader) error {
 	sr := snapfile.NewReader(r)
-	if string(sr.BytesN(len(snapMagic))) != snapMagic {
-		return errors.New("sanction: not a hit-check snapshot of this version")
+	mark, err := sr.Head(snapMagic)
+	if err != nil {
+		return fmt.Errorf("sanction: %w", err)
 	}
-	var mark credit.FeedMark
-	mark.Pos = int64(sr.U64())
-	mark.Kind = sr.Str()
-	mark.Ref = sr.Str()
-	mark.At = int64(sr.U64())
 	print := sr.Bytes()
 	var tables [5]table
 	for i := range tables {

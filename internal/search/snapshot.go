@@ -45,11 +45,7 @@ func (x *Index) WriteSnapshot(ctx context.Context, w io.Writer, src Source) erro
 		return err
 	}
 	sw := snapfile.NewWriter(w)
-	sw.Write([]byte(snapMagic))
-	sw.U64(uint64(mark.Pos))
-	sw.Str(mark.Kind)
-	sw.Str(mark.Ref)
-	sw.U64(uint64(mark.At))
+	sw.Head(snapMagic, mark)
 	sw.U64(uint64(x.live))
 	sw.U64(uint64(x.dead))
 	sw.Bytes(x.arena)
@@ -97,14 +93,10 @@ func (x *Index) WriteSnapshot(ctx context.Context, w io.Writer, src Source) erro
 // snapshot was written: a Refresh catches up from there.
 func (x *Index) ReadSnapshot(ctx context.Context, r io.Reader, src Source) error {
 	sr := snapfile.NewReader(r)
-	if string(sr.BytesN(len(snapMagic))) != snapMagic {
-		return errors.New("search: not a snapshot of this version")
+	mark, err := sr.Head(snapMagic)
+	if err != nil {
+		return fmt.Errorf("search: %w", err)
 	}
-	var mark credit.FeedMark
-	mark.Pos = int64(sr.U64())
-	mark.Kind = sr.Str()
-	mark.Ref = sr.Str()
-	mark.At = int64(sr.U64())
 	live, dead := int(sr.U64()), int(sr.U64())
 	arena := sr.Bytes()
 	docsFlat := sr.U32s()

@@ -16,6 +16,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+
+	"github.com/xinyong/xinyong/internal/credit"
 )
 
 var crcTable = crc32.MakeTable(crc32.Castagnoli)
@@ -96,6 +98,16 @@ func (s *Writer) U64s(v []uint64) {
 		s.Write(b[:8*n])
 		v = v[n:]
 	}
+}
+
+// Head writes the file's magic (its kind and format version) and the
+// change-feed entry the snapshot was taken at.
+func (s *Writer) Head(magic string, m credit.FeedMark) {
+	s.Write([]byte(magic))
+	s.U64(uint64(m.Pos))
+	s.Str(m.Kind)
+	s.Str(m.Ref)
+	s.U64(uint64(m.At))
 }
 
 // Finish writes the checksum and flushes, or returns the first error.
@@ -220,6 +232,20 @@ func (s *Reader) U64s() []uint64 {
 		n -= k
 	}
 	return out
+}
+
+// Head reads what Writer.Head wrote, refusing a file of another kind or
+// format version.
+func (s *Reader) Head(magic string) (credit.FeedMark, error) {
+	if string(s.BytesN(len(magic))) != magic {
+		return credit.FeedMark{}, errors.New("not a snapshot of this kind and version")
+	}
+	var m credit.FeedMark
+	m.Pos = int64(s.U64())
+	m.Kind = s.Str()
+	m.Ref = s.Str()
+	m.At = int64(s.U64())
+	return m, nil
 }
 
 // Verify reads the checksum and checks it against what was read, and that

@@ -145,7 +145,7 @@ func (c *Config) Register(fs *flag.FlagSet) {
 	c.SQLiteCache = c.envSize("XINYONG_SQLITE_CACHE", DefaultSQLiteCache)
 	fs.Var(&sizeValue{&c.SQLiteCache}, "sqlite-cache", "SQLite page cache of the write connection, as bytes or with KiB, MiB, GiB; each read connection gets a quarter; memory is taken only as pages are read (env XINYONG_SQLITE_CACHE)")
 	c.SQLiteMMap = c.envSize("XINYONG_SQLITE_MMAP", 0)
-	fs.Var(&sizeValue{&c.SQLiteMMap}, "sqlite-mmap", "bytes of the SQLite file each connection maps into memory (SQLite mmap_size); 0: none, pages are read with read(2) (env XINYONG_SQLITE_MMAP)")
+	fs.Var(&sizeValue{&c.SQLiteMMap}, "sqlite-mmap", "bytes of the SQLite file each connection maps into memory (SQLite mmap_size, at most 2 GiB: the embedded SQLite's limit); 0: none, pages are read with read(2) (env XINYONG_SQLITE_MMAP)")
 	fs.StringVar(&c.LogLevel, "log-level", env("XINYONG_LOG_LEVEL", "info"), "log level: debug, info, warn, error (env XINYONG_LOG_LEVEL)")
 	fs.StringVar(&c.LogFormat, "log-format", env("XINYONG_LOG_FORMAT", "text"), "log format: text or json (env XINYONG_LOG_FORMAT)")
 }

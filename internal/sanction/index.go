@@ -72,9 +72,6 @@ type index struct {
 	// not be weighed (a refresh without a bar function: before the
 	// workflows' marks are set); the next refresh with one weighs them.
 	pendingBars map[string]bool
-	// restored: the state was read from a snapshot, whose bars were
-	// weighed with the marks; only the subjects changed since need it.
-	restored bool
 
 	// Listed natural persons' stored hashes, where they do not give the
 	// subject ID (snapshot.personIDs), read from the store for the persons

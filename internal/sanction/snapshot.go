@@ -168,7 +168,7 @@ func (x *index) readSnapshot(ctx context.Context, r io.Reader, feed credit.FeedR
 	defer x.mu.Unlock()
 	x.entries, x.subjEntries, x.personEntries, x.recordEntries, x.personIDs = tables[0], tables[1], tables[2], tables[3], tables[4]
 	x.marks, x.decisions, x.bars = marks, decisions, bars
-	x.version, x.built, x.restored = mark.Pos, true, true
+	x.version, x.built = mark.Pos, true
 	x.pendingBars = map[string]bool{}
 	x.cur.Store(x.build())
 	return nil

@@ -153,56 +153,53 @@ func (s *Service) current() *Scorer {
 
 // input reads one subject's file, marks and entries.
 func (s *Service) input(ctx context.Context, subj *credit.Subject) (Input, error) {
-	facts, err := s.cfg.Store.RecordsBySubject(ctx, subj.ID)
+	ins, err := s.inputsOf(ctx, []*credit.Subject{subj})
 	if err != nil {
 		return Input{}, err
 	}
-	file := credit.Derive(facts)
-	ids := make([]string, len(file))
-	for i, st := range file {
-		ids[i] = st.Origin
-	}
-	marks, err := s.cfg.Marks.Marks(ctx, ids)
-	if err != nil {
-		return Input{}, err
-	}
-	now := s.now()
-	entries, err := s.cfg.Lists.SubjectEntries(ctx, subj.ID, now)
-	if err != nil {
-		return Input{}, err
-	}
-	return Input{Subject: subj, File: file, Marks: marks, Entries: entries, Now: now}, nil
+	return ins[0], nil
 }
 
-// inputs is input for the subjects of ids that exist, in that order, read
-// in a few bulk queries (subjects, their records, the marks of every
-// chain) instead of three per subject: a node catching up on another's
-// feed re-evaluates thousands of subjects a step.
+// inputs is input for the subjects of ids, in that order; NotFound if one
+// is not stored.
 func (s *Service) inputs(ctx context.Context, ids []string) ([]Input, error) {
-	subjects, err := s.cfg.Store.SubjectsByIDs(ctx, ids)
+	found, err := s.cfg.Store.SubjectsByIDs(ctx, ids)
 	if err != nil {
 		return nil, err
+	}
+	subjects := make([]*credit.Subject, len(ids))
+	for i, id := range ids {
+		if subjects[i] = found[id]; subjects[i] == nil {
+			return nil, credit.E("evaluation.inputs", credit.NotFound, "subject %q not found", id)
+		}
+	}
+	return s.inputsOf(ctx, subjects)
+}
+
+// inputsOf reads the files, marks and entries of subjects in a few bulk
+// queries (their records, the marks of every chain) instead of two per
+// subject: a node catching up on another's feed re-evaluates thousands of
+// subjects a step.
+func (s *Service) inputsOf(ctx context.Context, subjects []*credit.Subject) ([]Input, error) {
+	ids := make([]string, len(subjects))
+	for i, subj := range subjects {
+		ids[i] = subj.ID
 	}
 	facts, err := s.cfg.Store.RecordsBySubjects(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
 	now := s.now()
-	out := make([]Input, 0, len(ids))
+	out := make([]Input, len(subjects))
 	var origins []string
-	for _, id := range ids {
-		subj, ok := subjects[id]
-		if !ok {
-			continue
-		}
-		in := Input{Subject: subj, File: credit.Derive(facts[id]), Now: now}
-		for _, st := range in.File {
+	for i, subj := range subjects {
+		out[i] = Input{Subject: subj, File: credit.Derive(facts[subj.ID]), Now: now}
+		for _, st := range out[i].File {
 			origins = append(origins, st.Origin)
 		}
-		if in.Entries, err = s.cfg.Lists.SubjectEntries(ctx, id, now); err != nil {
+		if out[i].Entries, err = s.cfg.Lists.SubjectEntries(ctx, subj.ID, now); err != nil {
 			return nil, err
 		}
-		out = append(out, in)
 	}
 	marks, err := s.cfg.Marks.Marks(ctx, origins)
 	if err != nil {
@@ -244,9 +241,10 @@ func (s *Service) Public() bool {
 	return m != nil && m.Public
 }
 
-// keep writes the results of subjects, with a grade change in the history
-// where the grade moved, and moves the cursor with them when mv is set.
-func (s *Service) keep(ctx context.Context, results []*Result, reason string, mv *credit.CursorMove) (int, error) {
+// keep writes the results of subjects that moved, in one transaction, with
+// a grade change in the history (its reason: reason of the subject) where
+// the grade moved, and moves the cursor with them when mv is set.
+func (s *Service) keep(ctx context.Context, results []*Result, reason func(subjectID string) string, mv *credit.CursorMove) (int, error) {
 	ids := make([]string, len(results))
 	for i, r := range results {
 		ids[i] = r.SubjectID
@@ -266,7 +264,7 @@ func (s *Service) keep(ctx context.Context, results []*Result, reason string, mv
 		scores = append(scores, sc)
 		if !had || prev.Grade != sc.Grade {
 			changes = append(changes, credit.GradeChange{ID: credit.NewID(), SubjectID: r.SubjectID, At: r.At, Model: r.Model,
-				FromGrade: prev.Grade, ToGrade: sc.Grade, FromScore: prev.Score, ToScore: sc.Score, Reason: reason})
+				FromGrade: prev.Grade, ToGrade: sc.Grade, FromScore: prev.Score, ToScore: sc.Score, Reason: reason(r.SubjectID)})
 		}
 	}
 	if len(scores) == 0 && mv == nil {
@@ -333,52 +331,39 @@ func (s *Service) Step(ctx context.Context) (int, error) {
 		}
 		seen[c.SubjectID] = string(c.Kind) + " " + c.Ref
 	}
-	ins, err := s.inputs(ctx, order)
+	found, err := s.cfg.Store.SubjectsByIDs(ctx, order)
 	if err != nil {
 		return 0, err
 	}
-	// Only the score, grade and next change are kept: the explanation is
-	// made when a page asks (Evaluate).
-	lean := *s.current()
-	lean.Lean = true
-	results := make([]*Result, 0, len(ins))
-	for _, in := range ins {
-		results = append(results, lean.Evaluate(in))
+	subjects := make([]*credit.Subject, 0, len(order))
+	for _, id := range order {
+		if subj := found[id]; subj != nil { // one not stored has no score to keep
+			subjects = append(subjects, subj)
+		}
 	}
+	ins, err := s.inputsOf(ctx, subjects)
+	if err != nil {
+		return 0, err
+	}
+	results := s.leanResults(ins)
 	mv := &credit.CursorMove{Name: CursorName, From: pos, To: changes[len(changes)-1].Pos}
-	if err := s.keepReasons(ctx, results, seen, mv); err != nil {
+	if _, err := s.keep(ctx, results, func(id string) string { return seen[id] }, mv); err != nil {
 		return 0, err
 	}
 	return len(results), nil
 }
 
-// keepReasons keeps results with each subject's own reason (the change
-// that caused it).
-func (s *Service) keepReasons(ctx context.Context, results []*Result, why map[string]string, mv *credit.CursorMove) error {
-	// One transaction for the lot, the reason per grade change.
-	ids := make([]string, len(results))
-	for i, r := range results {
-		ids[i] = r.SubjectID
+// leanResults scores ins with the active model, without the explanation:
+// only the score, grade and next change are kept, the explanation is made
+// when a page asks (Evaluate).
+func (s *Service) leanResults(ins []Input) []*Result {
+	lean := *s.current()
+	lean.Lean = true
+	out := make([]*Result, len(ins))
+	for i, in := range ins {
+		out[i] = lean.Evaluate(in)
 	}
-	old, err := s.cfg.Store.EvalScoresFor(ctx, ids)
-	if err != nil {
-		return err
-	}
-	var scores []credit.EvalScore
-	var changes []credit.GradeChange
-	for _, r := range results {
-		sc := scoreOf(r)
-		prev, had := old[r.SubjectID]
-		if had && prev.Score == sc.Score && prev.Grade == sc.Grade && prev.Model == sc.Model && prev.NextChange.Equal(sc.NextChange) {
-			continue
-		}
-		scores = append(scores, sc)
-		if !had || prev.Grade != sc.Grade {
-			changes = append(changes, credit.GradeChange{ID: credit.NewID(), SubjectID: r.SubjectID, At: r.At, Model: r.Model,
-				FromGrade: prev.Grade, ToGrade: sc.Grade, FromScore: prev.Score, ToScore: sc.Score, Reason: why[r.SubjectID]})
-		}
-	}
-	return s.cfg.Store.PutEvalScores(ctx, scores, changes, mv)
+	return out
 }
 
 // Sweep re-evaluates subjects whose score changes with time by now (a
@@ -395,23 +380,12 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 		if err != nil || len(ids) == 0 {
 			return n, err
 		}
-		sc := s.current()
-		results := make([]*Result, 0, len(ids))
-		why := map[string]string{}
-		for _, id := range ids {
-			subj, err := s.cfg.Store.Subject(ctx, id)
-			if err != nil {
-				return n, err
-			}
-			in, err := s.input(ctx, subj)
-			if err != nil {
-				return n, err
-			}
-			r := sc.Evaluate(in)
-			results = append(results, r)
-			why[id] = "time: a window, decay step or list period ended"
+		ins, err := s.inputs(ctx, ids)
+		if err != nil {
+			return n, err
 		}
-		if err := s.keepReasons(ctx, results, why, nil); err != nil {
+		results := s.leanResults(ins)
+		if _, err := s.keep(ctx, results, func(string) string { return "time: a window, decay step or list period ended" }, nil); err != nil {
 			return n, err
 		}
 		n += len(results)
@@ -580,7 +554,7 @@ func (s *Service) recompute(ctx context.Context, sc *Scorer, write bool, reason 
 		if len(batch) == 0 {
 			return nil
 		}
-		n, err := s.keep(ctx, batch, reason, nil)
+		n, err := s.keep(ctx, batch, func(string) string { return reason }, nil)
 		changed += n
 		batch = batch[:0]
 		return err

@@ -427,12 +427,10 @@ func (s *Service) Follow(ctx context.Context, every time.Duration) {
 
 // Stats are the figures of a full pass.
 type Stats struct {
-	Subjects  int           `json:"subjects"`
-	Records   int           `json:"records"`
-	Changed   int           `json:"grade_changes"`
-	Took      time.Duration `json:"took_ns"`
-	ReadTook  time.Duration `json:"-"`
-	Evaluated int           `json:"evaluated"`
+	Subjects int           `json:"subjects"`
+	Records  int           `json:"records"`
+	Changed  int           `json:"grade_changes"`
+	Took     time.Duration `json:"took_ns"`
 }
 
 // casesBySubject are the subjects any case is about: only their records

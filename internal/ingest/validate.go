@@ -42,19 +42,10 @@ type rowResult struct {
 }
 
 // reject refuses the row for a reason given in Chinese (the rejects
-// file's 错误原因) and English. A reason may repeat a value the department
-// sent, which may be a person's ID number (typed in the wrong column, with
-// a typo): reasons are stored and shown in clear, so such a value is masked.
+// file's 错误原因) and English, any value in it shaped like an ID number
+// masked (pii.Says).
 func (r *rowResult) reject(field, zh, en string, args ...any) {
-	for i, a := range args {
-		if s, ok := a.(string); ok && pii.LooksLikeIDNumber(s) {
-			args[i] = pii.MaskIdentifier(s)
-		}
-	}
-	t := credit.Says(zh, en, args...)
-	if t.Zh == "" {
-		t.Zh = t.En
-	}
+	t := pii.Says(zh, en, args...)
 	r.rejects = append(r.rejects, credit.Reject{Row: r.n, Field: field, Reason: t.En, ReasonZh: t.Zh, Raw: r.cells})
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/xinyong/xinyong/internal/credit"
 	"github.com/xinyong/xinyong/internal/uscc"
 )
 
@@ -112,6 +113,24 @@ func LooksLikeIDNumber(v string) bool {
 		return false
 	}
 	return true
+}
+
+// Says is credit.Says for a reason that repeats values a department sent
+// (a refused row, a refused code): one of them may be a person's ID number
+// typed in the wrong column, and reasons are kept and shown in clear, so
+// every argument shaped like one is masked. A reason given in English only
+// is its own Chinese.
+func Says(zh, en string, args ...any) *credit.Text {
+	for i, a := range args {
+		if s, ok := a.(string); ok && LooksLikeIDNumber(s) {
+			args[i] = MaskIdentifier(s)
+		}
+	}
+	t := credit.Says(zh, en, args...)
+	if t.Zh == "" {
+		t.Zh = t.En
+	}
+	return t
 }
 
 // MaskIdentifier masks an identifier for display: an ID number keeps its

@@ -59,19 +59,7 @@ type CodeResult struct {
 }
 
 func (r *CodeResult) refuse(field, zh, en string, args ...any) {
-	// A reason may repeat a value sent, which may be a person's ID number
-	// typed in the wrong column: reasons are kept and shown, so it is
-	// masked.
-	for i, a := range args {
-		if s, ok := a.(string); ok && pii.LooksLikeIDNumber(s) {
-			args[i] = pii.MaskIdentifier(s)
-		}
-	}
-	t := credit.Says(zh, en, args...)
-	if t.Zh == "" {
-		t.Zh = t.En
-	}
-	r.Problems = append(r.Problems, CodeProblem{Field: field, Text: t})
+	r.Problems = append(r.Problems, CodeProblem{Field: field, Text: pii.Says(zh, en, args...)})
 }
 
 func (r *CodeResult) refused(field string) bool {

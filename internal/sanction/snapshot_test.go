@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -231,6 +232,11 @@ func TestSnapshotRefused(t *testing.T) {
 	good, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The listed entry names its legal representative by ID number: the
+	// snapshot keeps the hash and the masked form, never the number.
+	if strings.Contains(string(good), repID) || !strings.Contains(string(good), repID[:6]) {
+		t.Fatalf("the snapshot holds the representative's ID number in clear, or no trace of the person at all")
 	}
 	queries := []sanction.Query{{Code: orgA}, {Name: "福州甲乙科技有限公司"}}
 	refused := func(what string, svc *sanction.Service) {

@@ -76,10 +76,14 @@ type EvaluationStore interface {
 	// ActivateEvalModel makes a candidate the active version and retires
 	// the one before; Conflict if the version is not a candidate.
 	ActivateEvalModel(ctx context.Context, version, by string, at time.Time) error
-	// PutEvalScores replaces the given subjects' scores and appends the
-	// grade changes in one transaction; with mv, the follower's cursor
-	// moves in it too (Conflict if it was moved meanwhile).
-	PutEvalScores(ctx context.Context, scores []EvalScore, changes []GradeChange, mv *CursorMove) error
+	// PutEvalScores replaces the given subjects' scores and kept file
+	// copies and appends the grade changes in one transaction; with mv,
+	// the follower's cursor moves in it too (Conflict if it was moved
+	// meanwhile).
+	PutEvalScores(ctx context.Context, scores []EvalScore, changes []GradeChange, files []EvalFile, mv *CursorMove) error
+	// PutEvalFiles keeps copies of files for subjects that have none yet
+	// (a copy already kept is newer than the caller's).
+	PutEvalFiles(ctx context.Context, files []EvalFile) error
 	// EvalScore returns a subject's score; NotFound if it has none.
 	EvalScore(ctx context.Context, subjectID string) (*EvalScore, error)
 	// EvalScoresFor returns the scores of the given subjects that have one.
@@ -101,6 +105,18 @@ type EvaluationStore interface {
 	// The records carry what evaluation reads; their batch, reason and
 	// content hash are left empty.
 	ScanEvalFiles(ctx context.Context, items []string, r SubjectRange, fn func(*Subject, []Record) error) error
+	// ScanEvalFileCopies is ScanEvalFiles from the copies PutEvalScores
+	// and PutEvalFiles kept: one row per subject instead of a walk through
+	// the records. A copy is as fresh as its last write; the evaluation
+	// service says which copies it trusts.
+	ScanEvalFileCopies(ctx context.Context, items []string, r SubjectRange, fn func(*Subject, []Record) error) error
+}
+
+// EvalFile is a subject's records, every item, as the evaluation keeps a
+// copy of them for its full passes.
+type EvalFile struct {
+	SubjectID string
+	Records   []Record
 }
 
 // SubjectRange is the subjects whose ID is at least From and less than To;

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -47,6 +48,11 @@ type Config struct {
 // CursorName is the shared change-feed cursor of the evaluation.
 const CursorName = "evaluation"
 
+// FilesCursor marks that every subject's file copy (ev_files) was built;
+// from then on a copy reflects every change the CursorName cursor has
+// passed. Its position is the feed head the copies were read after.
+const FilesCursor = "evaluation.files"
+
 // Service keeps every subject's evaluation in step with its credit file
 // and answers graded supervision.
 type Service struct {
@@ -61,6 +67,8 @@ type Service struct {
 	// stepMu serialises the follower, the time sweep and recomputes on
 	// this node (other nodes are kept out by the shared cursor).
 	stepMu sync.Mutex
+	// building is set while BuildFiles runs.
+	building atomic.Bool
 }
 
 // New builds the service with the active model version from the store;
@@ -153,7 +161,7 @@ func (s *Service) current() *Scorer {
 
 // input reads one subject's file, marks and entries.
 func (s *Service) input(ctx context.Context, subj *credit.Subject) (Input, error) {
-	ins, err := s.inputsOf(ctx, []*credit.Subject{subj})
+	ins, _, err := s.inputsOf(ctx, []*credit.Subject{subj})
 	if err != nil {
 		return Input{}, err
 	}
@@ -173,21 +181,22 @@ func (s *Service) inputs(ctx context.Context, ids []string) ([]Input, error) {
 			return nil, credit.E("evaluation.inputs", credit.NotFound, "subject %q not found", id)
 		}
 	}
-	return s.inputsOf(ctx, subjects)
+	ins, _, err := s.inputsOf(ctx, subjects)
+	return ins, err
 }
 
 // inputsOf reads the files, marks and entries of subjects in a few bulk
 // queries (their records, the marks of every chain) instead of two per
 // subject: a node catching up on another's feed re-evaluates thousands of
-// subjects a step.
-func (s *Service) inputsOf(ctx context.Context, subjects []*credit.Subject) ([]Input, error) {
+// subjects a step. It also returns the records read, by subject.
+func (s *Service) inputsOf(ctx context.Context, subjects []*credit.Subject) ([]Input, map[string][]credit.Record, error) {
 	ids := make([]string, len(subjects))
 	for i, subj := range subjects {
 		ids[i] = subj.ID
 	}
 	facts, err := s.cfg.Store.RecordsBySubjects(ctx, ids)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	now := s.now()
 	out := make([]Input, len(subjects))
@@ -198,17 +207,17 @@ func (s *Service) inputsOf(ctx context.Context, subjects []*credit.Subject) ([]I
 			origins = append(origins, st.Origin)
 		}
 		if out[i].Entries, err = s.cfg.Lists.SubjectEntries(ctx, subj.ID, now); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	marks, err := s.cfg.Marks.Marks(ctx, origins)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for i := range out {
 		out[i].Marks = marks
 	}
-	return out, nil
+	return out, facts, nil
 }
 
 // Evaluate evaluates a subject now with the active model, with the full
@@ -243,8 +252,9 @@ func (s *Service) Public() bool {
 
 // keep writes the results of subjects that moved, in one transaction, with
 // a grade change in the history (its reason: reason of the subject) where
-// the grade moved, and moves the cursor with them when mv is set.
-func (s *Service) keep(ctx context.Context, results []*Result, reason func(subjectID string) string, mv *credit.CursorMove) (int, error) {
+// the grade moved, the file copies given, and moves the cursor with them
+// when mv is set.
+func (s *Service) keep(ctx context.Context, results []*Result, reason func(subjectID string) string, files []credit.EvalFile, mv *credit.CursorMove) (int, error) {
 	ids := make([]string, len(results))
 	for i, r := range results {
 		ids[i] = r.SubjectID
@@ -267,10 +277,10 @@ func (s *Service) keep(ctx context.Context, results []*Result, reason func(subje
 				FromGrade: prev.Grade, ToGrade: sc.Grade, FromScore: prev.Score, ToScore: sc.Score, Reason: reason(r.SubjectID)})
 		}
 	}
-	if len(scores) == 0 && mv == nil {
+	if len(scores) == 0 && len(files) == 0 && mv == nil {
 		return 0, nil
 	}
-	return len(changes), s.cfg.Store.PutEvalScores(ctx, scores, changes, mv)
+	return len(changes), s.cfg.Store.PutEvalScores(ctx, scores, changes, files, mv)
 }
 
 func scoreOf(r *Result) credit.EvalScore {
@@ -302,13 +312,24 @@ func (s *Service) Step(ctx context.Context) (int, error) {
 				return 0, err
 			}
 		}
-		st, err := s.recompute(ctx, s.current(), true, "initial evaluation", nil)
+		st, err := s.recompute(ctx, s.current(), true, "initial evaluation", nil, true)
 		if err != nil {
 			return 0, err
 		}
-		if err := s.cfg.Store.MoveFeedCursor(ctx, CursorName, -1, head); err != nil && !credit.Is(credit.Exists, err) {
+		err = s.cfg.Store.MoveFeedCursor(ctx, CursorName, -1, head)
+		switch {
+		case err == nil:
+			// The copies were read after head: every later change is the
+			// follower's, which rewrites the copy of its subject.
+			if err := s.cfg.Store.MoveFeedCursor(ctx, FilesCursor, -1, head); err != nil && !credit.Is(credit.Exists, err) {
+				return 0, err
+			}
+		case !credit.Is(credit.Exists, err):
 			return 0, err
 		}
+		// Another node began following first: its start may be later than
+		// this node's read, so these copies stay untrusted until
+		// BuildFiles runs over them.
 		return st.Subjects, nil
 	}
 	changes, err := s.cfg.Store.ChangesSince(ctx, pos, 5000)
@@ -341,13 +362,20 @@ func (s *Service) Step(ctx context.Context) (int, error) {
 			subjects = append(subjects, subj)
 		}
 	}
-	ins, err := s.inputsOf(ctx, subjects)
+	ins, facts, err := s.inputsOf(ctx, subjects)
 	if err != nil {
 		return 0, err
 	}
 	results := s.leanResults(ins)
+	// The copies of the subjects' files are rewritten in the transaction
+	// that moves the cursor: a copy reflects every change the cursor has
+	// passed, which is what Pass relies on.
+	files := make([]credit.EvalFile, len(subjects))
+	for i, subj := range subjects {
+		files[i] = credit.EvalFile{SubjectID: subj.ID, Records: facts[subj.ID]}
+	}
 	mv := &credit.CursorMove{Name: CursorName, From: pos, To: changes[len(changes)-1].Pos}
-	if _, err := s.keep(ctx, results, func(id string) string { return seen[id] }, mv); err != nil {
+	if _, err := s.keep(ctx, results, func(id string) string { return seen[id] }, files, mv); err != nil {
 		return 0, err
 	}
 	return len(results), nil
@@ -385,7 +413,7 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 			return n, err
 		}
 		results := s.leanResults(ins)
-		if _, err := s.keep(ctx, results, func(string) string { return "time: a window, decay step or list period ended" }, nil); err != nil {
+		if _, err := s.keep(ctx, results, func(string) string { return "time: a window, decay step or list period ended" }, nil, nil); err != nil {
 			return n, err
 		}
 		n += len(results)
@@ -396,11 +424,14 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 }
 
 // Follow runs Step every interval, and every minute takes up a version
-// activated elsewhere and runs Sweep, until ctx ends.
+// activated elsewhere, runs Sweep and, until they are built, BuildFiles,
+// until ctx ends.
 func (s *Service) Follow(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	lastSweep := time.Time{}
+	var builder sync.WaitGroup
+	defer builder.Wait()
 	for {
 		if _, err := s.Step(ctx); err != nil && ctx.Err() == nil {
 			if !credit.Is(credit.Conflict, err) {
@@ -415,6 +446,15 @@ func (s *Service) Follow(ctx context.Context, every time.Duration) {
 			if _, err := s.Sweep(ctx); err != nil && ctx.Err() == nil {
 				s.log.Warn("evaluation: time sweep failed; retrying", "err", err)
 			}
+			// Copies missing on a store evaluated before they were kept
+			// are built beside the follower, which keeps going.
+			if !s.building.Load() {
+				builder.Go(func() {
+					if _, err := s.BuildFiles(ctx); err != nil && ctx.Err() == nil && !credit.Is(credit.Conflict, err) {
+						s.log.Warn("evaluation: building the file copies failed; retrying", "err", err)
+					}
+				})
+			}
 			lastSweep = time.Now()
 		}
 		select {
@@ -427,10 +467,14 @@ func (s *Service) Follow(ctx context.Context, every time.Duration) {
 
 // Stats are the figures of a full pass.
 type Stats struct {
-	Subjects int           `json:"subjects"`
-	Records  int           `json:"records"`
-	Changed  int           `json:"grade_changes"`
-	Took     time.Duration `json:"took_ns"`
+	Subjects int `json:"subjects"`
+	Records  int `json:"records"`
+	// FromCopies says the facts came from the kept file copies; Fresh
+	// subjects, changed since the follower's cursor, from the records.
+	FromCopies bool          `json:"from_copies"`
+	Fresh      int           `json:"fresh"`
+	Changed    int           `json:"grade_changes"`
+	Took       time.Duration `json:"took_ns"`
 }
 
 // casesBySubject are the subjects any case is about: only their records
@@ -455,7 +499,17 @@ func (s *Service) casesBySubject(ctx context.Context) (map[string]bool, error) {
 // that GOMAXPROCS workers each read and evaluate in turn: the read of a
 // range is as much work as its evaluation, so both run on every core. fn
 // runs on the workers at once, so it must be safe for concurrent use.
+//
+// Once the file copies are built (FilesCursor), the facts come from them,
+// one row per subject, except for the subjects whose files changed since
+// the follower's cursor: those are read from the records after the scan.
 func (s *Service) Pass(ctx context.Context, items []string, fn func(Input) error) (Stats, error) {
+	return s.pass(ctx, items, false, func(in Input, _ []credit.Record) error { return fn(in) })
+}
+
+// pass is Pass; with raw, it reads the records themselves, of every item,
+// and fn also gets them as read (the slice is reused once fn returns).
+func (s *Service) pass(ctx context.Context, items []string, raw bool, fn func(Input, []credit.Record) error) (Stats, error) {
 	var st Stats
 	start := time.Now()
 	withCases, err := s.casesBySubject(ctx)
@@ -463,6 +517,36 @@ func (s *Service) Pass(ctx context.Context, items []string, fn func(Input) error
 		return st, err
 	}
 	now := s.now()
+	scan := s.cfg.Store.ScanEvalFiles
+	var fresh map[string]bool
+	if raw {
+		items = nil
+	} else {
+		var trusted bool
+		if fresh, trusted, err = s.staleCopies(ctx); err != nil {
+			return st, err
+		}
+		if trusted {
+			scan, st.FromCopies = s.cfg.Store.ScanEvalFileCopies, true
+		}
+	}
+	build := func(subj *credit.Subject, facts []credit.Record) (Input, error) {
+		in := Input{Subject: subj, File: credit.Derive(facts), Now: now}
+		if withCases[subj.ID] {
+			ids := make([]string, len(in.File))
+			for i, f := range in.File {
+				ids[i] = f.Origin
+			}
+			m, err := s.cfg.Marks.Marks(ctx, ids)
+			if err != nil {
+				return in, err
+			}
+			in.Marks = m
+		}
+		es, err := s.cfg.Lists.SubjectEntries(ctx, subj.ID, now)
+		in.Entries = es
+		return in, err
+	}
 	workers := runtime.GOMAXPROCS(0)
 	ranges, err := s.cfg.Store.EvalRanges(ctx, 4*workers)
 	if err != nil {
@@ -490,27 +574,17 @@ func (s *Service) Pass(ctx context.Context, items []string, fn func(Input) error
 		go func() {
 			defer wg.Done()
 			for r := range jobs {
-				err := s.cfg.Store.ScanEvalFiles(ctx, items, r, func(subj *credit.Subject, facts []credit.Record) error {
+				err := scan(ctx, items, r, func(subj *credit.Subject, facts []credit.Record) error {
+					if fresh[subj.ID] {
+						return nil // its copy may be older than its file: read below
+					}
 					subjects.Add(1)
 					records.Add(int64(len(facts)))
-					in := Input{Subject: subj, File: credit.Derive(facts), Now: now}
-					if withCases[subj.ID] {
-						ids := make([]string, len(in.File))
-						for i, f := range in.File {
-							ids[i] = f.Origin
-						}
-						m, err := s.cfg.Marks.Marks(ctx, ids)
-						if err != nil {
-							return err
-						}
-						in.Marks = m
-					}
-					es, err := s.cfg.Lists.SubjectEntries(ctx, subj.ID, now)
+					in, err := build(subj, facts)
 					if err != nil {
 						return err
 					}
-					in.Entries = es
-					return fn(in)
+					return fn(in, facts)
 				})
 				if err != nil {
 					fail(err)
@@ -520,9 +594,167 @@ func (s *Service) Pass(ctx context.Context, items []string, fn func(Input) error
 		}()
 	}
 	wg.Wait()
+	if werr == nil && len(fresh) > 0 {
+		werr = s.passFresh(ctx, fresh, items, func(subj *credit.Subject, facts []credit.Record) error {
+			st.Fresh++
+			subjects.Add(1)
+			records.Add(int64(len(facts)))
+			in, err := build(subj, facts)
+			if err != nil {
+				return err
+			}
+			return fn(in, facts)
+		})
+	}
 	st.Subjects, st.Records = int(subjects.Load()), int(records.Load())
 	st.Took = time.Since(start)
 	return st, werr
+}
+
+// staleCopies says whether the file copies are built and, if so, which
+// subjects' files changed since the follower's cursor: their copies may
+// not hold those changes yet.
+func (s *Service) staleCopies(ctx context.Context) (map[string]bool, bool, error) {
+	if _, built, err := s.cfg.Store.FeedCursor(ctx, FilesCursor); err != nil || !built {
+		return nil, false, err
+	}
+	pos, ok, err := s.cfg.Store.FeedCursor(ctx, CursorName)
+	if err != nil || !ok {
+		return nil, false, err
+	}
+	stale := map[string]bool{}
+	for {
+		changes, err := s.cfg.Store.ChangesSince(ctx, pos, 5000)
+		if err != nil {
+			return nil, false, err
+		}
+		if len(changes) == 0 {
+			return stale, true, nil
+		}
+		for _, c := range changes {
+			if c.SubjectID != "" {
+				stale[c.SubjectID] = true
+			}
+		}
+		pos = changes[len(changes)-1].Pos
+	}
+}
+
+// passFresh calls fn for each stored subject of ids with its facts of
+// items (all when none), read from the records in chunks.
+func (s *Service) passFresh(ctx context.Context, ids map[string]bool, items []string, fn func(*credit.Subject, []credit.Record) error) error {
+	list := make([]string, 0, len(ids))
+	for id := range ids {
+		list = append(list, id)
+	}
+	sort.Strings(list)
+	want := map[string]bool{}
+	for _, it := range items {
+		want[it] = true
+	}
+	for len(list) > 0 {
+		chunk := list[:min(len(list), 500)]
+		list = list[len(chunk):]
+		found, err := s.cfg.Store.SubjectsByIDs(ctx, chunk)
+		if err != nil {
+			return err
+		}
+		recs, err := s.cfg.Store.RecordsBySubjects(ctx, chunk)
+		if err != nil {
+			return err
+		}
+		for _, id := range chunk {
+			subj := found[id]
+			if subj == nil {
+				continue
+			}
+			// As the scans give them: only the items asked for, without
+			// what evaluation never reads.
+			facts := recs[id]
+			if len(want) > 0 {
+				facts = slices.DeleteFunc(facts, func(r credit.Record) bool { return !want[r.Item] })
+			}
+			for i := range facts {
+				facts[i].BatchID, facts[i].Reason, facts[i].Hash = "", "", ""
+			}
+			if err := fn(subj, facts); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// BuildFiles keeps a copy of every subject's file that has none and then
+// marks the copies trusted (FilesCursor), on a store whose follower began
+// before copies were kept (or on another node first). It needs the
+// follower's cursor: a copy written here is read after the cursor's
+// position, every later change is the follower's, and a copy the follower
+// kept meanwhile is left as it is. Nothing to do once built, or before
+// the initial evaluation, which builds the copies itself.
+func (s *Service) BuildFiles(ctx context.Context) (Stats, error) {
+	if !s.building.CompareAndSwap(false, true) {
+		return Stats{}, credit.E("evaluation.BuildFiles", credit.Conflict, "the file copies are being built already")
+	}
+	defer s.building.Store(false)
+	if _, built, err := s.cfg.Store.FeedCursor(ctx, FilesCursor); err != nil || built {
+		return Stats{}, err
+	}
+	pos, ok, err := s.cfg.Store.FeedCursor(ctx, CursorName)
+	if err != nil || !ok {
+		return Stats{}, err
+	}
+	keep := s.copyKeeper()
+	st, err := s.pass(ctx, nil, true, func(in Input, facts []credit.Record) error { return keep.add(ctx, in.Subject.ID, facts) })
+	if err == nil {
+		err = keep.flush(ctx)
+	}
+	if err != nil {
+		return st, err
+	}
+	if err := s.cfg.Store.MoveFeedCursor(ctx, FilesCursor, -1, pos); err != nil && !credit.Is(credit.Exists, err) {
+		return st, err
+	}
+	s.log.Info("evaluation: file copies built", "subjects", st.Subjects, "records", st.Records, "took", st.Took)
+	return st, nil
+}
+
+// copyKeeper batches file copies for PutEvalFiles from concurrent workers.
+type copyKeeper struct {
+	put   func(context.Context, []credit.EvalFile) error
+	mu    sync.Mutex
+	batch []credit.EvalFile
+}
+
+func (s *Service) copyKeeper() *copyKeeper { return &copyKeeper{put: s.cfg.Store.PutEvalFiles} }
+
+// add keeps a copy of facts (read into a reused slice) for subject; a
+// subject without records needs none.
+func (k *copyKeeper) add(ctx context.Context, subject string, facts []credit.Record) error {
+	if len(facts) == 0 {
+		return nil
+	}
+	k.mu.Lock()
+	k.batch = append(k.batch, credit.EvalFile{SubjectID: subject, Records: slices.Clone(facts)})
+	if len(k.batch) < 1000 {
+		k.mu.Unlock()
+		return nil
+	}
+	b := k.batch
+	k.batch = nil
+	k.mu.Unlock()
+	return k.put(ctx, b)
+}
+
+func (k *copyKeeper) flush(ctx context.Context) error {
+	k.mu.Lock()
+	b := k.batch
+	k.batch = nil
+	k.mu.Unlock()
+	if len(b) == 0 {
+		return nil
+	}
+	return k.put(ctx, b)
 }
 
 func itemsOf(ms ...*Model) []string {
@@ -541,8 +773,10 @@ func itemsOf(ms ...*Model) []string {
 }
 
 // recompute evaluates every subject with sc; with write, it keeps the
-// results (scores that moved, grade changes with reason) in batches.
-func (s *Service) recompute(ctx context.Context, sc *Scorer, write bool, reason string, also func(*Result)) (Stats, error) {
+// results (scores that moved, grade changes with reason) in batches; with
+// copies, it reads the records themselves and keeps a copy of every
+// subject's file too (the initial evaluation).
+func (s *Service) recompute(ctx context.Context, sc *Scorer, write bool, reason string, also func(*Result), copies bool) (Stats, error) {
 	var (
 		batch   []*Result
 		changed int
@@ -552,14 +786,20 @@ func (s *Service) recompute(ctx context.Context, sc *Scorer, write bool, reason 
 		if len(batch) == 0 {
 			return nil
 		}
-		n, err := s.keep(ctx, batch, func(string) string { return reason }, nil)
+		n, err := s.keep(ctx, batch, func(string) string { return reason }, nil, nil)
 		changed += n
 		batch = batch[:0]
 		return err
 	}
+	keep := s.copyKeeper()
 	lean := *sc
 	lean.Lean = true
-	st, err := s.Pass(ctx, sc.Model.Items(), func(in Input) error {
+	st, err := s.pass(ctx, sc.Model.Items(), copies, func(in Input, facts []credit.Record) error {
+		if copies {
+			if err := keep.add(ctx, in.Subject.ID, facts); err != nil {
+				return err
+			}
+		}
 		r := lean.Evaluate(in)
 		mu.Lock()
 		defer mu.Unlock()
@@ -577,6 +817,9 @@ func (s *Service) recompute(ctx context.Context, sc *Scorer, write bool, reason 
 	if err == nil && write {
 		err = flush()
 	}
+	if err == nil && copies {
+		err = keep.flush(ctx)
+	}
 	st.Changed = changed
 	return st, err
 }
@@ -589,7 +832,7 @@ func (s *Service) Dry(ctx context.Context) (Stats, error) {
 	if sc == nil {
 		return Stats{}, s.errNoModel("evaluation.Dry")
 	}
-	return s.recompute(ctx, sc, false, "", nil)
+	return s.recompute(ctx, sc, false, "", nil, false)
 }
 
 // Recompute re-evaluates every subject with the active model and keeps
@@ -601,7 +844,7 @@ func (s *Service) Recompute(ctx context.Context, reason string) (Stats, error) {
 	if sc == nil {
 		return Stats{}, s.errNoModel("evaluation.Recompute")
 	}
-	return s.recompute(ctx, sc, true, reason, nil)
+	return s.recompute(ctx, sc, true, reason, nil, false)
 }
 
 // Comparison is what an administrator reviews before activating a model

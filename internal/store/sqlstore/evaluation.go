@@ -124,9 +124,12 @@ func (s *Store) ActivateEvalModel(ctx context.Context, version, by string, at ti
 
 // PutEvalScores replaces scores and appends grade changes, moving the
 // follower's cursor in the same transaction when mv is given.
-func (s *Store) PutEvalScores(ctx context.Context, scores []credit.EvalScore, changes []credit.GradeChange, mv *credit.CursorMove) error {
+func (s *Store) PutEvalScores(ctx context.Context, scores []credit.EvalScore, changes []credit.GradeChange, files []credit.EvalFile, mv *credit.CursorMove) error {
 	const op = "store.PutEvalScores"
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := putEvalFiles(ctx, tx, files, `DO UPDATE SET body = excluded.body`); err != nil {
+			return err
+		}
 		if len(scores) > 0 {
 			st, err := tx.PrepareContext(ctx, `INSERT INTO ev_scores (subject_id, model_version, kind, score, grade, at, next_change)
 				VALUES ($1, $2, $3, $4, $5, $6, $7)
@@ -177,6 +180,35 @@ func (s *Store) PutEvalScores(ctx context.Context, scores []credit.EvalScore, ch
 		return err
 	}
 	return s.fail(op, err)
+}
+
+// putEvalFiles writes the copies of files, resolving a subject already
+// held as onConflict says.
+func putEvalFiles(ctx context.Context, tx *sql.Tx, files []credit.EvalFile, onConflict string) error {
+	if len(files) == 0 {
+		return nil
+	}
+	st, err := tx.PrepareContext(ctx, `INSERT INTO ev_files (subject_id, body) VALUES ($1, $2) ON CONFLICT (subject_id) `+onConflict)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	var buf []byte
+	for _, f := range files {
+		buf = encodeEvalFile(buf[:0], f.Records)
+		if _, err := st.ExecContext(ctx, f.SubjectID, buf); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// PutEvalFiles writes the copies of files that are not held yet: a copy
+// the follower wrote meanwhile is newer than the caller's.
+func (s *Store) PutEvalFiles(ctx context.Context, files []credit.EvalFile) error {
+	return s.fail("store.PutEvalFiles", s.inTx(ctx, func(tx *sql.Tx) error {
+		return putEvalFiles(ctx, tx, files, `DO NOTHING`)
+	}))
 }
 
 const evScoreCols = `subject_id, model_version, kind, score, grade, at, next_change`
@@ -371,32 +403,11 @@ func rangeWhere(col string, r credit.SubjectRange, n int) (string, []any) {
 // (the records_subject index) merged with them.
 func (s *Store) ScanEvalFiles(ctx context.Context, items []string, r credit.SubjectRange, fn func(*credit.Subject, []credit.Record) error) error {
 	const op = "store.ScanEvalFiles"
-	cond, args := rangeWhere("id", r, 1)
-	q := `SELECT ` + subjectCols + ` FROM subjects`
-	if cond != "" {
-		q += ` WHERE ` + cond
-	}
-	subs, err := s.r.QueryContext(ctx, q+` ORDER BY id`, args...)
-	if err != nil {
+	subjects, err := s.rangeSubjects(ctx, r)
+	if err != nil || len(subjects) == 0 {
 		return s.fail(op, err)
 	}
-	var subjects []*credit.Subject
-	for subs.Next() {
-		subj, err := scanSubject(subs)
-		if err != nil {
-			subs.Close()
-			return s.fail(op, err)
-		}
-		subjects = append(subjects, subj)
-	}
-	subs.Close()
-	if err := subs.Err(); err != nil {
-		return s.fail(op, err)
-	}
-	if len(subjects) == 0 {
-		return nil
-	}
-	cond, args = rangeWhere("subject_id", r, 1)
+	cond, args := rangeWhere("subject_id", r, 1)
 	if len(items) > 0 {
 		// (item || '') keeps SQLite from choosing an item index and
 		// sorting every record by subject instead of walking
@@ -411,7 +422,7 @@ func (s *Store) ScanEvalFiles(ctx context.Context, items []string, r credit.Subj
 		}
 		cond += "(item || '') IN (" + strings.Join(ph, ", ") + ")"
 	}
-	q = evalRecordSelect
+	q := evalRecordSelect
 	if cond != "" {
 		q += `WHERE ` + cond + ` `
 	}
@@ -452,6 +463,102 @@ func (s *Store) ScanEvalFiles(ctx context.Context, items []string, r credit.Subj
 		facts = facts[:0]
 		for have && pending.SubjectID == subj.ID {
 			facts = append(facts, pending)
+			if err := next(); err != nil {
+				return s.fail(op, err)
+			}
+		}
+		if err := fn(subj, facts); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// rangeSubjects reads the subjects of r in ID order, whole before the
+// caller's next query: a scan then streams on the only read connection it
+// holds (the evaluation's own look-ups need the others).
+func (s *Store) rangeSubjects(ctx context.Context, r credit.SubjectRange) ([]*credit.Subject, error) {
+	cond, args := rangeWhere("id", r, 1)
+	q := `SELECT ` + subjectCols + ` FROM subjects`
+	if cond != "" {
+		q += ` WHERE ` + cond
+	}
+	rows, err := s.r.QueryContext(ctx, q+` ORDER BY id`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var subjects []*credit.Subject
+	for rows.Next() {
+		subj, err := scanSubject(rows)
+		if err != nil {
+			return nil, err
+		}
+		subjects = append(subjects, subj)
+	}
+	return subjects, rows.Err()
+}
+
+// ScanEvalFileCopies is ScanEvalFiles from the kept copies (ev_files):
+// the range's subjects, then its copies in subject order, merged. A
+// subject without a copy has no facts.
+func (s *Store) ScanEvalFileCopies(ctx context.Context, items []string, r credit.SubjectRange, fn func(*credit.Subject, []credit.Record) error) error {
+	const op = "store.ScanEvalFileCopies"
+	subjects, err := s.rangeSubjects(ctx, r)
+	if err != nil || len(subjects) == 0 {
+		return s.fail(op, err)
+	}
+	var want func(string) bool
+	if len(items) > 0 {
+		set := make(map[string]bool, len(items))
+		for _, it := range items {
+			set[it] = true
+		}
+		want = func(item string) bool { return set[item] }
+	}
+	cond, args := rangeWhere("subject_id", r, 1)
+	q := `SELECT subject_id, body FROM ev_files `
+	if cond != "" {
+		q += `WHERE ` + cond + ` `
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	rows, err := s.r.QueryContext(ctx, q+`ORDER BY subject_id`, args...)
+	if err != nil {
+		return s.fail(op, err)
+	}
+	defer rows.Close()
+	var (
+		id    string
+		body  []byte
+		have  bool
+		facts []credit.Record
+	)
+	next := func() error {
+		have = false
+		if !rows.Next() {
+			return rows.Err()
+		}
+		if err := rows.Scan(&id, &body); err != nil {
+			return err
+		}
+		have = true
+		return nil
+	}
+	if err := next(); err != nil {
+		return s.fail(op, err)
+	}
+	for _, subj := range subjects {
+		for have && id < subj.ID {
+			if err := next(); err != nil {
+				return s.fail(op, err)
+			}
+		}
+		facts = facts[:0]
+		if have && id == subj.ID {
+			if facts, err = decodeEvalFile(subj.ID, body, want, facts); err != nil {
+				return credit.E(op, credit.Internal, "subject %s: %w", subj.ID, err)
+			}
 			if err := next(); err != nil {
 				return s.fail(op, err)
 			}

@@ -1,6 +1,8 @@
 package storetest
 
 import (
+	"context"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -57,21 +59,21 @@ func testEvaluation(t *testing.T, s credit.Store) {
 		return credit.GradeChange{ID: credit.NewID(), SubjectID: id, At: t0, Model: "v2", FromGrade: from, ToGrade: to, ToScore: 8200, Reason: "record 1"}
 	}
 	if err := s.PutEvalScores(c, []credit.EvalScore{sc("A", "B", 8200, t0.Add(24*time.Hour)), sc("B", "A", 9500, time.Time{})},
-		[]credit.GradeChange{ch("A", "", "B"), ch("B", "", "A")}, &credit.CursorMove{Name: "ev-test", From: -1, To: 7}); err != nil {
+		[]credit.GradeChange{ch("A", "", "B"), ch("B", "", "A")}, nil, &credit.CursorMove{Name: "ev-test", From: -1, To: 7}); err != nil {
 		t.Fatal(err)
 	}
 	if pos, ok, err := s.FeedCursor(c, "ev-test"); err != nil || !ok || pos != 7 {
 		t.Fatalf("cursor: %d %v %v", pos, ok, err)
 	}
 	// A stale cursor refuses the whole transaction.
-	if err := s.PutEvalScores(c, []credit.EvalScore{sc("A", "D", 100, time.Time{})}, []credit.GradeChange{ch("A", "B", "D")}, &credit.CursorMove{Name: "ev-test", From: 3, To: 9}); !credit.Is(credit.Conflict, err) {
+	if err := s.PutEvalScores(c, []credit.EvalScore{sc("A", "D", 100, time.Time{})}, []credit.GradeChange{ch("A", "B", "D")}, nil, &credit.CursorMove{Name: "ev-test", From: 3, To: 9}); !credit.Is(credit.Conflict, err) {
 		t.Fatalf("stale cursor: %v", err)
 	}
 	got, err := s.EvalScore(c, "A")
 	if err != nil || got.Grade != "B" || got.Score != 8200 || !got.NextChange.Equal(t0.Add(24*time.Hour)) {
 		t.Fatalf("score after refused write: %+v %v", got, err)
 	}
-	if err := s.PutEvalScores(c, []credit.EvalScore{sc("A", "C", 7000, time.Time{})}, []credit.GradeChange{ch("A", "B", "C")}, &credit.CursorMove{Name: "ev-test", From: 7, To: 9}); err != nil {
+	if err := s.PutEvalScores(c, []credit.EvalScore{sc("A", "C", 7000, time.Time{})}, []credit.GradeChange{ch("A", "B", "C")}, nil, &credit.CursorMove{Name: "ev-test", From: 7, To: 9}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.EvalScore(c, "Z"); !credit.Is(credit.NotFound, err) {
@@ -85,7 +87,7 @@ func testEvaluation(t *testing.T, s credit.Store) {
 	if err := s.ScanEvalScores(c, func(e credit.EvalScore) error { scanned = append(scanned, e.SubjectID); return nil }); err != nil || len(scanned) != 2 || scanned[0] != "A" {
 		t.Fatalf("ScanEvalScores: %v %v", scanned, err)
 	}
-	if err := s.PutEvalScores(c, []credit.EvalScore{sc("B", "A", 9500, t0.Add(time.Hour))}, nil, nil); err != nil {
+	if err := s.PutEvalScores(c, []credit.EvalScore{sc("B", "A", 9500, t0.Add(time.Hour))}, nil, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	due, err := s.EvalScoresDue(c, t0.Add(2*time.Hour), 10)
@@ -182,5 +184,53 @@ func testEvaluation(t *testing.T, s credit.Store) {
 		if rs[i].From != rs[i-1].To || rs[i].From == "" {
 			t.Fatalf("EvalRanges leave a gap or overlap: %+v", rs)
 		}
+	}
+
+	// The kept copies give what the records give, one row per subject; a
+	// copy already kept is not replaced by PutEvalFiles, and is by
+	// PutEvalScores (the follower's write).
+	scanAll := func(scan func(context.Context, []string, credit.SubjectRange, func(*credit.Subject, []credit.Record) error) error, r credit.SubjectRange) map[string][]credit.Record {
+		t.Helper()
+		out := map[string][]credit.Record{}
+		err := scan(c, []string{"admin_penalty", "honour"}, r, func(subj *credit.Subject, facts []credit.Record) error {
+			out[subj.ID] = []credit.Record{}
+			for _, f := range facts {
+				if len(f.Fields) == 0 {
+					f.Fields = nil // no fields, however the reader spells it
+				}
+				out[subj.ID] = append(out[subj.ID], f)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	byRecords := scanAll(s.ScanEvalFiles, credit.SubjectRange{})
+	held, err := s.RecordsBySubjects(c, []string{"S1", "S3"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutEvalFiles(c, []credit.EvalFile{{SubjectID: "S1", Records: held["S1"]}, {SubjectID: "S3", Records: held["S3"]}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := scanAll(s.ScanEvalFileCopies, credit.SubjectRange{}); !reflect.DeepEqual(got, byRecords) {
+		t.Fatalf("ScanEvalFileCopies = %+v\nScanEvalFiles    = %+v", got, byRecords)
+	}
+	if got := scanAll(s.ScanEvalFileCopies, credit.SubjectRange{From: "S2"}); len(got) != 2 || len(got["S2"]) != 0 || len(got["S3"]) != 2 {
+		t.Fatalf("ScanEvalFileCopies from S2 = %+v", got)
+	}
+	if err := s.PutEvalFiles(c, []credit.EvalFile{{SubjectID: "S3", Records: held["S3"][:1]}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := scanAll(s.ScanEvalFileCopies, credit.SubjectRange{}); len(got["S3"]) != 2 {
+		t.Fatalf("PutEvalFiles replaced a kept copy: %+v", got["S3"])
+	}
+	if err := s.PutEvalScores(c, nil, nil, []credit.EvalFile{{SubjectID: "S3", Records: held["S3"][:1]}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := scanAll(s.ScanEvalFileCopies, credit.SubjectRange{}); len(got["S3"]) != 1 || got["S3"][0].ID != held["S3"][0].ID {
+		t.Fatalf("PutEvalScores did not replace the copy: %+v", got["S3"])
 	}
 }

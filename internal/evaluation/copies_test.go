@@ -1,0 +1,235 @@
+package evaluation_test
+
+import (
+	"context"
+	"io"
+	"reflect"
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/xinyong/xinyong/internal/apptest"
+	"github.com/xinyong/xinyong/internal/credit"
+	"github.com/xinyong/xinyong/internal/evaluation"
+	"github.com/xinyong/xinyong/internal/evaluation/evalbench"
+)
+
+// passFiles runs a full pass and returns each subject's derived file and
+// how the pass read it.
+func passFiles(t *testing.T, ev *evaluation.Service) (map[string][]credit.State, evaluation.Stats) {
+	t.Helper()
+	var mu sync.Mutex
+	out := map[string][]credit.State{}
+	st, err := ev.Pass(t.Context(), ev.Model().Items(), func(in evaluation.Input) error {
+		mu.Lock()
+		defer mu.Unlock()
+		out[in.Subject.ID] = in.File
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out, st
+}
+
+// recordFiles is what the records give for every subject, one query each,
+// without the columns a pass does not read.
+func recordFiles(t *testing.T, st evalbench.Store, items []string) map[string][]credit.State {
+	t.Helper()
+	rows, err := st.ReadDB().QueryContext(t.Context(), `SELECT id FROM subjects`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	out := map[string][]credit.State{}
+	for _, id := range ids {
+		recs, err := st.RecordsBySubject(t.Context(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var facts []credit.Record
+		for _, r := range recs {
+			if slices.Contains(items, r.Item) {
+				r.BatchID, r.Reason, r.Hash = "", "", ""
+				facts = append(facts, r)
+			}
+		}
+		out[id] = credit.Derive(facts)
+	}
+	return out
+}
+
+func sameFiles(t *testing.T, what string, got, want map[string][]credit.State) {
+	t.Helper()
+	norm := func(m map[string][]credit.State) {
+		for id, f := range m {
+			for i := range f {
+				recs := []*credit.Record{&f[i].Current, f[i].RevokedBy}
+				for j := range f[i].History {
+					recs = append(recs, &f[i].History[j])
+				}
+				for _, r := range recs {
+					if r != nil && len(r.Fields) == 0 {
+						r.Fields = nil // no fields, however the reader spells it
+					}
+				}
+			}
+			if len(f) == 0 {
+				m[id] = nil
+			}
+		}
+	}
+	norm(got)
+	norm(want)
+	if len(got) != len(want) {
+		t.Fatalf("%s: %d subjects, the records give %d", what, len(got), len(want))
+	}
+	for id, w := range want {
+		if !reflect.DeepEqual(got[id], w) {
+			t.Fatalf("%s: subject %s\ngot  %+v\nwant %+v", what, id, got[id], w)
+		}
+	}
+}
+
+// TestPassFromCopies: a full pass reads the kept file copies once they are
+// built, and gives what the records give: right after the initial
+// evaluation, for subjects whose files changed since the follower's
+// cursor (read afresh), after the follower rewrote their copies, and as
+// kept scores equal to each subject's own evaluation from its records.
+func TestPassFromCopies(t *testing.T) {
+	for _, backend := range []string{apptest.SQLite, apptest.Postgres} {
+		t.Run(backend, func(t *testing.T) {
+			node := apptest.New(t, apptest.Options{Backend: backend, NoSearchIndex: true})
+			ctx := t.Context()
+			st := node.Store.(evalbench.Store)
+			if _, err := evalbench.Fill(ctx, st, evalbench.Options{Subjects: 60, Records: 500, Seed: 3, Now: node.Clock.Now}, io.Discard); err != nil {
+				t.Fatal(err)
+			}
+			ev := node.Evaluation
+			items := ev.Model().Items()
+			if _, err := ev.Step(ctx); err != nil { // the initial evaluation
+				t.Fatal(err)
+			}
+			if _, built, err := st.FeedCursor(ctx, evaluation.FilesCursor); err != nil || !built {
+				t.Fatalf("the initial evaluation left the copies untrusted: %v %v", built, err)
+			}
+			files, s := passFiles(t, ev)
+			if !s.FromCopies || s.Fresh != 0 || s.Subjects != 60 {
+				t.Fatalf("pass after the initial evaluation: %+v", s)
+			}
+			sameFiles(t, "from copies", files, recordFiles(t, st, items))
+
+			// New facts the follower has not seen: a revocation and more
+			// records for a few subjects.
+			var subjects []string
+			for id := range files {
+				subjects = append(subjects, id)
+			}
+			slices.Sort(subjects)
+			changed := subjects[:5]
+			var add []credit.Record
+			for i, id := range changed {
+				recs, err := st.RecordsBySubject(ctx, id)
+				if err != nil {
+					t.Fatal(err)
+				}
+				r := credit.Record{ID: credit.NewID(), SubjectID: id, Item: "admin_penalty", Catalog: "2024.1", Fact: credit.Original, Dept: "SAMR-350100",
+					DocNo: "补测〔2026〕" + id[len(id)-4:] + "号", DecidedOn: node.Clock.Now().AddDate(0, -i-1, 0), Received: node.Clock.Now(), Kind: credit.Organisation, Hash: "t",
+					Fields: credit.Fields{"cf_cflb": "吊销许可证", "cf_wsh": "补测"}}
+				add = append(add, r)
+				if len(recs) > 0 {
+					add = append(add, credit.Record{ID: credit.NewID(), SubjectID: id, Item: recs[0].Item, Catalog: "2024.1", Fact: credit.Revocation, Supersedes: recs[0].ID,
+						Dept: recs[0].Dept, DocNo: recs[0].DocNo, DecidedOn: recs[0].DecidedOn, Received: node.Clock.Now(), Kind: credit.Organisation, Hash: "t"})
+				}
+			}
+			if err := st.AppendRecords(ctx, add); err != nil {
+				t.Fatal(err)
+			}
+			files, s = passFiles(t, ev)
+			if !s.FromCopies || s.Fresh != len(changed) || s.Subjects != 60 {
+				t.Fatalf("pass with %d changed files: %+v", len(changed), s)
+			}
+			sameFiles(t, "changed since the cursor", files, recordFiles(t, st, items))
+
+			// The follower rewrites their copies; nothing is read afresh.
+			if _, err := ev.Step(ctx); err != nil {
+				t.Fatal(err)
+			}
+			files, s = passFiles(t, ev)
+			if !s.FromCopies || s.Fresh != 0 || s.Subjects != 60 {
+				t.Fatalf("pass after the follower's step: %+v", s)
+			}
+			sameFiles(t, "after the follower's step", files, recordFiles(t, st, items))
+
+			// A recompute from the copies keeps what each subject's own
+			// evaluation from its records says.
+			if _, err := ev.Recompute(ctx, "test"); err != nil {
+				t.Fatal(err)
+			}
+			for _, id := range subjects {
+				kept, err := st.EvalScore(ctx, id)
+				if err != nil {
+					t.Fatal(err)
+				}
+				res, err := ev.Evaluate(ctx, id)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if kept.Score != res.Centi || kept.Grade != res.Grade {
+					t.Fatalf("subject %s: kept %d %s, evaluated %d %s", id, kept.Score, kept.Grade, res.Centi, res.Grade)
+				}
+			}
+		})
+	}
+}
+
+// TestBuildFiles: a store whose follower began before copies were kept
+// reads the records until BuildFiles has kept a copy of every file; then
+// the copies give what the records give.
+func TestBuildFiles(t *testing.T) {
+	for _, backend := range []string{apptest.SQLite, apptest.Postgres} {
+		t.Run(backend, func(t *testing.T) {
+			node := apptest.New(t, apptest.Options{Backend: backend, NoSearchIndex: true})
+			ctx := context.Background()
+			st := node.Store.(evalbench.Store)
+			if _, err := evalbench.Fill(ctx, st, evalbench.Options{Subjects: 40, Records: 300, Seed: 4, Now: node.Clock.Now}, io.Discard); err != nil {
+				t.Fatal(err)
+			}
+			ev := node.Evaluation
+			// An earlier version's follower: its cursor, no copies.
+			head, err := st.ChangeHead(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := st.MoveFeedCursor(ctx, evaluation.CursorName, -1, head); err != nil {
+				t.Fatal(err)
+			}
+			want := recordFiles(t, st, ev.Model().Items())
+			files, s := passFiles(t, ev)
+			if s.FromCopies {
+				t.Fatalf("copies trusted before they were built: %+v", s)
+			}
+			sameFiles(t, "from the records", files, want)
+			b, err := ev.BuildFiles(ctx)
+			if err != nil || b.Subjects != 40 {
+				t.Fatalf("BuildFiles: %+v %v", b, err)
+			}
+			files, s = passFiles(t, ev)
+			if !s.FromCopies || s.Fresh != 0 {
+				t.Fatalf("pass after BuildFiles: %+v", s)
+			}
+			sameFiles(t, "from the built copies", files, want)
+			if again, err := ev.BuildFiles(ctx); err != nil || again.Subjects != 0 {
+				t.Fatalf("BuildFiles once built: %+v %v", again, err)
+			}
+		})
+	}
+}

@@ -186,6 +186,8 @@ type Item struct {
 	byCode   map[string]*Field
 	byHeader map[string]*Field
 	ignored  map[string]bool
+	// pubDomains is Publication merged with each domain's overrides.
+	pubDomains map[string]*domainRule
 }
 
 // ListKind says what a list is for.

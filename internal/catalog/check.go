@@ -324,6 +324,7 @@ func (c *Catalog) checkItem(it *Item, l *errList) {
 		}
 	}
 
+	it.pubDomains = it.mergePublications()
 	it.byCode = map[string]*Field{}
 	it.byHeader = map[string]*Field{}
 	it.ignored = map[string]bool{}

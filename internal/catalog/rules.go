@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/xinyong/xinyong/internal/credit"
 )
@@ -134,15 +135,45 @@ func maxSev(a, b credit.Severity) credit.Severity {
 // every separator there is, and "并处" joins a main and an additional
 // penalty.
 func splitParts(v string) []string {
-	v = strings.ReplaceAll(v, "并处", ";")
-	parts := strings.FieldsFunc(v, func(r rune) bool {
-		switch r {
-		case ';', '；', '、', ',', '，', '/', '|', '\n', '\r', '\t', ' ', '\u3000':
-			return true
-		}
-		return false
-	})
+	var parts []string
+	for p, rest := nextPart(v); p != ""; p, rest = nextPart(rest) {
+		parts = append(parts, p)
+	}
 	return parts
+}
+
+// nextPart is the first part of v as splitParts cuts it, and what follows
+// it; an empty part when none is left. It allocates nothing: severity is
+// weighed for every record of every full evaluation pass.
+func nextPart(v string) (part, rest string) {
+	for v != "" {
+		if strings.HasPrefix(v, "并处") {
+			v = v[len("并处"):]
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(v)
+		if !isPartSeparator(r) {
+			break
+		}
+		v = v[n:]
+	}
+	i := 0
+	for i < len(v) && !strings.HasPrefix(v[i:], "并处") {
+		r, n := utf8.DecodeRuneInString(v[i:])
+		if isPartSeparator(r) {
+			break
+		}
+		i += n
+	}
+	return v[:i], v[i:]
+}
+
+func isPartSeparator(r rune) bool {
+	switch r {
+	case ';', '；', '、', ',', '，', '/', '|', '\n', '\r', '\t', ' ', '\u3000':
+		return true
+	}
+	return false
 }
 
 func containsAny(s string, kws []string) bool {
@@ -262,11 +293,11 @@ func (it *Item) Severity(f credit.Fields, domain string) credit.Severity {
 		if v == "" {
 			continue
 		}
-		parts := []string{v}
+		p, rest := v, ""
 		if r.Split {
-			parts = splitParts(v)
+			p, rest = nextPart(v)
 		}
-		for _, p := range parts {
+		for ; p != ""; p, rest = nextPart(rest) {
 			s, ok := it.classify(p, r.Field, r.Split, domain, kind, f)
 			switch {
 			case ok:
@@ -354,8 +385,41 @@ func scanFine(s string) (float64, bool) {
 	return n, true
 }
 
-// publicationFor merges the domain's overrides into the item's rule.
+// domainRule is an item's publication rule with a domain's overrides.
+type domainRule struct {
+	periods     []Period
+	unpublished []Cond
+	endField    string
+}
+
+// publicationFor is the item's rule with the domain's overrides merged,
+// as merged once when the catalogue was loaded; callers only read it.
 func (it *Item) publicationFor(domain string) (periods []Period, unpublished []Cond, endField string) {
+	if d := it.pubDomains[domain]; d != nil {
+		return d.periods, d.unpublished, d.endField
+	}
+	if it.pubDomains == nil && len(it.Publication.Domains) > 0 {
+		return it.mergePublication(domain) // an item the loader did not check
+	}
+	p := &it.Publication
+	return p.Periods, p.UnpublishedWhen, p.EndField
+}
+
+// mergePublications merges each domain's overrides into the item's rule.
+func (it *Item) mergePublications() map[string]*domainRule {
+	out := map[string]*domainRule{}
+	for _, d := range it.Publication.Domains {
+		if out[d.Domain] == nil {
+			r := &domainRule{}
+			r.periods, r.unpublished, r.endField = it.mergePublication(d.Domain)
+			out[d.Domain] = r
+		}
+	}
+	return out
+}
+
+// mergePublication merges the domain's overrides into the item's rule.
+func (it *Item) mergePublication(domain string) (periods []Period, unpublished []Cond, endField string) {
 	p := &it.Publication
 	periods = append(periods, p.Periods...)
 	unpublished = append(unpublished, p.UnpublishedWhen...)

@@ -2,6 +2,9 @@ package catalog
 
 import (
 	"fmt"
+	"math/rand/v2"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -282,5 +285,49 @@ func TestParseCount(t *testing.T) {
 		if got, ok := parseCount(s); !ok || got != want {
 			t.Errorf("parseCount(%q) = %d, %v", s, got, ok)
 		}
+	}
+}
+
+// TestSplitParts: the splitter that allocates nothing cuts every value as
+// replacing 并处 by a separator and splitting on separators does.
+func TestSplitParts(t *testing.T) {
+	reference := func(v string) []string {
+		return strings.FieldsFunc(strings.ReplaceAll(v, "并处", ";"), isPartSeparator)
+	}
+	pieces := []string{"罚款", "警告", "并处", "并", "处", "；", ";", "、", " ", "\u3000", "没收违法所得", "吊销许可证", "\xff", "/", "5,000元"}
+	r := rand.New(rand.NewPCG(7, 8))
+	for range 20000 {
+		var b strings.Builder
+		for range r.IntN(8) {
+			b.WriteString(pieces[r.IntN(len(pieces))])
+		}
+		v := b.String()
+		got, want := splitParts(v), reference(v)
+		if !slices.Equal(got, want) {
+			t.Fatalf("splitParts(%q) = %q, want %q", v, got, want)
+		}
+	}
+}
+
+// TestPublicationForDomains: the rules merged at load give what merging
+// on every call gave.
+func TestPublicationForDomains(t *testing.T) {
+	c, err := Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, it := range c.Items {
+		for _, d := range it.Publication.Domains {
+			n++
+			gotP, gotU, gotE := it.publicationFor(d.Domain)
+			wantP, wantU, wantE := it.mergePublication(d.Domain)
+			if !reflect.DeepEqual(gotP, wantP) || !reflect.DeepEqual(gotU, wantU) || gotE != wantE {
+				t.Errorf("%s in %s: %+v %+v %q, want %+v %+v %q", it.Code, d.Domain, gotP, gotU, gotE, wantP, wantU, wantE)
+			}
+		}
+	}
+	if n == 0 {
+		t.Fatal("the embedded catalogue has no domain overrides to check")
 	}
 }

@@ -1,7 +1,7 @@
 package evaluation
 
 import (
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -152,10 +152,15 @@ func (sc *Scorer) Evaluate(in Input) *Result {
 		}
 	}
 	cache := make([]shared, len(in.File))
+	// Scratch for every leaf: at most a candidate per chain, entry and
+	// the subject itself.
+	cands := make([]candidate, 0, len(in.File)+len(in.Entries)+1)
 	if sc.Lean {
 		var total int64
 		for _, leaf := range m.leaves {
-			total += sc.leaf(leaf, in, later, cache).Centi
+			var is IndicatorScore
+			cands = sc.leaf(&is, leaf, in, later, cache, cands[:0])
+			total += is.Centi
 		}
 		res.Centi, res.Score = total, Points(total)
 		if g := kind.GradeOf(total); g != nil {
@@ -166,7 +171,8 @@ func (sc *Scorer) Evaluate(in Input) *Result {
 	}
 	scores := make(map[string]*IndicatorScore, len(m.Indicators))
 	for _, leaf := range m.leaves {
-		is := sc.leaf(leaf, in, later, cache)
+		is := new(IndicatorScore)
+		cands = sc.leaf(is, leaf, in, later, cache, cands[:0])
 		scores[leaf.Code] = is
 	}
 	var order []string
@@ -217,16 +223,17 @@ type candidate struct {
 	key string
 }
 
-func (sc *Scorer) leaf(leaf *Indicator, in Input, later func(time.Time), cache []shared) *IndicatorScore {
+// leaf scores one leaf indicator into is, with cands as scratch space
+// (returned for the next leaf: a full pass scores millions of leaves).
+func (sc *Scorer) leaf(is *IndicatorScore, leaf *Indicator, in Input, later func(time.Time), cache []shared, cands []candidate) []candidate {
 	r := leaf.Rule
-	is := &IndicatorScore{Code: leaf.Code, Leaf: true, Weight: leaf.Weight}
+	*is = IndicatorScore{Code: leaf.Code, Leaf: true, Weight: leaf.Weight}
 	if !sc.Lean {
 		is.Name, is.NameEn, is.Parent, is.Basis = leaf.Name, leaf.NameEn, sc.Model.parent[leaf.Code], leaf.Basis
 	}
 	if r.Start == "full" {
 		is.Start = leaf.weight
 	}
-	var cands []candidate
 	note := func(ref, item, doc, why string) {
 		if !sc.Lean {
 			is.Notes = append(is.Notes, Note{Ref: ref, Item: item, DocNo: doc, Reason: why})
@@ -330,11 +337,11 @@ func (sc *Scorer) leaf(leaf *Indicator, in Input, later func(time.Time), cache [
 		}
 	}
 	if len(cands) > 1 {
-		sort.Slice(cands, func(i, j int) bool {
-			if !cands[i].on.Equal(cands[j].on) {
-				return cands[i].on.Before(cands[j].on)
+		slices.SortFunc(cands, func(a, b candidate) int {
+			if c := a.on.Compare(b.on); c != 0 {
+				return c
 			}
-			return cands[i].key < cands[j].key
+			return strings.Compare(a.key, b.key)
 		})
 	}
 	lo, hi := max(0, is.Start-r.cap), min(leaf.weight, is.Start+r.cap)
@@ -351,7 +358,7 @@ func (sc *Scorer) leaf(leaf *Indicator, in Input, later func(time.Time), cache [
 		}
 	}
 	is.Centi, is.Points = run, Points(run)
-	return is
+	return cands
 }
 
 func copysignHalf(f float64) float64 {

@@ -15,9 +15,10 @@ import (
 )
 
 // runBenchEvaluation implements `xinyong bench evaluation`: a full
-// recompute of every subject's evaluation (bulk read, evaluated in memory
-// on every core, nothing written) against a plain bulk read of the same
-// rows, in the same run.
+// recompute of every subject's evaluation (subjects and file copies read
+// in ranges, evaluated in memory on every core, nothing written) against
+// a plain bulk read of the same rows, in the same run. A store without
+// file copies gets them first (BuildFiles), timed.
 func runBenchEvaluation(args []string, stdout, stderr io.Writer) int {
 	var (
 		cfg  config.Config
@@ -29,7 +30,7 @@ func runBenchEvaluation(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.Subjects, "subjects", 1_000_000, "organisations the store should hold; missing ones are generated and inserted (existing ones are kept)")
 	fs.IntVar(&o.Records, "records", 10_000_000, "records the store should hold, spread over the subjects (penalties, compulsion, commitments, honours, industry ratings, contracts)")
 	fs.Int64Var(&seed, "seed", 1, "generator seed")
-	fs.IntVar(&o.Rounds, "rounds", 3, "measured rounds; each reports the baseline and the recompute, the median is kept")
+	fs.IntVar(&o.Rounds, "rounds", 3, "measured rounds; each reports the baselines (the records, and the rows the pass reads) and the recompute, the median is kept")
 	var cpuprofile string
 	fs.StringVar(&cpuprofile, "cpuprofile", "", "write a CPU profile of the measured rounds to this file")
 	if code, done := parse(fs, args, stderr); done {

@@ -102,8 +102,10 @@ type EvaluationStore interface {
 	// ScanEvalFiles calls fn for every subject of r, in ID order, with its
 	// facts of the given items (every item when none is given), oldest
 	// first: the bulk read of a full recompute, two ordered streams merged.
-	// The records carry what evaluation reads; their batch, reason and
-	// content hash are left empty.
+	// The subjects and records carry what evaluation reads: a subject its
+	// ID, kind, code, name, organisation type, region, status and
+	// registration date; a record all but its batch, reason and content
+	// hash.
 	ScanEvalFiles(ctx context.Context, items []string, r SubjectRange, fn func(*Subject, []Record) error) error
 	// ScanEvalFileCopies is ScanEvalFiles from the copies PutEvalScores
 	// and PutEvalFiles kept: one row per subject instead of a walk through

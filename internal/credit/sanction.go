@@ -231,6 +231,9 @@ type SanctionStore interface {
 	// SubjectListEvents returns the events of every entry of a subject, in
 	// Seq order.
 	SubjectListEvents(ctx context.Context, subjectID string) ([]ListEvent, error)
+	// ListEventsBySubjects is SubjectListEvents for many subjects in a
+	// few queries, by subject (one without events is absent).
+	ListEventsBySubjects(ctx context.Context, subjectIDs []string) (map[string][]ListEvent, error)
 
 	// AppendVerification writes a verification mark and sets m.Seq.
 	AppendVerification(ctx context.Context, m *VerificationMark) error

@@ -244,7 +244,7 @@ func (sc *Scorer) leaf(is *IndicatorScore, leaf *Indicator, in Input, later func
 		for i := range in.File {
 			st := &in.File[i]
 			cur := &st.Current
-			if !r.itemSet[cur.Item] {
+			if !slices.Contains(r.Items, cur.Item) { // a handful: cheaper than hashing
 				continue
 			}
 			if !matches(r.When, cur.Fields) || (r.Breach && !sc.breach(cur)) {

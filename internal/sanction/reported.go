@@ -158,41 +158,54 @@ func (s *Service) reconcile(ctx context.Context, subjects []string) (int, error)
 	const op = "sanction.reconcile"
 	items := s.reportedItems()
 	written := 0
-	for _, subjectID := range subjects {
-		facts, err := s.Store.RecordsBySubject(ctx, subjectID)
+	// In chunks, a few queries each: a node started on a store filled in
+	// bulk reconciles every subject with reported records (10M records: a
+	// million subjects, which one query each kept for a quarter of an hour).
+	for len(subjects) > 0 {
+		chunk := subjects[:min(len(subjects), 500)]
+		subjects = subjects[len(chunk):]
+		facts, err := s.Store.RecordsBySubjects(ctx, chunk)
 		if err != nil {
 			return written, credit.Wrap(op, credit.Other, err)
 		}
-		events, err := s.Store.SubjectListEvents(ctx, subjectID)
+		events, err := s.Store.ListEventsBySubjects(ctx, chunk)
 		if err != nil {
 			return written, credit.Wrap(op, credit.Other, err)
 		}
-		entries := map[string]*Entry{}
-		for _, e := range Derive(events) {
-			entries[e.ID] = e
-		}
-		var subj *credit.Subject
-		for _, st := range credit.Derive(facts) {
-			if !slices.Contains(items, st.Current.Item) {
-				continue
+		var found map[string]*credit.Subject // read once a chunk has a chain to weigh
+		for _, subjectID := range chunk {
+			entries := map[string]*Entry{}
+			for _, e := range Derive(events[subjectID]) {
+				entries[e.ID] = e
 			}
-			if subj == nil {
-				if subj, err = s.Store.Subject(ctx, subjectID); err != nil {
-					return written, credit.Wrap(op, credit.Other, err)
+			var subj *credit.Subject
+			for _, st := range credit.Derive(facts[subjectID]) {
+				if !slices.Contains(items, st.Current.Item) {
+					continue
 				}
-			}
-			ev, prev := s.reportedEvent(st, subj, entries[st.Origin])
-			if ev == nil {
-				continue
-			}
-			err := s.Store.AppendListEvent(ctx, ev, prev)
-			switch {
-			case credit.Is(credit.Conflict, err), credit.Is(credit.Exists, err):
-				// Another node wrote it first; the next pass compares again.
-			case err != nil:
-				return written, credit.Wrap(op, credit.Other, err)
-			default:
-				written++
+				if subj == nil {
+					if found == nil {
+						if found, err = s.Store.SubjectsByIDs(ctx, chunk); err != nil {
+							return written, credit.Wrap(op, credit.Other, err)
+						}
+					}
+					if subj = found[subjectID]; subj == nil {
+						return written, credit.E(op, credit.NotFound, "subject %s of reported records not found", subjectID)
+					}
+				}
+				ev, prev := s.reportedEvent(st, subj, entries[st.Origin])
+				if ev == nil {
+					continue
+				}
+				err := s.Store.AppendListEvent(ctx, ev, prev)
+				switch {
+				case credit.Is(credit.Conflict, err), credit.Is(credit.Exists, err):
+					// Another node wrote it first; the next pass compares again.
+				case err != nil:
+					return written, credit.Wrap(op, credit.Other, err)
+				default:
+					written++
+				}
 			}
 		}
 	}

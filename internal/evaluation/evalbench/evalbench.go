@@ -149,7 +149,7 @@ func Fill(ctx context.Context, st Store, o Options, progress io.Writer) (inserte
 // The rows a pass reads: the subjects, and either the records (before the
 // copies) or the file copies.
 const (
-	subjectRows = `SELECT id, kind, code, name, former_names, org_type, region, legal_rep, status, registered_on, code_flag, id_cipher, id_hash, id_masked, created_at, updated_at FROM subjects ORDER BY id`
+	subjectRows = `SELECT id, kind, code, name, org_type, region, status, registered_on FROM subjects ORDER BY id`
 	recordRows  = `SELECT id, subject_id, item, catalog_version, fact, supersedes, dept, doc_no, decided_on, received_at, severity, fields, subject_kind FROM records ORDER BY subject_id, id`
 	copyRows    = `SELECT subject_id, body FROM ev_files ORDER BY subject_id`
 )

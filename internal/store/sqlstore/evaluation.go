@@ -474,12 +474,17 @@ func (s *Store) ScanEvalFiles(ctx context.Context, items []string, r credit.Subj
 	return nil
 }
 
-// rangeSubjects reads the subjects of r in ID order, whole before the
-// caller's next query: a scan then streams on the only read connection it
-// holds (the evaluation's own look-ups need the others).
+// evalSubjectCols are the subject columns evaluation reads: a full pass
+// reads a million subjects, and former names (JSON), sealed ID numbers and
+// timestamps are neither scored nor shown by it.
+const evalSubjectCols = `id, kind, code, name, org_type, region, status, registered_on`
+
+// rangeSubjects reads the subjects of r in ID order (evalSubjectCols),
+// whole before the caller's next query: a scan then streams on the only
+// read connection it holds (the evaluation's own look-ups need the others).
 func (s *Store) rangeSubjects(ctx context.Context, r credit.SubjectRange) ([]*credit.Subject, error) {
 	cond, args := rangeWhere("id", r, 1)
-	q := `SELECT ` + subjectCols + ` FROM subjects`
+	q := `SELECT ` + evalSubjectCols + ` FROM subjects`
 	if cond != "" {
 		q += ` WHERE ` + cond
 	}
@@ -490,11 +495,16 @@ func (s *Store) rangeSubjects(ctx context.Context, r credit.SubjectRange) ([]*cr
 	defer rows.Close()
 	var subjects []*credit.Subject
 	for rows.Next() {
-		subj, err := scanSubject(rows)
-		if err != nil {
+		var (
+			subj       credit.Subject
+			kind       string
+			registered sql.NullInt64
+		)
+		if err := rows.Scan(&subj.ID, &kind, &subj.Code, &subj.Name, &subj.OrgType, &subj.Region, &subj.Status, &registered); err != nil {
 			return nil, err
 		}
-		subjects = append(subjects, subj)
+		subj.Kind, subj.RegisteredOn = credit.SubjectKind(kind), fromMicros(registered)
+		subjects = append(subjects, &subj)
 	}
 	return subjects, rows.Err()
 }

@@ -114,6 +114,24 @@ func (s *Store) SubjectListEvents(ctx context.Context, subjectID string) ([]cred
 	return s.queryListEvents(ctx, "store.SubjectListEvents", `SELECT `+listEventCols+` FROM list_events WHERE subject_id = $1 ORDER BY seq`, subjectID)
 }
 
+// ListEventsBySubjects returns the list events of subjects, by subject,
+// each subject's in seq order.
+func (s *Store) ListEventsBySubjects(ctx context.Context, subjectIDs []string) (map[string][]credit.ListEvent, error) {
+	const op = "store.ListEventsBySubjects"
+	out := make(map[string][]credit.ListEvent, len(subjectIDs))
+	err := s.inChunks(subjectIDs, func(list string, args []any) error {
+		evs, err := s.queryListEvents(ctx, op, `SELECT `+listEventCols+` FROM list_events WHERE subject_id IN (`+list+`) ORDER BY seq`, args...)
+		for _, e := range evs {
+			out[e.SubjectID] = append(out[e.SubjectID], e)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, s.fail(op, err)
+	}
+	return out, nil
+}
+
 func (s *Store) queryListEvents(ctx context.Context, op, q string, args ...any) ([]credit.ListEvent, error) {
 	rows, err := s.r.QueryContext(ctx, q, args...)
 	if err != nil {

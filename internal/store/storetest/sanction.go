@@ -59,8 +59,13 @@ func testSanction(t *testing.T, s credit.Store) {
 	if !reflect.DeepEqual(got[0].Detail, p.Detail) || !got[0].At.Equal(p.At) || got[0].At.Location() != time.UTC {
 		t.Fatalf("event round trip:\n got %+v\nwant %+v", got[0], *p)
 	}
-	if sub, _ := s.SubjectListEvents(c, "91350100M000100Y43"); len(sub) != 2 {
+	sub, _ := s.SubjectListEvents(c, "91350100M000100Y43")
+	if len(sub) != 2 {
 		t.Fatalf("SubjectListEvents = %d events, want 2", len(sub))
+	}
+	by, err := s.ListEventsBySubjects(c, []string{"91350100M000100Y43", "91350100MA00000000"})
+	if err != nil || len(by) != 1 || !reflect.DeepEqual(by["91350100M000100Y43"], sub) {
+		t.Fatalf("ListEventsBySubjects = %+v, %v; want the subject's %d events alone", by, err, len(sub))
 	}
 
 	m := &credit.VerificationMark{ID: credit.NewID(), TargetKind: credit.VerifyRecord, TargetID: "r1", SubjectID: "91350100M000100Y43", Active: true, Actor: "reviewer", Reason: "异议"}

@@ -16,6 +16,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -44,6 +45,28 @@ func Migrations() fs.FS {
 type Store struct {
 	*sqlstore.Store
 	db *sql.DB
+	// appended counts the records this process appended, and
+	// nextAnalyze is the count at which the statistics are refreshed.
+	appended, nextAnalyze atomic.Int64
+}
+
+// AppendRecords appends as the shared store does and refreshes the
+// planner's statistics each time the records this process appended
+// double (from 10,000): a store filled through the API, an exchange
+// catch-up or a generator outgrows its statistics faster than autovacuum
+// (if it runs at all) refreshes them, and planned as a near-empty table
+// the subject look-ups of a node's start (IN lists over records_subject)
+// read the whole table instead. The import has its own (CommitChunk).
+func (s *Store) AppendRecords(ctx context.Context, recs []credit.Record) error {
+	if err := s.Store.AppendRecords(ctx, recs); err != nil {
+		return err
+	}
+	s.nextAnalyze.CompareAndSwap(0, 10_000)
+	if n := s.appended.Add(int64(len(recs))); n >= s.nextAnalyze.Load() {
+		s.nextAnalyze.Store(2 * n)
+		_, _ = s.db.ExecContext(ctx, `ANALYZE records, subjects`) // advisory: a failure plans with the old statistics
+	}
+	return nil
 }
 
 // DB returns the connection pool (reads and writes share it).

@@ -1,6 +1,7 @@
 package postgres_test
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 
@@ -93,4 +94,40 @@ func TestConcurrentOpen(t *testing.T) {
 
 func BenchmarkAppendRecords(b *testing.B) {
 	storetest.BenchmarkAppendRecords(b, open(b))
+}
+
+// TestStatisticsFollowGrowth: records appended in bulk refresh the
+// planner's statistics once they reach 10,000 (this machine's server runs
+// without autovacuum, as a bulk fill outruns it anyway).
+func TestStatisticsFollowGrowth(t *testing.T) {
+	s := open(t)
+	ctx := t.Context()
+	analysed := func() bool {
+		var ok bool
+		if err := s.DB().QueryRowContext(ctx, `SELECT last_analyze IS NOT NULL FROM pg_stat_user_tables WHERE relname = 'records'`).Scan(&ok); err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	if err := s.PutSubject(ctx, &credit.Subject{ID: "91350100M000100Y43", Kind: credit.Organisation, Code: "91350100M000100Y43", Name: "统计公司"}); err != nil {
+		t.Fatal(err)
+	}
+	appendN := func(n int) {
+		recs := make([]credit.Record, n)
+		for i := range recs {
+			recs[i] = credit.Record{ID: credit.NewID(), SubjectID: "91350100M000100Y43", Item: "honour", Catalog: "2024.1", Fact: credit.Original,
+				Dept: "SAMR-350100", DocNo: "统计" + strconv.Itoa(i), Kind: credit.Organisation, Hash: "t"}
+		}
+		if err := s.AppendRecords(ctx, recs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	appendN(9_000)
+	if analysed() {
+		t.Fatal("statistics refreshed before 10,000 records")
+	}
+	appendN(1_000)
+	if !analysed() {
+		t.Fatal("statistics not refreshed at 10,000 records")
+	}
 }

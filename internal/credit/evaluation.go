@@ -108,17 +108,19 @@ type EvaluationStore interface {
 	// hash.
 	ScanEvalFiles(ctx context.Context, items []string, r SubjectRange, fn func(*Subject, []Record) error) error
 	// ScanEvalFileCopies is ScanEvalFiles from the copies PutEvalScores
-	// and PutEvalFiles kept: one row per subject instead of a walk through
-	// the records. A copy is as fresh as its last write; the evaluation
+	// and PutEvalFiles kept: a short run of rows per subject in key order
+	// instead of a walk through the records. It visits the subjects that
+	// have a copy; a copy is as fresh as its last write; the evaluation
 	// service says which copies it trusts.
 	ScanEvalFileCopies(ctx context.Context, items []string, r SubjectRange, fn func(*Subject, []Record) error) error
 }
 
-// EvalFile is a subject's records, every item, as the evaluation keeps a
-// copy of them for its full passes.
+// EvalFile is a subject with its records, every item, as the evaluation
+// keeps a copy of them for its full passes (of the subject, what
+// ScanEvalFiles gives).
 type EvalFile struct {
-	SubjectID string
-	Records   []Record
+	Subject *Subject
+	Records []Record
 }
 
 // SubjectRange is the subjects whose ID is at least From and less than To;

@@ -372,7 +372,7 @@ func (s *Service) Step(ctx context.Context) (int, error) {
 	// passed, which is what Pass relies on.
 	files := make([]credit.EvalFile, len(subjects))
 	for i, subj := range subjects {
-		files[i] = credit.EvalFile{SubjectID: subj.ID, Records: facts[subj.ID]}
+		files[i] = credit.EvalFile{Subject: subj, Records: facts[subj.ID]}
 	}
 	mv := &credit.CursorMove{Name: CursorName, From: pos, To: changes[len(changes)-1].Pos}
 	if _, err := s.keep(ctx, results, func(id string) string { return seen[id] }, files, mv); err != nil {
@@ -705,7 +705,7 @@ func (s *Service) BuildFiles(ctx context.Context) (Stats, error) {
 		return Stats{}, err
 	}
 	keep := s.copyKeeper()
-	st, err := s.pass(ctx, nil, true, func(in Input, facts []credit.Record) error { return keep.add(ctx, in.Subject.ID, facts) })
+	st, err := s.pass(ctx, nil, true, func(in Input, facts []credit.Record) error { return keep.add(ctx, in.Subject, facts) })
 	if err == nil {
 		err = keep.flush(ctx)
 	}
@@ -728,14 +728,12 @@ type copyKeeper struct {
 
 func (s *Service) copyKeeper() *copyKeeper { return &copyKeeper{put: s.cfg.Store.PutEvalFiles} }
 
-// add keeps a copy of facts (read into a reused slice) for subject; a
-// subject without records needs none.
-func (k *copyKeeper) add(ctx context.Context, subject string, facts []credit.Record) error {
-	if len(facts) == 0 {
-		return nil
-	}
+// add keeps a copy of subj with facts (read into a reused slice); a
+// subject without records has one too: a pass from copies visits the
+// subjects that have one.
+func (k *copyKeeper) add(ctx context.Context, subj *credit.Subject, facts []credit.Record) error {
 	k.mu.Lock()
-	k.batch = append(k.batch, credit.EvalFile{SubjectID: subject, Records: slices.Clone(facts)})
+	k.batch = append(k.batch, credit.EvalFile{Subject: subj, Records: slices.Clone(facts)})
 	if len(k.batch) < 1000 {
 		k.mu.Unlock()
 		return nil
@@ -796,7 +794,7 @@ func (s *Service) recompute(ctx context.Context, sc *Scorer, write bool, reason 
 	lean.Lean = true
 	st, err := s.pass(ctx, sc.Model.Items(), copies, func(in Input, facts []credit.Record) error {
 		if copies {
-			if err := keep.add(ctx, in.Subject.ID, facts); err != nil {
+			if err := keep.add(ctx, in.Subject, facts); err != nil {
 				return err
 			}
 		}

@@ -42,11 +42,20 @@ func randomFile(r *rand.Rand, subject string) []credit.Record {
 func TestEvalFileRoundTrip(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	for n := range 500 {
-		want := randomFile(r, "S"+strconv.Itoa(n))
-		body := encodeEvalFile(nil, want)
-		got, err := decodeEvalFile("S"+strconv.Itoa(n), body, nil, nil)
+		id := "S" + strconv.Itoa(n)
+		subj := &credit.Subject{ID: id, Kind: credit.Organisation, Code: "91350100M0001" + strconv.Itoa(n), Name: []string{"", "测试公司", "SAMR-350100"}[r.IntN(3)],
+			OrgType: "91", Region: "350100", Status: []string{"存续", "吊销", ""}[r.IntN(3)]}
+		if r.IntN(2) == 0 {
+			subj.RegisteredOn = time.UnixMicro(r.Int64N(2e15) - 5e14).UTC()
+		}
+		want := randomFile(r, id)
+		body := encodeEvalFile(nil, subj, want)
+		gotSubj, got, err := decodeEvalFile(id, body, nil, nil)
 		if err != nil {
 			t.Fatalf("file %d: %v", n, err)
+		}
+		if !reflect.DeepEqual(gotSubj, subj) {
+			t.Fatalf("file %d: subject\ngot  %+v\nwant %+v", n, gotSubj, subj)
 		}
 		if len(want) == 0 {
 			want = nil
@@ -55,7 +64,7 @@ func TestEvalFileRoundTrip(t *testing.T) {
 			t.Fatalf("file %d:\ngot  %+v\nwant %+v", n, got, want)
 		}
 		// Only the items asked for, the others skipped whole.
-		honours, err := decodeEvalFile("S"+strconv.Itoa(n), body, func(it string) bool { return it == "honour" }, nil)
+		_, honours, err := decodeEvalFile(id, body, func(it string) bool { return it == "honour" }, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -70,7 +79,7 @@ func TestEvalFileRoundTrip(t *testing.T) {
 		}
 		// Every cut of the body is refused, not read as a shorter file.
 		for cut := range len(body) {
-			if _, err := decodeEvalFile("S", body[:cut], nil, nil); err == nil {
+			if _, _, err := decodeEvalFile("S", body[:cut], nil, nil); err == nil {
 				t.Fatalf("file %d cut at %d of %d: read without error", n, cut, len(body))
 			}
 		}
@@ -79,7 +88,7 @@ func TestEvalFileRoundTrip(t *testing.T) {
 
 func TestEvalFileSortsByID(t *testing.T) {
 	recs := []credit.Record{{ID: "b", Item: "honour"}, {ID: "a", Item: "honour"}}
-	got, err := decodeEvalFile("S", encodeEvalFile(nil, recs), nil, nil)
+	_, got, err := decodeEvalFile("S", encodeEvalFile(nil, &credit.Subject{ID: "S"}, recs), nil, nil)
 	if err != nil || len(got) != 2 || got[0].ID != "a" || recs[0].ID != "b" {
 		t.Fatalf("got %+v, %v; the caller's slice %+v", got, err, recs)
 	}

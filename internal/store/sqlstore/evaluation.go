@@ -127,7 +127,7 @@ func (s *Store) ActivateEvalModel(ctx context.Context, version, by string, at ti
 func (s *Store) PutEvalScores(ctx context.Context, scores []credit.EvalScore, changes []credit.GradeChange, files []credit.EvalFile, mv *credit.CursorMove) error {
 	const op = "store.PutEvalScores"
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		if err := putEvalFiles(ctx, tx, files, `DO UPDATE SET body = excluded.body`); err != nil {
+		if err := putEvalFiles(ctx, tx, files, true); err != nil {
 			return err
 		}
 		if len(scores) > 0 {
@@ -182,22 +182,47 @@ func (s *Store) PutEvalScores(ctx context.Context, scores []credit.EvalScore, ch
 	return s.fail(op, err)
 }
 
-// putEvalFiles writes the copies of files, resolving a subject already
-// held as onConflict says.
-func putEvalFiles(ctx context.Context, tx *sql.Tx, files []credit.EvalFile, onConflict string) error {
+// putEvalFiles writes the copies of files, in parts; with replace, a copy
+// already kept is replaced, else left as it is.
+func putEvalFiles(ctx context.Context, tx *sql.Tx, files []credit.EvalFile, replace bool) error {
 	if len(files) == 0 {
 		return nil
 	}
-	st, err := tx.PrepareContext(ctx, `INSERT INTO ev_files (subject_id, body) VALUES ($1, $2) ON CONFLICT (subject_id) `+onConflict)
+	ins, err := tx.PrepareContext(ctx, `INSERT INTO ev_files (subject_id, part, body) VALUES ($1, $2, $3) ON CONFLICT (subject_id, part) DO NOTHING`)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer ins.Close()
+	var del *sql.Stmt
+	if replace {
+		if del, err = tx.PrepareContext(ctx, `DELETE FROM ev_files WHERE subject_id = $1`); err != nil {
+			return err
+		}
+		defer del.Close()
+	}
 	var buf []byte
 	for _, f := range files {
-		buf = encodeEvalFile(buf[:0], f.Records)
-		if _, err := st.ExecContext(ctx, f.SubjectID, buf); err != nil {
-			return err
+		if f.Subject == nil {
+			return credit.E("store.putEvalFiles", credit.Invalid, "a file copy without its subject")
+		}
+		if replace {
+			if _, err := del.ExecContext(ctx, f.Subject.ID); err != nil {
+				return err
+			}
+		}
+		buf = encodeEvalFile(buf[:0], f.Subject, f.Records)
+		for part := 0; part*evalFilePart < len(buf); part++ {
+			res, err := ins.ExecContext(ctx, f.Subject.ID, part, buf[part*evalFilePart:min(len(buf), (part+1)*evalFilePart)])
+			if err != nil {
+				return err
+			}
+			if part == 0 && !replace {
+				if n, err := res.RowsAffected(); err != nil {
+					return err
+				} else if n == 0 {
+					break // kept already, by the follower: newer than this one
+				}
+			}
 		}
 	}
 	return nil
@@ -207,7 +232,7 @@ func putEvalFiles(ctx context.Context, tx *sql.Tx, files []credit.EvalFile, onCo
 // the follower wrote meanwhile is newer than the caller's.
 func (s *Store) PutEvalFiles(ctx context.Context, files []credit.EvalFile) error {
 	return s.fail("store.PutEvalFiles", s.inTx(ctx, func(tx *sql.Tx) error {
-		return putEvalFiles(ctx, tx, files, `DO NOTHING`)
+		return putEvalFiles(ctx, tx, files, false)
 	}))
 }
 
@@ -510,14 +535,10 @@ func (s *Store) rangeSubjects(ctx context.Context, r credit.SubjectRange) ([]*cr
 }
 
 // ScanEvalFileCopies is ScanEvalFiles from the kept copies (ev_files):
-// the range's subjects, then its copies in subject order, merged. A
-// subject without a copy has no facts.
+// one query over the range's parts in key order, each subject's parts
+// joined and decoded.
 func (s *Store) ScanEvalFileCopies(ctx context.Context, items []string, r credit.SubjectRange, fn func(*credit.Subject, []credit.Record) error) error {
 	const op = "store.ScanEvalFileCopies"
-	subjects, err := s.rangeSubjects(ctx, r)
-	if err != nil || len(subjects) == 0 {
-		return s.fail(op, err)
-	}
 	var want func(string) bool
 	if len(items) > 0 {
 		set := make(map[string]bool, len(items))
@@ -527,57 +548,55 @@ func (s *Store) ScanEvalFileCopies(ctx context.Context, items []string, r credit
 		want = func(item string) bool { return set[item] }
 	}
 	cond, args := rangeWhere("subject_id", r, 1)
-	q := `SELECT subject_id, body FROM ev_files `
+	q := `SELECT subject_id, part, body FROM ev_files `
 	if cond != "" {
 		q += `WHERE ` + cond + ` `
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	rows, err := s.r.QueryContext(ctx, q+`ORDER BY subject_id`, args...)
+	rows, err := s.r.QueryContext(ctx, q+`ORDER BY subject_id, part`, args...)
 	if err != nil {
 		return s.fail(op, err)
 	}
 	defer rows.Close()
 	var (
-		id    string
-		body  []byte
-		have  bool
-		facts []credit.Record
+		cur, id string
+		part    int
+		piece   sql.RawBytes // appended to body at once
+		body    []byte
+		facts   []credit.Record
 	)
-	next := func() error {
-		have = false
-		if !rows.Next() {
-			return rows.Err()
+	flush := func() error {
+		if cur == "" {
+			return nil
 		}
-		if err := rows.Scan(&id, &body); err != nil {
-			return err
+		subj, out, err := decodeEvalFile(cur, body, want, facts[:0])
+		if err != nil {
+			return credit.E(op, credit.Internal, "subject %s: %w", cur, err)
 		}
-		have = true
-		return nil
+		facts = out
+		return fn(subj, facts)
 	}
-	if err := next(); err != nil {
+	for rows.Next() {
+		if err := rows.Scan(&id, &part, &piece); err != nil {
+			return s.fail(op, err)
+		}
+		if id != cur {
+			if err := flush(); err != nil {
+				return err
+			}
+			if part != 0 {
+				return credit.E(op, credit.Internal, "subject %s: file copy without its first part", id)
+			}
+			cur, body = id, append(body[:0], piece...)
+			continue
+		}
+		body = append(body, piece...)
+	}
+	if err := rows.Err(); err != nil {
 		return s.fail(op, err)
 	}
-	for _, subj := range subjects {
-		for have && id < subj.ID {
-			if err := next(); err != nil {
-				return s.fail(op, err)
-			}
-		}
-		facts = facts[:0]
-		if have && id == subj.ID {
-			if facts, err = decodeEvalFile(subj.ID, body, want, facts); err != nil {
-				return credit.E(op, credit.Internal, "subject %s: %w", subj.ID, err)
-			}
-			if err := next(); err != nil {
-				return s.fail(op, err)
-			}
-		}
-		if err := fn(subj, facts); err != nil {
-			return err
-		}
-	}
-	return nil
+	return flush()
 }
 
 // scanEvalRecord scans a row of evalRecordSelect into r.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -212,22 +213,49 @@ func testEvaluation(t *testing.T, s credit.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.PutEvalFiles(c, []credit.EvalFile{{SubjectID: "S1", Records: held["S1"]}, {SubjectID: "S3", Records: held["S3"]}}); err != nil {
+	subs, err := s.SubjectsByIDs(c, []string{"S1", "S2", "S3"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	copyOf := func(id string, recs []credit.Record) credit.EvalFile {
+		return credit.EvalFile{Subject: subs[id], Records: recs}
+	}
+	// S3's copy is long enough to be cut into several parts.
+	long := slices.Clone(held["S3"])
+	long[0].Fields = credit.Fields{"cf_nr": strings.Repeat("没收违法所得并处罚款", 100)}
+	if err := s.PutEvalFiles(c, []credit.EvalFile{copyOf("S1", held["S1"]), copyOf("S2", nil), copyOf("S3", long)}); err != nil {
+		t.Fatal(err)
+	}
+	if got := scanAll(s.ScanEvalFileCopies, credit.SubjectRange{}); len(got["S3"]) != 2 || got["S3"][0].Fields["cf_nr"] != long[0].Fields["cf_nr"] {
+		t.Fatalf("the copy in parts read back as %+v", got["S3"])
+	}
+	// Replaced by a copy in one part: none of the former parts may be left
+	// (read with them, the copy would not decode).
+	if err := s.PutEvalScores(c, nil, nil, []credit.EvalFile{copyOf("S3", held["S3"])}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if got := scanAll(s.ScanEvalFileCopies, credit.SubjectRange{}); !reflect.DeepEqual(got, byRecords) {
 		t.Fatalf("ScanEvalFileCopies = %+v\nScanEvalFiles    = %+v", got, byRecords)
 	}
+	err = s.ScanEvalFileCopies(c, nil, credit.SubjectRange{From: "S2"}, func(subj *credit.Subject, facts []credit.Record) error {
+		if want := subs[subj.ID]; subj.Name != want.Name || subj.Kind != want.Kind || subj.Code != want.Code || subj.Status != want.Status {
+			t.Errorf("subject from its copy %+v, stored %+v", subj, want)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if got := scanAll(s.ScanEvalFileCopies, credit.SubjectRange{From: "S2"}); len(got) != 2 || len(got["S2"]) != 0 || len(got["S3"]) != 2 {
 		t.Fatalf("ScanEvalFileCopies from S2 = %+v", got)
 	}
-	if err := s.PutEvalFiles(c, []credit.EvalFile{{SubjectID: "S3", Records: held["S3"][:1]}}); err != nil {
+	if err := s.PutEvalFiles(c, []credit.EvalFile{copyOf("S3", held["S3"][:1])}); err != nil {
 		t.Fatal(err)
 	}
 	if got := scanAll(s.ScanEvalFileCopies, credit.SubjectRange{}); len(got["S3"]) != 2 {
 		t.Fatalf("PutEvalFiles replaced a kept copy: %+v", got["S3"])
 	}
-	if err := s.PutEvalScores(c, nil, nil, []credit.EvalFile{{SubjectID: "S3", Records: held["S3"][:1]}}, nil); err != nil {
+	if err := s.PutEvalScores(c, nil, nil, []credit.EvalFile{copyOf("S3", held["S3"][:1])}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if got := scanAll(s.ScanEvalFileCopies, credit.SubjectRange{}); len(got["S3"]) != 1 || got["S3"][0].ID != held["S3"][0].ID {

@@ -1,13 +1,18 @@
 -- (sqlite; keep in step with postgres/migrations/0025_ev_files.sql)
--- A copy of each subject's records, packed in one row (the columns
--- evaluation reads, see sqlstore/evalfile.go), so that a full evaluation
--- pass (a new model version, 国办发〔2019〕35号 二（六）) reads a million
--- short rows instead of walking ten million records through their subject
--- index. The evaluation follower rewrites a subject's copy in the
--- transaction that moves its change-feed cursor; the copies are trusted
--- only once the feed cursor "evaluation.files" says every subject's copy
--- was built.
+-- A copy of what evaluation reads of each subject: its registration data
+-- and its records, packed (see sqlstore/evalfile.go), so that a full
+-- evaluation pass (a new model version, 国办发〔2019〕35号 二（六）) reads a
+-- million short rows in key order instead of walking ten million records
+-- through their subject index. A copy is cut into parts of at most 900
+-- bytes so that each row stays inside its b-tree page (SQLite keeps a
+-- WITHOUT ROWID row of up to about 1,000 bytes of a 4 KiB page in place:
+-- the scan then reads pages in order, without look-ups or overflow pages).
+-- The evaluation follower rewrites a subject's copy in the transaction
+-- that moves its change-feed cursor; the copies are trusted only once the
+-- feed cursor "evaluation.files" says every subject's copy was built.
 CREATE TABLE ev_files (
-	subject_id TEXT PRIMARY KEY,
-	body       BLOB NOT NULL
-);
+	subject_id TEXT NOT NULL,
+	part       INTEGER NOT NULL,
+	body       BLOB NOT NULL,
+	PRIMARY KEY (subject_id, part)
+) WITHOUT ROWID;

@@ -100,10 +100,10 @@ func sameFiles(t *testing.T, what string, got, want map[string][]credit.State) {
 }
 
 // TestPassFromCopies: a full pass reads the kept file copies once they are
-// built, and gives what the records give: right after the initial
-// evaluation, for subjects whose files changed since the follower's
-// cursor (read afresh), after the follower rewrote their copies, and as
-// kept scores equal to each subject's own evaluation from its records.
+// built after the initial evaluation, and gives what the records give:
+// then, for subjects whose files changed since the follower's cursor
+// (read afresh), after the follower rewrote their copies, and as kept
+// scores equal to each subject's own evaluation from its records.
 func TestPassFromCopies(t *testing.T) {
 	for _, backend := range []string{apptest.SQLite, apptest.Postgres} {
 		t.Run(backend, func(t *testing.T) {
@@ -118,12 +118,19 @@ func TestPassFromCopies(t *testing.T) {
 			if _, err := ev.Step(ctx); err != nil { // the initial evaluation
 				t.Fatal(err)
 			}
-			if _, built, err := st.FeedCursor(ctx, evaluation.FilesCursor); err != nil || !built {
-				t.Fatalf("the initial evaluation left the copies untrusted: %v %v", built, err)
-			}
 			files, s := passFiles(t, ev)
+			if s.FromCopies || s.Subjects != 60 {
+				t.Fatalf("pass before the copies were built: %+v", s)
+			}
+			if b, err := ev.BuildFiles(ctx); err != nil || b.Subjects != 60 {
+				t.Fatalf("BuildFiles: %+v %v", b, err)
+			}
+			if _, built, err := st.FeedCursor(ctx, evaluation.FilesCursor); err != nil || !built {
+				t.Fatalf("BuildFiles left the copies untrusted: %v %v", built, err)
+			}
+			files, s = passFiles(t, ev)
 			if !s.FromCopies || s.Fresh != 0 || s.Subjects != 60 {
-				t.Fatalf("pass after the initial evaluation: %+v", s)
+				t.Fatalf("pass after BuildFiles: %+v", s)
 			}
 			sameFiles(t, "from copies", files, recordFiles(t, st, items))
 

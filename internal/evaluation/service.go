@@ -312,24 +312,16 @@ func (s *Service) Step(ctx context.Context) (int, error) {
 				return 0, err
 			}
 		}
-		st, err := s.recompute(ctx, s.current(), true, "initial evaluation", nil, true)
+		// The file copies are built afterwards (BuildFiles), once the
+		// cursor they rest on exists: another node may begin following
+		// first, from a later head than this node's.
+		st, err := s.recompute(ctx, s.current(), true, "initial evaluation", nil)
 		if err != nil {
 			return 0, err
 		}
-		err = s.cfg.Store.MoveFeedCursor(ctx, CursorName, -1, head)
-		switch {
-		case err == nil:
-			// The copies were read after head: every later change is the
-			// follower's, which rewrites the copy of its subject.
-			if err := s.cfg.Store.MoveFeedCursor(ctx, FilesCursor, -1, head); err != nil && !credit.Is(credit.Exists, err) {
-				return 0, err
-			}
-		case !credit.Is(credit.Exists, err):
+		if err := s.cfg.Store.MoveFeedCursor(ctx, CursorName, -1, head); err != nil && !credit.Is(credit.Exists, err) {
 			return 0, err
 		}
-		// Another node began following first: its start may be later than
-		// this node's read, so these copies stay untrusted until
-		// BuildFiles runs over them.
 		return st.Subjects, nil
 	}
 	changes, err := s.cfg.Store.ChangesSince(ctx, pos, 5000)
@@ -686,12 +678,12 @@ func (s *Service) passFresh(ctx context.Context, ids map[string]bool, items []st
 }
 
 // BuildFiles keeps a copy of every subject's file that has none and then
-// marks the copies trusted (FilesCursor), on a store whose follower began
-// before copies were kept (or on another node first). It needs the
+// marks the copies trusted (FilesCursor): after the initial evaluation,
+// and on a store evaluated before copies were kept. It needs the
 // follower's cursor: a copy written here is read after the cursor's
 // position, every later change is the follower's, and a copy the follower
 // kept meanwhile is left as it is. Nothing to do once built, or before
-// the initial evaluation, which builds the copies itself.
+// the initial evaluation.
 func (s *Service) BuildFiles(ctx context.Context) (Stats, error) {
 	if !s.building.CompareAndSwap(false, true) {
 		return Stats{}, credit.E("evaluation.BuildFiles", credit.Conflict, "the file copies are being built already")
@@ -771,10 +763,8 @@ func itemsOf(ms ...*Model) []string {
 }
 
 // recompute evaluates every subject with sc; with write, it keeps the
-// results (scores that moved, grade changes with reason) in batches; with
-// copies, it reads the records themselves and keeps a copy of every
-// subject's file too (the initial evaluation).
-func (s *Service) recompute(ctx context.Context, sc *Scorer, write bool, reason string, also func(*Result), copies bool) (Stats, error) {
+// results (scores that moved, grade changes with reason) in batches.
+func (s *Service) recompute(ctx context.Context, sc *Scorer, write bool, reason string, also func(*Result)) (Stats, error) {
 	var (
 		batch   []*Result
 		changed int
@@ -789,15 +779,9 @@ func (s *Service) recompute(ctx context.Context, sc *Scorer, write bool, reason 
 		batch = batch[:0]
 		return err
 	}
-	keep := s.copyKeeper()
 	lean := *sc
 	lean.Lean = true
-	st, err := s.pass(ctx, sc.Model.Items(), copies, func(in Input, facts []credit.Record) error {
-		if copies {
-			if err := keep.add(ctx, in.Subject, facts); err != nil {
-				return err
-			}
-		}
+	st, err := s.Pass(ctx, sc.Model.Items(), func(in Input) error {
 		r := lean.Evaluate(in)
 		mu.Lock()
 		defer mu.Unlock()
@@ -815,9 +799,6 @@ func (s *Service) recompute(ctx context.Context, sc *Scorer, write bool, reason 
 	if err == nil && write {
 		err = flush()
 	}
-	if err == nil && copies {
-		err = keep.flush(ctx)
-	}
 	st.Changed = changed
 	return st, err
 }
@@ -830,7 +811,7 @@ func (s *Service) Dry(ctx context.Context) (Stats, error) {
 	if sc == nil {
 		return Stats{}, s.errNoModel("evaluation.Dry")
 	}
-	return s.recompute(ctx, sc, false, "", nil, false)
+	return s.recompute(ctx, sc, false, "", nil)
 }
 
 // Recompute re-evaluates every subject with the active model and keeps
@@ -842,7 +823,7 @@ func (s *Service) Recompute(ctx context.Context, reason string) (Stats, error) {
 	if sc == nil {
 		return Stats{}, s.errNoModel("evaluation.Recompute")
 	}
-	return s.recompute(ctx, sc, true, reason, nil, false)
+	return s.recompute(ctx, sc, true, reason, nil)
 }
 
 // Comparison is what an administrator reviews before activating a model

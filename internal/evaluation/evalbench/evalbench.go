@@ -146,12 +146,12 @@ func Fill(ctx context.Context, st Store, o Options, progress io.Writer) (inserte
 	return inserted, nil
 }
 
-// The rows a pass reads: the subjects, and either the records (before the
-// copies) or the file copies.
+// The rows a pass reads: the file copies; before them, the subjects and
+// their records.
 const (
 	subjectRows = `SELECT id, kind, code, name, org_type, region, status, registered_on FROM subjects ORDER BY id`
 	recordRows  = `SELECT id, subject_id, item, catalog_version, fact, supersedes, dept, doc_no, decided_on, received_at, severity, fields, subject_kind FROM records ORDER BY subject_id, id`
-	copyRows    = `SELECT subject_id, body FROM ev_files ORDER BY subject_id`
+	copyRows    = `SELECT subject_id, part, body FROM ev_files ORDER BY subject_id, part`
 )
 
 // plainRead is the baseline: the rows of queries, each in one query in
@@ -246,7 +246,7 @@ func Run(ctx context.Context, st Store, ev *evaluation.Service, o Options, progr
 		}
 		records = append(records, time.Since(t))
 		t = time.Now()
-		if _, err := plainRead(ctx, st, subjectRows, copyRows); err != nil {
+		if _, err := plainRead(ctx, st, copyRows); err != nil {
 			return nil, fmt.Errorf("plain read: %w", err)
 		}
 		plain = append(plain, time.Since(t))

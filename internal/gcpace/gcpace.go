@@ -18,13 +18,20 @@
 // So the heap may grow by Headroom or by a quarter of the live heap,
 // whichever is more, expressed as a percentage between MinPercent and
 // MaxPercent and set again as the live heap changes.
+//
+// Bulk work (a full evaluation pass) allocates gigabytes and keeps little;
+// at those targets it spends a third of its time collecting. While it
+// runs (Bulk), the heap may grow by BulkHeadroom, at most BulkPercent.
 package gcpace
 
 import (
 	"context"
 	"log/slog"
+	"os"
 	"runtime/debug"
 	"runtime/metrics"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -37,6 +44,17 @@ const (
 	MaxPercent = 100
 	// Interval is how often Run looks at the live heap.
 	Interval = 5 * time.Second
+	// BulkHeadroom and BulkPercent bound the target during bulk work.
+	BulkHeadroom = 512 << 20
+	BulkPercent  = 400
+)
+
+// bulk counts bulk work in progress, saved is the target before the
+// first began; mu orders Bulk's set and restore.
+var (
+	bulk  atomic.Int32
+	saved int
+	mu    sync.Mutex
 )
 
 // Percent is the target for a live heap of live bytes.
@@ -46,6 +64,42 @@ func Percent(live uint64) int {
 	}
 	p := uint64(Headroom) * 100 / live
 	return int(max(MinPercent, min(MaxPercent, p)))
+}
+
+// BulkTarget is the target during bulk work for a live heap of live
+// bytes, never below normal (the target otherwise).
+func BulkTarget(live uint64, normal int) int {
+	p := BulkPercent
+	if live > 0 {
+		p = int(min(uint64(BulkPercent), uint64(BulkHeadroom)*100/live))
+	}
+	return max(p, normal)
+}
+
+// Bulk widens the target for bulk work until done is called; with GOGC
+// set by the operator it changes nothing. Bulk work may overlap: the
+// target is restored when the last one is done.
+func Bulk() (done func()) {
+	if _, ok := os.LookupEnv("GOGC"); ok {
+		return func() {}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	cur := debug.SetGCPercent(-1)
+	if bulk.Add(1) == 1 {
+		saved = cur
+	}
+	debug.SetGCPercent(BulkTarget(LiveHeap(), cur))
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			mu.Lock()
+			defer mu.Unlock()
+			if bulk.Add(-1) == 0 {
+				debug.SetGCPercent(saved)
+			}
+		})
+	}
 }
 
 // LiveHeap reads the live heap as of the last collection.
@@ -71,7 +125,11 @@ func Run(ctx context.Context, logger *slog.Logger, interval time.Duration, live 
 	last := 0
 	apply := func() {
 		l := live()
-		if p := Percent(l); p != last {
+		p := Percent(l)
+		if bulk.Load() > 0 {
+			p = BulkTarget(l, p)
+		}
+		if p != last {
 			set(p)
 			last = p
 			logger.Info("garbage collector target", "percent", p, "live_mib", l>>20)

@@ -4,7 +4,9 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"os"
 	"runtime"
+	"runtime/debug"
 	"sync"
 	"testing"
 	"time"
@@ -90,4 +92,47 @@ func TestLiveHeap(t *testing.T) {
 		t.Fatalf("live heap %d bytes while 4 MiB are held", l)
 	}
 	runtime.KeepAlive(keep)
+}
+
+func TestBulkTarget(t *testing.T) {
+	for _, c := range []struct {
+		live   uint64
+		normal int
+		want   int
+	}{
+		{0, 100, BulkPercent},
+		{50 << 20, 100, BulkPercent}, // 512 MiB over 50: capped
+		{256 << 20, 25, 200},         // 512 MiB over 256
+		{1 << 30, 25, 50},            // a large node: no more than 512 MiB more
+		{4 << 30, 25, 25},            // never below the normal target
+	} {
+		if got := BulkTarget(c.live, c.normal); got != c.want {
+			t.Errorf("BulkTarget(%d MiB, %d) = %d, want %d", c.live>>20, c.normal, got, c.want)
+		}
+	}
+}
+
+// TestBulk: overlapping bulk work widens the target and the last one to
+// finish restores it.
+func TestBulk(t *testing.T) {
+	if _, ok := os.LookupEnv("GOGC"); ok {
+		t.Skip("GOGC is set: Bulk leaves the target alone")
+	}
+	prev := debug.SetGCPercent(80)
+	defer debug.SetGCPercent(prev)
+	current := func() int { p := debug.SetGCPercent(-1); debug.SetGCPercent(p); return p }
+	done1 := Bulk()
+	if got := current(); got <= 80 {
+		t.Fatalf("target during bulk work %d, want above 80", got)
+	}
+	done2 := Bulk()
+	done1()
+	done1() // twice: no effect
+	if got := current(); got <= 80 {
+		t.Fatalf("target restored while bulk work still runs: %d", got)
+	}
+	done2()
+	if got := current(); got != 80 {
+		t.Fatalf("target after bulk work %d, want 80", got)
+	}
 }

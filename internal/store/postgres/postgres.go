@@ -45,27 +45,45 @@ func Migrations() fs.FS {
 type Store struct {
 	*sqlstore.Store
 	db *sql.DB
-	// appended counts the records this process appended, and
-	// nextAnalyze is the count at which the statistics are refreshed.
-	appended, nextAnalyze atomic.Int64
+	// records and evalFiles follow the growth of those tables (analyzeAsGrown).
+	records, evalFiles growth
 }
 
-// AppendRecords appends as the shared store does and refreshes the
-// planner's statistics each time the records this process appended
-// double (from 10,000): a store filled through the API, an exchange
-// catch-up or a generator outgrows its statistics faster than autovacuum
-// (if it runs at all) refreshes them, and planned as a near-empty table
-// the subject look-ups of a node's start (IN lists over records_subject)
-// read the whole table instead. The import has its own (CommitChunk).
+// growth counts rows this process wrote to a table and the count at which
+// its statistics are next refreshed.
+type growth struct{ rows, next atomic.Int64 }
+
+// analyzeAsGrown refreshes the planner's statistics of tables each time
+// the rows this process wrote through g double (from 10,000): a store
+// filled through the API, an exchange catch-up, a generator or BuildFiles
+// outgrows its statistics faster than autovacuum (if it runs at all)
+// refreshes them, and planned as near-empty tables the IN-list look-ups of
+// a node's start read all of records, and the range reads of a full
+// evaluation pass all of ev_files, instead of seeking. The import has its
+// own (CommitChunk).
+func (s *Store) analyzeAsGrown(ctx context.Context, g *growth, n int, tables string) {
+	g.next.CompareAndSwap(0, 10_000)
+	if total := g.rows.Add(int64(n)); total >= g.next.Load() {
+		g.next.Store(2 * total)
+		_, _ = s.db.ExecContext(ctx, `ANALYZE `+tables) // advisory: a failure plans with the old statistics
+	}
+}
+
+// AppendRecords: see analyzeAsGrown.
 func (s *Store) AppendRecords(ctx context.Context, recs []credit.Record) error {
 	if err := s.Store.AppendRecords(ctx, recs); err != nil {
 		return err
 	}
-	s.nextAnalyze.CompareAndSwap(0, 10_000)
-	if n := s.appended.Add(int64(len(recs))); n >= s.nextAnalyze.Load() {
-		s.nextAnalyze.Store(2 * n)
-		_, _ = s.db.ExecContext(ctx, `ANALYZE records, subjects`) // advisory: a failure plans with the old statistics
+	s.analyzeAsGrown(ctx, &s.records, len(recs), `records, subjects`)
+	return nil
+}
+
+// PutEvalFiles: see analyzeAsGrown.
+func (s *Store) PutEvalFiles(ctx context.Context, files []credit.EvalFile) error {
+	if err := s.Store.PutEvalFiles(ctx, files); err != nil {
+		return err
 	}
+	s.analyzeAsGrown(ctx, &s.evalFiles, len(files), `ev_files`)
 	return nil
 }
 

@@ -17,6 +17,7 @@ import (
 
 	"github.com/xinyong/xinyong/internal/credit"
 	"github.com/xinyong/xinyong/internal/evaluation"
+	"github.com/xinyong/xinyong/internal/gcpace"
 	"github.com/xinyong/xinyong/internal/uscc"
 )
 
@@ -194,6 +195,7 @@ func plainRead(ctx context.Context, st Store, queries ...string) (int, error) {
 // same ranges of file copies on as many connections as
 // evaluation.Service.Pass uses, every row decoded.
 func scanAll(ctx context.Context, st Store, items []string) error {
+	defer gcpace.Bulk()() // as in the pass
 	workers := runtime.GOMAXPROCS(0)
 	ranges, err := st.EvalRanges(ctx, 4*workers)
 	if err != nil {

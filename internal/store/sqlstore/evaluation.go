@@ -564,13 +564,14 @@ func (s *Store) ScanEvalFileCopies(ctx context.Context, items []string, r credit
 		part    int
 		piece   sql.RawBytes // appended to body at once
 		body    []byte
+		dec     evalFileDecoder
 		facts   []credit.Record
 	)
 	flush := func() error {
 		if cur == "" {
 			return nil
 		}
-		subj, out, err := decodeEvalFile(cur, body, want, facts[:0])
+		subj, out, err := dec.decode(cur, body, want, facts[:0])
 		if err != nil {
 			return credit.E(op, credit.Internal, "subject %s: %w", cur, err)
 		}

@@ -534,9 +534,18 @@ func (s *Store) rangeSubjects(ctx context.Context, r credit.SubjectRange) ([]*cr
 	return subjects, rows.Err()
 }
 
+// evalCopyPage is how many parts one query of ScanEvalFileCopies reads
+// (a variable for the paging test).
+var evalCopyPage = 5000
+
 // ScanEvalFileCopies is ScanEvalFiles from the kept copies (ev_files):
-// one query over the range's parts in key order, each subject's parts
-// joined and decoded.
+// the range's parts in key order, a page of them at a time, each
+// subject's parts joined and decoded. A page is a LIMIT query, which
+// both engines answer by walking the key in order (PostgreSQL plans a
+// range without it as a scan and sort of the whole table), and a subject
+// is read whole within one query, so a copy rewritten meanwhile is never
+// read half old, half new: a page ends at the last subject it holds
+// whole, and the next one starts after it.
 func (s *Store) ScanEvalFileCopies(ctx context.Context, items []string, r credit.SubjectRange, fn func(*credit.Subject, []credit.Record) error) error {
 	const op = "store.ScanEvalFileCopies"
 	var want func(string) bool
@@ -547,57 +556,96 @@ func (s *Store) ScanEvalFileCopies(ctx context.Context, items []string, r credit
 		}
 		want = func(item string) bool { return set[item] }
 	}
-	cond, args := rangeWhere("subject_id", r, 1)
-	q := `SELECT subject_id, part, body FROM ev_files `
-	if cond != "" {
-		q += `WHERE ` + cond + ` `
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	rows, err := s.r.QueryContext(ctx, q+`ORDER BY subject_id, part`, args...)
-	if err != nil {
-		return s.fail(op, err)
-	}
-	defer rows.Close()
 	var (
-		cur, id string
-		part    int
-		piece   sql.RawBytes // appended to body at once
-		body    []byte
-		dec     evalFileDecoder
-		facts   []credit.Record
+		id     string
+		part   int
+		piece  sql.RawBytes // appended to body at once
+		body   []byte
+		facts  []credit.Record
+		dec    evalFileDecoder
+		cur    string
+		done   string // the last subject given to fn
+		isDone bool
 	)
 	flush := func() error {
-		if cur == "" {
-			return nil
-		}
 		subj, out, err := dec.decode(cur, body, want, facts[:0])
 		if err != nil {
 			return credit.E(op, credit.Internal, "subject %s: %w", cur, err)
 		}
-		facts = out
+		facts, done, isDone = out, cur, true
 		return fn(subj, facts)
 	}
-	for rows.Next() {
-		if err := rows.Scan(&id, &part, &piece); err != nil {
-			return s.fail(op, err)
+	// read runs q and feeds its parts, in order, to the subjects; it
+	// returns how many parts it read.
+	read := func(q string, args ...any) (int, error) {
+		rows, err := s.r.QueryContext(ctx, q, args...)
+		if err != nil {
+			return 0, s.fail(op, err)
 		}
-		if id != cur {
+		defer rows.Close()
+		n := 0
+		for rows.Next() {
+			if err := rows.Scan(&id, &part, &piece); err != nil {
+				return n, s.fail(op, err)
+			}
+			n++
+			if id != cur || n == 1 {
+				if n > 1 {
+					if err := flush(); err != nil {
+						return n, err
+					}
+				}
+				if part != 0 {
+					return n, credit.E(op, credit.Internal, "subject %s: file copy without its first part", id)
+				}
+				cur, body = id, append(body[:0], piece...)
+				continue
+			}
+			body = append(body, piece...)
+		}
+		return n, s.fail(op, rows.Err())
+	}
+	for first := true; ; first = false {
+		var conds []string
+		var args []any
+		switch {
+		case !first:
+			args = append(args, done)
+			conds = append(conds, "subject_id > $1")
+		case r.From != "":
+			args = append(args, r.From)
+			conds = append(conds, "subject_id >= $1")
+		}
+		if r.To != "" {
+			args = append(args, r.To)
+			conds = append(conds, "subject_id < $"+strconv.Itoa(len(args)))
+		}
+		q := `SELECT subject_id, part, body FROM ev_files `
+		if len(conds) > 0 {
+			q += `WHERE ` + strings.Join(conds, " AND ") + ` `
+		}
+		isDone = false
+		n, err := read(q+`ORDER BY subject_id, part LIMIT `+strconv.Itoa(evalCopyPage), args...)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return nil
+		}
+		if n < evalCopyPage {
+			return flush() // the page held the range's last subject whole
+		}
+		if !isDone {
+			// One subject filled the page: read it whole on its own.
+			if _, err := read(`SELECT subject_id, part, body FROM ev_files WHERE subject_id = $1 ORDER BY part`, cur); err != nil {
+				return err
+			}
 			if err := flush(); err != nil {
 				return err
 			}
-			if part != 0 {
-				return credit.E(op, credit.Internal, "subject %s: file copy without its first part", id)
-			}
-			cur, body = id, append(body[:0], piece...)
-			continue
 		}
-		body = append(body, piece...)
+		// The page's last subject may go on in the next: read again there.
 	}
-	if err := rows.Err(); err != nil {
-		return s.fail(op, err)
-	}
-	return flush()
 }
 
 // scanEvalRecord scans a row of evalRecordSelect into r.

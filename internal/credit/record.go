@@ -72,28 +72,73 @@ type State struct {
 // is time order because IDs are UUIDv7. A fact pointing at an unknown record
 // is ignored (the store refuses to write one, so this only guards against a
 // partial read). The result is ordered by the original facts' IDs.
-func Derive(facts []Record) []State {
+func Derive(facts []Record) []State { return derive(facts, true) }
+
+// DeriveCurrent is Derive without each chain's History: the current
+// content, origin and revocation, which is what a full evaluation pass
+// reads of ten million records (the history would copy every one of them
+// once more).
+func DeriveCurrent(facts []Record) []State { return derive(facts, false) }
+
+func derive(facts []Record, history bool) []State {
 	byID := func(a, b Record) int { return strings.Compare(a.ID, b.ID) }
 	sorted := facts
 	if !slices.IsSortedFunc(facts, byID) { // the store reads a file in ID order already
 		sorted = slices.Clone(facts)
 		slices.SortFunc(sorted, byID)
 	}
-	at := make(map[string]int, len(sorted)) // fact ID -> its chain's index in out
+	// chainOf finds the chain of a fact ID: a look through the facts seen
+	// for a file of a few dozen, a map beyond.
+	type seen struct {
+		id    string
+		chain int
+	}
+	var (
+		few  []seen
+		many map[string]int
+	)
+	if len(sorted) > 32 {
+		many = make(map[string]int, len(sorted))
+	}
+	note := func(id string, chain int) {
+		if many != nil {
+			many[id] = chain
+		} else {
+			few = append(few, seen{id, chain})
+		}
+	}
+	chainOf := func(id string) (int, bool) {
+		if many != nil {
+			i, ok := many[id]
+			return i, ok
+		}
+		for _, s := range few {
+			if s.id == id {
+				return s.chain, true
+			}
+		}
+		return 0, false
+	}
 	out := make([]State, 0, len(sorted))
 	for _, f := range sorted {
 		switch f.Fact {
 		case Original, "":
-			at[f.ID] = len(out)
-			out = append(out, State{Current: f, Origin: f.ID, History: []Record{f}})
+			note(f.ID, len(out))
+			st := State{Current: f, Origin: f.ID}
+			if history {
+				st.History = []Record{f}
+			}
+			out = append(out, st)
 		case Correction, Revocation:
-			i, ok := at[f.Supersedes]
+			i, ok := chainOf(f.Supersedes)
 			if !ok {
 				continue
 			}
-			at[f.ID] = i
+			note(f.ID, i)
 			st := &out[i]
-			st.History = append(st.History, f)
+			if history {
+				st.History = append(st.History, f)
+			}
 			if f.Fact == Revocation {
 				st.Revoked = true
 				rf := f

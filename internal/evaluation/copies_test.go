@@ -62,7 +62,7 @@ func recordFiles(t *testing.T, st evalbench.Store, items []string) map[string][]
 				facts = append(facts, r)
 			}
 		}
-		out[id] = credit.Derive(facts)
+		out[id] = credit.DeriveCurrent(facts) // as a pass derives them
 	}
 	return out
 }

@@ -491,7 +491,9 @@ func (s *Service) casesBySubject(ctx context.Context) (map[string]bool, error) {
 // in-memory index. The subjects are cut into ranges (several per core)
 // that GOMAXPROCS workers each read and evaluate in turn: the read of a
 // range is as much work as its evaluation, so both run on every core. fn
-// runs on the workers at once, so it must be safe for concurrent use.
+// runs on the workers at once, so it must be safe for concurrent use. The
+// chains of an input's File carry no History (credit.DeriveCurrent): the
+// scorer reads the current content.
 //
 // Once the file copies are built (FilesCursor), the facts come from them,
 // one row per subject, except for the subjects whose files changed since
@@ -527,7 +529,7 @@ func (s *Service) pass(ctx context.Context, items []string, raw bool, fn func(In
 		}
 	}
 	build := func(subj *credit.Subject, facts []credit.Record) (Input, error) {
-		in := Input{Subject: subj, File: credit.Derive(facts), Now: now}
+		in := Input{Subject: subj, File: credit.DeriveCurrent(facts), Now: now}
 		if withCases[subj.ID] {
 			ids := make([]string, len(in.File))
 			for i, f := range in.File {
@@ -560,6 +562,15 @@ func (s *Service) pass(ctx context.Context, items []string, raw bool, fn func(In
 	fail := func(err error) {
 		errOnce.Do(func() { werr = err; cancel() })
 	}
+	visit := func(subj *credit.Subject, facts []credit.Record) error {
+		subjects.Add(1)
+		records.Add(int64(len(facts)))
+		in, err := build(subj, facts)
+		if err != nil {
+			return err
+		}
+		return fn(in, facts)
+	}
 	jobs := make(chan credit.SubjectRange, len(ranges))
 	for _, r := range ranges {
 		jobs <- r
@@ -574,13 +585,7 @@ func (s *Service) pass(ctx context.Context, items []string, raw bool, fn func(In
 					if fresh[subj.ID] {
 						return nil // its copy may be older than its file: read below
 					}
-					subjects.Add(1)
-					records.Add(int64(len(facts)))
-					in, err := build(subj, facts)
-					if err != nil {
-						return err
-					}
-					return fn(in, facts)
+					return visit(subj, facts)
 				})
 				if err != nil {
 					fail(err)
@@ -593,13 +598,7 @@ func (s *Service) pass(ctx context.Context, items []string, raw bool, fn func(In
 	if werr == nil && len(fresh) > 0 {
 		werr = s.passFresh(ctx, fresh, items, func(subj *credit.Subject, facts []credit.Record) error {
 			st.Fresh++
-			subjects.Add(1)
-			records.Add(int64(len(facts)))
-			in, err := build(subj, facts)
-			if err != nil {
-				return err
-			}
-			return fn(in, facts)
+			return visit(subj, facts)
 		})
 	}
 	st.Subjects, st.Records = int(subjects.Load()), int(records.Load())

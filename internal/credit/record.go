@@ -99,6 +99,8 @@ func derive(facts []Record, history bool) []State {
 	)
 	if len(sorted) > 32 {
 		many = make(map[string]int, len(sorted))
+	} else {
+		few = make([]seen, 0, len(sorted))
 	}
 	note := func(id string, chain int) {
 		if many != nil {

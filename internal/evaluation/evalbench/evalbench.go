@@ -46,14 +46,14 @@ type Report struct {
 	Records  int
 	Inserted int
 	FillTime time.Duration
-	// Prepared says what made the file copies (initial evaluation or
-	// BuildFiles) and PrepareTime how long it took; zero when they were
-	// there already.
+	// Prepared says what made the file copies (BuildFiles) and
+	// PrepareTime how long it took; zero when they were there already.
 	Prepared    string
 	PrepareTime time.Duration
-	// PlainRecords is the records read in bulk in subject order, as a
-	// pass read them before the copies; PlainRead the baseline: the rows
-	// the pass reads (subjects and file copies), in bulk, not decoded.
+	// PlainRecords is the subjects and records read in bulk in subject
+	// order, as a pass read them before the copies; PlainRead the
+	// baseline: the rows the pass reads (the file copies), in bulk, not
+	// decoded.
 	PlainRecords      time.Duration
 	PlainRead         time.Duration
 	ScanRead          time.Duration // the evaluation's bulk read, decoded, not evaluated

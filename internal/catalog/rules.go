@@ -398,9 +398,6 @@ func (it *Item) publicationFor(domain string) (periods []Period, unpublished []C
 	if d := it.pubDomains[domain]; d != nil {
 		return d.periods, d.unpublished, d.endField
 	}
-	if it.pubDomains == nil && len(it.Publication.Domains) > 0 {
-		return it.mergePublication(domain) // an item the loader did not check
-	}
 	p := &it.Publication
 	return p.Periods, p.UnpublishedWhen, p.EndField
 }

@@ -499,36 +499,13 @@ func (s *Service) casesBySubject(ctx context.Context) (map[string]bool, error) {
 // one row per subject, except for the subjects whose files changed since
 // the follower's cursor: those are read from the records after the scan.
 func (s *Service) Pass(ctx context.Context, items []string, fn func(Input) error) (Stats, error) {
-	return s.pass(ctx, items, false, func(in Input, _ []credit.Record) error { return fn(in) })
-}
-
-// pass is Pass; with raw, it reads the records themselves, of every item,
-// and fn also gets them as read (the slice is reused once fn returns).
-func (s *Service) pass(ctx context.Context, items []string, raw bool, fn func(Input, []credit.Record) error) (Stats, error) {
-	var st Stats
 	start := time.Now()
-	// Gigabytes allocated, little kept: collected at the serving target,
-	// a pass of 1M subjects took 27 s instead of 19 s (BENCHMARKS.md).
-	defer gcpace.Bulk()()
 	withCases, err := s.casesBySubject(ctx)
 	if err != nil {
-		return st, err
+		return Stats{}, err
 	}
 	now := s.now()
-	scan := s.cfg.Store.ScanEvalFiles
-	var fresh map[string]bool
-	if raw {
-		items = nil
-	} else {
-		var trusted bool
-		if fresh, trusted, err = s.staleCopies(ctx); err != nil {
-			return st, err
-		}
-		if trusted {
-			scan, st.FromCopies = s.cfg.Store.ScanEvalFileCopies, true
-		}
-	}
-	build := func(subj *credit.Subject, facts []credit.Record) (Input, error) {
+	st, err := s.scan(ctx, items, false, func(subj *credit.Subject, facts []credit.Record) error {
 		in := Input{Subject: subj, File: credit.DeriveCurrent(facts), Now: now}
 		if withCases[subj.ID] {
 			ids := make([]string, len(in.File))
@@ -537,13 +514,47 @@ func (s *Service) pass(ctx context.Context, items []string, raw bool, fn func(In
 			}
 			m, err := s.cfg.Marks.Marks(ctx, ids)
 			if err != nil {
-				return in, err
+				return err
 			}
 			in.Marks = m
 		}
 		es, err := s.cfg.Lists.SubjectEntries(ctx, subj.ID, now)
+		if err != nil {
+			return err
+		}
 		in.Entries = es
-		return in, err
+		return fn(in)
+	})
+	st.Took = time.Since(start)
+	return st, err
+}
+
+// scan calls fn for every subject with its facts of items, in ranges on
+// every core: from the file copies once they are built (and from the
+// records for the subjects changed since the follower's cursor), else, or
+// with raw, from the records, of every item. fn runs on the workers at
+// once; the facts slice is reused once it returns.
+func (s *Service) scan(ctx context.Context, items []string, raw bool, fn func(*credit.Subject, []credit.Record) error) (Stats, error) {
+	var st Stats
+	start := time.Now()
+	// Gigabytes allocated, little kept: collected at the serving target,
+	// a pass of 1M subjects took 27 s instead of 19 s (BENCHMARKS.md).
+	defer gcpace.Bulk()()
+	read := s.cfg.Store.ScanEvalFiles
+	var (
+		fresh map[string]bool
+		err   error
+	)
+	if raw {
+		items = nil
+	} else {
+		var trusted bool
+		if fresh, trusted, err = s.staleCopies(ctx); err != nil {
+			return st, err
+		}
+		if trusted {
+			read, st.FromCopies = s.cfg.Store.ScanEvalFileCopies, true
+		}
 	}
 	workers := runtime.GOMAXPROCS(0)
 	ranges, err := s.cfg.Store.EvalRanges(ctx, 4*workers)
@@ -565,11 +576,7 @@ func (s *Service) pass(ctx context.Context, items []string, raw bool, fn func(In
 	visit := func(subj *credit.Subject, facts []credit.Record) error {
 		subjects.Add(1)
 		records.Add(int64(len(facts)))
-		in, err := build(subj, facts)
-		if err != nil {
-			return err
-		}
-		return fn(in, facts)
+		return fn(subj, facts)
 	}
 	jobs := make(chan credit.SubjectRange, len(ranges))
 	for _, r := range ranges {
@@ -581,7 +588,7 @@ func (s *Service) pass(ctx context.Context, items []string, raw bool, fn func(In
 		go func() {
 			defer wg.Done()
 			for r := range jobs {
-				err := scan(ctx, items, r, func(subj *credit.Subject, facts []credit.Record) error {
+				err := read(ctx, items, r, func(subj *credit.Subject, facts []credit.Record) error {
 					if fresh[subj.ID] {
 						return nil // its copy may be older than its file: read below
 					}
@@ -700,7 +707,7 @@ func (s *Service) BuildFiles(ctx context.Context) (Stats, error) {
 		return Stats{}, err
 	}
 	keep := s.copyKeeper()
-	st, err := s.pass(ctx, nil, true, func(in Input, facts []credit.Record) error { return keep.add(ctx, in.Subject, facts) })
+	st, err := s.scan(ctx, nil, true, func(subj *credit.Subject, facts []credit.Record) error { return keep.add(ctx, subj, facts) })
 	if err == nil {
 		err = keep.flush(ctx)
 	}

@@ -388,6 +388,8 @@ type Catalog struct {
 
 	// raw holds each file as read (versions.go).
 	raw map[string][]byte
+	// print fingerprints raw (Fingerprint).
+	print string
 
 	items    map[string]*Item
 	lists    map[string]*ListType
@@ -545,6 +547,12 @@ func (c *Catalog) Department(code string) (*Department, error) {
 	}
 	return nil, c.notFound("department", "部门", code, keys(c.depts))
 }
+
+// Fingerprint identifies the catalogue's content: two catalogues with the
+// same files have the same fingerprint, any change to any file gives
+// another. What is derived from a catalogue and kept (a file copy's memo
+// of its records' windows) is kept under it, and refused under another.
+func (c *Catalog) Fingerprint() string { return c.print }
 
 // DeptDomain is the regulatory domain of department dept: the one set on
 // the department, else its kind's, else DefaultDomain (also for a

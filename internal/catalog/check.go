@@ -1,6 +1,8 @@
 package catalog
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -129,7 +131,18 @@ func load(read func(name string) (data []byte, source string, err error)) (*Cata
 	if len(l.errs) > 0 {
 		return nil, &credit.Error{Kind: credit.Invalid, Err: errors.Join(l.errs...)}
 	}
+	c.print = fingerprint(c.raw)
 	return c, nil
+}
+
+// fingerprint is the SHA-256 of every file, by name, length and bytes.
+func fingerprint(raw map[string][]byte) string {
+	h := sha256.New()
+	for _, name := range fileNames {
+		fmt.Fprintf(h, "%s\x00%d\x00", name, len(raw[name]))
+		h.Write(raw[name])
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // index puts elements into a map by code, reporting bad and duplicate codes.

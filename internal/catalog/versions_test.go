@@ -76,3 +76,33 @@ func TestReplaceAndDiff(t *testing.T) {
 		t.Errorf("unknown file: %v", err)
 	}
 }
+
+// The fingerprint follows the files: the same files give the same one,
+// any change to one of them another.
+func TestFingerprint(t *testing.T) {
+	base, err := Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(base.Fingerprint()) != 64 {
+		t.Fatalf("fingerprint %q", base.Fingerprint())
+	}
+	same, err := Replace(base, "measures.json", base.Raw("measures.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if same.Fingerprint() != base.Fingerprint() {
+		t.Fatal("the same files, another fingerprint")
+	}
+	for _, name := range Files() {
+		data := append([]byte(nil), base.Raw(name)...)
+		data = append(data, '\n') // the same content, another file
+		c, err := Replace(base, name, data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Fingerprint() == base.Fingerprint() {
+			t.Errorf("%s changed, the fingerprint did not", name)
+		}
+	}
+}

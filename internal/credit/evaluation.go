@@ -112,7 +112,9 @@ type EvaluationStore interface {
 	// instead of a walk through the records. It visits the subjects that
 	// have a copy; a copy is as fresh as its last write; the evaluation
 	// service says which copies it trusts.
-	ScanEvalFileCopies(ctx context.Context, items []string, r SubjectRange, fn func(*Subject, []Record) error) error
+	// The memo kept with a copy comes with it, aligned with the records
+	// given.
+	ScanEvalFileCopies(ctx context.Context, items []string, r SubjectRange, fn func(*Subject, []Record, EvalMemo) error) error
 }
 
 // EvalFile is a subject with its records, every item, as the evaluation
@@ -121,6 +123,18 @@ type EvaluationStore interface {
 type EvalFile struct {
 	Subject *Subject
 	Records []Record
+	// Memo is kept with the copy and given back with it.
+	Memo EvalMemo
+}
+
+// EvalMemo is what evaluation derived from a file when it kept the copy,
+// kept beside it so that a full pass need not derive it again: opaque to
+// the store. Records holds one entry per record, aligned with the file's
+// records ("" for none); Key says what the entries were derived under
+// (the evaluation refuses entries of another key).
+type EvalMemo struct {
+	Key     string
+	Records []string
 }
 
 // SubjectRange is the subjects whose ID is at least From and less than To;

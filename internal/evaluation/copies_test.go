@@ -1,6 +1,7 @@
 package evaluation_test
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"reflect"
@@ -9,9 +10,11 @@ import (
 	"testing"
 
 	"github.com/xinyong/xinyong/internal/apptest"
+	"github.com/xinyong/xinyong/internal/catalog"
 	"github.com/xinyong/xinyong/internal/credit"
 	"github.com/xinyong/xinyong/internal/evaluation"
 	"github.com/xinyong/xinyong/internal/evaluation/evalbench"
+	"github.com/xinyong/xinyong/internal/publish"
 )
 
 // passFiles runs a full pass and returns each subject's derived file and
@@ -30,6 +33,39 @@ func passFiles(t *testing.T, ev *evaluation.Service) (map[string][]credit.State,
 		t.Fatal(err)
 	}
 	return out, st
+}
+
+// memoWindows runs a full pass on ev and checks every window a copy's memo
+// gave against what WindowOf gives under pub's catalogue; it returns how
+// many chains had one and how many had none.
+func memoWindows(t *testing.T, ev *evaluation.Service, pub *publish.Engine) (with, without int) {
+	t.Helper()
+	var mu sync.Mutex
+	_, err := ev.Pass(t.Context(), ev.Model().Items(), func(in evaluation.Input) error {
+		mu.Lock()
+		defer mu.Unlock()
+		for i := range in.File {
+			got, ok := in.MemoWindow(i)
+			if !ok {
+				without++
+				continue
+			}
+			with++
+			it, err := pub.Catalog.Item(in.File[i].Current.Item)
+			if err != nil {
+				t.Errorf("record %s of an unknown item has a memo window", in.File[i].Current.ID)
+				continue
+			}
+			if want := pub.WindowOf(it, &in.File[i].Current, in.Subject); !reflect.DeepEqual(got, want) {
+				t.Errorf("record %s: memo window %+v, WindowOf %+v", in.File[i].Current.ID, got, want)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return with, without
 }
 
 // recordFiles is what the records give for every subject, one query each,
@@ -133,6 +169,10 @@ func TestPassFromCopies(t *testing.T) {
 				t.Fatalf("pass after BuildFiles: %+v", s)
 			}
 			sameFiles(t, "from copies", files, recordFiles(t, st, items))
+			// Every chain's window comes from the memo, as WindowOf gives it.
+			if with, without := memoWindows(t, ev, node.Publish); with == 0 || without != 0 {
+				t.Fatalf("after BuildFiles, %d chains with a memo window, %d without", with, without)
+			}
 
 			// New facts the follower has not seen: a revocation and more
 			// records for a few subjects.
@@ -175,6 +215,9 @@ func TestPassFromCopies(t *testing.T) {
 				t.Fatalf("pass after the follower's step: %+v", s)
 			}
 			sameFiles(t, "after the follower's step", files, recordFiles(t, st, items))
+			if with, without := memoWindows(t, ev, node.Publish); with == 0 || without != 0 {
+				t.Fatalf("after the follower's step, %d chains with a memo window, %d without", with, without)
+			}
 
 			// A recompute from the copies keeps what each subject's own
 			// evaluation from its records says.
@@ -192,6 +235,42 @@ func TestPassFromCopies(t *testing.T) {
 				}
 				if kept.Score != res.Centi || kept.Grade != res.Grade {
 					t.Fatalf("subject %s: kept %d %s, evaluated %d %s", id, kept.Score, kept.Grade, res.Centi, res.Grade)
+				}
+			}
+
+			// A node under another catalogue (a department moved to another
+			// domain, whose rules classify its records) reads no memo made
+			// under the first, and its recompute keeps what its own
+			// evaluations say.
+			base := node.Catalog
+			depts := base.Raw("departments.json")
+			changedDepts := bytes.Replace(depts, []byte(`"domain": "market_regulation"`), []byte(`"domain": "tax"`), 1)
+			if bytes.Equal(changedDepts, depts) {
+				t.Fatal("no department of the market regulation domain to move")
+			}
+			other, err := catalog.Replace(base, "departments.json", changedDepts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			node2 := apptest.New(t, apptest.Options{Backend: backend, Store: node.Store, Catalog: other, NoSearchIndex: true})
+			ev2 := node2.Evaluation
+			if with, without := memoWindows(t, ev2, node2.Publish); with != 0 || without == 0 {
+				t.Fatalf("under another catalogue, %d chains with a memo window, %d without", with, without)
+			}
+			if _, err := ev2.Recompute(ctx, "test"); err != nil {
+				t.Fatal(err)
+			}
+			for _, id := range subjects {
+				kept, err := st.EvalScore(ctx, id)
+				if err != nil {
+					t.Fatal(err)
+				}
+				res, err := ev2.Evaluate(ctx, id)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if kept.Score != res.Centi || kept.Grade != res.Grade {
+					t.Fatalf("another catalogue, subject %s: kept %d %s, evaluated %d %s", id, kept.Score, kept.Grade, res.Centi, res.Grade)
 				}
 			}
 		})

@@ -20,6 +20,11 @@ type Input struct {
 	Marks   map[string]publish.Marks
 	Entries []publish.ListedEntry
 	Now     time.Time
+
+	// windows, aligned with File, are the windows a file copy's memo kept
+	// under the catalogue whose fingerprint is windowsKey (a full pass).
+	windows    []memoWindow
+	windowsKey string
 }
 
 // Result is a subject's evaluation with its explanation. Score equals
@@ -261,7 +266,10 @@ func (sc *Scorer) leaf(is *IndicatorScore, leaf *Indicator, in Input, later func
 				if err != nil {
 					continue
 				}
-				w = sc.Publish.WindowOf(it, cur, in.Subject)
+				var ok bool
+				if w, ok = sc.window(&in, i); !ok {
+					w = sc.Publish.WindowOf(it, cur, in.Subject)
+				}
 				if w.Severity == credit.SeverityNone && !(r.Breach || sc.breach(cur)) {
 					continue
 				}
@@ -269,7 +277,11 @@ func (sc *Scorer) leaf(is *IndicatorScore, leaf *Indicator, in Input, later func
 			} else {
 				sh := &cache[i]
 				if !sh.done {
-					sh.w, sh.end, sh.reason, sh.ok = sc.Publish.Shared(*st, in.Subject, mk, in.Now)
+					if mw, ok := sc.window(&in, i); ok {
+						sh.w, sh.end, sh.reason, sh.ok = sc.Publish.SharedIn(mw, *st, mk, in.Now)
+					} else {
+						sh.w, sh.end, sh.reason, sh.ok = sc.Publish.Shared(*st, in.Subject, mk, in.Now)
+					}
 					sh.done = true
 				}
 				w = sh.w

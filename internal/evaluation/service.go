@@ -365,7 +365,7 @@ func (s *Service) Step(ctx context.Context) (int, error) {
 	// passed, which is what Pass relies on.
 	files := make([]credit.EvalFile, len(subjects))
 	for i, subj := range subjects {
-		files[i] = credit.EvalFile{Subject: subj, Records: facts[subj.ID]}
+		files[i] = credit.EvalFile{Subject: subj, Records: facts[subj.ID], Memo: s.memoOf(subj, facts[subj.ID])}
 	}
 	mv := &credit.CursorMove{Name: CursorName, From: pos, To: changes[len(changes)-1].Pos}
 	if _, err := s.keep(ctx, results, func(id string) string { return seen[id] }, files, mv); err != nil {
@@ -505,8 +505,10 @@ func (s *Service) Pass(ctx context.Context, items []string, fn func(Input) error
 		return Stats{}, err
 	}
 	now := s.now()
-	st, err := s.scan(ctx, items, false, func(subj *credit.Subject, facts []credit.Record) error {
-		in := Input{Subject: subj, File: credit.DeriveCurrent(facts), Now: now}
+	key := s.cfg.Publish.Catalog.Fingerprint()
+	st, err := s.scan(ctx, items, false, func(subj *credit.Subject, facts []credit.Record, memo credit.EvalMemo) error {
+		in := Input{Subject: subj, File: credit.DeriveCurrent(facts), Now: now, windowsKey: key}
+		in.windows = windowsOf(key, in.File, facts, memo)
 		if withCases[subj.ID] {
 			ids := make([]string, len(in.File))
 			for i, f := range in.File {
@@ -533,14 +535,19 @@ func (s *Service) Pass(ctx context.Context, items []string, fn func(Input) error
 // every core: from the file copies once they are built (and from the
 // records for the subjects changed since the follower's cursor), else, or
 // with raw, from the records, of every item. fn runs on the workers at
-// once; the facts slice is reused once it returns.
-func (s *Service) scan(ctx context.Context, items []string, raw bool, fn func(*credit.Subject, []credit.Record) error) (Stats, error) {
+// once; the facts slice and the memo are reused once it returns. A memo
+// comes with the facts read from a copy.
+func (s *Service) scan(ctx context.Context, items []string, raw bool, fn func(*credit.Subject, []credit.Record, credit.EvalMemo) error) (Stats, error) {
 	var st Stats
 	start := time.Now()
 	// Gigabytes allocated, little kept: collected at the serving target,
 	// a pass of 1M subjects took 27 s instead of 19 s (BENCHMARKS.md).
 	defer gcpace.Bulk()()
-	read := s.cfg.Store.ScanEvalFiles
+	read := func(ctx context.Context, items []string, r credit.SubjectRange, fn func(*credit.Subject, []credit.Record, credit.EvalMemo) error) error {
+		return s.cfg.Store.ScanEvalFiles(ctx, items, r, func(subj *credit.Subject, facts []credit.Record) error {
+			return fn(subj, facts, credit.EvalMemo{})
+		})
+	}
 	var (
 		fresh map[string]bool
 		err   error
@@ -573,10 +580,10 @@ func (s *Service) scan(ctx context.Context, items []string, raw bool, fn func(*c
 	fail := func(err error) {
 		errOnce.Do(func() { werr = err; cancel() })
 	}
-	visit := func(subj *credit.Subject, facts []credit.Record) error {
+	visit := func(subj *credit.Subject, facts []credit.Record, memo credit.EvalMemo) error {
 		subjects.Add(1)
 		records.Add(int64(len(facts)))
-		return fn(subj, facts)
+		return fn(subj, facts, memo)
 	}
 	jobs := make(chan credit.SubjectRange, len(ranges))
 	for _, r := range ranges {
@@ -588,11 +595,11 @@ func (s *Service) scan(ctx context.Context, items []string, raw bool, fn func(*c
 		go func() {
 			defer wg.Done()
 			for r := range jobs {
-				err := read(ctx, items, r, func(subj *credit.Subject, facts []credit.Record) error {
+				err := read(ctx, items, r, func(subj *credit.Subject, facts []credit.Record, memo credit.EvalMemo) error {
 					if fresh[subj.ID] {
 						return nil // its copy may be older than its file: read below
 					}
-					return visit(subj, facts)
+					return visit(subj, facts, memo)
 				})
 				if err != nil {
 					fail(err)
@@ -605,7 +612,7 @@ func (s *Service) scan(ctx context.Context, items []string, raw bool, fn func(*c
 	if werr == nil && len(fresh) > 0 {
 		werr = s.passFresh(ctx, fresh, items, func(subj *credit.Subject, facts []credit.Record) error {
 			st.Fresh++
-			return visit(subj, facts)
+			return visit(subj, facts, credit.EvalMemo{})
 		})
 	}
 	st.Subjects, st.Records = int(subjects.Load()), int(records.Load())
@@ -707,7 +714,9 @@ func (s *Service) BuildFiles(ctx context.Context) (Stats, error) {
 		return Stats{}, err
 	}
 	keep := s.copyKeeper()
-	st, err := s.scan(ctx, nil, true, func(subj *credit.Subject, facts []credit.Record) error { return keep.add(ctx, subj, facts) })
+	st, err := s.scan(ctx, nil, true, func(subj *credit.Subject, facts []credit.Record, _ credit.EvalMemo) error {
+		return keep.add(ctx, subj, facts)
+	})
 	if err == nil {
 		err = keep.flush(ctx)
 	}
@@ -724,18 +733,22 @@ func (s *Service) BuildFiles(ctx context.Context) (Stats, error) {
 // copyKeeper batches file copies for PutEvalFiles from concurrent workers.
 type copyKeeper struct {
 	put   func(context.Context, []credit.EvalFile) error
+	memo  func(*credit.Subject, []credit.Record) credit.EvalMemo
 	mu    sync.Mutex
 	batch []credit.EvalFile
 }
 
-func (s *Service) copyKeeper() *copyKeeper { return &copyKeeper{put: s.cfg.Store.PutEvalFiles} }
+func (s *Service) copyKeeper() *copyKeeper {
+	return &copyKeeper{put: s.cfg.Store.PutEvalFiles, memo: s.memoOf}
+}
 
 // add keeps a copy of subj with facts (read into a reused slice); a
 // subject without records has one too: a pass from copies visits the
 // subjects that have one.
 func (k *copyKeeper) add(ctx context.Context, subj *credit.Subject, facts []credit.Record) error {
+	f := credit.EvalFile{Subject: subj, Records: slices.Clone(facts), Memo: k.memo(subj, facts)}
 	k.mu.Lock()
-	k.batch = append(k.batch, credit.EvalFile{Subject: subj, Records: slices.Clone(facts)})
+	k.batch = append(k.batch, f)
 	if len(k.batch) < 1000 {
 		k.mu.Unlock()
 		return nil

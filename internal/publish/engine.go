@@ -397,7 +397,13 @@ func (e *Engine) Shared(st credit.State, subj *credit.Subject, m Marks, now time
 	if err != nil {
 		return Window{}, time.Time{}, UnknownItem, false
 	}
-	w = e.WindowOf(it, &st.Current, subj)
+	return e.SharedIn(e.WindowOf(it, &st.Current, subj), st, m, now)
+}
+
+// SharedIn is Shared with the current record's window w given: what
+// WindowOf gave for it under the engine's catalogue, kept from earlier
+// (a file copy's memo).
+func (e *Engine) SharedIn(w Window, st credit.State, m Marks, now time.Time) (Window, time.Time, Reason, bool) {
 	switch {
 	case st.Revoked:
 		return w, time.Time{}, Revoked, false
@@ -408,7 +414,7 @@ func (e *Engine) Shared(st credit.State, subj *credit.Subject, m Marks, now time
 	case !w.From.IsZero() && now.Before(w.From):
 		return w, time.Time{}, NotYet, false
 	}
-	end, reason = e.sharedEnd(w, &st.Current)
+	end, reason := e.sharedEnd(w, &st.Current)
 	if !end.IsZero() && !now.Before(end) {
 		return w, end, WindowEnded, false
 	}

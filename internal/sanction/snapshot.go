@@ -2,8 +2,7 @@ package sanction
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/json"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -35,19 +34,10 @@ const SnapshotFile = "hitcheck.snap"
 const snapMagic = "XYHITCHECK1\n"
 
 // catalogPrint fingerprints what the index's content depends on besides
-// the store: the items (severity and publication rules weigh the bars)
-// and the lists.
+// the store: the catalogue (the items' severity and publication rules, the
+// departments' domains that choose among them, the lists) weighs the bars.
 func catalogPrint(cat *catalog.Catalog) ([]byte, error) {
-	b, err := json.Marshal(struct {
-		Version string
-		Items   []*catalog.Item
-		Lists   []*catalog.ListType
-	}{cat.Version, cat.Items, cat.Lists})
-	if err != nil {
-		return nil, err
-	}
-	sum := sha256.Sum256(b)
-	return sum[:], nil
+	return hex.DecodeString(cat.Fingerprint())
 }
 
 // writeSnapshot writes the index's state to w. It holds the writer's

@@ -210,7 +210,7 @@ func scanAll(ctx context.Context, st Store, items []string) error {
 	for range workers {
 		g.Go(func() error {
 			for r := range jobs {
-				if err := st.ScanEvalFileCopies(ctx, items, r, func(*credit.Subject, []credit.Record) error { return nil }); err != nil {
+				if err := st.ScanEvalFileCopies(ctx, items, r, func(*credit.Subject, []credit.Record, credit.EvalMemo) error { return nil }); err != nil {
 					return err
 				}
 			}

@@ -45,7 +45,7 @@ func TestEvalFileCopiesPaging(t *testing.T) {
 	}
 	for _, r := range []credit.SubjectRange{{}, {From: "S13"}, {To: "S17"}, {From: "S12", To: "S20"}, {From: "S21"}} {
 		var got []string
-		err := st.ScanEvalFileCopies(ctx, nil, r, func(subj *credit.Subject, facts []credit.Record) error {
+		err := st.ScanEvalFileCopies(ctx, nil, r, func(subj *credit.Subject, facts []credit.Record, _ credit.EvalMemo) error {
 			if len(facts) != want[subj.ID] || subj.Name != "公司"+subj.ID {
 				t.Errorf("range %+v: %s has %d records (name %q), want %d", r, subj.ID, len(facts), subj.Name, want[subj.ID])
 			}

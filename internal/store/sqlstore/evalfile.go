@@ -21,15 +21,19 @@ import (
 //
 // Layout: the format byte; the subject's kind, code, name, organisation
 // type, region and status (strings), a flag byte (1 = registered_on set)
-// and registered_on (varint microseconds, if set); the number of records
-// (uvarint), then per record its length (uvarint) and
+// and registered_on (varint microseconds, if set); the memo's key (a
+// string); the number of records (uvarint), then per record its length
+// (uvarint) and
 //
 //	flags (1 byte: 1 = decided_on set, 2 = received_at set)
 //	item, id, catalog_version, fact, supersedes, dept, doc_no  (strings)
 //	decided_on, received_at  (varint microseconds, each only if flagged)
 //	severity, subject_kind  (strings)
 //	field count (uvarint), then key and value of each, keys sorted
+//	the record's memo entry (a string)
 //
+// Format 2, written before memos were kept, has neither the key nor the
+// entries; it is still read (its memo is empty).
 // A string is uvarint(2n) and n bytes, a literal, or uvarint(2k+1), the
 // k-th non-empty literal earlier in the same copy: item codes, departments,
 // field keys and the ID a correction supersedes repeat within a file.
@@ -37,19 +41,30 @@ import (
 // The copy is stored cut into parts of at most evalFilePart bytes (see
 // the migration 0025).
 const (
-	evalFileFormat = 2
-	evalFilePart   = 900
+	evalFileFormat   = 3
+	evalFileFormatV2 = 2 // no memo
+	evalFilePart     = 900
 )
 
 // errEvalFile is a body this code cannot read.
 var errEvalFile = errors.New("malformed evaluation file copy")
 
-// encodeEvalFile appends the copy of subj with recs (sorted by ID here)
-// to buf.
-func encodeEvalFile(buf []byte, subj *credit.Subject, recs []credit.Record) []byte {
-	if !slices.IsSortedFunc(recs, func(a, b credit.Record) int { return strings.Compare(a.ID, b.ID) }) {
-		recs = slices.Clone(recs)
-		slices.SortStableFunc(recs, func(a, b credit.Record) int { return strings.Compare(a.ID, b.ID) })
+// encodeEvalFile appends the copy of subj with recs (sorted by ID here,
+// their memo entries with them) to buf.
+func encodeEvalFile(buf []byte, subj *credit.Subject, recs []credit.Record, memo credit.EvalMemo) []byte {
+	entry := func(i int) string {
+		if i < len(memo.Records) {
+			return memo.Records[i]
+		}
+		return ""
+	}
+	byID := func(a, b int) int { return strings.Compare(recs[a].ID, recs[b].ID) }
+	order := make([]int, len(recs))
+	for i := range order {
+		order[i] = i
+	}
+	if !slices.IsSortedFunc(order, byID) {
+		slices.SortStableFunc(order, byID)
 	}
 	buf = append(buf, evalFileFormat)
 	seen := map[string]int{}
@@ -77,9 +92,10 @@ func encodeEvalFile(buf []byte, subj *credit.Subject, recs []credit.Record) []by
 		rec = append(rec, 1)
 		rec = binary.AppendVarint(rec, subj.RegisteredOn.UnixMicro())
 	}
+	str(memo.Key)
 	buf = append(buf, rec...)
 	buf = binary.AppendUvarint(buf, uint64(len(recs)))
-	for i := range recs {
+	for _, i := range order {
 		r := &recs[i]
 		rec = rec[:0]
 		var flags byte
@@ -111,6 +127,7 @@ func encodeEvalFile(buf []byte, subj *credit.Subject, recs []credit.Record) []by
 			str(k)
 			str(r.Fields[k])
 		}
+		str(entry(i))
 		buf = binary.AppendUvarint(buf, uint64(len(rec)))
 		buf = append(buf, rec...)
 	}
@@ -120,20 +137,29 @@ func encodeEvalFile(buf []byte, subj *credit.Subject, recs []credit.Record) []by
 // decodeEvalFile reads the copy body of subject: the subject as
 // rangeSubjects gives it, and, appended to out, the records whose item
 // want accepts (every record when want is nil) as scanEvalRecord gives
-// them. The strings share one copy of the body.
-func decodeEvalFile(subject string, body []byte, want func(item string) bool, out []credit.Record) (*credit.Subject, []credit.Record, error) {
+// them, with their memo entries. The strings share one copy of the body.
+func decodeEvalFile(subject string, body []byte, want func(item string) bool, out []credit.Record) (*credit.Subject, []credit.Record, credit.EvalMemo, error) {
 	var d evalFileDecoder
 	return d.decode(subject, body, want, out)
 }
 
 // evalFileDecoder decodes copies one after the other, reusing its table of
-// strings: a full pass decodes a million.
-type evalFileDecoder struct{ table []string }
+// strings and its memo entries: a full pass decodes a million.
+type evalFileDecoder struct {
+	table   []string
+	entries []string
+}
 
-func (d *evalFileDecoder) decode(subject string, body []byte, want func(item string) bool, out []credit.Record) (*credit.Subject, []credit.Record, error) {
-	if len(body) == 0 || body[0] != evalFileFormat {
-		return nil, out, errEvalFile
+// decode decodes a copy; the memo's entries are valid until the next call.
+func (d *evalFileDecoder) decode(subject string, body []byte, want func(item string) bool, out []credit.Record) (*credit.Subject, []credit.Record, credit.EvalMemo, error) {
+	var memo credit.EvalMemo
+	if len(body) == 0 || (body[0] != evalFileFormat && body[0] != evalFileFormatV2) {
+		return nil, out, memo, errEvalFile
 	}
+	withMemo := body[0] == evalFileFormat
+	clear(d.entries) // the entries of the copy before are not kept alive
+	entries := d.entries[:0]
+	defer func() { d.entries = entries[:0] }()
 	s := string(body[1:])
 	clear(d.table) // the strings of the copy before are not kept alive
 	table := d.table[:0]
@@ -196,15 +222,18 @@ func (d *evalFileDecoder) decode(subject string, body []byte, want func(item str
 	default:
 		bad = true
 	}
+	if withMemo {
+		memo.Key = str()
+	}
 	count := uvarint()
 	for ; count > 0 && !bad; count-- {
 		n := uvarint()
 		if bad || n > uint64(len(s)-pos) {
-			return nil, out, errEvalFile
+			return nil, out, memo, errEvalFile
 		}
 		end := pos + int(n)
 		if pos >= end {
-			return nil, out, errEvalFile
+			return nil, out, memo, errEvalFile
 		}
 		flags := s[pos]
 		pos++
@@ -227,7 +256,7 @@ func (d *evalFileDecoder) decode(subject string, body []byte, want func(item str
 		r.Kind = credit.SubjectKind(str())
 		nf := uvarint()
 		if bad || nf > uint64(end-pos) {
-			return nil, out, errEvalFile
+			return nil, out, memo, errEvalFile
 		}
 		keep := want == nil || want(r.Item)
 		if keep && nf > 0 {
@@ -239,15 +268,23 @@ func (d *evalFileDecoder) decode(subject string, body []byte, want func(item str
 				r.Fields[k] = v
 			}
 		}
+		var entry string
+		if withMemo {
+			entry = str()
+		}
 		if bad || pos != end {
-			return nil, out, errEvalFile
+			return nil, out, memo, errEvalFile
 		}
 		if keep {
 			out = append(out, r)
+			entries = append(entries, entry)
 		}
 	}
 	if bad || pos != len(s) {
-		return nil, out, errEvalFile
+		return nil, out, memo, errEvalFile
 	}
-	return subj, out, nil
+	if withMemo {
+		memo.Records = entries
+	}
+	return subj, out, memo, nil
 }

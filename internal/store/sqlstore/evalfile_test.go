@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"encoding/hex"
 	"math/rand/v2"
 	"reflect"
 	"strconv"
@@ -49,10 +50,32 @@ func TestEvalFileRoundTrip(t *testing.T) {
 			subj.RegisteredOn = time.UnixMicro(r.Int64N(2e15) - 5e14).UTC()
 		}
 		want := randomFile(r, id)
-		body := encodeEvalFile(nil, subj, want)
-		gotSubj, got, err := decodeEvalFile(id, body, nil, nil)
+		// Half the files with a memo, its entries blank or not.
+		var memo credit.EvalMemo
+		if r.IntN(2) == 0 {
+			memo.Key = "fp" + strconv.Itoa(r.IntN(3))
+			for i := range want {
+				memo.Records = append(memo.Records, []string{"", "w" + want[i].ID, "\x00\x01"}[r.IntN(3)])
+			}
+		}
+		body := encodeEvalFile(nil, subj, want, memo)
+		gotSubj, got, gotMemo, err := decodeEvalFile(id, body, nil, nil)
 		if err != nil {
 			t.Fatalf("file %d: %v", n, err)
+		}
+		if gotMemo.Key != memo.Key || len(gotMemo.Records) != len(want) {
+			t.Fatalf("file %d: memo %+v, want %+v", n, gotMemo, memo)
+		}
+		entryOf := func(i int) string {
+			if memo.Records == nil {
+				return ""
+			}
+			return memo.Records[i]
+		}
+		for i := range want {
+			if gotMemo.Records[i] != entryOf(i) {
+				t.Fatalf("file %d: memo entry %d = %q, want %q", n, i, gotMemo.Records[i], entryOf(i))
+			}
 		}
 		if !reflect.DeepEqual(gotSubj, subj) {
 			t.Fatalf("file %d: subject\ngot  %+v\nwant %+v", n, gotSubj, subj)
@@ -64,22 +87,29 @@ func TestEvalFileRoundTrip(t *testing.T) {
 			t.Fatalf("file %d:\ngot  %+v\nwant %+v", n, got, want)
 		}
 		// Only the items asked for, the others skipped whole.
-		_, honours, err := decodeEvalFile(id, body, func(it string) bool { return it == "honour" }, nil)
+		_, honours, honourMemo, err := decodeEvalFile(id, body, func(it string) bool { return it == "honour" }, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		var wantH []credit.Record
-		for _, rec := range want {
+		var (
+			wantH     []credit.Record
+			wantHMemo []string
+		)
+		for i, rec := range want {
 			if rec.Item == "honour" {
 				wantH = append(wantH, rec)
+				wantHMemo = append(wantHMemo, entryOf(i))
 			}
 		}
 		if !reflect.DeepEqual(honours, wantH) {
 			t.Fatalf("file %d, honours only:\ngot  %+v\nwant %+v", n, honours, wantH)
 		}
+		if len(honourMemo.Records) != len(wantHMemo) || (len(wantHMemo) > 0 && !reflect.DeepEqual(honourMemo.Records, wantHMemo)) {
+			t.Fatalf("file %d, honours only: memo %q, want %q", n, honourMemo.Records, wantHMemo)
+		}
 		// Every cut of the body is refused, not read as a shorter file.
 		for cut := range len(body) {
-			if _, _, err := decodeEvalFile("S", body[:cut], nil, nil); err == nil {
+			if _, _, _, err := decodeEvalFile("S", body[:cut], nil, nil); err == nil {
 				t.Fatalf("file %d cut at %d of %d: read without error", n, cut, len(body))
 			}
 		}
@@ -88,8 +118,32 @@ func TestEvalFileRoundTrip(t *testing.T) {
 
 func TestEvalFileSortsByID(t *testing.T) {
 	recs := []credit.Record{{ID: "b", Item: "honour"}, {ID: "a", Item: "honour"}}
-	_, got, err := decodeEvalFile("S", encodeEvalFile(nil, &credit.Subject{ID: "S"}, recs), nil, nil)
+	memo := credit.EvalMemo{Key: "k", Records: []string{"of b", "of a"}}
+	_, got, gotMemo, err := decodeEvalFile("S", encodeEvalFile(nil, &credit.Subject{ID: "S"}, recs, memo), nil, nil)
 	if err != nil || len(got) != 2 || got[0].ID != "a" || recs[0].ID != "b" {
 		t.Fatalf("got %+v, %v; the caller's slice %+v", got, err, recs)
+	}
+	if !reflect.DeepEqual(gotMemo.Records, []string{"of a", "of b"}) {
+		t.Fatalf("memo entries %q: not moved with their records", gotMemo.Records)
+	}
+}
+
+// A copy kept before memos were (format 2) is still read, without one.
+func TestEvalFileFormat2(t *testing.T) {
+	// Written by the format 2 encoder: S, two records given as r2, r1.
+	body, err := hex.DecodeString("02066f72672439313335303130304d41303030303030305818e6b58be8af95e585ace58fb800000ce5ad98e7bbad000233001a61646d696e5f70656e616c747904723100106f726967696e616c001653414d522d333530313030000ce4b880e888ac000029010c686f6e6f7572047232000d00145441582d333530313030008080fcaa93cf9706000001026b0276")
+	if err != nil {
+		t.Fatal(err)
+	}
+	subj, got, memo, err := decodeEvalFile("S", body, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if subj.Name != "测试公司" || subj.Status != "存续" || len(got) != 2 || got[0].ID != "r1" || got[0].Severity != "一般" ||
+		got[1].Fields["k"] != "v" || !got[1].DecidedOn.Equal(time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)) {
+		t.Fatalf("format 2 read as %+v %+v", subj, got)
+	}
+	if memo.Key != "" || memo.Records != nil {
+		t.Fatalf("format 2 read with a memo: %+v", memo)
 	}
 }

@@ -210,7 +210,7 @@ func putEvalFiles(ctx context.Context, tx *sql.Tx, files []credit.EvalFile, repl
 				return err
 			}
 		}
-		buf = encodeEvalFile(buf[:0], f.Subject, f.Records)
+		buf = encodeEvalFile(buf[:0], f.Subject, f.Records, f.Memo)
 		for part := 0; part*evalFilePart < len(buf); part++ {
 			res, err := ins.ExecContext(ctx, f.Subject.ID, part, buf[part*evalFilePart:min(len(buf), (part+1)*evalFilePart)])
 			if err != nil {
@@ -546,7 +546,7 @@ var evalCopyPage = 5000
 // is read whole within one query, so a copy rewritten meanwhile is never
 // read half old, half new: a page ends at the last subject it holds
 // whole, and the next one starts after it.
-func (s *Store) ScanEvalFileCopies(ctx context.Context, items []string, r credit.SubjectRange, fn func(*credit.Subject, []credit.Record) error) error {
+func (s *Store) ScanEvalFileCopies(ctx context.Context, items []string, r credit.SubjectRange, fn func(*credit.Subject, []credit.Record, credit.EvalMemo) error) error {
 	const op = "store.ScanEvalFileCopies"
 	var want func(string) bool
 	if len(items) > 0 {
@@ -568,12 +568,12 @@ func (s *Store) ScanEvalFileCopies(ctx context.Context, items []string, r credit
 		isDone bool
 	)
 	flush := func() error {
-		subj, out, err := dec.decode(cur, body, want, facts[:0])
+		subj, out, memo, err := dec.decode(cur, body, want, facts[:0])
 		if err != nil {
 			return credit.E(op, credit.Internal, "subject %s: %w", cur, err)
 		}
 		facts, done, isDone = out, cur, true
-		return fn(subj, facts)
+		return fn(subj, facts, memo)
 	}
 	// read runs q and feeds its parts, in order, to the subjects; it
 	// returns how many parts it read.

@@ -190,10 +190,13 @@ func testEvaluation(t *testing.T, s credit.Store) {
 	// The kept copies give what the records give, one row per subject; a
 	// copy already kept is not replaced by PutEvalFiles, and is by
 	// PutEvalScores (the follower's write).
-	scanAll := func(scan func(context.Context, []string, credit.SubjectRange, func(*credit.Subject, []credit.Record) error) error, r credit.SubjectRange) map[string][]credit.Record {
+	memos := map[string]credit.EvalMemo{}
+	scanAll := func(scan func(context.Context, []string, credit.SubjectRange, func(*credit.Subject, []credit.Record, credit.EvalMemo) error) error, r credit.SubjectRange) map[string][]credit.Record {
 		t.Helper()
 		out := map[string][]credit.Record{}
-		err := scan(c, []string{"admin_penalty", "honour"}, r, func(subj *credit.Subject, facts []credit.Record) error {
+		clear(memos)
+		err := scan(c, []string{"admin_penalty", "honour"}, r, func(subj *credit.Subject, facts []credit.Record, memo credit.EvalMemo) error {
+			memos[subj.ID] = credit.EvalMemo{Key: memo.Key, Records: slices.Clone(memo.Records)}
 			out[subj.ID] = []credit.Record{}
 			for _, f := range facts {
 				if len(f.Fields) == 0 {
@@ -208,7 +211,9 @@ func testEvaluation(t *testing.T, s credit.Store) {
 		}
 		return out
 	}
-	byRecords := scanAll(s.ScanEvalFiles, credit.SubjectRange{})
+	byRecords := scanAll(func(ctx context.Context, items []string, r credit.SubjectRange, fn func(*credit.Subject, []credit.Record, credit.EvalMemo) error) error {
+		return s.ScanEvalFiles(ctx, items, r, func(subj *credit.Subject, facts []credit.Record) error { return fn(subj, facts, credit.EvalMemo{}) })
+	}, credit.SubjectRange{})
 	held, err := s.RecordsBySubjects(c, []string{"S1", "S3"})
 	if err != nil {
 		t.Fatal(err)
@@ -237,7 +242,33 @@ func testEvaluation(t *testing.T, s credit.Store) {
 	if got := scanAll(s.ScanEvalFileCopies, credit.SubjectRange{}); !reflect.DeepEqual(got, byRecords) {
 		t.Fatalf("ScanEvalFileCopies = %+v\nScanEvalFiles    = %+v", got, byRecords)
 	}
-	err = s.ScanEvalFileCopies(c, nil, credit.SubjectRange{From: "S2"}, func(subj *credit.Subject, facts []credit.Record) error {
+	// A memo comes back with its copy, each entry with its record: given
+	// out of ID order, read back in it; of the records asked for, only
+	// theirs.
+	rev := slices.Clone(held["S1"])
+	slices.Reverse(rev)
+	memo := credit.EvalMemo{Key: "k1"}
+	for _, r := range rev {
+		memo.Records = append(memo.Records, "memo of "+r.ID)
+	}
+	if err := s.PutEvalScores(c, nil, nil, []credit.EvalFile{{Subject: subs["S1"], Records: rev, Memo: memo}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := scanAll(s.ScanEvalFileCopies, credit.SubjectRange{}); !reflect.DeepEqual(got, byRecords) {
+		t.Fatalf("with a memo, ScanEvalFileCopies = %+v\nScanEvalFiles    = %+v", got, byRecords)
+	}
+	if m := memos["S1"]; m.Key != "k1" || len(m.Records) != len(byRecords["S1"]) || len(byRecords["S1"]) == 0 {
+		t.Fatalf("S1's memo read back as %+v for %d records", m, len(byRecords["S1"]))
+	}
+	for i, r := range byRecords["S1"] {
+		if want := "memo of " + r.ID; memos["S1"].Records[i] != want {
+			t.Errorf("S1's memo entry %d = %q, want %q", i, memos["S1"].Records[i], want)
+		}
+	}
+	if m := memos["S2"]; m.Key != "" || len(m.Records) != 0 {
+		t.Errorf("a copy kept without a memo read back with %+v", m)
+	}
+	err = s.ScanEvalFileCopies(c, nil, credit.SubjectRange{From: "S2"}, func(subj *credit.Subject, facts []credit.Record, _ credit.EvalMemo) error {
 		if want := subs[subj.ID]; subj.Name != want.Name || subj.Kind != want.Kind || subj.Code != want.Code || subj.Status != want.Status {
 			t.Errorf("subject from its copy %+v, stored %+v", subj, want)
 		}

@@ -260,19 +260,39 @@ func TestPassFromCopies(t *testing.T) {
 			if _, err := ev2.Recompute(ctx, "test"); err != nil {
 				t.Fatal(err)
 			}
-			for _, id := range subjects {
-				kept, err := st.EvalScore(ctx, id)
-				if err != nil {
-					t.Fatal(err)
-				}
-				res, err := ev2.Evaluate(ctx, id)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if kept.Score != res.Centi || kept.Grade != res.Grade {
-					t.Fatalf("another catalogue, subject %s: kept %d %s, evaluated %d %s", id, kept.Score, kept.Grade, res.Centi, res.Grade)
+			checkKept := func(what string) {
+				t.Helper()
+				for _, id := range subjects {
+					kept, err := st.EvalScore(ctx, id)
+					if err != nil {
+						t.Fatal(err)
+					}
+					res, err := ev2.Evaluate(ctx, id)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if kept.Score != res.Centi || kept.Grade != res.Grade {
+						t.Fatalf("%s, subject %s: kept %d %s, evaluated %d %s", what, id, kept.Score, kept.Grade, res.Centi, res.Grade)
+					}
 				}
 			}
+			checkKept("another catalogue")
+			// Its memos are made again from the copies, once.
+			if n, err := ev2.RefreshMemos(ctx); err != nil || n != 60 {
+				t.Fatalf("RefreshMemos under another catalogue: %d, %v", n, err)
+			}
+			if with, without := memoWindows(t, ev2, node2.Publish); with == 0 || without != 0 {
+				t.Fatalf("after RefreshMemos, %d chains with a memo window, %d without", with, without)
+			}
+			if n, err := ev2.RefreshMemos(ctx); err != nil || n != 0 {
+				t.Fatalf("RefreshMemos again: %d, %v", n, err)
+			}
+			files, _ = passFiles(t, ev2)
+			sameFiles(t, "after RefreshMemos", files, recordFiles(t, st, items))
+			if _, err := ev2.Recompute(ctx, "test"); err != nil {
+				t.Fatal(err)
+			}
+			checkKept("another catalogue's memos")
 		})
 	}
 }

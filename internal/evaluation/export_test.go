@@ -4,8 +4,8 @@ import "github.com/xinyong/xinyong/internal/publish"
 
 // MemoWindow is the window in carries for File[i] from a file copy's memo.
 func (in Input) MemoWindow(i int) (publish.Window, bool) {
-	if in.windows == nil {
+	if in.memo == nil {
 		return publish.Window{}, false
 	}
-	return in.windows[i].w, in.windows[i].ok
+	return publish.ParseWindow(in.memo[i])
 }

@@ -1,10 +1,12 @@
 package evaluation
 
 import (
+	"context"
 	"slices"
 	"strings"
 
 	"github.com/xinyong/xinyong/internal/credit"
+	"github.com/xinyong/xinyong/internal/gcpace"
 	"github.com/xinyong/xinyong/internal/publish"
 )
 
@@ -33,26 +35,21 @@ func (s *Service) memoOf(subj *credit.Subject, facts []credit.Record) credit.Eva
 	return m
 }
 
-// memoWindow is a chain's current record's window from a copy's memo.
-type memoWindow struct {
-	w  publish.Window
-	ok bool
-}
-
-// windowsOf gives, aligned with file (the chains derived from facts), the
-// window of each chain's current record from memo, when memo was made
-// under the catalogue whose fingerprint is key; nil when it was not.
-func windowsOf(key string, file []credit.State, facts []credit.Record, memo credit.EvalMemo) []memoWindow {
+// memoEntries gives, aligned with file (the chains derived from facts),
+// the memo entry of each chain's current record ("" for none), when memo
+// was made under the catalogue whose fingerprint is key; nil when it was
+// not. The entries are read when a leaf asks (Scorer.window).
+func memoEntries(key string, file []credit.State, facts []credit.Record, memo credit.EvalMemo) []string {
 	if memo.Key == "" || memo.Key != key || len(memo.Records) != len(facts) {
 		return nil
 	}
-	out := make([]memoWindow, len(file))
+	out := make([]string, len(file))
 	for i := range file {
 		// A copy's records are in ID order; a record not found by ID is
 		// classified afresh.
 		j, found := slices.BinarySearchFunc(facts, file[i].Current.ID, func(r credit.Record, id string) int { return strings.Compare(r.ID, id) })
 		if found {
-			out[i].w, out[i].ok = publish.ParseWindow(memo.Records[j])
+			out[i] = memo.Records[j]
 		}
 	}
 	return out
@@ -61,9 +58,90 @@ func windowsOf(key string, file []credit.State, facts []credit.Record, memo cred
 // window is the memo's window of in.File[i], if in carries one made under
 // the scorer's catalogue.
 func (sc *Scorer) window(in *Input, i int) (publish.Window, bool) {
-	if in.windows == nil || in.windowsKey != sc.Publish.Catalog.Fingerprint() {
+	if in.memo == nil || in.memoKey != sc.Publish.Catalog.Fingerprint() {
 		return publish.Window{}, false
 	}
-	mw := in.windows[i]
-	return mw.w, mw.ok
+	return publish.ParseWindow(in.memo[i])
+}
+
+// memosCursor is the feed cursor that marks the copies' memos made under
+// the catalogue with fingerprint key: once it exists, RefreshMemos has
+// nothing to do under that catalogue. Its position is the follower's when
+// the refresh ended.
+func memosCursor(key string) string { return FilesCursor + ".memos." + key[:min(len(key), 16)] }
+
+// RefreshMemos makes the memos of the kept copies again under the active
+// catalogue where they were made under another (the catalogue changed:
+// an administrator activated a version) or not at all (a copy of format
+// 2): from the copy itself, which holds all that a window depends on.
+// Without it a copy's memo would wait for the subject's next change, and
+// every pass until then would classify its records again. The subjects
+// are taken a range at a time, beside this node's follower (its lock is
+// held for a range): the range's copies are read after the follower's
+// cursor and written back in a transaction that checks the cursor has not
+// moved (another node's follower), so no newer copy is overwritten; a
+// range that lost that race is read again. Nothing to do before the
+// copies are built or once refreshed under this catalogue. It returns how
+// many copies it wrote.
+func (s *Service) RefreshMemos(ctx context.Context) (int, error) {
+	key := s.cfg.Publish.Catalog.Fingerprint()
+	if _, built, err := s.cfg.Store.FeedCursor(ctx, FilesCursor); err != nil || !built {
+		return 0, err
+	}
+	if _, done, err := s.cfg.Store.FeedCursor(ctx, memosCursor(key)); err != nil || done {
+		return 0, err
+	}
+	defer gcpace.Bulk()()
+	ranges, err := s.cfg.Store.EvalRanges(ctx, 1000)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	var pos int64
+	for _, r := range ranges {
+		for try := 0; ; try++ {
+			var wrote int
+			wrote, pos, err = s.refreshRange(ctx, key, r)
+			n += wrote
+			if err == nil || !credit.Is(credit.Conflict, err) || try == 3 {
+				break
+			}
+		}
+		if err != nil {
+			return n, err
+		}
+	}
+	if err := s.cfg.Store.MoveFeedCursor(ctx, memosCursor(key), -1, pos); err != nil && !credit.Is(credit.Exists, err) {
+		return n, err
+	}
+	if n > 0 {
+		s.log.Info("evaluation: file copies' memos made under the active catalogue", "copies", n)
+	}
+	return n, nil
+}
+
+// refreshRange is RefreshMemos for the subjects of r; it returns the
+// copies written and the follower's position they reflect.
+func (s *Service) refreshRange(ctx context.Context, key string, r credit.SubjectRange) (int, int64, error) {
+	s.stepMu.Lock()
+	defer s.stepMu.Unlock()
+	pos, ok, err := s.cfg.Store.FeedCursor(ctx, CursorName)
+	if err != nil || !ok {
+		return 0, pos, err
+	}
+	var batch []credit.EvalFile
+	err = s.cfg.Store.ScanEvalFileCopies(ctx, nil, r, func(subj *credit.Subject, facts []credit.Record, memo credit.EvalMemo) error {
+		if memo.Key != key {
+			batch = append(batch, credit.EvalFile{Subject: subj, Records: slices.Clone(facts), Memo: s.memoOf(subj, facts)})
+		}
+		return nil
+	})
+	if err != nil || len(batch) == 0 {
+		return 0, pos, err
+	}
+	mv := &credit.CursorMove{Name: CursorName, From: pos, To: pos}
+	if err := s.cfg.Store.PutEvalScores(ctx, nil, nil, batch, mv); err != nil {
+		return 0, pos, err
+	}
+	return len(batch), pos, nil
 }

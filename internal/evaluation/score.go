@@ -21,10 +21,10 @@ type Input struct {
 	Entries []publish.ListedEntry
 	Now     time.Time
 
-	// windows, aligned with File, are the windows a file copy's memo kept
-	// under the catalogue whose fingerprint is windowsKey (a full pass).
-	windows    []memoWindow
-	windowsKey string
+	// memo, aligned with File, holds the windows a file copy's memo kept
+	// under the catalogue whose fingerprint is memoKey (a full pass).
+	memo    []string
+	memoKey string
 }
 
 // Result is a subject's evaluation with its explanation. Score equals

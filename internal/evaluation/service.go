@@ -440,10 +440,15 @@ func (s *Service) Follow(ctx context.Context, every time.Duration) {
 				s.log.Warn("evaluation: time sweep failed; retrying", "err", err)
 			}
 			// Copies missing on a store evaluated before they were kept
-			// are built beside the follower, which keeps going.
+			// are built beside the follower, which keeps going; then
+			// memos of another catalogue are made again.
 			if !s.building.Load() {
 				builder.Go(func() {
-					if _, err := s.BuildFiles(ctx); err != nil && ctx.Err() == nil && !credit.Is(credit.Conflict, err) {
+					_, err := s.BuildFiles(ctx)
+					if err == nil {
+						_, err = s.RefreshMemos(ctx)
+					}
+					if err != nil && ctx.Err() == nil && !credit.Is(credit.Conflict, err) {
 						s.log.Warn("evaluation: building the file copies failed; retrying", "err", err)
 					}
 				})
@@ -507,8 +512,8 @@ func (s *Service) Pass(ctx context.Context, items []string, fn func(Input) error
 	now := s.now()
 	key := s.cfg.Publish.Catalog.Fingerprint()
 	st, err := s.scan(ctx, items, false, func(subj *credit.Subject, facts []credit.Record, memo credit.EvalMemo) error {
-		in := Input{Subject: subj, File: credit.DeriveCurrent(facts), Now: now, windowsKey: key}
-		in.windows = windowsOf(key, in.File, facts, memo)
+		in := Input{Subject: subj, File: credit.DeriveCurrent(facts), Now: now, memoKey: key}
+		in.memo = memoEntries(key, in.File, facts, memo)
 		if withCases[subj.ID] {
 			ids := make([]string, len(in.File))
 			for i, f := range in.File {

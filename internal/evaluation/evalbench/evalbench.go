@@ -275,15 +275,26 @@ func Run(ctx context.Context, st Store, ev *evaluation.Service, o Options, progr
 	return rep, nil
 }
 
-// prepare builds the file copies (BuildFiles) on a store that has none.
+// prepare builds the file copies (BuildFiles) on a store that has none,
+// and makes their memos again where they were made under another
+// catalogue (RefreshMemos).
 // A store the bench filled has no follower cursor either: it is placed at
 // the feed's head, as if a node had followed the feed all along (the
 // initial evaluation a node runs instead first brings the list entries in
 // step with ten million records, which is the sanction service's work,
 // not the evaluation's).
 func prepare(ctx context.Context, st Store, ev *evaluation.Service) (string, time.Duration, error) {
-	if _, built, err := st.FeedCursor(ctx, evaluation.FilesCursor); err != nil || built {
+	if _, built, err := st.FeedCursor(ctx, evaluation.FilesCursor); err != nil {
 		return "", 0, err
+	} else if built {
+		// Copies kept by an earlier version or under another catalogue
+		// get their memos as a node's follower would give them.
+		t := time.Now()
+		n, err := ev.RefreshMemos(ctx)
+		if err != nil || n == 0 {
+			return "", 0, err
+		}
+		return fmt.Sprintf("memos of %d file copies made again (RefreshMemos)", n), time.Since(t), nil
 	}
 	_, following, err := st.FeedCursor(ctx, evaluation.CursorName)
 	if err != nil {

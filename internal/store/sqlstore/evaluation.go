@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -127,7 +128,7 @@ func (s *Store) ActivateEvalModel(ctx context.Context, version, by string, at ti
 func (s *Store) PutEvalScores(ctx context.Context, scores []credit.EvalScore, changes []credit.GradeChange, files []credit.EvalFile, mv *credit.CursorMove) error {
 	const op = "store.PutEvalScores"
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		if err := putEvalFiles(ctx, tx, files, true); err != nil {
+		if err := s.putEvalFiles(ctx, tx, files, true); err != nil {
 			return err
 		}
 		if len(scores) > 0 {
@@ -183,56 +184,121 @@ func (s *Store) PutEvalScores(ctx context.Context, scores []credit.EvalScore, ch
 }
 
 // putEvalFiles writes the copies of files, in parts; with replace, a copy
-// already kept is replaced, else left as it is.
-func putEvalFiles(ctx context.Context, tx *sql.Tx, files []credit.EvalFile, replace bool) error {
-	if len(files) == 0 {
-		return nil
+// already kept is replaced, else left as it is. Rows go in statements of
+// a few hundred (a statement a row cost BuildFiles minutes on
+// PostgreSQL). Without replace, first parts go in first, and only the
+// copies whose first part went in get their other parts: a copy kept
+// meanwhile by the follower (newer) is never mixed with this one.
+func (s *Store) putEvalFiles(ctx context.Context, tx *sql.Tx, files []credit.EvalFile, replace bool) error {
+	type row struct {
+		id   string
+		part int
+		body []byte
 	}
-	ins, err := tx.PrepareContext(ctx, `INSERT INTO ev_files (subject_id, part, body) VALUES ($1, $2, $3) ON CONFLICT (subject_id, part) DO NOTHING`)
-	if err != nil {
-		return err
-	}
-	defer ins.Close()
-	var del *sql.Stmt
-	if replace {
-		if del, err = tx.PrepareContext(ctx, `DELETE FROM ev_files WHERE subject_id = $1`); err != nil {
-			return err
+	var (
+		heads, tails []row
+		ids          []string
+		buf          []byte
+	)
+	seen := make(map[string]bool, len(files))
+	for i := range files {
+		f := &files[i]
+		if replace { // the last copy of a subject is the one kept
+			f = &files[len(files)-1-i]
 		}
-		defer del.Close()
-	}
-	var buf []byte
-	for _, f := range files {
 		if f.Subject == nil {
 			return credit.E("store.putEvalFiles", credit.Invalid, "a file copy without its subject")
 		}
-		if replace {
-			if _, err := del.ExecContext(ctx, f.Subject.ID); err != nil {
-				return err
-			}
+		if seen[f.Subject.ID] {
+			continue
 		}
-		buf = encodeEvalFile(buf[:0], f.Subject, f.Records, f.Memo)
-		for part := 0; part*evalFilePart < len(buf); part++ {
-			res, err := ins.ExecContext(ctx, f.Subject.ID, part, buf[part*evalFilePart:min(len(buf), (part+1)*evalFilePart)])
-			if err != nil {
-				return err
-			}
-			if part == 0 && !replace {
-				if n, err := res.RowsAffected(); err != nil {
-					return err
-				} else if n == 0 {
-					break // kept already, by the follower: newer than this one
-				}
+		seen[f.Subject.ID] = true
+		ids = append(ids, f.Subject.ID)
+		start := len(buf)
+		buf = encodeEvalFile(buf, f.Subject, f.Records, f.Memo)
+		body := buf[start:len(buf):len(buf)] // earlier bodies stay as they are when buf grows
+		for part := 0; part*evalFilePart < len(body); part++ {
+			r := row{f.Subject.ID, part, body[part*evalFilePart : min(len(body), (part+1)*evalFilePart)]}
+			if part == 0 {
+				heads = append(heads, r)
+			} else {
+				tails = append(tails, r)
 			}
 		}
 	}
-	return nil
+	per := max(1, min(s.d.MaxParams, 900))
+	if replace {
+		for i := 0; i < len(ids); i += per {
+			chunk := ids[i:min(i+per, len(ids))]
+			args := make([]any, len(chunk))
+			for j, id := range chunk {
+				args[j] = id
+			}
+			if _, err := tx.ExecContext(ctx, `DELETE FROM ev_files WHERE subject_id IN (`+string(s.placeholders(nil, 1, len(chunk)))+`)`, args...); err != nil {
+				return err
+			}
+		}
+	}
+	// insert writes rows; with returning, it gives the subjects whose
+	// first part went in.
+	insert := func(rows []row, returning bool) (map[string]bool, error) {
+		in := map[string]bool{}
+		for i := 0; i < len(rows); i += per / 3 {
+			chunk := rows[i:min(i+per/3, len(rows))]
+			q := []byte(`INSERT INTO ev_files (subject_id, part, body) VALUES `)
+			args := make([]any, 0, 3*len(chunk))
+			for j, r := range chunk {
+				if j > 0 {
+					q = append(q, ',')
+				}
+				q = append(q, '(')
+				q = s.placeholders(q, 3*j+1, 3)
+				q = append(q, ')')
+				args = append(args, r.id, r.part, r.body)
+			}
+			q = append(q, ` ON CONFLICT (subject_id, part) DO NOTHING`...)
+			if !returning {
+				if _, err := tx.ExecContext(ctx, string(q), args...); err != nil {
+					return nil, err
+				}
+				continue
+			}
+			rs, err := tx.QueryContext(ctx, string(q)+` RETURNING subject_id`, args...)
+			if err != nil {
+				return nil, err
+			}
+			for rs.Next() {
+				var id string
+				if err := rs.Scan(&id); err != nil {
+					rs.Close()
+					return nil, err
+				}
+				in[id] = true
+			}
+			err = rs.Err()
+			rs.Close()
+			if err != nil {
+				return nil, err
+			}
+		}
+		return in, nil
+	}
+	in, err := insert(heads, !replace)
+	if err != nil {
+		return err
+	}
+	if !replace {
+		tails = slices.DeleteFunc(tails, func(r row) bool { return !in[r.id] })
+	}
+	_, err = insert(tails, false)
+	return err
 }
 
 // PutEvalFiles writes the copies of files that are not held yet: a copy
 // the follower wrote meanwhile is newer than the caller's.
 func (s *Store) PutEvalFiles(ctx context.Context, files []credit.EvalFile) error {
 	return s.fail("store.PutEvalFiles", s.inTx(ctx, func(tx *sql.Tx) error {
-		return putEvalFiles(ctx, tx, files, false)
+		return s.putEvalFiles(ctx, tx, files, false)
 	}))
 }
 

@@ -9,3 +9,11 @@ func (in Input) MemoWindow(i int) (publish.Window, bool) {
 	}
 	return publish.ParseWindow(in.memo[i])
 }
+
+// SetRefreshChunk sets how many copies RefreshMemos rewrites at a time
+// and returns the former value.
+func SetRefreshChunk(n int) int {
+	old := refreshChunk
+	refreshChunk = n
+	return old
+}

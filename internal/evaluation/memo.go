@@ -75,12 +75,13 @@ func memosCursor(key string) string { return FilesCursor + ".memos." + key[:min(
 // an administrator activated a version) or not at all (a copy of format
 // 2): from the copy itself, which holds all that a window depends on.
 // Without it a copy's memo would wait for the subject's next change, and
-// every pass until then would classify its records again. The subjects
-// are taken a range at a time, beside this node's follower (its lock is
-// held for a range): the range's copies are read after the follower's
-// cursor and written back in a transaction that checks the cursor has not
-// moved (another node's follower), so no newer copy is overwritten; a
-// range that lost that race is read again. Nothing to do before the
+// every pass until then would classify its records again. The copies
+// are read once to find those; then a range of a few hundred of them at a
+// time is read again and written back beside this node's follower (its
+// lock is held for a range), in a transaction that checks the follower's
+// cursor has not moved since the range was read (another node's
+// follower), so no newer copy is overwritten; a range that lost that race
+// is read again. Nothing to do before the
 // copies are built or once refreshed under this catalogue. It returns how
 // many copies it wrote.
 func (s *Service) RefreshMemos(ctx context.Context) (int, error) {
@@ -92,13 +93,30 @@ func (s *Service) RefreshMemos(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	defer gcpace.Bulk()()
-	ranges, err := s.cfg.Store.EvalRanges(ctx, 1000)
+	// The subjects whose memo is of another catalogue, in ID order: read
+	// without the follower's lock, then rewritten a few hundred at a time
+	// under it.
+	var stale []string
+	err := s.cfg.Store.ScanEvalFileCopies(ctx, nil, credit.SubjectRange{}, func(subj *credit.Subject, _ []credit.Record, memo credit.EvalMemo) error {
+		if memo.Key != key {
+			stale = append(stale, subj.ID)
+		}
+		return nil
+	})
 	if err != nil {
 		return 0, err
 	}
 	n := 0
-	var pos int64
-	for _, r := range ranges {
+	pos, _, err := s.cfg.Store.FeedCursor(ctx, CursorName)
+	if err != nil {
+		return 0, err
+	}
+	chunk := refreshChunk
+	for i := 0; i < len(stale); i += chunk {
+		r := credit.SubjectRange{From: stale[i]}
+		if i+chunk < len(stale) {
+			r.To = stale[i+chunk]
+		}
 		for try := 0; ; try++ {
 			var wrote int
 			wrote, pos, err = s.refreshRange(ctx, key, r)
@@ -119,6 +137,10 @@ func (s *Service) RefreshMemos(ctx context.Context) (int, error) {
 	}
 	return n, nil
 }
+
+// refreshChunk is how many copies RefreshMemos rewrites under the
+// follower's lock at a time (a variable for the tests).
+var refreshChunk = 500
 
 // refreshRange is RefreshMemos for the subjects of r; it returns the
 // copies written and the follower's position they reflect.

@@ -139,6 +139,25 @@ func Catalog(t testing.TB) *catalog.Catalog {
 	return cat
 }
 
+// OtherCatalog is the embedded catalogue with one change that classifies
+// records differently: the market regulator's department kind moved to
+// the tax domain (whose severity and publication rules then apply to its
+// records), as an administrator would upload it.
+func OtherCatalog(t testing.TB) *catalog.Catalog {
+	t.Helper()
+	base := Catalog(t)
+	depts := base.Raw("departments.json")
+	changed := bytes.Replace(depts, []byte(`"domain": "market_regulation"`), []byte(`"domain": "tax"`), 1)
+	if bytes.Equal(changed, depts) {
+		t.Fatal("apptest: no department kind of the market regulation domain to move")
+	}
+	other, err := catalog.Replace(base, "departments.json", changed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return other
+}
+
 // Key is the tests' data key.
 var Key = bytes.Repeat([]byte{7}, 32)
 

@@ -1,7 +1,6 @@
 package evaluation_test
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"reflect"
@@ -10,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/xinyong/xinyong/internal/apptest"
-	"github.com/xinyong/xinyong/internal/catalog"
 	"github.com/xinyong/xinyong/internal/credit"
 	"github.com/xinyong/xinyong/internal/evaluation"
 	"github.com/xinyong/xinyong/internal/evaluation/evalbench"
@@ -221,53 +219,17 @@ func TestPassFromCopies(t *testing.T) {
 
 			// A recompute from the copies keeps what each subject's own
 			// evaluation from its records says.
-			if _, err := ev.Recompute(ctx, "test"); err != nil {
-				t.Fatal(err)
-			}
-			for _, id := range subjects {
-				kept, err := st.EvalScore(ctx, id)
-				if err != nil {
-					t.Fatal(err)
-				}
-				res, err := ev.Evaluate(ctx, id)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if kept.Score != res.Centi || kept.Grade != res.Grade {
-					t.Fatalf("subject %s: kept %d %s, evaluated %d %s", id, kept.Score, kept.Grade, res.Centi, res.Grade)
-				}
-			}
-
-			// A node under another catalogue (a department moved to another
-			// domain, whose rules classify its records) reads no memo made
-			// under the first, and its recompute keeps what its own
-			// evaluations say.
-			base := node.Catalog
-			depts := base.Raw("departments.json")
-			changedDepts := bytes.Replace(depts, []byte(`"domain": "market_regulation"`), []byte(`"domain": "tax"`), 1)
-			if bytes.Equal(changedDepts, depts) {
-				t.Fatal("no department of the market regulation domain to move")
-			}
-			other, err := catalog.Replace(base, "departments.json", changedDepts)
-			if err != nil {
-				t.Fatal(err)
-			}
-			node2 := apptest.New(t, apptest.Options{Backend: backend, Store: node.Store, Catalog: other, NoSearchIndex: true})
-			ev2 := node2.Evaluation
-			if with, without := memoWindows(t, ev2, node2.Publish); with != 0 || without == 0 {
-				t.Fatalf("under another catalogue, %d chains with a memo window, %d without", with, without)
-			}
-			if _, err := ev2.Recompute(ctx, "test"); err != nil {
-				t.Fatal(err)
-			}
-			checkKept := func(what string) {
+			checkKept := func(what string, ev *evaluation.Service) {
 				t.Helper()
+				if _, err := ev.Recompute(ctx, "test"); err != nil {
+					t.Fatal(err)
+				}
 				for _, id := range subjects {
 					kept, err := st.EvalScore(ctx, id)
 					if err != nil {
 						t.Fatal(err)
 					}
-					res, err := ev2.Evaluate(ctx, id)
+					res, err := ev.Evaluate(ctx, id)
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -276,7 +238,19 @@ func TestPassFromCopies(t *testing.T) {
 					}
 				}
 			}
-			checkKept("another catalogue")
+			checkKept("from copies", ev)
+
+			// A node under another catalogue (a department moved to another
+			// domain, whose rules classify its records) reads no memo made
+			// under the first, and its recompute keeps what its own
+			// evaluations say.
+			other := apptest.OtherCatalog(t)
+			node2 := apptest.New(t, apptest.Options{Backend: backend, Store: node.Store, Catalog: other, NoSearchIndex: true})
+			ev2 := node2.Evaluation
+			if with, without := memoWindows(t, ev2, node2.Publish); with != 0 || without == 0 {
+				t.Fatalf("under another catalogue, %d chains with a memo window, %d without", with, without)
+			}
+			checkKept("another catalogue", ev2)
 			// Its memos are made again from the copies, once (7 at a
 			// time: ranges end inside the subjects and at the last).
 			defer evaluation.SetRefreshChunk(evaluation.SetRefreshChunk(7))
@@ -291,10 +265,7 @@ func TestPassFromCopies(t *testing.T) {
 			}
 			files, _ = passFiles(t, ev2)
 			sameFiles(t, "after RefreshMemos", files, recordFiles(t, st, items))
-			if _, err := ev2.Recompute(ctx, "test"); err != nil {
-				t.Fatal(err)
-			}
-			checkKept("another catalogue's memos")
+			checkKept("another catalogue's memos", ev2)
 		})
 	}
 }

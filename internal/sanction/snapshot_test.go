@@ -1,7 +1,6 @@
 package sanction_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"math/rand/v2"
@@ -12,7 +11,6 @@ import (
 	"time"
 
 	"github.com/xinyong/xinyong/internal/apptest"
-	"github.com/xinyong/xinyong/internal/catalog"
 	"github.com/xinyong/xinyong/internal/credit"
 	"github.com/xinyong/xinyong/internal/publish"
 	"github.com/xinyong/xinyong/internal/sanction"
@@ -264,17 +262,8 @@ func TestSnapshotRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Another catalogue: a department's domain changed (it chooses the
-	// severity rules that weigh the bars), as an administrator uploads it.
-	base := apptest.Catalog(t)
-	depts := base.Raw("departments.json")
-	changed := bytes.Replace(depts, []byte(`"domain": "market_regulation"`), []byte(`"domain": "tax"`), 1)
-	if bytes.Equal(changed, depts) {
-		t.Fatal("the test's catalogue has no department of the market domain to change")
-	}
-	other, err := catalog.Replace(base, "departments.json", changed)
-	if err != nil {
-		t.Fatal(err)
-	}
+	// severity rules that weigh the bars).
+	other := apptest.OtherCatalog(t)
 	svc, err := sanction.New(t.Context(), sanction.Config{Store: f.st, Catalog: other, Sealer: f.sealer, Now: f.clk.now, SnapshotDir: dir})
 	if err != nil {
 		t.Fatal(err)

@@ -133,6 +133,19 @@ func sameFiles(t *testing.T, what string, got, want map[string][]credit.State) {
 	}
 }
 
+// filledNode is a node on backend whose store evalbench.Fill filled as o
+// says, dated by the node's clock.
+func filledNode(t *testing.T, backend string, o evalbench.Options) (*apptest.Env, evalbench.Store) {
+	t.Helper()
+	node := apptest.New(t, apptest.Options{Backend: backend, NoSearchIndex: true})
+	st := node.Store.(evalbench.Store)
+	o.Now = node.Clock.Now
+	if _, err := evalbench.Fill(t.Context(), st, o, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	return node, st
+}
+
 // TestPassFromCopies: a full pass reads the kept file copies once they are
 // built after the initial evaluation, and gives what the records give:
 // then, for subjects whose files changed since the follower's cursor
@@ -141,12 +154,8 @@ func sameFiles(t *testing.T, what string, got, want map[string][]credit.State) {
 func TestPassFromCopies(t *testing.T) {
 	for _, backend := range []string{apptest.SQLite, apptest.Postgres} {
 		t.Run(backend, func(t *testing.T) {
-			node := apptest.New(t, apptest.Options{Backend: backend, NoSearchIndex: true})
+			node, st := filledNode(t, backend, evalbench.Options{Subjects: 60, Records: 500, Seed: 3})
 			ctx := t.Context()
-			st := node.Store.(evalbench.Store)
-			if _, err := evalbench.Fill(ctx, st, evalbench.Options{Subjects: 60, Records: 500, Seed: 3, Now: node.Clock.Now}, io.Discard); err != nil {
-				t.Fatal(err)
-			}
 			ev := node.Evaluation
 			items := ev.Model().Items()
 			if _, err := ev.Step(ctx); err != nil { // the initial evaluation
@@ -276,12 +285,8 @@ func TestPassFromCopies(t *testing.T) {
 func TestBuildFiles(t *testing.T) {
 	for _, backend := range []string{apptest.SQLite, apptest.Postgres} {
 		t.Run(backend, func(t *testing.T) {
-			node := apptest.New(t, apptest.Options{Backend: backend, NoSearchIndex: true})
+			node, st := filledNode(t, backend, evalbench.Options{Subjects: 40, Records: 300, Seed: 4})
 			ctx := context.Background()
-			st := node.Store.(evalbench.Store)
-			if _, err := evalbench.Fill(ctx, st, evalbench.Options{Subjects: 40, Records: 300, Seed: 4, Now: node.Clock.Now}, io.Discard); err != nil {
-				t.Fatal(err)
-			}
 			ev := node.Evaluation
 			// An earlier version's follower: its cursor, no copies.
 			head, err := st.ChangeHead(ctx)

@@ -228,15 +228,12 @@ func (s *Store) putEvalFiles(ctx context.Context, tx *sql.Tx, files []credit.Eva
 	}
 	per := max(1, min(s.d.MaxParams, 900))
 	if replace {
-		for i := 0; i < len(ids); i += per {
-			chunk := ids[i:min(i+per, len(ids))]
-			args := make([]any, len(chunk))
-			for j, id := range chunk {
-				args[j] = id
-			}
-			if _, err := tx.ExecContext(ctx, `DELETE FROM ev_files WHERE subject_id IN (`+string(s.placeholders(nil, 1, len(chunk)))+`)`, args...); err != nil {
-				return err
-			}
+		err := s.inChunks(ids, func(list string, args []any) error {
+			_, err := tx.ExecContext(ctx, `DELETE FROM ev_files WHERE subject_id IN (`+list+`)`, args...)
+			return err
+		})
+		if err != nil {
+			return err
 		}
 	}
 	// insert writes rows; with returning, it gives the subjects whose

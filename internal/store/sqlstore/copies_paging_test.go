@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/xinyong/xinyong/internal/credit"
+	"github.com/xinyong/xinyong/internal/store/postgres"
+	"github.com/xinyong/xinyong/internal/store/postgres/pgtest"
 	"github.com/xinyong/xinyong/internal/store/sqlite"
 	"github.com/xinyong/xinyong/internal/store/sqlstore"
 )
@@ -15,13 +17,28 @@ import (
 // TestEvalFileCopiesPaging: read in pages smaller than many copies, every
 // subject of a range comes whole, once, in order, with the pages ending
 // inside a copy and one copy longer than a page.
+// Each backend reads the parts through its own driver's rows.
 func TestEvalFileCopiesPaging(t *testing.T) {
 	defer sqlstore.SetEvalCopyPage(3)()
-	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "x.db"), sqlite.Logger(slog.New(slog.DiscardHandler)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	t.Run("sqlite", func(t *testing.T) {
+		st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "x.db"), sqlite.Logger(slog.New(slog.DiscardHandler)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		testCopiesPaging(t, st)
+	})
+	t.Run("postgres", func(t *testing.T) {
+		st, err := postgres.Open(t.Context(), pgtest.TestDSN(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		testCopiesPaging(t, st)
+	})
+}
+
+func testCopiesPaging(t *testing.T, st credit.Store) {
 	ctx := t.Context()
 	var files []credit.EvalFile
 	want := map[string]int{}

@@ -610,6 +610,49 @@ var evalCopyPage = 5000
 // read half old, half new: a page ends at the last subject it holds
 // whole, and the next one starts after it.
 func (s *Store) ScanEvalFileCopies(ctx context.Context, items []string, r credit.SubjectRange, fn func(*credit.Subject, []credit.Record, credit.EvalMemo) error) error {
+	return s.ScanEvalFileCopiesVia(ctx, s.copyParts, items, r, fn)
+}
+
+// CopyParts are the rows (subject_id, part, body) of a read of ev_files.
+// Part's subject and body stay valid until the next call of Next: a full
+// pass reads millions, so neither is copied unless kept.
+type CopyParts interface {
+	Next() bool
+	Part() (subject []byte, part int, body []byte, err error)
+	Err() error
+	Close()
+}
+
+// CopyQuery runs a read of ev_files; backends pass their own to
+// ScanEvalFileCopiesVia (PostgreSQL reads through its driver's own rows,
+// without database/sql's copy of each value).
+type CopyQuery func(ctx context.Context, query string, args ...any) (CopyParts, error)
+
+// copyParts is the CopyQuery of database/sql.
+func (s *Store) copyParts(ctx context.Context, q string, args ...any) (CopyParts, error) {
+	rows, err := s.r.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	return &sqlCopyParts{rows: rows}, nil
+}
+
+type sqlCopyParts struct {
+	rows     *sql.Rows
+	id, body sql.RawBytes
+	part     int
+}
+
+func (p *sqlCopyParts) Next() bool { return p.rows.Next() }
+func (p *sqlCopyParts) Err() error { return p.rows.Err() }
+func (p *sqlCopyParts) Close()     { _ = p.rows.Close() } // Err reports what failed
+func (p *sqlCopyParts) Part() ([]byte, int, []byte, error) {
+	err := p.rows.Scan(&p.id, &p.part, &p.body)
+	return p.id, p.part, p.body, err
+}
+
+// ScanEvalFileCopiesVia is ScanEvalFileCopies with reads through query.
+func (s *Store) ScanEvalFileCopiesVia(ctx context.Context, query CopyQuery, items []string, r credit.SubjectRange, fn func(*credit.Subject, []credit.Record, credit.EvalMemo) error) error {
 	const op = "store.ScanEvalFileCopies"
 	var want func(string) bool
 	if len(items) > 0 {
@@ -620,9 +663,6 @@ func (s *Store) ScanEvalFileCopies(ctx context.Context, items []string, r credit
 		want = func(item string) bool { return set[item] }
 	}
 	var (
-		id     string
-		part   int
-		piece  sql.RawBytes // appended to body at once
 		body   []byte
 		facts  []credit.Record
 		dec    evalFileDecoder
@@ -641,18 +681,19 @@ func (s *Store) ScanEvalFileCopies(ctx context.Context, items []string, r credit
 	// read runs q and feeds its parts, in order, to the subjects; it
 	// returns how many parts it read.
 	read := func(q string, args ...any) (int, error) {
-		rows, err := s.r.QueryContext(ctx, q, args...)
+		rows, err := query(ctx, q, args...)
 		if err != nil {
 			return 0, s.fail(op, err)
 		}
 		defer rows.Close()
 		n := 0
 		for rows.Next() {
-			if err := rows.Scan(&id, &part, &piece); err != nil {
+			id, part, piece, err := rows.Part()
+			if err != nil {
 				return n, s.fail(op, err)
 			}
 			n++
-			if id != cur || n == 1 {
+			if string(id) != cur || n == 1 {
 				if n > 1 {
 					if err := flush(); err != nil {
 						return n, err
@@ -661,7 +702,7 @@ func (s *Store) ScanEvalFileCopies(ctx context.Context, items []string, r credit
 				if part != 0 {
 					return n, credit.E(op, credit.Internal, "subject %s: file copy without its first part", id)
 				}
-				cur, body = id, append(body[:0], piece...)
+				cur, body = string(id), append(body[:0], piece...)
 				continue
 			}
 			body = append(body, piece...)

@@ -113,7 +113,9 @@ type EvaluationStore interface {
 	// have a copy; a copy is as fresh as its last write; the evaluation
 	// service says which copies it trusts.
 	// The memo kept with a copy comes with it, aligned with the records
-	// given.
+	// given. The records slice, their Fields maps and the memo's entries
+	// are reused once fn returns (a pass decodes ten million records):
+	// fn clones what it keeps, maps included.
 	ScanEvalFileCopies(ctx context.Context, items []string, r SubjectRange, fn func(*Subject, []Record, EvalMemo) error) error
 }
 

@@ -3,6 +3,7 @@ package evaluation_test
 import (
 	"context"
 	"io"
+	"maps"
 	"reflect"
 	"slices"
 	"sync"
@@ -24,7 +25,11 @@ func passFiles(t *testing.T, ev *evaluation.Service) (map[string][]credit.State,
 	st, err := ev.Pass(t.Context(), ev.Model().Items(), func(in evaluation.Input) error {
 		mu.Lock()
 		defer mu.Unlock()
-		out[in.Subject.ID] = in.File
+		file := slices.Clone(in.File)
+		for i := range file { // a pass reuses the maps of the fields it reads
+			file[i].Current.Fields = maps.Clone(file[i].Current.Fields)
+		}
+		out[in.Subject.ID] = file
 		return nil
 	})
 	if err != nil {

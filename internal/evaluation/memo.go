@@ -2,6 +2,7 @@ package evaluation
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"strings"
 
@@ -154,7 +155,7 @@ func (s *Service) refreshRange(ctx context.Context, key string, r credit.Subject
 	var batch []credit.EvalFile
 	err = s.cfg.Store.ScanEvalFileCopies(ctx, nil, r, func(subj *credit.Subject, facts []credit.Record, memo credit.EvalMemo) error {
 		if memo.Key != key {
-			batch = append(batch, credit.EvalFile{Subject: subj, Records: slices.Clone(facts), Memo: s.memoOf(subj, facts)})
+			batch = append(batch, credit.EvalFile{Subject: subj, Records: cloneRecords(facts), Memo: s.memoOf(subj, facts)})
 		}
 		return nil
 	})
@@ -166,4 +167,13 @@ func (s *Service) refreshRange(ctx context.Context, key string, r credit.Subject
 		return 0, pos, err
 	}
 	return len(batch), pos, nil
+}
+
+// cloneRecords copies recs with their fields: a copy's reader reuses both.
+func cloneRecords(recs []credit.Record) []credit.Record {
+	out := slices.Clone(recs)
+	for i := range out {
+		out[i].Fields = maps.Clone(out[i].Fields)
+	}
+	return out
 }

@@ -498,7 +498,8 @@ func (s *Service) casesBySubject(ctx context.Context) (map[string]bool, error) {
 // range is as much work as its evaluation, so both run on every core. fn
 // runs on the workers at once, so it must be safe for concurrent use. The
 // chains of an input's File carry no History (credit.DeriveCurrent): the
-// scorer reads the current content.
+// scorer reads the current content. The Fields maps of the chains' records
+// are reused once fn returns: fn clones what it keeps.
 //
 // Once the file copies are built (FilesCursor), the facts come from them,
 // one row per subject, except for the subjects whose files changed since

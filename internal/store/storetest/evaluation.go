@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"maps"
 	"reflect"
 	"slices"
 	"strings"
@@ -202,6 +203,7 @@ func testEvaluation(t *testing.T, s credit.Store) {
 				if len(f.Fields) == 0 {
 					f.Fields = nil // no fields, however the reader spells it
 				}
+				f.Fields = maps.Clone(f.Fields) // a copy's reader reuses the maps
 				out[subj.ID] = append(out[subj.ID], f)
 			}
 			return nil

@@ -72,15 +72,19 @@ type State struct {
 // is time order because IDs are UUIDv7. A fact pointing at an unknown record
 // is ignored (the store refuses to write one, so this only guards against a
 // partial read). The result is ordered by the original facts' IDs.
-func Derive(facts []Record) []State { return derive(facts, true) }
+func Derive(facts []Record) []State { return derive(facts, true, nil) }
 
 // DeriveCurrent is Derive without each chain's History: the current
 // content, origin and revocation, which is what a full evaluation pass
 // reads of ten million records (the history would copy every one of them
 // once more).
-func DeriveCurrent(facts []Record) []State { return derive(facts, false) }
+func DeriveCurrent(facts []Record) []State { return derive(facts, false, nil) }
 
-func derive(facts []Record, history bool) []State {
+// DeriveCurrentInto is DeriveCurrent into dst's array when it is large
+// enough: a pass derives a million files one after the other.
+func DeriveCurrentInto(dst []State, facts []Record) []State { return derive(facts, false, dst) }
+
+func derive(facts []Record, history bool, dst []State) []State {
 	byID := func(a, b Record) int { return strings.Compare(a.ID, b.ID) }
 	sorted := facts
 	if !slices.IsSortedFunc(facts, byID) { // the store reads a file in ID order already
@@ -121,7 +125,10 @@ func derive(facts []Record, history bool) []State {
 		}
 		return 0, false
 	}
-	out := make([]State, 0, len(sorted))
+	out := dst[:0]
+	if cap(out) < len(sorted) {
+		out = make([]State, 0, len(sorted))
+	}
 	for _, f := range sorted {
 		switch f.Fact {
 		case Original, "":

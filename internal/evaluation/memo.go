@@ -39,12 +39,18 @@ func (s *Service) memoOf(subj *credit.Subject, facts []credit.Record) credit.Eva
 // memoEntries gives, aligned with file (the chains derived from facts),
 // the memo entry of each chain's current record ("" for none), when memo
 // was made under the catalogue whose fingerprint is key; nil when it was
-// not. The entries are read when a leaf asks (Scorer.window).
-func memoEntries(key string, file []credit.State, facts []credit.Record, memo credit.EvalMemo) []string {
+// not. The entries are read when a leaf asks (Scorer.window). They are
+// written into dst's array when it is large enough.
+func memoEntries(dst []string, key string, file []credit.State, facts []credit.Record, memo credit.EvalMemo) []string {
 	if memo.Key == "" || memo.Key != key || len(memo.Records) != len(facts) {
 		return nil
 	}
-	out := make([]string, len(file))
+	out := dst[:0]
+	if cap(out) < len(file) {
+		out = make([]string, len(file))
+	}
+	out = out[:len(file)]
+	clear(out)
 	for i := range file {
 		// A copy's records are in ID order; a record not found by ID is
 		// classified afresh.

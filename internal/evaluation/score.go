@@ -25,6 +25,17 @@ type Input struct {
 	// under the catalogue whose fingerprint is memoKey (a full pass).
 	memo    []string
 	memoKey string
+	// scratch, in a pass, is the evaluating worker's reusable space.
+	scratch *scratch
+}
+
+// scratch is space a pass reuses from one subject to the next instead of
+// allocating it for each of a million (several kilobytes a subject).
+type scratch struct {
+	file  []credit.State
+	memo  []string
+	cache []shared
+	cands []candidate
 }
 
 // Result is a subject's evaluation with its explanation. Score equals
@@ -156,10 +167,23 @@ func (sc *Scorer) Evaluate(in Input) *Result {
 			next = t
 		}
 	}
-	cache := make([]shared, len(in.File))
-	// Scratch for every leaf: at most a candidate per chain, entry and
-	// the subject itself.
-	cands := make([]candidate, 0, len(in.File)+len(in.Entries)+1)
+	var (
+		cache []shared
+		// Scratch for every leaf: at most a candidate per chain, entry
+		// and the subject itself.
+		cands []candidate
+	)
+	if sp := in.scratch; sp != nil {
+		if cap(sp.cache) < len(in.File) {
+			sp.cache = make([]shared, len(in.File))
+		}
+		cache, cands = sp.cache[:len(in.File)], sp.cands[:0]
+		clear(cache)
+		defer func() { sp.cands = cands[:0] }()
+	} else {
+		cache = make([]shared, len(in.File))
+		cands = make([]candidate, 0, len(in.File)+len(in.Entries)+1)
+	}
 	if sc.Lean {
 		var total int64
 		for _, leaf := range m.leaves {

@@ -498,8 +498,8 @@ func (s *Service) casesBySubject(ctx context.Context) (map[string]bool, error) {
 // range is as much work as its evaluation, so both run on every core. fn
 // runs on the workers at once, so it must be safe for concurrent use. The
 // chains of an input's File carry no History (credit.DeriveCurrent): the
-// scorer reads the current content. The Fields maps of the chains' records
-// are reused once fn returns: fn clones what it keeps.
+// scorer reads the current content. The File and the Fields maps of its
+// records are reused once fn returns: fn clones what it keeps.
 //
 // Once the file copies are built (FilesCursor), the facts come from them,
 // one row per subject, except for the subjects whose files changed since
@@ -512,9 +512,19 @@ func (s *Service) Pass(ctx context.Context, items []string, fn func(Input) error
 	}
 	now := s.now()
 	key := s.cfg.Publish.Catalog.Fingerprint()
+	var pool sync.Pool // of *scratch, one a worker at a time
 	st, err := s.scan(ctx, items, false, func(subj *credit.Subject, facts []credit.Record, memo credit.EvalMemo) error {
-		in := Input{Subject: subj, File: credit.DeriveCurrent(facts), Now: now, memoKey: key}
-		in.memo = memoEntries(key, in.File, facts, memo)
+		sp, _ := pool.Get().(*scratch)
+		if sp == nil {
+			sp = new(scratch)
+		}
+		defer pool.Put(sp)
+		sp.file = credit.DeriveCurrentInto(sp.file, facts)
+		in := Input{Subject: subj, File: sp.file, Now: now, memoKey: key, scratch: sp}
+		in.memo = memoEntries(sp.memo, key, in.File, facts, memo)
+		if in.memo != nil {
+			sp.memo = in.memo
+		}
 		if withCases[subj.ID] {
 			ids := make([]string, len(in.File))
 			for i, f := range in.File {

@@ -104,7 +104,7 @@ func TestStatisticsFollowGrowth(t *testing.T) {
 	ctx := t.Context()
 	analysed := func() bool {
 		var ok bool
-		if err := s.DB().QueryRowContext(ctx, `SELECT last_analyze IS NOT NULL FROM pg_stat_user_tables WHERE relname = 'records'`).Scan(&ok); err != nil {
+		if err := s.DB().QueryRowContext(ctx, `SELECT last_analyze IS NOT NULL FROM pg_stat_user_tables WHERE relname = 'records' AND schemaname = current_schema()`).Scan(&ok); err != nil {
 			t.Fatal(err)
 		}
 		return ok

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -19,6 +20,7 @@ import (
 	"github.com/xinyong/xinyong/internal/catalog"
 	"github.com/xinyong/xinyong/internal/config"
 	"github.com/xinyong/xinyong/internal/credit"
+	"github.com/xinyong/xinyong/internal/gcpace"
 	"github.com/xinyong/xinyong/internal/gen"
 	"github.com/xinyong/xinyong/internal/ingest"
 	"github.com/xinyong/xinyong/internal/records"
@@ -51,9 +53,9 @@ func runImport(args []string, stdout, stderr io.Writer) int {
 	if err := cfg.Validate(); err != nil {
 		return fail(stderr, "import", err)
 	}
-	importGC()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	importGC(ctx, cfg.Logger())
 	im, closeFn, err := newImporter(ctx, &cfg)
 	if err != nil {
 		return fail(stderr, "import", err)
@@ -132,20 +134,18 @@ func runImport(args []string, stdout, stderr io.Writer) int {
 	return exit
 }
 
-// importGCPercent is the collector target of `xinyong import` when GOGC
-// is not set: an import allocates per row and keeps little (the chunks in
-// flight), so collecting at 4× the live heap rather than 2× took a sixth
-// off the CPU of an import for about 250 MiB more peak RSS (BENCHMARKS.md,
-// Ingest). importMemoryLimit (unless GOMEMLIMIT is set) makes the
-// collector work harder rather than let the heap pass it.
-const (
-	importGCPercent   = 300
-	importMemoryLimit = 1 << 30
-)
+// importGC paces the collector of `xinyong import` (unless GOGC is set)
+// with gcpace.RunImport until ctx ends: the heap may grow by a fixed
+// headroom over what is live, so an import's peak memory does not grow
+// with its file (a fixed 300 % grew it by three times the sets of
+// documents and subjects seen; BENCHMARKS.md, Ingest). importMemoryLimit
+// (unless GOMEMLIMIT is set) makes the collector work harder rather than
+// let the heap pass it.
+const importMemoryLimit = 1 << 30
 
-func importGC() {
+func importGC(ctx context.Context, logger *slog.Logger) {
 	if _, ok := os.LookupEnv("GOGC"); !ok {
-		debug.SetGCPercent(importGCPercent)
+		go gcpace.RunImport(ctx, logger, time.Second)
 	}
 	if _, ok := os.LookupEnv("GOMEMLIMIT"); !ok {
 		debug.SetMemoryLimit(importMemoryLimit)

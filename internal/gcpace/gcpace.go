@@ -112,10 +112,48 @@ func LiveHeap() uint64 {
 	return s[0].Value.Uint64()
 }
 
+// An import (xinyong import) allocates per row and keeps little: the
+// chunks in flight, and the sets of document numbers and subjects it has
+// seen, which grow with the file. A fixed percentage (it was 300) lets the
+// heap grow by three times whatever is live, so the peak grew with the
+// file (BENCHMARKS.md, Ingest); ImportPercent lets it grow by
+// ImportHeadroom over the live heap instead, so the peak is the live heap
+// plus a constant and collections come as often as the allocation rate
+// says, whatever the file's size.
+const (
+	ImportHeadroom   = 384 << 20
+	ImportMinPercent = 50
+	ImportMaxPercent = 800
+)
+
+// ImportPercent is the target of an import for a live heap of live bytes.
+func ImportPercent(live uint64) int {
+	if live == 0 {
+		return ImportMaxPercent
+	}
+	return int(max(ImportMinPercent, min(ImportMaxPercent, uint64(ImportHeadroom)*100/live)))
+}
+
+// RunImport sets ImportPercent now and again every interval until ctx
+// ends (each change logged at debug level: an import's live heap moves).
+func RunImport(ctx context.Context, logger *slog.Logger, interval time.Duration) {
+	pace(ctx, logger, slog.LevelDebug, interval, LiveHeap, debug.SetGCPercent, ImportPercent)
+}
+
 // Run sets the target now and again every interval until ctx ends. live
 // and set are LiveHeap and debug.SetGCPercent when nil (tests pass their
 // own).
 func Run(ctx context.Context, logger *slog.Logger, interval time.Duration, live func() uint64, set func(int) int) {
+	pace(ctx, logger, slog.LevelInfo, interval, live, set, func(l uint64) int {
+		p := Percent(l)
+		if bulk.Load() > 0 {
+			p = BulkTarget(l, p)
+		}
+		return p
+	})
+}
+
+func pace(ctx context.Context, logger *slog.Logger, level slog.Level, interval time.Duration, live func() uint64, set func(int) int, percent func(uint64) int) {
 	if live == nil {
 		live = LiveHeap
 	}
@@ -125,14 +163,11 @@ func Run(ctx context.Context, logger *slog.Logger, interval time.Duration, live 
 	last := 0
 	apply := func() {
 		l := live()
-		p := Percent(l)
-		if bulk.Load() > 0 {
-			p = BulkTarget(l, p)
-		}
+		p := percent(l)
 		if p != last {
 			set(p)
 			last = p
-			logger.Info("garbage collector target", "percent", p, "live_mib", l>>20)
+			logger.Log(ctx, level, "garbage collector target", "percent", p, "live_mib", l>>20)
 		}
 	}
 	apply()

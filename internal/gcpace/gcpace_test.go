@@ -32,6 +32,29 @@ func TestPercent(t *testing.T) {
 	}
 }
 
+// TestImportPercent: an import's heap may grow by ImportHeadroom over
+// the live heap, so the target falls as the live heap grows and the peak
+// (live × (1 + percent/100)) stays live + 384 MiB within the bounds.
+func TestImportPercent(t *testing.T) {
+	for _, c := range []struct {
+		live uint64
+		want int
+	}{
+		{0, ImportMaxPercent},
+		{32 << 20, ImportMaxPercent}, // 384 MiB would be 1 200 %
+		{48 << 20, 800},
+		{96 << 20, 400},
+		{128 << 20, 300},
+		{192 << 20, 200},
+		{768 << 20, ImportMinPercent},
+		{4 << 30, ImportMinPercent},
+	} {
+		if got := ImportPercent(c.live); got != c.want {
+			t.Errorf("ImportPercent(%d MiB) = %d, want %d", c.live>>20, got, c.want)
+		}
+	}
+}
+
 // TestRun follows a live heap that grows and shrinks, and sets the target
 // only when it changes.
 func TestRun(t *testing.T) {

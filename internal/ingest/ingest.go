@@ -430,7 +430,7 @@ func (j *Job) run(ctx context.Context) error {
 		pending := map[int]chunkOut{}
 		next := 0
 		seen := newDocSet()
-		made := map[string]bool{}
+		made := newCreatedWindow(cap(tokens))
 		for o := range out {
 			pending[o.idx] = o
 			for {
@@ -613,9 +613,48 @@ func (d *docSet) add(doc string, row int) int {
 	return 0
 }
 
+// createdWindow remembers the subjects the last few committed chunks
+// created, so that a chunk prepared beside them does not write one again.
+// Only those can be created twice: the reader takes a token for each
+// chunk it hands out and the writer gives it back once the chunk is
+// committed, so when chunk M is handed out at most size-1 others are in
+// flight, every chunk before M-size+1 is committed, and M's worker finds
+// their subjects stored. The import's memory thus does not grow with the
+// subjects it creates.
+type createdWindow struct {
+	sets []map[string]bool // by commit count modulo the size
+	n    int
+}
+
+func newCreatedWindow(size int) *createdWindow {
+	return &createdWindow{sets: make([]map[string]bool, max(size, 1))}
+}
+
+func (w *createdWindow) has(id string) bool {
+	for _, s := range w.sets {
+		if s[id] {
+			return true
+		}
+	}
+	return false
+}
+
+// add keeps the subjects the chunk committed now created, in place of
+// those of the chunk committed size chunks before.
+func (w *createdWindow) add(created map[string]bool) {
+	set := make(map[string]bool, len(created))
+	for id := range created {
+		// A copy: an organisation's ID is a substring of its CSV row,
+		// and keeping it would keep the whole row.
+		set[strings.Clone(id)] = true
+	}
+	w.sets[w.n%len(w.sets)] = set
+	w.n++
+}
+
 // commit finds duplicates within the batch (in file order), counts, and
 // commits a chunk; a replayed chunk only feeds the duplicate check.
-func (j *Job) commit(ctx context.Context, c chunkOut, seen *docSet, made map[string]bool, now time.Time) error {
+func (j *Job) commit(ctx context.Context, c chunkOut, seen *docSet, made *createdWindow, now time.Time) error {
 	it := j.it
 	var ch credit.Chunk
 	var k credit.BatchCounts
@@ -695,7 +734,7 @@ func (j *Job) commit(ctx context.Context, c chunkOut, seen *docSet, made map[str
 	// been created by an earlier chunk of this import, prepared in
 	// parallel: writing it again would only repeat the same row.
 	for _, s := range c.subjects {
-		if c.created[s.ID] && made[s.ID] {
+		if c.created[s.ID] && made.has(s.ID) {
 			continue
 		}
 		ch.Subjects = append(ch.Subjects, s)
@@ -708,12 +747,7 @@ func (j *Job) commit(ctx context.Context, c chunkOut, seen *docSet, made map[str
 		return err
 	}
 	j.im.logger().Debug("chunk committed", "batch", j.Batch.ID, "seq", ch.Seq, "records", len(ch.Records), "subjects", len(ch.Subjects), "took", time.Since(t0))
-	for id := range c.created {
-		// A copy: an organisation's ID is a substring of its CSV row, and
-		// keeping it would keep the whole row for the rest of the import
-		// (about 500 bytes for every subject created).
-		made[strings.Clone(id)] = true
-	}
+	made.add(c.created)
 	j.Batch.Chunks, j.Batch.LastRow = ch.Seq, ch.LastRow
 	j.Batch.Counts.Add(k)
 	return nil

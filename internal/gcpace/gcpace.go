@@ -121,7 +121,7 @@ func LiveHeap() uint64 {
 // plus a constant and collections come as often as the allocation rate
 // says, whatever the file's size.
 const (
-	ImportHeadroom   = 384 << 20
+	ImportHeadroom   = 256 << 20
 	ImportMinPercent = 50
 	ImportMaxPercent = 800
 )

@@ -34,19 +34,20 @@ func TestPercent(t *testing.T) {
 
 // TestImportPercent: an import's heap may grow by ImportHeadroom over
 // the live heap, so the target falls as the live heap grows and the peak
-// (live × (1 + percent/100)) stays live + 384 MiB within the bounds.
+// (live × (1 + percent/100)) stays live + 256 MiB within the bounds.
 func TestImportPercent(t *testing.T) {
 	for _, c := range []struct {
 		live uint64
 		want int
 	}{
 		{0, ImportMaxPercent},
-		{32 << 20, ImportMaxPercent}, // 384 MiB would be 1 200 %
-		{48 << 20, 800},
-		{96 << 20, 400},
-		{128 << 20, 300},
-		{192 << 20, 200},
-		{768 << 20, ImportMinPercent},
+		{16 << 20, ImportMaxPercent}, // 256 MiB would be 1 600 %
+		{32 << 20, 800},
+		{64 << 20, 400},
+		{80 << 20, 320}, // an import of 1M penalty rows (gctrace)
+		{128 << 20, 200},
+		{256 << 20, 100},
+		{512 << 20, ImportMinPercent},
 		{4 << 30, ImportMinPercent},
 	} {
 		if got := ImportPercent(c.live); got != c.want {

@@ -712,17 +712,14 @@ func (s *Store) ScanEvalFileCopiesVia(ctx context.Context, query CopyQuery, item
 	for first := true; ; first = false {
 		var conds []string
 		var args []any
-		switch {
-		case !first:
+		rest := r // after the first page: from the last subject given on
+		if !first {
+			rest.From = ""
 			args = append(args, done)
 			conds = append(conds, "subject_id > $1")
-		case r.From != "":
-			args = append(args, r.From)
-			conds = append(conds, "subject_id >= $1")
 		}
-		if r.To != "" {
-			args = append(args, r.To)
-			conds = append(conds, "subject_id < $"+strconv.Itoa(len(args)))
+		if c, a := rangeWhere("subject_id", rest, len(args)+1); c != "" {
+			conds, args = append(conds, c), append(args, a...)
 		}
 		q := `SELECT subject_id, part, body FROM ev_files `
 		if len(conds) > 0 {

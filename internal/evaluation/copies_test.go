@@ -231,13 +231,12 @@ func TestPassFromCopies(t *testing.T) {
 				t.Fatalf("after the follower's step, %d chains with a memo window, %d without", with, without)
 			}
 
-			// A recompute from the copies keeps what each subject's own
-			// evaluation from its records says.
-			checkKept := func(what string, ev *evaluation.Service) {
+			// What is kept equals each subject's own evaluation from its
+			// records: the follower's step scored the changed subjects
+			// with the windows of the memos it made; a recompute from the
+			// copies scores them all.
+			sameKept := func(what string, ev *evaluation.Service, subjects []string) {
 				t.Helper()
-				if _, err := ev.Recompute(ctx, "test"); err != nil {
-					t.Fatal(err)
-				}
 				for _, id := range subjects {
 					kept, err := st.EvalScore(ctx, id)
 					if err != nil {
@@ -251,6 +250,14 @@ func TestPassFromCopies(t *testing.T) {
 						t.Fatalf("%s, subject %s: kept %d %s, evaluated %d %s", what, id, kept.Score, kept.Grade, res.Centi, res.Grade)
 					}
 				}
+			}
+			sameKept("after the follower's step", ev, changed)
+			checkKept := func(what string, ev *evaluation.Service) {
+				t.Helper()
+				if _, err := ev.Recompute(ctx, "test"); err != nil {
+					t.Fatal(err)
+				}
+				sameKept(what, ev, subjects)
 			}
 			checkKept("from copies", ev)
 

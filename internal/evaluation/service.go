@@ -359,14 +359,19 @@ func (s *Service) Step(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	results := s.leanResults(ins)
 	// The copies of the subjects' files are rewritten in the transaction
 	// that moves the cursor: a copy reflects every change the cursor has
-	// passed, which is what Pass relies on.
+	// passed, which is what Pass relies on. Their memos are made first and
+	// the scorer reads its windows from them, so each record is classified
+	// once a step (the records are in ID order, as memoEntries needs).
+	key := s.cfg.Publish.Catalog.Fingerprint()
 	files := make([]credit.EvalFile, len(subjects))
 	for i, subj := range subjects {
-		files[i] = credit.EvalFile{Subject: subj, Records: facts[subj.ID], Memo: s.memoOf(subj, facts[subj.ID])}
+		memo := s.memoOf(subj, facts[subj.ID])
+		files[i] = credit.EvalFile{Subject: subj, Records: facts[subj.ID], Memo: memo}
+		ins[i].memo, ins[i].memoKey = memoEntries(nil, key, ins[i].File, facts[subj.ID], memo), key
 	}
+	results := s.leanResults(ins)
 	mv := &credit.CursorMove{Name: CursorName, From: pos, To: changes[len(changes)-1].Pos}
 	if _, err := s.keep(ctx, results, func(id string) string { return seen[id] }, files, mv); err != nil {
 		return 0, err

@@ -226,7 +226,8 @@ func (s *Store) putEvalFiles(ctx context.Context, tx *sql.Tx, files []credit.Eva
 			}
 		}
 	}
-	per := max(1, min(s.d.MaxParams, 900))
+	evFileCols := []string{"subject_id", "part", "body"}
+	per := max(1, min(s.d.MaxParams/len(evFileCols), 300)) // rows a statement
 	if replace {
 		err := s.inChunks(ids, func(list string, args []any) error {
 			_, err := tx.ExecContext(ctx, `DELETE FROM ev_files WHERE subject_id IN (`+list+`)`, args...)
@@ -240,27 +241,20 @@ func (s *Store) putEvalFiles(ctx context.Context, tx *sql.Tx, files []credit.Eva
 	// first part went in.
 	insert := func(rows []row, returning bool) (map[string]bool, error) {
 		in := map[string]bool{}
-		for i := 0; i < len(rows); i += per / 3 {
-			chunk := rows[i:min(i+per/3, len(rows))]
-			q := []byte(`INSERT INTO ev_files (subject_id, part, body) VALUES `)
-			args := make([]any, 0, 3*len(chunk))
-			for j, r := range chunk {
-				if j > 0 {
-					q = append(q, ',')
-				}
-				q = append(q, '(')
-				q = s.placeholders(q, 3*j+1, 3)
-				q = append(q, ')')
+		for i := 0; i < len(rows); i += per {
+			chunk := rows[i:min(i+per, len(rows))]
+			args := make([]any, 0, len(evFileCols)*len(chunk))
+			for _, r := range chunk {
 				args = append(args, r.id, r.part, r.body)
 			}
-			q = append(q, ` ON CONFLICT (subject_id, part) DO NOTHING`...)
+			q := s.multiInsert("ev_files", evFileCols, len(chunk)) + ` ON CONFLICT (subject_id, part) DO NOTHING`
 			if !returning {
-				if _, err := tx.ExecContext(ctx, string(q), args...); err != nil {
+				if _, err := tx.ExecContext(ctx, q, args...); err != nil {
 					return nil, err
 				}
 				continue
 			}
-			rs, err := tx.QueryContext(ctx, string(q)+` RETURNING subject_id`, args...)
+			rs, err := tx.QueryContext(ctx, q+` RETURNING subject_id`, args...)
 			if err != nil {
 				return nil, err
 			}

@@ -20,23 +20,7 @@ const recordSelect = `SELECT id, subject_id, item, catalog_version, fact, COALES
 	batch_id, doc_no, decided_on, received_at, severity, fields, reason, hash, subject_kind FROM records `
 
 func (s *Store) insertRecordsSQL(rows int) string {
-	b := []byte("INSERT INTO records (")
-	for i, c := range recordCols {
-		if i > 0 {
-			b = append(b, ", "...)
-		}
-		b = append(b, c...)
-	}
-	b = append(b, ") VALUES "...)
-	for r := range rows {
-		if r > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, '(')
-		b = s.placeholders(b, r*len(recordCols)+1, len(recordCols))
-		b = append(b, ')')
-	}
-	return string(b)
+	return s.multiInsert("records", recordCols, rows)
 }
 
 // insertStmt returns the prepared INSERT for rows records, preparing it on

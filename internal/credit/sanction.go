@@ -223,6 +223,12 @@ type SanctionStore interface {
 	// for a new entry): if the entry has moved on since, nothing is written
 	// and the error is Conflict, so two officers cannot both decide.
 	AppendListEvent(ctx context.Context, e *ListEvent, prevSeq int64) error
+	// AppendListEvents writes events of distinct entries in one
+	// transaction, each as AppendListEvent would with prevSeqs[i], at
+	// consecutive Seqs in the order given. If any would be refused, none is
+	// written and the error is the first refusal's (Conflict, Exists,
+	// Invalid).
+	AppendListEvents(ctx context.Context, es []*ListEvent, prevSeqs []int64) error
 	// ListEvents returns events with Seq > after, in Seq order, at most
 	// limit (all when limit <= 0).
 	ListEvents(ctx context.Context, after int64, limit int) ([]ListEvent, error)

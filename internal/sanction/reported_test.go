@@ -184,3 +184,58 @@ func TestReportedBootstrapAndNodes(t *testing.T) {
 		}
 	}
 }
+
+// racingStore is a store where another node appends the first event of
+// the first batch of list events just before the batch: the batch is
+// refused whole.
+type racingStore struct {
+	credit.Store
+	raced bool
+}
+
+func (r *racingStore) AppendListEvents(ctx context.Context, es []*credit.ListEvent, prevs []int64) error {
+	if !r.raced && len(es) > 1 {
+		r.raced = true
+		other := *es[0]
+		other.ID = credit.NewID()
+		if err := r.Store.AppendListEvent(ctx, &other, prevs[0]); err != nil {
+			return err
+		}
+	}
+	return r.Store.AppendListEvents(ctx, es, prevs)
+}
+
+// TestReportedBatchRaced: the follower writes a chunk's entries in one
+// batch; when another node wrote one of them meanwhile, the batch is
+// refused whole and the follower writes the rest one by one, so that each
+// entry is made once and none is lost.
+func TestReportedBatchRaced(t *testing.T) {
+	f := newFixture(t)
+	ctx := t.Context()
+	rs := &records.Service{Store: f.st, Catalog: f.cat, Sealer: f.sealer, Now: f.clk.now}
+	for i := range 4 {
+		f.courtRecord(rs, 20+i, f.clk.now().AddDate(0, -1, -i), nil)
+	}
+	st := &racingStore{Store: f.st}
+	svc, err := sanction.New(ctx, sanction.Config{Store: st, Catalog: f.cat, Sealer: f.sealer, Now: f.clk.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer svc.Close(context.Background())
+	n, err := svc.SyncReported(ctx)
+	if err != nil || !st.raced {
+		t.Fatalf("SyncReported: %d, %v (raced %v)", n, err, st.raced)
+	}
+	if n != 3 {
+		t.Errorf("the follower wrote %d events, want the 3 the other node had not", n)
+	}
+	es, total, err := svc.Entries(ctx, "court_defaulters", 0, 100)
+	if err != nil || total != 4 {
+		t.Fatalf("entries: %d, %v; want 4", total, err)
+	}
+	for _, e := range es {
+		if evs, _ := f.st.EntryEvents(ctx, e.ID); len(evs) != 1 {
+			t.Errorf("entry %s has %d events, want one", e.ID, len(evs))
+		}
+	}
+}

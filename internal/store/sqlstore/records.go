@@ -131,7 +131,7 @@ func (s *Store) AppendRecords(ctx context.Context, recs []credit.Record) error {
 		return s.fail(op, err)
 	}
 	_, err = s.inFeedTx(ctx, len(recs), func(tx *sql.Tx) ([]change, error) {
-		if err := s.checkSubjects(ctx, tx, op, subjects); err != nil {
+		if err := s.checkSubjects(ctx, tx, op, subjects, ""); err != nil {
 			return nil, err
 		}
 		if err := s.checkTargets(ctx, tx, op, recs, index, targets); err != nil {
@@ -165,10 +165,12 @@ func (s *Store) inChunks(ids []string, fn func(sqlList string, args []any) error
 	return nil
 }
 
-func (s *Store) checkSubjects(ctx context.Context, tx *sql.Tx, op string, ids []string) error {
+// checkSubjects refuses (Invalid) when a subject of ids does not exist.
+// lock is appended to the query (the dialect's ForKeyShare, or "").
+func (s *Store) checkSubjects(ctx context.Context, tx *sql.Tx, op string, ids []string, lock string) error {
 	found := make(map[string]bool, len(ids))
 	err := s.inChunks(ids, func(list string, args []any) error {
-		rows, err := tx.QueryContext(ctx, `SELECT id FROM subjects WHERE id IN (`+list+`)`, args...)
+		rows, err := tx.QueryContext(ctx, `SELECT id FROM subjects WHERE id IN (`+list+`)`+lock, args...)
 		if err != nil {
 			return err
 		}

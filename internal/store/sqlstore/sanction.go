@@ -93,6 +93,113 @@ func (s *Store) AppendListEvent(ctx context.Context, e *credit.ListEvent, prevSe
 	return nil
 }
 
+// AppendListEvents writes events in one transaction, each as
+// AppendListEvent would with prevSeqs[i], at consecutive feed positions in
+// the order given: nothing is written if any entry has moved on (Conflict;
+// Exists for a new entry that exists), any subject is unknown (Invalid), or
+// two events are of one entry.
+func (s *Store) AppendListEvents(ctx context.Context, es []*credit.ListEvent, prevSeqs []int64) error {
+	const op = "store.AppendListEvents"
+	if len(es) != len(prevSeqs) {
+		return credit.E(op, credit.Invalid, "%d list events with %d predecessors", len(es), len(prevSeqs))
+	}
+	if len(es) == 0 {
+		return nil
+	}
+	entries := make([]string, 0, len(es))
+	var subjects []string
+	entrySeen, subjSeen := make(map[string]bool, len(es)), make(map[string]bool, len(es))
+	details := make([]string, len(es))
+	ats := make([]time.Time, len(es))
+	for i, e := range es {
+		if e == nil || e.ID == "" || e.EntryID == "" || e.List == "" || e.SubjectID == "" || e.Step == "" {
+			return credit.E(op, credit.Invalid, "list event %d: ID, entry, list, subject and step are required", i)
+		}
+		if entrySeen[e.EntryID] {
+			return credit.E(op, credit.Invalid, "list entry %s has two events in one append", e.EntryID)
+		}
+		entrySeen[e.EntryID] = true
+		entries = append(entries, e.EntryID)
+		if !subjSeen[e.SubjectID] {
+			subjSeen[e.SubjectID] = true
+			subjects = append(subjects, e.SubjectID)
+		}
+		d, err := jsonText(e.Detail)
+		if err != nil {
+			return credit.E(op, credit.Invalid, "list event %s: %w", e.ID, err)
+		}
+		details[i], ats[i] = d, stamp(e.At)
+	}
+	stmts, err := s.feedStmts(ctx, len(es))
+	if err != nil {
+		return s.fail(op, err)
+	}
+	var first int64
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		// The subjects are locked before the feed position is taken, as
+		// in inSeqTx.
+		if err := s.checkSubjects(ctx, tx, op, subjects, s.d.ForKeyShare); err != nil {
+			return err
+		}
+		last := make(map[string]int64, len(entries))
+		err := s.inChunks(entries, func(list string, args []any) error {
+			rows, err := tx.QueryContext(ctx, `SELECT entry_id, max(seq) FROM list_events WHERE entry_id IN (`+list+`) GROUP BY entry_id`, args...)
+			if err != nil {
+				return err
+			}
+			defer rows.Close()
+			for rows.Next() {
+				var id string
+				var seq int64
+				if err := rows.Scan(&id, &seq); err != nil {
+					return err
+				}
+				last[id] = seq
+			}
+			return rows.Err()
+		})
+		if err != nil {
+			return err
+		}
+		for i, e := range es {
+			if got := last[e.EntryID]; got != prevSeqs[i] {
+				if prevSeqs[i] == 0 {
+					return credit.E(op, credit.Exists, "list entry %s already exists", e.EntryID)
+				}
+				return credit.E(op, credit.Conflict, "list entry %s changed meanwhile (version %d, expected %d)", e.EntryID, got, prevSeqs[i])
+			}
+		}
+		ftx := sqlFeedTx{tx: tx, s: s, stmts: stmts}
+		if first, err = takePositions(ctx, ftx, len(es)); err != nil {
+			return err
+		}
+		cols := strings.Split(listEventCols, ", ")
+		per := max(1, min(s.d.MaxParams/len(cols), 300))
+		changes := make([]any, 0, len(es)*len(changeCols))
+		for start := 0; start < len(es); start += per {
+			part := es[start:min(start+per, len(es))]
+			args := make([]any, 0, len(part)*len(cols))
+			for j, e := range part {
+				i := start + j
+				seq := first + int64(i)
+				args = append(args, e.ID, seq, e.EntryID, e.List, e.SubjectID, string(e.Step), e.Actor, e.Dept, ats[i].UnixMicro(), e.DocNo, details[i])
+				changes = append(changes, seq, string(credit.ChangeListEvent), e.ID, e.SubjectID, e.List, ats[i].UnixMicro())
+			}
+			if _, err := tx.ExecContext(ctx, s.multiInsert("list_events", cols, len(part)), args...); err != nil {
+				return err
+			}
+		}
+		return ftx.InsertChanges(ctx, changes)
+	})
+	if err != nil {
+		return s.fail(op, err)
+	}
+	for i, e := range es {
+		e.Seq, e.At = first+int64(i), ats[i]
+	}
+	return nil
+}
+
 // ListEvents returns events after a data version.
 func (s *Store) ListEvents(ctx context.Context, after int64, limit int) ([]credit.ListEvent, error) {
 	q := `SELECT ` + listEventCols + ` FROM list_events WHERE seq > $1 ORDER BY seq`

@@ -158,3 +158,71 @@ func testSanction(t *testing.T, s credit.Store) {
 		t.Fatalf("CheckStats(bidding) = %+v, want none", stats)
 	}
 }
+
+// testListEventBatch covers AppendListEvents: consecutive Seqs and feed
+// entries in the order given, and nothing written when any event is refused.
+func testListEventBatch(t *testing.T, s credit.Store) {
+	c := ctx(t)
+	mustPutSubject(t, s, org("91350100M000100Y43", "福州甲公司"))
+	mustPutSubject(t, s, org("91350100M000200Y43", "福州乙公司"))
+	at := time.Date(2026, 3, 2, 9, 0, 0, 0, chinatime.Location)
+	ev := func(entry, subject string, step credit.ListStep) *credit.ListEvent {
+		return &credit.ListEvent{ID: credit.NewID(), EntryID: entry, List: "court_defaulters", SubjectID: subject,
+			Step: step, Actor: "COURT-350100", Dept: "COURT-350100", At: at, DocNo: "（2026）闽0102执1号",
+			Detail: credit.EntryDetail{BasisRecords: []string{"r-" + entry}, Reported: true}}
+	}
+	a, b := credit.NewID(), credit.NewID()
+	first := []*credit.ListEvent{ev(a, "91350100M000100Y43", credit.StepDecided), ev(b, "91350100M000200Y43", credit.StepDecided)}
+	head, _ := s.ChangeHead(c)
+	if err := s.AppendListEvents(c, first, []int64{0, 0}); err != nil {
+		t.Fatalf("AppendListEvents: %v", err)
+	}
+	if first[0].Seq != head+1 || first[1].Seq != head+2 {
+		t.Fatalf("seqs %d, %d; want %d, %d", first[0].Seq, first[1].Seq, head+1, head+2)
+	}
+	cs, err := s.ChangesSince(c, head, 10)
+	if err != nil || len(cs) != 2 || cs[0].Pos != first[0].Seq || cs[0].Kind != credit.ChangeListEvent || cs[0].Ref != first[0].ID ||
+		cs[1].Ref != first[1].ID || cs[1].SubjectID != "91350100M000200Y43" || cs[1].Tag != "court_defaulters" {
+		t.Fatalf("feed after the batch = %+v, %v", cs, err)
+	}
+	got, err := s.EntryEvents(c, b)
+	if err != nil || len(got) != 1 || got[0].Seq != first[1].Seq || !got[0].At.Equal(at) || !reflect.DeepEqual(got[0].Detail, first[1].Detail) {
+		t.Fatalf("EntryEvents(b) = %+v, %v", got, err)
+	}
+
+	// Each refusal writes nothing, the good events beside it included.
+	newEntry := credit.NewID()
+	bad := []struct {
+		name string
+		es   []*credit.ListEvent
+		prev []int64
+		kind credit.Kind
+	}{
+		{"stale predecessor", []*credit.ListEvent{ev(newEntry, "91350100M000100Y43", credit.StepDecided), ev(a, "91350100M000100Y43", credit.StepRemoved)},
+			[]int64{0, first[0].Seq - 1}, credit.Conflict},
+		{"entry exists", []*credit.ListEvent{ev(newEntry, "91350100M000100Y43", credit.StepDecided), ev(b, "91350100M000200Y43", credit.StepDecided)},
+			[]int64{0, 0}, credit.Exists},
+		{"unknown subject", []*credit.ListEvent{ev(newEntry, "91350100M000100Y43", credit.StepDecided), ev(credit.NewID(), "91350100MA00000000", credit.StepDecided)},
+			[]int64{0, 0}, credit.Invalid},
+		{"one entry twice", []*credit.ListEvent{ev(newEntry, "91350100M000100Y43", credit.StepDecided), ev(newEntry, "91350100M000100Y43", credit.StepRemoved)},
+			[]int64{0, 0}, credit.Invalid},
+		{"predecessors missing", []*credit.ListEvent{ev(newEntry, "91350100M000100Y43", credit.StepDecided)}, nil, credit.Invalid},
+	}
+	for _, tc := range bad {
+		wantKind(t, tc.name, s.AppendListEvents(c, tc.es, tc.prev), tc.kind)
+		if h, _ := s.ChangeHead(c); h != first[1].Seq {
+			t.Fatalf("%s: feed head %d after a refused batch, want %d", tc.name, h, first[1].Seq)
+		}
+		if evs, _ := s.EntryEvents(c, newEntry); len(evs) != 0 {
+			t.Fatalf("%s: the refused batch's good event was written: %+v", tc.name, evs)
+		}
+	}
+	// The entries move on from their batch-written versions one by one.
+	r := ev(a, "91350100M000100Y43", credit.StepRemoved)
+	if err := s.AppendListEvent(c, r, first[0].Seq); err != nil {
+		t.Fatalf("AppendListEvent after the batch: %v", err)
+	}
+	if err := s.AppendListEvents(c, nil, nil); err != nil {
+		t.Fatalf("empty batch: %v", err)
+	}
+}

@@ -55,6 +55,7 @@ func Run(t *testing.T, open func(t *testing.T) credit.Store) {
 		{"Concurrent", testConcurrent},
 		{"Workflow", testWorkflow},
 		{"Sanction", testSanction},
+		{"ListEventBatch", testListEventBatch},
 		{"Publish", testPublish},
 		{"Changes", testChanges},
 		{"ChangeOrder", testChangeOrder},

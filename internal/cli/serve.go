@@ -150,8 +150,8 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	n := 1
 	if mln != nil {
 		n++
-		logger.Info("metrics", "addr", "http://"+cfg.MetricsAddr+"/metrics")
-		go func() { errc <- server.Serve(ctx, mln, server.MetricsHandler(reg), logger, server.Limits{}); cancel() }()
+		logger.Info("metrics", "addr", "http://"+cfg.MetricsAddr+"/metrics", "profiles", cfg.Profiles)
+		go func() { errc <- server.Serve(ctx, mln, server.MetricsHandler(reg, cfg.Profiles), logger, server.Limits{}); cancel() }()
 	} else {
 		logger.Info("metrics are not served (--metrics-addr is empty)")
 	}

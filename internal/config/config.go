@@ -76,6 +76,9 @@ type Config struct {
 	// its own; empty: metrics are not served. The main address never
 	// serves them.
 	MetricsAddr string
+	// Profiles serves the Go runtime's profiles (/debug/pprof/) beside
+	// the metrics.
+	Profiles bool
 	// SecureCookies marks the session, form and language cookies Secure
 	// whatever the request or the proxy headers say about TLS.
 	SecureCookies bool
@@ -170,6 +173,7 @@ func (c *Config) RegisterServe(fs *flag.FlagSet) {
 		}
 	}
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", env("XINYONG_METRICS_ADDR", DefaultMetricsAddr), "address of a separate listener answering GET /metrics (Prometheus); empty: metrics are not served; the main address never serves them (env XINYONG_METRICS_ADDR)")
+	fs.BoolVar(&c.Profiles, "pprof", c.envBool("XINYONG_PPROF", false), "also serve the Go runtime's profiles (/debug/pprof/: CPU, heap, goroutines, execution trace) on --metrics-addr, for finding where a node's time goes under load; they show code, not data, but cost CPU while taken (env XINYONG_PPROF)")
 	fs.BoolVar(&c.SecureCookies, "secure-cookies", c.envBool("XINYONG_SECURE_COOKIES", false), "mark the session, form and language cookies Secure whatever the request or the proxy headers say; set it when users reach the node over HTTPS (env XINYONG_SECURE_COOKIES)")
 	c.MaxUpload = c.envSize("XINYONG_MAX_UPLOAD", DefaultMaxUpload)
 	fs.Var(&sizeValue{&c.MaxUpload}, "max-upload", "largest uploaded file (a batch, or a form with case files), as bytes or with KiB, MiB, GiB; larger ones are refused with 413 (env XINYONG_MAX_UPLOAD)")

@@ -194,8 +194,10 @@ func TestPersonNeverPublic(t *testing.T) {
 func TestHealthReadyMetrics(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	e := newEnvWith(t, func(d *server.Deps) { d.Metrics = reg })
-	metrics := httptest.NewServer(server.MetricsHandler(reg))
+	metrics := httptest.NewServer(server.MetricsHandler(reg, false))
 	t.Cleanup(metrics.Close)
+	profiled := httptest.NewServer(server.MetricsHandler(reg, true))
+	t.Cleanup(profiled.Close)
 	if r := e.get("/healthz"); r.status != 200 || !strings.Contains(string(r.body), `"ok"`) {
 		t.Errorf("healthz: %d %s", r.status, r.body)
 	}
@@ -216,6 +218,29 @@ func TestHealthReadyMetrics(t *testing.T) {
 	res.Body.Close()
 	if res.StatusCode != 200 {
 		t.Fatalf("metrics: %d", res.StatusCode)
+	}
+	// Profiles are served only when asked for, and only beside the metrics.
+	for _, c := range []struct {
+		url  string
+		want int
+	}{
+		{metrics.URL + "/debug/pprof/goroutine?debug=1", http.StatusNotFound},
+		{profiled.URL + "/debug/pprof/goroutine?debug=1", http.StatusOK},
+		{profiled.URL + "/debug/pprof/cmdline", http.StatusOK},
+		{profiled.URL + "/metrics", http.StatusOK},
+	} {
+		r, err := http.Get(c.url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(r.Body)
+		r.Body.Close()
+		if r.StatusCode != c.want || (c.want == http.StatusOK && len(b) == 0) {
+			t.Errorf("GET %s: %d (%d bytes), want %d", c.url, r.StatusCode, len(b), c.want)
+		}
+	}
+	if r := e.get("/debug/pprof/goroutine?debug=1"); r.status != http.StatusNotFound {
+		t.Errorf("profiles on the main address: %d", r.status)
 	}
 	m := string(body)
 	for _, w := range []string{

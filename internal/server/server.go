@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"net/netip"
 	"time"
 
@@ -245,9 +246,22 @@ func New(d Deps) (http.Handler, error) {
 // on an address of its own (serve --metrics-addr, loopback by default):
 // request counts by route, timings and the process's figures are no
 // business of the public.
-func MetricsHandler(reg *prometheus.Registry) http.Handler {
+//
+// With profiles, it also serves the Go runtime's profiles under
+// /debug/pprof/ (net/http/pprof), so that an operator can see where a
+// node's CPU and memory go under real load. They name the code, not the
+// data, but take CPU while they run, so they are off unless asked for, and
+// only ever on this listener.
+func MetricsHandler(reg *prometheus.Registry, profiles bool) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	if profiles {
+		mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+		mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
+	}
 	return mux
 }
 

@@ -96,6 +96,10 @@ func BenchmarkAppendRecords(b *testing.B) {
 	storetest.BenchmarkAppendRecords(b, open(b))
 }
 
+func BenchmarkAppendChecks(b *testing.B) {
+	storetest.BenchmarkAppendChecks(b, open(b))
+}
+
 // TestStatisticsFollowGrowth: records appended in bulk refresh the
 // planner's statistics once they reach 10,000 (this machine's server runs
 // without autovacuum, as a bulk fill outruns it anyway).

@@ -167,3 +167,7 @@ func TestCloseTwice(t *testing.T) {
 	s.Close()
 	s.Close()
 }
+
+func BenchmarkAppendChecks(b *testing.B) {
+	storetest.BenchmarkAppendChecks(b, open(b))
+}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -114,6 +115,11 @@ type BenchCheckOptions struct {
 	// in the bench's own process instead of `xinyong serve` and a bare
 	// server started as processes of their own (as a node runs).
 	ServerInProcess bool
+	// ServerCPUProfile, when set, receives a CPU profile of the `xinyong
+	// serve` process during its first measured single-subject run, taken
+	// through its --pprof listener: the server alone, without the load
+	// generator or the bench.
+	ServerCPUProfile string
 	// Warmup is the unmeasured load each single-subject phase starts with,
 	// repeated until the collector has completed two cycles under load,
 	// so that the phase is measured in a steady state.
@@ -176,6 +182,7 @@ func runBenchCheck(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.MemProfile, "memprofile", "", "write allocation profiles at the start (FILE.before) and end (FILE) of the single-subject HTTP phase; compare with go tool pprof -base; implies --server-in-process")
 	fs.BoolVar(&o.LoadInProcess, "load-in-process", false, "run the single-subject load generator in the server's process (shares its Go scheduler; the default is a separate process)")
 	fs.StringVar(&o.Trace, "trace", "", "write an execution trace of the single-subject HTTP phase to this file (go tool trace); implies --server-in-process")
+	fs.StringVar(&o.ServerCPUProfile, "server-cpuprofile", "", "write a CPU profile of the `xinyong serve` process during its first measured single-subject run to this file (taken through serve --pprof; not with --server-in-process)")
 	fs.BoolVar(&o.ServerInProcess, "server-in-process", false, "measure the single-subject phase against servers in the bench's own process (the default starts `xinyong serve` on the bench database and a bare server, each a process of its own)")
 	fs.IntVar(&o.Pairs, "pairs", 3, "alternating bare-handler/Xinyong runs of the single-subject phase; each side reports its median run (by p99) and every run's p99")
 	fs.DurationVar(&o.Warmup, "warmup", 5*time.Second, "unmeasured load before each single-subject phase, at the same rate, repeated until the collector has completed two cycles (at most a minute); 0 = none")
@@ -296,6 +303,9 @@ func BenchCheck(ctx context.Context, o BenchCheckOptions, progress io.Writer) (*
 	}
 	if o.CPUProfile != "" || o.MemProfile != "" || o.Trace != "" {
 		o.ServerInProcess = true // profiles and traces are of this process
+	}
+	if o.ServerCPUProfile != "" && o.ServerInProcess {
+		return nil, errors.New("--server-cpuprofile profiles `xinyong serve` as a process of its own: not with --server-in-process, --cpuprofile, --memprofile or --trace")
 	}
 	res := &BenchCheckResult{Subjects: o.Subjects, Listed: o.Listed, LoadInProcess: o.LoadInProcess, ServerInProcess: o.ServerInProcess, NoSearchIndex: o.NoSearchIndex}
 
@@ -483,7 +493,11 @@ func BenchCheck(ctx context.Context, o BenchCheckOptions, progress io.Writer) (*
 			}
 		}
 		cpu0, faults0 := t.cpu(), t.faults()
+		prof := t.startCPUProfile(o.Duration)
 		if r, err = run(t.addr, o.Duration); err != nil {
+			return r, 0, 0, err
+		}
+		if err := prof(); err != nil {
 			return r, 0, 0, err
 		}
 		// The phase's checks are written before its CPU is read: the log

@@ -77,6 +77,7 @@ type benchChild struct {
 	name    string
 	addr    string
 	metrics string // where it serves /metrics, if it does
+	profile string // where its first measured run's CPU profile goes (serve --pprof), if anywhere
 	cmd     *exec.Cmd
 	log     string // the child's stdout and stderr
 	done    chan struct{}
@@ -166,6 +167,45 @@ func (c *benchChild) stop() error {
 // cpu is the child's CPU time so far (user and system), 0 where the
 // platform does not say.
 func (c *benchChild) cpu() time.Duration { return pidCPU(c.cmd.Process.Pid) }
+
+// startCPUProfile asks a child that serves profiles (benchChild.profile)
+// for a CPU profile of the next d, the first time only, and returns what
+// waits for it and writes it to the file; for any other target, a no-op.
+func (t *loadTarget) startCPUProfile(d time.Duration) func() error {
+	c := t.child
+	if c == nil || c.profile == "" || c.metrics == "" {
+		return func() error { return nil }
+	}
+	file := c.profile
+	c.profile = ""
+	type got struct {
+		body []byte
+		err  error
+	}
+	done := make(chan got, 1)
+	go func() {
+		client := &http.Client{Timeout: d + time.Minute}
+		url := fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", c.metrics, max(1, int(d.Round(time.Second)/time.Second)))
+		resp, err := client.Get(url)
+		if err != nil {
+			done <- got{err: err}
+			return
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		if err == nil && resp.StatusCode != http.StatusOK {
+			err = fmt.Errorf("%s: %s", url, resp.Status)
+		}
+		done <- got{b, err}
+	}()
+	return func() error {
+		g := <-done
+		if g.err != nil {
+			return fmt.Errorf("server CPU profile: %w", g.err)
+		}
+		return os.WriteFile(file, g.body, 0o644)
+	}
+}
 
 // gcCycles reads the child's completed collections from its /metrics
 // (go_gc_duration_seconds_count); ok is false for a child without them.
@@ -279,13 +319,18 @@ func singleTargets(ctx context.Context, o BenchCheckOptions, dir, addr string, s
 		bc.stop()
 		return nil, nil, err
 	}
+	env := []string{"XINYONG_DATA_KEY=" + hex.EncodeToString(benchDataKey)}
+	if o.ServerCPUProfile != "" {
+		env = append(env, "XINYONG_PPROF=1")
+	}
 	sc, err := startBenchChild(ctx, dir, "bench-serve", []string{"serve", "--db", filepath.Join(dir, benchDBFile),
 		"--search-index=" + strconv.FormatBool(!o.NoSearchIndex), "--public-rate", "0", "--metrics-addr", maddr},
-		[]string{"XINYONG_DATA_KEY=" + hex.EncodeToString(benchDataKey)}, 10*time.Minute)
+		env, 10*time.Minute)
 	if err != nil {
 		bc.stop()
 		return nil, nil, err
 	}
 	sc.metrics = maddr
+	sc.profile = o.ServerCPUProfile
 	return &loadTarget{addr: bc.addr, child: bc}, &loadTarget{addr: sc.addr, child: sc}, nil
 }

@@ -151,7 +151,10 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	if mln != nil {
 		n++
 		logger.Info("metrics", "addr", "http://"+cfg.MetricsAddr+"/metrics", "profiles", cfg.Profiles)
-		go func() { errc <- server.Serve(ctx, mln, server.MetricsHandler(reg, cfg.Profiles), logger, server.Limits{}); cancel() }()
+		go func() {
+			errc <- server.Serve(ctx, mln, server.MetricsHandler(reg, cfg.Profiles), logger, server.Limits{})
+			cancel()
+		}()
 	} else {
 		logger.Info("metrics are not served (--metrics-addr is empty)")
 	}

@@ -164,6 +164,40 @@ func (c *benchChild) stop() error {
 	return nil
 }
 
+// idleShare is the share of a core below which a node counts as idle.
+const idleShare = 0.05
+
+// waitIdle waits, at most max, until the child has used less than
+// idleShare of a core over five seconds: a node that has just started on
+// a store filled in bulk catches up in the background after /readyz (the
+// transparency log, the evaluation's first pass and its file copies), and
+// a latency measured meanwhile is of that work as much as of the requests.
+// It returns how long it waited and whether the child became idle.
+func (c *benchChild) waitIdle(ctx context.Context, max time.Duration, progress io.Writer) (time.Duration, bool, error) {
+	const window = 5 * time.Second
+	t0 := time.Now()
+	for {
+		before := c.cpu()
+		select {
+		case <-ctx.Done():
+			return time.Since(t0), false, ctx.Err()
+		case <-c.done:
+			return time.Since(t0), false, fmt.Errorf("%s exited while catching up (%v): see %s", c.name, c.err, c.log)
+		case <-time.After(window):
+		}
+		share := float64(c.cpu()-before) / float64(window)
+		if share < idleShare {
+			fmt.Fprintln(progress)
+			return time.Since(t0), true, nil
+		}
+		if time.Since(t0) >= max {
+			fmt.Fprintln(progress)
+			return time.Since(t0), false, nil
+		}
+		fmt.Fprintf(progress, "bench: %s still catching up after %s (%.0f %% of a core)\r", c.name, time.Since(t0).Round(time.Second), share*100)
+	}
+}
+
 // cpu is the child's CPU time so far (user and system), 0 where the
 // platform does not say.
 func (c *benchChild) cpu() time.Duration { return pidCPU(c.cmd.Process.Pid) }

@@ -152,8 +152,8 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 			Migrations: Migrations(),
 			MaxParams:  65535, // the protocol's 16-bit parameter count
 			Classify:   classify,
-			// AppendListEvent locks its subject before it takes a feed
-			// position (see sqlstore.Store.inSeqTx).
+			// AppendListEvent(s) lock their subjects before they take
+			// feed positions (see sqlstore.Store.inSeqTx).
 			ForKeyShare: " FOR KEY SHARE",
 		}, db, db),
 		db: db,

@@ -16,17 +16,18 @@ import (
 )
 
 // inSeqTx runs fn in a write transaction for a row that carries its
-// feed position as its seq (list events, verification marks, name
-// decisions): the position is taken first, which also serialises every
-// check fn makes against concurrent writers (the head row stays locked
-// until the transaction ends), then fn writes the row, then the feed entry.
+// feed position as its seq (verification marks, name decisions; list
+// events take theirs the same way in appendListEvents): the position is
+// taken first, which also serialises every check fn makes against
+// concurrent writers (the head row stays locked until the transaction
+// ends), then fn writes the row, then the feed entry.
 //
 // Every other writer of facts takes the head last, after its row locks;
 // this one takes it before fn's writes, so fn must not wait on a row lock
-// another writer may hold while that writer waits for the head. A row that
-// fn's insert references through a foreign key is locked first: lockRef
-// names the subject, if any.
-func (s *Store) inSeqTx(ctx context.Context, c change, at time.Time, lockRef string, fn func(tx *sql.Tx, pos int64) error) (int64, error) {
+// another writer may hold while that writer waits for the head (list
+// events, whose insert references a subject, lock it first: see
+// appendListEvents).
+func (s *Store) inSeqTx(ctx context.Context, c change, at time.Time, fn func(tx *sql.Tx, pos int64) error) (int64, error) {
 	stmts, err := s.feedStmts(ctx, 1)
 	if err != nil {
 		return 0, err
@@ -34,13 +35,6 @@ func (s *Store) inSeqTx(ctx context.Context, c change, at time.Time, lockRef str
 	var pos int64
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		ftx := sqlFeedTx{tx: tx, s: s, stmts: stmts}
-		if lockRef != "" && s.d.ForKeyShare != "" {
-			var one int
-			err := tx.QueryRowContext(ctx, `SELECT 1 FROM subjects WHERE id = $1`+s.d.ForKeyShare, lockRef).Scan(&one)
-			if err != nil && !errors.Is(err, sql.ErrNoRows) {
-				return err // a missing subject fails the insert below, with its message
-			}
-		}
 		var err error
 		if pos, err = takePositions(ctx, ftx, 1); err != nil {
 			return err
@@ -56,41 +50,9 @@ func (s *Store) inSeqTx(ctx context.Context, c change, at time.Time, lockRef str
 const listEventCols = `id, seq, entry_id, list_code, subject_id, step, actor, dept, at, doc_no, detail`
 
 // AppendListEvent writes one list event if the entry has not moved on
-// since prevSeq.
+// since prevSeq: AppendListEvents of one.
 func (s *Store) AppendListEvent(ctx context.Context, e *credit.ListEvent, prevSeq int64) error {
-	const op = "store.AppendListEvent"
-	if e == nil || e.ID == "" || e.EntryID == "" || e.List == "" || e.SubjectID == "" || e.Step == "" {
-		return credit.E(op, credit.Invalid, "list event: ID, entry, list, subject and step are required")
-	}
-	detail, err := jsonText(e.Detail)
-	if err != nil {
-		return credit.E(op, credit.Invalid, "list event %s: %w", e.ID, err)
-	}
-	at := stamp(e.At)
-	seq, err := s.inSeqTx(ctx, change{kind: credit.ChangeListEvent, ref: e.ID, subj: e.SubjectID, tg: e.List}, at, e.SubjectID, func(tx *sql.Tx, seq int64) error {
-		var last sql.NullInt64
-		if err := tx.QueryRowContext(ctx, `SELECT max(seq) FROM list_events WHERE entry_id = $1`, e.EntryID).Scan(&last); err != nil {
-			return err
-		}
-		if last.Int64 != prevSeq {
-			if prevSeq == 0 {
-				return credit.E(op, credit.Exists, "list entry %s already exists", e.EntryID)
-			}
-			return credit.Say(op, credit.Conflict, "名单条目%s已有变化（版本%d，应为%d）：请刷新后重试", "list entry %s changed meanwhile (version %d, expected %d): reload it and try again", e.EntryID, last.Int64, prevSeq)
-		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO list_events (`+listEventCols+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-			e.ID, seq, e.EntryID, e.List, e.SubjectID, string(e.Step), e.Actor, e.Dept, at.UnixMicro(), e.DocNo, detail)
-		return err
-	})
-	if err != nil {
-		if s.kindOf(err) == credit.Invalid {
-			return credit.E(op, credit.Invalid, "list event %s: subject %q does not exist", e.ID, e.SubjectID)
-		}
-		return s.fail(op, err)
-	}
-	e.Seq, e.At = seq, at
-	return nil
+	return s.appendListEvents(ctx, "store.AppendListEvent", []*credit.ListEvent{e}, []int64{prevSeq})
 }
 
 // AppendListEvents writes events in one transaction, each as
@@ -99,7 +61,10 @@ func (s *Store) AppendListEvent(ctx context.Context, e *credit.ListEvent, prevSe
 // Exists for a new entry that exists), any subject is unknown (Invalid), or
 // two events are of one entry.
 func (s *Store) AppendListEvents(ctx context.Context, es []*credit.ListEvent, prevSeqs []int64) error {
-	const op = "store.AppendListEvents"
+	return s.appendListEvents(ctx, "store.AppendListEvents", es, prevSeqs)
+}
+
+func (s *Store) appendListEvents(ctx context.Context, op string, es []*credit.ListEvent, prevSeqs []int64) error {
 	if len(es) != len(prevSeqs) {
 		return credit.E(op, credit.Invalid, "%d list events with %d predecessors", len(es), len(prevSeqs))
 	}
@@ -136,8 +101,8 @@ func (s *Store) AppendListEvents(ctx context.Context, es []*credit.ListEvent, pr
 	}
 	var first int64
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		// The subjects are locked before the feed position is taken, as
-		// in inSeqTx.
+		// The subjects are locked before the feed position is taken (see
+		// inSeqTx).
 		if err := s.checkSubjects(ctx, tx, op, subjects, s.d.ForKeyShare); err != nil {
 			return err
 		}
@@ -166,7 +131,7 @@ func (s *Store) AppendListEvents(ctx context.Context, es []*credit.ListEvent, pr
 				if prevSeqs[i] == 0 {
 					return credit.E(op, credit.Exists, "list entry %s already exists", e.EntryID)
 				}
-				return credit.E(op, credit.Conflict, "list entry %s changed meanwhile (version %d, expected %d)", e.EntryID, got, prevSeqs[i])
+				return credit.Say(op, credit.Conflict, "名单条目%s已有变化（版本%d，应为%d）：请刷新后重试", "list entry %s changed meanwhile (version %d, expected %d): reload it and try again", e.EntryID, got, prevSeqs[i])
 			}
 		}
 		ftx := sqlFeedTx{tx: tx, s: s, stmts: stmts}
@@ -279,7 +244,7 @@ func (s *Store) AppendVerification(ctx context.Context, m *credit.VerificationMa
 		return credit.E(op, credit.Invalid, "verification mark: target kind must be %q or %q, not %q", credit.VerifyRecord, credit.VerifyEntry, m.TargetKind)
 	}
 	at := stamp(m.At)
-	seq, err := s.inSeqTx(ctx, change{kind: credit.ChangeVerification, ref: m.ID, subj: m.SubjectID, tg: m.TargetKind}, at, "", func(tx *sql.Tx, seq int64) error {
+	seq, err := s.inSeqTx(ctx, change{kind: credit.ChangeVerification, ref: m.ID, subj: m.SubjectID, tg: m.TargetKind}, at, func(tx *sql.Tx, seq int64) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO verification_marks
 			(id, seq, target_kind, target_id, subject_id, active, at, actor, reason, ref)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
@@ -331,7 +296,7 @@ func (s *Store) AppendNameDecision(ctx context.Context, d *credit.NameDecision) 
 		return credit.E(op, credit.Invalid, "name decision: ID, name and subject are required")
 	}
 	at := stamp(d.At)
-	seq, err := s.inSeqTx(ctx, change{kind: credit.ChangeNameDecision, ref: d.ID, subj: d.SubjectID}, at, "", func(tx *sql.Tx, seq int64) error {
+	seq, err := s.inSeqTx(ctx, change{kind: credit.ChangeNameDecision, ref: d.ID, subj: d.SubjectID}, at, func(tx *sql.Tx, seq int64) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO name_decisions (id, seq, name_key, subject_id, actor, dept, at, reason)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
 			d.ID, seq, d.NameKey, d.SubjectID, d.Actor, d.Dept, at.UnixMicro(), d.Reason)

@@ -61,6 +61,9 @@ type BenchCityOptions struct {
 	// LogWait bounds the wait for the transparency log to catch up with
 	// the import before the latency phases (0: do not wait).
 	LogWait time.Duration
+	// ServerCPUProfile, when set, receives a CPU profile of the measured
+	// node during its first single-subject hit-check run.
+	ServerCPUProfile string
 }
 
 // BenchCityResult is what `xinyong bench city` measures.
@@ -120,6 +123,7 @@ func runBenchCity(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&o.Duration, "duration", 10*time.Second, "length of each hit-check phase")
 	fs.IntVar(&o.Pairs, "pairs", 3, "alternating bare-server/Xinyong runs of the single-subject phase")
 	fs.DurationVar(&o.Warmup, "warmup", 5*time.Second, "unmeasured load before each single-subject run")
+	fs.StringVar(&o.ServerCPUProfile, "server-cpuprofile", "", "write a CPU profile of the measured node during its first single-subject hit-check run to this file (taken through serve --pprof)")
 	fs.DurationVar(&o.LogWait, "log-wait", 30*time.Minute, "wait at most this long for the transparency log to catch up with the import before the latency phases, and as long again for the node to finish the rest of its catching up (the evaluation's first pass and file copies: under 5 % of a core over 5 s) (0: do not wait)")
 	if code, done := parse(fs, args, stderr); done {
 		return code
@@ -355,12 +359,15 @@ func BenchCity(ctx context.Context, o BenchCityOptions, progress io.Writer) (*Be
 	if _, err := os.Stat(filepath.Join(snapDir, sanction.SnapshotFile)); err != nil {
 		return nil, fmt.Errorf("the first node on %s left no hit-check snapshot: %w", snapDir, err)
 	}
+	if o.ServerCPUProfile != "" {
+		env = append(env, "XINYONG_PPROF=1")
+	}
 	node, took, err := start("city-node", serveArgs(snapDir, true, maddr))
 	if err != nil {
 		return nil, err
 	}
 	defer node.stop()
-	node.metrics = maddr
+	node.metrics, node.profile = maddr, o.ServerCPUProfile
 	res.ReadySnap, res.CPUSnap = took, cpu
 	res.RSSFull = pidRSS(node.cmd.Process.Pid, "VmRSS")
 
@@ -672,8 +679,12 @@ func cityChecks(ctx context.Context, o BenchCityOptions, dir string, node *bench
 			}
 		}
 		cpu0 := c.cpu()
+		prof := (&loadTarget{child: c}).startCPUProfile(o.Duration)
 		r, err := loadProcess(ctx, dir, c.addr, key, codes, o.Rate, o.Duration, progress)
 		if err != nil {
+			return r, 0, err
+		}
+		if err := prof(); err != nil {
 			return r, 0, err
 		}
 		time.Sleep(200 * time.Millisecond) // the checks log of the phase is written

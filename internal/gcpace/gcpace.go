@@ -166,8 +166,16 @@ func pace(ctx context.Context, logger *slog.Logger, level slog.Level, interval t
 		p := percent(l)
 		if p != last {
 			set(p)
+			// The first target at the level asked for; the changes that
+			// follow it at debug: a serving node's live heap moves by a
+			// few percent every few seconds, and a line each time was
+			// most of its log that was not requests.
+			lvl := level
+			if last != 0 {
+				lvl = slog.LevelDebug
+			}
 			last = p
-			logger.Log(ctx, level, "garbage collector target", "percent", p, "live_mib", l>>20)
+			logger.Log(ctx, lvl, "garbage collector target", "percent", p, "live_mib", l>>20)
 		}
 	}
 	apply()

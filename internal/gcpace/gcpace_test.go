@@ -1,12 +1,13 @@
 package gcpace
 
 import (
+	"bytes"
 	"context"
-	"io"
 	"log/slog"
 	"os"
 	"runtime"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -78,8 +79,9 @@ func TestRun(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
+	var logged bytes.Buffer
 	go func() {
-		Run(ctx, slog.New(slog.NewTextHandler(io.Discard, nil)), time.Millisecond, live, set)
+		Run(ctx, slog.New(slog.NewTextHandler(&logged, &slog.HandlerOptions{Level: slog.LevelDebug})), time.Millisecond, live, set)
 		close(done)
 	}()
 	for {
@@ -103,6 +105,10 @@ func TestRun(t *testing.T) {
 		if sets[k] != want[k] {
 			t.Fatalf("set %v, want %v", sets, want)
 		}
+	}
+	// The first target is logged at info, the changes after it at debug.
+	if info, debug := strings.Count(logged.String(), "level=INFO"), strings.Count(logged.String(), "level=DEBUG"); info != 1 || debug != len(want)-1 {
+		t.Errorf("logged %d lines at info and %d at debug, want 1 and %d:\n%s", info, debug, len(want)-1, logged.String())
 	}
 }
 

@@ -227,7 +227,7 @@ func (s *Store) putEvalFiles(ctx context.Context, tx *sql.Tx, files []credit.Eva
 		}
 	}
 	evFileCols := []string{"subject_id", "part", "body"}
-	per := max(1, min(s.d.MaxParams/len(evFileCols), 300)) // rows a statement
+	per := s.rowsPerInsert(len(evFileCols))
 	if replace {
 		err := s.inChunks(ids, func(list string, args []any) error {
 			_, err := tx.ExecContext(ctx, `DELETE FROM ev_files WHERE subject_id IN (`+list+`)`, args...)

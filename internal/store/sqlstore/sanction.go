@@ -49,6 +49,9 @@ func (s *Store) inSeqTx(ctx context.Context, c change, at time.Time, fn func(tx 
 
 const listEventCols = `id, seq, entry_id, list_code, subject_id, step, actor, dept, at, doc_no, detail`
 
+// listEventColumns are listEventCols one by one, for multiInsert.
+var listEventColumns = strings.Split(listEventCols, ", ")
+
 // AppendListEvent writes one list event if the entry has not moved on
 // since prevSeq: AppendListEvents of one.
 func (s *Store) AppendListEvent(ctx context.Context, e *credit.ListEvent, prevSeq int64) error {
@@ -138,8 +141,8 @@ func (s *Store) appendListEvents(ctx context.Context, op string, es []*credit.Li
 		if first, err = takePositions(ctx, ftx, len(es)); err != nil {
 			return err
 		}
-		cols := strings.Split(listEventCols, ", ")
-		per := max(1, min(s.d.MaxParams/len(cols), 300))
+		cols := listEventColumns
+		per := s.rowsPerInsert(len(cols))
 		changes := make([]any, 0, len(es)*len(changeCols))
 		for start := 0; start < len(es); start += per {
 			part := es[start:min(start+per, len(es))]
@@ -399,6 +402,11 @@ var (
 )
 
 // multiInsert builds an INSERT of rows rows into table.
+// rowsPerInsert is how many rows of cols columns one multiInsert carries:
+// as many as the dialect's parameters allow, at most 300 (beyond that a
+// statement only costs more to build and parse), at least one.
+func (s *Store) rowsPerInsert(cols int) int { return max(1, min(s.d.MaxParams/cols, 300)) }
+
 func (s *Store) multiInsert(table string, cols []string, rows int) string {
 	b := []byte("INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES ")
 	for r := range rows {

@@ -188,7 +188,7 @@ func runBenchCheck(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.MemProfile, "memprofile", "", "write allocation profiles at the start (FILE.before) and end (FILE) of the single-subject HTTP phase; compare with go tool pprof -base; implies --server-in-process")
 	fs.BoolVar(&o.LoadInProcess, "load-in-process", false, "run the single-subject load generator in the server's process (shares its Go scheduler; the default is a separate process)")
 	fs.StringVar(&o.Trace, "trace", "", "write an execution trace of the single-subject HTTP phase to this file (go tool trace); implies --server-in-process")
-	fs.StringVar(&o.ServerCPUProfile, "server-cpuprofile", "", "write a CPU profile of the `xinyong serve` process during its first measured single-subject run to this file (taken through serve --pprof; not with --server-in-process)")
+	fs.StringVar(&o.ServerCPUProfile, "server-cpuprofile", "", "write a CPU profile of the `xinyong serve` process during its first measured single-subject run to this file, and the bare server's to FILE.bare (taken through serve --pprof; not with --server-in-process)")
 	fs.BoolVar(&o.ServerInProcess, "server-in-process", false, "measure the single-subject phase against servers in the bench's own process (the default starts `xinyong serve` on the bench database and a bare server, each a process of its own)")
 	fs.IntVar(&o.Pairs, "pairs", 3, "alternating bare-handler/Xinyong runs of the single-subject phase; each side reports its median run (by p99) and every run's p99")
 	fs.DurationVar(&o.Warmup, "warmup", 5*time.Second, "unmeasured load before each single-subject phase, at the same rate, repeated until the collector has completed two cycles (at most a minute); 0 = none")

@@ -123,7 +123,7 @@ func runBenchCity(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&o.Duration, "duration", 10*time.Second, "length of each hit-check phase")
 	fs.IntVar(&o.Pairs, "pairs", 3, "alternating bare-server/Xinyong runs of the single-subject phase")
 	fs.DurationVar(&o.Warmup, "warmup", 5*time.Second, "unmeasured load before each single-subject run")
-	fs.StringVar(&o.ServerCPUProfile, "server-cpuprofile", "", "write a CPU profile of the measured node during its first single-subject hit-check run to this file (taken through serve --pprof)")
+	fs.StringVar(&o.ServerCPUProfile, "server-cpuprofile", "", "write a CPU profile of the measured node during its first single-subject hit-check run to this file, and the bare server's to FILE.bare (taken through serve --pprof)")
 	fs.DurationVar(&o.LogWait, "log-wait", 30*time.Minute, "wait at most this long for the transparency log to catch up with the import before the latency phases, and as long again for the node to finish the rest of its catching up (the evaluation's first pass and file copies: under 5 % of a core over 5 s) (0: do not wait)")
 	if code, done := parse(fs, args, stderr); done {
 		return code
@@ -663,11 +663,7 @@ func cityChecks(ctx context.Context, o BenchCityOptions, dir string, node *bench
 	if err != nil {
 		return fmt.Errorf("sample check: %w", err)
 	}
-	body := filepath.Join(dir, "bench-check-body.json")
-	if err := os.WriteFile(body, sample, 0o600); err != nil {
-		return err
-	}
-	bare, err := startBenchChild(ctx, dir, "bench-bare-serve", []string{"bench", bareServeCmd, "--body", body}, nil, time.Minute)
+	bare, err := startBareServe(ctx, dir, sample, o.ServerCPUProfile)
 	if err != nil {
 		return err
 	}

@@ -20,6 +20,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/xinyong/xinyong/internal/server"
 )
 
@@ -35,9 +36,10 @@ import (
 const bareServeCmd = "bare-serve"
 
 func runBenchBareServe(args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("bench", "bench bare-serve --addr HOST:PORT --body FILE (started by bench check)", stdout)
+	fs := newFlagSet("bench", "bench bare-serve --addr HOST:PORT --body FILE [--pprof-addr HOST:PORT] (started by bench check and bench city)", stdout)
 	addr := fs.String("addr", "127.0.0.1:0", "listen address")
 	bodyFile := fs.String("body", "", "file holding the body every request is answered with")
+	pprofAddr := fs.String("pprof-addr", "", "serve net/http/pprof on this address too (for --server-cpuprofile), as serve --pprof does on its metrics listener")
 	if code, done := parse(fs, args, stderr); done {
 		return code
 	}
@@ -56,10 +58,49 @@ func runBenchBareServe(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	if *pprofAddr != "" {
+		// An empty registry: the profiles only, so that the bench's
+		// warm-up, which waits for collections where a child reports
+		// them, treats the bare server as before.
+		pln, err := net.Listen("tcp", *pprofAddr)
+		if err != nil {
+			return fail(stderr, "bench", err)
+		}
+		go func() { _ = server.Serve(ctx, pln, server.MetricsHandler(prometheus.NewRegistry(), true), logger, server.Limits{}) }()
+	}
 	if err := server.Serve(ctx, ln, bareHandler(body), logger, server.Limits{}); err != nil && !errors.Is(err, context.Canceled) {
 		return fail(stderr, "bench", err)
 	}
 	return 0
+}
+
+// startBareServe starts `xinyong bench bare-serve` answering every
+// request with sample. With a profile file for the node (NODE.pprof), the
+// bare server's profile of its first measured run goes beside it
+// (NODE.pprof.bare), so that the two can be compared with pprof -diff_base.
+func startBareServe(ctx context.Context, dir string, sample []byte, nodeProfile string) (*benchChild, error) {
+	body := filepath.Join(dir, "bench-check-body.json")
+	if err := os.WriteFile(body, sample, 0o600); err != nil {
+		return nil, err
+	}
+	args := []string{"bench", bareServeCmd, "--body", body}
+	var paddr string
+	if nodeProfile != "" {
+		a, err := freeAddr()
+		if err != nil {
+			return nil, err
+		}
+		paddr = a
+		args = append(args, "--pprof-addr", paddr)
+	}
+	bc, err := startBenchChild(ctx, dir, "bench-bare-serve", args, nil, time.Minute)
+	if err != nil {
+		return nil, err
+	}
+	if nodeProfile != "" {
+		bc.metrics, bc.profile = paddr, nodeProfile+".bare"
+	}
+	return bc, nil
 }
 
 // freeAddr is a free loopback address for a child to bind a moment later.
@@ -339,11 +380,7 @@ func singleTargets(ctx context.Context, o BenchCheckOptions, dir, addr string, s
 		}
 		return &loadTarget{addr: bareAddr, close: stopBare}, &loadTarget{addr: addr, svc: svc}, nil
 	}
-	body := filepath.Join(dir, "bench-check-body.json")
-	if err := os.WriteFile(body, sample, 0o600); err != nil {
-		return nil, nil, err
-	}
-	bc, err := startBenchChild(ctx, dir, "bench-bare-serve", []string{"bench", bareServeCmd, "--body", body}, nil, time.Minute)
+	bc, err := startBareServe(ctx, dir, sample, o.ServerCPUProfile)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -513,8 +514,40 @@ func (s *Store) execRows(ctx context.Context, tx *sql.Tx, stmts map[int]*sql.Stm
 	return nil
 }
 
-// AppendChecks writes checks and their measures in one transaction.
+// AppendChecks writes checks and their measures in one transaction, in
+// multi-row INSERTs.
 func (s *Store) AppendChecks(ctx context.Context, checks []credit.CheckLog) error {
+	return s.AppendChecksWith(ctx, checks, func(ctx context.Context, cargs, margs []any) error {
+		cst, err := s.prepareRows(ctx, "checks", checkCols, len(cargs)/len(checkCols))
+		if err != nil {
+			return err
+		}
+		mst, err := s.prepareRows(ctx, "check_measures", checkMeasureCols, len(margs)/len(checkMeasureCols))
+		if err != nil {
+			return err
+		}
+		return s.inTx(ctx, func(tx *sql.Tx) error {
+			if err := s.execRows(ctx, tx, cst, checkCols, cargs); err != nil {
+				return err
+			}
+			return s.execRows(ctx, tx, mst, checkMeasureCols, margs)
+		})
+	})
+}
+
+// CheckColumns and CheckMeasureColumns are the checks log's columns, in
+// the order AppendChecksWith hands their values to its write.
+func CheckColumns() []string        { return slices.Clone(checkCols) }
+func CheckMeasureColumns() []string { return slices.Clone(checkMeasureCols) }
+
+// AppendChecksWith is AppendChecks with the writing left to write: it
+// checks and stamps the checks, and gives write their values, row after
+// row (len(CheckColumns()) per check, len(CheckMeasureColumns()) per
+// measure: strings, int64s, ints and bools), which write must store
+// all or none of; it classifies write's error. A backend with a faster
+// path than multi-row INSERTs (PostgreSQL: one statement over arrays)
+// supplies its own write.
+func (s *Store) AppendChecksWith(ctx context.Context, checks []credit.CheckLog, write func(ctx context.Context, cargs, margs []any) error) error {
 	const op = "store.AppendChecks"
 	if len(checks) == 0 {
 		return nil
@@ -539,21 +572,7 @@ func (s *Store) AppendChecks(ctx context.Context, checks []credit.CheckLog) erro
 			margs = append(margs, c.ID, m.SubjectID, m.Measure, m.List, m.EntryID, m.Suspended, m.Incentive, m.Candidate, c.Dept, c.Matter, at.UnixMicro())
 		}
 	}
-	cst, err := s.prepareRows(ctx, "checks", checkCols, len(checks))
-	if err != nil {
-		return s.fail(op, err)
-	}
-	mst, err := s.prepareRows(ctx, "check_measures", checkMeasureCols, len(margs)/len(checkMeasureCols))
-	if err != nil {
-		return s.fail(op, err)
-	}
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		if err := s.execRows(ctx, tx, cst, checkCols, cargs); err != nil {
-			return err
-		}
-		return s.execRows(ctx, tx, mst, checkMeasureCols, margs)
-	})
-	if err != nil {
+	if err := write(ctx, cargs, margs); err != nil {
 		if s.kindOf(err) == credit.Exists {
 			return credit.E(op, credit.Exists, "a check in this batch is already logged, or names a measure twice for one subject")
 		}

@@ -121,6 +121,23 @@ func testSanction(t *testing.T, s credit.Store) {
 		t.Fatalf("AppendChecks: %v", err)
 	}
 	wantKind(t, "check logged twice", s.AppendChecks(c, checks[2:]), credit.Exists)
+	// A flush is written whole or not at all: a new check beside one
+	// logged before, or beside a check naming a measure twice for one
+	// subject, is not written either.
+	fresh := credit.CheckLog{ID: credit.NewID(), At: now, Caller: "procurement", Dept: "FIN-350100", Matter: "bidding", Subjects: 1, Version: 4,
+		Measures: []credit.CheckMeasure{{SubjectID: "S9", Measure: "restrict_gov_procurement", List: "court_defaulters", EntryID: "e9"}}}
+	twice := credit.CheckLog{ID: credit.NewID(), At: now, Caller: "procurement", Dept: "FIN-350100", Matter: "bidding", Subjects: 1, Version: 4,
+		Measures: []credit.CheckMeasure{
+			{SubjectID: "S8", Measure: "restrict_gov_procurement", List: "court_defaulters", EntryID: "e8"},
+			{SubjectID: "S8", Measure: "restrict_gov_procurement", List: "court_defaulters", EntryID: "e8"},
+		}}
+	wantKind(t, "new check beside a logged one", s.AppendChecks(c, []credit.CheckLog{fresh, checks[1]}), credit.Exists)
+	wantKind(t, "measure named twice", s.AppendChecks(c, []credit.CheckLog{fresh, twice}), credit.Exists)
+	wantKind(t, "check without ID", s.AppendChecks(c, []credit.CheckLog{fresh, {At: now, Subjects: 1}}), credit.Invalid)
+	for _, id := range []string{fresh.ID, twice.ID} {
+		_, err := s.Check(c, id)
+		wantKind(t, "check of a refused flush", err, credit.NotFound)
+	}
 	cl, err := s.Check(c, checks[0].ID)
 	if err != nil {
 		t.Fatalf("Check: %v", err)

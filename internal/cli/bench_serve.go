@@ -66,7 +66,9 @@ func runBenchBareServe(args []string, stdout, stderr io.Writer) int {
 		if err != nil {
 			return fail(stderr, "bench", err)
 		}
-		go func() { _ = server.Serve(ctx, pln, server.MetricsHandler(prometheus.NewRegistry(), true), logger, server.Limits{}) }()
+		go func() {
+			_ = server.Serve(ctx, pln, server.MetricsHandler(prometheus.NewRegistry(), true), logger, server.Limits{})
+		}()
 	}
 	if err := server.Serve(ctx, ln, bareHandler(body), logger, server.Limits{}); err != nil && !errors.Is(err, context.Canceled) {
 		return fail(stderr, "bench", err)

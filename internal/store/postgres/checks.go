@@ -73,46 +73,43 @@ func (s *Store) AppendChecks(ctx context.Context, checks []credit.CheckLog) erro
 // column's type.
 func columnArrays(vals []any, types []string) ([]any, error) {
 	n := len(types)
-	rows := len(vals) / n
 	out := make([]any, n)
+	var err error
 	for j, t := range types {
 		switch t {
 		case "text":
-			col := make([]string, rows)
-			for i := range col {
-				v, ok := vals[i*n+j].(string)
-				if !ok {
-					return nil, fmt.Errorf("column %d: %T is not text", j, vals[i*n+j])
-				}
-				col[i] = v
-			}
-			out[j] = col
+			out[j], err = column(vals, n, j, func(v any) (string, bool) { s, ok := v.(string); return s, ok })
 		case "bigint":
-			col := make([]int64, rows)
-			for i := range col {
-				switch v := vals[i*n+j].(type) {
+			out[j], err = column(vals, n, j, func(v any) (int64, bool) {
+				switch v := v.(type) {
 				case int64:
-					col[i] = v
+					return v, true
 				case int:
-					col[i] = int64(v)
-				default:
-					return nil, fmt.Errorf("column %d: %T is not an integer", j, v)
+					return int64(v), true
 				}
-			}
-			out[j] = col
+				return 0, false
+			})
 		case "boolean":
-			col := make([]bool, rows)
-			for i := range col {
-				v, ok := vals[i*n+j].(bool)
-				if !ok {
-					return nil, fmt.Errorf("column %d: %T is not a boolean", j, vals[i*n+j])
-				}
-				col[i] = v
-			}
-			out[j] = col
+			out[j], err = column(vals, n, j, func(v any) (bool, bool) { b, ok := v.(bool); return b, ok })
 		default:
-			return nil, fmt.Errorf("column %d: no array for type %s", j, t)
+			err = fmt.Errorf("no array for type %s", t)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("checks log column %d: %w", j, err)
 		}
 	}
 	return out, nil
+}
+
+// column is column j of vals (n values a row) as a []T.
+func column[T any](vals []any, n, j int, as func(any) (T, bool)) ([]T, error) {
+	col := make([]T, len(vals)/n)
+	for i := range col {
+		v, ok := as(vals[i*n+j])
+		if !ok {
+			return nil, fmt.Errorf("row %d: a %T where a %T belongs", i, vals[i*n+j], v)
+		}
+		col[i] = v
+	}
+	return col, nil
 }

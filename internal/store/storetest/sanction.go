@@ -138,6 +138,17 @@ func testSanction(t *testing.T, s credit.Store) {
 		_, err := s.Check(c, id)
 		wantKind(t, "check of a refused flush", err, credit.NotFound)
 	}
+	// A flush of checks that returned no measure at all (the common case).
+	plain := []credit.CheckLog{
+		{ID: credit.NewID(), At: now, Caller: "procurement", Dept: "FIN-350100", Matter: "bidding", Subjects: 1, Version: 5},
+		{ID: credit.NewID(), At: now, Caller: "procurement", Dept: "FIN-350100", Matter: "bidding", Subjects: 2, Version: 5},
+	}
+	if err := s.AppendChecks(c, plain); err != nil {
+		t.Fatalf("AppendChecks without measures: %v", err)
+	}
+	if cl, err := s.Check(c, plain[1].ID); err != nil || cl.Subjects != 2 || cl.Version != 5 || len(cl.Measures) != 0 {
+		t.Fatalf("Check of a check without measures = %+v, %v", cl, err)
+	}
 	cl, err := s.Check(c, checks[0].ID)
 	if err != nil {
 		t.Fatalf("Check: %v", err)

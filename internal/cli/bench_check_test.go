@@ -180,9 +180,13 @@ func TestBenchCheckSmall(t *testing.T) {
 		t.Run(map[bool]string{false: "child processes", true: "in process"}[inProcess], func(t *testing.T) {
 			var progress bytes.Buffer
 			dir := t.TempDir()
+			var profile string
+			if !inProcess {
+				profile = filepath.Join(dir, "node.pprof")
+			}
 			res, err := BenchCheck(t.Context(), BenchCheckOptions{Dir: dir, Subjects: 300, Listed: 30,
 				Duration: 300 * time.Millisecond, Rate: 200, SQLN: 100, Warmup: 100 * time.Millisecond, Pairs: 2,
-				LoadInProcess: inProcess, ServerInProcess: inProcess, NoSearchIndex: !inProcess}, &progress)
+				LoadInProcess: inProcess, ServerInProcess: inProcess, NoSearchIndex: !inProcess, ServerCPUProfile: profile}, &progress)
 			if err != nil {
 				log, _ := os.ReadFile(filepath.Join(dir, "bench-serve.log"))
 				t.Fatalf("%v\n%s\nserve log:\n%s", err, progress.String(), log)
@@ -213,6 +217,17 @@ func TestBenchCheckSmall(t *testing.T) {
 				log, err := os.ReadFile(filepath.Join(dir, "bench-serve.log"))
 				if err != nil || !strings.Contains(string(log), "no search index on this node") {
 					t.Errorf("serve child's log (%v):\n%s", err, log)
+				}
+			}
+			// The servers' profiles, the node's and the bare server's
+			// beside it, are gzipped protobufs.
+			for _, f := range []string{profile, profile + ".bare"} {
+				if profile == "" {
+					break
+				}
+				b, err := os.ReadFile(f)
+				if err != nil || len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
+					t.Errorf("server profile %s: %d bytes, %v", f, len(b), err)
 				}
 			}
 			if res.Logged < want {

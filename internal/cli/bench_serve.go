@@ -317,7 +317,7 @@ type loadTarget struct {
 }
 
 // flush has the server's checks log written: in process directly; a child
-// writes its log every 20 ms by itself, so its writer is given time to.
+// writes its log every 50 ms by itself, so its writer is given time to.
 func (t *loadTarget) flush(ctx context.Context) error {
 	if t.child != nil {
 		select {

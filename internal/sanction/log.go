@@ -32,10 +32,14 @@ type checkLog struct {
 	closed bool
 }
 
+// logInterval is 50 ms: every flush has a fixed cost (a transaction on
+// SQLite; a round trip on PostgreSQL, which was about 700 µs of the node's
+// CPU a flush under 5 000 checks a second), and a crash loses at most the
+// checks answered in the last interval.
 const (
 	logQueue    = 8192
 	logBatch    = 512
-	logInterval = 20 * time.Millisecond
+	logInterval = 50 * time.Millisecond
 )
 
 func startCheckLog(st credit.SanctionStore, logger *slog.Logger) *checkLog {

@@ -139,8 +139,11 @@ func testSanction(t *testing.T, s credit.Store) {
 		wantKind(t, "check of a refused flush", err, credit.NotFound)
 	}
 	// A flush of checks that returned no measure at all (the common case).
+	// A caller's name with quotes, a backslash, braces, a comma and the
+	// word NULL is stored as given.
+	const oddCaller = `采购"系统" \ {a,b} NULL`
 	plain := []credit.CheckLog{
-		{ID: credit.NewID(), At: now, Caller: "procurement", Dept: "FIN-350100", Matter: "bidding", Subjects: 1, Version: 5},
+		{ID: credit.NewID(), At: now, Caller: oddCaller, Dept: "FIN-350100", Matter: "bidding", Subjects: 1, Version: 5},
 		{ID: credit.NewID(), At: now, Caller: "procurement", Dept: "FIN-350100", Matter: "bidding", Subjects: 2, Version: 5},
 	}
 	if err := s.AppendChecks(c, plain); err != nil {
@@ -148,6 +151,9 @@ func testSanction(t *testing.T, s credit.Store) {
 	}
 	if cl, err := s.Check(c, plain[1].ID); err != nil || cl.Subjects != 2 || cl.Version != 5 || len(cl.Measures) != 0 {
 		t.Fatalf("Check of a check without measures = %+v, %v", cl, err)
+	}
+	if cl, err := s.Check(c, plain[0].ID); err != nil || cl.Caller != oddCaller {
+		t.Fatalf("Check of a check by %q = %+v, %v", oddCaller, cl, err)
 	}
 	cl, err := s.Check(c, checks[0].ID)
 	if err != nil {

@@ -30,6 +30,8 @@ type checkLog struct {
 
 	mu     sync.RWMutex
 	closed bool
+
+	batch []credit.CheckLog // reused by writeQueued, in the loop only
 }
 
 // logInterval is 50 ms: every flush has a fixed cost (a transaction on
@@ -103,54 +105,19 @@ func (l *checkLog) close(ctx context.Context) error {
 }
 
 func (l *checkLog) loop() {
-	var batch []credit.CheckLog
 	tick := time.NewTicker(logInterval)
 	defer tick.Stop()
-	drain := func(limit int) {
-		for len(batch) < limit {
-			select {
-			case c := <-l.ch:
-				batch = append(batch, c)
-			default:
-				return
-			}
-		}
-	}
 	for {
 		select {
 		case <-tick.C:
-			for {
-				drain(logBatch)
-				if len(batch) == 0 {
-					break
-				}
-				l.write(batch, false)
-				batch = batch[:0]
-			}
+			l.writeQueued(false)
 		case reply := <-l.flushc:
-			var err error
-			for {
-				drain(logBatch)
-				if len(batch) == 0 {
-					break
-				}
-				err = l.write(batch, false)
-				batch = batch[:0]
-			}
+			_, err := l.writeQueued(false)
 			reply <- err
 		case <-l.stop:
-			var err error
-			lost := 0
-			for {
-				drain(logBatch)
-				if len(batch) == 0 {
-					break
-				}
-				if werr := l.write(batch, true); werr != nil {
-					err, lost = werr, lost+len(batch)
-				}
-				batch = batch[:0]
-			}
+			// add refuses new checks once closed is set, so what is queued
+			// now is all there will be.
+			lost, err := l.writeQueued(true)
 			if err != nil {
 				err = credit.E("sanction.Close", credit.Unavailable, "%d answered checks could not be written to the checks log: %w", lost, err)
 				l.log.Error("checks log incomplete at shutdown", "unwritten", lost, "err", err)
@@ -159,6 +126,30 @@ func (l *checkLog) loop() {
 			return
 		}
 	}
+}
+
+// writeQueued writes the checks queued when it is called, logBatch to a
+// transaction, and leaves those that arrive meanwhile to the next tick.
+// It used to drain the queue until it found it empty: under a steady
+// stream of checks, each small write let a few more arrive, and a flush
+// of 250 checks trailed a train of writes of one to ten, about 1 250
+// transactions a second at 5 000 checks a second where 20 were meant
+// (TestCheckLogWritesWhatWasQueued). It returns how many checks were not
+// written and the last error. Only the loop receives from l.ch, so the
+// checks counted are there to receive.
+func (l *checkLog) writeQueued(stopping bool) (lost int, err error) {
+	for n := len(l.ch); n > 0; {
+		batch := l.batch[:0]
+		for len(batch) < min(logBatch, n) {
+			batch = append(batch, <-l.ch)
+		}
+		n -= len(batch)
+		if werr := l.write(batch, stopping); werr != nil {
+			err, lost = werr, lost+len(batch)
+		}
+		l.batch = batch[:0]
+	}
+	return lost, err
 }
 
 // write writes one batch, retrying while the service runs; when stopping

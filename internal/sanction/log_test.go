@@ -59,3 +59,23 @@ func TestCheckLogWritesWhatWasQueued(t *testing.T) {
 		t.Fatalf("%d queued: flushes %v, %d left; want [%d %d 176] and none", 2*logBatch+176, st.flushes, len(l.ch), logBatch, logBatch)
 	}
 }
+
+// TestCheckLogKick: the writer is woken once logKick checks are queued,
+// not before, and a wake-up already pending is not queued twice.
+func TestCheckLogKick(t *testing.T) {
+	l := &checkLog{ch: make(chan credit.CheckLog, logQueue), kick: make(chan struct{}, 1)}
+	for range logKick - 1 {
+		l.ch <- credit.CheckLog{ID: credit.NewID()}
+		l.kickAt(logKick)
+	}
+	if len(l.kick) != 0 {
+		t.Fatalf("writer woken with %d checks queued (at %d)", len(l.ch), logKick)
+	}
+	for range 3 {
+		l.ch <- credit.CheckLog{ID: credit.NewID()}
+		l.kickAt(logKick)
+	}
+	if len(l.kick) != 1 {
+		t.Fatalf("writer not woken with %d checks queued (at %d)", len(l.ch), logKick)
+	}
+}

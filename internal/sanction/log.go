@@ -35,10 +35,11 @@ type checkLog struct {
 	batch []credit.CheckLog // reused by writeQueued, in the loop only
 }
 
-// logInterval is 50 ms: every flush has a fixed cost (a transaction on
-// SQLite; a round trip on PostgreSQL, which was about 700 µs of the node's
-// CPU a flush under 5 000 checks a second), and a crash loses at most the
-// checks answered in the last interval.
+// logInterval bounds how long a check waits to be written when few come
+// (a crash loses at most the checks answered in the last interval); under
+// load the writer is woken every logKick checks (kickAt), so that a flush
+// is a few dozen checks, whose transaction (SQLite) or round trip
+// (PostgreSQL) is short enough not to hold up the requests beside it.
 const (
 	logQueue    = 8192
 	logBatch    = 512

@@ -13,10 +13,10 @@ import (
 )
 
 // The checks log is the busiest write of a node serving hit checks (a
-// flush every 20 ms at thousands of checks a second). Multi-row INSERTs of
-// cached sizes (64, 8, 1 rows) made a flush of a hundred checks about ten
-// statements, each a round trip and each argument boxed through
-// database/sql, all inside BEGIN ... COMMIT. Here a flush is one statement
+// flush every few milliseconds at thousands of checks a second).
+// Multi-row INSERTs of cached sizes (64, 8, 1 rows) made a flush of a
+// hundred checks about ten statements, each a round trip and each argument
+// boxed through database/sql, all inside BEGIN ... COMMIT. Here a flush is one statement
 // over one array per column, the checks inserted in a data-modifying WITH
 // and their measures by the statement itself: one round trip, and the
 // statement is atomic without a transaction block. The foreign key of a

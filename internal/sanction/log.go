@@ -37,7 +37,7 @@ type checkLog struct {
 
 // logInterval bounds how long a check waits to be written when few come
 // (a crash loses at most the checks answered in the last interval); under
-// load the writer is woken every logKick checks (kickAt), so that a flush
+// load the writer is woken every logKick checks (wake), so that a flush
 // is a few dozen checks, whose transaction (SQLite) or round trip
 // (PostgreSQL) is short enough not to hold up the requests beside it.
 const (
@@ -62,25 +62,23 @@ func (l *checkLog) add(ctx context.Context, c credit.CheckLog) error {
 	}
 	select {
 	case l.ch <- c:
-		l.kickAt(logKick)
-		return nil
 	default:
+		select {
+		case l.ch <- c:
+		case <-ctx.Done():
+			return credit.E("sanction.log", credit.Unavailable, "the checks log is not keeping up (database slow or down): check not answered: %w", ctx.Err())
+		}
 	}
-	select {
-	case l.ch <- c:
-		l.kickAt(logKick)
-		return nil
-	case <-ctx.Done():
-		return credit.E("sanction.log", credit.Unavailable, "the checks log is not keeping up (database slow or down): check not answered: %w", ctx.Err())
-	}
+	l.wake()
+	return nil
 }
 
-// kickAt wakes the writer when n checks are queued, so that under load
-// a flush is a few dozen checks, a fraction of a millisecond of the
+// wake wakes the writer when logKick checks are queued, so that under
+// load a flush is a few dozen checks, a fraction of a millisecond of the
 // writer's time, instead of all that arrived in a tick: a node answering
 // thousands of checks a second stalled requests behind each flush.
-func (l *checkLog) kickAt(n int) {
-	if len(l.ch) >= n {
+func (l *checkLog) wake() {
+	if len(l.ch) >= logKick {
 		select {
 		case l.kick <- struct{}{}:
 		default:

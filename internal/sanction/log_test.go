@@ -66,14 +66,14 @@ func TestCheckLogKick(t *testing.T) {
 	l := &checkLog{ch: make(chan credit.CheckLog, logQueue), kick: make(chan struct{}, 1)}
 	for range logKick - 1 {
 		l.ch <- credit.CheckLog{ID: credit.NewID()}
-		l.kickAt(logKick)
+		l.wake()
 	}
 	if len(l.kick) != 0 {
 		t.Fatalf("writer woken with %d checks queued (at %d)", len(l.ch), logKick)
 	}
 	for range 3 {
 		l.ch <- credit.CheckLog{ID: credit.NewID()}
-		l.kickAt(logKick)
+		l.wake()
 	}
 	if len(l.kick) != 1 {
 		t.Fatalf("writer not woken with %d checks queued (at %d)", len(l.ch), logKick)

@@ -402,12 +402,12 @@ var (
 	checkMeasureCols = []string{"check_id", "subject_id", "measure", "list_code", "entry_id", "suspended", "incentive", "candidate", "dept", "matter", "at"}
 )
 
-// multiInsert builds an INSERT of rows rows into table.
 // rowsPerInsert is how many rows of cols columns one multiInsert carries:
 // as many as the dialect's parameters allow, at most 300 (beyond that a
 // statement only costs more to build and parse), at least one.
 func (s *Store) rowsPerInsert(cols int) int { return max(1, min(s.d.MaxParams/cols, 300)) }
 
+// multiInsert builds an INSERT of rows rows into table.
 func (s *Store) multiInsert(table string, cols []string, rows int) string {
 	b := []byte("INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES ")
 	for r := range rows {

@@ -120,6 +120,14 @@ type BenchCheckOptions struct {
 	// through its --pprof listener: the server alone, without the load
 	// generator or the bench.
 	ServerCPUProfile string
+	// ServerTrace, when set, receives an execution trace of the `xinyong
+	// serve` process during that run (and the bare server's in
+	// ServerTrace+".bare").
+	ServerTrace string
+	// Latencies, when set, is a directory where every measured
+	// single-subject run leaves its requests' due times, generator lags
+	// and latencies (node-N.lat, bare-N.lat).
+	Latencies string
 	// Warmup is the unmeasured load each single-subject phase starts with,
 	// repeated until the collector has completed two cycles under load,
 	// so that the phase is measured in a steady state.
@@ -188,6 +196,8 @@ func runBenchCheck(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.MemProfile, "memprofile", "", "write allocation profiles at the start (FILE.before) and end (FILE) of the single-subject HTTP phase; compare with go tool pprof -base; implies --server-in-process")
 	fs.BoolVar(&o.LoadInProcess, "load-in-process", false, "run the single-subject load generator in the server's process (shares its Go scheduler; the default is a separate process)")
 	fs.StringVar(&o.Trace, "trace", "", "write an execution trace of the single-subject HTTP phase to this file (go tool trace); implies --server-in-process")
+	fs.StringVar(&o.ServerTrace, "server-trace", "", "write an execution trace of the `xinyong serve` process during its first measured single-subject run to this file, and the bare server's to FILE.bare (go tool trace; not with --server-in-process)")
+	fs.StringVar(&o.Latencies, "latencies", "", "write every measured single-subject run's requests (due time in Unix µs, generator lag and latency in µs) to node-N.lat and bare-N.lat in this directory (not with --load-in-process)")
 	fs.StringVar(&o.ServerCPUProfile, "server-cpuprofile", "", "write a CPU profile of the `xinyong serve` process during its first measured single-subject run to this file, and the bare server's to FILE.bare (taken through serve --pprof; not with --server-in-process)")
 	fs.BoolVar(&o.ServerInProcess, "server-in-process", false, "measure the single-subject phase against servers in the bench's own process (the default starts `xinyong serve` on the bench database and a bare server, each a process of its own)")
 	fs.IntVar(&o.Pairs, "pairs", 3, "alternating bare-handler/Xinyong runs of the single-subject phase; each side reports its median run (by p99) and every run's p99")
@@ -313,8 +323,11 @@ func BenchCheck(ctx context.Context, o BenchCheckOptions, progress io.Writer) (*
 	if o.CPUProfile != "" || o.MemProfile != "" || o.Trace != "" {
 		o.ServerInProcess = true // profiles and traces are of this process
 	}
-	if o.ServerCPUProfile != "" && o.ServerInProcess {
-		return nil, errors.New("--server-cpuprofile profiles `xinyong serve` as a process of its own: not with --server-in-process, --cpuprofile, --memprofile or --trace")
+	if (o.ServerCPUProfile != "" || o.ServerTrace != "") && o.ServerInProcess {
+		return nil, errors.New("--server-cpuprofile and --server-trace profile `xinyong serve` as a process of its own: not with --server-in-process, --cpuprofile, --memprofile or --trace")
+	}
+	if o.Latencies != "" && o.LoadInProcess {
+		return nil, errors.New("--latencies is written by the load generator's own process: not with --load-in-process")
 	}
 	res := &BenchCheckResult{Subjects: o.Subjects, Listed: o.Listed, LoadInProcess: o.LoadInProcess, ServerInProcess: o.ServerInProcess, NoSearchIndex: o.NoSearchIndex}
 
@@ -469,13 +482,13 @@ func BenchCheck(ctx context.Context, o BenchCheckOptions, progress io.Writer) (*
 			return nil, err
 		}
 	}
-	run := func(addr string, d time.Duration) (LoadResult, error) {
+	run := func(addr string, d time.Duration, latFile string) (LoadResult, error) {
 		if o.LoadInProcess {
 			return openLoopGoroutines(ctx, addr, checkRequests(addr, key, codes), o.Rate, d)
 		}
-		return loadProcess(ctx, dir, addr, key, codes, o.Rate, d, progress)
+		return loadProcess(ctx, dir, addr, key, codes, o.Rate, d, latFile, progress)
 	}
-	load := func(t *loadTarget) (r LoadResult, cpu time.Duration, faults float64, err error) {
+	load := func(t *loadTarget, latFile string) (r LoadResult, cpu time.Duration, faults float64, err error) {
 		// Each phase starts from the same state: the checks log of the
 		// earlier phases written, the heap collected and the freed memory
 		// returned to the system (at 1M subjects the earlier phases leave
@@ -495,7 +508,7 @@ func BenchCheck(ctx context.Context, o BenchCheckOptions, progress io.Writer) (*
 			start, counted := t.gcCycles()
 			deadline := time.Now().Add(time.Minute)
 			for {
-				if _, err := run(t.addr, o.Warmup); err != nil {
+				if _, err := run(t.addr, o.Warmup, ""); err != nil {
 					return r, 0, 0, fmt.Errorf("warm-up: %w", err)
 				}
 				n, ok := t.gcCycles()
@@ -508,8 +521,8 @@ func BenchCheck(ctx context.Context, o BenchCheckOptions, progress io.Writer) (*
 			}
 		}
 		cpu0, faults0 := t.cpu(), t.faults()
-		prof := t.startCPUProfile(o.Duration)
-		if r, err = run(t.addr, o.Duration); err != nil {
+		prof := t.startCaptures(o.Duration)
+		if r, err = run(t.addr, o.Duration, latFile); err != nil {
 			return r, 0, 0, err
 		}
 		if err := prof(); err != nil {
@@ -533,7 +546,7 @@ func BenchCheck(ctx context.Context, o BenchCheckOptions, progress io.Writer) (*
 	var singles, bases []LoadResult
 	for i := range pairs {
 		fmt.Fprintf(progress, "bench: pair %d/%d: single-subject HTTP at %d/s for %s against a bare handler\n", i+1, pairs, o.Rate, o.Duration)
-		r, cpu, faults, err := load(bare)
+		r, cpu, faults, err := load(bare, latencyFile(o.Latencies, "bare", i))
 		if err != nil {
 			return nil, err
 		}
@@ -547,7 +560,7 @@ func BenchCheck(ctx context.Context, o BenchCheckOptions, progress io.Writer) (*
 				return nil, err
 			}
 		}
-		r, cpu, faults, err = load(srv)
+		r, cpu, faults, err = load(srv, latencyFile(o.Latencies, "node", i))
 		if i == 0 {
 			if perr := stopProfiles(o); err == nil {
 				err = perr

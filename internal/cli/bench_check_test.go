@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -180,13 +181,14 @@ func TestBenchCheckSmall(t *testing.T) {
 		t.Run(map[bool]string{false: "child processes", true: "in process"}[inProcess], func(t *testing.T) {
 			var progress bytes.Buffer
 			dir := t.TempDir()
-			var profile string
+			var profile, trace, lats string
 			if !inProcess {
-				profile = filepath.Join(dir, "node.pprof")
+				profile, trace, lats = filepath.Join(dir, "node.pprof"), filepath.Join(dir, "node.trace"), filepath.Join(dir, "lat")
 			}
 			res, err := BenchCheck(t.Context(), BenchCheckOptions{Dir: dir, Subjects: 300, Listed: 30,
 				Duration: 300 * time.Millisecond, Rate: 200, SQLN: 100, Warmup: 100 * time.Millisecond, Pairs: 2,
-				LoadInProcess: inProcess, ServerInProcess: inProcess, NoSearchIndex: !inProcess, ServerCPUProfile: profile}, &progress)
+				LoadInProcess: inProcess, ServerInProcess: inProcess, NoSearchIndex: !inProcess, ServerCPUProfile: profile,
+				ServerTrace: trace, Latencies: lats}, &progress)
 			if err != nil {
 				log, _ := os.ReadFile(filepath.Join(dir, "bench-serve.log"))
 				t.Fatalf("%v\n%s\nserve log:\n%s", err, progress.String(), log)
@@ -228,6 +230,43 @@ func TestBenchCheckSmall(t *testing.T) {
 				b, err := os.ReadFile(f)
 				if err != nil || len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
 					t.Errorf("server profile %s: %d bytes, %v", f, len(b), err)
+				}
+			}
+			// Their execution traces, and a line per request of every
+			// measured run in the latency files, in due order.
+			for _, f := range []string{trace, trace + ".bare"} {
+				if trace == "" {
+					break
+				}
+				b, err := os.ReadFile(f)
+				if err != nil || !bytes.HasPrefix(b, []byte("go 1.")) {
+					t.Errorf("server trace %s: %d bytes, %v", f, len(b), err)
+				}
+			}
+			for _, side := range []string{"node", "bare"} {
+				for i := range 2 {
+					if lats == "" {
+						break
+					}
+					f := latencyFile(lats, side, i)
+					b, err := os.ReadFile(f)
+					if err != nil {
+						t.Errorf("latencies: %v", err)
+						continue
+					}
+					lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+					var prev int64
+					for j, l := range lines {
+						var due, lag, lat int64
+						if _, err := fmt.Sscanf(l, "%d %d %d", &due, &lag, &lat); err != nil || due < prev || lag < 0 || lat < lag {
+							t.Errorf("%s line %d: %q (%v)", f, j+1, l, err)
+							break
+						}
+						prev = due
+					}
+					if len(lines) != 60 { // 300 ms at 200/s
+						t.Errorf("%s: %d requests, want 60", f, len(lines))
+					}
 				}
 			}
 			if res.Logged < want {

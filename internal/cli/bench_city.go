@@ -64,6 +64,13 @@ type BenchCityOptions struct {
 	// ServerCPUProfile, when set, receives a CPU profile of the measured
 	// node during its first single-subject hit-check run.
 	ServerCPUProfile string
+	// ServerTrace, when set, receives an execution trace (go tool trace)
+	// of the node during that run, and the bare server's in ServerTrace+".bare".
+	ServerTrace string
+	// Latencies, when set, is a directory where every measured
+	// single-subject run leaves its requests' due times, generator lags
+	// and latencies (node-N.lat, bare-N.lat), to see when the slow ones came.
+	Latencies string
 }
 
 // BenchCityResult is what `xinyong bench city` measures.
@@ -124,6 +131,8 @@ func runBenchCity(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.Pairs, "pairs", 3, "alternating bare-server/Xinyong runs of the single-subject phase")
 	fs.DurationVar(&o.Warmup, "warmup", 5*time.Second, "unmeasured load before each single-subject run")
 	fs.StringVar(&o.ServerCPUProfile, "server-cpuprofile", "", "write a CPU profile of the measured node during its first single-subject hit-check run to this file, and the bare server's to FILE.bare (taken through serve --pprof)")
+	fs.StringVar(&o.ServerTrace, "server-trace", "", "write an execution trace of the measured node during its first single-subject hit-check run to this file, and the bare server's to FILE.bare (go tool trace)")
+	fs.StringVar(&o.Latencies, "latencies", "", "write every measured single-subject run's requests (due time in Unix µs, generator lag and latency in µs) to node-N.lat and bare-N.lat in this directory")
 	fs.DurationVar(&o.LogWait, "log-wait", 30*time.Minute, "wait at most this long for the transparency log to catch up with the import before the latency phases, and as long again for the node to finish the rest of its catching up (the evaluation's first pass and file copies: under 5 % of a core over 5 s) (0: do not wait)")
 	if code, done := parse(fs, args, stderr); done {
 		return code
@@ -359,7 +368,7 @@ func BenchCity(ctx context.Context, o BenchCityOptions, progress io.Writer) (*Be
 	if _, err := os.Stat(filepath.Join(snapDir, sanction.SnapshotFile)); err != nil {
 		return nil, fmt.Errorf("the first node on %s left no hit-check snapshot: %w", snapDir, err)
 	}
-	if o.ServerCPUProfile != "" {
+	if o.ServerCPUProfile != "" || o.ServerTrace != "" {
 		env = append(env, "XINYONG_PPROF=1")
 	}
 	node, took, err := start("city-node", serveArgs(snapDir, true, maddr))
@@ -367,7 +376,7 @@ func BenchCity(ctx context.Context, o BenchCityOptions, progress io.Writer) (*Be
 		return nil, err
 	}
 	defer node.stop()
-	node.metrics, node.profile = maddr, o.ServerCPUProfile
+	node.metrics, node.profile, node.trace = maddr, o.ServerCPUProfile, o.ServerTrace
 	res.ReadySnap, res.CPUSnap = took, cpu
 	res.RSSFull = pidRSS(node.cmd.Process.Pid, "VmRSS")
 
@@ -645,7 +654,7 @@ func timeGets(ctx context.Context, client *http.Client, n int, url func(i int) s
 		lat = append(lat, time.Since(s))
 	}
 	var r LoadResult
-	r.summarise(lat, nil, time.Since(t0))
+	r.summarise(t0, lat, nil, time.Since(t0))
 	return r, nil
 }
 
@@ -663,20 +672,20 @@ func cityChecks(ctx context.Context, o BenchCityOptions, dir string, node *bench
 	if err != nil {
 		return fmt.Errorf("sample check: %w", err)
 	}
-	bare, err := startBareServe(ctx, dir, sample, o.ServerCPUProfile)
+	bare, err := startBareServe(ctx, dir, sample, o.ServerCPUProfile, o.ServerTrace)
 	if err != nil {
 		return err
 	}
 	defer bare.stop()
-	run := func(c *benchChild) (LoadResult, time.Duration, error) {
+	run := func(c *benchChild, latFile string) (LoadResult, time.Duration, error) {
 		if o.Warmup > 0 {
-			if _, err := loadProcess(ctx, dir, c.addr, key, codes, o.Rate, o.Warmup, progress); err != nil {
+			if _, err := loadProcess(ctx, dir, c.addr, key, codes, o.Rate, o.Warmup, "", progress); err != nil {
 				return LoadResult{}, 0, err
 			}
 		}
 		cpu0 := c.cpu()
-		prof := (&loadTarget{child: c}).startCPUProfile(o.Duration)
-		r, err := loadProcess(ctx, dir, c.addr, key, codes, o.Rate, o.Duration, progress)
+		prof := (&loadTarget{child: c}).startCaptures(o.Duration)
+		r, err := loadProcess(ctx, dir, c.addr, key, codes, o.Rate, o.Duration, latFile, progress)
 		if err != nil {
 			return r, 0, err
 		}
@@ -691,13 +700,13 @@ func cityChecks(ctx context.Context, o BenchCityOptions, dir string, node *bench
 	var singles, bases []LoadResult
 	for i := range pairs {
 		fmt.Fprintf(progress, "bench: pair %d/%d: single-subject checks at %d/s, bare server then Xinyong\n", i+1, pairs, o.Rate)
-		r, cpu, err := run(bare)
+		r, cpu, err := run(bare, latencyFile(o.Latencies, "bare", i))
 		if err != nil {
 			return err
 		}
 		bases = append(bases, r)
 		res.BaseCPU += cpu / time.Duration(pairs)
-		r, cpu, err = run(node)
+		r, cpu, err = run(node, latencyFile(o.Latencies, "node", i))
 		if err != nil {
 			return err
 		}

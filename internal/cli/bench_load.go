@@ -41,10 +41,16 @@ type LoadResult struct {
 	// the wire after their due times (part of the latencies above).
 	LagP50, LagP99 time.Duration
 	Errors         int // failed requests and answers other than 200
+
+	// start, lat and lag are the run's start and its per-request figures,
+	// in due order, for check-load --latencies (not in the JSON result).
+	start    time.Time
+	lat, lag []time.Duration
 }
 
 // summarise fills the percentiles of r from per-request latencies and lags.
-func (r *LoadResult) summarise(lat, lag []time.Duration, elapsed time.Duration) {
+func (r *LoadResult) summarise(start time.Time, lat, lag []time.Duration, elapsed time.Duration) {
+	r.start, r.lat, r.lag = start, lat, lag
 	r.Rate = float64(len(lat)) / elapsed.Seconds()
 	r.P50, r.P99, r.P999, r.Max = percentile(lat, 0.50), percentile(lat, 0.99), percentile(lat, 0.999), percentile(lat, 1)
 	r.LagP50, r.LagP99 = percentile(lag, 0.50), percentile(lag, 0.99)
@@ -266,7 +272,7 @@ func openLoopGoroutines(ctx context.Context, addr string, reqs [][]byte, rate in
 		return LoadResult{}, err
 	}
 	var r LoadResult
-	r.summarise(lat, lag, time.Since(start))
+	r.summarise(start, lat, lag, time.Since(start))
 	r.Errors = int(errs.Load())
 	return r, nil
 }
@@ -285,7 +291,9 @@ const checkLoadKeyEnv = "XINYONG_BENCH_CHECK_KEY"
 
 // loadProcess runs the generator in a child process (`xinyong bench
 // check-load`) against addr and returns its figures.
-func loadProcess(ctx context.Context, dir, addr, key string, codes []string, rate int, d time.Duration, progress io.Writer) (LoadResult, error) {
+// With latFile it also keeps every request's latency there
+// (check-load --latencies).
+func loadProcess(ctx context.Context, dir, addr, key string, codes []string, rate int, d time.Duration, latFile string, progress io.Writer) (LoadResult, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return LoadResult{}, fmt.Errorf("load generator: %w", err)
@@ -302,6 +310,9 @@ func loadProcess(ctx context.Context, dir, addr, key string, codes []string, rat
 	defer os.Remove(codesFile)
 	cmd := exec.CommandContext(ctx, exe, "bench", checkLoadCmd, "--addr", addr, "--codes", codesFile,
 		"--rate", strconv.Itoa(rate), "--duration", d.String())
+	if latFile != "" {
+		cmd.Args = append(cmd.Args, "--latencies", latFile)
+	}
 	cmd.Env = append(os.Environ(), checkLoadKeyEnv+"="+key)
 	cmd.Stderr = progress
 	out, err := cmd.Output()
@@ -322,6 +333,7 @@ func runBenchCheckLoad(args []string, stdout, stderr io.Writer) int {
 	codesFile := fs.String("codes", "", "file of subject codes, one a line")
 	rate := fs.Int("rate", 5000, "requests per second (open loop)")
 	d := fs.Duration("duration", 10*time.Second, "how long to send")
+	latFile := fs.String("latencies", "", "also write every request's due time (Unix µs), generator lag and latency (µs) to this file, one request a line, to see when the slow ones came")
 	if code, done := parse(fs, args, stderr); done {
 		return code
 	}
@@ -339,10 +351,46 @@ func runBenchCheckLoad(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, "bench", err)
 	}
+	if *latFile != "" {
+		if err := writeLatencies(*latFile, r, *rate); err != nil {
+			return fail(stderr, "bench", err)
+		}
+	}
 	if err := json.NewEncoder(stdout).Encode(r); err != nil {
 		return fail(stderr, "bench", err)
 	}
 	return 0
+}
+
+// latencyFile is where run i (from 0) of side writes its latencies in
+// dir, or "" without a directory.
+func latencyFile(dir, side string, i int) string {
+	if dir == "" {
+		return ""
+	}
+	return filepath.Join(dir, fmt.Sprintf("%s-%d.lat", side, i+1))
+}
+
+// writeLatencies writes r's requests, one a line: due time in Unix
+// microseconds, the generator's lag and the latency in microseconds.
+func writeLatencies(name string, r LoadResult, rate int) error {
+	if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+		return err
+	}
+	f, err := os.Create(name)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriter(f)
+	interval := time.Second / time.Duration(rate)
+	for i, l := range r.lat {
+		fmt.Fprintf(w, "%d %d %d\n", r.start.Add(time.Duration(i)*interval).UnixMicro(), r.lag[i].Microseconds(), l.Microseconds())
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return fmt.Errorf("latencies: %w", err)
+	}
+	return f.Close()
 }
 
 // bareHandler answers every request with body, after reading the

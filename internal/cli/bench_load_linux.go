@@ -187,7 +187,7 @@ func openLoopEpoll(ctx context.Context, addr string, reqs [][]byte, rate int, d 
 		}
 	}
 	var r LoadResult
-	r.summarise(lat, lag, time.Since(start))
+	r.summarise(start, lat, lag, time.Since(start))
 	r.Errors = errs
 	return r, nil
 }

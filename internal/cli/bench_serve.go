@@ -79,15 +79,16 @@ func runBenchBareServe(args []string, stdout, stderr io.Writer) int {
 // startBareServe starts `xinyong bench bare-serve` answering every
 // request with sample. With a profile file for the node (NODE.pprof), the
 // bare server's profile of its first measured run goes beside it
-// (NODE.pprof.bare), so that the two can be compared with pprof -diff_base.
-func startBareServe(ctx context.Context, dir string, sample []byte, nodeProfile string) (*benchChild, error) {
+// (NODE.pprof.bare), so that the two can be compared with pprof -diff_base;
+// so does its execution trace beside the node's (NODE.trace.bare).
+func startBareServe(ctx context.Context, dir string, sample []byte, nodeProfile, nodeTrace string) (*benchChild, error) {
 	body := filepath.Join(dir, "bench-check-body.json")
 	if err := os.WriteFile(body, sample, 0o600); err != nil {
 		return nil, err
 	}
 	args := []string{"bench", bareServeCmd, "--body", body}
 	var paddr string
-	if nodeProfile != "" {
+	if nodeProfile != "" || nodeTrace != "" {
 		a, err := freeAddr()
 		if err != nil {
 			return nil, err
@@ -99,8 +100,14 @@ func startBareServe(ctx context.Context, dir string, sample []byte, nodeProfile 
 	if err != nil {
 		return nil, err
 	}
+	if paddr != "" {
+		bc.metrics = paddr
+	}
 	if nodeProfile != "" {
-		bc.metrics, bc.profile = paddr, nodeProfile+".bare"
+		bc.profile = nodeProfile + ".bare"
+	}
+	if nodeTrace != "" {
+		bc.trace = nodeTrace + ".bare"
 	}
 	return bc, nil
 }
@@ -121,6 +128,7 @@ type benchChild struct {
 	addr    string
 	metrics string // where it serves /metrics, if it does
 	profile string // where its first measured run's CPU profile goes (serve --pprof), if anywhere
+	trace   string // where its first measured run's execution trace goes, if anywhere
 	cmd     *exec.Cmd
 	log     string // the child's stdout and stderr
 	done    chan struct{}
@@ -245,16 +253,37 @@ func (c *benchChild) waitIdle(ctx context.Context, max time.Duration, progress i
 // platform does not say.
 func (c *benchChild) cpu() time.Duration { return pidCPU(c.cmd.Process.Pid) }
 
-// startCPUProfile asks a child that serves profiles (benchChild.profile)
-// for a CPU profile of the next d, the first time only, and returns what
-// waits for it and writes it to the file; for any other target, a no-op.
-func (t *loadTarget) startCPUProfile(d time.Duration) func() error {
+// startCaptures asks a child that serves profiles (benchChild.profile,
+// benchChild.trace) for a CPU profile and an execution trace of the next
+// d, the first time only, and returns what waits for them and writes them
+// to their files; for any other target, a no-op.
+func (t *loadTarget) startCaptures(d time.Duration) func() error {
 	c := t.child
-	if c == nil || c.profile == "" || c.metrics == "" {
+	if c == nil || c.metrics == "" || c.profile == "" && c.trace == "" {
 		return func() error { return nil }
 	}
-	file := c.profile
-	c.profile = ""
+	secs := max(1, int(d.Round(time.Second)/time.Second))
+	var waits []func() error
+	if c.profile != "" {
+		waits = append(waits, fetchTo(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", c.metrics, secs), c.profile, d))
+		c.profile = ""
+	}
+	if c.trace != "" {
+		waits = append(waits, fetchTo(fmt.Sprintf("http://%s/debug/pprof/trace?seconds=%d", c.metrics, secs), c.trace, d))
+		c.trace = ""
+	}
+	return func() error {
+		var errs []error
+		for _, w := range waits {
+			errs = append(errs, w())
+		}
+		return errors.Join(errs...)
+	}
+}
+
+// fetchTo starts a GET of url, which answers after about d, and returns
+// what waits for it and writes the answer to file.
+func fetchTo(url, file string, d time.Duration) func() error {
 	type got struct {
 		body []byte
 		err  error
@@ -262,7 +291,6 @@ func (t *loadTarget) startCPUProfile(d time.Duration) func() error {
 	done := make(chan got, 1)
 	go func() {
 		client := &http.Client{Timeout: d + time.Minute}
-		url := fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", c.metrics, max(1, int(d.Round(time.Second)/time.Second)))
 		resp, err := client.Get(url)
 		if err != nil {
 			done <- got{err: err}
@@ -278,7 +306,7 @@ func (t *loadTarget) startCPUProfile(d time.Duration) func() error {
 	return func() error {
 		g := <-done
 		if g.err != nil {
-			return fmt.Errorf("server CPU profile: %w", g.err)
+			return fmt.Errorf("server profile: %w", g.err)
 		}
 		return os.WriteFile(file, g.body, 0o644)
 	}
@@ -382,7 +410,7 @@ func singleTargets(ctx context.Context, o BenchCheckOptions, dir, addr string, s
 		}
 		return &loadTarget{addr: bareAddr, close: stopBare}, &loadTarget{addr: addr, svc: svc}, nil
 	}
-	bc, err := startBareServe(ctx, dir, sample, o.ServerCPUProfile)
+	bc, err := startBareServe(ctx, dir, sample, o.ServerCPUProfile, o.ServerTrace)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -393,7 +421,7 @@ func singleTargets(ctx context.Context, o BenchCheckOptions, dir, addr string, s
 		return nil, nil, err
 	}
 	env := []string{"XINYONG_DATA_KEY=" + hex.EncodeToString(benchDataKey)}
-	if o.ServerCPUProfile != "" {
+	if o.ServerCPUProfile != "" || o.ServerTrace != "" {
 		env = append(env, "XINYONG_PPROF=1")
 	}
 	sc, err := startBenchChild(ctx, dir, "bench-serve", []string{"serve", "--db", filepath.Join(dir, benchDBFile),
@@ -404,6 +432,6 @@ func singleTargets(ctx context.Context, o BenchCheckOptions, dir, addr string, s
 		return nil, nil, err
 	}
 	sc.metrics = maddr
-	sc.profile = o.ServerCPUProfile
+	sc.profile, sc.trace = o.ServerCPUProfile, o.ServerTrace
 	return &loadTarget{addr: bc.addr, child: bc}, &loadTarget{addr: sc.addr, child: sc}, nil
 }

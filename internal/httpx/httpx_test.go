@@ -55,4 +55,23 @@ func TestRecoverRequestIDObserve(t *testing.T) {
 			t.Errorf("request ID %q → header %q body %q", in, got, w.Body)
 		}
 	}
+
+	// One access line a request, at error level for a 500, with the
+	// request's ID, route, status, size and the client; an info line is
+	// left out by a logger at warn.
+	for _, want := range []string{
+		` level=INFO msg=http id=abc-123 method=GET path=/id route="GET /id" status=200 bytes=7 duration=`,
+		` level=ERROR msg=http id=`, ` method=GET path=/boom/1 route="GET /boom/{x}" status=500 bytes=`,
+		` remote=192.0.2.1` + "\n",
+	} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("access log lacks %q:\n%s", want, logs.String())
+		}
+	}
+	logs.Reset()
+	quiet := httpx.Observe(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn})), nil, mux)
+	quiet.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/id", nil))
+	if logs.Len() != 0 {
+		t.Errorf("an info access line through a logger at warn: %s", logs.String())
+	}
 }

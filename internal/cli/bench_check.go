@@ -16,7 +16,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"runtime/debug"
 	"runtime/pprof"
 	"runtime/trace"
 	"slices"
@@ -488,56 +487,8 @@ func BenchCheck(ctx context.Context, o BenchCheckOptions, progress io.Writer) (*
 		}
 		return loadProcess(ctx, dir, addr, key, codes, o.Rate, d, latFile, progress)
 	}
-	load := func(t *loadTarget, latFile string) (r LoadResult, cpu time.Duration, faults float64, err error) {
-		// Each phase starts from the same state: the checks log of the
-		// earlier phases written, the heap collected and the freed memory
-		// returned to the system (at 1M subjects the earlier phases leave
-		// gigabytes, whose release by the background scavenger took the
-		// CPU from both processes during the next phase). Then the warm-up
-		// runs unmeasured until the server's collector has completed two
-		// cycles under load (at most a minute): until then the heap grows
-		// into pages never touched, each first touch a page fault
-		// (thousands a second at 1M subjects), which a server that has
-		// been running does not pay; after a cycle the freed pages are
-		// reused.
-		if err := t.flush(ctx); err != nil {
-			return r, 0, 0, err
-		}
-		debug.FreeOSMemory()
-		if o.Warmup > 0 {
-			start, counted := t.gcCycles()
-			deadline := time.Now().Add(time.Minute)
-			for {
-				if _, err := run(t.addr, o.Warmup, ""); err != nil {
-					return r, 0, 0, fmt.Errorf("warm-up: %w", err)
-				}
-				n, ok := t.gcCycles()
-				if !counted || !ok || n >= start+2 || time.Now().After(deadline) {
-					break
-				}
-			}
-			if err := t.flush(ctx); err != nil {
-				return r, 0, 0, err
-			}
-		}
-		cpu0, faults0 := t.cpu(), t.faults()
-		prof := t.startCaptures(o.Duration)
-		if r, err = run(t.addr, o.Duration, latFile); err != nil {
-			return r, 0, 0, err
-		}
-		if err := prof(); err != nil {
-			return r, 0, 0, err
-		}
-		// The phase's checks are written before its CPU is read: the log
-		// writer's work is part of what a check costs.
-		if err := t.flush(ctx); err != nil {
-			return r, 0, 0, err
-		}
-		if n := o.Duration.Seconds() * float64(o.Rate); n > 0 && (t.child != nil || !o.LoadInProcess) {
-			cpu = time.Duration(float64(t.cpu()-cpu0) / n)
-			faults = float64(t.faults()-faults0) / n
-		}
-		return r, cpu, faults, nil
+	load := func(t *loadTarget, latFile string) (LoadResult, time.Duration, float64, error) {
+		return measureSingle(ctx, t, o.Warmup, o.Duration, o.Rate, latFile, run, t.child != nil || !o.LoadInProcess)
 	}
 	// The two servers are measured in alternating pairs, so that a slow
 	// moment of the machine weighs on both; each side reports its median

@@ -112,8 +112,11 @@ type BenchCityResult struct {
 	Single, Baseline        LoadResult
 	SingleP99s, BaseP99s    []time.Duration
 	SingleCPU, BaseCPU      time.Duration
-	BatchRate               float64
-	CheckErr                string // why the hit-check phase failed, if it did
+	// SingleFaults and BaseFaults are the servers' minor page faults per
+	// check in the same runs.
+	SingleFaults, BaseFaults float64
+	BatchRate                float64
+	CheckErr                 string // why the hit-check phase failed, if it did
 }
 
 func runBenchCity(args []string, stdout, stderr io.Writer) int {
@@ -677,41 +680,30 @@ func cityChecks(ctx context.Context, o BenchCityOptions, dir string, node *bench
 		return err
 	}
 	defer bare.stop()
-	run := func(c *benchChild, latFile string) (LoadResult, time.Duration, error) {
-		if o.Warmup > 0 {
-			if _, err := loadProcess(ctx, dir, c.addr, key, codes, o.Rate, o.Warmup, "", progress); err != nil {
-				return LoadResult{}, 0, err
-			}
-		}
-		cpu0 := c.cpu()
-		prof := (&loadTarget{child: c}).startCaptures(o.Duration)
-		r, err := loadProcess(ctx, dir, c.addr, key, codes, o.Rate, o.Duration, latFile, progress)
-		if err != nil {
-			return r, 0, err
-		}
-		if err := prof(); err != nil {
-			return r, 0, err
-		}
-		time.Sleep(200 * time.Millisecond) // the checks log of the phase is written
-		n := o.Duration.Seconds() * float64(o.Rate)
-		return r, time.Duration(float64(c.cpu()-cpu0) / n), nil
+	gen := func(addr string, d time.Duration, latFile string) (LoadResult, error) {
+		return loadProcess(ctx, dir, addr, key, codes, o.Rate, d, latFile, progress)
+	}
+	run := func(c *benchChild, latFile string) (LoadResult, time.Duration, float64, error) {
+		return measureSingle(ctx, &loadTarget{addr: c.addr, child: c}, o.Warmup, o.Duration, o.Rate, latFile, gen, true)
 	}
 	pairs := max(o.Pairs, 1)
 	var singles, bases []LoadResult
 	for i := range pairs {
 		fmt.Fprintf(progress, "bench: pair %d/%d: single-subject checks at %d/s, bare server then Xinyong\n", i+1, pairs, o.Rate)
-		r, cpu, err := run(bare, latencyFile(o.Latencies, "bare", i))
+		r, cpu, faults, err := run(bare, latencyFile(o.Latencies, "bare", i))
 		if err != nil {
 			return err
 		}
 		bases = append(bases, r)
 		res.BaseCPU += cpu / time.Duration(pairs)
-		r, cpu, err = run(node, latencyFile(o.Latencies, "node", i))
+		res.BaseFaults += faults / float64(pairs)
+		r, cpu, faults, err = run(node, latencyFile(o.Latencies, "node", i))
 		if err != nil {
 			return err
 		}
 		singles = append(singles, r)
 		res.SingleCPU += cpu / time.Duration(pairs)
+		res.SingleFaults += faults / float64(pairs)
 		fmt.Fprintf(progress, "bench: bare p99 %s, Xinyong p99 %s\n", bases[i].P99, r.P99)
 	}
 	res.Single, res.SingleP99s = medianRun(singles)
@@ -779,6 +771,7 @@ func printBenchCity(w io.Writer, r *BenchCityResult) {
 		{"  p99 of each run, Xinyong / bare", durations(r.SingleP99s) + " / " + durations(r.BaseP99s)},
 		{"  achieved rate, Xinyong / bare", fmt.Sprintf("%.0f / %.0f req/s", r.Single.Rate, r.Baseline.Rate)},
 		{"  server CPU per check, Xinyong / bare", fmt.Sprintf("%s / %s", r.SingleCPU.Round(time.Microsecond), r.BaseCPU.Round(time.Microsecond))},
+		{"  server page faults per check, Xinyong / bare", fmt.Sprintf("%.2f / %.2f", r.SingleFaults, r.BaseFaults)},
 		{"hit check batches of 1000", fmt.Sprintf("%.0f subjects/s", r.BatchRate)},
 	}
 	if r.CheckErr != "" {

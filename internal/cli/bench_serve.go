@@ -15,6 +15,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"syscall"
@@ -434,4 +435,61 @@ func singleTargets(ctx context.Context, o BenchCheckOptions, dir, addr string, s
 	sc.metrics = maddr
 	sc.profile, sc.trace = o.ServerCPUProfile, o.ServerTrace
 	return &loadTarget{addr: bc.addr, child: bc}, &loadTarget{addr: sc.addr, child: sc}, nil
+}
+
+// measureSingle is one measured single-subject run of rate requests a
+// second for d against t, sent by gen (latencies to latFile when set),
+// and the server's CPU and minor page faults per request (when counted:
+// not when the generator shares the server's process). bench check and
+// bench city both measure through it.
+//
+// Each run starts from the same state: the checks log of the earlier
+// runs written, the heap collected and the freed memory returned to the
+// system (at 1M subjects the earlier phases leave gigabytes, whose release
+// by the background scavenger took the CPU from both processes during the
+// next phase). Then the warm-up runs unmeasured until the server's
+// collector has completed two cycles under load (at most a minute): until
+// then the heap grows into pages never touched, each first touch a page
+// fault (thousands a second at 1M subjects), which a server that has been
+// running does not pay; after a cycle the freed pages are reused.
+func measureSingle(ctx context.Context, t *loadTarget, warmup, d time.Duration, rate int, latFile string,
+	gen func(addr string, d time.Duration, latFile string) (LoadResult, error), counted bool) (r LoadResult, cpu time.Duration, faults float64, err error) {
+	if err := t.flush(ctx); err != nil {
+		return r, 0, 0, err
+	}
+	debug.FreeOSMemory()
+	if warmup > 0 {
+		start, haveCycles := t.gcCycles()
+		deadline := time.Now().Add(time.Minute)
+		for {
+			if _, err := gen(t.addr, warmup, ""); err != nil {
+				return r, 0, 0, fmt.Errorf("warm-up: %w", err)
+			}
+			n, ok := t.gcCycles()
+			if !haveCycles || !ok || n >= start+2 || time.Now().After(deadline) {
+				break
+			}
+		}
+		if err := t.flush(ctx); err != nil {
+			return r, 0, 0, err
+		}
+	}
+	cpu0, faults0 := t.cpu(), t.faults()
+	prof := t.startCaptures(d)
+	if r, err = gen(t.addr, d, latFile); err != nil {
+		return r, 0, 0, err
+	}
+	if err := prof(); err != nil {
+		return r, 0, 0, err
+	}
+	// The run's checks are written before its CPU is read: the log
+	// writer's work is part of what a check costs.
+	if err := t.flush(ctx); err != nil {
+		return r, 0, 0, err
+	}
+	if n := d.Seconds() * float64(rate); n > 0 && counted {
+		cpu = time.Duration(float64(t.cpu()-cpu0) / n)
+		faults = float64(t.faults()-faults0) / n
+	}
+	return r, cpu, faults, nil
 }

@@ -170,6 +170,10 @@ type BenchCheckResult struct {
 	// SingleFaults and BaselineFaults are the server process's minor page
 	// faults per request (first touches of memory), same phases.
 	SingleFaults, BaselineFaults float64
+	// SingleGCs and BaselineGCs are the collections each server completed
+	// during each measured run, in run order (-1: not read; the bare
+	// server as a process of its own serves no Go metrics).
+	SingleGCs, BaselineGCs []int
 	// SingleP99s and BaselineP99s are every run's p99, in run order;
 	// Single and Baseline are the runs with the median p99.
 	SingleP99s, BaselineP99s []time.Duration
@@ -261,6 +265,7 @@ func printBenchCheck(w io.Writer, r *BenchCheckResult) {
 	fmt.Fprintf(w, "%-46s %14s %14s\n", "  p99 of each run", durations(r.SingleP99s), durations(r.BaselineP99s))
 	row("  server CPU per request", r.SingleCPU, r.BaselineCPU)
 	fmt.Fprintf(w, "%-46s %14.2f %14.2f\n", "  server page faults per request", r.SingleFaults, r.BaselineFaults)
+	fmt.Fprintf(w, "%-46s %14s %14s\n", "  collections in each run", counts(r.SingleGCs), counts(r.BaselineGCs))
 	fmt.Fprintf(w, "%-46s %14s\n", "plain SQL single lookup p99 (in-process)", r.SQLP99.Round(time.Microsecond))
 	fmt.Fprintf(w, "%-46s %14s\n", "list change visible on other node, median", r.VisibleMedian.Round(time.Millisecond))
 	fmt.Fprintf(w, "%-46s %14s\n", "list change visible on other node, max", r.VisibleMax.Round(time.Millisecond))
@@ -274,6 +279,18 @@ func durations(ds []time.Duration) string {
 		parts[i] = strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', 1, 64)
 	}
 	return strings.Join(parts, "/") + " ms"
+}
+
+// counts prints per-run counts as "3/2/4", "?" for one not read.
+func counts(ns []int) string {
+	parts := make([]string, len(ns))
+	for i, n := range ns {
+		parts[i] = "?"
+		if n >= 0 {
+			parts[i] = strconv.Itoa(n)
+		}
+	}
+	return strings.Join(parts, "/")
 }
 
 // benchDBFile is the bench database's name in its directory; benchDataKey
@@ -487,7 +504,7 @@ func BenchCheck(ctx context.Context, o BenchCheckOptions, progress io.Writer) (*
 		}
 		return loadProcess(ctx, dir, addr, key, codes, o.Rate, d, latFile, progress)
 	}
-	load := func(t *loadTarget, latFile string) (LoadResult, time.Duration, float64, error) {
+	load := func(t *loadTarget, latFile string) (LoadResult, runCost, error) {
 		return measureSingle(ctx, t, o.Warmup, o.Duration, o.Rate, latFile, run, t.child != nil || !o.LoadInProcess)
 	}
 	// The two servers are measured in alternating pairs, so that a slow
@@ -497,13 +514,14 @@ func BenchCheck(ctx context.Context, o BenchCheckOptions, progress io.Writer) (*
 	var singles, bases []LoadResult
 	for i := range pairs {
 		fmt.Fprintf(progress, "bench: pair %d/%d: single-subject HTTP at %d/s for %s against a bare handler\n", i+1, pairs, o.Rate, o.Duration)
-		r, cpu, faults, err := load(bare, latencyFile(o.Latencies, "bare", i))
+		r, cost, err := load(bare, latencyFile(o.Latencies, "bare", i))
 		if err != nil {
 			return nil, err
 		}
 		bases = append(bases, r)
-		res.BaselineCPU += cpu / time.Duration(pairs)
-		res.BaselineFaults += faults / float64(pairs)
+		res.BaselineCPU += cost.CPU / time.Duration(pairs)
+		res.BaselineFaults += cost.Faults / float64(pairs)
+		res.BaselineGCs = append(res.BaselineGCs, cost.GCs)
 		fmt.Fprintf(progress, "bench: bare handler p50 %s p99 %s\n", r.P50, r.P99)
 		fmt.Fprintf(progress, "bench: pair %d/%d: single-subject HTTP at %d/s for %s against Xinyong\n", i+1, pairs, o.Rate, o.Duration)
 		if i == 0 {
@@ -511,7 +529,7 @@ func BenchCheck(ctx context.Context, o BenchCheckOptions, progress io.Writer) (*
 				return nil, err
 			}
 		}
-		r, cpu, faults, err = load(srv, latencyFile(o.Latencies, "node", i))
+		r, cost, err = load(srv, latencyFile(o.Latencies, "node", i))
 		if i == 0 {
 			if perr := stopProfiles(o); err == nil {
 				err = perr
@@ -521,8 +539,9 @@ func BenchCheck(ctx context.Context, o BenchCheckOptions, progress io.Writer) (*
 			return nil, err
 		}
 		singles = append(singles, r)
-		res.SingleCPU += cpu / time.Duration(pairs)
-		res.SingleFaults += faults / float64(pairs)
+		res.SingleCPU += cost.CPU / time.Duration(pairs)
+		res.SingleFaults += cost.Faults / float64(pairs)
+		res.SingleGCs = append(res.SingleGCs, cost.GCs)
 		fmt.Fprintf(progress, "bench: Xinyong p50 %s p99 %s p99.9 %s achieved %.0f/s errors %d\n", r.P50, r.P99, r.P999, r.Rate, r.Errors)
 	}
 	res.Single, res.SingleP99s = medianRun(singles)

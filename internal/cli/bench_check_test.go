@@ -207,6 +207,12 @@ func TestBenchCheckSmall(t *testing.T) {
 			if len(res.SingleP99s) != 2 || len(res.BaselineP99s) != 2 || !slices.Contains(res.SingleP99s, res.Single.P99) || !slices.Contains(res.BaselineP99s, res.Baseline.P99) {
 				t.Errorf("two pairs: p99s %v / %v, reported %s / %s", res.SingleP99s, res.BaselineP99s, res.Single.P99, res.Baseline.P99)
 			}
+			// Collections in each measured run: counted through the
+			// node's metrics, in this process's runtime in process; the
+			// bare server as a child reports none.
+			if len(res.SingleGCs) != 2 || len(res.BaselineGCs) != 2 || slices.Contains(res.SingleGCs, -1) || slices.Contains(res.BaselineGCs, -1) == inProcess {
+				t.Errorf("collections in each run: %v / %v", res.SingleGCs, res.BaselineGCs)
+			}
 			if res.VisibleMax <= 0 || res.VisibleMax >= 10*time.Second {
 				t.Errorf("visibility on the other node: max %s", res.VisibleMax)
 			}

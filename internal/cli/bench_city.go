@@ -115,8 +115,11 @@ type BenchCityResult struct {
 	// SingleFaults and BaseFaults are the servers' minor page faults per
 	// check in the same runs.
 	SingleFaults, BaseFaults float64
-	BatchRate                float64
-	CheckErr                 string // why the hit-check phase failed, if it did
+	// SingleGCs and BaseGCs are the collections each server completed in
+	// each measured run (-1: not read).
+	SingleGCs, BaseGCs []int
+	BatchRate          float64
+	CheckErr           string // why the hit-check phase failed, if it did
 }
 
 func runBenchCity(args []string, stdout, stderr io.Writer) int {
@@ -683,27 +686,29 @@ func cityChecks(ctx context.Context, o BenchCityOptions, dir string, node *bench
 	gen := func(addr string, d time.Duration, latFile string) (LoadResult, error) {
 		return loadProcess(ctx, dir, addr, key, codes, o.Rate, d, latFile, progress)
 	}
-	run := func(c *benchChild, latFile string) (LoadResult, time.Duration, float64, error) {
+	run := func(c *benchChild, latFile string) (LoadResult, runCost, error) {
 		return measureSingle(ctx, &loadTarget{addr: c.addr, child: c}, o.Warmup, o.Duration, o.Rate, latFile, gen, true)
 	}
 	pairs := max(o.Pairs, 1)
 	var singles, bases []LoadResult
 	for i := range pairs {
 		fmt.Fprintf(progress, "bench: pair %d/%d: single-subject checks at %d/s, bare server then Xinyong\n", i+1, pairs, o.Rate)
-		r, cpu, faults, err := run(bare, latencyFile(o.Latencies, "bare", i))
+		r, cost, err := run(bare, latencyFile(o.Latencies, "bare", i))
 		if err != nil {
 			return err
 		}
 		bases = append(bases, r)
-		res.BaseCPU += cpu / time.Duration(pairs)
-		res.BaseFaults += faults / float64(pairs)
-		r, cpu, faults, err = run(node, latencyFile(o.Latencies, "node", i))
+		res.BaseCPU += cost.CPU / time.Duration(pairs)
+		res.BaseFaults += cost.Faults / float64(pairs)
+		res.BaseGCs = append(res.BaseGCs, cost.GCs)
+		r, cost, err = run(node, latencyFile(o.Latencies, "node", i))
 		if err != nil {
 			return err
 		}
 		singles = append(singles, r)
-		res.SingleCPU += cpu / time.Duration(pairs)
-		res.SingleFaults += faults / float64(pairs)
+		res.SingleCPU += cost.CPU / time.Duration(pairs)
+		res.SingleFaults += cost.Faults / float64(pairs)
+		res.SingleGCs = append(res.SingleGCs, cost.GCs)
 		fmt.Fprintf(progress, "bench: bare p99 %s, Xinyong p99 %s\n", bases[i].P99, r.P99)
 	}
 	res.Single, res.SingleP99s = medianRun(singles)
@@ -772,6 +777,7 @@ func printBenchCity(w io.Writer, r *BenchCityResult) {
 		{"  achieved rate, Xinyong / bare", fmt.Sprintf("%.0f / %.0f req/s", r.Single.Rate, r.Baseline.Rate)},
 		{"  server CPU per check, Xinyong / bare", fmt.Sprintf("%s / %s", r.SingleCPU.Round(time.Microsecond), r.BaseCPU.Round(time.Microsecond))},
 		{"  server page faults per check, Xinyong / bare", fmt.Sprintf("%.2f / %.2f", r.SingleFaults, r.BaseFaults)},
+		{"  collections in each run, Xinyong / bare", counts(r.SingleGCs) + " / " + counts(r.BaseGCs)},
 		{"hit check batches of 1000", fmt.Sprintf("%.0f subjects/s", r.BatchRate)},
 	}
 	if r.CheckErr != "" {

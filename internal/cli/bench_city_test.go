@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -59,6 +60,9 @@ func TestBenchCitySmall(t *testing.T) {
 			}
 			if len(res.SingleP99s) != 2 || len(res.BaseP99s) != 2 || res.SingleCPU <= 0 || res.BaseCPU <= 0 || res.BatchRate <= 0 {
 				t.Errorf("hit check: p99s %v / %v, CPU %s / %s, batches %.0f/s", res.SingleP99s, res.BaseP99s, res.SingleCPU, res.BaseCPU, res.BatchRate)
+			}
+			if len(res.SingleGCs) != 2 || slices.Contains(res.SingleGCs, -1) || len(res.BaseGCs) != 2 {
+				t.Errorf("collections in each run: %v / %v", res.SingleGCs, res.BaseGCs)
 			}
 			if res.RSSFull <= 0 || res.RSSCheckOnly <= 0 {
 				t.Errorf("RSS %d / %d", res.RSSFull, res.RSSCheckOnly)

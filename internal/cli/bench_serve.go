@@ -437,11 +437,20 @@ func singleTargets(ctx context.Context, o BenchCheckOptions, dir, addr string, s
 	return &loadTarget{addr: bc.addr, child: bc}, &loadTarget{addr: sc.addr, child: sc}, nil
 }
 
+// runCost is what one measured run cost the server: CPU and minor page
+// faults per request (zero when not counted: the generator in the
+// server's process), and the collections its garbage collector completed
+// during the run (-1 where they cannot be read).
+type runCost struct {
+	CPU    time.Duration
+	Faults float64
+	GCs    int
+}
+
 // measureSingle is one measured single-subject run of rate requests a
 // second for d against t, sent by gen (latencies to latFile when set),
-// and the server's CPU and minor page faults per request (when counted:
-// not when the generator shares the server's process). bench check and
-// bench city both measure through it.
+// and what it cost the server (CPU and faults when counted). bench check
+// and bench city both measure through it.
 //
 // Each run starts from the same state: the checks log of the earlier
 // runs written, the heap collected and the freed memory returned to the
@@ -453,9 +462,9 @@ func singleTargets(ctx context.Context, o BenchCheckOptions, dir, addr string, s
 // fault (thousands a second at 1M subjects), which a server that has been
 // running does not pay; after a cycle the freed pages are reused.
 func measureSingle(ctx context.Context, t *loadTarget, warmup, d time.Duration, rate int, latFile string,
-	gen func(addr string, d time.Duration, latFile string) (LoadResult, error), counted bool) (r LoadResult, cpu time.Duration, faults float64, err error) {
+	gen func(addr string, d time.Duration, latFile string) (LoadResult, error), counted bool) (r LoadResult, cost runCost, err error) {
 	if err := t.flush(ctx); err != nil {
-		return r, 0, 0, err
+		return r, cost, err
 	}
 	debug.FreeOSMemory()
 	if warmup > 0 {
@@ -463,7 +472,7 @@ func measureSingle(ctx context.Context, t *loadTarget, warmup, d time.Duration, 
 		deadline := time.Now().Add(time.Minute)
 		for {
 			if _, err := gen(t.addr, warmup, ""); err != nil {
-				return r, 0, 0, fmt.Errorf("warm-up: %w", err)
+				return r, cost, fmt.Errorf("warm-up: %w", err)
 			}
 			n, ok := t.gcCycles()
 			if !haveCycles || !ok || n >= start+2 || time.Now().After(deadline) {
@@ -471,25 +480,30 @@ func measureSingle(ctx context.Context, t *loadTarget, warmup, d time.Duration, 
 			}
 		}
 		if err := t.flush(ctx); err != nil {
-			return r, 0, 0, err
+			return r, cost, err
 		}
 	}
 	cpu0, faults0 := t.cpu(), t.faults()
+	gc0, gcOK := t.gcCycles()
 	prof := t.startCaptures(d)
 	if r, err = gen(t.addr, d, latFile); err != nil {
-		return r, 0, 0, err
+		return r, cost, err
 	}
 	if err := prof(); err != nil {
-		return r, 0, 0, err
+		return r, cost, err
+	}
+	cost.GCs = -1
+	if gc1, ok := t.gcCycles(); ok && gcOK {
+		cost.GCs = gc1 - gc0
 	}
 	// The run's checks are written before its CPU is read: the log
 	// writer's work is part of what a check costs.
 	if err := t.flush(ctx); err != nil {
-		return r, 0, 0, err
+		return r, cost, err
 	}
 	if n := d.Seconds() * float64(rate); n > 0 && counted {
-		cpu = time.Duration(float64(t.cpu()-cpu0) / n)
-		faults = float64(t.faults()-faults0) / n
+		cost.CPU = time.Duration(float64(t.cpu()-cpu0) / n)
+		cost.Faults = float64(t.faults()-faults0) / n
 	}
-	return r, cpu, faults, nil
+	return r, cost, nil
 }

@@ -174,6 +174,9 @@ type BenchCheckResult struct {
 	// during each measured run, in run order (-1: not read; the bare
 	// server as a process of its own serves no Go metrics).
 	SingleGCs, BaselineGCs []int
+	// SingleSteal and BaselineSteal are the share of the machine's processor
+	// time stolen by its hypervisor during each measured run (-1: not read).
+	SingleSteal, BaselineSteal []float64
 	// SingleP99s and BaselineP99s are every run's p99, in run order;
 	// Single and Baseline are the runs with the median p99.
 	SingleP99s, BaselineP99s []time.Duration
@@ -266,6 +269,7 @@ func printBenchCheck(w io.Writer, r *BenchCheckResult) {
 	row("  server CPU per request", r.SingleCPU, r.BaselineCPU)
 	fmt.Fprintf(w, "%-46s %14.2f %14.2f\n", "  server page faults per request", r.SingleFaults, r.BaselineFaults)
 	fmt.Fprintf(w, "%-46s %14s %14s\n", "  collections in each run", counts(r.SingleGCs), counts(r.BaselineGCs))
+	fmt.Fprintf(w, "%-46s %14s %14s\n", "  machine's CPU stolen by its host, each run", shares(r.SingleSteal), shares(r.BaselineSteal))
 	fmt.Fprintf(w, "%-46s %14s\n", "plain SQL single lookup p99 (in-process)", r.SQLP99.Round(time.Microsecond))
 	fmt.Fprintf(w, "%-46s %14s\n", "list change visible on other node, median", r.VisibleMedian.Round(time.Millisecond))
 	fmt.Fprintf(w, "%-46s %14s\n", "list change visible on other node, max", r.VisibleMax.Round(time.Millisecond))
@@ -279,6 +283,19 @@ func durations(ds []time.Duration) string {
 		parts[i] = strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', 1, 64)
 	}
 	return strings.Join(parts, "/") + " ms"
+}
+
+// shares prints per-run shares as percentages, "12/3/0 %", "?" for one
+// not read.
+func shares(fs []float64) string {
+	parts := make([]string, len(fs))
+	for i, f := range fs {
+		parts[i] = "?"
+		if f >= 0 {
+			parts[i] = strconv.FormatFloat(100*f, 'f', 0, 64)
+		}
+	}
+	return strings.Join(parts, "/") + " %"
 }
 
 // counts prints per-run counts as "3/2/4", "?" for one not read.
@@ -522,6 +539,7 @@ func BenchCheck(ctx context.Context, o BenchCheckOptions, progress io.Writer) (*
 		res.BaselineCPU += cost.CPU / time.Duration(pairs)
 		res.BaselineFaults += cost.Faults / float64(pairs)
 		res.BaselineGCs = append(res.BaselineGCs, cost.GCs)
+		res.BaselineSteal = append(res.BaselineSteal, cost.Steal)
 		fmt.Fprintf(progress, "bench: bare handler p50 %s p99 %s\n", r.P50, r.P99)
 		fmt.Fprintf(progress, "bench: pair %d/%d: single-subject HTTP at %d/s for %s against Xinyong\n", i+1, pairs, o.Rate, o.Duration)
 		if i == 0 {
@@ -542,6 +560,7 @@ func BenchCheck(ctx context.Context, o BenchCheckOptions, progress io.Writer) (*
 		res.SingleCPU += cost.CPU / time.Duration(pairs)
 		res.SingleFaults += cost.Faults / float64(pairs)
 		res.SingleGCs = append(res.SingleGCs, cost.GCs)
+		res.SingleSteal = append(res.SingleSteal, cost.Steal)
 		fmt.Fprintf(progress, "bench: Xinyong p50 %s p99 %s p99.9 %s achieved %.0f/s errors %d\n", r.P50, r.P99, r.P999, r.Rate, r.Errors)
 	}
 	res.Single, res.SingleP99s = medianRun(singles)

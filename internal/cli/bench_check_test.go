@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -212,6 +213,13 @@ func TestBenchCheckSmall(t *testing.T) {
 			// bare server as a child reports none.
 			if len(res.SingleGCs) != 2 || len(res.BaselineGCs) != 2 || slices.Contains(res.SingleGCs, -1) || slices.Contains(res.BaselineGCs, -1) == inProcess {
 				t.Errorf("collections in each run: %v / %v", res.SingleGCs, res.BaselineGCs)
+			}
+			// On Linux the machine's steal is read around every run.
+			for _, f := range append(slices.Clone(res.SingleSteal), res.BaselineSteal...) {
+				if runtime.GOOS == "linux" && (len(res.SingleSteal) != 2 || f < 0 || f > 1) {
+					t.Errorf("steal in each run: %v / %v", res.SingleSteal, res.BaselineSteal)
+					break
+				}
 			}
 			if res.VisibleMax <= 0 || res.VisibleMax >= 10*time.Second {
 				t.Errorf("visibility on the other node: max %s", res.VisibleMax)

@@ -118,8 +118,11 @@ type BenchCityResult struct {
 	// SingleGCs and BaseGCs are the collections each server completed in
 	// each measured run (-1: not read).
 	SingleGCs, BaseGCs []int
-	BatchRate          float64
-	CheckErr           string // why the hit-check phase failed, if it did
+	// SingleSteal and BaseSteal are the share of the machine's processor
+	// time stolen by its hypervisor during each measured run (-1: not read).
+	SingleSteal, BaseSteal []float64
+	BatchRate              float64
+	CheckErr               string // why the hit-check phase failed, if it did
 }
 
 func runBenchCity(args []string, stdout, stderr io.Writer) int {
@@ -701,6 +704,7 @@ func cityChecks(ctx context.Context, o BenchCityOptions, dir string, node *bench
 		res.BaseCPU += cost.CPU / time.Duration(pairs)
 		res.BaseFaults += cost.Faults / float64(pairs)
 		res.BaseGCs = append(res.BaseGCs, cost.GCs)
+		res.BaseSteal = append(res.BaseSteal, cost.Steal)
 		r, cost, err = run(node, latencyFile(o.Latencies, "node", i))
 		if err != nil {
 			return err
@@ -709,6 +713,7 @@ func cityChecks(ctx context.Context, o BenchCityOptions, dir string, node *bench
 		res.SingleCPU += cost.CPU / time.Duration(pairs)
 		res.SingleFaults += cost.Faults / float64(pairs)
 		res.SingleGCs = append(res.SingleGCs, cost.GCs)
+		res.SingleSteal = append(res.SingleSteal, cost.Steal)
 		fmt.Fprintf(progress, "bench: bare p99 %s, Xinyong p99 %s\n", bases[i].P99, r.P99)
 	}
 	res.Single, res.SingleP99s = medianRun(singles)
@@ -778,6 +783,7 @@ func printBenchCity(w io.Writer, r *BenchCityResult) {
 		{"  server CPU per check, Xinyong / bare", fmt.Sprintf("%s / %s", r.SingleCPU.Round(time.Microsecond), r.BaseCPU.Round(time.Microsecond))},
 		{"  server page faults per check, Xinyong / bare", fmt.Sprintf("%.2f / %.2f", r.SingleFaults, r.BaseFaults)},
 		{"  collections in each run, Xinyong / bare", counts(r.SingleGCs) + " / " + counts(r.BaseGCs)},
+		{"  machine's CPU stolen by its host in each run, Xinyong / bare", shares(r.SingleSteal) + " / " + shares(r.BaseSteal)},
 		{"hit check batches of 1000", fmt.Sprintf("%.0f subjects/s", r.BatchRate)},
 	}
 	if r.CheckErr != "" {

@@ -445,6 +445,9 @@ type runCost struct {
 	CPU    time.Duration
 	Faults float64
 	GCs    int
+	// Steal is the share of the machine's processor time its hypervisor
+	// gave to other guests during the run (-1 where it cannot be read).
+	Steal float64
 }
 
 // measureSingle is one measured single-subject run of rate requests a
@@ -485,6 +488,7 @@ func measureSingle(ctx context.Context, t *loadTarget, warmup, d time.Duration, 
 	}
 	cpu0, faults0 := t.cpu(), t.faults()
 	gc0, gcOK := t.gcCycles()
+	total0, steal0, stealOK := machineTicks()
 	prof := t.startCaptures(d)
 	if r, err = gen(t.addr, d, latFile); err != nil {
 		return r, cost, err
@@ -492,9 +496,12 @@ func measureSingle(ctx context.Context, t *loadTarget, warmup, d time.Duration, 
 	if err := prof(); err != nil {
 		return r, cost, err
 	}
-	cost.GCs = -1
+	cost.GCs, cost.Steal = -1, -1
 	if gc1, ok := t.gcCycles(); ok && gcOK {
 		cost.GCs = gc1 - gc0
+	}
+	if total1, steal1, ok := machineTicks(); ok && stealOK && total1 > total0 {
+		cost.Steal = float64(steal1-steal0) / float64(total1-total0)
 	}
 	// The run's checks are written before its CPU is read: the log
 	// writer's work is part of what a check costs.

@@ -180,7 +180,7 @@ func (c *Config) RegisterServe(fs *flag.FlagSet) {
 	fs.DurationVar(&c.UploadIdle, "upload-idle-timeout", c.envDuration("XINYONG_UPLOAD_IDLE_TIMEOUT", DefaultUploadIdle), "cut a request body (an upload) that sends nothing for this long; one that keeps coming may take as long as it needs (env XINYONG_UPLOAD_IDLE_TIMEOUT)")
 	c.RegisterIngest(fs)
 	c.registerOIDC(fs)
-	fs.Var(&gcValue{c}, "gc-percent", "garbage collector target, as GOGC: the heap grows this many `percent` over the live data before a collection; auto: the larger of 64 MiB and a quarter of the live heap, as a percentage between 25 and 100, followed as the heap changes (the node's indexes hold no pointers, so collections are cheap; see README); when neither this nor XINYONG_GC_PERCENT is given, a GOGC in the environment applies (env XINYONG_GC_PERCENT)")
+	fs.Var(&gcValue{c}, "gc-percent", "garbage collector target, as GOGC: the heap grows this many `percent` over the live data before a collection; auto: the larger of 256 MiB and a quarter of the live heap, as a percentage between 25 and 800, followed as the heap changes (the node's indexes hold no pointers, so collections are cheap; see README); when neither this nor XINYONG_GC_PERCENT is given, a GOGC in the environment applies (env XINYONG_GC_PERCENT)")
 }
 
 // RegisterIngest declares the flags of commands that import files (serve

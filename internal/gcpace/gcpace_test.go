@@ -19,12 +19,13 @@ func TestPercent(t *testing.T) {
 		want int
 	}{
 		{0, MaxPercent},
-		{10 << 20, MaxPercent},  // a small heap: 64 MiB is more than doubling it
-		{64 << 20, MaxPercent},  // exactly doubling
-		{128 << 20, 50},         // 64 MiB over 128
-		{200 << 20, 32},         // 64 MiB over 200
-		{256 << 20, MinPercent}, // a quarter of the live heap from here on
-		{312 << 20, MinPercent}, // a full node at 1M subjects
+		{10 << 20, MaxPercent},  // a small heap: 256 MiB would be 2 560 %
+		{32 << 20, MaxPercent},  // exactly 800 %
+		{35 << 20, 731},         // a full node at 100 000 subjects
+		{128 << 20, 200},        // 256 MiB over 128
+		{312 << 20, 82},         // a full node at 1M subjects
+		{700 << 20, 36},         // a full node at 2M subjects (a city)
+		{1 << 30, MinPercent},   // a quarter of the live heap from here on
 		{4 << 30, MinPercent},
 	} {
 		if got := Percent(c.live); got != c.want {
@@ -61,7 +62,7 @@ func TestImportPercent(t *testing.T) {
 // only when it changes.
 func TestRun(t *testing.T) {
 	var mu sync.Mutex
-	heap := []uint64{10 << 20, 10 << 20, 128 << 20, 400 << 20, 20 << 20}
+	heap := []uint64{10 << 20, 10 << 20, 512 << 20, 2 << 30, 20 << 20}
 	i := 0
 	var sets []int
 	live := func() uint64 {

@@ -40,7 +40,7 @@ func runBenchBareServe(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("bench", "bench bare-serve --addr HOST:PORT --body FILE [--pprof-addr HOST:PORT] (started by bench check and bench city)", stdout)
 	addr := fs.String("addr", "127.0.0.1:0", "listen address")
 	bodyFile := fs.String("body", "", "file holding the body every request is answered with")
-	pprofAddr := fs.String("pprof-addr", "", "serve net/http/pprof on this address too (for --server-cpuprofile), as serve --pprof does on its metrics listener")
+	pprofAddr := fs.String("pprof-addr", "", "serve net/http/pprof on this address too (for --server-cpuprofile and --server-trace), as serve --pprof does on its metrics listener")
 	if code, done := parse(fs, args, stderr); done {
 		return code
 	}

@@ -24,7 +24,7 @@ func TestPercent(t *testing.T) {
 		{35 << 20, 731},         // a full node at 100 000 subjects
 		{128 << 20, 200},        // 256 MiB over 128
 		{312 << 20, 82},         // a full node at 1M subjects
-		{700 << 20, 36},         // a full node at 2M subjects (a city)
+		{500 << 20, 51},         // a full node at 2M subjects (a city)
 		{1 << 30, MinPercent},   // a quarter of the live heap from here on
 		{4 << 30, MinPercent},
 	} {

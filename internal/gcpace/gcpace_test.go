@@ -19,13 +19,13 @@ func TestPercent(t *testing.T) {
 		want int
 	}{
 		{0, MaxPercent},
-		{10 << 20, MaxPercent},  // a small heap: 256 MiB would be 2 560 %
-		{32 << 20, MaxPercent},  // exactly 800 %
-		{35 << 20, 731},         // a full node at 100 000 subjects
-		{128 << 20, 200},        // 256 MiB over 128
-		{312 << 20, 82},         // a full node at 1M subjects
-		{500 << 20, 51},         // a full node at 2M subjects (a city)
-		{1 << 30, MinPercent},   // a quarter of the live heap from here on
+		{10 << 20, MaxPercent}, // a small heap: 256 MiB would be 2 560 %
+		{32 << 20, MaxPercent}, // exactly 800 %
+		{35 << 20, 731},        // a full node at 100 000 subjects
+		{128 << 20, 200},       // 256 MiB over 128
+		{312 << 20, 82},        // a full node at 1M subjects
+		{500 << 20, 51},        // a full node at 2M subjects (a city)
+		{1 << 30, MinPercent},  // a quarter of the live heap from here on
 		{4 << 30, MinPercent},
 	} {
 		if got := Percent(c.live); got != c.want {

@@ -99,6 +99,8 @@ func TestOneLineErrors(t *testing.T) {
 		{"metrics on the main address", []string{"serve", "--db", db, key, "--addr", "127.0.0.1:8080", "--metrics-addr", "127.0.0.1:8080"}, 1, "--metrics-addr"},
 		{"bad upload limit", []string{"serve", "--db", db, key, "--max-upload", "big"}, 2, "-max-upload"},
 		{"server profile of an in-process server", []string{"bench", "check", "--dir", t.TempDir(), "--server-cpuprofile", "x.cpu", "--server-in-process"}, 1, "--server-cpuprofile"},
+		{"server trace of an in-process server", []string{"bench", "check", "--dir", t.TempDir(), "--server-trace", "x.trace", "--server-in-process"}, 1, "--server-trace"},
+		{"latencies of an in-process generator", []string{"bench", "check", "--dir", t.TempDir(), "--latencies", t.TempDir(), "--load-in-process"}, 1, "--latencies"},
 		{"unknown flag", []string{"migrate", "--nope"}, 2, "flag provided but not defined"},
 		{"unknown command", []string{"frobnicate"}, 2, "unknown command"},
 	}

@@ -17,9 +17,9 @@ import (
 // Multi-row INSERTs of cached sizes (64, 8, 1 rows) made a flush of a
 // hundred checks about ten statements, each a round trip and each argument
 // boxed through database/sql, all inside BEGIN ... COMMIT. Here a flush is
-// one statement over one array per column, the checks inserted in a data-modifying WITH
-// and their measures by the statement itself: one round trip, and the
-// statement is atomic without a transaction block. The foreign key of a
+// one statement over one array per column, the checks inserted in a
+// data-modifying WITH and their measures by the statement itself: one
+// round trip, and the statement is atomic without a transaction block. The foreign key of a
 // measure on its check holds: PostgreSQL checks it at the end of the
 // statement, when the check's row is there.
 var (

@@ -19,9 +19,9 @@ import (
 // boxed through database/sql, all inside BEGIN ... COMMIT. Here a flush is
 // one statement over one array per column, the checks inserted in a
 // data-modifying WITH and their measures by the statement itself: one
-// round trip, and the statement is atomic without a transaction block. The foreign key of a
-// measure on its check holds: PostgreSQL checks it at the end of the
-// statement, when the check's row is there.
+// round trip, and the statement is atomic without a transaction block.
+// The foreign key of a measure on its check holds: PostgreSQL checks it at
+// the end of the statement, when the check's row is there.
 var (
 	checkTypes   = []string{"text", "bigint", "text", "text", "text", "bigint", "bigint", "bigint"}
 	measureTypes = []string{"text", "text", "text", "text", "text", "boolean", "boolean", "boolean", "text", "text", "bigint"}

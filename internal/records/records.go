@@ -681,13 +681,17 @@ func (s *Service) File(ctx context.Context, subjectID string) ([]credit.State, e
 // fact kind are left out so that a resent unchanged document hashes equal to
 // its latest version, whether that is the original or a correction.
 func ContentHash(r *credit.Record) string {
-	h := sha256.New()
-	fmt.Fprintf(h, "%s\x00%s\x00%s\x00", r.SubjectID, r.Item, r.DocNo)
 	keys := make([]string, 0, len(r.Fields))
-	for k := range r.Fields {
+	n := len(r.SubjectID) + len(r.Item) + len(r.DocNo) + 3
+	for k, v := range r.Fields {
 		keys = append(keys, k)
+		n += len(k) + len(v) + 2
 	}
 	sort.Strings(keys)
+	// One buffer and one Write: an import hashes every row, and writing
+	// each field through fmt into the hash was a tenth of a worker's CPU.
+	b := make([]byte, 0, n)
+	b = append(append(append(append(append(append(b, r.SubjectID...), 0), r.Item...), 0), r.DocNo...), 0)
 	for _, k := range keys {
 		v := strings.TrimSpace(r.Fields[k])
 		if pii.IsSealedField(v) {
@@ -695,9 +699,10 @@ func ContentHash(r *credit.Record) string {
 			// number twice gives two ciphertexts, never two hashes.
 			v = "sealed:" + pii.FieldHash(v)
 		}
-		fmt.Fprintf(h, "%s=%s\x00", k, v)
+		b = append(append(append(append(b, k...), '='), v...), 0)
 	}
-	return hex.EncodeToString(h.Sum(nil))
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }
 
 // SealedFields is the key registry's entry (internal/pii) for the personal

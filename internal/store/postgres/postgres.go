@@ -16,6 +16,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -47,6 +48,9 @@ type Store struct {
 	db *sql.DB
 	// records and evalFiles follow the growth of those tables (analyzeAsGrown).
 	records, evalFiles growth
+	// bulk holds the batches whose import refreshed only some columns'
+	// statistics (CommitChunk, FinishBatch).
+	bulk sync.Map
 }
 
 // growth counts rows this process wrote to a table and the count at which

@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/xinyong/xinyong/internal/credit"
 	"github.com/xinyong/xinyong/internal/store/postgres"
@@ -133,5 +134,51 @@ func TestStatisticsFollowGrowth(t *testing.T) {
 	appendN(1_000)
 	if !analysed() {
 		t.Fatal("statistics not refreshed at 10,000 records")
+	}
+}
+
+// TestImportStatistics: an import refreshes, as it grows, the statistics of
+// the columns its look-ups filter on, and once it is finished those of
+// every column (pages and reports read the others).
+func TestImportStatistics(t *testing.T) {
+	s := open(t)
+	ctx := t.Context()
+	has := func(col string) bool {
+		var n int
+		if err := s.DB().QueryRowContext(ctx, `SELECT count(*) FROM pg_stats WHERE schemaname = current_schema()
+			AND tablename = 'records' AND attname = $1`, col).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n > 0
+	}
+	b := &credit.Batch{ID: credit.NewID(), Dept: "SAMR-350100", Item: "honour", FileName: "h.csv", Format: "csv",
+		Encoding: "utf-8", HeaderStyle: "codes", ContentHash: "statistics", Actor: "cli", StartedAt: time.Now()}
+	if err := s.CreateBatch(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	for seq := 1; seq <= 3; seq++ {
+		subj := credit.Subject{ID: "91350100M00010" + strconv.Itoa(seq) + "Y4", Kind: credit.Organisation, Name: "统计公司" + strconv.Itoa(seq)}
+		c := &credit.Chunk{BatchID: b.ID, Seq: seq, LastRow: seq * 100, Subjects: []credit.Subject{subj}}
+		for i := range 100 {
+			c.Records = append(c.Records, credit.Record{ID: credit.NewID(), SubjectID: subj.ID, Item: "honour", Catalog: "2024.1",
+				Fact: credit.Original, Dept: "SAMR-350100", BatchID: b.ID, DocNo: strconv.Itoa(seq*1000 + i),
+				Severity: "一般", Kind: credit.Organisation, Hash: "t"})
+		}
+		c.Counts.Total, c.Counts.Accepted = 100, 100
+		if err := s.CommitChunk(ctx, c); err != nil {
+			t.Fatalf("chunk %d: %v", seq, err)
+		}
+	}
+	if !has("doc_no") {
+		t.Error("no statistics of records.doc_no during the import")
+	}
+	if has("severity") {
+		t.Error("statistics of records.severity during the import: the import analysed every column")
+	}
+	if err := s.FinishBatch(ctx, b.ID, credit.BatchDone, "", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if !has("severity") {
+		t.Error("no statistics of records.severity after the import")
 	}
 }

@@ -141,7 +141,9 @@ func TestFederation(t *testing.T) {
 	step("county restarted")
 	// The province cut off while corrections, revocations and a repair
 	// are made at the county; a court's list at the city.
-	P.Pause()
+	if err := P.Pause(); err != nil {
+		t.Fatal(err)
+	}
 	cn := openNode(t, C)
 	facts := ownRecords(t, cn)
 	var corrected, revoked, repaired string
@@ -179,7 +181,9 @@ func TestFederation(t *testing.T) {
 	step("corrections, revocation, repair made")
 	imp(Y, "COURT-350100", "court_defaulter", gen(4, "court_defaulter", "COURT-350100"))
 	time.Sleep(time.Second)
-	P.Resume()
+	if err := P.Resume(); err != nil {
+		t.Fatal(err)
+	}
 
 	step("court list imported, province resumed")
 	// Forged and mismatched batches on the province's channels: a batch

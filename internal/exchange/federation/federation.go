@@ -14,7 +14,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -175,8 +174,7 @@ func (n *Node) Kill() {
 	if n.cmd == nil {
 		return
 	}
-	_ = n.cmd.Process.Signal(syscall.SIGCONT)
-	_ = n.cmd.Process.Kill()
+	_ = n.cmd.Process.Kill() // SIGKILL ends a paused process too
 	<-n.done
 	n.cmd = nil
 }
@@ -186,8 +184,8 @@ func (n *Node) Stop() {
 	if n.cmd == nil {
 		return
 	}
-	_ = n.cmd.Process.Signal(syscall.SIGCONT)
-	_ = n.cmd.Process.Signal(syscall.SIGTERM)
+	_ = n.Resume() // a paused process would take SIGTERM only once let go; never paused, nothing to do
+	terminate(n.cmd.Process)
 	select {
 	case <-n.done:
 	case <-time.After(30 * time.Second):
@@ -198,9 +196,10 @@ func (n *Node) Stop() {
 }
 
 // Pause stops the process (SIGSTOP): it neither consumes nor publishes,
-// as if cut off; Resume lets it go on.
-func (n *Node) Pause()  { _ = n.cmd.Process.Signal(syscall.SIGSTOP) }
-func (n *Node) Resume() { _ = n.cmd.Process.Signal(syscall.SIGCONT) }
+// as if cut off; Resume lets it go on. Where there are no such signals
+// (Windows), Pause fails the test or bench that needs it.
+func (n *Node) Pause() error  { return pause(n.cmd.Process) }
+func (n *Node) Resume() error { return resume(n.cmd.Process) }
 
 // Tail is the end of the node's log.
 func (n *Node) Tail() string {

@@ -536,10 +536,7 @@ func BenchCheck(ctx context.Context, o BenchCheckOptions, progress io.Writer) (*
 			return nil, err
 		}
 		bases = append(bases, r)
-		res.BaselineCPU += cost.CPU / time.Duration(pairs)
-		res.BaselineFaults += cost.Faults / float64(pairs)
-		res.BaselineGCs = append(res.BaselineGCs, cost.GCs)
-		res.BaselineSteal = append(res.BaselineSteal, cost.Steal)
+		cost.addTo(&res.BaselineCPU, &res.BaselineFaults, &res.BaselineGCs, &res.BaselineSteal, pairs)
 		fmt.Fprintf(progress, "bench: bare handler p50 %s p99 %s\n", r.P50, r.P99)
 		fmt.Fprintf(progress, "bench: pair %d/%d: single-subject HTTP at %d/s for %s against Xinyong\n", i+1, pairs, o.Rate, o.Duration)
 		if i == 0 {
@@ -557,10 +554,7 @@ func BenchCheck(ctx context.Context, o BenchCheckOptions, progress io.Writer) (*
 			return nil, err
 		}
 		singles = append(singles, r)
-		res.SingleCPU += cost.CPU / time.Duration(pairs)
-		res.SingleFaults += cost.Faults / float64(pairs)
-		res.SingleGCs = append(res.SingleGCs, cost.GCs)
-		res.SingleSteal = append(res.SingleSteal, cost.Steal)
+		cost.addTo(&res.SingleCPU, &res.SingleFaults, &res.SingleGCs, &res.SingleSteal, pairs)
 		fmt.Fprintf(progress, "bench: Xinyong p50 %s p99 %s p99.9 %s achieved %.0f/s errors %d\n", r.P50, r.P99, r.P999, r.Rate, r.Errors)
 	}
 	res.Single, res.SingleP99s = medianRun(singles)

@@ -701,19 +701,13 @@ func cityChecks(ctx context.Context, o BenchCityOptions, dir string, node *bench
 			return err
 		}
 		bases = append(bases, r)
-		res.BaseCPU += cost.CPU / time.Duration(pairs)
-		res.BaseFaults += cost.Faults / float64(pairs)
-		res.BaseGCs = append(res.BaseGCs, cost.GCs)
-		res.BaseSteal = append(res.BaseSteal, cost.Steal)
+		cost.addTo(&res.BaseCPU, &res.BaseFaults, &res.BaseGCs, &res.BaseSteal, pairs)
 		r, cost, err = run(node, latencyFile(o.Latencies, "node", i))
 		if err != nil {
 			return err
 		}
 		singles = append(singles, r)
-		res.SingleCPU += cost.CPU / time.Duration(pairs)
-		res.SingleFaults += cost.Faults / float64(pairs)
-		res.SingleGCs = append(res.SingleGCs, cost.GCs)
-		res.SingleSteal = append(res.SingleSteal, cost.Steal)
+		cost.addTo(&res.SingleCPU, &res.SingleFaults, &res.SingleGCs, &res.SingleSteal, pairs)
 		fmt.Fprintf(progress, "bench: bare p99 %s, Xinyong p99 %s\n", bases[i].P99, r.P99)
 	}
 	res.Single, res.SingleP99s = medianRun(singles)

@@ -450,6 +450,15 @@ type runCost struct {
 	Steal float64
 }
 
+// addTo adds one of pairs runs to a side's results: CPU and faults as
+// their means over the pairs, collections and steal run by run.
+func (c runCost) addTo(cpu *time.Duration, faults *float64, gcs *[]int, steal *[]float64, pairs int) {
+	*cpu += c.CPU / time.Duration(pairs)
+	*faults += c.Faults / float64(pairs)
+	*gcs = append(*gcs, c.GCs)
+	*steal = append(*steal, c.Steal)
+}
+
 // measureSingle is one measured single-subject run of rate requests a
 // second for d against t, sent by gen (latencies to latFile when set),
 // and what it cost the server (CPU and faults when counted). bench check

@@ -204,6 +204,10 @@ type BatchStore interface {
 	// subject's facts oldest first, by subject ID (subjects without facts
 	// are left out).
 	RecordsBySubjects(ctx context.Context, subjectIDs []string) (map[string][]Record, error)
+	// SubjectRevisionsBySubjects is SubjectRevisions for many subjects at
+	// once, each subject's oldest first, by subject ID (subjects without
+	// revisions are left out).
+	SubjectRevisionsBySubjects(ctx context.Context, subjectIDs []string) (map[string][]SubjectRevision, error)
 	// SubjectsByIDHashes returns the stored persons among the ID-number
 	// hashes, keyed by hash.
 	SubjectsByIDHashes(ctx context.Context, hashes []string) (map[string]*Subject, error)

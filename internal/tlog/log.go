@@ -195,36 +195,78 @@ func Commit(salt, content []byte) []byte {
 	return h.Sum(nil)
 }
 
-// recordBatch is a store that reads many facts at once.
-type recordBatch interface {
+// batchReader is a store that reads many facts at once.
+type batchReader interface {
 	RecordsByIDs(ctx context.Context, ids []string) (map[string]*credit.Record, error)
+	SubjectsByIDs(ctx context.Context, ids []string) (map[string]*credit.Subject, error)
+	SubjectRevisionsBySubjects(ctx context.Context, subjectIDs []string) (map[string][]credit.SubjectRevision, error)
+}
+
+// prefetched is what a page of changes names, read in one go: the
+// records, and the subjects with their revisions (a subject absent from
+// subjects was not found, or not read).
+type prefetched struct {
+	records   map[string]*credit.Record
+	subjects  map[string]*credit.Subject
+	revisions map[string][]credit.SubjectRevision
 }
 
 // prefetch reads the facts a page of changes names in one go, where the
-// store can: after a large import a page is thousands of records, which
-// read one by one made the log fall behind by an hour.
-func (l *Log) prefetch(ctx context.Context, cs []credit.Change) (map[string]*credit.Record, error) {
-	rb, ok := l.Store.(recordBatch)
+// store can: after a large import a page is thousands of records and
+// subjects, which read one by one (a subject in two queries) made the log
+// fall behind by an hour.
+func (l *Log) prefetch(ctx context.Context, cs []credit.Change) (*prefetched, error) {
+	br, ok := l.Store.(batchReader)
 	if !ok {
 		return nil, nil
 	}
-	var ids []string
+	var records, subjects []string
 	for _, c := range cs {
-		if c.Kind == credit.ChangeRecord {
-			ids = append(ids, c.Ref)
+		switch c.Kind {
+		case credit.ChangeRecord:
+			records = append(records, c.Ref)
+		case credit.ChangeSubject:
+			subjects = append(subjects, c.Ref)
 		}
 	}
-	if len(ids) == 0 {
-		return nil, nil
+	var p prefetched
+	var err error
+	if len(records) > 0 {
+		if p.records, err = br.RecordsByIDs(ctx, records); err != nil {
+			return nil, credit.Wrap("tlog.Sync", credit.Other, err)
+		}
 	}
-	m, err := rb.RecordsByIDs(ctx, ids)
-	if err != nil {
-		return nil, credit.Wrap("tlog.Sync", credit.Other, err)
+	if len(subjects) > 0 {
+		if p.subjects, err = br.SubjectsByIDs(ctx, subjects); err != nil {
+			return nil, credit.Wrap("tlog.Sync", credit.Other, err)
+		}
+		if p.revisions, err = br.SubjectRevisionsBySubjects(ctx, subjects); err != nil {
+			return nil, credit.Wrap("tlog.Sync", credit.Other, err)
+		}
 	}
-	return m, nil
+	return &p, nil
 }
 
-func (l *Log) factLeaf(ctx context.Context, c credit.Change, pre map[string]*credit.Record) (credit.LogLeaf, error) {
+// record is the record id read in advance, if it was.
+func (p *prefetched) record(id string) (*credit.Record, bool) {
+	if p == nil {
+		return nil, false
+	}
+	r, ok := p.records[id]
+	return r, ok
+}
+
+// subject is the subject id and its revisions read in advance, if they
+// were.
+func (p *prefetched) subject(id string) (*credit.Subject, []credit.SubjectRevision, bool) {
+	if p == nil {
+		return nil, nil, false
+	}
+	s, ok := p.subjects[id]
+	return s, p.revisions[id], ok
+}
+
+func (l *Log) factLeaf(ctx context.Context, c credit.Change, pre *prefetched) (credit.LogLeaf, error) {
 	content, ver, err := l.content(ctx, c, -1, pre)
 	if err != nil {
 		return credit.LogLeaf{}, err
@@ -251,9 +293,9 @@ func (l *Log) Content(ctx context.Context, c credit.Change, ver int) ([]byte, in
 	return l.content(ctx, c, ver, nil)
 }
 
-// content is Content with the records of pre read already (a record
-// absent from pre is read from the store).
-func (l *Log) content(ctx context.Context, c credit.Change, ver int, pre map[string]*credit.Record) ([]byte, int, error) {
+// content is Content with the records and subjects of pre read already
+// (one absent from pre, or all with pre nil, is read from the store).
+func (l *Log) content(ctx context.Context, c credit.Change, ver int, pre *prefetched) ([]byte, int, error) {
 	var (
 		v   any
 		err error
@@ -266,7 +308,7 @@ func (l *Log) content(ctx context.Context, c credit.Change, ver int, pre map[str
 	}
 	switch c.Kind {
 	case credit.ChangeRecord:
-		r, ok := pre[c.Ref]
+		r, ok := pre.record(c.Ref)
 		if !ok {
 			r, err = l.Store.Record(ctx, c.Ref)
 		}
@@ -274,20 +316,22 @@ func (l *Log) content(ctx context.Context, c credit.Change, ver int, pre map[str
 			v = l.opened(*r)
 		}
 	case credit.ChangeSubject:
-		var s *credit.Subject
-		if s, err = l.Store.Subject(ctx, c.Ref); err == nil {
-			var revs []credit.SubjectRevision
-			if revs, err = l.Store.SubjectRevisions(ctx, c.Ref); err == nil {
-				ver = upTo(len(revs))
-				v = struct {
-					ID        string                   `json:"id"`
-					Kind      credit.SubjectKind       `json:"kind"`
-					Code      string                   `json:"code,omitempty"`
-					IDMasked  string                   `json:"id_masked,omitempty"`
-					Created   time.Time                `json:"created_at"`
-					Revisions []credit.SubjectRevision `json:"revisions"`
-				}{s.ID, s.Kind, s.Code, s.IDMasked, s.CreatedAt, revs[:ver]}
+		s, revs, ok := pre.subject(c.Ref)
+		if !ok {
+			if s, err = l.Store.Subject(ctx, c.Ref); err == nil {
+				revs, err = l.Store.SubjectRevisions(ctx, c.Ref)
 			}
+		}
+		if err == nil {
+			ver = upTo(len(revs))
+			v = struct {
+				ID        string                   `json:"id"`
+				Kind      credit.SubjectKind       `json:"kind"`
+				Code      string                   `json:"code,omitempty"`
+				IDMasked  string                   `json:"id_masked,omitempty"`
+				Created   time.Time                `json:"created_at"`
+				Revisions []credit.SubjectRevision `json:"revisions"`
+			}{s.ID, s.Kind, s.Code, s.IDMasked, s.CreatedAt, revs[:ver]}
 		}
 	case credit.ChangeListEvent:
 		v, err = seqOf(l.Store.ListEvents(ctx, c.Pos-1, 1))

@@ -92,30 +92,57 @@ func (s *Store) putSubject(ctx context.Context, op string, subj *credit.Subject,
 // data, oldest first.
 func (s *Store) SubjectRevisions(ctx context.Context, subjectID string) ([]credit.SubjectRevision, error) {
 	const op = "store.SubjectRevisions"
-	rows, err := s.r.QueryContext(ctx, `SELECT id, at, actor, dept, changes FROM subject_revisions
+	rows, err := s.r.QueryContext(ctx, `SELECT subject_id, id, at, actor, dept, changes FROM subject_revisions
 		WHERE subject_id = $1 ORDER BY at, id`, subjectID)
 	if err != nil {
 		return nil, s.fail(op, err)
 	}
-	defer rows.Close()
 	var out []credit.SubjectRevision
-	for rows.Next() {
-		r := credit.SubjectRevision{SubjectID: subjectID}
-		var at int64
-		var changes string
-		if err := rows.Scan(&r.ID, &at, &r.Actor, &r.Dept, &changes); err != nil {
-			return nil, s.fail(op, err)
-		}
-		r.At = fromMicros(sql.NullInt64{Int64: at, Valid: true})
-		if err := json.Unmarshal([]byte(changes), &r.Changes); err != nil {
-			return nil, credit.E(op, credit.Internal, "revision %s: changes: %w", r.ID, err)
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
+	err = scanRevisions(rows, func(r credit.SubjectRevision) { out = append(out, r) })
+	if err != nil {
 		return nil, s.fail(op, err)
 	}
 	return out, nil
+}
+
+// SubjectRevisionsBySubjects is SubjectRevisions for many subjects at once,
+// by subject ID (subjects without revisions are left out): the
+// transparency log reads a page of subject changes' revisions in one go.
+func (s *Store) SubjectRevisionsBySubjects(ctx context.Context, subjectIDs []string) (map[string][]credit.SubjectRevision, error) {
+	const op = "store.SubjectRevisionsBySubjects"
+	out := map[string][]credit.SubjectRevision{}
+	err := s.inChunks(subjectIDs, func(list string, args []any) error {
+		rows, err := s.r.QueryContext(ctx, `SELECT subject_id, id, at, actor, dept, changes FROM subject_revisions
+			WHERE subject_id IN (`+list+`) ORDER BY subject_id, at, id`, args...)
+		if err != nil {
+			return err
+		}
+		return scanRevisions(rows, func(r credit.SubjectRevision) { out[r.SubjectID] = append(out[r.SubjectID], r) })
+	})
+	if err != nil {
+		return nil, s.fail(op, err)
+	}
+	return out, nil
+}
+
+// scanRevisions hands each row of subject_revisions (subject_id, id, at,
+// actor, dept, changes) to add, in the rows' order, and closes rows.
+func scanRevisions(rows *sql.Rows, add func(credit.SubjectRevision)) error {
+	defer rows.Close()
+	for rows.Next() {
+		var r credit.SubjectRevision
+		var at int64
+		var changes string
+		if err := rows.Scan(&r.SubjectID, &r.ID, &at, &r.Actor, &r.Dept, &changes); err != nil {
+			return err
+		}
+		r.At = fromMicros(sql.NullInt64{Int64: at, Valid: true})
+		if err := json.Unmarshal([]byte(changes), &r.Changes); err != nil {
+			return credit.E("store.SubjectRevisions", credit.Internal, "revision %s: changes: %w", r.ID, err)
+		}
+		add(r)
+	}
+	return rows.Err()
 }
 
 // Subject returns one subject by ID.

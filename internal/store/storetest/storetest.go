@@ -290,6 +290,35 @@ func testSubjectRevisions(t *testing.T, s credit.Store) {
 	if revs, _ := s.SubjectRevisions(ctx(t), "X"); len(revs) != 0 {
 		t.Fatalf("revisions of the invalid subject: %+v", revs)
 	}
+	// Read for many subjects at once: each one's as read alone, in the
+	// same order; subjects without revisions are left out.
+	other := &credit.Subject{ID: "91350100M000200Y44", Kind: credit.Organisation, Code: "91350100M000200Y44", Name: "福州乙"}
+	if err := s.PutSubject(ctx(t), other); err != nil {
+		t.Fatal(err)
+	}
+	// Given at an earlier time than r1 and r2, so that the subjects'
+	// revisions interleave by time.
+	other.Name = "福州丙"
+	if err := s.ReviseSubject(ctx(t), other, &credit.SubjectRevision{ID: "r3", At: t0.Add(30 * time.Minute), Actor: "登记员",
+		Changes: []credit.FieldChange{{Field: "name", Old: "福州乙", New: "福州丙"}}}); err != nil {
+		t.Fatal(err)
+	}
+	byID, err := s.SubjectRevisionsBySubjects(ctx(t), []string{other.ID, "missing", sub.ID})
+	if err != nil || len(byID) != 2 {
+		t.Fatalf("SubjectRevisionsBySubjects = %+v, %v; want two subjects' revisions", byID, err)
+	}
+	for _, id := range []string{sub.ID, other.ID} {
+		alone, err := s.SubjectRevisions(ctx(t), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(byID[id], alone) {
+			t.Errorf("revisions of %s read with others %+v, alone %+v", id, byID[id], alone)
+		}
+	}
+	if none, err := s.SubjectRevisionsBySubjects(ctx(t), nil); err != nil || len(none) != 0 {
+		t.Errorf("SubjectRevisionsBySubjects(nil) = %+v, %v", none, err)
+	}
 }
 
 func testSubjectByIDHash(t *testing.T, s credit.Store) {

@@ -9,6 +9,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -111,6 +112,42 @@ func TestRun(t *testing.T) {
 	if info, debug := strings.Count(logged.String(), "level=INFO"), strings.Count(logged.String(), "level=DEBUG"); info != 1 || debug != len(want)-1 {
 		t.Errorf("logged %d lines at info and %d at debug, want 1 and %d:\n%s", info, debug, len(want)-1, logged.String())
 	}
+}
+
+// TestRunAfterCollections: the target follows the live heap measured by a
+// collection at once, not at the next look (the interval here is an hour).
+func TestRunAfterCollections(t *testing.T) {
+	var grown atomic.Bool
+	live := func() uint64 {
+		if grown.Load() {
+			return 512 << 20
+		}
+		return 2 << 20
+	}
+	sets := make(chan int, 100)
+	set := func(p int) int { sets <- p; return 0 }
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go Run(ctx, slog.New(slog.DiscardHandler), time.Hour, live, set)
+	if p := <-sets; p != MaxPercent {
+		t.Fatalf("first target %d, want %d", p, MaxPercent)
+	}
+	grown.Store(true)
+	// A cleanup runs on its own goroutine some time after the cycle that
+	// freed its object: a few cycles are let run, not a time waited.
+	for range 1000 {
+		runtime.GC()
+		select {
+		case p := <-sets:
+			if want := Percent(512 << 20); p != want {
+				t.Fatalf("target after a collection %d, want %d", p, want)
+			}
+			return
+		default:
+			runtime.Gosched()
+		}
+	}
+	t.Fatal("no new target after 1000 collections")
 }
 
 func TestLiveHeap(t *testing.T) {

@@ -19,12 +19,11 @@
 // MaxPercent and set again as the live heap changes: after every
 // collection, when the live heap is measured anew, and every Interval.
 // Every Interval alone let a heap that grew between two looks (the
-// indexes loading, a catch-up after an import) collect next at nine
-// times the small heap it had been: a city node's peak reached 5.6 GiB
-// over a 1 GiB live heap. The headroom was
-// 64 MiB, and at most 100 %, which held a node of 100 000 subjects (35 MB
-// live) to a collection every second under that load; the quarter of a
-// large heap stands from 1 GiB live.
+// indexes loading, a catch-up after an import) be collected next at the
+// percentage of the smaller heap it had been, up to nine times its size.
+// The headroom was 64 MiB, and at most 100 %, which held a node of 100 000
+// subjects (35 MB live) to a collection every second under that load; the
+// quarter of a large heap stands from 1 GiB live.
 //
 // Bulk work (a full evaluation pass) allocates gigabytes and keeps little;
 // at those targets it spends a third of its time collecting. While it

@@ -184,7 +184,7 @@ func (n *Node) Stop() {
 	if n.cmd == nil {
 		return
 	}
-	_ = n.Resume() // a paused process would take SIGTERM only once let go; never paused, nothing to do
+	_ = n.Resume() // a paused process takes SIGTERM only once it runs again
 	terminate(n.cmd.Process)
 	select {
 	case <-n.done:

@@ -51,7 +51,7 @@ func (s *Store) analyzeLookups(ctx context.Context) {
 	if err != nil {
 		return
 	}
-	defer tx.Rollback() //nolint:errcheck // after Commit, a no-op
+	defer tx.Rollback() // after Commit, a no-op
 	if _, err := tx.ExecContext(ctx, `SET LOCAL default_statistics_target = 10`); err != nil {
 		return
 	}

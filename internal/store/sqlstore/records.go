@@ -148,9 +148,22 @@ func (s *Store) AppendRecords(ctx context.Context, recs []credit.Record) error {
 	return s.fail(op, err)
 }
 
-// inChunks runs fn over ids in pieces small enough for one IN (...) list.
+// inChunks runs fn over ids in pieces small enough for one IN (...) list,
+// each ID once: an ID named in two pieces would have its rows read, and
+// gathered by the callers, twice.
 func (s *Store) inChunks(ids []string, fn func(sqlList string, args []any) error) error {
 	size := min(s.d.MaxParams, 500)
+	if len(ids) > 1 {
+		seen := make(map[string]bool, len(ids))
+		unique := make([]string, 0, len(ids))
+		for _, id := range ids {
+			if !seen[id] {
+				seen[id] = true
+				unique = append(unique, id)
+			}
+		}
+		ids = unique
+	}
 	for len(ids) > 0 {
 		n := min(len(ids), size)
 		args := make([]any, n)

@@ -316,6 +316,16 @@ func testSubjectRevisions(t *testing.T, s credit.Store) {
 			t.Errorf("revisions of %s read with others %+v, alone %+v", id, byID[id], alone)
 		}
 	}
+	// A subject named many times (a page of changes names one for each of
+	// its changes), across more IDs than one IN list takes: its revisions
+	// once each.
+	many := []string{sub.ID}
+	for i := range 1200 {
+		many = append(many, fmt.Sprintf("missing-%d", i), other.ID)
+	}
+	if again, err := s.SubjectRevisionsBySubjects(ctx(t), append(many, sub.ID)); err != nil || !reflect.DeepEqual(again, byID) {
+		t.Errorf("SubjectRevisionsBySubjects with each subject named many times = %+v, %v; want %+v", again, err, byID)
+	}
 	if none, err := s.SubjectRevisionsBySubjects(ctx(t), nil); err != nil || len(none) != 0 {
 		t.Errorf("SubjectRevisionsBySubjects(nil) = %+v, %v", none, err)
 	}

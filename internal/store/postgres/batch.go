@@ -69,7 +69,10 @@ func (s *Store) FinishBatch(ctx context.Context, id string, status credit.BatchS
 	if err := s.Store.FinishBatch(ctx, id, status, msg, at); err != nil {
 		return err
 	}
-	if _, grew := s.bulk.LoadAndDelete(id); grew && status != credit.BatchRunning {
+	if status == credit.BatchRunning { // resumed: its import goes on
+		return nil
+	}
+	if _, grew := s.bulk.LoadAndDelete(id); grew {
 		_, _ = s.DB().ExecContext(ctx, `ANALYZE records, subjects`) // advisory, as above
 	}
 	return nil

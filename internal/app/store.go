@@ -35,7 +35,7 @@ func OpenStore(ctx context.Context, cfg *config.Config) (Store, error) {
 		}
 		return s, nil
 	}
-	s, err := sqlite.Open(ctx, cfg.DB, sqlite.Logger(cfg.Logger()), sqlite.Cache(cfg.SQLiteCache), sqlite.MMap(cfg.SQLiteMMap))
+	s, err := sqlite.Open(ctx, cfg.DB, sqlite.Logger(cfg.Logger()), sqlite.Cache(cfg.SQLiteCache), sqlite.MMap(cfg.SQLiteMMap), sqlite.WALLimit(cfg.SQLiteWAL))
 	if err != nil {
 		return nil, err
 	}

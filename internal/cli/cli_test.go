@@ -130,6 +130,9 @@ func TestDefaultsAgree(t *testing.T) {
 	if config.DefaultSQLiteCache != sqlite.DefaultCache {
 		t.Errorf("SQLite cache: config %d, sqlite %d", config.DefaultSQLiteCache, sqlite.DefaultCache)
 	}
+	if config.DefaultSQLiteWAL != sqlite.DefaultWALLimit {
+		t.Errorf("SQLite WAL limit: config %d, sqlite %d", config.DefaultSQLiteWAL, sqlite.DefaultWALLimit)
+	}
 	if config.DefaultUploadIdle != server.DefaultBodyIdle {
 		t.Errorf("idle timeout: config %s, server %s", config.DefaultUploadIdle, server.DefaultBodyIdle)
 	}

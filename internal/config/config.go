@@ -46,9 +46,11 @@ type Config struct {
 	CalendarDir string
 	// SQLiteCache is the page cache of the SQLite write connection, in
 	// bytes (each read connection gets a quarter); SQLiteMMap how much of
-	// the file each connection maps into memory (0: none).
+	// the file each connection maps into memory (0: none); SQLiteWAL the
+	// WAL size past which the writer checkpoints by itself.
 	SQLiteCache int64
 	SQLiteMMap  int64
+	SQLiteWAL   int64
 	// LogLevel is debug, info, warn or error.
 	LogLevel string
 	// LogFormat is text or json.
@@ -134,6 +136,8 @@ const (
 	// DefaultSQLiteCache is sqlite.DefaultCache (a test holds them
 	// together).
 	DefaultSQLiteCache = 64 << 20
+	// DefaultSQLiteWAL is sqlite.DefaultWALLimit (the same test).
+	DefaultSQLiteWAL = 1 << 30
 )
 
 // Register declares the shared flags on fs, with defaults taken from the
@@ -149,6 +153,8 @@ func (c *Config) Register(fs *flag.FlagSet) {
 	fs.Var(&sizeValue{&c.SQLiteCache}, "sqlite-cache", "SQLite page cache of the write connection, as bytes or with KiB, MiB, GiB; each read connection gets a quarter; memory is taken only as pages are read (env XINYONG_SQLITE_CACHE)")
 	c.SQLiteMMap = c.envSize("XINYONG_SQLITE_MMAP", 0)
 	fs.Var(&sizeValue{&c.SQLiteMMap}, "sqlite-mmap", "bytes of the SQLite file each connection maps into memory (SQLite mmap_size, at most 2 GiB: the embedded SQLite's limit); 0: none, pages are read with read(2) (env XINYONG_SQLITE_MMAP)")
+	c.SQLiteWAL = c.envSize("XINYONG_SQLITE_WAL", DefaultSQLiteWAL)
+	fs.Var(&sizeValue{&c.SQLiteWAL}, "sqlite-wal", "SQLite WAL size past which the writer copies it into the database file itself; a background checkpoint copies it every 500 ms, and the larger the WAL may grow, the fewer times a bulk import writes the same index page into the file; the disk needs this much room beside the database (env XINYONG_SQLITE_WAL)")
 	fs.StringVar(&c.LogLevel, "log-level", env("XINYONG_LOG_LEVEL", "info"), "log level: debug, info, warn, error (env XINYONG_LOG_LEVEL)")
 	fs.StringVar(&c.LogFormat, "log-format", env("XINYONG_LOG_FORMAT", "text"), "log format: text or json (env XINYONG_LOG_FORMAT)")
 }
@@ -373,8 +379,8 @@ func (c *Config) Validate() error {
 	} else if strings.Contains(c.DB, "://") && !c.Postgres() {
 		errs = append(errs, fmt.Errorf("--db %q: unsupported scheme; use a file path for SQLite or postgres://user@host:port/db", redact(c.DB)))
 	}
-	if c.SQLiteCache < 0 || c.SQLiteMMap < 0 {
-		errs = append(errs, errors.New("--sqlite-cache and --sqlite-mmap: give a size ≥ 0"))
+	if c.SQLiteCache < 0 || c.SQLiteMMap < 0 || c.SQLiteWAL < 0 {
+		errs = append(errs, errors.New("--sqlite-cache, --sqlite-mmap and --sqlite-wal: give a size ≥ 0"))
 	}
 	if _, err := c.Level(); err != nil {
 		errs = append(errs, err)

@@ -68,10 +68,27 @@ func (s *Store) Close() error {
 // pages into the database file.
 const checkpointPeriod = 500 * time.Millisecond
 
-// writerAutoCheckpoint is the WAL size, in pages, past which the writer
-// checkpoints by itself: a safety net in case the checkpointer falls
-// behind (SQLite's default is 1000 pages).
-const writerAutoCheckpoint = 16000
+// DefaultWALLimit is the WAL size past which the writer checkpoints by
+// itself when WALLimit is not given (SQLite's own default is 1000 pages, 4 MiB).
+//
+// The WAL starts again from its beginning only when every frame in it has
+// been copied into the file and no reader still reads from it. A bulk
+// import's workers read all the time and its writer commits back to back,
+// so the checkpointer copies frames but the WAL rarely starts over: it
+// grows until the writer's own limit, and from then on the writer
+// checkpoints after every commit. Every commit then writes the index pages
+// it dirtied twice, once into the WAL and once into the file, where a
+// longer interval writes a page dirtied by many commits into the file once.
+// Measured on a 1M-row SQLite import (BENCHMARKS.md, "Ingest"): a limit of
+// 64 MB took 159 s, 256 MiB 131 s, 800 MB 115 s.
+const DefaultWALLimit = 1 << 30
+
+// walTruncate is the size the WAL file is cut back to when it starts over,
+// so that the disk space a bulk import's WAL took is given back after it.
+const walTruncate = 64 << 20
+
+// pageSize is SQLite's default page size, which the store keeps.
+const pageSize = 4096
 
 // checkpointer copies the WAL into the database file from a connection of
 // its own, so that the single writer does not: left to SQLite, the commit
@@ -125,6 +142,7 @@ type options struct {
 	logger  *slog.Logger
 	cache   int64 // bytes of page cache of the write connection
 	mmap    int64 // bytes of the file mapped into memory, per connection
+	wal     int64 // bytes of WAL past which the writer checkpoints by itself
 }
 
 // DefaultCache is the page cache of the write connection when Cache is not
@@ -151,6 +169,17 @@ func Cache(bytes int64) Option {
 // read(2). Measured on bulk import it did not help (see BENCHMARKS.md),
 // and an I/O error on a mapped page is a signal rather than an error.
 func MMap(bytes int64) Option { return func(o *options) { o.mmap = max(bytes, 0) } }
+
+// WALLimit sets the WAL size, in bytes, past which the writer checkpoints
+// by itself (see DefaultWALLimit); 0 keeps DefaultWALLimit. The disk needs
+// room for a WAL of this size beside the database during a bulk import.
+func WALLimit(bytes int64) Option {
+	return func(o *options) {
+		if bytes > 0 {
+			o.wal = bytes
+		}
+	}
+}
 
 // cachePragma is SQLite's cache_size in KiB (negative: a size, not pages).
 func cachePragma(bytes int64) string { return fmt.Sprintf("cache_size(-%d)", max(bytes>>10, 2048)) }
@@ -179,7 +208,7 @@ const busyTimeoutMillis = 10000
 // pooled connection would get its own empty database.
 func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	const op = "sqlite.Open"
-	o := options{migrate: true, readers: max(4, runtime.GOMAXPROCS(0)*2), cache: DefaultCache}
+	o := options{migrate: true, readers: max(4, runtime.GOMAXPROCS(0)*2), cache: DefaultCache, wal: DefaultWALLimit}
 	for _, f := range opts {
 		f(&o)
 	}
@@ -215,7 +244,8 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	}
 	writeQ.Add("_pragma", "journal_mode(WAL)")
 	writeQ.Add("_pragma", cachePragma(o.cache))
-	writeQ.Add("_pragma", fmt.Sprintf("wal_autocheckpoint(%d)", writerAutoCheckpoint))
+	writeQ.Add("_pragma", fmt.Sprintf("wal_autocheckpoint(%d)", max(o.wal/pageSize, 1)))
+	writeQ.Add("_pragma", fmt.Sprintf("journal_size_limit(%d)", min(o.wal, walTruncate)))
 	// NORMAL is durable across application crashes in WAL mode; only a
 	// power loss can drop the last commits, and it never corrupts.
 	writeQ.Add("_pragma", "synchronous(NORMAL)")

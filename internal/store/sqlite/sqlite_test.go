@@ -1,6 +1,7 @@
 package sqlite_test
 
 import (
+	"database/sql"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -170,4 +171,50 @@ func TestCloseTwice(t *testing.T) {
 
 func BenchmarkAppendChecks(b *testing.B) {
 	storetest.BenchmarkAppendChecks(b, open(b))
+}
+
+// TestConnectionSettings: the sizes Open is given reach SQLite on the
+// connections they are meant for (the writer's WAL limit and page cache,
+// the readers' quarter of it), and the defaults are the documented ones.
+func TestConnectionSettings(t *testing.T) {
+	pragma := func(t *testing.T, q interface {
+		QueryRow(string, ...any) *sql.Row
+	}, name string) int64 {
+		t.Helper()
+		var v int64
+		if err := q.QueryRow("PRAGMA " + name).Scan(&v); err != nil {
+			t.Fatalf("PRAGMA %s: %v", name, err)
+		}
+		return v
+	}
+	for _, tc := range []struct {
+		name  string
+		opts  []sqlite.Option
+		wal   int64 // pages
+		cache int64 // KiB of the writer's cache
+	}{
+		{"defaults", nil, sqlite.DefaultWALLimit / 4096, sqlite.DefaultCache >> 10},
+		{"given", []sqlite.Option{sqlite.WALLimit(8 << 20), sqlite.Cache(32 << 20)}, 2048, 32 << 10},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "x.db"), tc.opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			w := s.WriteDB()
+			if got := pragma(t, w, "wal_autocheckpoint"); got != tc.wal {
+				t.Errorf("writer wal_autocheckpoint = %d pages, want %d", got, tc.wal)
+			}
+			if got := pragma(t, w, "cache_size"); got != -tc.cache {
+				t.Errorf("writer cache_size = %d, want %d", got, -tc.cache)
+			}
+			if got := pragma(t, w, "journal_size_limit"); got <= 0 || got > tc.wal*4096 {
+				t.Errorf("writer journal_size_limit = %d: the WAL file would keep its largest size after a bulk import", got)
+			}
+			if got := pragma(t, s.ReadDB(), "cache_size"); got != -tc.cache/4 {
+				t.Errorf("reader cache_size = %d, want %d", got, -tc.cache/4)
+			}
+		})
+	}
 }

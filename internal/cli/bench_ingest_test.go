@@ -34,9 +34,9 @@ func TestBenchEngineWithoutShell(t *testing.T) {
 func TestWriteBenchIngest(t *testing.T) {
 	var b strings.Builder
 	WriteBenchIngest(&b, []BenchResult{
-		{Backend: "sqlite", Rows: 100, PipelineRate: 400, RawRate: 800, EngineRate: 1000, PipelineCPU: time.Millisecond, PeakRSS: 100 << 20},
-		{Backend: "sqlite", Rows: 1000, PipelineRate: 300, RawRate: 700, EngineRate: 1000, PipelineCPU: 10 * time.Millisecond, PeakRSS: 110 << 20},
-		{Backend: "postgres", Rows: 100, PipelineRate: 100, RawRate: 800, EngineNote: "not measured"},
+		{Backend: "sqlite", Rows: 100, PipelineRate: 400, RawRate: 800, EngineRate: 1000, StoreTableRate: 800, PipelineCPU: time.Millisecond, PeakRSS: 100 << 20},
+		{Backend: "sqlite", Rows: 1000, PipelineRate: 300, RawRate: 700, EngineRate: 1000, StoreTableRate: 500, PipelineCPU: 10 * time.Millisecond, PeakRSS: 110 << 20},
+		{Backend: "postgres", Rows: 100, PipelineRate: 100, RawRate: 800, EngineNote: "not measured", StoreTableNote: "not measured either"},
 	})
 	out := b.String()
 	for _, want := range []string{
@@ -44,10 +44,16 @@ func TestWriteBenchIngest(t *testing.T) {
 		"sqlite: rows/s at 1000 ÷ rows/s at 100: 0.75 (floor 0.80): MISSED",
 		"sqlite: peak RSS at 1000 ÷ at 100 rows: 1.10",
 		"postgres: engine bulk path not measured: not measured",
+		"postgres: engine bulk path into the store's table not measured: not measured either",
+		"sqlite: pipeline/engine into the store's records table 0.50 (lowest of the sizes",
+		"sqlite\t1000\t300\t10\t110\t700\t0.43\t1000\t0.30\t500\t0.60\n",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
+	}
+	if want := "postgres\t100\t100\t0\t-\t800\t0.12\tmissing\t-\tmissing\t-\n"; !strings.Contains(out, want) {
+		t.Errorf("output lacks the row %q with both engine columns missing:\n%s", want, out)
 	}
 	if strings.Contains(out, "postgres: pipeline/engine") {
 		t.Errorf("a ratio to an engine path that was not measured:\n%s", out)

@@ -24,7 +24,7 @@ func (s *Store) CommitChunk(ctx context.Context, c *credit.Chunk) error {
 			return pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error { return fn(pgChunkTx{tx}) })
 		})
 	})
-	if err == nil && c.Seq&(c.Seq-1) == 0 {
+	if err == nil && c.Seq&(c.Seq-1) == 0 && s.statisticsBehind(ctx, c.LastRow) {
 		// A bulk import grows the tables faster than autovacuum refreshes
 		// their statistics; planned with the statistics of a near-empty
 		// table, the per-chunk look-ups by document number filter the
@@ -42,6 +42,22 @@ func (s *Store) CommitChunk(ctx context.Context, c *credit.Chunk) error {
 		}
 	}
 	return err
+}
+
+// materialGrowth is the share of the records the statistics last counted
+// that a batch must have written before its import refreshes them.
+const materialGrowth = 0.1
+
+// statisticsBehind reports whether rows written by a batch so far are a
+// material share of the records table as its statistics last counted it
+// (or the table was never analysed). Advisory like the refresh itself: when
+// the count cannot be read, it says yes.
+func (s *Store) statisticsBehind(ctx context.Context, rows int) bool {
+	var counted float64
+	if err := s.DB().QueryRowContext(ctx, `SELECT reltuples FROM pg_class WHERE oid = 'records'::regclass`).Scan(&counted); err != nil {
+		return true
+	}
+	return counted < 0 || float64(rows) >= materialGrowth*counted
 }
 
 // analyzeLookups: see CommitChunk. Advisory: a failure plans with the

@@ -1,6 +1,7 @@
 package postgres_test
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -151,24 +152,38 @@ func TestImportStatistics(t *testing.T) {
 		}
 		return n > 0
 	}
-	b := &credit.Batch{ID: credit.NewID(), Dept: "SAMR-350100", Item: "honour", FileName: "h.csv", Format: "csv",
-		Encoding: "utf-8", HeaderStyle: "codes", ContentHash: "statistics", Actor: "cli", StartedAt: time.Now()}
-	if err := s.CreateBatch(ctx, b); err != nil {
-		t.Fatal(err)
-	}
-	for seq := 1; seq <= 3; seq++ {
-		subj := credit.Subject{ID: "91350100M00010" + strconv.Itoa(seq) + "Y4", Kind: credit.Organisation, Name: "统计公司" + strconv.Itoa(seq)}
-		c := &credit.Chunk{BatchID: b.ID, Seq: seq, LastRow: seq * 100, Subjects: []credit.Subject{subj}}
-		for i := range 100 {
-			c.Records = append(c.Records, credit.Record{ID: credit.NewID(), SubjectID: subj.ID, Item: "honour", Catalog: "2024.1",
-				Fact: credit.Original, Dept: "SAMR-350100", BatchID: b.ID, DocNo: strconv.Itoa(seq*1000 + i),
-				Severity: "一般", Kind: credit.Organisation, Hash: "t"})
+	// batch imports chunks of rows records each, the nth batch's subjects
+	// and document numbers its own.
+	batch := func(n, chunks, rows int) *credit.Batch {
+		t.Helper()
+		b := &credit.Batch{ID: credit.NewID(), Dept: "SAMR-350100", Item: "honour", FileName: "h.csv", Format: "csv",
+			Encoding: "utf-8", HeaderStyle: "codes", ContentHash: "statistics" + strconv.Itoa(n), Actor: "cli", StartedAt: time.Now()}
+		if err := s.CreateBatch(ctx, b); err != nil {
+			t.Fatal(err)
 		}
-		c.Counts.Total, c.Counts.Accepted = 100, 100
-		if err := s.CommitChunk(ctx, c); err != nil {
-			t.Fatalf("chunk %d: %v", seq, err)
+		for seq := 1; seq <= chunks; seq++ {
+			subj := credit.Subject{ID: fmt.Sprintf("91350100M%05d%dY4", n*10+seq, seq%10), Kind: credit.Organisation, Name: "统计公司" + strconv.Itoa(seq)}
+			c := &credit.Chunk{BatchID: b.ID, Seq: seq, LastRow: seq * rows, Subjects: []credit.Subject{subj}}
+			for i := range rows {
+				c.Records = append(c.Records, credit.Record{ID: credit.NewID(), SubjectID: subj.ID, Item: "honour", Catalog: "2024.1",
+					Fact: credit.Original, Dept: "SAMR-350100", BatchID: b.ID, DocNo: fmt.Sprintf("%d-%d-%d", n, seq, i),
+					Severity: "一般", Kind: credit.Organisation, Hash: "t"})
+			}
+			c.Counts.Total, c.Counts.Accepted = rows, rows
+			if err := s.CommitChunk(ctx, c); err != nil {
+				t.Fatalf("batch %d chunk %d: %v", n, seq, err)
+			}
 		}
+		return b
 	}
+	counted := func() float64 {
+		var n float64
+		if err := s.DB().QueryRowContext(ctx, `SELECT reltuples FROM pg_class WHERE oid = 'records'::regclass`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	b := batch(1, 3, 100)
 	if !has("doc_no") {
 		t.Error("no statistics of records.doc_no during the import")
 	}
@@ -180,5 +195,22 @@ func TestImportStatistics(t *testing.T) {
 	}
 	if !has("severity") {
 		t.Error("no statistics of records.severity after the import")
+	}
+	if got := counted(); got != 300 {
+		t.Fatalf("statistics count %v records after the import, want 300", got)
+	}
+	// A small batch beside what the statistics count refreshes nothing,
+	// neither during the import nor at its end.
+	small := batch(2, 2, 10)
+	if err := s.FinishBatch(ctx, small.ID, credit.BatchDone, "", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if got := counted(); got != 300 {
+		t.Errorf("a 20-row batch into 300 records refreshed the statistics (they count %v)", got)
+	}
+	// One that is a tenth of them does.
+	batch(3, 1, 40)
+	if got := counted(); got != 360 {
+		t.Errorf("statistics count %v records after a 40-row chunk into 320, want 360", got)
 	}
 }

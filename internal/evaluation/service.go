@@ -44,7 +44,15 @@ type Config struct {
 	Sync    func(context.Context) error
 	Logger  *slog.Logger
 	Now     func() time.Time
+	// ProgressEvery is how often a pass over every subject (the initial
+	// evaluation, a recompute, building the file copies) logs how far it
+	// got; 0: DefaultProgressEvery.
+	ProgressEvery time.Duration
 }
+
+// DefaultProgressEvery: a city's pass takes minutes, and an operator
+// should not wait that long for a sign of life.
+const DefaultProgressEvery = 10 * time.Second
 
 // CursorName is the shared change-feed cursor of the evaluation.
 const CursorName = "evaluation"
@@ -83,6 +91,9 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.ProgressEvery <= 0 {
+		cfg.ProgressEvery = DefaultProgressEvery
 	}
 	s := &Service{cfg: cfg, log: cfg.Logger}
 	m, err := s.activeModel(ctx)
@@ -601,6 +612,11 @@ func (s *Service) scan(ctx context.Context, items []string, raw bool, fn func(*c
 	fail := func(err error) {
 		errOnce.Do(func() { werr = err; cancel() })
 	}
+	what := "evaluation: a pass over every subject"
+	if raw {
+		what = "evaluation: building the file copies"
+	}
+	defer s.progress(what, &subjects, start)()
 	visit := func(subj *credit.Subject, facts []credit.Record, memo credit.EvalMemo) error {
 		subjects.Add(1)
 		records.Add(int64(len(facts)))
@@ -639,6 +655,37 @@ func (s *Service) scan(ctx context.Context, items []string, raw bool, fn func(*c
 	st.Subjects, st.Records = int(subjects.Load()), int(records.Load())
 	st.Took = time.Since(start)
 	return st, werr
+}
+
+// progress logs what, with the subjects done so far against the stored
+// subjects, every ProgressEvery until the returned function is called.
+func (s *Service) progress(what string, done *atomic.Int64, start time.Time) (stop func()) {
+	quit := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		t := time.NewTicker(s.cfg.ProgressEvery)
+		defer t.Stop()
+		total := -1 // unknown until counted, and only counted if the pass is long
+		for {
+			select {
+			case <-quit:
+				return
+			case <-t.C:
+			}
+			if total < 0 {
+				if n, err := s.cfg.Store.CountSubjects(context.Background()); err == nil {
+					total = n
+				}
+			}
+			n := done.Load()
+			args := []any{"subjects", n, "elapsed", time.Since(start).Round(time.Second)}
+			if total > 0 {
+				args = append(args, "of", total, "percent", min(100, int(100*n/int64(total))))
+			}
+			s.log.Info(what, args...)
+		}
+	})
+	return func() { close(quit); wg.Wait() }
 }
 
 // staleCopies says whether the file copies are built and, if so, which

@@ -395,15 +395,16 @@ func benchPipeline(ctx context.Context, backend string, o BenchIngestOptions, fi
 // WriteBenchIngest prints the results and the floors.
 func WriteBenchIngest(w io.Writer, res []BenchResult) {
 	fmt.Fprintln(w, "backend\trows\tpipeline rows/s\tCPU µs/row\tpeak RSS MiB\traw rows/s\tpipeline/raw\tengine bulk rows/s\tpipeline/engine\tengine, store's table rows/s\tpipeline/that")
-	rate := func(rate, pipeline float64) (string, string) {
-		if rate <= 0 {
+	// column is a baseline's rate and the pipeline's ratio to it.
+	column := func(baseline, pipeline float64) (string, string) {
+		if baseline <= 0 {
 			return "missing", "-"
 		}
-		return fmt.Sprintf("%.0f", rate), fmt.Sprintf("%.2f", pipeline/rate)
+		return fmt.Sprintf("%.0f", baseline), fmt.Sprintf("%.2f", pipeline/baseline)
 	}
 	for _, r := range res {
-		engine, ratio := rate(r.EngineRate, r.PipelineRate)
-		table, tableRatio := rate(r.StoreTableRate, r.PipelineRate)
+		engine, ratio := column(r.EngineRate, r.PipelineRate)
+		table, tableRatio := column(r.StoreTableRate, r.PipelineRate)
 		rss := "-"
 		if r.PeakRSS > 0 {
 			rss = fmt.Sprintf("%.0f", float64(r.PeakRSS)/(1<<20))

@@ -616,7 +616,7 @@ func (s *Service) scan(ctx context.Context, items []string, raw bool, fn func(*c
 	if raw {
 		what = "evaluation: building the file copies"
 	}
-	defer s.progress(what, &subjects, start)()
+	defer s.progress(ctx, what, &subjects, start)()
 	visit := func(subj *credit.Subject, facts []credit.Record, memo credit.EvalMemo) error {
 		subjects.Add(1)
 		records.Add(int64(len(facts)))
@@ -659,7 +659,7 @@ func (s *Service) scan(ctx context.Context, items []string, raw bool, fn func(*c
 
 // progress logs what, with the subjects done so far against the stored
 // subjects, every ProgressEvery until the returned function is called.
-func (s *Service) progress(what string, done *atomic.Int64, start time.Time) (stop func()) {
+func (s *Service) progress(ctx context.Context, what string, done *atomic.Int64, start time.Time) (stop func()) {
 	quit := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Go(func() {
@@ -673,7 +673,7 @@ func (s *Service) progress(what string, done *atomic.Int64, start time.Time) (st
 			case <-t.C:
 			}
 			if total < 0 {
-				if n, err := s.cfg.Store.CountSubjects(context.Background()); err == nil {
+				if n, err := s.cfg.Store.CountSubjects(ctx); err == nil {
 					total = n
 				}
 			}

@@ -39,11 +39,11 @@ var sanctionMessages = map[string]map[string]string{
 		"nav_lists": "名单认定", "nav_checks": "核查反馈统计",
 		"lists_title": "名单认定", "lists_all": "全部名单", "lists_basis": "依据", "lists_period": "期限", "lists_months": "个月", "lists_open": "长期",
 		"lists_chart": "各名单在列主体数", "lists_none": "暂无名单记录。", "lists_version": "数据版本", "lists_total": "共 %d 条",
-		"col_entry": "条目", "col_subject": "信用主体", "col_state": "状态", "col_doc": "决定书文号", "col_since": "列入日期", "col_until": "届满日期",
+		"col_entry": "条目", "ls_col_subject": "信用主体", "col_state": "状态", "ls_col_doc": "决定书文号", "col_since": "列入日期", "col_until": "届满日期",
 		"col_grounds": "事由", "col_persons": "责任人", "col_verify": "核实",
-		"state_expired": "已届满",
-		"verify_yes":    "核实中（措施暂不执行）",
-		"stats_title":   "核查反馈统计", "stats_dept": "部门", "stats_matter": "事项", "stats_measure": "措施", "stats_triggers": "触发次数",
+		"ls_state_expired": "已届满",
+		"verify_yes":       "核实中（措施暂不执行）",
+		"stats_title":      "核查反馈统计", "stats_dept": "部门", "stats_matter": "事项", "stats_measure": "措施", "stats_triggers": "触发次数",
 		"stats_feedback": "已反馈", "stats_rate": "反馈率", "stats_overdue": "超期未反馈", "stats_none": "暂无核查记录。",
 		"stats_chart_measure": "各措施触发与反馈", "stats_chart_dept": "各部门反馈率", "stats_filter": "筛选", "stats_all": "全部",
 		"stats_due": "反馈期限（小时）", "legend_triggers": "触发", "legend_feedback": "已反馈", "legend_overdue": "超期",
@@ -53,11 +53,11 @@ var sanctionMessages = map[string]map[string]string{
 		"nav_lists": "Lists", "nav_checks": "Checks & feedback",
 		"lists_title": "List decisions", "lists_all": "All lists", "lists_basis": "Basis", "lists_period": "Period", "lists_months": " months", "lists_open": "open-ended",
 		"lists_chart": "Subjects listed per list", "lists_none": "No list entries yet.", "lists_version": "Data version", "lists_total": "%d entries in all",
-		"col_entry": "Entry", "col_subject": "Subject", "col_state": "State", "col_doc": "Decision document", "col_since": "Listed on", "col_until": "Until",
+		"col_entry": "Entry", "ls_col_subject": "Subject", "col_state": "State", "ls_col_doc": "Decision document", "col_since": "Listed on", "col_until": "Until",
 		"col_grounds": "Grounds", "col_persons": "Responsible persons", "col_verify": "Verification",
-		"state_expired": "expired",
-		"verify_yes":    "under verification (measures suspended)",
-		"stats_title":   "Hit checks and feedback", "stats_dept": "Department", "stats_matter": "Matter", "stats_measure": "Measure", "stats_triggers": "Triggers",
+		"ls_state_expired": "expired",
+		"verify_yes":       "under verification (measures suspended)",
+		"stats_title":      "Hit checks and feedback", "stats_dept": "Department", "stats_matter": "Matter", "stats_measure": "Measure", "stats_triggers": "Triggers",
 		"stats_feedback": "Feedback", "stats_rate": "Feedback rate", "stats_overdue": "Overdue", "stats_none": "No checks yet.",
 		"stats_chart_measure": "Triggers and feedback by measure", "stats_chart_dept": "Feedback rate by department", "stats_filter": "Filter", "stats_all": "all",
 		"stats_due": "Feedback due (hours)", "legend_triggers": "triggers", "legend_feedback": "feedback", "legend_overdue": "overdue",
@@ -288,7 +288,7 @@ func (p *Portal) listsPage(w http.ResponseWriter, r *http.Request) {
 		state := v.N.Step(e.State)
 		switch {
 		case e.State == credit.StepDecided && !e.Active(now):
-			state = v.T["state_expired"]
+			state = v.T["ls_state_expired"]
 		case e.State == credit.StepRemoved && e.Detail.RemovalReason != "":
 			state = fmt.Sprintf(v.T["state_removed_because"], v.N.Removal(e.Detail.RemovalReason))
 		}

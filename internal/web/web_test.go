@@ -144,3 +144,32 @@ func TestEvalReason(t *testing.T) {
 		}
 	}
 }
+
+// TestTemplateMessagesDefined: a template naming a key no part defines
+// renders an empty heading or label, which no other test sees; every key a
+// template names is in both languages.
+func TestTemplateMessagesDefined(t *testing.T) {
+	names, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil || len(names) == 0 {
+		t.Fatalf("templates: %v %v", names, err)
+	}
+	ref := regexp.MustCompile(`(?:\.T|\$T)\.([A-Za-z0-9_]+)`)
+	seen := 0
+	for _, n := range names {
+		b, err := fs.ReadFile(templateFS, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range ref.FindAllStringSubmatch(string(b), -1) {
+			seen++
+			for _, lang := range []string{"zh", "en"} {
+				if messages[lang][m[1]] == "" {
+					t.Errorf("%s names message %q, which %s lacks", n, m[1], lang)
+				}
+			}
+		}
+	}
+	if seen < 100 {
+		t.Errorf("found only %d message references in the templates: the pattern no longer matches how they name them", seen)
+	}
+}

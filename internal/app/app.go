@@ -152,6 +152,10 @@ func New(ctx context.Context, p Parts) (*App, error) {
 		a.Calendar = workday.Default()
 	}
 	a.Records = &records.Service{Store: a.Store, Catalog: a.Catalog, Sealer: a.Sealer, Now: a.Now}
+	// Registration records set their subjects' registration data.
+	a.loops = append(a.loops, a.follower(RegistrationInterval, "registration data", func(ctx context.Context) (int, error) {
+		return a.Records.SyncRegistrations(ctx, a.Store)
+	}))
 
 	// The publication engine: administrators and the subject itself see
 	// personal fields opened, everyone else their masked form.
@@ -346,17 +350,33 @@ const CaseSweepInterval = time.Hour
 // as with cases, once per deadline whoever sweeps.
 const CommitmentSweepInterval = time.Hour
 
+// RegistrationInterval is how often a node applies the registration
+// records other nodes or imports committed to their subjects.
+const RegistrationInterval = 2 * time.Second
+
+// follower is the loop of a follower of the change feed: fn now, then
+// every interval until ctx ends, saying what it changed.
+func (a *App) follower(every time.Duration, what string, fn func(context.Context) (int, error)) func(context.Context) {
+	return a.periodic(every, "following the change feed for "+what+" failed", "applied "+what, "subjects", fn)
+}
+
 // sweeper is the loop of a sweep (cases, commitments): fn now, then every
 // interval until ctx ends, saying what it did.
 func (a *App) sweeper(every time.Duration, what string, fn func(context.Context) (int, error)) func(context.Context) {
+	return a.periodic(every, "sweeping overdue "+what+" failed", "swept overdue "+what, what, fn)
+}
+
+// periodic runs fn now and then every interval until ctx ends, logging
+// failed with the error and did with how many things fn did (under key).
+func (a *App) periodic(every time.Duration, failed, did, key string, fn func(context.Context) (int, error)) func(context.Context) {
 	return func(ctx context.Context) {
 		t := time.NewTicker(every)
 		defer t.Stop()
 		for {
 			if n, err := fn(ctx); err != nil && ctx.Err() == nil {
-				a.Logger.Warn("sweeping overdue "+what+" failed", "err", err)
+				a.Logger.Warn(failed, "err", err)
 			} else if n > 0 {
-				a.Logger.Info("swept overdue "+what, what, n)
+				a.Logger.Info(did, key, n)
 			}
 			select {
 			case <-ctx.Done():
@@ -371,6 +391,9 @@ func (a *App) sweeper(every time.Duration, what string, fn func(context.Context)
 // now (reported lists into the hit-check index, the name index), instead
 // of at their next poll: after a bulk load such as the demo's.
 func (a *App) Sync(ctx context.Context) error {
+	if _, err := a.Records.SyncRegistrations(ctx, a.Store); err != nil {
+		return err
+	}
 	if err := a.Sanction.Sync(ctx); err != nil {
 		return err
 	}

@@ -149,7 +149,17 @@ type Keys struct {
 	DecidedOn     string `json:"decided_on"`
 	Authority     string `json:"authority,omitempty"`
 	AuthorityCode string `json:"authority_code,omitempty"`
+	// Status is the field of the subject's registration status (登记状态).
+	// An item that has it carries registration data: its registration
+	// authority's newest record of a subject is that subject's name, legal
+	// representative, status and registration date (DecidedOn)
+	// (records.Service.SyncRegistrations).
+	Status string `json:"status,omitempty"`
 }
+
+// RegistrationData reports whether the item's records carry subjects'
+// registration data (Keys.Status).
+func (it *Item) RegistrationData() bool { return it.Keys.Status != "" }
 
 // Item is one information item (信息项) of the catalogue.
 type Item struct {

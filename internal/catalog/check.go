@@ -387,6 +387,7 @@ func (c *Catalog) checkItem(it *Item, l *errList) {
 		{"decided_on", it.Keys.DecidedOn, true, []FieldType{TypeDate}},
 		{"authority", it.Keys.Authority, false, []FieldType{TypeString}},
 		{"authority_code", it.Keys.AuthorityCode, false, []FieldType{TypeUSCC}},
+		{"status", it.Keys.Status, false, []FieldType{TypeEnum}},
 	}
 	for _, k := range keyRefs {
 		if k.code == "" {

@@ -3,6 +3,7 @@ package credit
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -105,4 +106,105 @@ func (m FeedMark) Check(ctx context.Context, feed FeedReader) error {
 		return fmt.Errorf("the store's feed entry %d is not the one the snapshot was taken at: of another store", m.Pos)
 	}
 	return nil
+}
+
+// ItemFeed is what FollowItems reads: the change feed, and the records of
+// items newest first for a follower that starts without a cursor.
+type ItemFeed interface {
+	ChangeFeed
+	NewestRecordsByItems(ctx context.Context, items []string, beforeID string, limit int) ([]Record, error)
+}
+
+// followPage is how many changes FollowItems reads at a time.
+const followPage = 5000
+
+// FollowItems moves the shared cursor named cursor over the change feed,
+// handing apply the subjects whose records of items were committed since,
+// a page at a time in the order of their first change, and returns the sum
+// of what apply returned. Without the cursor it first hands apply every
+// subject with records of items (oldest first) and creates the cursor at
+// the head read before. Applying a subject again must change nothing: a
+// page is read up to the head, and changes after the page are handed over
+// again next time. When another node moved the cursor meanwhile, the call
+// ends without error and that node continues.
+func FollowItems(ctx context.Context, feed ItemFeed, cursor string, items []string, apply func(ctx context.Context, subjects []string) (int, error)) (int, error) {
+	if len(items) == 0 {
+		return 0, nil
+	}
+	pos, ok, err := feed.FeedCursor(ctx, cursor)
+	if err != nil {
+		return 0, err
+	}
+	done := 0
+	if !ok {
+		head, err := feed.ChangeHead(ctx)
+		if err != nil {
+			return 0, err
+		}
+		var subjects []string // newest record first, reversed below
+		seen := map[string]bool{}
+		for before := ""; ; {
+			recs, err := feed.NewestRecordsByItems(ctx, items, before, 10000)
+			if err != nil {
+				return 0, err
+			}
+			for _, r := range recs {
+				if !seen[r.SubjectID] {
+					seen[r.SubjectID] = true
+					subjects = append(subjects, r.SubjectID)
+				}
+			}
+			if len(recs) < 10000 {
+				break
+			}
+			before = recs[len(recs)-1].ID
+		}
+		slices.Reverse(subjects)
+		if done, err = apply(ctx, subjects); err != nil {
+			return done, err
+		}
+		if err := feed.MoveFeedCursor(ctx, cursor, -1, head); err != nil && !Is(Exists, err) {
+			return done, err
+		}
+		pos = head
+	}
+	for {
+		head, err := feed.ChangeHead(ctx)
+		if err != nil {
+			return done, err
+		}
+		if head <= pos {
+			return done, nil
+		}
+		cs, err := feed.ChangesSince(ctx, pos, followPage, ChangeRecord)
+		if err != nil {
+			return done, err
+		}
+		var subjects []string // in the order of their first change
+		seen := map[string]bool{}
+		for _, c := range cs {
+			if slices.Contains(items, c.Tag) && !seen[c.SubjectID] {
+				seen[c.SubjectID] = true
+				subjects = append(subjects, c.SubjectID)
+			}
+		}
+		n, err := apply(ctx, subjects)
+		done += n
+		if err != nil {
+			return done, err
+		}
+		// Up to the head when the page was not full: changes after it were
+		// read too, none before it is left behind.
+		next := head
+		if len(cs) == followPage {
+			next = cs[len(cs)-1].Pos
+		}
+		if err := feed.MoveFeedCursor(ctx, cursor, pos, next); err != nil {
+			if Is(Conflict, err) {
+				return done, nil
+			}
+			return done, err
+		}
+		pos = next
+	}
 }

@@ -26,114 +26,22 @@ import (
 // once, whichever node does it.
 const ReportedCursor = "sanction.reported"
 
-// followPage is how many changes the follower reads at a time.
-const followPage = 5000
-
 // SyncReported brings the entries of reported lists up to the records
 // committed so far, and returns how many list events it wrote. Every node
 // runs it (Run); several may at once: an entry moved on by another is
-// left to it (Conflict), and the shared cursor moves only forward.
+// left to it (Conflict), and the shared cursor moves only forward
+// (credit.FollowItems). A store whose records predate the change feed has
+// every subject with reported records reconciled first.
 func (s *Service) SyncReported(ctx context.Context) (int, error) {
 	const op = "sanction.SyncReported"
-	items := s.reportedItems()
-	if len(items) == 0 {
-		return 0, nil
-	}
-	pos, ok, err := s.Store.FeedCursor(ctx, ReportedCursor)
-	if err != nil {
-		return 0, credit.Wrap(op, credit.Other, err)
-	}
-	if !ok {
-		return s.bootstrapReported(ctx, items)
-	}
-	written := 0
-	for {
-		head, err := s.Store.ChangeHead(ctx)
-		if err != nil {
-			return written, credit.Wrap(op, credit.Other, err)
-		}
-		if head <= pos {
-			return written, nil
-		}
-		cs, err := s.Store.ChangesSince(ctx, pos, followPage, credit.ChangeRecord)
-		if err != nil {
-			return written, credit.Wrap(op, credit.Other, err)
-		}
-		var subjects []string // in the order of their first change
-		seen := map[string]bool{}
-		for _, c := range cs {
-			if slices.Contains(items, c.Tag) && !seen[c.SubjectID] {
-				seen[c.SubjectID] = true
-				subjects = append(subjects, c.SubjectID)
-			}
-		}
+	n, err := credit.FollowItems(ctx, s.Store, ReportedCursor, s.reportedItems(), func(ctx context.Context, subjects []string) (int, error) {
 		n, err := s.reconcile(ctx, subjects)
-		written += n
-		if err != nil {
-			return written, err
+		if err == nil && n > 0 {
+			err = s.Refresh(ctx)
 		}
-		// Read up to the head when the page was not full: changes after
-		// it were read too (and are applied again next time, to no
-		// effect), none before it is left behind.
-		next := head
-		if len(cs) == followPage {
-			next = cs[len(cs)-1].Pos
-		}
-		if err := s.Store.MoveFeedCursor(ctx, ReportedCursor, pos, next); err != nil {
-			if credit.Is(credit.Conflict, err) {
-				return written, nil // another node moved on; it continues
-			}
-			return written, credit.Wrap(op, credit.Other, err)
-		}
-		pos = next
-		if n > 0 {
-			if err := s.Refresh(ctx); err != nil {
-				return written, err
-			}
-		}
-	}
-}
-
-// bootstrapReported reconciles every subject with records of the reported
-// items, for a store whose records predate the change feed, and creates
-// the cursor at the head read before.
-func (s *Service) bootstrapReported(ctx context.Context, items []string) (int, error) {
-	const op = "sanction.SyncReported"
-	head, err := s.Store.ChangeHead(ctx)
-	if err != nil {
-		return 0, credit.Wrap(op, credit.Other, err)
-	}
-	var subjects []string // newest record first, reversed below
-	seen := map[string]bool{}
-	before := ""
-	for {
-		recs, err := s.Store.NewestRecordsByItems(ctx, items, before, 10000)
-		if err != nil {
-			return 0, credit.Wrap(op, credit.Other, err)
-		}
-		for _, r := range recs {
-			if !seen[r.SubjectID] {
-				seen[r.SubjectID] = true
-				subjects = append(subjects, r.SubjectID)
-			}
-		}
-		if len(recs) < 10000 {
-			break
-		}
-		before = recs[len(recs)-1].ID
-	}
-	slices.Reverse(subjects)
-	n, err := s.reconcile(ctx, subjects)
-	if err != nil {
 		return n, err
-	}
-	if err := s.Store.MoveFeedCursor(ctx, ReportedCursor, -1, head); err != nil && !credit.Is(credit.Exists, err) {
-		return n, credit.Wrap(op, credit.Other, err)
-	}
-	if n > 0 {
-		return n, s.Refresh(ctx)
-	}
-	return n, nil
+	})
+	return n, credit.Wrap(op, credit.Other, err)
 }
 
 // reportedItems are the items whose records may be entries of a list.

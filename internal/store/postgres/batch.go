@@ -24,7 +24,7 @@ func (s *Store) CommitChunk(ctx context.Context, c *credit.Chunk) error {
 			return pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error { return fn(pgChunkTx{tx}) })
 		})
 	})
-	if err == nil && c.Seq&(c.Seq-1) == 0 && s.statisticsBehind(ctx, c.LastRow) {
+	if err == nil && c.Seq&(c.Seq-1) == 0 {
 		// A bulk import grows the tables faster than autovacuum refreshes
 		// their statistics; planned with the statistics of a near-empty
 		// table, the per-chunk look-ups by document number filter the
@@ -34,10 +34,17 @@ func (s *Store) CommitChunk(ctx context.Context, c *credit.Chunk) error {
 		// usual sample: the plans need the tables' sizes and a rough
 		// count of distinct values, and sorting a full sample of every
 		// column (fields, hashes, reasons) was a sixth of the server's
-		// CPU in a 100k-row import. FinishBatch analyses the whole tables
-		// once the import is done.
+		// CPU in a 100k-row import.
+		//
+		// This refresh stays however large the table: an item new to a
+		// city's millions of records is rare in the statistics until they
+		// are refreshed, and the look-ups then walk every record of the
+		// item (a penalty file into 5.5M licences ran at a tenth of its
+		// rate until this was restored). The full refresh in FinishBatch is
+		// for a batch that is a material share of the table.
+		material := s.statisticsBehind(ctx, c.LastRow)
 		s.analyzeLookups(ctx)
-		if c.Seq > 1 {
+		if c.Seq > 1 && material {
 			s.bulk.Store(c.BatchID, true)
 		}
 	}
@@ -45,7 +52,8 @@ func (s *Store) CommitChunk(ctx context.Context, c *credit.Chunk) error {
 }
 
 // materialGrowth is the share of the records the statistics last counted
-// that a batch must have written before its import refreshes them.
+// that a batch must have written before FinishBatch refreshes the
+// statistics of every column.
 const materialGrowth = 0.1
 
 // statisticsBehind reports whether rows written by a batch so far are a
@@ -78,7 +86,8 @@ func (s *Store) analyzeLookups(ctx context.Context) {
 }
 
 // FinishBatch finishes the batch and, after an import of more than one
-// chunk, refreshes the statistics of every column of the tables it grew,
+// chunk that was a material share of the records (materialGrowth),
+// refreshes the statistics of every column of the tables it grew,
 // which the import itself refreshed only for its look-ups (CommitChunk):
 // the pages, lists and reports that read them next are planned with them.
 func (s *Store) FinishBatch(ctx context.Context, id string, status credit.BatchStatus, msg string, at time.Time) error {

@@ -95,13 +95,20 @@ type Organisation struct {
 // but not set or change its legal representative, status, registration
 // date or an existing name. Empty fields keep what is stored.
 func (s *Service) PutOrganisation(ctx context.Context, o Organisation) (*credit.Subject, error) {
+	sub, _, err := s.putOrganisation(ctx, o)
+	return sub, err
+}
+
+// putOrganisation is PutOrganisation, saying also whether it wrote
+// anything (false: the stored organisation already was as o says).
+func (s *Service) putOrganisation(ctx context.Context, o Organisation) (*credit.Subject, bool, error) {
 	const op = "records.PutOrganisation"
 	res := uscc.CheckUSCC(o.Code)
 	if res.Status == uscc.Invalid {
-		return nil, credit.Say(op, credit.Invalid, "统一社会信用代码%[1]s无效：%[3]s", "invalid unified social credit code %[1]s: %[2]s", res.Code, res.Reason(), res.ReasonZh())
+		return nil, false, credit.Say(op, credit.Invalid, "统一社会信用代码%[1]s无效：%[3]s", "invalid unified social credit code %[1]s: %[2]s", res.Code, res.Reason(), res.ReasonZh())
 	}
 	if strings.TrimSpace(o.Name) == "" {
-		return nil, credit.Say(op, credit.Invalid, "主体%s未填写名称", "subject %s has no name", res.Code)
+		return nil, false, credit.Say(op, credit.Invalid, "主体%s未填写名称", "subject %s has no name", res.Code)
 	}
 	kind := credit.OrgKind(res.Authority, res.EntityType)
 	now := s.now()
@@ -120,7 +127,7 @@ func (s *Service) PutOrganisation(ctx context.Context, o Organisation) (*credit.
 	case credit.Is(credit.NotFound, err):
 		old = &credit.Subject{}
 	default:
-		return nil, credit.Wrap(op, credit.Other, err)
+		return nil, false, credit.Wrap(op, credit.Other, err)
 	}
 	var changes []credit.FieldChange
 	set := func(field string, cur *string, v string) {
@@ -142,14 +149,14 @@ func (s *Service) PutOrganisation(ctx context.Context, o Organisation) (*credit.
 		// records create; anything more is the registration authority's.
 		for _, c := range changes {
 			if c.Field != "name" || old.ID != "" {
-				return nil, credit.Say(op, credit.Permission, "%[3]s不是%[1]s的登记机关：登记信息（%[4]s）只能由登记机关变更",
+				return nil, false, credit.Say(op, credit.Permission, "%[3]s不是%[1]s的登记机关：登记信息（%[4]s）只能由登记机关变更",
 					"%[2]s is not the registration authority of %[1]s: its registration data (%[5]s) is changed only by that authority",
 					res.Code, o.By.Dept, s.Catalog.DeptZh(o.By.Dept), fieldZh[c.Field], c.Field)
 			}
 		}
 	}
 	if len(changes) == 0 && old.ID != "" && len(sub.FormerNames) == len(old.FormerNames) {
-		return old, nil
+		return old, false, nil
 	}
 	rev := &credit.SubjectRevision{ID: credit.NewID(), At: now, Actor: o.By.Name, Dept: o.By.Dept, Changes: changes}
 	if rev.Actor == "" {
@@ -161,12 +168,12 @@ func (s *Service) PutOrganisation(ctx context.Context, o Organisation) (*credit.
 		err = s.Store.PutSubject(ctx, sub)
 	}
 	if err != nil {
-		return nil, credit.Wrap(op, credit.Other, err)
+		return nil, false, credit.Wrap(op, credit.Other, err)
 	}
 	if s.SubjectChanged != nil {
 		s.SubjectChanged(ctx, sub)
 	}
-	return sub, nil
+	return sub, true, nil
 }
 
 // fieldZh names the registration fields in Chinese messages.

@@ -68,12 +68,9 @@ func (s *Service) applyRegistrations(ctx context.Context, feed RegistrationFeed,
 			if err != nil {
 				continue // an item the active catalogue no longer has
 			}
-			before, err := s.Store.Subject(ctx, rec.SubjectID)
-			if err != nil {
-				return changed, credit.Wrap(op, credit.Other, err)
-			}
-			after, err := s.PutOrganisation(ctx, Organisation{
-				Code: before.Code, Name: rec.Fields[it.Keys.SubjectName], LegalRep: rec.Fields[it.LegalRepField()],
+			// An organisation's subject ID is its code.
+			_, wrote, err := s.putOrganisation(ctx, Organisation{
+				Code: rec.SubjectID, Name: rec.Fields[it.Keys.SubjectName], LegalRep: rec.Fields[it.LegalRepField()],
 				Status: rec.Fields[it.Keys.Status], RegisteredOn: rec.DecidedOn,
 				By: credit.Actor{Role: credit.RoleDept, Dept: rec.Dept, Name: s.Catalog.DeptZh(rec.Dept)},
 			})
@@ -83,17 +80,12 @@ func (s *Service) applyRegistrations(ctx context.Context, feed RegistrationFeed,
 			case err != nil:
 				return changed, err
 			}
-			if registrationOf(after) != registrationOf(before) {
+			if wrote {
 				changed++
 			}
 		}
 	}
 	return changed, nil
-}
-
-// registrationOf is what a registration record sets on a subject.
-func registrationOf(s *credit.Subject) [4]string {
-	return [4]string{s.Name, s.LegalRep, s.Status, dateOf(s.RegisteredOn)}
 }
 
 // newestRegistration is the newest current record of items in a subject's

@@ -91,18 +91,11 @@ func (s *Store) putSubject(ctx context.Context, op string, subj *credit.Subject,
 // SubjectRevisions returns the revisions of a subject's registration
 // data, oldest first.
 func (s *Store) SubjectRevisions(ctx context.Context, subjectID string) ([]credit.SubjectRevision, error) {
-	const op = "store.SubjectRevisions"
-	rows, err := s.r.QueryContext(ctx, `SELECT subject_id, id, at, actor, dept, changes FROM subject_revisions
-		WHERE subject_id = $1 ORDER BY at, id`, subjectID)
+	m, err := s.SubjectRevisionsBySubjects(ctx, []string{subjectID})
 	if err != nil {
-		return nil, s.fail(op, err)
+		return nil, err
 	}
-	var out []credit.SubjectRevision
-	err = scanRevisions(rows, func(r credit.SubjectRevision) { out = append(out, r) })
-	if err != nil {
-		return nil, s.fail(op, err)
-	}
-	return out, nil
+	return m[subjectID], nil
 }
 
 // SubjectRevisionsBySubjects is SubjectRevisions for many subjects at once,
